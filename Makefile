@@ -1,0 +1,32 @@
+# Custos — run `make help` for the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/custos
+
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sort | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+generate: ## regenerate ent (ent/, graph/ent.graphql) and then gqlgen (graph/generated.go)
+	cd ent && $(GO) generate .
+	$(GO) run github.com/99designs/gqlgen generate
+
+verify: generate ## regenerate and fail if generated code differs from what is committed
+	@git add -N . && git diff --exit-code --stat -- ent graph gqlgen.yml || \
+	  (echo "generated code is out of date: run 'make generate' and commit" && exit 1)
+
+lint: ## go vet and gofmt
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+build: ## build bin/custos
+	$(GO) build -o $(BIN) .
+
+run: build ## run the server on the embedded database with a demo tenant
+	CUSTOS_DEMO=true ./$(BIN) serve
+
+test: ## run all tests (SQLite; PostgreSQL too when CUSTOS_TEST_DATABASE_URL is set)
+	$(GO) test -count=1 ./...
+
+include Makefile.migration.mk

@@ -1,0 +1,65 @@
+//go:build ignore
+
+// Command entc generates the ent client, its GraphQL schema (graph/ent.graphql)
+// and the GraphQL glue code. Run it through `make generate`.
+package main
+
+import (
+	"log"
+
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent/entc"
+	"entgo.io/ent/entc/gen"
+	"entgo.io/ent/schema/field"
+)
+
+func main() {
+	ex, err := entgql.NewExtension(
+		entgql.WithConfigPath("../gqlgen.yml"),
+		entgql.WithSchemaGenerator(),
+		entgql.WithSchemaPath("../graph/ent.graphql"),
+		entgql.WithWhereInputs(true),
+		entgql.WithNodeDescriptor(false),
+	)
+	if err != nil {
+		log.Fatalf("creating entgql extension: %v", err)
+	}
+	// entgql's templates, with the pagination template replaced by our copy
+	// that counts rows only when totalCount is selected, plus the id
+	// prefix map.
+	var templates []*gen.Template
+	for _, t := range entgql.AllTemplates {
+		if t == entgql.PaginationTemplate {
+			t = gen.MustParse(gen.NewTemplate("template/pagination.tmpl").
+				Funcs(entgql.TemplateFuncs).ParseFiles("./template/pagination.tmpl"))
+		}
+		templates = append(templates, t)
+	}
+	templates = append(templates,
+		gen.MustParse(gen.NewTemplate("pulid.tmpl").ParseFiles("./schema/pulid/template/pulid.tmpl")))
+	cfg := &gen.Config{
+		Templates: templates,
+		Features: []gen.Feature{
+			gen.FeaturePrivacy,
+			gen.FeatureEntQL,
+			gen.FeatureIntercept,
+			gen.FeatureVersionedMigration,
+			gen.FeatureLock,
+			gen.FeatureModifier,
+			gen.FeatureUpsert,
+		},
+	}
+	err = entc.Generate("./schema", cfg,
+		entc.Extensions(ex),
+		entc.Dependency(
+			entc.DependencyName("Clock"),
+			entc.DependencyTypeInfo(&field.TypeInfo{
+				Ident:   "clock.Clock",
+				PkgPath: "github.com/custos-crm/custos/internal/clock",
+			}),
+		),
+	)
+	if err != nil {
+		log.Fatalf("running ent codegen: %v", err)
+	}
+}

@@ -1,0 +1,128 @@
+package schema
+
+import (
+	"context"
+	"strconv"
+
+	"entgo.io/ent"
+
+	gen "github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/hook"
+	"github.com/custos-crm/custos/ent/role"
+	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/internal/apierr"
+	"github.com/custos-crm/custos/internal/lookup"
+)
+
+// tenantSettingsHook validates the settings document on every write.
+func tenantSettingsHook(next ent.Mutator) ent.Mutator {
+	return hook.TenantFunc(func(ctx context.Context, m *gen.TenantMutation) (ent.Value, error) {
+		if s, ok := m.Settings(); ok {
+			var bad []apierr.FieldError
+			for _, p := range s.Problems() {
+				bad = append(bad, apierr.Field("/input"+p.Pointer, p.MessageKey))
+			}
+			if len(bad) > 0 {
+				return nil, apierr.BadInput(bad...)
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// userHook derives the email lookup key and refuses reporting cycles.
+func userHook(next ent.Mutator) ent.Mutator {
+	return hook.UserFunc(func(ctx context.Context, m *gen.UserMutation) (ent.Value, error) {
+		if email, ok := m.Email(); ok {
+			m.SetEmailLookup(lookup.UserEmail(email))
+		}
+		if loc, ok := m.Locale(); ok && loc != "" && loc != "zh-CN" && loc != "en" {
+			return nil, apierr.BadInput(apierr.Field("/input/locale", "unsupported_locale"))
+		}
+		if boss, ok := m.ReportsToID(); ok && m.Op().Is(ent.OpUpdateOne) {
+			id, _ := m.ID()
+			c := m.Client()
+			for cur, hops := boss, 0; cur != "" && hops < 1000; hops++ {
+				if cur == id {
+					return nil, apierr.BadInput(apierr.Field("/input/reportsToID", "reports_to_cycle"))
+				}
+				u, err := c.User.Query().Where(user.ID(cur)).Select(user.FieldReportsToID).Only(ctx)
+				if err != nil {
+					break // an unknown id is reported by the reference check
+				}
+				cur = u.ReportsToID
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// departmentHook refuses a parent that would make a department its own
+// ancestor.
+func departmentHook(next ent.Mutator) ent.Mutator {
+	return hook.DepartmentFunc(func(ctx context.Context, m *gen.DepartmentMutation) (ent.Value, error) {
+		if parent, ok := m.ParentID(); ok && m.Op().Is(ent.OpUpdateOne) {
+			id, _ := m.ID()
+			c := m.Client()
+			for cur, hops := parent, 0; cur != "" && hops < 1000; hops++ {
+				if cur == id {
+					return nil, apierr.BadInput(apierr.Field("/input/parentID", "department_cycle"))
+				}
+				d, err := c.Department.Query().Where(department.ID(cur)).Select(department.FieldParentID).Only(ctx)
+				if err != nil {
+					break
+				}
+				cur = d.ParentID
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// roleHook accepts only known permissions and scopes, and keeps built-in
+// roles as migrations define them.
+func roleHook(next ent.Mutator) ent.Mutator {
+	return hook.RoleFunc(func(ctx context.Context, m *gen.RoleMutation) (ent.Value, error) {
+		var bad []apierr.FieldError
+		if perms, ok := m.Permissions(); ok {
+			for i, p := range perms {
+				if !viewer.KnownPermission(p) {
+					bad = append(bad, apierr.Field("/input/permissions/"+strconv.Itoa(i), "unknown_permission", "value", p))
+				}
+			}
+		}
+		if len(bad) > 0 {
+			return nil, apierr.BadInput(bad...)
+		}
+		if v := viewer.FromContext(ctx); !m.Op().Is(ent.OpCreate) && (v == nil || !v.System) {
+			ids, err := m.IDs(ctx)
+			if err != nil {
+				return nil, err
+			}
+			n, err := m.Client().Role.Query().Where(role.IDIn(ids...), role.BuiltinNEQ("")).Count(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if n > 0 {
+				return nil, apierr.BadInput(apierr.Field("/id", "builtin_role"))
+			}
+		}
+		return next.Mutate(ctx, m)
+	})
+}
+
+// grantHook records who granted a role and refuses grants that have already
+// expired.
+func grantHook(next ent.Mutator) ent.Mutator {
+	return hook.RoleGrantFunc(func(ctx context.Context, m *gen.RoleGrantMutation) (ent.Value, error) {
+		if v := viewer.FromContext(ctx); v != nil && v.UserID != "" && m.Op().Is(ent.OpCreate) {
+			m.SetGrantedBy(v.UserID)
+		}
+		if exp, ok := m.ExpiresAt(); ok && !exp.After(m.Client().Clock.Now()) {
+			return nil, apierr.BadInput(apierr.Field("/input/expiresAt", "expired"))
+		}
+		return next.Mutate(ctx, m)
+	})
+}

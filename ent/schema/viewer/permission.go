@@ -1,0 +1,34 @@
+package viewer
+
+// The permissions of this batch. Later modules append theirs to
+// AllPermissions; built-in roles are brought up to date by `custos migrate`.
+const (
+	PermCustomerRead     = "customer:read"
+	PermCustomerCreate   = "customer:create"
+	PermCustomerUpdate   = "customer:update"
+	PermCustomerDelete   = "customer:delete"
+	PermUserManage       = "user:manage"
+	PermRoleManage       = "role:manage"
+	PermDepartmentManage = "department:manage"
+	PermTenantManage     = "tenant:manage"
+	PermAuditRead        = "audit:read"
+)
+
+// AllPermissions returns every permission Custos knows, in a stable order.
+func AllPermissions() []string {
+	return []string{
+		PermCustomerRead, PermCustomerCreate, PermCustomerUpdate, PermCustomerDelete,
+		PermUserManage, PermRoleManage, PermDepartmentManage, PermTenantManage,
+		PermAuditRead,
+	}
+}
+
+// KnownPermission reports whether p is a permission Custos knows.
+func KnownPermission(p string) bool {
+	for _, q := range AllPermissions() {
+		if p == q {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"log/slog"
+	"net/http"
+
+	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/graph/querylimit"
+	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/directory"
+)
+
+// Limits every operation must stay within.
+const (
+	MaxDepth = 12
+	MaxCost  = 25000
+)
+
+// HandlerConfig is what the GraphQL handler needs.
+type HandlerConfig struct {
+	Client    *ent.Client
+	Clock     clock.Clock
+	Directory *directory.Service
+	Logger    *slog.Logger
+	// Introspection enables schema introspection (development only).
+	Introspection bool
+}
+
+// NewHandler returns the GraphQL endpoint. It expects the viewer, the
+// request info and the CSRF checks to be in place already.
+func NewHandler(cfg HandlerConfig) http.Handler {
+	srv := handler.New(NewExecutableSchema(Config{Resolvers: &Resolver{
+		client:    cfg.Client,
+		clock:     cfg.Clock,
+		directory: cfg.Directory,
+	}}))
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	if cfg.Introspection {
+		srv.Use(extension.Introspection{})
+	}
+	p := presenter{logger: cfg.Logger}
+	srv.Use(querylimit.New(querylimit.Limits{
+		MaxPageSize:     MaxPageSize,
+		DefaultPageSize: DefaultPageSize,
+		MaxDepth:        MaxDepth,
+		MaxCost:         MaxCost,
+	}))
+	srv.Use(entgql.Transactioner{TxOpener: cfg.Client})
+	srv.AroundFields(markResolverErrors)
+	srv.SetErrorPresenter(p.present)
+	srv.SetRecoverFunc(p.recover)
+	return srv
+}

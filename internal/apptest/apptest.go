@@ -1,0 +1,296 @@
+// Package apptest builds the whole Custos application in-process for tests:
+// a migrated database of the chosen dialect, the real HTTP stack behind
+// httptest, and helpers to create tenants and users, sign in and run
+// GraphQL. Only _test.go files import it.
+package apptest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custos-crm/custos/authn/password"
+	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/server"
+	"github.com/custos-crm/custos/internal/store"
+	"github.com/custos-crm/custos/internal/store/storetest"
+	"github.com/custos-crm/custos/internal/tenancy"
+)
+
+// Password is the password of every user the helpers create.
+const Password = "correct horse battery"
+
+// CheapParams are argon2id parameters that keep tests fast. They are for
+// tests only.
+func CheapParams() password.Params {
+	p := password.DefaultParams()
+	p.Memory, p.Time = 64, 1
+	return p
+}
+
+// App is a running application.
+type App struct {
+	Store  *store.Store
+	Clock  *clock.Fake
+	Hasher *password.Hasher
+	Server *httptest.Server
+	Logs   *SyncBuffer
+
+	hash string
+}
+
+// New starts the application on a fresh database of dialect.
+func New(t testing.TB, dialect string) *App {
+	t.Helper()
+	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	st := storetest.Open(t, dialect, clk)
+	hasher := password.NewHasher(CheapParams(), 2)
+	logs := &SyncBuffer{}
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	handler := server.NewApp(server.AppConfig{
+		Store:    st,
+		Clock:    clk,
+		Hasher:   hasher,
+		Logger:   logger,
+		Registry: prometheus.NewRegistry(),
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	hash, err := hasher.Hash(context.Background(), Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &App{Store: st, Clock: clk, Hasher: hasher, Server: srv, Logs: logs, hash: hash}
+}
+
+// Client returns the ent client.
+func (a *App) Client() *ent.Client { return a.Store.Client }
+
+// System returns a system context for tenantID (all tenants when empty).
+func (a *App) System(tenantID pulid.ID) context.Context {
+	return viewer.NewSystemContext(context.Background(), tenantID, "test", a.Clock.Now())
+}
+
+// Tenant is a tenant created for a test.
+type Tenant struct {
+	*tenancy.Created
+	Slug string
+}
+
+// Role returns the built-in role with key.
+func (tn *Tenant) Role(key string) *ent.Role { return tn.Roles[key] }
+
+// NewTenant creates a tenant whose administrator is admin@<slug>.test.
+func (a *App) NewTenant(t testing.TB, slug string) *Tenant {
+	t.Helper()
+	created, err := tenancy.Create(a.System(""), a.Client(), tenancy.Spec{
+		Slug: slug, Name: "Tenant " + slug, AdminEmail: "admin@" + slug + ".test", AdminPasswordHash: a.hash,
+	})
+	if err != nil {
+		t.Fatalf("creating tenant %s: %v", slug, err)
+	}
+	return &Tenant{Created: created, Slug: slug}
+}
+
+// UserSpec describes a user to create.
+type UserSpec struct {
+	Email      string
+	Department pulid.ID
+	ReportsTo  pulid.ID
+	Roles      []*ent.Role
+	// ExpiresAt, when set, is the expiry of every grant.
+	ExpiresAt time.Time
+}
+
+// NewUser creates a user in tn as the system.
+func (a *App) NewUser(t testing.TB, tn *Tenant, spec UserSpec) *ent.User {
+	t.Helper()
+	ctx := a.System(tn.Tenant.ID)
+	if spec.Department == "" {
+		spec.Department = tn.Department.ID
+	}
+	c := a.Client().User.Create().SetEmail(spec.Email).SetName(strings.Split(spec.Email, "@")[0]).
+		SetPasswordHash(a.hash).SetDepartmentID(spec.Department)
+	if spec.ReportsTo != "" {
+		c.SetReportsToID(spec.ReportsTo)
+	}
+	u, err := c.Save(ctx)
+	if err != nil {
+		t.Fatalf("creating user %s: %v", spec.Email, err)
+	}
+	for _, r := range spec.Roles {
+		g := a.Client().RoleGrant.Create().SetUserID(u.ID).SetRoleID(r.ID)
+		if !spec.ExpiresAt.IsZero() {
+			g.SetExpiresAt(spec.ExpiresAt)
+		}
+		if _, err := g.Save(ctx); err != nil {
+			t.Fatalf("granting %s: %v", r.Name, err)
+		}
+	}
+	return u
+}
+
+// NewDepartment creates a department under parent (the root when empty).
+func (a *App) NewDepartment(t testing.TB, tn *Tenant, name string, parent pulid.ID, leader pulid.ID) *ent.Department {
+	t.Helper()
+	if parent == "" {
+		parent = tn.Department.ID
+	}
+	c := a.Client().Department.Create().SetName(name).SetParentID(parent)
+	if leader != "" {
+		c.SetLeaderID(leader)
+	}
+	d, err := c.Save(a.System(tn.Tenant.ID))
+	if err != nil {
+		t.Fatalf("creating department %s: %v", name, err)
+	}
+	return d
+}
+
+// Post sends a JSON POST to path with the given headers and returns the
+// response and its body.
+func (a *App) Post(t testing.TB, path string, body any, header http.Header) (*http.Response, []byte) {
+	t.Helper()
+	var buf bytes.Buffer
+	if s, ok := body.(string); ok {
+		buf.WriteString(s)
+	} else if err := json.NewEncoder(&buf).Encode(body); err != nil {
+		t.Fatal(err)
+	}
+	req, err := http.NewRequest(http.MethodPost, a.Server.URL+path, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	for k, vs := range header {
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	resp, err := a.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, out
+}
+
+// Login signs in and returns the session token.
+func (a *App) Login(t testing.TB, tenantSlug, email string) string {
+	t.Helper()
+	resp, body := a.Post(t, "/auth/login", map[string]string{"tenant": tenantSlug, "email": email, "password": Password}, nil)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("login %s/%s: %d %s", tenantSlug, email, resp.StatusCode, body)
+	}
+	var out struct{ Token string }
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatal(err)
+	}
+	return out.Token
+}
+
+// GQLError is a GraphQL error as clients see it.
+type GQLError struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code returns the error's extensions.code.
+func (e GQLError) Code() string { s, _ := e.Extensions["code"].(string); return s }
+
+// Pointers returns the pointers of the error's field items.
+func (e GQLError) Pointers() []string {
+	items, _ := e.Extensions["errors"].([]any)
+	var out []string
+	for _, it := range items {
+		m, _ := it.(map[string]any)
+		p, _ := m["pointer"].(string)
+		out = append(out, p)
+	}
+	return out
+}
+
+// Result is a GraphQL response.
+type Result struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []GQLError      `json:"errors"`
+	Raw    []byte          `json:"-"`
+}
+
+// Decode unmarshals the data into dst.
+func (r Result) Decode(t testing.TB, dst any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Data, dst); err != nil {
+		t.Fatalf("decoding %s: %v", r.Data, err)
+	}
+}
+
+// MustSucceed fails the test when r carries errors.
+func (r Result) MustSucceed(t testing.TB) Result {
+	t.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("GraphQL failed: %d %s", r.Status, r.Raw)
+	}
+	return r
+}
+
+// GraphQL runs a query with a bearer token.
+func (a *App) GraphQL(t testing.TB, token, query string, vars map[string]any) Result {
+	t.Helper()
+	h := http.Header{}
+	if token != "" {
+		h.Set("Authorization", "Bearer "+token)
+	}
+	return a.GraphQLWith(t, h, query, vars)
+}
+
+// GraphQLWith runs a query with the given headers.
+func (a *App) GraphQLWith(t testing.TB, h http.Header, query string, vars map[string]any) Result {
+	t.Helper()
+	resp, body := a.Post(t, "/graphql", map[string]any{"query": query, "variables": vars}, h)
+	res := Result{Status: resp.StatusCode, Raw: body}
+	if err := json.Unmarshal(body, &res); err != nil {
+		t.Fatalf("decoding response %d %q: %v", resp.StatusCode, body, err)
+	}
+	return res
+}
+
+// SyncBuffer is a bytes.Buffer safe for concurrent writers.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written.
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

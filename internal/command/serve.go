@@ -1,0 +1,106 @@
+package command
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/custos-crm/custos/authn/password"
+	"github.com/custos-crm/custos/internal/demo"
+	"github.com/custos-crm/custos/internal/server"
+	"github.com/custos-crm/custos/internal/store"
+)
+
+// shutdownGrace is how long requests in flight may finish after SIGTERM.
+const shutdownGrace = 15 * time.Second
+
+// Serve runs the HTTP server until ctx is cancelled, then shuts it down
+// gracefully.
+func Serve(ctx context.Context, args []string, env Env) error {
+	cfg, err := loadConfig("serve", args, env)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(env.Stderr, cfg.LogLevel)
+	st, err := store.Open(ctx, cfg.DatabaseURL, env.Clock)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if cfg.AutoMigrate {
+		if _, err := migrate(ctx, st, logger, env.Clock); err != nil {
+			return err
+		}
+	} else {
+		status, err := st.Status(ctx)
+		if err != nil {
+			return fmt.Errorf("reading schema version: %w", err)
+		}
+		if !status.Current() {
+			return fmt.Errorf("%w (%d pending)", errSchemaBehind, len(status.Pending))
+		}
+	}
+
+	hasher := password.NewHasher(password.DefaultParams(), cfg.HashConcurrency)
+	if cfg.Demo {
+		sys := systemContext(ctx, logger, env.Clock, "", "create demo tenant")
+		creds, err := demo.Seed(sys, st.Client, hasher)
+		if err != nil {
+			return fmt.Errorf("creating demo tenant: %w", err)
+		}
+		if creds != nil {
+			creds.Print(env.Stdout)
+		}
+	}
+
+	registry := prometheus.NewRegistry()
+	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	handler := server.NewApp(server.AppConfig{
+		Store:          st,
+		Clock:          env.Clock,
+		Hasher:         hasher,
+		Logger:         logger,
+		Registry:       registry,
+		TrustedProxies: cfg.TrustedProxies,
+		Introspection:  cfg.Dev,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	fmt.Fprintf(env.Stdout, "custos: listening on http://%s\n", ln.Addr())
+	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serving: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serving: %w", err)
+	}
+	return nil
+}

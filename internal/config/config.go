@@ -1,0 +1,134 @@
+// Package config owns the server's settings: their flags, their CUSTOS_*
+// environment variables, their defaults and their validation. Every problem
+// is reported at once.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"runtime"
+	"strconv"
+	"strings"
+)
+
+// Config holds the settings of `custos serve` and the other commands.
+type Config struct {
+	// Addr is where the server listens (CUSTOS_ADDR, --addr).
+	Addr string
+	// DatabaseURL names the database (CUSTOS_DATABASE_URL, --database-url):
+	// postgres://… or sqlite:PATH.
+	DatabaseURL string
+	// AutoMigrate applies pending migrations when serving
+	// (CUSTOS_AUTO_MIGRATE); default true on SQLite, false on PostgreSQL.
+	AutoMigrate bool
+	// Dev turns on development aids such as GraphQL introspection
+	// (CUSTOS_DEV).
+	Dev bool
+	// Demo creates the demo tenant when the database holds no tenant
+	// (CUSTOS_DEMO).
+	Demo bool
+	// TrustedProxies lists the proxies whose X-Forwarded-For is believed
+	// (CUSTOS_TRUSTED_PROXIES, comma-separated addresses or CIDR prefixes).
+	TrustedProxies []netip.Prefix
+	// LogLevel is debug, info, warn or error (CUSTOS_LOG_LEVEL).
+	LogLevel slog.Level
+	// HashConcurrency bounds the argon2id hashes running at once
+	// (CUSTOS_HASH_CONCURRENCY); default half the CPUs, at least 1.
+	HashConcurrency int
+}
+
+// DefaultDatabaseURL is the embedded database used when none is configured.
+const DefaultDatabaseURL = "sqlite:data/custos.db"
+
+// Load reads the settings from args (flags) and getenv; flags win over the
+// environment. All problems are joined into one error.
+func Load(name string, args []string, getenv func(string) string) (Config, *flag.FlagSet, error) {
+	env := func(key, def string) string {
+		if v := getenv(key); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(discard{})
+	addr := fs.String("addr", env("CUSTOS_ADDR", "127.0.0.1:8080"), "listen address (CUSTOS_ADDR)")
+	dbURL := fs.String("database-url", env("CUSTOS_DATABASE_URL", DefaultDatabaseURL), "database URL: postgres://… or sqlite:PATH (CUSTOS_DATABASE_URL)")
+	autoMigrate := fs.String("auto-migrate", env("CUSTOS_AUTO_MIGRATE", ""), "apply migrations when serving: true or false; default true on SQLite, false on PostgreSQL (CUSTOS_AUTO_MIGRATE)")
+	dev := fs.String("dev", env("CUSTOS_DEV", "false"), "development mode: GraphQL introspection on (CUSTOS_DEV)")
+	demo := fs.String("demo", env("CUSTOS_DEMO", "false"), "create the demo tenant in an empty database (CUSTOS_DEMO)")
+	proxies := fs.String("trusted-proxies", env("CUSTOS_TRUSTED_PROXIES", ""), "comma-separated proxy addresses or prefixes whose X-Forwarded-For is believed (CUSTOS_TRUSTED_PROXIES)")
+	level := fs.String("log-level", env("CUSTOS_LOG_LEVEL", "info"), "debug, info, warn or error (CUSTOS_LOG_LEVEL)")
+	hashes := fs.String("hash-concurrency", env("CUSTOS_HASH_CONCURRENCY", ""), "argon2id hashes at once; default half the CPUs (CUSTOS_HASH_CONCURRENCY)")
+	if err := fs.Parse(args); err != nil {
+		return Config{}, fs, err
+	}
+	var (
+		cfg  = Config{Addr: *addr, DatabaseURL: *dbURL}
+		errs []error
+	)
+	parseBool := func(name, v string, dst *bool) {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %q is not true or false", name, v))
+			return
+		}
+		*dst = b
+	}
+	if cfg.Addr == "" {
+		errs = append(errs, errors.New("CUSTOS_ADDR: must not be empty"))
+	}
+	switch {
+	case strings.HasPrefix(cfg.DatabaseURL, "sqlite:"):
+		cfg.AutoMigrate = true
+	case strings.HasPrefix(cfg.DatabaseURL, "postgres://"), strings.HasPrefix(cfg.DatabaseURL, "postgresql://"):
+		cfg.AutoMigrate = false
+	default:
+		errs = append(errs, fmt.Errorf("CUSTOS_DATABASE_URL: must start with postgres:// or sqlite:"))
+	}
+	if *autoMigrate != "" {
+		parseBool("CUSTOS_AUTO_MIGRATE", *autoMigrate, &cfg.AutoMigrate)
+	}
+	parseBool("CUSTOS_DEV", *dev, &cfg.Dev)
+	parseBool("CUSTOS_DEMO", *demo, &cfg.Demo)
+	for _, p := range strings.Split(*proxies, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !strings.Contains(p, "/") {
+			addr, err := netip.ParseAddr(p)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("CUSTOS_TRUSTED_PROXIES: %q is not an address or prefix", p))
+				continue
+			}
+			cfg.TrustedProxies = append(cfg.TrustedProxies, netip.PrefixFrom(addr, addr.BitLen()))
+			continue
+		}
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("CUSTOS_TRUSTED_PROXIES: %q is not an address or prefix", p))
+			continue
+		}
+		cfg.TrustedProxies = append(cfg.TrustedProxies, prefix.Masked())
+	}
+	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
+		errs = append(errs, fmt.Errorf("CUSTOS_LOG_LEVEL: %q is not debug, info, warn or error", *level))
+	}
+	cfg.HashConcurrency = max(1, runtime.GOMAXPROCS(0)/2)
+	if *hashes != "" {
+		n, err := strconv.Atoi(*hashes)
+		if err != nil || n < 1 {
+			errs = append(errs, fmt.Errorf("CUSTOS_HASH_CONCURRENCY: %q is not a positive number", *hashes))
+		} else {
+			cfg.HashConcurrency = n
+		}
+	}
+	return cfg, fs, errors.Join(errs...)
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }

@@ -1,0 +1,32 @@
+// Package requestinfo owns what the server knows about the request it is
+// serving, beyond the viewer: its id, the client's address and the locale to
+// answer in. The HTTP middleware sets it; error presenters and logs read it.
+package requestinfo
+
+import "context"
+
+// Info describes one request.
+type Info struct {
+	ID       string
+	ClientIP string
+	// AcceptLanguage is the request's Accept-Language header, the last
+	// resort when choosing a locale.
+	AcceptLanguage string
+	// Locale is the locale chosen for the answer.
+	Locale string
+}
+
+type ctxKey struct{}
+
+// NewContext returns a copy of ctx carrying info.
+func NewContext(ctx context.Context, info *Info) context.Context {
+	return context.WithValue(ctx, ctxKey{}, info)
+}
+
+// FromContext returns the request info in ctx, or an empty Info.
+func FromContext(ctx context.Context) *Info {
+	if info, ok := ctx.Value(ctxKey{}).(*Info); ok {
+		return info
+	}
+	return &Info{}
+}

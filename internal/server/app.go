@@ -1,0 +1,54 @@
+package server
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custos-crm/custos/authn"
+	"github.com/custos-crm/custos/authn/password"
+	"github.com/custos-crm/custos/authn/session"
+	"github.com/custos-crm/custos/graph"
+	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/directory"
+	"github.com/custos-crm/custos/internal/store"
+)
+
+// AppConfig is what the whole application is built from.
+type AppConfig struct {
+	Store           *store.Store
+	Clock           clock.Clock
+	Hasher          *password.Hasher
+	Logger          *slog.Logger
+	Registry        *prometheus.Registry
+	TrustedProxies  []netip.Prefix
+	Introspection   bool
+	SessionLifetime time.Duration
+}
+
+// NewApp wires the services and returns the root handler. `custos serve`
+// and the tests build the application through it alike.
+func NewApp(c AppConfig) http.Handler {
+	if c.SessionLifetime <= 0 {
+		c.SessionLifetime = session.DefaultLifetime
+	}
+	client := c.Store.Client
+	sessions := session.NewManager(client, c.Clock, c.SessionLifetime)
+	return New(Deps{
+		Logger: c.Logger,
+		Store:  c.Store,
+		Auth:   authn.NewService(client, sessions, c.Hasher, c.Clock, c.Logger),
+		GraphQL: graph.NewHandler(graph.HandlerConfig{
+			Client:        client,
+			Clock:         c.Clock,
+			Directory:     directory.New(c.Hasher, c.Clock),
+			Logger:        c.Logger,
+			Introspection: c.Introspection,
+		}),
+		Registry:       c.Registry,
+		TrustedProxies: c.TrustedProxies,
+	})
+}

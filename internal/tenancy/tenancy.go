@@ -1,0 +1,182 @@
+// Package tenancy owns tenants as whole operations: creating one with its
+// built-in roles, root department and first administrator, keeping built-in
+// roles current as modules add permissions, and changing tenant settings.
+package tenancy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/role"
+	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/settings"
+	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/ent/tenant"
+)
+
+// ErrTenantExists is returned when a tenant with the slug already exists.
+var ErrTenantExists = errors.New("tenancy: a tenant with this slug already exists")
+
+// BuiltinRole describes a role every tenant gets.
+type BuiltinRole struct {
+	Key         string
+	Name        string
+	Permissions []string
+	Scope       viewer.Scope
+}
+
+// The built-in role keys.
+const (
+	RoleAdmin   = "admin"
+	RoleManager = "manager"
+	RoleSales   = "sales"
+)
+
+// BuiltinRoles returns the built-in roles as this version of Custos defines
+// them. The administrator holds every permission.
+func BuiltinRoles() []BuiltinRole {
+	customer := []string{viewer.PermCustomerRead, viewer.PermCustomerCreate, viewer.PermCustomerUpdate, viewer.PermCustomerDelete}
+	return []BuiltinRole{
+		{Key: RoleAdmin, Name: "Administrator", Permissions: viewer.AllPermissions(), Scope: viewer.ScopeAll},
+		{Key: RoleManager, Name: "Manager", Permissions: customer, Scope: viewer.ScopeDepartmentTree},
+		{Key: RoleSales, Name: "Sales", Permissions: customer, Scope: viewer.ScopeSelf},
+	}
+}
+
+// Spec describes a new tenant and its first administrator.
+type Spec struct {
+	Slug, Name string
+	AdminEmail string
+	AdminName  string
+	// AdminPasswordHash is the argon2id hash of the administrator's password.
+	AdminPasswordHash string
+}
+
+// Created is what Create made.
+type Created struct {
+	Tenant     *ent.Tenant
+	Department *ent.Department
+	Admin      *ent.User
+	// Roles maps built-in role keys to the roles created.
+	Roles map[string]*ent.Role
+}
+
+// Create creates a tenant with its built-in roles, a root department named
+// after the tenant and its administrator, all in one transaction. ctx must
+// be a system context for all tenants.
+func Create(ctx context.Context, client *ent.Client, spec Spec) (*Created, error) {
+	exists, err := client.Tenant.Query().Where(tenant.Slug(spec.Slug)).Exist(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("looking up tenant: %w", err)
+	}
+	if exists {
+		return nil, ErrTenantExists
+	}
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("starting transaction: %w", err)
+	}
+	out, err := create(ctx, tx.Client(), spec)
+	if err != nil {
+		_ = tx.Rollback()
+		if ent.IsConstraintError(err) {
+			return nil, ErrTenantExists
+		}
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("committing tenant: %w", err)
+	}
+	return out, nil
+}
+
+func create(ctx context.Context, c *ent.Client, spec Spec) (*Created, error) {
+	t, err := c.Tenant.Create().SetSlug(spec.Slug).SetName(spec.Name).SetSettings(settings.Defaults()).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("creating tenant: %w", err)
+	}
+	// Everything else is created as the system within the new tenant.
+	ctx = viewer.NewSystemContext(ctx, t.ID, "create tenant "+spec.Slug, c.Clock.Now())
+	out := &Created{Tenant: t, Roles: map[string]*ent.Role{}}
+	for _, br := range BuiltinRoles() {
+		r, err := c.Role.Create().SetName(br.Name).SetBuiltin(br.Key).
+			SetPermissions(br.Permissions).SetScope(br.Scope).Save(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("creating role %s: %w", br.Key, err)
+		}
+		out.Roles[br.Key] = r
+	}
+	if out.Department, err = c.Department.Create().SetName(spec.Name).Save(ctx); err != nil {
+		return nil, fmt.Errorf("creating root department: %w", err)
+	}
+	name := spec.AdminName
+	if name == "" {
+		name = "Administrator"
+	}
+	out.Admin, err = c.User.Create().SetEmail(spec.AdminEmail).SetName(name).
+		SetPasswordHash(spec.AdminPasswordHash).SetDepartmentID(out.Department.ID).Save(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("creating administrator: %w", err)
+	}
+	if _, err := c.RoleGrant.Create().SetUserID(out.Admin.ID).SetRoleID(out.Roles[RoleAdmin].ID).Save(ctx); err != nil {
+		return nil, fmt.Errorf("granting administrator role: %w", err)
+	}
+	return out, nil
+}
+
+// SyncBuiltinRoles brings every tenant's built-in roles in line with
+// BuiltinRoles, creating missing ones. `custos migrate` runs it, so that
+// permissions added by new modules reach existing tenants. ctx must be a
+// system context for all tenants.
+func SyncBuiltinRoles(ctx context.Context, client *ent.Client) error {
+	tenants, err := client.Tenant.Query().IDs(ctx)
+	if err != nil {
+		return fmt.Errorf("listing tenants: %w", err)
+	}
+	for _, tid := range tenants {
+		for _, br := range BuiltinRoles() {
+			n, err := client.Role.Update().
+				Where(role.TenantID(tid), role.Builtin(br.Key)).
+				SetPermissions(br.Permissions).SetScope(br.Scope).Save(ctx)
+			if err != nil {
+				return fmt.Errorf("updating role %s of %s: %w", br.Key, tid, err)
+			}
+			if n > 0 {
+				continue
+			}
+			_, err = client.Role.Create().SetTenantID(tid).SetName(br.Name).SetBuiltin(br.Key).
+				SetPermissions(br.Permissions).SetScope(br.Scope).Save(ctx)
+			if err != nil {
+				return fmt.Errorf("creating role %s of %s: %w", br.Key, tid, err)
+			}
+		}
+	}
+	return nil
+}
+
+// SettingsChange holds the settings a client wants to change; nil fields
+// keep their value.
+type SettingsChange struct {
+	TimeZone *string
+	Locale   *string
+}
+
+// UpdateSettings applies change to the viewer's tenant settings. The tenant
+// hook validates the result, so a bad value names its field and nothing is
+// written.
+func UpdateSettings(ctx context.Context, client *ent.Client, tenantID pulid.ID, change SettingsChange) (*ent.Tenant, error) {
+	t, err := client.Tenant.Get(ctx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	s := t.Settings
+	if change.TimeZone != nil {
+		s.TimeZone = *change.TimeZone
+	}
+	if change.Locale != nil {
+		s.Locale = *change.Locale
+	}
+	return client.Tenant.UpdateOneID(tenantID).SetSettings(s).Save(ctx)
+}
