@@ -140,4 +140,3 @@ func closure(next map[pulid.ID][]pulid.ID, roots []pulid.ID) []pulid.ID {
 	}
 	return out
 }
-
