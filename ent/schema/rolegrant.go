@@ -54,12 +54,14 @@ func (RoleGrant) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.Mutations(entgql.MutationCreate())}
 }
 
-// Policy lets every member of the tenant read grants and those holding
-// role:manage change them.
+// Policy lets role and user managers read every grant of the tenant, and
+// everyone else their own; only role managers change them.
 func (RoleGrant) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
-			rule.AllowPreAuthQuery(), rule.AllowIfSystem(), rule.AllowTenantMember(), privacy.AlwaysDenyRule(),
+			rule.AllowPreAuthQuery(), rule.AllowIfSystem(),
+			rule.AllowQueryIfPermission(viewer.PermRoleManage, viewer.PermUserManage),
+			rule.FilterOwnRows(), privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
 			rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermRoleManage), privacy.AlwaysDenyRule(),

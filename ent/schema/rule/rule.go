@@ -182,3 +182,20 @@ func FilterOwnRows() privacy.QueryRule {
 		return privacy.Allow
 	})
 }
+
+// AllowQueryIfPermission allows reads by viewers holding any of permissions;
+// the tenant filter has already confined them to their tenant.
+func AllowQueryIfPermission(permissions ...string) privacy.QueryRule {
+	return privacy.QueryRuleFunc(func(ctx context.Context, _ ent.Query) error {
+		v := viewer.FromContext(ctx)
+		if v == nil || !v.Authenticated() {
+			return privacy.Skip
+		}
+		for _, p := range permissions {
+			if v.Can(p) {
+				return privacy.Allow
+			}
+		}
+		return privacy.Skip
+	})
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/custos-crm/custos/internal/store/storetest"
+)
+
+// startServer runs `custos serve` through run() on port 0 and returns its
+// base URL and a function that stops it and returns run's error.
+func startServer(t *testing.T, env map[string]string, args ...string) (string, func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	getenv := func(k string) string { return env[k] }
+	go func() {
+		err := run(ctx, append([]string{"custos", "serve", "--addr", "127.0.0.1:0"}, args...), getenv, pw, io.Discard)
+		_ = pw.CloseWithError(io.EOF)
+		done <- err
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if url, ok := strings.CutPrefix(sc.Text(), "custos: listening on "); ok {
+				addr <- url
+			}
+		}
+		close(addr)
+	}()
+	var base string
+	select {
+	case base = <-addr:
+	case err := <-done:
+		t.Fatalf("server stopped before listening: %v", err)
+	case <-time.After(60 * time.Second):
+		t.Fatal("server did not start")
+	}
+	if base == "" {
+		t.Fatalf("server stopped before listening: %v", <-done)
+	}
+	var stopped bool
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(30 * time.Second):
+			t.Fatal("server did not stop")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return base, stop
+}
+
+func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatalf("%s answered %d without JSON: %v", url, resp.StatusCode, err)
+	}
+	return resp.StatusCode, out
+}
+
+func TestBinaryEndToEnd(t *testing.T) {
+	storetest.EachDialect(t, func(t *testing.T, dialect string) {
+		dbURL := storetest.NewURL(t, dialect)
+		env := map[string]string{"CUSTOS_DATABASE_URL": dbURL, "CUSTOS_AUTO_MIGRATE": "true"}
+		getenv := func(k string) string { return env[k] }
+		ctx := context.Background()
+
+		var out bytes.Buffer
+		bootstrap := []string{"custos", "bootstrap", "--tenant", "acme", "--name", "Acme", "--admin-email", "root@acme.test", "--admin-password", "a long password"}
+		if err := run(ctx, bootstrap, getenv, &out, io.Discard); err != nil {
+			t.Fatalf("bootstrap: %v", err)
+		}
+		if !strings.Contains(out.String(), "created tenant acme") {
+			t.Fatalf("bootstrap said %q", out.String())
+		}
+		if err := run(ctx, bootstrap, getenv, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "already exists") {
+			t.Fatalf("second bootstrap: %v", err)
+		}
+
+		base, stop := startServer(t, env)
+		for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
+			resp, err := http.Get(base + path)
+			if err != nil || resp.StatusCode != http.StatusOK {
+				t.Fatalf("GET %s: %v %v", path, resp.StatusCode, err)
+			}
+			resp.Body.Close()
+		}
+		status, login := postJSON(t, base+"/auth/login", "", map[string]string{"tenant": "acme", "email": "root@acme.test", "password": "a long password"})
+		if status != http.StatusOK {
+			t.Fatalf("login %d %v", status, login)
+		}
+		token := login["token"].(string)
+		status, created := postJSON(t, base+"/graphql", token, map[string]any{
+			"query": `mutation { createCustomer(input: {name: "First Customer"}) { id name owner { email } } }`,
+		})
+		if status != http.StatusOK || created["errors"] != nil {
+			t.Fatalf("mutation %d %v", status, created)
+		}
+		status, list := postJSON(t, base+"/graphql", token, map[string]any{
+			"query": `{ viewer { user { email } tenant { slug settings { timeZone } } } customers { totalCount edges { node { name } } } }`,
+		})
+		b, _ := json.Marshal(list)
+		if status != http.StatusOK || !strings.Contains(string(b), "First Customer") || !strings.Contains(string(b), "Asia/Shanghai") {
+			t.Fatalf("query %d %s", status, b)
+		}
+		if err := stop(); err != nil {
+			t.Fatalf("graceful stop: %v", err)
+		}
+	})
+}
+
+func TestServeRefusesASchemaBehind(t *testing.T) {
+	dbURL := storetest.NewURL(t, "sqlite")
+	env := map[string]string{"CUSTOS_DATABASE_URL": dbURL, "CUSTOS_AUTO_MIGRATE": "false"}
+	err := run(context.Background(), []string{"custos", "serve", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "custos migrate") {
+		t.Fatalf("want a schema-behind error naming custos migrate, got %v", err)
+	}
+}
+
+func TestConfigProblemsAreReportedTogether(t *testing.T) {
+	env := map[string]string{"CUSTOS_DATABASE_URL": "mysql://x", "CUSTOS_LOG_LEVEL": "loud", "CUSTOS_TRUSTED_PROXIES": "not-an-ip"}
+	err := run(context.Background(), []string{"custos", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	for _, want := range []string{"CUSTOS_DATABASE_URL", "CUSTOS_LOG_LEVEL", "CUSTOS_TRUSTED_PROXIES"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error does not name %s: %v", want, err)
+		}
+	}
+}
+
+func TestDemoTenant(t *testing.T) {
+	env := map[string]string{"CUSTOS_DATABASE_URL": storetest.NewURL(t, "sqlite"), "CUSTOS_DEMO": "true"}
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"custos", "--addr", "127.0.0.1:0"}, func(k string) string { return env[k] }, pw, io.Discard)
+		pw.Close()
+	}()
+	var (
+		pass, base string
+		sc         = bufio.NewScanner(pr)
+	)
+	for sc.Scan() {
+		line := sc.Text()
+		if p, ok := strings.CutPrefix(line, "Password for all of them (shown only now): "); ok {
+			pass = p
+		}
+		if u, ok := strings.CutPrefix(line, "custos: listening on "); ok {
+			base = u
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	defer func() { cancel(); <-done }()
+	if pass == "" || base == "" {
+		t.Fatalf("no demo password (%q) or address (%q)", pass, base)
+	}
+	for _, email := range []string{"admin@demo.example", "manager@demo.example", "li.na@demo.example"} {
+		status, out := postJSON(t, base+"/auth/login", "", map[string]string{"tenant": "demo", "email": email, "password": pass})
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d %v", email, status, out)
+		}
+		if email == "li.na@demo.example" {
+			_, list := postJSON(t, base+"/graphql", out["token"].(string), map[string]any{"query": `{ customers { totalCount } }`})
+			if n := list["data"].(map[string]any)["customers"].(map[string]any)["totalCount"]; n != 2.0 {
+				t.Fatalf("Li Na sees %v customers, want her 2", n)
+			}
+		}
+	}
+}
