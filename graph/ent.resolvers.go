@@ -51,21 +51,3 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type queryResolver struct{ *Resolver }
-
-// !!! WARNING !!!
-// The code below was going to be deleted when updating resolvers. It has been copied here so you have
-// one last chance to move it out of harms way if you want. There are two reasons this happens:
-//  - When renaming or deleting a resolver the old code will be put in here. You can safely delete
-//    it when you're done.
-//  - You have helper methods in this file. Move them out to keep these resolver files clean.
-/*
-	func (r *roleGrantWhereInputResolver) GrantedByIn(ctx context.Context, obj *ent.RoleGrantWhereInput, data []string) error {
-	panic(fmt.Errorf("not implemented: GrantedByIn - grantedByIn"))
-}
-func (r *roleGrantWhereInputResolver) GrantedByNotIn(ctx context.Context, obj *ent.RoleGrantWhereInput, data []string) error {
-	panic(fmt.Errorf("not implemented: GrantedByNotIn - grantedByNotIn"))
-}
-func (r *Resolver) RoleGrantWhereInput() RoleGrantWhereInputResolver {
-	return &roleGrantWhereInputResolver{r}
-}
-*/
