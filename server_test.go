@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/custos-crm/custos/internal/store/storetest"
+	"github.com/custos-crm/custos/internal/vault"
 )
 
 // startServer runs `custos serve` through run() on port 0 and returns its
@@ -90,7 +92,11 @@ func postJSON(t *testing.T, url, token string, body any) (int, map[string]any) {
 func TestBinaryEndToEnd(t *testing.T) {
 	storetest.EachDialect(t, func(t *testing.T, dialect string) {
 		dbURL := storetest.NewURL(t, dialect)
-		env := map[string]string{"CUSTOS_DATABASE_URL": dbURL, "CUSTOS_AUTO_MIGRATE": "true"}
+		keyFile := filepath.Join(t.TempDir(), "master.key")
+		if _, err := vault.GenerateMasterKeyFile(keyFile); err != nil {
+			t.Fatal(err)
+		}
+		env := map[string]string{"CUSTOS_DATABASE_URL": dbURL, "CUSTOS_AUTO_MIGRATE": "true", "CUSTOS_MASTER_KEY_FILE": keyFile}
 		getenv := func(k string) string { return env[k] }
 		ctx := context.Background()
 
@@ -135,7 +141,43 @@ func TestBinaryEndToEnd(t *testing.T) {
 		if err := stop(); err != nil {
 			t.Fatalf("graceful stop: %v", err)
 		}
+
+		var verify bytes.Buffer
+		if err := run(ctx, []string{"custos", "audit", "verify"}, getenv, &verify, io.Discard); err != nil {
+			t.Fatalf("audit verify: %v (%s)", err, verify.String())
+		}
+		if !strings.Contains(verify.String(), "acme: ok,") {
+			t.Fatalf("audit verify said %q", verify.String())
+		}
+
+		t.Run("a wrong master key stops the server", func(t *testing.T) {
+			other := filepath.Join(t.TempDir(), "other.key")
+			if _, err := vault.GenerateMasterKeyFile(other); err != nil {
+				t.Fatal(err)
+			}
+			wrong := map[string]string{"CUSTOS_DATABASE_URL": dbURL, "CUSTOS_MASTER_KEY_FILE": other}
+			err := run(ctx, []string{"custos", "serve", "--addr", "127.0.0.1:0"}, func(k string) string { return wrong[k] }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "master key") {
+				t.Fatalf("want a master key error, got %v", err)
+			}
+		})
+		t.Run("a missing key file stops the server", func(t *testing.T) {
+			missing := map[string]string{"CUSTOS_DATABASE_URL": dbURL, "CUSTOS_MASTER_KEY_FILE": filepath.Join(t.TempDir(), "none.key")}
+			err := run(ctx, []string{"custos", "serve", "--addr", "127.0.0.1:0"}, func(k string) string { return missing[k] }, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "does not exist") {
+				t.Fatalf("want a missing key file error, got %v", err)
+			}
+		})
 	})
+}
+
+func TestPostgresNeedsAKeyFile(t *testing.T) {
+	dbURL := storetest.NewURL(t, "postgres")
+	env := map[string]string{"CUSTOS_DATABASE_URL": dbURL}
+	err := run(context.Background(), []string{"custos", "serve"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "CUSTOS_MASTER_KEY_FILE") {
+		t.Fatalf("want CUSTOS_MASTER_KEY_FILE required, got %v", err)
+	}
 }
 
 func TestServeRefusesASchemaBehind(t *testing.T) {

@@ -31,9 +31,9 @@ func TestLoginFailuresLookAlike(t *testing.T) {
 		app := apptest.New(t, dialect)
 		tn := app.NewTenant(t, "acme")
 		gone := app.NewUser(t, tn, apptest.UserSpec{Email: "gone@acme.test", Roles: []*ent.Role{tn.Role(tenancy.RoleSales)}})
-		if err := app.Client().User.UpdateOne(gone).SetStatus("disabled").Exec(app.System(tn.Tenant.ID)); err != nil {
-			t.Fatal(err)
-		}
+		app.Tx(t, app.System(tn.Tenant.ID), func(c *ent.Client) error {
+			return c.User.UpdateOne(gone).SetStatus("disabled").Exec(app.System(tn.Tenant.ID))
+		})
 		cases := []struct{ name, tenant, email, pw string }{
 			{"unknown tenant", "nope", "admin@acme.test", apptest.Password},
 			{"unknown user", "acme", "nobody@acme.test", apptest.Password},

@@ -20,7 +20,7 @@ import (
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/clock"
-	"github.com/custos-crm/custos/internal/lookup"
+	"github.com/custos-crm/custos/internal/personal"
 	"github.com/custos-crm/custos/internal/requestinfo"
 )
 
@@ -194,15 +194,10 @@ func (s *Service) Login() http.Handler {
 // checkPassword returns the user whose credentials req holds, or nil. It
 // runs exactly one argon2id verification whatever the outcome.
 func (s *Service) checkPassword(ctx context.Context, req loginRequest) (*ent.User, error) {
-	u, err := s.client.User.Query().
-		Where(
-			user.EmailLookup(lookup.UserEmail(req.Email)),
-			user.HasTenantWith(tenant.Slug(strings.TrimSpace(req.Tenant))),
-		).
-		WithTenant().
-		Only(rule.NewPreAuthContext(ctx))
-	if err != nil && !ent.IsNotFound(err) {
-		return nil, fmt.Errorf("looking up user: %w", err)
+	ctx = rule.NewPreAuthContext(ctx)
+	u, err := s.findUser(ctx, strings.TrimSpace(req.Tenant), req.Email)
+	if err != nil {
+		return nil, err
 	}
 	if u == nil || u.PasswordHash == "" {
 		return nil, s.hasher.VerifyDummy(ctx, req.Password)
@@ -215,6 +210,31 @@ func (s *Service) checkPassword(ctx context.Context, req loginRequest) (*ent.Use
 	if !ok || !active {
 		return nil, nil
 	}
+	return u, nil
+}
+
+// findUser returns the user of a tenant by email, or nil. Emails are found
+// through their blind index, which needs the tenant first.
+func (s *Service) findUser(ctx context.Context, slug, email string) (*ent.User, error) {
+	t, err := s.client.Tenant.Query().Where(tenant.Slug(slug)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up tenant: %w", err)
+	}
+	idx, ok, err := personal.QueryIndex(ctx, s.client, s.client.Vault, t.ID, personal.Email, email)
+	if err != nil || !ok {
+		return nil, err
+	}
+	u, err := s.client.User.Query().Where(user.TenantID(t.ID), user.EmailBidx(idx)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("looking up user: %w", err)
+	}
+	u.Edges.Tenant = t
 	return u, nil
 }
 

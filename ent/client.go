@@ -16,14 +16,24 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/custos-crm/custos/ent/auditchain"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/vault"
+
+	stdsql "database/sql"
 )
 
 // Client is the client that holds all ent builders.
@@ -31,10 +41,20 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// AuditChain is the client for interacting with the AuditChain builders.
+	AuditChain *AuditChainClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
+	// Contact is the client for interacting with the Contact builders.
+	Contact *ContactClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
+	// FollowUp is the client for interacting with the FollowUp builders.
+	FollowUp *FollowUpClient
+	// Picklist is the client for interacting with the Picklist builders.
+	Picklist *PicklistClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// RoleGrant is the client for interacting with the RoleGrant builders.
@@ -43,8 +63,12 @@ type Client struct {
 	Session *SessionClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
+	// TenantKey is the client for interacting with the TenantKey builders.
+	TenantKey *TenantKeyClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// VaultMeta is the client for interacting with the VaultMeta builders.
+	VaultMeta *VaultMetaClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -56,13 +80,20 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.AuditChain = NewAuditChainClient(c.config)
+	c.AuditEvent = NewAuditEventClient(c.config)
+	c.Contact = NewContactClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.Department = NewDepartmentClient(c.config)
+	c.FollowUp = NewFollowUpClient(c.config)
+	c.Picklist = NewPicklistClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.RoleGrant = NewRoleGrantClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
+	c.TenantKey = NewTenantKeyClient(c.config)
 	c.User = NewUserClient(c.config)
+	c.VaultMeta = NewVaultMetaClient(c.config)
 }
 
 type (
@@ -78,6 +109,7 @@ type (
 		hooks *hooks
 		// interceptors to execute on queries.
 		inters *inters
+		Vault  *vault.Vault
 		Clock  clock.Clock
 	}
 	// Option function to configure the client.
@@ -122,6 +154,13 @@ func Driver(driver dialect.Driver) Option {
 	}
 }
 
+// Vault configures the Vault.
+func Vault(v *vault.Vault) Option {
+	return func(c *config) {
+		c.Vault = v
+	}
+}
+
 // Clock configures the Clock.
 func Clock(v clock.Clock) Option {
 	return func(c *config) {
@@ -163,13 +202,20 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:        ctx,
 		config:     cfg,
+		AuditChain: NewAuditChainClient(cfg),
+		AuditEvent: NewAuditEventClient(cfg),
+		Contact:    NewContactClient(cfg),
 		Customer:   NewCustomerClient(cfg),
 		Department: NewDepartmentClient(cfg),
+		FollowUp:   NewFollowUpClient(cfg),
+		Picklist:   NewPicklistClient(cfg),
 		Role:       NewRoleClient(cfg),
 		RoleGrant:  NewRoleGrantClient(cfg),
 		Session:    NewSessionClient(cfg),
 		Tenant:     NewTenantClient(cfg),
+		TenantKey:  NewTenantKeyClient(cfg),
 		User:       NewUserClient(cfg),
+		VaultMeta:  NewVaultMetaClient(cfg),
 	}, nil
 }
 
@@ -189,20 +235,27 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:        ctx,
 		config:     cfg,
+		AuditChain: NewAuditChainClient(cfg),
+		AuditEvent: NewAuditEventClient(cfg),
+		Contact:    NewContactClient(cfg),
 		Customer:   NewCustomerClient(cfg),
 		Department: NewDepartmentClient(cfg),
+		FollowUp:   NewFollowUpClient(cfg),
+		Picklist:   NewPicklistClient(cfg),
 		Role:       NewRoleClient(cfg),
 		RoleGrant:  NewRoleGrantClient(cfg),
 		Session:    NewSessionClient(cfg),
 		Tenant:     NewTenantClient(cfg),
+		TenantKey:  NewTenantKeyClient(cfg),
 		User:       NewUserClient(cfg),
+		VaultMeta:  NewVaultMetaClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Customer.
+//		AuditChain.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -225,7 +278,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Customer, c.Department, c.Role, c.RoleGrant, c.Session, c.Tenant, c.User,
+		c.AuditChain, c.AuditEvent, c.Contact, c.Customer, c.Department, c.FollowUp,
+		c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User,
+		c.VaultMeta,
 	} {
 		n.Use(hooks...)
 	}
@@ -235,7 +290,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Customer, c.Department, c.Role, c.RoleGrant, c.Session, c.Tenant, c.User,
+		c.AuditChain, c.AuditEvent, c.Contact, c.Customer, c.Department, c.FollowUp,
+		c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User,
+		c.VaultMeta,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -244,10 +301,20 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *AuditChainMutation:
+		return c.AuditChain.mutate(ctx, m)
+	case *AuditEventMutation:
+		return c.AuditEvent.mutate(ctx, m)
+	case *ContactMutation:
+		return c.Contact.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
 	case *DepartmentMutation:
 		return c.Department.mutate(ctx, m)
+	case *FollowUpMutation:
+		return c.FollowUp.mutate(ctx, m)
+	case *PicklistMutation:
+		return c.Picklist.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
 	case *RoleGrantMutation:
@@ -256,10 +323,465 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Session.mutate(ctx, m)
 	case *TenantMutation:
 		return c.Tenant.mutate(ctx, m)
+	case *TenantKeyMutation:
+		return c.TenantKey.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
+	case *VaultMetaMutation:
+		return c.VaultMeta.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// AuditChainClient is a client for the AuditChain schema.
+type AuditChainClient struct {
+	config
+}
+
+// NewAuditChainClient returns a client for the AuditChain from the given config.
+func NewAuditChainClient(c config) *AuditChainClient {
+	return &AuditChainClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditchain.Hooks(f(g(h())))`.
+func (c *AuditChainClient) Use(hooks ...Hook) {
+	c.hooks.AuditChain = append(c.hooks.AuditChain, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditchain.Intercept(f(g(h())))`.
+func (c *AuditChainClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditChain = append(c.inters.AuditChain, interceptors...)
+}
+
+// Create returns a builder for creating a AuditChain entity.
+func (c *AuditChainClient) Create() *AuditChainCreate {
+	mutation := newAuditChainMutation(c.config, OpCreate)
+	return &AuditChainCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditChain entities.
+func (c *AuditChainClient) CreateBulk(builders ...*AuditChainCreate) *AuditChainCreateBulk {
+	return &AuditChainCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditChainClient) MapCreateBulk(slice any, setFunc func(*AuditChainCreate, int)) *AuditChainCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditChainCreateBulk{err: fmt.Errorf("calling to AuditChainClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditChainCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditChainCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditChain.
+func (c *AuditChainClient) Update() *AuditChainUpdate {
+	mutation := newAuditChainMutation(c.config, OpUpdate)
+	return &AuditChainUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditChainClient) UpdateOne(_m *AuditChain) *AuditChainUpdateOne {
+	mutation := newAuditChainMutation(c.config, OpUpdateOne, withAuditChain(_m))
+	return &AuditChainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditChainClient) UpdateOneID(id pulid.ID) *AuditChainUpdateOne {
+	mutation := newAuditChainMutation(c.config, OpUpdateOne, withAuditChainID(id))
+	return &AuditChainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditChain.
+func (c *AuditChainClient) Delete() *AuditChainDelete {
+	mutation := newAuditChainMutation(c.config, OpDelete)
+	return &AuditChainDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditChainClient) DeleteOne(_m *AuditChain) *AuditChainDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditChainClient) DeleteOneID(id pulid.ID) *AuditChainDeleteOne {
+	builder := c.Delete().Where(auditchain.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditChainDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditChain.
+func (c *AuditChainClient) Query() *AuditChainQuery {
+	return &AuditChainQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditChain},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditChain entity by its id.
+func (c *AuditChainClient) Get(ctx context.Context, id pulid.ID) (*AuditChain, error) {
+	return c.Query().Where(auditchain.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditChainClient) GetX(ctx context.Context, id pulid.ID) *AuditChain {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuditChainClient) Hooks() []Hook {
+	hooks := c.hooks.AuditChain
+	return append(hooks[:len(hooks):len(hooks)], auditchain.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditChainClient) Interceptors() []Interceptor {
+	return c.inters.AuditChain
+}
+
+func (c *AuditChainClient) mutate(ctx context.Context, m *AuditChainMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditChainCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditChainUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditChainUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditChainDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditChain mutation op: %q", m.Op())
+	}
+}
+
+// AuditEventClient is a client for the AuditEvent schema.
+type AuditEventClient struct {
+	config
+}
+
+// NewAuditEventClient returns a client for the AuditEvent from the given config.
+func NewAuditEventClient(c config) *AuditEventClient {
+	return &AuditEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `auditevent.Hooks(f(g(h())))`.
+func (c *AuditEventClient) Use(hooks ...Hook) {
+	c.hooks.AuditEvent = append(c.hooks.AuditEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `auditevent.Intercept(f(g(h())))`.
+func (c *AuditEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuditEvent = append(c.inters.AuditEvent, interceptors...)
+}
+
+// Create returns a builder for creating a AuditEvent entity.
+func (c *AuditEventClient) Create() *AuditEventCreate {
+	mutation := newAuditEventMutation(c.config, OpCreate)
+	return &AuditEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuditEvent entities.
+func (c *AuditEventClient) CreateBulk(builders ...*AuditEventCreate) *AuditEventCreateBulk {
+	return &AuditEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuditEventClient) MapCreateBulk(slice any, setFunc func(*AuditEventCreate, int)) *AuditEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuditEventCreateBulk{err: fmt.Errorf("calling to AuditEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuditEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuditEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuditEvent.
+func (c *AuditEventClient) Update() *AuditEventUpdate {
+	mutation := newAuditEventMutation(c.config, OpUpdate)
+	return &AuditEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuditEventClient) UpdateOne(_m *AuditEvent) *AuditEventUpdateOne {
+	mutation := newAuditEventMutation(c.config, OpUpdateOne, withAuditEvent(_m))
+	return &AuditEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuditEventClient) UpdateOneID(id pulid.ID) *AuditEventUpdateOne {
+	mutation := newAuditEventMutation(c.config, OpUpdateOne, withAuditEventID(id))
+	return &AuditEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuditEvent.
+func (c *AuditEventClient) Delete() *AuditEventDelete {
+	mutation := newAuditEventMutation(c.config, OpDelete)
+	return &AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuditEventClient) DeleteOne(_m *AuditEvent) *AuditEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuditEventClient) DeleteOneID(id pulid.ID) *AuditEventDeleteOne {
+	builder := c.Delete().Where(auditevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuditEventDeleteOne{builder}
+}
+
+// Query returns a query builder for AuditEvent.
+func (c *AuditEventClient) Query() *AuditEventQuery {
+	return &AuditEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuditEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuditEvent entity by its id.
+func (c *AuditEventClient) Get(ctx context.Context, id pulid.ID) (*AuditEvent, error) {
+	return c.Query().Where(auditevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuditEventClient) GetX(ctx context.Context, id pulid.ID) *AuditEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a AuditEvent.
+func (c *AuditEventClient) QueryTenant(_m *AuditEvent) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(auditevent.Table, auditevent.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, auditevent.TenantTable, auditevent.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AuditEventClient) Hooks() []Hook {
+	hooks := c.hooks.AuditEvent
+	return append(hooks[:len(hooks):len(hooks)], auditevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuditEventClient) Interceptors() []Interceptor {
+	return c.inters.AuditEvent
+}
+
+func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuditEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuditEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuditEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// ContactClient is a client for the Contact schema.
+type ContactClient struct {
+	config
+}
+
+// NewContactClient returns a client for the Contact from the given config.
+func NewContactClient(c config) *ContactClient {
+	return &ContactClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `contact.Hooks(f(g(h())))`.
+func (c *ContactClient) Use(hooks ...Hook) {
+	c.hooks.Contact = append(c.hooks.Contact, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `contact.Intercept(f(g(h())))`.
+func (c *ContactClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Contact = append(c.inters.Contact, interceptors...)
+}
+
+// Create returns a builder for creating a Contact entity.
+func (c *ContactClient) Create() *ContactCreate {
+	mutation := newContactMutation(c.config, OpCreate)
+	return &ContactCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Contact entities.
+func (c *ContactClient) CreateBulk(builders ...*ContactCreate) *ContactCreateBulk {
+	return &ContactCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ContactClient) MapCreateBulk(slice any, setFunc func(*ContactCreate, int)) *ContactCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ContactCreateBulk{err: fmt.Errorf("calling to ContactClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ContactCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ContactCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Contact.
+func (c *ContactClient) Update() *ContactUpdate {
+	mutation := newContactMutation(c.config, OpUpdate)
+	return &ContactUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ContactClient) UpdateOne(_m *Contact) *ContactUpdateOne {
+	mutation := newContactMutation(c.config, OpUpdateOne, withContact(_m))
+	return &ContactUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ContactClient) UpdateOneID(id pulid.ID) *ContactUpdateOne {
+	mutation := newContactMutation(c.config, OpUpdateOne, withContactID(id))
+	return &ContactUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Contact.
+func (c *ContactClient) Delete() *ContactDelete {
+	mutation := newContactMutation(c.config, OpDelete)
+	return &ContactDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ContactClient) DeleteOne(_m *Contact) *ContactDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ContactClient) DeleteOneID(id pulid.ID) *ContactDeleteOne {
+	builder := c.Delete().Where(contact.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ContactDeleteOne{builder}
+}
+
+// Query returns a query builder for Contact.
+func (c *ContactClient) Query() *ContactQuery {
+	return &ContactQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeContact},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Contact entity by its id.
+func (c *ContactClient) Get(ctx context.Context, id pulid.ID) (*Contact, error) {
+	return c.Query().Where(contact.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ContactClient) GetX(ctx context.Context, id pulid.ID) *Contact {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Contact.
+func (c *ContactClient) QueryTenant(_m *Contact) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, contact.TenantTable, contact.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a Contact.
+func (c *ContactClient) QueryCustomer(_m *Contact) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(contact.Table, contact.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, contact.CustomerTable, contact.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ContactClient) Hooks() []Hook {
+	hooks := c.hooks.Contact
+	return append(hooks[:len(hooks):len(hooks)], contact.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ContactClient) Interceptors() []Interceptor {
+	inters := c.inters.Contact
+	return append(inters[:len(inters):len(inters)], contact.Interceptors[:]...)
+}
+
+func (c *ContactClient) mutate(ctx context.Context, m *ContactMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ContactCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ContactUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ContactUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ContactDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Contact mutation op: %q", m.Op())
 	}
 }
 
@@ -412,6 +934,38 @@ func (c *CustomerClient) QueryDepartment(_m *Customer) *DepartmentQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, id),
 			sqlgraph.To(department.Table, department.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, customer.DepartmentTable, customer.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryContacts queries the contacts edge of a Customer.
+func (c *CustomerClient) QueryContacts(_m *Customer) *ContactQuery {
+	query := (&ContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, customer.ContactsTable, customer.ContactsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFollowUps queries the follow_ups edge of a Customer.
+func (c *CustomerClient) QueryFollowUps(_m *Customer) *FollowUpQuery {
+	query := (&FollowUpClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(followup.Table, followup.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, customer.FollowUpsTable, customer.FollowUpsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -657,6 +1211,355 @@ func (c *DepartmentClient) mutate(ctx context.Context, m *DepartmentMutation) (V
 		return (&DepartmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Department mutation op: %q", m.Op())
+	}
+}
+
+// FollowUpClient is a client for the FollowUp schema.
+type FollowUpClient struct {
+	config
+}
+
+// NewFollowUpClient returns a client for the FollowUp from the given config.
+func NewFollowUpClient(c config) *FollowUpClient {
+	return &FollowUpClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `followup.Hooks(f(g(h())))`.
+func (c *FollowUpClient) Use(hooks ...Hook) {
+	c.hooks.FollowUp = append(c.hooks.FollowUp, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `followup.Intercept(f(g(h())))`.
+func (c *FollowUpClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FollowUp = append(c.inters.FollowUp, interceptors...)
+}
+
+// Create returns a builder for creating a FollowUp entity.
+func (c *FollowUpClient) Create() *FollowUpCreate {
+	mutation := newFollowUpMutation(c.config, OpCreate)
+	return &FollowUpCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FollowUp entities.
+func (c *FollowUpClient) CreateBulk(builders ...*FollowUpCreate) *FollowUpCreateBulk {
+	return &FollowUpCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FollowUpClient) MapCreateBulk(slice any, setFunc func(*FollowUpCreate, int)) *FollowUpCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FollowUpCreateBulk{err: fmt.Errorf("calling to FollowUpClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FollowUpCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FollowUpCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FollowUp.
+func (c *FollowUpClient) Update() *FollowUpUpdate {
+	mutation := newFollowUpMutation(c.config, OpUpdate)
+	return &FollowUpUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FollowUpClient) UpdateOne(_m *FollowUp) *FollowUpUpdateOne {
+	mutation := newFollowUpMutation(c.config, OpUpdateOne, withFollowUp(_m))
+	return &FollowUpUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FollowUpClient) UpdateOneID(id pulid.ID) *FollowUpUpdateOne {
+	mutation := newFollowUpMutation(c.config, OpUpdateOne, withFollowUpID(id))
+	return &FollowUpUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FollowUp.
+func (c *FollowUpClient) Delete() *FollowUpDelete {
+	mutation := newFollowUpMutation(c.config, OpDelete)
+	return &FollowUpDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FollowUpClient) DeleteOne(_m *FollowUp) *FollowUpDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FollowUpClient) DeleteOneID(id pulid.ID) *FollowUpDeleteOne {
+	builder := c.Delete().Where(followup.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FollowUpDeleteOne{builder}
+}
+
+// Query returns a query builder for FollowUp.
+func (c *FollowUpClient) Query() *FollowUpQuery {
+	return &FollowUpQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFollowUp},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FollowUp entity by its id.
+func (c *FollowUpClient) Get(ctx context.Context, id pulid.ID) (*FollowUp, error) {
+	return c.Query().Where(followup.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FollowUpClient) GetX(ctx context.Context, id pulid.ID) *FollowUp {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a FollowUp.
+func (c *FollowUpClient) QueryTenant(_m *FollowUp) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, followup.TenantTable, followup.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a FollowUp.
+func (c *FollowUpClient) QueryCustomer(_m *FollowUp) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, followup.CustomerTable, followup.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryContact queries the contact edge of a FollowUp.
+func (c *FollowUpClient) QueryContact(_m *FollowUp) *ContactQuery {
+	query := (&ContactClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, followup.ContactTable, followup.ContactColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAuthor queries the author edge of a FollowUp.
+func (c *FollowUpClient) QueryAuthor(_m *FollowUp) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, followup.AuthorTable, followup.AuthorColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FollowUpClient) Hooks() []Hook {
+	hooks := c.hooks.FollowUp
+	return append(hooks[:len(hooks):len(hooks)], followup.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FollowUpClient) Interceptors() []Interceptor {
+	inters := c.inters.FollowUp
+	return append(inters[:len(inters):len(inters)], followup.Interceptors[:]...)
+}
+
+func (c *FollowUpClient) mutate(ctx context.Context, m *FollowUpMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FollowUpCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FollowUpUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FollowUpUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FollowUpDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FollowUp mutation op: %q", m.Op())
+	}
+}
+
+// PicklistClient is a client for the Picklist schema.
+type PicklistClient struct {
+	config
+}
+
+// NewPicklistClient returns a client for the Picklist from the given config.
+func NewPicklistClient(c config) *PicklistClient {
+	return &PicklistClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `picklist.Hooks(f(g(h())))`.
+func (c *PicklistClient) Use(hooks ...Hook) {
+	c.hooks.Picklist = append(c.hooks.Picklist, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `picklist.Intercept(f(g(h())))`.
+func (c *PicklistClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Picklist = append(c.inters.Picklist, interceptors...)
+}
+
+// Create returns a builder for creating a Picklist entity.
+func (c *PicklistClient) Create() *PicklistCreate {
+	mutation := newPicklistMutation(c.config, OpCreate)
+	return &PicklistCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Picklist entities.
+func (c *PicklistClient) CreateBulk(builders ...*PicklistCreate) *PicklistCreateBulk {
+	return &PicklistCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PicklistClient) MapCreateBulk(slice any, setFunc func(*PicklistCreate, int)) *PicklistCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PicklistCreateBulk{err: fmt.Errorf("calling to PicklistClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PicklistCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PicklistCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Picklist.
+func (c *PicklistClient) Update() *PicklistUpdate {
+	mutation := newPicklistMutation(c.config, OpUpdate)
+	return &PicklistUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PicklistClient) UpdateOne(_m *Picklist) *PicklistUpdateOne {
+	mutation := newPicklistMutation(c.config, OpUpdateOne, withPicklist(_m))
+	return &PicklistUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PicklistClient) UpdateOneID(id pulid.ID) *PicklistUpdateOne {
+	mutation := newPicklistMutation(c.config, OpUpdateOne, withPicklistID(id))
+	return &PicklistUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Picklist.
+func (c *PicklistClient) Delete() *PicklistDelete {
+	mutation := newPicklistMutation(c.config, OpDelete)
+	return &PicklistDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PicklistClient) DeleteOne(_m *Picklist) *PicklistDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PicklistClient) DeleteOneID(id pulid.ID) *PicklistDeleteOne {
+	builder := c.Delete().Where(picklist.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PicklistDeleteOne{builder}
+}
+
+// Query returns a query builder for Picklist.
+func (c *PicklistClient) Query() *PicklistQuery {
+	return &PicklistQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePicklist},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Picklist entity by its id.
+func (c *PicklistClient) Get(ctx context.Context, id pulid.ID) (*Picklist, error) {
+	return c.Query().Where(picklist.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PicklistClient) GetX(ctx context.Context, id pulid.ID) *Picklist {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Picklist.
+func (c *PicklistClient) QueryTenant(_m *Picklist) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(picklist.Table, picklist.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, picklist.TenantTable, picklist.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PicklistClient) Hooks() []Hook {
+	hooks := c.hooks.Picklist
+	return append(hooks[:len(hooks):len(hooks)], picklist.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PicklistClient) Interceptors() []Interceptor {
+	return c.inters.Picklist
+}
+
+func (c *PicklistClient) mutate(ctx context.Context, m *PicklistMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PicklistCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PicklistUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PicklistUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PicklistDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Picklist mutation op: %q", m.Op())
 	}
 }
 
@@ -1324,6 +2227,140 @@ func (c *TenantClient) mutate(ctx context.Context, m *TenantMutation) (Value, er
 	}
 }
 
+// TenantKeyClient is a client for the TenantKey schema.
+type TenantKeyClient struct {
+	config
+}
+
+// NewTenantKeyClient returns a client for the TenantKey from the given config.
+func NewTenantKeyClient(c config) *TenantKeyClient {
+	return &TenantKeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `tenantkey.Hooks(f(g(h())))`.
+func (c *TenantKeyClient) Use(hooks ...Hook) {
+	c.hooks.TenantKey = append(c.hooks.TenantKey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `tenantkey.Intercept(f(g(h())))`.
+func (c *TenantKeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TenantKey = append(c.inters.TenantKey, interceptors...)
+}
+
+// Create returns a builder for creating a TenantKey entity.
+func (c *TenantKeyClient) Create() *TenantKeyCreate {
+	mutation := newTenantKeyMutation(c.config, OpCreate)
+	return &TenantKeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TenantKey entities.
+func (c *TenantKeyClient) CreateBulk(builders ...*TenantKeyCreate) *TenantKeyCreateBulk {
+	return &TenantKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TenantKeyClient) MapCreateBulk(slice any, setFunc func(*TenantKeyCreate, int)) *TenantKeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TenantKeyCreateBulk{err: fmt.Errorf("calling to TenantKeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TenantKeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TenantKeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TenantKey.
+func (c *TenantKeyClient) Update() *TenantKeyUpdate {
+	mutation := newTenantKeyMutation(c.config, OpUpdate)
+	return &TenantKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TenantKeyClient) UpdateOne(_m *TenantKey) *TenantKeyUpdateOne {
+	mutation := newTenantKeyMutation(c.config, OpUpdateOne, withTenantKey(_m))
+	return &TenantKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TenantKeyClient) UpdateOneID(id pulid.ID) *TenantKeyUpdateOne {
+	mutation := newTenantKeyMutation(c.config, OpUpdateOne, withTenantKeyID(id))
+	return &TenantKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TenantKey.
+func (c *TenantKeyClient) Delete() *TenantKeyDelete {
+	mutation := newTenantKeyMutation(c.config, OpDelete)
+	return &TenantKeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TenantKeyClient) DeleteOne(_m *TenantKey) *TenantKeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TenantKeyClient) DeleteOneID(id pulid.ID) *TenantKeyDeleteOne {
+	builder := c.Delete().Where(tenantkey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TenantKeyDeleteOne{builder}
+}
+
+// Query returns a query builder for TenantKey.
+func (c *TenantKeyClient) Query() *TenantKeyQuery {
+	return &TenantKeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTenantKey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TenantKey entity by its id.
+func (c *TenantKeyClient) Get(ctx context.Context, id pulid.ID) (*TenantKey, error) {
+	return c.Query().Where(tenantkey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TenantKeyClient) GetX(ctx context.Context, id pulid.ID) *TenantKey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TenantKeyClient) Hooks() []Hook {
+	hooks := c.hooks.TenantKey
+	return append(hooks[:len(hooks):len(hooks)], tenantkey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TenantKeyClient) Interceptors() []Interceptor {
+	return c.inters.TenantKey
+}
+
+func (c *TenantKeyClient) mutate(ctx context.Context, m *TenantKeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TenantKeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TenantKeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TenantKeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TenantKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TenantKey mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -1586,12 +2623,172 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 	}
 }
 
+// VaultMetaClient is a client for the VaultMeta schema.
+type VaultMetaClient struct {
+	config
+}
+
+// NewVaultMetaClient returns a client for the VaultMeta from the given config.
+func NewVaultMetaClient(c config) *VaultMetaClient {
+	return &VaultMetaClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `vaultmeta.Hooks(f(g(h())))`.
+func (c *VaultMetaClient) Use(hooks ...Hook) {
+	c.hooks.VaultMeta = append(c.hooks.VaultMeta, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `vaultmeta.Intercept(f(g(h())))`.
+func (c *VaultMetaClient) Intercept(interceptors ...Interceptor) {
+	c.inters.VaultMeta = append(c.inters.VaultMeta, interceptors...)
+}
+
+// Create returns a builder for creating a VaultMeta entity.
+func (c *VaultMetaClient) Create() *VaultMetaCreate {
+	mutation := newVaultMetaMutation(c.config, OpCreate)
+	return &VaultMetaCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of VaultMeta entities.
+func (c *VaultMetaClient) CreateBulk(builders ...*VaultMetaCreate) *VaultMetaCreateBulk {
+	return &VaultMetaCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *VaultMetaClient) MapCreateBulk(slice any, setFunc func(*VaultMetaCreate, int)) *VaultMetaCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &VaultMetaCreateBulk{err: fmt.Errorf("calling to VaultMetaClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*VaultMetaCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &VaultMetaCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for VaultMeta.
+func (c *VaultMetaClient) Update() *VaultMetaUpdate {
+	mutation := newVaultMetaMutation(c.config, OpUpdate)
+	return &VaultMetaUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *VaultMetaClient) UpdateOne(_m *VaultMeta) *VaultMetaUpdateOne {
+	mutation := newVaultMetaMutation(c.config, OpUpdateOne, withVaultMeta(_m))
+	return &VaultMetaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *VaultMetaClient) UpdateOneID(id string) *VaultMetaUpdateOne {
+	mutation := newVaultMetaMutation(c.config, OpUpdateOne, withVaultMetaID(id))
+	return &VaultMetaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for VaultMeta.
+func (c *VaultMetaClient) Delete() *VaultMetaDelete {
+	mutation := newVaultMetaMutation(c.config, OpDelete)
+	return &VaultMetaDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *VaultMetaClient) DeleteOne(_m *VaultMeta) *VaultMetaDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *VaultMetaClient) DeleteOneID(id string) *VaultMetaDeleteOne {
+	builder := c.Delete().Where(vaultmeta.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &VaultMetaDeleteOne{builder}
+}
+
+// Query returns a query builder for VaultMeta.
+func (c *VaultMetaClient) Query() *VaultMetaQuery {
+	return &VaultMetaQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeVaultMeta},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a VaultMeta entity by its id.
+func (c *VaultMetaClient) Get(ctx context.Context, id string) (*VaultMeta, error) {
+	return c.Query().Where(vaultmeta.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *VaultMetaClient) GetX(ctx context.Context, id string) *VaultMeta {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *VaultMetaClient) Hooks() []Hook {
+	hooks := c.hooks.VaultMeta
+	return append(hooks[:len(hooks):len(hooks)], vaultmeta.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *VaultMetaClient) Interceptors() []Interceptor {
+	return c.inters.VaultMeta
+}
+
+func (c *VaultMetaClient) mutate(ctx context.Context, m *VaultMetaMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&VaultMetaCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&VaultMetaUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&VaultMetaUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&VaultMetaDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown VaultMeta mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Customer, Department, Role, RoleGrant, Session, Tenant, User []ent.Hook
+		AuditChain, AuditEvent, Contact, Customer, Department, FollowUp, Picklist, Role,
+		RoleGrant, Session, Tenant, TenantKey, User, VaultMeta []ent.Hook
 	}
 	inters struct {
-		Customer, Department, Role, RoleGrant, Session, Tenant, User []ent.Interceptor
+		AuditChain, AuditEvent, Contact, Customer, Department, FollowUp, Picklist, Role,
+		RoleGrant, Session, Tenant, TenantKey, User, VaultMeta []ent.Interceptor
 	}
 )
+
+// ExecContext allows calling the underlying ExecContext method of the driver if it is supported by it.
+// See, database/sql#DB.ExecContext for more information.
+func (c *config) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	ex, ok := c.driver.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Driver.ExecContext is not supported")
+	}
+	return ex.ExecContext(ctx, query, args...)
+}
+
+// QueryContext allows calling the underlying QueryContext method of the driver if it is supported by it.
+// See, database/sql#DB.QueryContext for more information.
+func (c *config) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	q, ok := c.driver.(interface {
+		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Driver.QueryContext is not supported")
+	}
+	return q.QueryContext(ctx, query, args...)
+}

@@ -12,6 +12,7 @@ import (
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
@@ -39,8 +40,46 @@ type Customer struct {
 	DeletedBy pulid.ID `json:"deleted_by,omitempty"`
 	// DeleteBatchID holds the value of the "delete_batch_id" field.
 	DeleteBatchID pulid.ID `json:"delete_batch_id,omitempty"`
+	// DataKey holds the value of the "data_key" field.
+	DataKey []byte `json:"-"`
+	// Mobile holds the value of the "mobile" field.
+	Mobile secret.Text `json:"mobile,omitempty"`
+	// MobileBidx holds the value of the "mobile_bidx" field.
+	MobileBidx []byte `json:"mobile_bidx,omitempty"`
+	// Telephone holds the value of the "telephone" field.
+	Telephone secret.Text `json:"telephone,omitempty"`
+	// TelephoneBidx holds the value of the "telephone_bidx" field.
+	TelephoneBidx []byte `json:"telephone_bidx,omitempty"`
+	// Wechat holds the value of the "wechat" field.
+	Wechat secret.Text `json:"wechat,omitempty"`
+	// WechatBidx holds the value of the "wechat_bidx" field.
+	WechatBidx []byte `json:"wechat_bidx,omitempty"`
+	// Email holds the value of the "email" field.
+	Email secret.Text `json:"email,omitempty"`
+	// EmailBidx holds the value of the "email_bidx" field.
+	EmailBidx []byte `json:"email_bidx,omitempty"`
+	// Address holds the value of the "address" field.
+	Address secret.Text `json:"address,omitempty"`
+	// Notes holds the value of the "notes" field.
+	Notes secret.Text `json:"notes,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
+	// Kind holds the value of the "kind" field.
+	Kind customer.Kind `json:"kind,omitempty"`
+	// RegionProvince holds the value of the "region_province" field.
+	RegionProvince string `json:"region_province,omitempty"`
+	// RegionCity holds the value of the "region_city" field.
+	RegionCity string `json:"region_city,omitempty"`
+	// RegionDistrict holds the value of the "region_district" field.
+	RegionDistrict string `json:"region_district,omitempty"`
+	// Level holds the value of the "level" field.
+	Level string `json:"level,omitempty"`
+	// Source holds the value of the "source" field.
+	Source string `json:"source,omitempty"`
+	// Industry holds the value of the "industry" field.
+	Industry string `json:"industry,omitempty"`
+	// LastFollowUpAt holds the value of the "last_follow_up_at" field.
+	LastFollowUpAt *time.Time `json:"last_follow_up_at,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the CustomerQuery when eager-loading is set.
 	Edges        CustomerEdges `json:"edges"`
@@ -55,11 +94,18 @@ type CustomerEdges struct {
 	Owner *User `json:"owner,omitempty"`
 	// Department holds the value of the department edge.
 	Department *Department `json:"department,omitempty"`
+	// Contacts holds the value of the contacts edge.
+	Contacts []*Contact `json:"contacts,omitempty"`
+	// FollowUps holds the value of the follow_ups edge.
+	FollowUps []*FollowUp `json:"follow_ups,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [4]map[string]int
+
+	namedContacts  map[string][]*Contact
+	namedFollowUps map[string][]*FollowUp
 }
 
 // TenantOrErr returns the Tenant value or an error if the edge
@@ -95,16 +141,38 @@ func (e CustomerEdges) DepartmentOrErr() (*Department, error) {
 	return nil, &NotLoadedError{edge: "department"}
 }
 
+// ContactsOrErr returns the Contacts value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) ContactsOrErr() ([]*Contact, error) {
+	if e.loadedTypes[3] {
+		return e.Contacts, nil
+	}
+	return nil, &NotLoadedError{edge: "contacts"}
+}
+
+// FollowUpsOrErr returns the FollowUps value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) FollowUpsOrErr() ([]*FollowUp, error) {
+	if e.loadedTypes[4] {
+		return e.FollowUps, nil
+	}
+	return nil, &NotLoadedError{edge: "follow_ups"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Customer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case customer.FieldDataKey, customer.FieldMobileBidx, customer.FieldTelephoneBidx, customer.FieldWechatBidx, customer.FieldEmailBidx:
+			values[i] = new([]byte)
 		case customer.FieldID, customer.FieldTenantID, customer.FieldOwnerID, customer.FieldDepartmentID, customer.FieldCreatedBy, customer.FieldDeletedBy, customer.FieldDeleteBatchID:
 			values[i] = new(pulid.ID)
-		case customer.FieldName:
+		case customer.FieldMobile, customer.FieldTelephone, customer.FieldWechat, customer.FieldEmail, customer.FieldAddress, customer.FieldNotes:
+			values[i] = new(secret.Text)
+		case customer.FieldName, customer.FieldKind, customer.FieldRegionProvince, customer.FieldRegionCity, customer.FieldRegionDistrict, customer.FieldLevel, customer.FieldSource, customer.FieldIndustry:
 			values[i] = new(sql.NullString)
-		case customer.FieldCreatedAt, customer.FieldUpdatedAt, customer.FieldDeletedAt:
+		case customer.FieldCreatedAt, customer.FieldUpdatedAt, customer.FieldDeletedAt, customer.FieldLastFollowUpAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -182,11 +250,126 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.DeleteBatchID = *value
 			}
+		case customer.FieldDataKey:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field data_key", values[i])
+			} else if value != nil {
+				_m.DataKey = *value
+			}
+		case customer.FieldMobile:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field mobile", values[i])
+			} else if value != nil {
+				_m.Mobile = *value
+			}
+		case customer.FieldMobileBidx:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field mobile_bidx", values[i])
+			} else if value != nil {
+				_m.MobileBidx = *value
+			}
+		case customer.FieldTelephone:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field telephone", values[i])
+			} else if value != nil {
+				_m.Telephone = *value
+			}
+		case customer.FieldTelephoneBidx:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field telephone_bidx", values[i])
+			} else if value != nil {
+				_m.TelephoneBidx = *value
+			}
+		case customer.FieldWechat:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field wechat", values[i])
+			} else if value != nil {
+				_m.Wechat = *value
+			}
+		case customer.FieldWechatBidx:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field wechat_bidx", values[i])
+			} else if value != nil {
+				_m.WechatBidx = *value
+			}
+		case customer.FieldEmail:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field email", values[i])
+			} else if value != nil {
+				_m.Email = *value
+			}
+		case customer.FieldEmailBidx:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field email_bidx", values[i])
+			} else if value != nil {
+				_m.EmailBidx = *value
+			}
+		case customer.FieldAddress:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field address", values[i])
+			} else if value != nil {
+				_m.Address = *value
+			}
+		case customer.FieldNotes:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field notes", values[i])
+			} else if value != nil {
+				_m.Notes = *value
+			}
 		case customer.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field name", values[i])
 			} else if value.Valid {
 				_m.Name = value.String
+			}
+		case customer.FieldKind:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field kind", values[i])
+			} else if value.Valid {
+				_m.Kind = customer.Kind(value.String)
+			}
+		case customer.FieldRegionProvince:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field region_province", values[i])
+			} else if value.Valid {
+				_m.RegionProvince = value.String
+			}
+		case customer.FieldRegionCity:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field region_city", values[i])
+			} else if value.Valid {
+				_m.RegionCity = value.String
+			}
+		case customer.FieldRegionDistrict:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field region_district", values[i])
+			} else if value.Valid {
+				_m.RegionDistrict = value.String
+			}
+		case customer.FieldLevel:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field level", values[i])
+			} else if value.Valid {
+				_m.Level = value.String
+			}
+		case customer.FieldSource:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field source", values[i])
+			} else if value.Valid {
+				_m.Source = value.String
+			}
+		case customer.FieldIndustry:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field industry", values[i])
+			} else if value.Valid {
+				_m.Industry = value.String
+			}
+		case customer.FieldLastFollowUpAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field last_follow_up_at", values[i])
+			} else if value.Valid {
+				_m.LastFollowUpAt = new(time.Time)
+				*_m.LastFollowUpAt = value.Time
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -214,6 +397,16 @@ func (_m *Customer) QueryOwner() *UserQuery {
 // QueryDepartment queries the "department" edge of the Customer entity.
 func (_m *Customer) QueryDepartment() *DepartmentQuery {
 	return NewCustomerClient(_m.config).QueryDepartment(_m)
+}
+
+// QueryContacts queries the "contacts" edge of the Customer entity.
+func (_m *Customer) QueryContacts() *ContactQuery {
+	return NewCustomerClient(_m.config).QueryContacts(_m)
+}
+
+// QueryFollowUps queries the "follow_ups" edge of the Customer entity.
+func (_m *Customer) QueryFollowUps() *FollowUpQuery {
+	return NewCustomerClient(_m.config).QueryFollowUps(_m)
 }
 
 // Update returns a builder for updating this Customer.
@@ -268,10 +461,116 @@ func (_m *Customer) String() string {
 	builder.WriteString("delete_batch_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DeleteBatchID))
 	builder.WriteString(", ")
+	builder.WriteString("data_key=<sensitive>")
+	builder.WriteString(", ")
+	builder.WriteString("mobile=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Mobile))
+	builder.WriteString(", ")
+	builder.WriteString("mobile_bidx=")
+	builder.WriteString(fmt.Sprintf("%v", _m.MobileBidx))
+	builder.WriteString(", ")
+	builder.WriteString("telephone=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Telephone))
+	builder.WriteString(", ")
+	builder.WriteString("telephone_bidx=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TelephoneBidx))
+	builder.WriteString(", ")
+	builder.WriteString("wechat=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Wechat))
+	builder.WriteString(", ")
+	builder.WriteString("wechat_bidx=")
+	builder.WriteString(fmt.Sprintf("%v", _m.WechatBidx))
+	builder.WriteString(", ")
+	builder.WriteString("email=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Email))
+	builder.WriteString(", ")
+	builder.WriteString("email_bidx=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EmailBidx))
+	builder.WriteString(", ")
+	builder.WriteString("address=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Address))
+	builder.WriteString(", ")
+	builder.WriteString("notes=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Notes))
+	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)
+	builder.WriteString(", ")
+	builder.WriteString("kind=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Kind))
+	builder.WriteString(", ")
+	builder.WriteString("region_province=")
+	builder.WriteString(_m.RegionProvince)
+	builder.WriteString(", ")
+	builder.WriteString("region_city=")
+	builder.WriteString(_m.RegionCity)
+	builder.WriteString(", ")
+	builder.WriteString("region_district=")
+	builder.WriteString(_m.RegionDistrict)
+	builder.WriteString(", ")
+	builder.WriteString("level=")
+	builder.WriteString(_m.Level)
+	builder.WriteString(", ")
+	builder.WriteString("source=")
+	builder.WriteString(_m.Source)
+	builder.WriteString(", ")
+	builder.WriteString("industry=")
+	builder.WriteString(_m.Industry)
+	builder.WriteString(", ")
+	if v := _m.LastFollowUpAt; v != nil {
+		builder.WriteString("last_follow_up_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedContacts returns the Contacts named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedContacts(name string) ([]*Contact, error) {
+	if _m.Edges.namedContacts == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedContacts[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedContacts(name string, edges ...*Contact) {
+	if _m.Edges.namedContacts == nil {
+		_m.Edges.namedContacts = make(map[string][]*Contact)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedContacts[name] = []*Contact{}
+	} else {
+		_m.Edges.namedContacts[name] = append(_m.Edges.namedContacts[name], edges...)
+	}
+}
+
+// NamedFollowUps returns the FollowUps named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedFollowUps(name string) ([]*FollowUp, error) {
+	if _m.Edges.namedFollowUps == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedFollowUps[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedFollowUps(name string, edges ...*FollowUp) {
+	if _m.Edges.namedFollowUps == nil {
+		_m.Edges.namedFollowUps = make(map[string][]*FollowUp)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedFollowUps[name] = []*FollowUp{}
+	} else {
+		_m.Edges.namedFollowUps[name] = append(_m.Edges.namedFollowUps[name], edges...)
+	}
 }
 
 // Customers is a parsable slice of Customer.

@@ -12,9 +12,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
@@ -145,9 +148,235 @@ func (_c *CustomerCreate) SetNillableDeleteBatchID(v *pulid.ID) *CustomerCreate 
 	return _c
 }
 
+// SetDataKey sets the "data_key" field.
+func (_c *CustomerCreate) SetDataKey(v []byte) *CustomerCreate {
+	_c.mutation.SetDataKey(v)
+	return _c
+}
+
+// SetMobile sets the "mobile" field.
+func (_c *CustomerCreate) SetMobile(v secret.Text) *CustomerCreate {
+	_c.mutation.SetMobile(v)
+	return _c
+}
+
+// SetNillableMobile sets the "mobile" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableMobile(v *secret.Text) *CustomerCreate {
+	if v != nil {
+		_c.SetMobile(*v)
+	}
+	return _c
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (_c *CustomerCreate) SetMobileBidx(v []byte) *CustomerCreate {
+	_c.mutation.SetMobileBidx(v)
+	return _c
+}
+
+// SetTelephone sets the "telephone" field.
+func (_c *CustomerCreate) SetTelephone(v secret.Text) *CustomerCreate {
+	_c.mutation.SetTelephone(v)
+	return _c
+}
+
+// SetNillableTelephone sets the "telephone" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableTelephone(v *secret.Text) *CustomerCreate {
+	if v != nil {
+		_c.SetTelephone(*v)
+	}
+	return _c
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (_c *CustomerCreate) SetTelephoneBidx(v []byte) *CustomerCreate {
+	_c.mutation.SetTelephoneBidx(v)
+	return _c
+}
+
+// SetWechat sets the "wechat" field.
+func (_c *CustomerCreate) SetWechat(v secret.Text) *CustomerCreate {
+	_c.mutation.SetWechat(v)
+	return _c
+}
+
+// SetNillableWechat sets the "wechat" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableWechat(v *secret.Text) *CustomerCreate {
+	if v != nil {
+		_c.SetWechat(*v)
+	}
+	return _c
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (_c *CustomerCreate) SetWechatBidx(v []byte) *CustomerCreate {
+	_c.mutation.SetWechatBidx(v)
+	return _c
+}
+
+// SetEmail sets the "email" field.
+func (_c *CustomerCreate) SetEmail(v secret.Text) *CustomerCreate {
+	_c.mutation.SetEmail(v)
+	return _c
+}
+
+// SetNillableEmail sets the "email" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableEmail(v *secret.Text) *CustomerCreate {
+	if v != nil {
+		_c.SetEmail(*v)
+	}
+	return _c
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (_c *CustomerCreate) SetEmailBidx(v []byte) *CustomerCreate {
+	_c.mutation.SetEmailBidx(v)
+	return _c
+}
+
+// SetAddress sets the "address" field.
+func (_c *CustomerCreate) SetAddress(v secret.Text) *CustomerCreate {
+	_c.mutation.SetAddress(v)
+	return _c
+}
+
+// SetNillableAddress sets the "address" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableAddress(v *secret.Text) *CustomerCreate {
+	if v != nil {
+		_c.SetAddress(*v)
+	}
+	return _c
+}
+
+// SetNotes sets the "notes" field.
+func (_c *CustomerCreate) SetNotes(v secret.Text) *CustomerCreate {
+	_c.mutation.SetNotes(v)
+	return _c
+}
+
+// SetNillableNotes sets the "notes" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableNotes(v *secret.Text) *CustomerCreate {
+	if v != nil {
+		_c.SetNotes(*v)
+	}
+	return _c
+}
+
 // SetName sets the "name" field.
 func (_c *CustomerCreate) SetName(v string) *CustomerCreate {
 	_c.mutation.SetName(v)
+	return _c
+}
+
+// SetKind sets the "kind" field.
+func (_c *CustomerCreate) SetKind(v customer.Kind) *CustomerCreate {
+	_c.mutation.SetKind(v)
+	return _c
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableKind(v *customer.Kind) *CustomerCreate {
+	if v != nil {
+		_c.SetKind(*v)
+	}
+	return _c
+}
+
+// SetRegionProvince sets the "region_province" field.
+func (_c *CustomerCreate) SetRegionProvince(v string) *CustomerCreate {
+	_c.mutation.SetRegionProvince(v)
+	return _c
+}
+
+// SetNillableRegionProvince sets the "region_province" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableRegionProvince(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetRegionProvince(*v)
+	}
+	return _c
+}
+
+// SetRegionCity sets the "region_city" field.
+func (_c *CustomerCreate) SetRegionCity(v string) *CustomerCreate {
+	_c.mutation.SetRegionCity(v)
+	return _c
+}
+
+// SetNillableRegionCity sets the "region_city" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableRegionCity(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetRegionCity(*v)
+	}
+	return _c
+}
+
+// SetRegionDistrict sets the "region_district" field.
+func (_c *CustomerCreate) SetRegionDistrict(v string) *CustomerCreate {
+	_c.mutation.SetRegionDistrict(v)
+	return _c
+}
+
+// SetNillableRegionDistrict sets the "region_district" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableRegionDistrict(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetRegionDistrict(*v)
+	}
+	return _c
+}
+
+// SetLevel sets the "level" field.
+func (_c *CustomerCreate) SetLevel(v string) *CustomerCreate {
+	_c.mutation.SetLevel(v)
+	return _c
+}
+
+// SetNillableLevel sets the "level" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableLevel(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetLevel(*v)
+	}
+	return _c
+}
+
+// SetSource sets the "source" field.
+func (_c *CustomerCreate) SetSource(v string) *CustomerCreate {
+	_c.mutation.SetSource(v)
+	return _c
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableSource(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetSource(*v)
+	}
+	return _c
+}
+
+// SetIndustry sets the "industry" field.
+func (_c *CustomerCreate) SetIndustry(v string) *CustomerCreate {
+	_c.mutation.SetIndustry(v)
+	return _c
+}
+
+// SetNillableIndustry sets the "industry" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableIndustry(v *string) *CustomerCreate {
+	if v != nil {
+		_c.SetIndustry(*v)
+	}
+	return _c
+}
+
+// SetLastFollowUpAt sets the "last_follow_up_at" field.
+func (_c *CustomerCreate) SetLastFollowUpAt(v time.Time) *CustomerCreate {
+	_c.mutation.SetLastFollowUpAt(v)
+	return _c
+}
+
+// SetNillableLastFollowUpAt sets the "last_follow_up_at" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableLastFollowUpAt(v *time.Time) *CustomerCreate {
+	if v != nil {
+		_c.SetLastFollowUpAt(*v)
+	}
 	return _c
 }
 
@@ -178,6 +407,36 @@ func (_c *CustomerCreate) SetOwner(v *User) *CustomerCreate {
 // SetDepartment sets the "department" edge to the Department entity.
 func (_c *CustomerCreate) SetDepartment(v *Department) *CustomerCreate {
 	return _c.SetDepartmentID(v.ID)
+}
+
+// AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
+func (_c *CustomerCreate) AddContactIDs(ids ...pulid.ID) *CustomerCreate {
+	_c.mutation.AddContactIDs(ids...)
+	return _c
+}
+
+// AddContacts adds the "contacts" edges to the Contact entity.
+func (_c *CustomerCreate) AddContacts(v ...*Contact) *CustomerCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddContactIDs(ids...)
+}
+
+// AddFollowUpIDs adds the "follow_ups" edge to the FollowUp entity by IDs.
+func (_c *CustomerCreate) AddFollowUpIDs(ids ...pulid.ID) *CustomerCreate {
+	_c.mutation.AddFollowUpIDs(ids...)
+	return _c
+}
+
+// AddFollowUps adds the "follow_ups" edges to the FollowUp entity.
+func (_c *CustomerCreate) AddFollowUps(v ...*FollowUp) *CustomerCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddFollowUpIDs(ids...)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -231,6 +490,10 @@ func (_c *CustomerCreate) defaults() error {
 		v := customer.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		v := customer.DefaultKind
+		_c.mutation.SetKind(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if customer.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized customer.DefaultID (forgotten import ent/runtime?)")
@@ -258,6 +521,44 @@ func (_c *CustomerCreate) check() error {
 	if v, ok := _c.mutation.Name(); ok {
 		if err := customer.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Customer.name": %w`, err)}
+		}
+	}
+	if _, ok := _c.mutation.Kind(); !ok {
+		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Customer.kind"`)}
+	}
+	if v, ok := _c.mutation.Kind(); ok {
+		if err := customer.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Customer.kind": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.RegionProvince(); ok {
+		if err := customer.RegionProvinceValidator(v); err != nil {
+			return &ValidationError{Name: "region_province", err: fmt.Errorf(`ent: validator failed for field "Customer.region_province": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.RegionCity(); ok {
+		if err := customer.RegionCityValidator(v); err != nil {
+			return &ValidationError{Name: "region_city", err: fmt.Errorf(`ent: validator failed for field "Customer.region_city": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.RegionDistrict(); ok {
+		if err := customer.RegionDistrictValidator(v); err != nil {
+			return &ValidationError{Name: "region_district", err: fmt.Errorf(`ent: validator failed for field "Customer.region_district": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Level(); ok {
+		if err := customer.LevelValidator(v); err != nil {
+			return &ValidationError{Name: "level", err: fmt.Errorf(`ent: validator failed for field "Customer.level": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Source(); ok {
+		if err := customer.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "Customer.source": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Industry(); ok {
+		if err := customer.IndustryValidator(v); err != nil {
+			return &ValidationError{Name: "industry", err: fmt.Errorf(`ent: validator failed for field "Customer.industry": %w`, err)}
 		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
@@ -328,9 +629,85 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 		_spec.SetField(customer.FieldDeleteBatchID, field.TypeString, value)
 		_node.DeleteBatchID = value
 	}
+	if value, ok := _c.mutation.DataKey(); ok {
+		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)
+		_node.DataKey = value
+	}
+	if value, ok := _c.mutation.Mobile(); ok {
+		_spec.SetField(customer.FieldMobile, field.TypeBytes, value)
+		_node.Mobile = value
+	}
+	if value, ok := _c.mutation.MobileBidx(); ok {
+		_spec.SetField(customer.FieldMobileBidx, field.TypeBytes, value)
+		_node.MobileBidx = value
+	}
+	if value, ok := _c.mutation.Telephone(); ok {
+		_spec.SetField(customer.FieldTelephone, field.TypeBytes, value)
+		_node.Telephone = value
+	}
+	if value, ok := _c.mutation.TelephoneBidx(); ok {
+		_spec.SetField(customer.FieldTelephoneBidx, field.TypeBytes, value)
+		_node.TelephoneBidx = value
+	}
+	if value, ok := _c.mutation.Wechat(); ok {
+		_spec.SetField(customer.FieldWechat, field.TypeBytes, value)
+		_node.Wechat = value
+	}
+	if value, ok := _c.mutation.WechatBidx(); ok {
+		_spec.SetField(customer.FieldWechatBidx, field.TypeBytes, value)
+		_node.WechatBidx = value
+	}
+	if value, ok := _c.mutation.Email(); ok {
+		_spec.SetField(customer.FieldEmail, field.TypeBytes, value)
+		_node.Email = value
+	}
+	if value, ok := _c.mutation.EmailBidx(); ok {
+		_spec.SetField(customer.FieldEmailBidx, field.TypeBytes, value)
+		_node.EmailBidx = value
+	}
+	if value, ok := _c.mutation.Address(); ok {
+		_spec.SetField(customer.FieldAddress, field.TypeBytes, value)
+		_node.Address = value
+	}
+	if value, ok := _c.mutation.Notes(); ok {
+		_spec.SetField(customer.FieldNotes, field.TypeBytes, value)
+		_node.Notes = value
+	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(customer.FieldName, field.TypeString, value)
 		_node.Name = value
+	}
+	if value, ok := _c.mutation.Kind(); ok {
+		_spec.SetField(customer.FieldKind, field.TypeEnum, value)
+		_node.Kind = value
+	}
+	if value, ok := _c.mutation.RegionProvince(); ok {
+		_spec.SetField(customer.FieldRegionProvince, field.TypeString, value)
+		_node.RegionProvince = value
+	}
+	if value, ok := _c.mutation.RegionCity(); ok {
+		_spec.SetField(customer.FieldRegionCity, field.TypeString, value)
+		_node.RegionCity = value
+	}
+	if value, ok := _c.mutation.RegionDistrict(); ok {
+		_spec.SetField(customer.FieldRegionDistrict, field.TypeString, value)
+		_node.RegionDistrict = value
+	}
+	if value, ok := _c.mutation.Level(); ok {
+		_spec.SetField(customer.FieldLevel, field.TypeString, value)
+		_node.Level = value
+	}
+	if value, ok := _c.mutation.Source(); ok {
+		_spec.SetField(customer.FieldSource, field.TypeString, value)
+		_node.Source = value
+	}
+	if value, ok := _c.mutation.Industry(); ok {
+		_spec.SetField(customer.FieldIndustry, field.TypeString, value)
+		_node.Industry = value
+	}
+	if value, ok := _c.mutation.LastFollowUpAt(); ok {
+		_spec.SetField(customer.FieldLastFollowUpAt, field.TypeTime, value)
+		_node.LastFollowUpAt = &value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -381,6 +758,38 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.DepartmentID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ContactsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.FollowUpsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(followup.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -537,6 +946,204 @@ func (u *CustomerUpsert) ClearDeleteBatchID() *CustomerUpsert {
 	return u
 }
 
+// SetDataKey sets the "data_key" field.
+func (u *CustomerUpsert) SetDataKey(v []byte) *CustomerUpsert {
+	u.Set(customer.FieldDataKey, v)
+	return u
+}
+
+// UpdateDataKey sets the "data_key" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateDataKey() *CustomerUpsert {
+	u.SetExcluded(customer.FieldDataKey)
+	return u
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (u *CustomerUpsert) ClearDataKey() *CustomerUpsert {
+	u.SetNull(customer.FieldDataKey)
+	return u
+}
+
+// SetMobile sets the "mobile" field.
+func (u *CustomerUpsert) SetMobile(v secret.Text) *CustomerUpsert {
+	u.Set(customer.FieldMobile, v)
+	return u
+}
+
+// UpdateMobile sets the "mobile" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateMobile() *CustomerUpsert {
+	u.SetExcluded(customer.FieldMobile)
+	return u
+}
+
+// ClearMobile clears the value of the "mobile" field.
+func (u *CustomerUpsert) ClearMobile() *CustomerUpsert {
+	u.SetNull(customer.FieldMobile)
+	return u
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (u *CustomerUpsert) SetMobileBidx(v []byte) *CustomerUpsert {
+	u.Set(customer.FieldMobileBidx, v)
+	return u
+}
+
+// UpdateMobileBidx sets the "mobile_bidx" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateMobileBidx() *CustomerUpsert {
+	u.SetExcluded(customer.FieldMobileBidx)
+	return u
+}
+
+// ClearMobileBidx clears the value of the "mobile_bidx" field.
+func (u *CustomerUpsert) ClearMobileBidx() *CustomerUpsert {
+	u.SetNull(customer.FieldMobileBidx)
+	return u
+}
+
+// SetTelephone sets the "telephone" field.
+func (u *CustomerUpsert) SetTelephone(v secret.Text) *CustomerUpsert {
+	u.Set(customer.FieldTelephone, v)
+	return u
+}
+
+// UpdateTelephone sets the "telephone" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateTelephone() *CustomerUpsert {
+	u.SetExcluded(customer.FieldTelephone)
+	return u
+}
+
+// ClearTelephone clears the value of the "telephone" field.
+func (u *CustomerUpsert) ClearTelephone() *CustomerUpsert {
+	u.SetNull(customer.FieldTelephone)
+	return u
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (u *CustomerUpsert) SetTelephoneBidx(v []byte) *CustomerUpsert {
+	u.Set(customer.FieldTelephoneBidx, v)
+	return u
+}
+
+// UpdateTelephoneBidx sets the "telephone_bidx" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateTelephoneBidx() *CustomerUpsert {
+	u.SetExcluded(customer.FieldTelephoneBidx)
+	return u
+}
+
+// ClearTelephoneBidx clears the value of the "telephone_bidx" field.
+func (u *CustomerUpsert) ClearTelephoneBidx() *CustomerUpsert {
+	u.SetNull(customer.FieldTelephoneBidx)
+	return u
+}
+
+// SetWechat sets the "wechat" field.
+func (u *CustomerUpsert) SetWechat(v secret.Text) *CustomerUpsert {
+	u.Set(customer.FieldWechat, v)
+	return u
+}
+
+// UpdateWechat sets the "wechat" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateWechat() *CustomerUpsert {
+	u.SetExcluded(customer.FieldWechat)
+	return u
+}
+
+// ClearWechat clears the value of the "wechat" field.
+func (u *CustomerUpsert) ClearWechat() *CustomerUpsert {
+	u.SetNull(customer.FieldWechat)
+	return u
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (u *CustomerUpsert) SetWechatBidx(v []byte) *CustomerUpsert {
+	u.Set(customer.FieldWechatBidx, v)
+	return u
+}
+
+// UpdateWechatBidx sets the "wechat_bidx" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateWechatBidx() *CustomerUpsert {
+	u.SetExcluded(customer.FieldWechatBidx)
+	return u
+}
+
+// ClearWechatBidx clears the value of the "wechat_bidx" field.
+func (u *CustomerUpsert) ClearWechatBidx() *CustomerUpsert {
+	u.SetNull(customer.FieldWechatBidx)
+	return u
+}
+
+// SetEmail sets the "email" field.
+func (u *CustomerUpsert) SetEmail(v secret.Text) *CustomerUpsert {
+	u.Set(customer.FieldEmail, v)
+	return u
+}
+
+// UpdateEmail sets the "email" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateEmail() *CustomerUpsert {
+	u.SetExcluded(customer.FieldEmail)
+	return u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *CustomerUpsert) ClearEmail() *CustomerUpsert {
+	u.SetNull(customer.FieldEmail)
+	return u
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (u *CustomerUpsert) SetEmailBidx(v []byte) *CustomerUpsert {
+	u.Set(customer.FieldEmailBidx, v)
+	return u
+}
+
+// UpdateEmailBidx sets the "email_bidx" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateEmailBidx() *CustomerUpsert {
+	u.SetExcluded(customer.FieldEmailBidx)
+	return u
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (u *CustomerUpsert) ClearEmailBidx() *CustomerUpsert {
+	u.SetNull(customer.FieldEmailBidx)
+	return u
+}
+
+// SetAddress sets the "address" field.
+func (u *CustomerUpsert) SetAddress(v secret.Text) *CustomerUpsert {
+	u.Set(customer.FieldAddress, v)
+	return u
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateAddress() *CustomerUpsert {
+	u.SetExcluded(customer.FieldAddress)
+	return u
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *CustomerUpsert) ClearAddress() *CustomerUpsert {
+	u.SetNull(customer.FieldAddress)
+	return u
+}
+
+// SetNotes sets the "notes" field.
+func (u *CustomerUpsert) SetNotes(v secret.Text) *CustomerUpsert {
+	u.Set(customer.FieldNotes, v)
+	return u
+}
+
+// UpdateNotes sets the "notes" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateNotes() *CustomerUpsert {
+	u.SetExcluded(customer.FieldNotes)
+	return u
+}
+
+// ClearNotes clears the value of the "notes" field.
+func (u *CustomerUpsert) ClearNotes() *CustomerUpsert {
+	u.SetNull(customer.FieldNotes)
+	return u
+}
+
 // SetName sets the "name" field.
 func (u *CustomerUpsert) SetName(v string) *CustomerUpsert {
 	u.Set(customer.FieldName, v)
@@ -546,6 +1153,144 @@ func (u *CustomerUpsert) SetName(v string) *CustomerUpsert {
 // UpdateName sets the "name" field to the value that was provided on create.
 func (u *CustomerUpsert) UpdateName() *CustomerUpsert {
 	u.SetExcluded(customer.FieldName)
+	return u
+}
+
+// SetKind sets the "kind" field.
+func (u *CustomerUpsert) SetKind(v customer.Kind) *CustomerUpsert {
+	u.Set(customer.FieldKind, v)
+	return u
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateKind() *CustomerUpsert {
+	u.SetExcluded(customer.FieldKind)
+	return u
+}
+
+// SetRegionProvince sets the "region_province" field.
+func (u *CustomerUpsert) SetRegionProvince(v string) *CustomerUpsert {
+	u.Set(customer.FieldRegionProvince, v)
+	return u
+}
+
+// UpdateRegionProvince sets the "region_province" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateRegionProvince() *CustomerUpsert {
+	u.SetExcluded(customer.FieldRegionProvince)
+	return u
+}
+
+// ClearRegionProvince clears the value of the "region_province" field.
+func (u *CustomerUpsert) ClearRegionProvince() *CustomerUpsert {
+	u.SetNull(customer.FieldRegionProvince)
+	return u
+}
+
+// SetRegionCity sets the "region_city" field.
+func (u *CustomerUpsert) SetRegionCity(v string) *CustomerUpsert {
+	u.Set(customer.FieldRegionCity, v)
+	return u
+}
+
+// UpdateRegionCity sets the "region_city" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateRegionCity() *CustomerUpsert {
+	u.SetExcluded(customer.FieldRegionCity)
+	return u
+}
+
+// ClearRegionCity clears the value of the "region_city" field.
+func (u *CustomerUpsert) ClearRegionCity() *CustomerUpsert {
+	u.SetNull(customer.FieldRegionCity)
+	return u
+}
+
+// SetRegionDistrict sets the "region_district" field.
+func (u *CustomerUpsert) SetRegionDistrict(v string) *CustomerUpsert {
+	u.Set(customer.FieldRegionDistrict, v)
+	return u
+}
+
+// UpdateRegionDistrict sets the "region_district" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateRegionDistrict() *CustomerUpsert {
+	u.SetExcluded(customer.FieldRegionDistrict)
+	return u
+}
+
+// ClearRegionDistrict clears the value of the "region_district" field.
+func (u *CustomerUpsert) ClearRegionDistrict() *CustomerUpsert {
+	u.SetNull(customer.FieldRegionDistrict)
+	return u
+}
+
+// SetLevel sets the "level" field.
+func (u *CustomerUpsert) SetLevel(v string) *CustomerUpsert {
+	u.Set(customer.FieldLevel, v)
+	return u
+}
+
+// UpdateLevel sets the "level" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateLevel() *CustomerUpsert {
+	u.SetExcluded(customer.FieldLevel)
+	return u
+}
+
+// ClearLevel clears the value of the "level" field.
+func (u *CustomerUpsert) ClearLevel() *CustomerUpsert {
+	u.SetNull(customer.FieldLevel)
+	return u
+}
+
+// SetSource sets the "source" field.
+func (u *CustomerUpsert) SetSource(v string) *CustomerUpsert {
+	u.Set(customer.FieldSource, v)
+	return u
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateSource() *CustomerUpsert {
+	u.SetExcluded(customer.FieldSource)
+	return u
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *CustomerUpsert) ClearSource() *CustomerUpsert {
+	u.SetNull(customer.FieldSource)
+	return u
+}
+
+// SetIndustry sets the "industry" field.
+func (u *CustomerUpsert) SetIndustry(v string) *CustomerUpsert {
+	u.Set(customer.FieldIndustry, v)
+	return u
+}
+
+// UpdateIndustry sets the "industry" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateIndustry() *CustomerUpsert {
+	u.SetExcluded(customer.FieldIndustry)
+	return u
+}
+
+// ClearIndustry clears the value of the "industry" field.
+func (u *CustomerUpsert) ClearIndustry() *CustomerUpsert {
+	u.SetNull(customer.FieldIndustry)
+	return u
+}
+
+// SetLastFollowUpAt sets the "last_follow_up_at" field.
+func (u *CustomerUpsert) SetLastFollowUpAt(v time.Time) *CustomerUpsert {
+	u.Set(customer.FieldLastFollowUpAt, v)
+	return u
+}
+
+// UpdateLastFollowUpAt sets the "last_follow_up_at" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateLastFollowUpAt() *CustomerUpsert {
+	u.SetExcluded(customer.FieldLastFollowUpAt)
+	return u
+}
+
+// ClearLastFollowUpAt clears the value of the "last_follow_up_at" field.
+func (u *CustomerUpsert) ClearLastFollowUpAt() *CustomerUpsert {
+	u.SetNull(customer.FieldLastFollowUpAt)
 	return u
 }
 
@@ -725,6 +1470,237 @@ func (u *CustomerUpsertOne) ClearDeleteBatchID() *CustomerUpsertOne {
 	})
 }
 
+// SetDataKey sets the "data_key" field.
+func (u *CustomerUpsertOne) SetDataKey(v []byte) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetDataKey(v)
+	})
+}
+
+// UpdateDataKey sets the "data_key" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateDataKey() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateDataKey()
+	})
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (u *CustomerUpsertOne) ClearDataKey() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearDataKey()
+	})
+}
+
+// SetMobile sets the "mobile" field.
+func (u *CustomerUpsertOne) SetMobile(v secret.Text) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMobile(v)
+	})
+}
+
+// UpdateMobile sets the "mobile" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateMobile() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMobile()
+	})
+}
+
+// ClearMobile clears the value of the "mobile" field.
+func (u *CustomerUpsertOne) ClearMobile() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearMobile()
+	})
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (u *CustomerUpsertOne) SetMobileBidx(v []byte) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMobileBidx(v)
+	})
+}
+
+// UpdateMobileBidx sets the "mobile_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateMobileBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMobileBidx()
+	})
+}
+
+// ClearMobileBidx clears the value of the "mobile_bidx" field.
+func (u *CustomerUpsertOne) ClearMobileBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearMobileBidx()
+	})
+}
+
+// SetTelephone sets the "telephone" field.
+func (u *CustomerUpsertOne) SetTelephone(v secret.Text) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTelephone(v)
+	})
+}
+
+// UpdateTelephone sets the "telephone" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateTelephone() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTelephone()
+	})
+}
+
+// ClearTelephone clears the value of the "telephone" field.
+func (u *CustomerUpsertOne) ClearTelephone() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearTelephone()
+	})
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (u *CustomerUpsertOne) SetTelephoneBidx(v []byte) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTelephoneBidx(v)
+	})
+}
+
+// UpdateTelephoneBidx sets the "telephone_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateTelephoneBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTelephoneBidx()
+	})
+}
+
+// ClearTelephoneBidx clears the value of the "telephone_bidx" field.
+func (u *CustomerUpsertOne) ClearTelephoneBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearTelephoneBidx()
+	})
+}
+
+// SetWechat sets the "wechat" field.
+func (u *CustomerUpsertOne) SetWechat(v secret.Text) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetWechat(v)
+	})
+}
+
+// UpdateWechat sets the "wechat" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateWechat() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateWechat()
+	})
+}
+
+// ClearWechat clears the value of the "wechat" field.
+func (u *CustomerUpsertOne) ClearWechat() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearWechat()
+	})
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (u *CustomerUpsertOne) SetWechatBidx(v []byte) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetWechatBidx(v)
+	})
+}
+
+// UpdateWechatBidx sets the "wechat_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateWechatBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateWechatBidx()
+	})
+}
+
+// ClearWechatBidx clears the value of the "wechat_bidx" field.
+func (u *CustomerUpsertOne) ClearWechatBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearWechatBidx()
+	})
+}
+
+// SetEmail sets the "email" field.
+func (u *CustomerUpsertOne) SetEmail(v secret.Text) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEmail(v)
+	})
+}
+
+// UpdateEmail sets the "email" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateEmail() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *CustomerUpsertOne) ClearEmail() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearEmail()
+	})
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (u *CustomerUpsertOne) SetEmailBidx(v []byte) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEmailBidx(v)
+	})
+}
+
+// UpdateEmailBidx sets the "email_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateEmailBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEmailBidx()
+	})
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (u *CustomerUpsertOne) ClearEmailBidx() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearEmailBidx()
+	})
+}
+
+// SetAddress sets the "address" field.
+func (u *CustomerUpsertOne) SetAddress(v secret.Text) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetAddress(v)
+	})
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateAddress() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateAddress()
+	})
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *CustomerUpsertOne) ClearAddress() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearAddress()
+	})
+}
+
+// SetNotes sets the "notes" field.
+func (u *CustomerUpsertOne) SetNotes(v secret.Text) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetNotes(v)
+	})
+}
+
+// UpdateNotes sets the "notes" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateNotes() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateNotes()
+	})
+}
+
+// ClearNotes clears the value of the "notes" field.
+func (u *CustomerUpsertOne) ClearNotes() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearNotes()
+	})
+}
+
 // SetName sets the "name" field.
 func (u *CustomerUpsertOne) SetName(v string) *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
@@ -736,6 +1712,167 @@ func (u *CustomerUpsertOne) SetName(v string) *CustomerUpsertOne {
 func (u *CustomerUpsertOne) UpdateName() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *CustomerUpsertOne) SetKind(v customer.Kind) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateKind() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateKind()
+	})
+}
+
+// SetRegionProvince sets the "region_province" field.
+func (u *CustomerUpsertOne) SetRegionProvince(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetRegionProvince(v)
+	})
+}
+
+// UpdateRegionProvince sets the "region_province" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateRegionProvince() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateRegionProvince()
+	})
+}
+
+// ClearRegionProvince clears the value of the "region_province" field.
+func (u *CustomerUpsertOne) ClearRegionProvince() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearRegionProvince()
+	})
+}
+
+// SetRegionCity sets the "region_city" field.
+func (u *CustomerUpsertOne) SetRegionCity(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetRegionCity(v)
+	})
+}
+
+// UpdateRegionCity sets the "region_city" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateRegionCity() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateRegionCity()
+	})
+}
+
+// ClearRegionCity clears the value of the "region_city" field.
+func (u *CustomerUpsertOne) ClearRegionCity() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearRegionCity()
+	})
+}
+
+// SetRegionDistrict sets the "region_district" field.
+func (u *CustomerUpsertOne) SetRegionDistrict(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetRegionDistrict(v)
+	})
+}
+
+// UpdateRegionDistrict sets the "region_district" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateRegionDistrict() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateRegionDistrict()
+	})
+}
+
+// ClearRegionDistrict clears the value of the "region_district" field.
+func (u *CustomerUpsertOne) ClearRegionDistrict() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearRegionDistrict()
+	})
+}
+
+// SetLevel sets the "level" field.
+func (u *CustomerUpsertOne) SetLevel(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetLevel(v)
+	})
+}
+
+// UpdateLevel sets the "level" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateLevel() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateLevel()
+	})
+}
+
+// ClearLevel clears the value of the "level" field.
+func (u *CustomerUpsertOne) ClearLevel() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearLevel()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *CustomerUpsertOne) SetSource(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateSource() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *CustomerUpsertOne) ClearSource() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearSource()
+	})
+}
+
+// SetIndustry sets the "industry" field.
+func (u *CustomerUpsertOne) SetIndustry(v string) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetIndustry(v)
+	})
+}
+
+// UpdateIndustry sets the "industry" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateIndustry() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateIndustry()
+	})
+}
+
+// ClearIndustry clears the value of the "industry" field.
+func (u *CustomerUpsertOne) ClearIndustry() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearIndustry()
+	})
+}
+
+// SetLastFollowUpAt sets the "last_follow_up_at" field.
+func (u *CustomerUpsertOne) SetLastFollowUpAt(v time.Time) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetLastFollowUpAt(v)
+	})
+}
+
+// UpdateLastFollowUpAt sets the "last_follow_up_at" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateLastFollowUpAt() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateLastFollowUpAt()
+	})
+}
+
+// ClearLastFollowUpAt clears the value of the "last_follow_up_at" field.
+func (u *CustomerUpsertOne) ClearLastFollowUpAt() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearLastFollowUpAt()
 	})
 }
 
@@ -1082,6 +2219,237 @@ func (u *CustomerUpsertBulk) ClearDeleteBatchID() *CustomerUpsertBulk {
 	})
 }
 
+// SetDataKey sets the "data_key" field.
+func (u *CustomerUpsertBulk) SetDataKey(v []byte) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetDataKey(v)
+	})
+}
+
+// UpdateDataKey sets the "data_key" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateDataKey() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateDataKey()
+	})
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (u *CustomerUpsertBulk) ClearDataKey() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearDataKey()
+	})
+}
+
+// SetMobile sets the "mobile" field.
+func (u *CustomerUpsertBulk) SetMobile(v secret.Text) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMobile(v)
+	})
+}
+
+// UpdateMobile sets the "mobile" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateMobile() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMobile()
+	})
+}
+
+// ClearMobile clears the value of the "mobile" field.
+func (u *CustomerUpsertBulk) ClearMobile() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearMobile()
+	})
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (u *CustomerUpsertBulk) SetMobileBidx(v []byte) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetMobileBidx(v)
+	})
+}
+
+// UpdateMobileBidx sets the "mobile_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateMobileBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateMobileBidx()
+	})
+}
+
+// ClearMobileBidx clears the value of the "mobile_bidx" field.
+func (u *CustomerUpsertBulk) ClearMobileBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearMobileBidx()
+	})
+}
+
+// SetTelephone sets the "telephone" field.
+func (u *CustomerUpsertBulk) SetTelephone(v secret.Text) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTelephone(v)
+	})
+}
+
+// UpdateTelephone sets the "telephone" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateTelephone() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTelephone()
+	})
+}
+
+// ClearTelephone clears the value of the "telephone" field.
+func (u *CustomerUpsertBulk) ClearTelephone() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearTelephone()
+	})
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (u *CustomerUpsertBulk) SetTelephoneBidx(v []byte) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetTelephoneBidx(v)
+	})
+}
+
+// UpdateTelephoneBidx sets the "telephone_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateTelephoneBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateTelephoneBidx()
+	})
+}
+
+// ClearTelephoneBidx clears the value of the "telephone_bidx" field.
+func (u *CustomerUpsertBulk) ClearTelephoneBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearTelephoneBidx()
+	})
+}
+
+// SetWechat sets the "wechat" field.
+func (u *CustomerUpsertBulk) SetWechat(v secret.Text) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetWechat(v)
+	})
+}
+
+// UpdateWechat sets the "wechat" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateWechat() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateWechat()
+	})
+}
+
+// ClearWechat clears the value of the "wechat" field.
+func (u *CustomerUpsertBulk) ClearWechat() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearWechat()
+	})
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (u *CustomerUpsertBulk) SetWechatBidx(v []byte) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetWechatBidx(v)
+	})
+}
+
+// UpdateWechatBidx sets the "wechat_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateWechatBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateWechatBidx()
+	})
+}
+
+// ClearWechatBidx clears the value of the "wechat_bidx" field.
+func (u *CustomerUpsertBulk) ClearWechatBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearWechatBidx()
+	})
+}
+
+// SetEmail sets the "email" field.
+func (u *CustomerUpsertBulk) SetEmail(v secret.Text) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEmail(v)
+	})
+}
+
+// UpdateEmail sets the "email" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateEmail() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEmail()
+	})
+}
+
+// ClearEmail clears the value of the "email" field.
+func (u *CustomerUpsertBulk) ClearEmail() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearEmail()
+	})
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (u *CustomerUpsertBulk) SetEmailBidx(v []byte) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetEmailBidx(v)
+	})
+}
+
+// UpdateEmailBidx sets the "email_bidx" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateEmailBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateEmailBidx()
+	})
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (u *CustomerUpsertBulk) ClearEmailBidx() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearEmailBidx()
+	})
+}
+
+// SetAddress sets the "address" field.
+func (u *CustomerUpsertBulk) SetAddress(v secret.Text) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetAddress(v)
+	})
+}
+
+// UpdateAddress sets the "address" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateAddress() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateAddress()
+	})
+}
+
+// ClearAddress clears the value of the "address" field.
+func (u *CustomerUpsertBulk) ClearAddress() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearAddress()
+	})
+}
+
+// SetNotes sets the "notes" field.
+func (u *CustomerUpsertBulk) SetNotes(v secret.Text) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetNotes(v)
+	})
+}
+
+// UpdateNotes sets the "notes" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateNotes() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateNotes()
+	})
+}
+
+// ClearNotes clears the value of the "notes" field.
+func (u *CustomerUpsertBulk) ClearNotes() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearNotes()
+	})
+}
+
 // SetName sets the "name" field.
 func (u *CustomerUpsertBulk) SetName(v string) *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
@@ -1093,6 +2461,167 @@ func (u *CustomerUpsertBulk) SetName(v string) *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) UpdateName() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.UpdateName()
+	})
+}
+
+// SetKind sets the "kind" field.
+func (u *CustomerUpsertBulk) SetKind(v customer.Kind) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetKind(v)
+	})
+}
+
+// UpdateKind sets the "kind" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateKind() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateKind()
+	})
+}
+
+// SetRegionProvince sets the "region_province" field.
+func (u *CustomerUpsertBulk) SetRegionProvince(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetRegionProvince(v)
+	})
+}
+
+// UpdateRegionProvince sets the "region_province" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateRegionProvince() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateRegionProvince()
+	})
+}
+
+// ClearRegionProvince clears the value of the "region_province" field.
+func (u *CustomerUpsertBulk) ClearRegionProvince() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearRegionProvince()
+	})
+}
+
+// SetRegionCity sets the "region_city" field.
+func (u *CustomerUpsertBulk) SetRegionCity(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetRegionCity(v)
+	})
+}
+
+// UpdateRegionCity sets the "region_city" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateRegionCity() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateRegionCity()
+	})
+}
+
+// ClearRegionCity clears the value of the "region_city" field.
+func (u *CustomerUpsertBulk) ClearRegionCity() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearRegionCity()
+	})
+}
+
+// SetRegionDistrict sets the "region_district" field.
+func (u *CustomerUpsertBulk) SetRegionDistrict(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetRegionDistrict(v)
+	})
+}
+
+// UpdateRegionDistrict sets the "region_district" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateRegionDistrict() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateRegionDistrict()
+	})
+}
+
+// ClearRegionDistrict clears the value of the "region_district" field.
+func (u *CustomerUpsertBulk) ClearRegionDistrict() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearRegionDistrict()
+	})
+}
+
+// SetLevel sets the "level" field.
+func (u *CustomerUpsertBulk) SetLevel(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetLevel(v)
+	})
+}
+
+// UpdateLevel sets the "level" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateLevel() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateLevel()
+	})
+}
+
+// ClearLevel clears the value of the "level" field.
+func (u *CustomerUpsertBulk) ClearLevel() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearLevel()
+	})
+}
+
+// SetSource sets the "source" field.
+func (u *CustomerUpsertBulk) SetSource(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetSource(v)
+	})
+}
+
+// UpdateSource sets the "source" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateSource() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateSource()
+	})
+}
+
+// ClearSource clears the value of the "source" field.
+func (u *CustomerUpsertBulk) ClearSource() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearSource()
+	})
+}
+
+// SetIndustry sets the "industry" field.
+func (u *CustomerUpsertBulk) SetIndustry(v string) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetIndustry(v)
+	})
+}
+
+// UpdateIndustry sets the "industry" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateIndustry() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateIndustry()
+	})
+}
+
+// ClearIndustry clears the value of the "industry" field.
+func (u *CustomerUpsertBulk) ClearIndustry() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearIndustry()
+	})
+}
+
+// SetLastFollowUpAt sets the "last_follow_up_at" field.
+func (u *CustomerUpsertBulk) SetLastFollowUpAt(v time.Time) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetLastFollowUpAt(v)
+	})
+}
+
+// UpdateLastFollowUpAt sets the "last_follow_up_at" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateLastFollowUpAt() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateLastFollowUpAt()
+	})
+}
+
+// ClearLastFollowUpAt clears the value of the "last_follow_up_at" field.
+func (u *CustomerUpsertBulk) ClearLastFollowUpAt() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearLastFollowUpAt()
 	})
 }
 

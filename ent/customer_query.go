@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,8 +14,10 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/tenant"
@@ -24,15 +27,19 @@ import (
 // CustomerQuery is the builder for querying Customer entities.
 type CustomerQuery struct {
 	config
-	ctx            *QueryContext
-	order          []customer.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.Customer
-	withTenant     *TenantQuery
-	withOwner      *UserQuery
-	withDepartment *DepartmentQuery
-	loadTotal      []func(context.Context, []*Customer) error
-	modifiers      []func(*sql.Selector)
+	ctx                *QueryContext
+	order              []customer.OrderOption
+	inters             []Interceptor
+	predicates         []predicate.Customer
+	withTenant         *TenantQuery
+	withOwner          *UserQuery
+	withDepartment     *DepartmentQuery
+	withContacts       *ContactQuery
+	withFollowUps      *FollowUpQuery
+	loadTotal          []func(context.Context, []*Customer) error
+	modifiers          []func(*sql.Selector)
+	withNamedContacts  map[string]*ContactQuery
+	withNamedFollowUps map[string]*FollowUpQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -128,6 +135,50 @@ func (_q *CustomerQuery) QueryDepartment() *DepartmentQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(department.Table, department.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, customer.DepartmentTable, customer.DepartmentColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryContacts chains the current query on the "contacts" edge.
+func (_q *CustomerQuery) QueryContacts() *ContactQuery {
+	query := (&ContactClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(contact.Table, contact.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, customer.ContactsTable, customer.ContactsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryFollowUps chains the current query on the "follow_ups" edge.
+func (_q *CustomerQuery) QueryFollowUps() *FollowUpQuery {
+	query := (&FollowUpClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(followup.Table, followup.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, customer.FollowUpsTable, customer.FollowUpsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -330,6 +381,8 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		withTenant:     _q.withTenant.Clone(),
 		withOwner:      _q.withOwner.Clone(),
 		withDepartment: _q.withDepartment.Clone(),
+		withContacts:   _q.withContacts.Clone(),
+		withFollowUps:  _q.withFollowUps.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -367,6 +420,28 @@ func (_q *CustomerQuery) WithDepartment(opts ...func(*DepartmentQuery)) *Custome
 		opt(query)
 	}
 	_q.withDepartment = query
+	return _q
+}
+
+// WithContacts tells the query-builder to eager-load the nodes that are connected to
+// the "contacts" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithContacts(opts ...func(*ContactQuery)) *CustomerQuery {
+	query := (&ContactClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withContacts = query
+	return _q
+}
+
+// WithFollowUps tells the query-builder to eager-load the nodes that are connected to
+// the "follow_ups" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithFollowUps(opts ...func(*FollowUpQuery)) *CustomerQuery {
+	query := (&FollowUpClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withFollowUps = query
 	return _q
 }
 
@@ -454,10 +529,12 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [5]bool{
 			_q.withTenant != nil,
 			_q.withOwner != nil,
 			_q.withDepartment != nil,
+			_q.withContacts != nil,
+			_q.withFollowUps != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -496,6 +573,34 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	if query := _q.withDepartment; query != nil {
 		if err := _q.loadDepartment(ctx, query, nodes, nil,
 			func(n *Customer, e *Department) { n.Edges.Department = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withContacts; query != nil {
+		if err := _q.loadContacts(ctx, query, nodes,
+			func(n *Customer) { n.Edges.Contacts = []*Contact{} },
+			func(n *Customer, e *Contact) { n.Edges.Contacts = append(n.Edges.Contacts, e) }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withFollowUps; query != nil {
+		if err := _q.loadFollowUps(ctx, query, nodes,
+			func(n *Customer) { n.Edges.FollowUps = []*FollowUp{} },
+			func(n *Customer, e *FollowUp) { n.Edges.FollowUps = append(n.Edges.FollowUps, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedContacts {
+		if err := _q.loadContacts(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedContacts(name) },
+			func(n *Customer, e *Contact) { n.appendNamedContacts(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedFollowUps {
+		if err := _q.loadFollowUps(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedFollowUps(name) },
+			func(n *Customer, e *FollowUp) { n.appendNamedFollowUps(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -591,6 +696,66 @@ func (_q *CustomerQuery) loadDepartment(ctx context.Context, query *DepartmentQu
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadContacts(ctx context.Context, query *ContactQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *Contact)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(contact.FieldCustomerID)
+	}
+	query.Where(predicate.Contact(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.ContactsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadFollowUps(ctx context.Context, query *FollowUpQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *FollowUp)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(followup.FieldCustomerID)
+	}
+	query.Where(predicate.FollowUp(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.FollowUpsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -721,6 +886,34 @@ func (_q *CustomerQuery) ForShare(opts ...sql.LockOption) *CustomerQuery {
 func (_q *CustomerQuery) Modify(modifiers ...func(s *sql.Selector)) *CustomerSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedContacts tells the query-builder to eager-load the nodes that are connected to the "contacts"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedContacts(name string, opts ...func(*ContactQuery)) *CustomerQuery {
+	query := (&ContactClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedContacts == nil {
+		_q.withNamedContacts = make(map[string]*ContactQuery)
+	}
+	_q.withNamedContacts[name] = query
+	return _q
+}
+
+// WithNamedFollowUps tells the query-builder to eager-load the nodes that are connected to the "follow_ups"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedFollowUps(name string, opts ...func(*FollowUpQuery)) *CustomerQuery {
+	query := (&FollowUpClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedFollowUps == nil {
+		_q.withNamedFollowUps = make(map[string]*FollowUpQuery)
+	}
+	_q.withNamedFollowUps[name] = query
+	return _q
 }
 
 // CustomerGroupBy is the group-by builder for Customer entities.

@@ -11,10 +11,13 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/user"
 )
 
@@ -146,6 +149,186 @@ func (_u *CustomerUpdate) ClearDeleteBatchID() *CustomerUpdate {
 	return _u
 }
 
+// SetDataKey sets the "data_key" field.
+func (_u *CustomerUpdate) SetDataKey(v []byte) *CustomerUpdate {
+	_u.mutation.SetDataKey(v)
+	return _u
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (_u *CustomerUpdate) ClearDataKey() *CustomerUpdate {
+	_u.mutation.ClearDataKey()
+	return _u
+}
+
+// SetMobile sets the "mobile" field.
+func (_u *CustomerUpdate) SetMobile(v secret.Text) *CustomerUpdate {
+	_u.mutation.SetMobile(v)
+	return _u
+}
+
+// SetNillableMobile sets the "mobile" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableMobile(v *secret.Text) *CustomerUpdate {
+	if v != nil {
+		_u.SetMobile(*v)
+	}
+	return _u
+}
+
+// ClearMobile clears the value of the "mobile" field.
+func (_u *CustomerUpdate) ClearMobile() *CustomerUpdate {
+	_u.mutation.ClearMobile()
+	return _u
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (_u *CustomerUpdate) SetMobileBidx(v []byte) *CustomerUpdate {
+	_u.mutation.SetMobileBidx(v)
+	return _u
+}
+
+// ClearMobileBidx clears the value of the "mobile_bidx" field.
+func (_u *CustomerUpdate) ClearMobileBidx() *CustomerUpdate {
+	_u.mutation.ClearMobileBidx()
+	return _u
+}
+
+// SetTelephone sets the "telephone" field.
+func (_u *CustomerUpdate) SetTelephone(v secret.Text) *CustomerUpdate {
+	_u.mutation.SetTelephone(v)
+	return _u
+}
+
+// SetNillableTelephone sets the "telephone" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableTelephone(v *secret.Text) *CustomerUpdate {
+	if v != nil {
+		_u.SetTelephone(*v)
+	}
+	return _u
+}
+
+// ClearTelephone clears the value of the "telephone" field.
+func (_u *CustomerUpdate) ClearTelephone() *CustomerUpdate {
+	_u.mutation.ClearTelephone()
+	return _u
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (_u *CustomerUpdate) SetTelephoneBidx(v []byte) *CustomerUpdate {
+	_u.mutation.SetTelephoneBidx(v)
+	return _u
+}
+
+// ClearTelephoneBidx clears the value of the "telephone_bidx" field.
+func (_u *CustomerUpdate) ClearTelephoneBidx() *CustomerUpdate {
+	_u.mutation.ClearTelephoneBidx()
+	return _u
+}
+
+// SetWechat sets the "wechat" field.
+func (_u *CustomerUpdate) SetWechat(v secret.Text) *CustomerUpdate {
+	_u.mutation.SetWechat(v)
+	return _u
+}
+
+// SetNillableWechat sets the "wechat" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableWechat(v *secret.Text) *CustomerUpdate {
+	if v != nil {
+		_u.SetWechat(*v)
+	}
+	return _u
+}
+
+// ClearWechat clears the value of the "wechat" field.
+func (_u *CustomerUpdate) ClearWechat() *CustomerUpdate {
+	_u.mutation.ClearWechat()
+	return _u
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (_u *CustomerUpdate) SetWechatBidx(v []byte) *CustomerUpdate {
+	_u.mutation.SetWechatBidx(v)
+	return _u
+}
+
+// ClearWechatBidx clears the value of the "wechat_bidx" field.
+func (_u *CustomerUpdate) ClearWechatBidx() *CustomerUpdate {
+	_u.mutation.ClearWechatBidx()
+	return _u
+}
+
+// SetEmail sets the "email" field.
+func (_u *CustomerUpdate) SetEmail(v secret.Text) *CustomerUpdate {
+	_u.mutation.SetEmail(v)
+	return _u
+}
+
+// SetNillableEmail sets the "email" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableEmail(v *secret.Text) *CustomerUpdate {
+	if v != nil {
+		_u.SetEmail(*v)
+	}
+	return _u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (_u *CustomerUpdate) ClearEmail() *CustomerUpdate {
+	_u.mutation.ClearEmail()
+	return _u
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (_u *CustomerUpdate) SetEmailBidx(v []byte) *CustomerUpdate {
+	_u.mutation.SetEmailBidx(v)
+	return _u
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (_u *CustomerUpdate) ClearEmailBidx() *CustomerUpdate {
+	_u.mutation.ClearEmailBidx()
+	return _u
+}
+
+// SetAddress sets the "address" field.
+func (_u *CustomerUpdate) SetAddress(v secret.Text) *CustomerUpdate {
+	_u.mutation.SetAddress(v)
+	return _u
+}
+
+// SetNillableAddress sets the "address" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableAddress(v *secret.Text) *CustomerUpdate {
+	if v != nil {
+		_u.SetAddress(*v)
+	}
+	return _u
+}
+
+// ClearAddress clears the value of the "address" field.
+func (_u *CustomerUpdate) ClearAddress() *CustomerUpdate {
+	_u.mutation.ClearAddress()
+	return _u
+}
+
+// SetNotes sets the "notes" field.
+func (_u *CustomerUpdate) SetNotes(v secret.Text) *CustomerUpdate {
+	_u.mutation.SetNotes(v)
+	return _u
+}
+
+// SetNillableNotes sets the "notes" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableNotes(v *secret.Text) *CustomerUpdate {
+	if v != nil {
+		_u.SetNotes(*v)
+	}
+	return _u
+}
+
+// ClearNotes clears the value of the "notes" field.
+func (_u *CustomerUpdate) ClearNotes() *CustomerUpdate {
+	_u.mutation.ClearNotes()
+	return _u
+}
+
 // SetName sets the "name" field.
 func (_u *CustomerUpdate) SetName(v string) *CustomerUpdate {
 	_u.mutation.SetName(v)
@@ -160,6 +343,160 @@ func (_u *CustomerUpdate) SetNillableName(v *string) *CustomerUpdate {
 	return _u
 }
 
+// SetKind sets the "kind" field.
+func (_u *CustomerUpdate) SetKind(v customer.Kind) *CustomerUpdate {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableKind(v *customer.Kind) *CustomerUpdate {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
+// SetRegionProvince sets the "region_province" field.
+func (_u *CustomerUpdate) SetRegionProvince(v string) *CustomerUpdate {
+	_u.mutation.SetRegionProvince(v)
+	return _u
+}
+
+// SetNillableRegionProvince sets the "region_province" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableRegionProvince(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetRegionProvince(*v)
+	}
+	return _u
+}
+
+// ClearRegionProvince clears the value of the "region_province" field.
+func (_u *CustomerUpdate) ClearRegionProvince() *CustomerUpdate {
+	_u.mutation.ClearRegionProvince()
+	return _u
+}
+
+// SetRegionCity sets the "region_city" field.
+func (_u *CustomerUpdate) SetRegionCity(v string) *CustomerUpdate {
+	_u.mutation.SetRegionCity(v)
+	return _u
+}
+
+// SetNillableRegionCity sets the "region_city" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableRegionCity(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetRegionCity(*v)
+	}
+	return _u
+}
+
+// ClearRegionCity clears the value of the "region_city" field.
+func (_u *CustomerUpdate) ClearRegionCity() *CustomerUpdate {
+	_u.mutation.ClearRegionCity()
+	return _u
+}
+
+// SetRegionDistrict sets the "region_district" field.
+func (_u *CustomerUpdate) SetRegionDistrict(v string) *CustomerUpdate {
+	_u.mutation.SetRegionDistrict(v)
+	return _u
+}
+
+// SetNillableRegionDistrict sets the "region_district" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableRegionDistrict(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetRegionDistrict(*v)
+	}
+	return _u
+}
+
+// ClearRegionDistrict clears the value of the "region_district" field.
+func (_u *CustomerUpdate) ClearRegionDistrict() *CustomerUpdate {
+	_u.mutation.ClearRegionDistrict()
+	return _u
+}
+
+// SetLevel sets the "level" field.
+func (_u *CustomerUpdate) SetLevel(v string) *CustomerUpdate {
+	_u.mutation.SetLevel(v)
+	return _u
+}
+
+// SetNillableLevel sets the "level" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableLevel(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetLevel(*v)
+	}
+	return _u
+}
+
+// ClearLevel clears the value of the "level" field.
+func (_u *CustomerUpdate) ClearLevel() *CustomerUpdate {
+	_u.mutation.ClearLevel()
+	return _u
+}
+
+// SetSource sets the "source" field.
+func (_u *CustomerUpdate) SetSource(v string) *CustomerUpdate {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableSource(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetSource(*v)
+	}
+	return _u
+}
+
+// ClearSource clears the value of the "source" field.
+func (_u *CustomerUpdate) ClearSource() *CustomerUpdate {
+	_u.mutation.ClearSource()
+	return _u
+}
+
+// SetIndustry sets the "industry" field.
+func (_u *CustomerUpdate) SetIndustry(v string) *CustomerUpdate {
+	_u.mutation.SetIndustry(v)
+	return _u
+}
+
+// SetNillableIndustry sets the "industry" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableIndustry(v *string) *CustomerUpdate {
+	if v != nil {
+		_u.SetIndustry(*v)
+	}
+	return _u
+}
+
+// ClearIndustry clears the value of the "industry" field.
+func (_u *CustomerUpdate) ClearIndustry() *CustomerUpdate {
+	_u.mutation.ClearIndustry()
+	return _u
+}
+
+// SetLastFollowUpAt sets the "last_follow_up_at" field.
+func (_u *CustomerUpdate) SetLastFollowUpAt(v time.Time) *CustomerUpdate {
+	_u.mutation.SetLastFollowUpAt(v)
+	return _u
+}
+
+// SetNillableLastFollowUpAt sets the "last_follow_up_at" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableLastFollowUpAt(v *time.Time) *CustomerUpdate {
+	if v != nil {
+		_u.SetLastFollowUpAt(*v)
+	}
+	return _u
+}
+
+// ClearLastFollowUpAt clears the value of the "last_follow_up_at" field.
+func (_u *CustomerUpdate) ClearLastFollowUpAt() *CustomerUpdate {
+	_u.mutation.ClearLastFollowUpAt()
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *CustomerUpdate) SetOwner(v *User) *CustomerUpdate {
 	return _u.SetOwnerID(v.ID)
@@ -168,6 +505,36 @@ func (_u *CustomerUpdate) SetOwner(v *User) *CustomerUpdate {
 // SetDepartment sets the "department" edge to the Department entity.
 func (_u *CustomerUpdate) SetDepartment(v *Department) *CustomerUpdate {
 	return _u.SetDepartmentID(v.ID)
+}
+
+// AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
+func (_u *CustomerUpdate) AddContactIDs(ids ...pulid.ID) *CustomerUpdate {
+	_u.mutation.AddContactIDs(ids...)
+	return _u
+}
+
+// AddContacts adds the "contacts" edges to the Contact entity.
+func (_u *CustomerUpdate) AddContacts(v ...*Contact) *CustomerUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddContactIDs(ids...)
+}
+
+// AddFollowUpIDs adds the "follow_ups" edge to the FollowUp entity by IDs.
+func (_u *CustomerUpdate) AddFollowUpIDs(ids ...pulid.ID) *CustomerUpdate {
+	_u.mutation.AddFollowUpIDs(ids...)
+	return _u
+}
+
+// AddFollowUps adds the "follow_ups" edges to the FollowUp entity.
+func (_u *CustomerUpdate) AddFollowUps(v ...*FollowUp) *CustomerUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowUpIDs(ids...)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -185,6 +552,48 @@ func (_u *CustomerUpdate) ClearOwner() *CustomerUpdate {
 func (_u *CustomerUpdate) ClearDepartment() *CustomerUpdate {
 	_u.mutation.ClearDepartment()
 	return _u
+}
+
+// ClearContacts clears all "contacts" edges to the Contact entity.
+func (_u *CustomerUpdate) ClearContacts() *CustomerUpdate {
+	_u.mutation.ClearContacts()
+	return _u
+}
+
+// RemoveContactIDs removes the "contacts" edge to Contact entities by IDs.
+func (_u *CustomerUpdate) RemoveContactIDs(ids ...pulid.ID) *CustomerUpdate {
+	_u.mutation.RemoveContactIDs(ids...)
+	return _u
+}
+
+// RemoveContacts removes "contacts" edges to Contact entities.
+func (_u *CustomerUpdate) RemoveContacts(v ...*Contact) *CustomerUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveContactIDs(ids...)
+}
+
+// ClearFollowUps clears all "follow_ups" edges to the FollowUp entity.
+func (_u *CustomerUpdate) ClearFollowUps() *CustomerUpdate {
+	_u.mutation.ClearFollowUps()
+	return _u
+}
+
+// RemoveFollowUpIDs removes the "follow_ups" edge to FollowUp entities by IDs.
+func (_u *CustomerUpdate) RemoveFollowUpIDs(ids ...pulid.ID) *CustomerUpdate {
+	_u.mutation.RemoveFollowUpIDs(ids...)
+	return _u
+}
+
+// RemoveFollowUps removes "follow_ups" edges to FollowUp entities.
+func (_u *CustomerUpdate) RemoveFollowUps(v ...*FollowUp) *CustomerUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowUpIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -219,6 +628,41 @@ func (_u *CustomerUpdate) check() error {
 	if v, ok := _u.mutation.Name(); ok {
 		if err := customer.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Customer.name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := customer.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Customer.kind": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RegionProvince(); ok {
+		if err := customer.RegionProvinceValidator(v); err != nil {
+			return &ValidationError{Name: "region_province", err: fmt.Errorf(`ent: validator failed for field "Customer.region_province": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RegionCity(); ok {
+		if err := customer.RegionCityValidator(v); err != nil {
+			return &ValidationError{Name: "region_city", err: fmt.Errorf(`ent: validator failed for field "Customer.region_city": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RegionDistrict(); ok {
+		if err := customer.RegionDistrictValidator(v); err != nil {
+			return &ValidationError{Name: "region_district", err: fmt.Errorf(`ent: validator failed for field "Customer.region_district": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Level(); ok {
+		if err := customer.LevelValidator(v); err != nil {
+			return &ValidationError{Name: "level", err: fmt.Errorf(`ent: validator failed for field "Customer.level": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Source(); ok {
+		if err := customer.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "Customer.source": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Industry(); ok {
+		if err := customer.IndustryValidator(v); err != nil {
+			return &ValidationError{Name: "industry", err: fmt.Errorf(`ent: validator failed for field "Customer.industry": %w`, err)}
 		}
 	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
@@ -269,8 +713,119 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DeleteBatchIDCleared() {
 		_spec.ClearField(customer.FieldDeleteBatchID, field.TypeString)
 	}
+	if value, ok := _u.mutation.DataKey(); ok {
+		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)
+	}
+	if _u.mutation.DataKeyCleared() {
+		_spec.ClearField(customer.FieldDataKey, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Mobile(); ok {
+		_spec.SetField(customer.FieldMobile, field.TypeBytes, value)
+	}
+	if _u.mutation.MobileCleared() {
+		_spec.ClearField(customer.FieldMobile, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.MobileBidx(); ok {
+		_spec.SetField(customer.FieldMobileBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.MobileBidxCleared() {
+		_spec.ClearField(customer.FieldMobileBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Telephone(); ok {
+		_spec.SetField(customer.FieldTelephone, field.TypeBytes, value)
+	}
+	if _u.mutation.TelephoneCleared() {
+		_spec.ClearField(customer.FieldTelephone, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TelephoneBidx(); ok {
+		_spec.SetField(customer.FieldTelephoneBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.TelephoneBidxCleared() {
+		_spec.ClearField(customer.FieldTelephoneBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Wechat(); ok {
+		_spec.SetField(customer.FieldWechat, field.TypeBytes, value)
+	}
+	if _u.mutation.WechatCleared() {
+		_spec.ClearField(customer.FieldWechat, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.WechatBidx(); ok {
+		_spec.SetField(customer.FieldWechatBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.WechatBidxCleared() {
+		_spec.ClearField(customer.FieldWechatBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Email(); ok {
+		_spec.SetField(customer.FieldEmail, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(customer.FieldEmail, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmailBidx(); ok {
+		_spec.SetField(customer.FieldEmailBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailBidxCleared() {
+		_spec.ClearField(customer.FieldEmailBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Address(); ok {
+		_spec.SetField(customer.FieldAddress, field.TypeBytes, value)
+	}
+	if _u.mutation.AddressCleared() {
+		_spec.ClearField(customer.FieldAddress, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Notes(); ok {
+		_spec.SetField(customer.FieldNotes, field.TypeBytes, value)
+	}
+	if _u.mutation.NotesCleared() {
+		_spec.ClearField(customer.FieldNotes, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(customer.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(customer.FieldKind, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.RegionProvince(); ok {
+		_spec.SetField(customer.FieldRegionProvince, field.TypeString, value)
+	}
+	if _u.mutation.RegionProvinceCleared() {
+		_spec.ClearField(customer.FieldRegionProvince, field.TypeString)
+	}
+	if value, ok := _u.mutation.RegionCity(); ok {
+		_spec.SetField(customer.FieldRegionCity, field.TypeString, value)
+	}
+	if _u.mutation.RegionCityCleared() {
+		_spec.ClearField(customer.FieldRegionCity, field.TypeString)
+	}
+	if value, ok := _u.mutation.RegionDistrict(); ok {
+		_spec.SetField(customer.FieldRegionDistrict, field.TypeString, value)
+	}
+	if _u.mutation.RegionDistrictCleared() {
+		_spec.ClearField(customer.FieldRegionDistrict, field.TypeString)
+	}
+	if value, ok := _u.mutation.Level(); ok {
+		_spec.SetField(customer.FieldLevel, field.TypeString, value)
+	}
+	if _u.mutation.LevelCleared() {
+		_spec.ClearField(customer.FieldLevel, field.TypeString)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(customer.FieldSource, field.TypeString, value)
+	}
+	if _u.mutation.SourceCleared() {
+		_spec.ClearField(customer.FieldSource, field.TypeString)
+	}
+	if value, ok := _u.mutation.Industry(); ok {
+		_spec.SetField(customer.FieldIndustry, field.TypeString, value)
+	}
+	if _u.mutation.IndustryCleared() {
+		_spec.ClearField(customer.FieldIndustry, field.TypeString)
+	}
+	if value, ok := _u.mutation.LastFollowUpAt(); ok {
+		_spec.SetField(customer.FieldLastFollowUpAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastFollowUpAtCleared() {
+		_spec.ClearField(customer.FieldLastFollowUpAt, field.TypeTime)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -323,6 +878,96 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ContactsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedContactsIDs(); len(nodes) > 0 && !_u.mutation.ContactsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ContactsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowUpsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(followup.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowUpsIDs(); len(nodes) > 0 && !_u.mutation.FollowUpsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(followup.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowUpsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(followup.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -466,6 +1111,186 @@ func (_u *CustomerUpdateOne) ClearDeleteBatchID() *CustomerUpdateOne {
 	return _u
 }
 
+// SetDataKey sets the "data_key" field.
+func (_u *CustomerUpdateOne) SetDataKey(v []byte) *CustomerUpdateOne {
+	_u.mutation.SetDataKey(v)
+	return _u
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (_u *CustomerUpdateOne) ClearDataKey() *CustomerUpdateOne {
+	_u.mutation.ClearDataKey()
+	return _u
+}
+
+// SetMobile sets the "mobile" field.
+func (_u *CustomerUpdateOne) SetMobile(v secret.Text) *CustomerUpdateOne {
+	_u.mutation.SetMobile(v)
+	return _u
+}
+
+// SetNillableMobile sets the "mobile" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableMobile(v *secret.Text) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetMobile(*v)
+	}
+	return _u
+}
+
+// ClearMobile clears the value of the "mobile" field.
+func (_u *CustomerUpdateOne) ClearMobile() *CustomerUpdateOne {
+	_u.mutation.ClearMobile()
+	return _u
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (_u *CustomerUpdateOne) SetMobileBidx(v []byte) *CustomerUpdateOne {
+	_u.mutation.SetMobileBidx(v)
+	return _u
+}
+
+// ClearMobileBidx clears the value of the "mobile_bidx" field.
+func (_u *CustomerUpdateOne) ClearMobileBidx() *CustomerUpdateOne {
+	_u.mutation.ClearMobileBidx()
+	return _u
+}
+
+// SetTelephone sets the "telephone" field.
+func (_u *CustomerUpdateOne) SetTelephone(v secret.Text) *CustomerUpdateOne {
+	_u.mutation.SetTelephone(v)
+	return _u
+}
+
+// SetNillableTelephone sets the "telephone" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableTelephone(v *secret.Text) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetTelephone(*v)
+	}
+	return _u
+}
+
+// ClearTelephone clears the value of the "telephone" field.
+func (_u *CustomerUpdateOne) ClearTelephone() *CustomerUpdateOne {
+	_u.mutation.ClearTelephone()
+	return _u
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (_u *CustomerUpdateOne) SetTelephoneBidx(v []byte) *CustomerUpdateOne {
+	_u.mutation.SetTelephoneBidx(v)
+	return _u
+}
+
+// ClearTelephoneBidx clears the value of the "telephone_bidx" field.
+func (_u *CustomerUpdateOne) ClearTelephoneBidx() *CustomerUpdateOne {
+	_u.mutation.ClearTelephoneBidx()
+	return _u
+}
+
+// SetWechat sets the "wechat" field.
+func (_u *CustomerUpdateOne) SetWechat(v secret.Text) *CustomerUpdateOne {
+	_u.mutation.SetWechat(v)
+	return _u
+}
+
+// SetNillableWechat sets the "wechat" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableWechat(v *secret.Text) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetWechat(*v)
+	}
+	return _u
+}
+
+// ClearWechat clears the value of the "wechat" field.
+func (_u *CustomerUpdateOne) ClearWechat() *CustomerUpdateOne {
+	_u.mutation.ClearWechat()
+	return _u
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (_u *CustomerUpdateOne) SetWechatBidx(v []byte) *CustomerUpdateOne {
+	_u.mutation.SetWechatBidx(v)
+	return _u
+}
+
+// ClearWechatBidx clears the value of the "wechat_bidx" field.
+func (_u *CustomerUpdateOne) ClearWechatBidx() *CustomerUpdateOne {
+	_u.mutation.ClearWechatBidx()
+	return _u
+}
+
+// SetEmail sets the "email" field.
+func (_u *CustomerUpdateOne) SetEmail(v secret.Text) *CustomerUpdateOne {
+	_u.mutation.SetEmail(v)
+	return _u
+}
+
+// SetNillableEmail sets the "email" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableEmail(v *secret.Text) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetEmail(*v)
+	}
+	return _u
+}
+
+// ClearEmail clears the value of the "email" field.
+func (_u *CustomerUpdateOne) ClearEmail() *CustomerUpdateOne {
+	_u.mutation.ClearEmail()
+	return _u
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (_u *CustomerUpdateOne) SetEmailBidx(v []byte) *CustomerUpdateOne {
+	_u.mutation.SetEmailBidx(v)
+	return _u
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (_u *CustomerUpdateOne) ClearEmailBidx() *CustomerUpdateOne {
+	_u.mutation.ClearEmailBidx()
+	return _u
+}
+
+// SetAddress sets the "address" field.
+func (_u *CustomerUpdateOne) SetAddress(v secret.Text) *CustomerUpdateOne {
+	_u.mutation.SetAddress(v)
+	return _u
+}
+
+// SetNillableAddress sets the "address" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableAddress(v *secret.Text) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetAddress(*v)
+	}
+	return _u
+}
+
+// ClearAddress clears the value of the "address" field.
+func (_u *CustomerUpdateOne) ClearAddress() *CustomerUpdateOne {
+	_u.mutation.ClearAddress()
+	return _u
+}
+
+// SetNotes sets the "notes" field.
+func (_u *CustomerUpdateOne) SetNotes(v secret.Text) *CustomerUpdateOne {
+	_u.mutation.SetNotes(v)
+	return _u
+}
+
+// SetNillableNotes sets the "notes" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableNotes(v *secret.Text) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetNotes(*v)
+	}
+	return _u
+}
+
+// ClearNotes clears the value of the "notes" field.
+func (_u *CustomerUpdateOne) ClearNotes() *CustomerUpdateOne {
+	_u.mutation.ClearNotes()
+	return _u
+}
+
 // SetName sets the "name" field.
 func (_u *CustomerUpdateOne) SetName(v string) *CustomerUpdateOne {
 	_u.mutation.SetName(v)
@@ -480,6 +1305,160 @@ func (_u *CustomerUpdateOne) SetNillableName(v *string) *CustomerUpdateOne {
 	return _u
 }
 
+// SetKind sets the "kind" field.
+func (_u *CustomerUpdateOne) SetKind(v customer.Kind) *CustomerUpdateOne {
+	_u.mutation.SetKind(v)
+	return _u
+}
+
+// SetNillableKind sets the "kind" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableKind(v *customer.Kind) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetKind(*v)
+	}
+	return _u
+}
+
+// SetRegionProvince sets the "region_province" field.
+func (_u *CustomerUpdateOne) SetRegionProvince(v string) *CustomerUpdateOne {
+	_u.mutation.SetRegionProvince(v)
+	return _u
+}
+
+// SetNillableRegionProvince sets the "region_province" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableRegionProvince(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetRegionProvince(*v)
+	}
+	return _u
+}
+
+// ClearRegionProvince clears the value of the "region_province" field.
+func (_u *CustomerUpdateOne) ClearRegionProvince() *CustomerUpdateOne {
+	_u.mutation.ClearRegionProvince()
+	return _u
+}
+
+// SetRegionCity sets the "region_city" field.
+func (_u *CustomerUpdateOne) SetRegionCity(v string) *CustomerUpdateOne {
+	_u.mutation.SetRegionCity(v)
+	return _u
+}
+
+// SetNillableRegionCity sets the "region_city" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableRegionCity(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetRegionCity(*v)
+	}
+	return _u
+}
+
+// ClearRegionCity clears the value of the "region_city" field.
+func (_u *CustomerUpdateOne) ClearRegionCity() *CustomerUpdateOne {
+	_u.mutation.ClearRegionCity()
+	return _u
+}
+
+// SetRegionDistrict sets the "region_district" field.
+func (_u *CustomerUpdateOne) SetRegionDistrict(v string) *CustomerUpdateOne {
+	_u.mutation.SetRegionDistrict(v)
+	return _u
+}
+
+// SetNillableRegionDistrict sets the "region_district" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableRegionDistrict(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetRegionDistrict(*v)
+	}
+	return _u
+}
+
+// ClearRegionDistrict clears the value of the "region_district" field.
+func (_u *CustomerUpdateOne) ClearRegionDistrict() *CustomerUpdateOne {
+	_u.mutation.ClearRegionDistrict()
+	return _u
+}
+
+// SetLevel sets the "level" field.
+func (_u *CustomerUpdateOne) SetLevel(v string) *CustomerUpdateOne {
+	_u.mutation.SetLevel(v)
+	return _u
+}
+
+// SetNillableLevel sets the "level" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableLevel(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetLevel(*v)
+	}
+	return _u
+}
+
+// ClearLevel clears the value of the "level" field.
+func (_u *CustomerUpdateOne) ClearLevel() *CustomerUpdateOne {
+	_u.mutation.ClearLevel()
+	return _u
+}
+
+// SetSource sets the "source" field.
+func (_u *CustomerUpdateOne) SetSource(v string) *CustomerUpdateOne {
+	_u.mutation.SetSource(v)
+	return _u
+}
+
+// SetNillableSource sets the "source" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableSource(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetSource(*v)
+	}
+	return _u
+}
+
+// ClearSource clears the value of the "source" field.
+func (_u *CustomerUpdateOne) ClearSource() *CustomerUpdateOne {
+	_u.mutation.ClearSource()
+	return _u
+}
+
+// SetIndustry sets the "industry" field.
+func (_u *CustomerUpdateOne) SetIndustry(v string) *CustomerUpdateOne {
+	_u.mutation.SetIndustry(v)
+	return _u
+}
+
+// SetNillableIndustry sets the "industry" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableIndustry(v *string) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetIndustry(*v)
+	}
+	return _u
+}
+
+// ClearIndustry clears the value of the "industry" field.
+func (_u *CustomerUpdateOne) ClearIndustry() *CustomerUpdateOne {
+	_u.mutation.ClearIndustry()
+	return _u
+}
+
+// SetLastFollowUpAt sets the "last_follow_up_at" field.
+func (_u *CustomerUpdateOne) SetLastFollowUpAt(v time.Time) *CustomerUpdateOne {
+	_u.mutation.SetLastFollowUpAt(v)
+	return _u
+}
+
+// SetNillableLastFollowUpAt sets the "last_follow_up_at" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableLastFollowUpAt(v *time.Time) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetLastFollowUpAt(*v)
+	}
+	return _u
+}
+
+// ClearLastFollowUpAt clears the value of the "last_follow_up_at" field.
+func (_u *CustomerUpdateOne) ClearLastFollowUpAt() *CustomerUpdateOne {
+	_u.mutation.ClearLastFollowUpAt()
+	return _u
+}
+
 // SetOwner sets the "owner" edge to the User entity.
 func (_u *CustomerUpdateOne) SetOwner(v *User) *CustomerUpdateOne {
 	return _u.SetOwnerID(v.ID)
@@ -488,6 +1467,36 @@ func (_u *CustomerUpdateOne) SetOwner(v *User) *CustomerUpdateOne {
 // SetDepartment sets the "department" edge to the Department entity.
 func (_u *CustomerUpdateOne) SetDepartment(v *Department) *CustomerUpdateOne {
 	return _u.SetDepartmentID(v.ID)
+}
+
+// AddContactIDs adds the "contacts" edge to the Contact entity by IDs.
+func (_u *CustomerUpdateOne) AddContactIDs(ids ...pulid.ID) *CustomerUpdateOne {
+	_u.mutation.AddContactIDs(ids...)
+	return _u
+}
+
+// AddContacts adds the "contacts" edges to the Contact entity.
+func (_u *CustomerUpdateOne) AddContacts(v ...*Contact) *CustomerUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddContactIDs(ids...)
+}
+
+// AddFollowUpIDs adds the "follow_ups" edge to the FollowUp entity by IDs.
+func (_u *CustomerUpdateOne) AddFollowUpIDs(ids ...pulid.ID) *CustomerUpdateOne {
+	_u.mutation.AddFollowUpIDs(ids...)
+	return _u
+}
+
+// AddFollowUps adds the "follow_ups" edges to the FollowUp entity.
+func (_u *CustomerUpdateOne) AddFollowUps(v ...*FollowUp) *CustomerUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddFollowUpIDs(ids...)
 }
 
 // Mutation returns the CustomerMutation object of the builder.
@@ -505,6 +1514,48 @@ func (_u *CustomerUpdateOne) ClearOwner() *CustomerUpdateOne {
 func (_u *CustomerUpdateOne) ClearDepartment() *CustomerUpdateOne {
 	_u.mutation.ClearDepartment()
 	return _u
+}
+
+// ClearContacts clears all "contacts" edges to the Contact entity.
+func (_u *CustomerUpdateOne) ClearContacts() *CustomerUpdateOne {
+	_u.mutation.ClearContacts()
+	return _u
+}
+
+// RemoveContactIDs removes the "contacts" edge to Contact entities by IDs.
+func (_u *CustomerUpdateOne) RemoveContactIDs(ids ...pulid.ID) *CustomerUpdateOne {
+	_u.mutation.RemoveContactIDs(ids...)
+	return _u
+}
+
+// RemoveContacts removes "contacts" edges to Contact entities.
+func (_u *CustomerUpdateOne) RemoveContacts(v ...*Contact) *CustomerUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveContactIDs(ids...)
+}
+
+// ClearFollowUps clears all "follow_ups" edges to the FollowUp entity.
+func (_u *CustomerUpdateOne) ClearFollowUps() *CustomerUpdateOne {
+	_u.mutation.ClearFollowUps()
+	return _u
+}
+
+// RemoveFollowUpIDs removes the "follow_ups" edge to FollowUp entities by IDs.
+func (_u *CustomerUpdateOne) RemoveFollowUpIDs(ids ...pulid.ID) *CustomerUpdateOne {
+	_u.mutation.RemoveFollowUpIDs(ids...)
+	return _u
+}
+
+// RemoveFollowUps removes "follow_ups" edges to FollowUp entities.
+func (_u *CustomerUpdateOne) RemoveFollowUps(v ...*FollowUp) *CustomerUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveFollowUpIDs(ids...)
 }
 
 // Where appends a list predicates to the CustomerUpdate builder.
@@ -552,6 +1603,41 @@ func (_u *CustomerUpdateOne) check() error {
 	if v, ok := _u.mutation.Name(); ok {
 		if err := customer.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "Customer.name": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Kind(); ok {
+		if err := customer.KindValidator(v); err != nil {
+			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Customer.kind": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RegionProvince(); ok {
+		if err := customer.RegionProvinceValidator(v); err != nil {
+			return &ValidationError{Name: "region_province", err: fmt.Errorf(`ent: validator failed for field "Customer.region_province": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RegionCity(); ok {
+		if err := customer.RegionCityValidator(v); err != nil {
+			return &ValidationError{Name: "region_city", err: fmt.Errorf(`ent: validator failed for field "Customer.region_city": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.RegionDistrict(); ok {
+		if err := customer.RegionDistrictValidator(v); err != nil {
+			return &ValidationError{Name: "region_district", err: fmt.Errorf(`ent: validator failed for field "Customer.region_district": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Level(); ok {
+		if err := customer.LevelValidator(v); err != nil {
+			return &ValidationError{Name: "level", err: fmt.Errorf(`ent: validator failed for field "Customer.level": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Source(); ok {
+		if err := customer.SourceValidator(v); err != nil {
+			return &ValidationError{Name: "source", err: fmt.Errorf(`ent: validator failed for field "Customer.source": %w`, err)}
+		}
+	}
+	if v, ok := _u.mutation.Industry(); ok {
+		if err := customer.IndustryValidator(v); err != nil {
+			return &ValidationError{Name: "industry", err: fmt.Errorf(`ent: validator failed for field "Customer.industry": %w`, err)}
 		}
 	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
@@ -619,8 +1705,119 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	if _u.mutation.DeleteBatchIDCleared() {
 		_spec.ClearField(customer.FieldDeleteBatchID, field.TypeString)
 	}
+	if value, ok := _u.mutation.DataKey(); ok {
+		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)
+	}
+	if _u.mutation.DataKeyCleared() {
+		_spec.ClearField(customer.FieldDataKey, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Mobile(); ok {
+		_spec.SetField(customer.FieldMobile, field.TypeBytes, value)
+	}
+	if _u.mutation.MobileCleared() {
+		_spec.ClearField(customer.FieldMobile, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.MobileBidx(); ok {
+		_spec.SetField(customer.FieldMobileBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.MobileBidxCleared() {
+		_spec.ClearField(customer.FieldMobileBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Telephone(); ok {
+		_spec.SetField(customer.FieldTelephone, field.TypeBytes, value)
+	}
+	if _u.mutation.TelephoneCleared() {
+		_spec.ClearField(customer.FieldTelephone, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.TelephoneBidx(); ok {
+		_spec.SetField(customer.FieldTelephoneBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.TelephoneBidxCleared() {
+		_spec.ClearField(customer.FieldTelephoneBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Wechat(); ok {
+		_spec.SetField(customer.FieldWechat, field.TypeBytes, value)
+	}
+	if _u.mutation.WechatCleared() {
+		_spec.ClearField(customer.FieldWechat, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.WechatBidx(); ok {
+		_spec.SetField(customer.FieldWechatBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.WechatBidxCleared() {
+		_spec.ClearField(customer.FieldWechatBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Email(); ok {
+		_spec.SetField(customer.FieldEmail, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(customer.FieldEmail, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmailBidx(); ok {
+		_spec.SetField(customer.FieldEmailBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailBidxCleared() {
+		_spec.ClearField(customer.FieldEmailBidx, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Address(); ok {
+		_spec.SetField(customer.FieldAddress, field.TypeBytes, value)
+	}
+	if _u.mutation.AddressCleared() {
+		_spec.ClearField(customer.FieldAddress, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Notes(); ok {
+		_spec.SetField(customer.FieldNotes, field.TypeBytes, value)
+	}
+	if _u.mutation.NotesCleared() {
+		_spec.ClearField(customer.FieldNotes, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(customer.FieldName, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.Kind(); ok {
+		_spec.SetField(customer.FieldKind, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.RegionProvince(); ok {
+		_spec.SetField(customer.FieldRegionProvince, field.TypeString, value)
+	}
+	if _u.mutation.RegionProvinceCleared() {
+		_spec.ClearField(customer.FieldRegionProvince, field.TypeString)
+	}
+	if value, ok := _u.mutation.RegionCity(); ok {
+		_spec.SetField(customer.FieldRegionCity, field.TypeString, value)
+	}
+	if _u.mutation.RegionCityCleared() {
+		_spec.ClearField(customer.FieldRegionCity, field.TypeString)
+	}
+	if value, ok := _u.mutation.RegionDistrict(); ok {
+		_spec.SetField(customer.FieldRegionDistrict, field.TypeString, value)
+	}
+	if _u.mutation.RegionDistrictCleared() {
+		_spec.ClearField(customer.FieldRegionDistrict, field.TypeString)
+	}
+	if value, ok := _u.mutation.Level(); ok {
+		_spec.SetField(customer.FieldLevel, field.TypeString, value)
+	}
+	if _u.mutation.LevelCleared() {
+		_spec.ClearField(customer.FieldLevel, field.TypeString)
+	}
+	if value, ok := _u.mutation.Source(); ok {
+		_spec.SetField(customer.FieldSource, field.TypeString, value)
+	}
+	if _u.mutation.SourceCleared() {
+		_spec.ClearField(customer.FieldSource, field.TypeString)
+	}
+	if value, ok := _u.mutation.Industry(); ok {
+		_spec.SetField(customer.FieldIndustry, field.TypeString, value)
+	}
+	if _u.mutation.IndustryCleared() {
+		_spec.ClearField(customer.FieldIndustry, field.TypeString)
+	}
+	if value, ok := _u.mutation.LastFollowUpAt(); ok {
+		_spec.SetField(customer.FieldLastFollowUpAt, field.TypeTime, value)
+	}
+	if _u.mutation.LastFollowUpAtCleared() {
+		_spec.ClearField(customer.FieldLastFollowUpAt, field.TypeTime)
 	}
 	if _u.mutation.OwnerCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -673,6 +1870,96 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(department.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.ContactsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedContactsIDs(); len(nodes) > 0 && !_u.mutation.ContactsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.ContactsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.FollowUpsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(followup.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedFollowUpsIDs(); len(nodes) > 0 && !_u.mutation.FollowUpsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(followup.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.FollowUpsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(followup.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

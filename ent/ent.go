@@ -12,13 +12,20 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/custos-crm/custos/ent/auditchain"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/vaultmeta"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -79,13 +86,20 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			auditchain.Table: auditchain.ValidColumn,
+			auditevent.Table: auditevent.ValidColumn,
+			contact.Table:    contact.ValidColumn,
 			customer.Table:   customer.ValidColumn,
 			department.Table: department.ValidColumn,
+			followup.Table:   followup.ValidColumn,
+			picklist.Table:   picklist.ValidColumn,
 			role.Table:       role.ValidColumn,
 			rolegrant.Table:  rolegrant.ValidColumn,
 			session.Table:    session.ValidColumn,
 			tenant.Table:     tenant.ValidColumn,
+			tenantkey.Table:  tenantkey.ValidColumn,
 			user.Table:       user.ValidColumn,
+			vaultmeta.Table:  vaultmeta.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/entc"
 	"entgo.io/ent/entc/gen"
 	"entgo.io/ent/schema/field"
+
+	"github.com/custos-crm/custos/internal/vault"
 )
 
 func main() {
@@ -47,10 +49,15 @@ func main() {
 			gen.FeatureLock,
 			gen.FeatureModifier,
 			gen.FeatureUpsert,
+			gen.FeatureExecQuery,
 		},
 	}
 	err = entc.Generate("./schema", cfg,
 		entc.Extensions(ex),
+		entc.Dependency(
+			entc.DependencyName("Vault"),
+			entc.DependencyType(&vault.Vault{}),
+		),
 		entc.Dependency(
 			entc.DependencyName("Clock"),
 			entc.DependencyTypeInfo(&field.TypeInfo{

@@ -3,14 +3,21 @@
 package ent
 
 import (
+	"github.com/custos-crm/custos/ent/auditchain"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/vaultmeta"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -20,8 +27,82 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 7)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   auditchain.Table,
+			Columns: auditchain.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: auditchain.FieldID,
+			},
+		},
+		Type: "AuditChain",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			auditchain.FieldSeq:  {Type: field.TypeInt64, Column: auditchain.FieldSeq},
+			auditchain.FieldHash: {Type: field.TypeBytes, Column: auditchain.FieldHash},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   auditevent.Table,
+			Columns: auditevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: auditevent.FieldID,
+			},
+		},
+		Type: "AuditEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			auditevent.FieldTenantID:   {Type: field.TypeString, Column: auditevent.FieldTenantID},
+			auditevent.FieldSeq:        {Type: field.TypeInt64, Column: auditevent.FieldSeq},
+			auditevent.FieldPrevHash:   {Type: field.TypeBytes, Column: auditevent.FieldPrevHash},
+			auditevent.FieldHash:       {Type: field.TypeBytes, Column: auditevent.FieldHash},
+			auditevent.FieldCategory:   {Type: field.TypeEnum, Column: auditevent.FieldCategory},
+			auditevent.FieldActorID:    {Type: field.TypeString, Column: auditevent.FieldActorID},
+			auditevent.FieldActor:      {Type: field.TypeString, Column: auditevent.FieldActor},
+			auditevent.FieldAction:     {Type: field.TypeString, Column: auditevent.FieldAction},
+			auditevent.FieldEntityType: {Type: field.TypeString, Column: auditevent.FieldEntityType},
+			auditevent.FieldEntityID:   {Type: field.TypeString, Column: auditevent.FieldEntityID},
+			auditevent.FieldChanges:    {Type: field.TypeString, Column: auditevent.FieldChanges},
+			auditevent.FieldRequestID:  {Type: field.TypeString, Column: auditevent.FieldRequestID},
+			auditevent.FieldIP:         {Type: field.TypeString, Column: auditevent.FieldIP},
+			auditevent.FieldCreatedAt:  {Type: field.TypeTime, Column: auditevent.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   contact.Table,
+			Columns: contact.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: contact.FieldID,
+			},
+		},
+		Type: "Contact",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			contact.FieldTenantID:      {Type: field.TypeString, Column: contact.FieldTenantID},
+			contact.FieldCreatedAt:     {Type: field.TypeTime, Column: contact.FieldCreatedAt},
+			contact.FieldUpdatedAt:     {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
+			contact.FieldDeletedAt:     {Type: field.TypeTime, Column: contact.FieldDeletedAt},
+			contact.FieldDeletedBy:     {Type: field.TypeString, Column: contact.FieldDeletedBy},
+			contact.FieldDeleteBatchID: {Type: field.TypeString, Column: contact.FieldDeleteBatchID},
+			contact.FieldDataKey:       {Type: field.TypeBytes, Column: contact.FieldDataKey},
+			contact.FieldMobile:        {Type: field.TypeBytes, Column: contact.FieldMobile},
+			contact.FieldMobileBidx:    {Type: field.TypeBytes, Column: contact.FieldMobileBidx},
+			contact.FieldTelephone:     {Type: field.TypeBytes, Column: contact.FieldTelephone},
+			contact.FieldTelephoneBidx: {Type: field.TypeBytes, Column: contact.FieldTelephoneBidx},
+			contact.FieldWechat:        {Type: field.TypeBytes, Column: contact.FieldWechat},
+			contact.FieldWechatBidx:    {Type: field.TypeBytes, Column: contact.FieldWechatBidx},
+			contact.FieldEmail:         {Type: field.TypeBytes, Column: contact.FieldEmail},
+			contact.FieldEmailBidx:     {Type: field.TypeBytes, Column: contact.FieldEmailBidx},
+			contact.FieldNotes:         {Type: field.TypeBytes, Column: contact.FieldNotes},
+			contact.FieldCustomerID:    {Type: field.TypeString, Column: contact.FieldCustomerID},
+			contact.FieldName:          {Type: field.TypeString, Column: contact.FieldName},
+			contact.FieldTitle:         {Type: field.TypeString, Column: contact.FieldTitle},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -32,19 +113,38 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Customer",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			customer.FieldTenantID:      {Type: field.TypeString, Column: customer.FieldTenantID},
-			customer.FieldOwnerID:       {Type: field.TypeString, Column: customer.FieldOwnerID},
-			customer.FieldDepartmentID:  {Type: field.TypeString, Column: customer.FieldDepartmentID},
-			customer.FieldCreatedBy:     {Type: field.TypeString, Column: customer.FieldCreatedBy},
-			customer.FieldCreatedAt:     {Type: field.TypeTime, Column: customer.FieldCreatedAt},
-			customer.FieldUpdatedAt:     {Type: field.TypeTime, Column: customer.FieldUpdatedAt},
-			customer.FieldDeletedAt:     {Type: field.TypeTime, Column: customer.FieldDeletedAt},
-			customer.FieldDeletedBy:     {Type: field.TypeString, Column: customer.FieldDeletedBy},
-			customer.FieldDeleteBatchID: {Type: field.TypeString, Column: customer.FieldDeleteBatchID},
-			customer.FieldName:          {Type: field.TypeString, Column: customer.FieldName},
+			customer.FieldTenantID:       {Type: field.TypeString, Column: customer.FieldTenantID},
+			customer.FieldOwnerID:        {Type: field.TypeString, Column: customer.FieldOwnerID},
+			customer.FieldDepartmentID:   {Type: field.TypeString, Column: customer.FieldDepartmentID},
+			customer.FieldCreatedBy:      {Type: field.TypeString, Column: customer.FieldCreatedBy},
+			customer.FieldCreatedAt:      {Type: field.TypeTime, Column: customer.FieldCreatedAt},
+			customer.FieldUpdatedAt:      {Type: field.TypeTime, Column: customer.FieldUpdatedAt},
+			customer.FieldDeletedAt:      {Type: field.TypeTime, Column: customer.FieldDeletedAt},
+			customer.FieldDeletedBy:      {Type: field.TypeString, Column: customer.FieldDeletedBy},
+			customer.FieldDeleteBatchID:  {Type: field.TypeString, Column: customer.FieldDeleteBatchID},
+			customer.FieldDataKey:        {Type: field.TypeBytes, Column: customer.FieldDataKey},
+			customer.FieldMobile:         {Type: field.TypeBytes, Column: customer.FieldMobile},
+			customer.FieldMobileBidx:     {Type: field.TypeBytes, Column: customer.FieldMobileBidx},
+			customer.FieldTelephone:      {Type: field.TypeBytes, Column: customer.FieldTelephone},
+			customer.FieldTelephoneBidx:  {Type: field.TypeBytes, Column: customer.FieldTelephoneBidx},
+			customer.FieldWechat:         {Type: field.TypeBytes, Column: customer.FieldWechat},
+			customer.FieldWechatBidx:     {Type: field.TypeBytes, Column: customer.FieldWechatBidx},
+			customer.FieldEmail:          {Type: field.TypeBytes, Column: customer.FieldEmail},
+			customer.FieldEmailBidx:      {Type: field.TypeBytes, Column: customer.FieldEmailBidx},
+			customer.FieldAddress:        {Type: field.TypeBytes, Column: customer.FieldAddress},
+			customer.FieldNotes:          {Type: field.TypeBytes, Column: customer.FieldNotes},
+			customer.FieldName:           {Type: field.TypeString, Column: customer.FieldName},
+			customer.FieldKind:           {Type: field.TypeEnum, Column: customer.FieldKind},
+			customer.FieldRegionProvince: {Type: field.TypeString, Column: customer.FieldRegionProvince},
+			customer.FieldRegionCity:     {Type: field.TypeString, Column: customer.FieldRegionCity},
+			customer.FieldRegionDistrict: {Type: field.TypeString, Column: customer.FieldRegionDistrict},
+			customer.FieldLevel:          {Type: field.TypeString, Column: customer.FieldLevel},
+			customer.FieldSource:         {Type: field.TypeString, Column: customer.FieldSource},
+			customer.FieldIndustry:       {Type: field.TypeString, Column: customer.FieldIndustry},
+			customer.FieldLastFollowUpAt: {Type: field.TypeTime, Column: customer.FieldLastFollowUpAt},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   department.Table,
 			Columns: department.Columns,
@@ -63,7 +163,51 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldLeaderID:  {Type: field.TypeString, Column: department.FieldLeaderID},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   followup.Table,
+			Columns: followup.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: followup.FieldID,
+			},
+		},
+		Type: "FollowUp",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			followup.FieldTenantID:       {Type: field.TypeString, Column: followup.FieldTenantID},
+			followup.FieldCreatedAt:      {Type: field.TypeTime, Column: followup.FieldCreatedAt},
+			followup.FieldUpdatedAt:      {Type: field.TypeTime, Column: followup.FieldUpdatedAt},
+			followup.FieldDeletedAt:      {Type: field.TypeTime, Column: followup.FieldDeletedAt},
+			followup.FieldDeletedBy:      {Type: field.TypeString, Column: followup.FieldDeletedBy},
+			followup.FieldDeleteBatchID:  {Type: field.TypeString, Column: followup.FieldDeleteBatchID},
+			followup.FieldDataKey:        {Type: field.TypeBytes, Column: followup.FieldDataKey},
+			followup.FieldContent:        {Type: field.TypeBytes, Column: followup.FieldContent},
+			followup.FieldCustomerID:     {Type: field.TypeString, Column: followup.FieldCustomerID},
+			followup.FieldContactID:      {Type: field.TypeString, Column: followup.FieldContactID},
+			followup.FieldAuthorID:       {Type: field.TypeString, Column: followup.FieldAuthorID},
+			followup.FieldType:           {Type: field.TypeString, Column: followup.FieldType},
+			followup.FieldNextFollowUpOn: {Type: field.TypeString, Column: followup.FieldNextFollowUpOn},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   picklist.Table,
+			Columns: picklist.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: picklist.FieldID,
+			},
+		},
+		Type: "Picklist",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			picklist.FieldTenantID:  {Type: field.TypeString, Column: picklist.FieldTenantID},
+			picklist.FieldCreatedAt: {Type: field.TypeTime, Column: picklist.FieldCreatedAt},
+			picklist.FieldUpdatedAt: {Type: field.TypeTime, Column: picklist.FieldUpdatedAt},
+			picklist.FieldKind:      {Type: field.TypeEnum, Column: picklist.FieldKind},
+			picklist.FieldOptions:   {Type: field.TypeJSON, Column: picklist.FieldOptions},
+		},
+	}
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -83,7 +227,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldScope:       {Type: field.TypeEnum, Column: role.FieldScope},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rolegrant.Table,
 			Columns: rolegrant.Columns,
@@ -103,7 +247,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rolegrant.FieldExpiresAt: {Type: field.TypeTime, Column: rolegrant.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -124,7 +268,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:  {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -143,7 +287,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   tenantkey.Table,
+			Columns: tenantkey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: tenantkey.FieldID,
+			},
+		},
+		Type: "TenantKey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			tenantkey.FieldKeyID:           {Type: field.TypeString, Column: tenantkey.FieldKeyID},
+			tenantkey.FieldWrappedDataKey:  {Type: field.TypeBytes, Column: tenantkey.FieldWrappedDataKey},
+			tenantkey.FieldWrappedIndexKey: {Type: field.TypeBytes, Column: tenantkey.FieldWrappedIndexKey},
+			tenantkey.FieldCreatedAt:       {Type: field.TypeTime, Column: tenantkey.FieldCreatedAt},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -157,8 +318,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldTenantID:           {Type: field.TypeString, Column: user.FieldTenantID},
 			user.FieldCreatedAt:          {Type: field.TypeTime, Column: user.FieldCreatedAt},
 			user.FieldUpdatedAt:          {Type: field.TypeTime, Column: user.FieldUpdatedAt},
-			user.FieldEmail:              {Type: field.TypeString, Column: user.FieldEmail},
-			user.FieldEmailLookup:        {Type: field.TypeString, Column: user.FieldEmailLookup},
+			user.FieldDataKey:            {Type: field.TypeBytes, Column: user.FieldDataKey},
+			user.FieldEmail:              {Type: field.TypeBytes, Column: user.FieldEmail},
+			user.FieldEmailBidx:          {Type: field.TypeBytes, Column: user.FieldEmailBidx},
 			user.FieldName:               {Type: field.TypeString, Column: user.FieldName},
 			user.FieldLocale:             {Type: field.TypeString, Column: user.FieldLocale},
 			user.FieldStatus:             {Type: field.TypeEnum, Column: user.FieldStatus},
@@ -168,6 +330,56 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldReportsToID:        {Type: field.TypeString, Column: user.FieldReportsToID},
 		},
 	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   vaultmeta.Table,
+			Columns: vaultmeta.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: vaultmeta.FieldID,
+			},
+		},
+		Type: "VaultMeta",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			vaultmeta.FieldValue: {Type: field.TypeBytes, Column: vaultmeta.FieldValue},
+		},
+	}
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   auditevent.TenantTable,
+			Columns: []string{auditevent.TenantColumn},
+			Bidi:    false,
+		},
+		"AuditEvent",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   contact.TenantTable,
+			Columns: []string{contact.TenantColumn},
+			Bidi:    false,
+		},
+		"Contact",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"customer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   contact.CustomerTable,
+			Columns: []string{contact.CustomerColumn},
+			Bidi:    false,
+		},
+		"Contact",
+		"Customer",
+	)
 	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
@@ -203,6 +415,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Customer",
 		"Department",
+	)
+	graph.MustAddE(
+		"contacts",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.ContactsTable,
+			Columns: []string{customer.ContactsColumn},
+			Bidi:    false,
+		},
+		"Customer",
+		"Contact",
+	)
+	graph.MustAddE(
+		"follow_ups",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.FollowUpsTable,
+			Columns: []string{customer.FollowUpsColumn},
+			Bidi:    false,
+		},
+		"Customer",
+		"FollowUp",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -263,6 +499,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Department",
 		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.TenantTable,
+			Columns: []string{followup.TenantColumn},
+			Bidi:    false,
+		},
+		"FollowUp",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"customer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.CustomerTable,
+			Columns: []string{followup.CustomerColumn},
+			Bidi:    false,
+		},
+		"FollowUp",
+		"Customer",
+	)
+	graph.MustAddE(
+		"contact",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.ContactTable,
+			Columns: []string{followup.ContactColumn},
+			Bidi:    false,
+		},
+		"FollowUp",
+		"Contact",
+	)
+	graph.MustAddE(
+		"author",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   followup.AuthorTable,
+			Columns: []string{followup.AuthorColumn},
+			Bidi:    false,
+		},
+		"FollowUp",
+		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   picklist.TenantTable,
+			Columns: []string{picklist.TenantColumn},
+			Bidi:    false,
+		},
+		"Picklist",
+		"Tenant",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -466,6 +762,343 @@ type predicateAdder interface {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AuditChainQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuditChainQuery builder.
+func (_q *AuditChainQuery) Filter() *AuditChainFilter {
+	return &AuditChainFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuditChainMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuditChainMutation builder.
+func (m *AuditChainMutation) Filter() *AuditChainFilter {
+	return &AuditChainFilter{config: m.config, predicateAdder: m}
+}
+
+// AuditChainFilter provides a generic filtering capability at runtime for AuditChainQuery.
+type AuditChainFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuditChainFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AuditChainFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(auditchain.FieldID))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *AuditChainFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(auditchain.FieldSeq))
+}
+
+// WhereHash applies the entql []byte predicate on the hash field.
+func (f *AuditChainFilter) WhereHash(p entql.BytesP) {
+	f.Where(p.Field(auditchain.FieldHash))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AuditEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuditEventQuery builder.
+func (_q *AuditEventQuery) Filter() *AuditEventFilter {
+	return &AuditEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuditEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuditEventMutation builder.
+func (m *AuditEventMutation) Filter() *AuditEventFilter {
+	return &AuditEventFilter{config: m.config, predicateAdder: m}
+}
+
+// AuditEventFilter provides a generic filtering capability at runtime for AuditEventQuery.
+type AuditEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuditEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AuditEventFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *AuditEventFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldTenantID))
+}
+
+// WhereSeq applies the entql int64 predicate on the seq field.
+func (f *AuditEventFilter) WhereSeq(p entql.Int64P) {
+	f.Where(p.Field(auditevent.FieldSeq))
+}
+
+// WherePrevHash applies the entql []byte predicate on the prev_hash field.
+func (f *AuditEventFilter) WherePrevHash(p entql.BytesP) {
+	f.Where(p.Field(auditevent.FieldPrevHash))
+}
+
+// WhereHash applies the entql []byte predicate on the hash field.
+func (f *AuditEventFilter) WhereHash(p entql.BytesP) {
+	f.Where(p.Field(auditevent.FieldHash))
+}
+
+// WhereCategory applies the entql string predicate on the category field.
+func (f *AuditEventFilter) WhereCategory(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldCategory))
+}
+
+// WhereActorID applies the entql string predicate on the actor_id field.
+func (f *AuditEventFilter) WhereActorID(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldActorID))
+}
+
+// WhereActor applies the entql string predicate on the actor field.
+func (f *AuditEventFilter) WhereActor(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldActor))
+}
+
+// WhereAction applies the entql string predicate on the action field.
+func (f *AuditEventFilter) WhereAction(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldAction))
+}
+
+// WhereEntityType applies the entql string predicate on the entity_type field.
+func (f *AuditEventFilter) WhereEntityType(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldEntityType))
+}
+
+// WhereEntityID applies the entql string predicate on the entity_id field.
+func (f *AuditEventFilter) WhereEntityID(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldEntityID))
+}
+
+// WhereChanges applies the entql string predicate on the changes field.
+func (f *AuditEventFilter) WhereChanges(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldChanges))
+}
+
+// WhereRequestID applies the entql string predicate on the request_id field.
+func (f *AuditEventFilter) WhereRequestID(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldRequestID))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *AuditEventFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(auditevent.FieldIP))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AuditEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(auditevent.FieldCreatedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AuditEventFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AuditEventFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ContactQuery builder.
+func (_q *ContactQuery) Filter() *ContactFilter {
+	return &ContactFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ContactMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ContactMutation builder.
+func (m *ContactMutation) Filter() *ContactFilter {
+	return &ContactFilter{config: m.config, predicateAdder: m}
+}
+
+// ContactFilter provides a generic filtering capability at runtime for ContactQuery.
+type ContactFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ContactFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ContactFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *ContactFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ContactFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(contact.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ContactFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(contact.FieldUpdatedAt))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *ContactFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(contact.FieldDeletedAt))
+}
+
+// WhereDeletedBy applies the entql string predicate on the deleted_by field.
+func (f *ContactFilter) WhereDeletedBy(p entql.StringP) {
+	f.Where(p.Field(contact.FieldDeletedBy))
+}
+
+// WhereDeleteBatchID applies the entql string predicate on the delete_batch_id field.
+func (f *ContactFilter) WhereDeleteBatchID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldDeleteBatchID))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *ContactFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldDataKey))
+}
+
+// WhereMobile applies the entql []byte predicate on the mobile field.
+func (f *ContactFilter) WhereMobile(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldMobile))
+}
+
+// WhereMobileBidx applies the entql []byte predicate on the mobile_bidx field.
+func (f *ContactFilter) WhereMobileBidx(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldMobileBidx))
+}
+
+// WhereTelephone applies the entql []byte predicate on the telephone field.
+func (f *ContactFilter) WhereTelephone(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldTelephone))
+}
+
+// WhereTelephoneBidx applies the entql []byte predicate on the telephone_bidx field.
+func (f *ContactFilter) WhereTelephoneBidx(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldTelephoneBidx))
+}
+
+// WhereWechat applies the entql []byte predicate on the wechat field.
+func (f *ContactFilter) WhereWechat(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldWechat))
+}
+
+// WhereWechatBidx applies the entql []byte predicate on the wechat_bidx field.
+func (f *ContactFilter) WhereWechatBidx(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldWechatBidx))
+}
+
+// WhereEmail applies the entql []byte predicate on the email field.
+func (f *ContactFilter) WhereEmail(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldEmail))
+}
+
+// WhereEmailBidx applies the entql []byte predicate on the email_bidx field.
+func (f *ContactFilter) WhereEmailBidx(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldEmailBidx))
+}
+
+// WhereNotes applies the entql []byte predicate on the notes field.
+func (f *ContactFilter) WhereNotes(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldNotes))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *ContactFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldCustomerID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *ContactFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(contact.FieldName))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *ContactFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(contact.FieldTitle))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ContactFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ContactFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomer applies a predicate to check if query has an edge customer.
+func (f *ContactFilter) WhereHasCustomer() {
+	f.Where(entql.HasEdge("customer"))
+}
+
+// WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
+func (f *ContactFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *CustomerQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -494,7 +1127,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -550,9 +1183,104 @@ func (f *CustomerFilter) WhereDeleteBatchID(p entql.StringP) {
 	f.Where(p.Field(customer.FieldDeleteBatchID))
 }
 
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *CustomerFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldDataKey))
+}
+
+// WhereMobile applies the entql []byte predicate on the mobile field.
+func (f *CustomerFilter) WhereMobile(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldMobile))
+}
+
+// WhereMobileBidx applies the entql []byte predicate on the mobile_bidx field.
+func (f *CustomerFilter) WhereMobileBidx(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldMobileBidx))
+}
+
+// WhereTelephone applies the entql []byte predicate on the telephone field.
+func (f *CustomerFilter) WhereTelephone(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldTelephone))
+}
+
+// WhereTelephoneBidx applies the entql []byte predicate on the telephone_bidx field.
+func (f *CustomerFilter) WhereTelephoneBidx(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldTelephoneBidx))
+}
+
+// WhereWechat applies the entql []byte predicate on the wechat field.
+func (f *CustomerFilter) WhereWechat(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldWechat))
+}
+
+// WhereWechatBidx applies the entql []byte predicate on the wechat_bidx field.
+func (f *CustomerFilter) WhereWechatBidx(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldWechatBidx))
+}
+
+// WhereEmail applies the entql []byte predicate on the email field.
+func (f *CustomerFilter) WhereEmail(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldEmail))
+}
+
+// WhereEmailBidx applies the entql []byte predicate on the email_bidx field.
+func (f *CustomerFilter) WhereEmailBidx(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldEmailBidx))
+}
+
+// WhereAddress applies the entql []byte predicate on the address field.
+func (f *CustomerFilter) WhereAddress(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldAddress))
+}
+
+// WhereNotes applies the entql []byte predicate on the notes field.
+func (f *CustomerFilter) WhereNotes(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldNotes))
+}
+
 // WhereName applies the entql string predicate on the name field.
 func (f *CustomerFilter) WhereName(p entql.StringP) {
 	f.Where(p.Field(customer.FieldName))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *CustomerFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(customer.FieldKind))
+}
+
+// WhereRegionProvince applies the entql string predicate on the region_province field.
+func (f *CustomerFilter) WhereRegionProvince(p entql.StringP) {
+	f.Where(p.Field(customer.FieldRegionProvince))
+}
+
+// WhereRegionCity applies the entql string predicate on the region_city field.
+func (f *CustomerFilter) WhereRegionCity(p entql.StringP) {
+	f.Where(p.Field(customer.FieldRegionCity))
+}
+
+// WhereRegionDistrict applies the entql string predicate on the region_district field.
+func (f *CustomerFilter) WhereRegionDistrict(p entql.StringP) {
+	f.Where(p.Field(customer.FieldRegionDistrict))
+}
+
+// WhereLevel applies the entql string predicate on the level field.
+func (f *CustomerFilter) WhereLevel(p entql.StringP) {
+	f.Where(p.Field(customer.FieldLevel))
+}
+
+// WhereSource applies the entql string predicate on the source field.
+func (f *CustomerFilter) WhereSource(p entql.StringP) {
+	f.Where(p.Field(customer.FieldSource))
+}
+
+// WhereIndustry applies the entql string predicate on the industry field.
+func (f *CustomerFilter) WhereIndustry(p entql.StringP) {
+	f.Where(p.Field(customer.FieldIndustry))
+}
+
+// WhereLastFollowUpAt applies the entql time.Time predicate on the last_follow_up_at field.
+func (f *CustomerFilter) WhereLastFollowUpAt(p entql.TimeP) {
+	f.Where(p.Field(customer.FieldLastFollowUpAt))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
@@ -597,6 +1325,34 @@ func (f *CustomerFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
 	})))
 }
 
+// WhereHasContacts applies a predicate to check if query has an edge contacts.
+func (f *CustomerFilter) WhereHasContacts() {
+	f.Where(entql.HasEdge("contacts"))
+}
+
+// WhereHasContactsWith applies a predicate to check if query has an edge contacts with a given conditions (other predicates).
+func (f *CustomerFilter) WhereHasContactsWith(preds ...predicate.Contact) {
+	f.Where(entql.HasEdgeWith("contacts", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFollowUps applies a predicate to check if query has an edge follow_ups.
+func (f *CustomerFilter) WhereHasFollowUps() {
+	f.Where(entql.HasEdge("follow_ups"))
+}
+
+// WhereHasFollowUpsWith applies a predicate to check if query has an edge follow_ups with a given conditions (other predicates).
+func (f *CustomerFilter) WhereHasFollowUpsWith(preds ...predicate.FollowUp) {
+	f.Where(entql.HasEdgeWith("follow_ups", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *DepartmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -626,7 +1382,7 @@ type DepartmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DepartmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -738,6 +1494,246 @@ func (f *DepartmentFilter) WhereHasMembersWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FollowUpQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FollowUpQuery builder.
+func (_q *FollowUpQuery) Filter() *FollowUpFilter {
+	return &FollowUpFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FollowUpMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FollowUpMutation builder.
+func (m *FollowUpMutation) Filter() *FollowUpFilter {
+	return &FollowUpFilter{config: m.config, predicateAdder: m}
+}
+
+// FollowUpFilter provides a generic filtering capability at runtime for FollowUpQuery.
+type FollowUpFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FollowUpFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FollowUpFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(followup.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *FollowUpFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(followup.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FollowUpFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(followup.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FollowUpFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(followup.FieldUpdatedAt))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *FollowUpFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(followup.FieldDeletedAt))
+}
+
+// WhereDeletedBy applies the entql string predicate on the deleted_by field.
+func (f *FollowUpFilter) WhereDeletedBy(p entql.StringP) {
+	f.Where(p.Field(followup.FieldDeletedBy))
+}
+
+// WhereDeleteBatchID applies the entql string predicate on the delete_batch_id field.
+func (f *FollowUpFilter) WhereDeleteBatchID(p entql.StringP) {
+	f.Where(p.Field(followup.FieldDeleteBatchID))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *FollowUpFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(followup.FieldDataKey))
+}
+
+// WhereContent applies the entql []byte predicate on the content field.
+func (f *FollowUpFilter) WhereContent(p entql.BytesP) {
+	f.Where(p.Field(followup.FieldContent))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *FollowUpFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(followup.FieldCustomerID))
+}
+
+// WhereContactID applies the entql string predicate on the contact_id field.
+func (f *FollowUpFilter) WhereContactID(p entql.StringP) {
+	f.Where(p.Field(followup.FieldContactID))
+}
+
+// WhereAuthorID applies the entql string predicate on the author_id field.
+func (f *FollowUpFilter) WhereAuthorID(p entql.StringP) {
+	f.Where(p.Field(followup.FieldAuthorID))
+}
+
+// WhereType applies the entql string predicate on the type field.
+func (f *FollowUpFilter) WhereType(p entql.StringP) {
+	f.Where(p.Field(followup.FieldType))
+}
+
+// WhereNextFollowUpOn applies the entql string predicate on the next_follow_up_on field.
+func (f *FollowUpFilter) WhereNextFollowUpOn(p entql.StringP) {
+	f.Where(p.Field(followup.FieldNextFollowUpOn))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *FollowUpFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *FollowUpFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomer applies a predicate to check if query has an edge customer.
+func (f *FollowUpFilter) WhereHasCustomer() {
+	f.Where(entql.HasEdge("customer"))
+}
+
+// WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
+func (f *FollowUpFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasContact applies a predicate to check if query has an edge contact.
+func (f *FollowUpFilter) WhereHasContact() {
+	f.Where(entql.HasEdge("contact"))
+}
+
+// WhereHasContactWith applies a predicate to check if query has an edge contact with a given conditions (other predicates).
+func (f *FollowUpFilter) WhereHasContactWith(preds ...predicate.Contact) {
+	f.Where(entql.HasEdgeWith("contact", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAuthor applies a predicate to check if query has an edge author.
+func (f *FollowUpFilter) WhereHasAuthor() {
+	f.Where(entql.HasEdge("author"))
+}
+
+// WhereHasAuthorWith applies a predicate to check if query has an edge author with a given conditions (other predicates).
+func (f *FollowUpFilter) WhereHasAuthorWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("author", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PicklistQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PicklistQuery builder.
+func (_q *PicklistQuery) Filter() *PicklistFilter {
+	return &PicklistFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PicklistMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PicklistMutation builder.
+func (m *PicklistMutation) Filter() *PicklistFilter {
+	return &PicklistFilter{config: m.config, predicateAdder: m}
+}
+
+// PicklistFilter provides a generic filtering capability at runtime for PicklistQuery.
+type PicklistFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PicklistFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PicklistFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(picklist.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *PicklistFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(picklist.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PicklistFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(picklist.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PicklistFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(picklist.FieldUpdatedAt))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *PicklistFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(picklist.FieldKind))
+}
+
+// WhereOptions applies the entql json.RawMessage predicate on the options field.
+func (f *PicklistFilter) WhereOptions(p entql.BytesP) {
+	f.Where(p.Field(picklist.FieldOptions))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *PicklistFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *PicklistFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RoleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -766,7 +1762,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -883,7 +1879,7 @@ type RoleGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1000,7 +1996,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1108,7 +2104,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1150,6 +2146,66 @@ func (f *TenantFilter) WhereSettings(p entql.BytesP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *TenantKeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TenantKeyQuery builder.
+func (_q *TenantKeyQuery) Filter() *TenantKeyFilter {
+	return &TenantKeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TenantKeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TenantKeyMutation builder.
+func (m *TenantKeyMutation) Filter() *TenantKeyFilter {
+	return &TenantKeyFilter{config: m.config, predicateAdder: m}
+}
+
+// TenantKeyFilter provides a generic filtering capability at runtime for TenantKeyQuery.
+type TenantKeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TenantKeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *TenantKeyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(tenantkey.FieldID))
+}
+
+// WhereKeyID applies the entql string predicate on the key_id field.
+func (f *TenantKeyFilter) WhereKeyID(p entql.StringP) {
+	f.Where(p.Field(tenantkey.FieldKeyID))
+}
+
+// WhereWrappedDataKey applies the entql []byte predicate on the wrapped_data_key field.
+func (f *TenantKeyFilter) WhereWrappedDataKey(p entql.BytesP) {
+	f.Where(p.Field(tenantkey.FieldWrappedDataKey))
+}
+
+// WhereWrappedIndexKey applies the entql []byte predicate on the wrapped_index_key field.
+func (f *TenantKeyFilter) WhereWrappedIndexKey(p entql.BytesP) {
+	f.Where(p.Field(tenantkey.FieldWrappedIndexKey))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TenantKeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(tenantkey.FieldCreatedAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1178,7 +2234,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1204,14 +2260,19 @@ func (f *UserFilter) WhereUpdatedAt(p entql.TimeP) {
 	f.Where(p.Field(user.FieldUpdatedAt))
 }
 
-// WhereEmail applies the entql string predicate on the email field.
-func (f *UserFilter) WhereEmail(p entql.StringP) {
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *UserFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(user.FieldDataKey))
+}
+
+// WhereEmail applies the entql []byte predicate on the email field.
+func (f *UserFilter) WhereEmail(p entql.BytesP) {
 	f.Where(p.Field(user.FieldEmail))
 }
 
-// WhereEmailLookup applies the entql string predicate on the email_lookup field.
-func (f *UserFilter) WhereEmailLookup(p entql.StringP) {
-	f.Where(p.Field(user.FieldEmailLookup))
+// WhereEmailBidx applies the entql []byte predicate on the email_bidx field.
+func (f *UserFilter) WhereEmailBidx(p entql.BytesP) {
+	f.Where(p.Field(user.FieldEmailBidx))
 }
 
 // WhereName applies the entql string predicate on the name field.
@@ -1359,4 +2420,49 @@ func (f *UserFilter) WhereHasGrantsWith(preds ...predicate.RoleGrant) {
 			p(s)
 		}
 	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *VaultMetaQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the VaultMetaQuery builder.
+func (_q *VaultMetaQuery) Filter() *VaultMetaFilter {
+	return &VaultMetaFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *VaultMetaMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the VaultMetaMutation builder.
+func (m *VaultMetaMutation) Filter() *VaultMetaFilter {
+	return &VaultMetaFilter{config: m.config, predicateAdder: m}
+}
+
+// VaultMetaFilter provides a generic filtering capability at runtime for VaultMetaQuery.
+type VaultMetaFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *VaultMetaFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *VaultMetaFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(vaultmeta.FieldID))
+}
+
+// WhereValue applies the entql []byte predicate on the value field.
+func (f *VaultMetaFilter) WhereValue(p entql.BytesP) {
+	f.Where(p.Field(vaultmeta.FieldValue))
 }

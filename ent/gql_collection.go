@@ -10,14 +10,276 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AuditEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AuditEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(auditevent.Columns))
+		selectedFields = []string{auditevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "seq":
+			if _, ok := fieldSeen[auditevent.FieldSeq]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldSeq)
+				fieldSeen[auditevent.FieldSeq] = struct{}{}
+			}
+		case "category":
+			if _, ok := fieldSeen[auditevent.FieldCategory]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldCategory)
+				fieldSeen[auditevent.FieldCategory] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[auditevent.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldActorID)
+				fieldSeen[auditevent.FieldActorID] = struct{}{}
+			}
+		case "actor":
+			if _, ok := fieldSeen[auditevent.FieldActor]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldActor)
+				fieldSeen[auditevent.FieldActor] = struct{}{}
+			}
+		case "action":
+			if _, ok := fieldSeen[auditevent.FieldAction]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldAction)
+				fieldSeen[auditevent.FieldAction] = struct{}{}
+			}
+		case "entityType":
+			if _, ok := fieldSeen[auditevent.FieldEntityType]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldEntityType)
+				fieldSeen[auditevent.FieldEntityType] = struct{}{}
+			}
+		case "entityID":
+			if _, ok := fieldSeen[auditevent.FieldEntityID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldEntityID)
+				fieldSeen[auditevent.FieldEntityID] = struct{}{}
+			}
+		case "requestID":
+			if _, ok := fieldSeen[auditevent.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldRequestID)
+				fieldSeen[auditevent.FieldRequestID] = struct{}{}
+			}
+		case "ip":
+			if _, ok := fieldSeen[auditevent.FieldIP]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldIP)
+				fieldSeen[auditevent.FieldIP] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[auditevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, auditevent.FieldCreatedAt)
+				fieldSeen[auditevent.FieldCreatedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type auditeventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AuditEventPaginateOption
+}
+
+func newAuditEventPaginateArgs(rv map[string]any) *auditeventPaginateArgs {
+	args := &auditeventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AuditEventOrder{Field: &AuditEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAuditEventOrder(order))
+			}
+		case *AuditEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAuditEventOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AuditEventWhereInput); ok {
+		args.opts = append(args.opts, WithAuditEventFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ContactQuery) CollectFields(ctx context.Context, satisfies ...string) (*ContactQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(contact.Columns))
+		selectedFields = []string{contact.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[contact.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldCustomerID)
+				fieldSeen[contact.FieldCustomerID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[contact.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, contact.FieldCreatedAt)
+				fieldSeen[contact.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[contact.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, contact.FieldUpdatedAt)
+				fieldSeen[contact.FieldUpdatedAt] = struct{}{}
+			}
+		case "customerID":
+			if _, ok := fieldSeen[contact.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldCustomerID)
+				fieldSeen[contact.FieldCustomerID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[contact.FieldName]; !ok {
+				selectedFields = append(selectedFields, contact.FieldName)
+				fieldSeen[contact.FieldName] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[contact.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, contact.FieldTitle)
+				fieldSeen[contact.FieldTitle] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type contactPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ContactPaginateOption
+}
+
+func newContactPaginateArgs(rv map[string]any) *contactPaginateArgs {
+	args := &contactPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ContactOrder{Field: &ContactOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithContactOrder(order))
+			}
+		case *ContactOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithContactOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ContactWhereInput); ok {
+		args.opts = append(args.opts, WithContactFilter(v.Filter))
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *CustomerQuery) CollectFields(ctx context.Context, satisfies ...string) (*CustomerQuery, error) {
@@ -70,6 +332,184 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, customer.FieldDepartmentID)
 				fieldSeen[customer.FieldDepartmentID] = struct{}{}
 			}
+
+		case "contacts":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ContactClient{config: _q.config}).Query()
+			)
+			args := newContactPaginateArgs(fieldArgs(ctx, new(ContactWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newContactPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"customer_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(customer.ContactsColumn), ids...))
+						})
+						if err := query.GroupBy(customer.ContactsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Customer) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.Contacts)
+							if nodes[i].Edges.totalCount[2] == nil {
+								nodes[i].Edges.totalCount[2] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[2][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, contactImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(customer.ContactsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedContacts(alias, func(wq *ContactQuery) {
+				*wq = *query
+			})
+
+		case "followUps":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FollowUpClient{config: _q.config}).Query()
+			)
+			args := newFollowUpPaginateArgs(fieldArgs(ctx, new(FollowUpWhereInput), path...))
+			if err := validateFirstLast(args.first, args.last); err != nil {
+				return fmt.Errorf("validate first and last in path %q: %w", path, err)
+			}
+			pager, err := newFollowUpPager(args.opts, args.last != nil)
+			if err != nil {
+				return fmt.Errorf("create new pager in path %q: %w", path, err)
+			}
+			if query, err = pager.applyFilter(query); err != nil {
+				return err
+			}
+			ignoredEdges := !hasCollectedField(ctx, append(path, edgesField)...)
+			if hasCollectedField(ctx, append(path, totalCountField)...) || hasCollectedField(ctx, append(path, pageInfoField)...) {
+				hasPagination := args.after != nil || args.first != nil || args.before != nil || args.last != nil
+				if hasPagination || ignoredEdges {
+					query := query.Clone()
+					_q.loadTotal = append(_q.loadTotal, func(ctx context.Context, nodes []*Customer) error {
+						ids := make([]driver.Value, len(nodes))
+						for i := range nodes {
+							ids[i] = nodes[i].ID
+						}
+						var v []struct {
+							NodeID pulid.ID `sql:"customer_id"`
+							Count  int      `sql:"count"`
+						}
+						query.Where(func(s *sql.Selector) {
+							s.Where(sql.InValues(s.C(customer.FollowUpsColumn), ids...))
+						})
+						if err := query.GroupBy(customer.FollowUpsColumn).Aggregate(Count()).Scan(ctx, &v); err != nil {
+							return err
+						}
+						m := make(map[pulid.ID]int, len(v))
+						for i := range v {
+							m[v[i].NodeID] = v[i].Count
+						}
+						for i := range nodes {
+							n := m[nodes[i].ID]
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				} else {
+					_q.loadTotal = append(_q.loadTotal, func(_ context.Context, nodes []*Customer) error {
+						for i := range nodes {
+							n := len(nodes[i].Edges.FollowUps)
+							if nodes[i].Edges.totalCount[3] == nil {
+								nodes[i].Edges.totalCount[3] = make(map[string]int)
+							}
+							nodes[i].Edges.totalCount[3][alias] = n
+						}
+						return nil
+					})
+				}
+			}
+			if ignoredEdges || (args.first != nil && *args.first == 0) || (args.last != nil && *args.last == 0) {
+				continue
+			}
+			if query, err = pager.applyCursors(query, args.after, args.before); err != nil {
+				return err
+			}
+			path = append(path, edgesField, nodeField)
+			if field := collectedField(ctx, path...); field != nil {
+				if err := query.collectField(ctx, false, opCtx, *field, path, mayAddCondition(satisfies, followupImplementors)...); err != nil {
+					return err
+				}
+			}
+			if limit := paginateLimit(args.first, args.last); limit > 0 {
+				if oneNode {
+					pager.applyOrder(query.Limit(limit))
+				} else {
+					modify := entgql.LimitPerRow(customer.FollowUpsColumn, limit, pager.orderExpr(query))
+					query.modifiers = append(query.modifiers, modify)
+				}
+			} else {
+				query = pager.applyOrder(query)
+			}
+			_q.WithNamedFollowUps(alias, func(wq *FollowUpQuery) {
+				*wq = *query
+			})
 		case "ownerID":
 			if _, ok := fieldSeen[customer.FieldOwnerID]; !ok {
 				selectedFields = append(selectedFields, customer.FieldOwnerID)
@@ -99,6 +539,46 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[customer.FieldName]; !ok {
 				selectedFields = append(selectedFields, customer.FieldName)
 				fieldSeen[customer.FieldName] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[customer.FieldKind]; !ok {
+				selectedFields = append(selectedFields, customer.FieldKind)
+				fieldSeen[customer.FieldKind] = struct{}{}
+			}
+		case "regionProvince":
+			if _, ok := fieldSeen[customer.FieldRegionProvince]; !ok {
+				selectedFields = append(selectedFields, customer.FieldRegionProvince)
+				fieldSeen[customer.FieldRegionProvince] = struct{}{}
+			}
+		case "regionCity":
+			if _, ok := fieldSeen[customer.FieldRegionCity]; !ok {
+				selectedFields = append(selectedFields, customer.FieldRegionCity)
+				fieldSeen[customer.FieldRegionCity] = struct{}{}
+			}
+		case "regionDistrict":
+			if _, ok := fieldSeen[customer.FieldRegionDistrict]; !ok {
+				selectedFields = append(selectedFields, customer.FieldRegionDistrict)
+				fieldSeen[customer.FieldRegionDistrict] = struct{}{}
+			}
+		case "level":
+			if _, ok := fieldSeen[customer.FieldLevel]; !ok {
+				selectedFields = append(selectedFields, customer.FieldLevel)
+				fieldSeen[customer.FieldLevel] = struct{}{}
+			}
+		case "source":
+			if _, ok := fieldSeen[customer.FieldSource]; !ok {
+				selectedFields = append(selectedFields, customer.FieldSource)
+				fieldSeen[customer.FieldSource] = struct{}{}
+			}
+		case "industry":
+			if _, ok := fieldSeen[customer.FieldIndustry]; !ok {
+				selectedFields = append(selectedFields, customer.FieldIndustry)
+				fieldSeen[customer.FieldIndustry] = struct{}{}
+			}
+		case "lastFollowUpAt":
+			if _, ok := fieldSeen[customer.FieldLastFollowUpAt]; !ok {
+				selectedFields = append(selectedFields, customer.FieldLastFollowUpAt)
+				fieldSeen[customer.FieldLastFollowUpAt] = struct{}{}
 			}
 		case "id":
 		case "__typename":
@@ -400,6 +880,274 @@ func newDepartmentPaginateArgs(rv map[string]any) *departmentPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*DepartmentWhereInput); ok {
 		args.opts = append(args.opts, WithDepartmentFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FollowUpQuery) CollectFields(ctx context.Context, satisfies ...string) (*FollowUpQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(followup.Columns))
+		selectedFields = []string{followup.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[followup.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldCustomerID)
+				fieldSeen[followup.FieldCustomerID] = struct{}{}
+			}
+
+		case "contact":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&ContactClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, contactImplementors)...); err != nil {
+				return err
+			}
+			_q.withContact = query
+			if _, ok := fieldSeen[followup.FieldContactID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldContactID)
+				fieldSeen[followup.FieldContactID] = struct{}{}
+			}
+
+		case "author":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAuthor = query
+			if _, ok := fieldSeen[followup.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldAuthorID)
+				fieldSeen[followup.FieldAuthorID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[followup.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, followup.FieldCreatedAt)
+				fieldSeen[followup.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[followup.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, followup.FieldUpdatedAt)
+				fieldSeen[followup.FieldUpdatedAt] = struct{}{}
+			}
+		case "customerID":
+			if _, ok := fieldSeen[followup.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldCustomerID)
+				fieldSeen[followup.FieldCustomerID] = struct{}{}
+			}
+		case "contactID":
+			if _, ok := fieldSeen[followup.FieldContactID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldContactID)
+				fieldSeen[followup.FieldContactID] = struct{}{}
+			}
+		case "authorID":
+			if _, ok := fieldSeen[followup.FieldAuthorID]; !ok {
+				selectedFields = append(selectedFields, followup.FieldAuthorID)
+				fieldSeen[followup.FieldAuthorID] = struct{}{}
+			}
+		case "type":
+			if _, ok := fieldSeen[followup.FieldType]; !ok {
+				selectedFields = append(selectedFields, followup.FieldType)
+				fieldSeen[followup.FieldType] = struct{}{}
+			}
+		case "nextFollowUpOn":
+			if _, ok := fieldSeen[followup.FieldNextFollowUpOn]; !ok {
+				selectedFields = append(selectedFields, followup.FieldNextFollowUpOn)
+				fieldSeen[followup.FieldNextFollowUpOn] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type followupPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FollowUpPaginateOption
+}
+
+func newFollowUpPaginateArgs(rv map[string]any) *followupPaginateArgs {
+	args := &followupPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &FollowUpOrder{Field: &FollowUpOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithFollowUpOrder(order))
+			}
+		case *FollowUpOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithFollowUpOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*FollowUpWhereInput); ok {
+		args.opts = append(args.opts, WithFollowUpFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PicklistQuery) CollectFields(ctx context.Context, satisfies ...string) (*PicklistQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PicklistQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(picklist.Columns))
+		selectedFields = []string{picklist.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[picklist.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, picklist.FieldCreatedAt)
+				fieldSeen[picklist.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[picklist.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, picklist.FieldUpdatedAt)
+				fieldSeen[picklist.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[picklist.FieldKind]; !ok {
+				selectedFields = append(selectedFields, picklist.FieldKind)
+				fieldSeen[picklist.FieldKind] = struct{}{}
+			}
+		case "options":
+			if _, ok := fieldSeen[picklist.FieldOptions]; !ok {
+				selectedFields = append(selectedFields, picklist.FieldOptions)
+				fieldSeen[picklist.FieldOptions] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type picklistPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PicklistPaginateOption
+}
+
+func newPicklistPaginateArgs(rv map[string]any) *picklistPaginateArgs {
+	args := &picklistPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PicklistOrder{Field: &PicklistOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPicklistOrder(order))
+			}
+		case *PicklistOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPicklistOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PicklistWhereInput); ok {
+		args.opts = append(args.opts, WithPicklistFilter(v.Filter))
 	}
 	return args
 }
@@ -909,11 +1657,6 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[user.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, user.FieldUpdatedAt)
 				fieldSeen[user.FieldUpdatedAt] = struct{}{}
-			}
-		case "email":
-			if _, ok := fieldSeen[user.FieldEmail]; !ok {
-				selectedFields = append(selectedFields, user.FieldEmail)
-				fieldSeen[user.FieldEmail] = struct{}{}
 			}
 		case "name":
 			if _, ok := fieldSeen[user.FieldName]; !ok {

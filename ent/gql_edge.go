@@ -8,6 +8,14 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *Contact) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Customer) Owner(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.OwnerOrErr()
 	if IsNotLoaded(err) {
@@ -22,6 +30,48 @@ func (_m *Customer) Department(ctx context.Context) (*Department, error) {
 		result, err = _m.QueryDepartment().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Customer) Contacts(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ContactOrder, where *ContactWhereInput,
+) (*ContactConnection, error) {
+	opts := []ContactPaginateOption{
+		WithContactOrder(orderBy),
+		WithContactFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
+	if nodes, err := _m.NamedContacts(alias); err == nil || hasTotalCount {
+		pager, err := newContactPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &ContactConnection{Edges: []*ContactEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryContacts().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *Customer) FollowUps(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *FollowUpOrder, where *FollowUpWhereInput,
+) (*FollowUpConnection, error) {
+	opts := []FollowUpPaginateOption{
+		WithFollowUpOrder(orderBy),
+		WithFollowUpFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
+	if nodes, err := _m.NamedFollowUps(alias); err == nil || hasTotalCount {
+		pager, err := newFollowUpPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &FollowUpConnection{Edges: []*FollowUpEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryFollowUps().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *Department) Parent(ctx context.Context) (*Department, error) {
@@ -71,6 +121,30 @@ func (_m *Department) Members(
 		return conn, nil
 	}
 	return _m.QueryMembers().Paginate(ctx, after, first, before, last, opts...)
+}
+
+func (_m *FollowUp) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *FollowUp) Contact(ctx context.Context) (*Contact, error) {
+	result, err := _m.Edges.ContactOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryContact().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *FollowUp) Author(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.AuthorOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAuthor().Only(ctx)
+	}
+	return result, MaskNotFound(err)
 }
 
 func (_m *Role) Users(ctx context.Context) (result []*User, err error) {

@@ -5,19 +5,192 @@ package ent
 import (
 	"time"
 
+	"github.com/custos-crm/custos/ent/customer"
+	"github.com/custos-crm/custos/ent/schema/caldate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 )
 
+// CreateContactInput represents a mutation input for creating contacts.
+type CreateContactInput struct {
+	Mobile     *secret.Text
+	Telephone  *secret.Text
+	Wechat     *secret.Text
+	Email      *secret.Text
+	Notes      *secret.Text
+	Name       string
+	Title      *string
+	CustomerID pulid.ID
+}
+
+// Mutate applies the CreateContactInput on the ContactMutation builder.
+func (i *CreateContactInput) Mutate(m *ContactMutation) {
+	if v := i.Mobile; v != nil {
+		m.SetMobile(*v)
+	}
+	if v := i.Telephone; v != nil {
+		m.SetTelephone(*v)
+	}
+	if v := i.Wechat; v != nil {
+		m.SetWechat(*v)
+	}
+	if v := i.Email; v != nil {
+		m.SetEmail(*v)
+	}
+	if v := i.Notes; v != nil {
+		m.SetNotes(*v)
+	}
+	m.SetName(i.Name)
+	if v := i.Title; v != nil {
+		m.SetTitle(*v)
+	}
+	m.SetCustomerID(i.CustomerID)
+}
+
+// SetInput applies the change-set in the CreateContactInput on the ContactCreate builder.
+func (c *ContactCreate) SetInput(i CreateContactInput) *ContactCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateContactInput represents a mutation input for updating contacts.
+type UpdateContactInput struct {
+	ClearMobile    bool
+	Mobile         *secret.Text
+	ClearTelephone bool
+	Telephone      *secret.Text
+	ClearWechat    bool
+	Wechat         *secret.Text
+	ClearEmail     bool
+	Email          *secret.Text
+	ClearNotes     bool
+	Notes          *secret.Text
+	Name           *string
+	ClearTitle     bool
+	Title          *string
+	CustomerID     *pulid.ID
+}
+
+// Mutate applies the UpdateContactInput on the ContactMutation builder.
+func (i *UpdateContactInput) Mutate(m *ContactMutation) {
+	if i.ClearMobile {
+		m.ClearMobile()
+	}
+	if v := i.Mobile; v != nil {
+		m.SetMobile(*v)
+	}
+	if i.ClearTelephone {
+		m.ClearTelephone()
+	}
+	if v := i.Telephone; v != nil {
+		m.SetTelephone(*v)
+	}
+	if i.ClearWechat {
+		m.ClearWechat()
+	}
+	if v := i.Wechat; v != nil {
+		m.SetWechat(*v)
+	}
+	if i.ClearEmail {
+		m.ClearEmail()
+	}
+	if v := i.Email; v != nil {
+		m.SetEmail(*v)
+	}
+	if i.ClearNotes {
+		m.ClearNotes()
+	}
+	if v := i.Notes; v != nil {
+		m.SetNotes(*v)
+	}
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if i.ClearTitle {
+		m.ClearTitle()
+	}
+	if v := i.Title; v != nil {
+		m.SetTitle(*v)
+	}
+	if v := i.CustomerID; v != nil {
+		m.SetCustomerID(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateContactInput on the ContactUpdate builder.
+func (c *ContactUpdate) SetInput(i UpdateContactInput) *ContactUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateContactInput on the ContactUpdateOne builder.
+func (c *ContactUpdateOne) SetInput(i UpdateContactInput) *ContactUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateCustomerInput represents a mutation input for creating customers.
 type CreateCustomerInput struct {
-	Name    string
-	OwnerID *pulid.ID
+	Mobile         *secret.Text
+	Telephone      *secret.Text
+	Wechat         *secret.Text
+	Email          *secret.Text
+	Address        *secret.Text
+	Notes          *secret.Text
+	Name           string
+	Kind           *customer.Kind
+	RegionProvince *string
+	RegionCity     *string
+	RegionDistrict *string
+	Level          *string
+	Source         *string
+	Industry       *string
+	OwnerID        *pulid.ID
 }
 
 // Mutate applies the CreateCustomerInput on the CustomerMutation builder.
 func (i *CreateCustomerInput) Mutate(m *CustomerMutation) {
+	if v := i.Mobile; v != nil {
+		m.SetMobile(*v)
+	}
+	if v := i.Telephone; v != nil {
+		m.SetTelephone(*v)
+	}
+	if v := i.Wechat; v != nil {
+		m.SetWechat(*v)
+	}
+	if v := i.Email; v != nil {
+		m.SetEmail(*v)
+	}
+	if v := i.Address; v != nil {
+		m.SetAddress(*v)
+	}
+	if v := i.Notes; v != nil {
+		m.SetNotes(*v)
+	}
 	m.SetName(i.Name)
+	if v := i.Kind; v != nil {
+		m.SetKind(*v)
+	}
+	if v := i.RegionProvince; v != nil {
+		m.SetRegionProvince(*v)
+	}
+	if v := i.RegionCity; v != nil {
+		m.SetRegionCity(*v)
+	}
+	if v := i.RegionDistrict; v != nil {
+		m.SetRegionDistrict(*v)
+	}
+	if v := i.Level; v != nil {
+		m.SetLevel(*v)
+	}
+	if v := i.Source; v != nil {
+		m.SetSource(*v)
+	}
+	if v := i.Industry; v != nil {
+		m.SetIndustry(*v)
+	}
 	if v := i.OwnerID; v != nil {
 		m.SetOwnerID(*v)
 	}
@@ -31,15 +204,115 @@ func (c *CustomerCreate) SetInput(i CreateCustomerInput) *CustomerCreate {
 
 // UpdateCustomerInput represents a mutation input for updating customers.
 type UpdateCustomerInput struct {
-	Name       *string
-	ClearOwner bool
-	OwnerID    *pulid.ID
+	ClearMobile         bool
+	Mobile              *secret.Text
+	ClearTelephone      bool
+	Telephone           *secret.Text
+	ClearWechat         bool
+	Wechat              *secret.Text
+	ClearEmail          bool
+	Email               *secret.Text
+	ClearAddress        bool
+	Address             *secret.Text
+	ClearNotes          bool
+	Notes               *secret.Text
+	Name                *string
+	Kind                *customer.Kind
+	ClearRegionProvince bool
+	RegionProvince      *string
+	ClearRegionCity     bool
+	RegionCity          *string
+	ClearRegionDistrict bool
+	RegionDistrict      *string
+	ClearLevel          bool
+	Level               *string
+	ClearSource         bool
+	Source              *string
+	ClearIndustry       bool
+	Industry            *string
+	ClearOwner          bool
+	OwnerID             *pulid.ID
 }
 
 // Mutate applies the UpdateCustomerInput on the CustomerMutation builder.
 func (i *UpdateCustomerInput) Mutate(m *CustomerMutation) {
+	if i.ClearMobile {
+		m.ClearMobile()
+	}
+	if v := i.Mobile; v != nil {
+		m.SetMobile(*v)
+	}
+	if i.ClearTelephone {
+		m.ClearTelephone()
+	}
+	if v := i.Telephone; v != nil {
+		m.SetTelephone(*v)
+	}
+	if i.ClearWechat {
+		m.ClearWechat()
+	}
+	if v := i.Wechat; v != nil {
+		m.SetWechat(*v)
+	}
+	if i.ClearEmail {
+		m.ClearEmail()
+	}
+	if v := i.Email; v != nil {
+		m.SetEmail(*v)
+	}
+	if i.ClearAddress {
+		m.ClearAddress()
+	}
+	if v := i.Address; v != nil {
+		m.SetAddress(*v)
+	}
+	if i.ClearNotes {
+		m.ClearNotes()
+	}
+	if v := i.Notes; v != nil {
+		m.SetNotes(*v)
+	}
 	if v := i.Name; v != nil {
 		m.SetName(*v)
+	}
+	if v := i.Kind; v != nil {
+		m.SetKind(*v)
+	}
+	if i.ClearRegionProvince {
+		m.ClearRegionProvince()
+	}
+	if v := i.RegionProvince; v != nil {
+		m.SetRegionProvince(*v)
+	}
+	if i.ClearRegionCity {
+		m.ClearRegionCity()
+	}
+	if v := i.RegionCity; v != nil {
+		m.SetRegionCity(*v)
+	}
+	if i.ClearRegionDistrict {
+		m.ClearRegionDistrict()
+	}
+	if v := i.RegionDistrict; v != nil {
+		m.SetRegionDistrict(*v)
+	}
+	if i.ClearLevel {
+		m.ClearLevel()
+	}
+	if v := i.Level; v != nil {
+		m.SetLevel(*v)
+	}
+	if i.ClearSource {
+		m.ClearSource()
+	}
+	if v := i.Source; v != nil {
+		m.SetSource(*v)
+	}
+	if i.ClearIndustry {
+		m.ClearIndustry()
+	}
+	if v := i.Industry; v != nil {
+		m.SetIndustry(*v)
 	}
 	if i.ClearOwner {
 		m.ClearOwner()
@@ -121,6 +394,84 @@ func (c *DepartmentUpdate) SetInput(i UpdateDepartmentInput) *DepartmentUpdate {
 
 // SetInput applies the change-set in the UpdateDepartmentInput on the DepartmentUpdateOne builder.
 func (c *DepartmentUpdateOne) SetInput(i UpdateDepartmentInput) *DepartmentUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// CreateFollowUpInput represents a mutation input for creating followups.
+type CreateFollowUpInput struct {
+	Content        *secret.Text
+	Type           string
+	NextFollowUpOn *caldate.Date
+	CustomerID     pulid.ID
+	ContactID      *pulid.ID
+}
+
+// Mutate applies the CreateFollowUpInput on the FollowUpMutation builder.
+func (i *CreateFollowUpInput) Mutate(m *FollowUpMutation) {
+	if v := i.Content; v != nil {
+		m.SetContent(*v)
+	}
+	m.SetType(i.Type)
+	if v := i.NextFollowUpOn; v != nil {
+		m.SetNextFollowUpOn(*v)
+	}
+	m.SetCustomerID(i.CustomerID)
+	if v := i.ContactID; v != nil {
+		m.SetContactID(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateFollowUpInput on the FollowUpCreate builder.
+func (c *FollowUpCreate) SetInput(i CreateFollowUpInput) *FollowUpCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateFollowUpInput represents a mutation input for updating followups.
+type UpdateFollowUpInput struct {
+	ClearContent        bool
+	Content             *secret.Text
+	Type                *string
+	ClearNextFollowUpOn bool
+	NextFollowUpOn      *caldate.Date
+	ClearContact        bool
+	ContactID           *pulid.ID
+}
+
+// Mutate applies the UpdateFollowUpInput on the FollowUpMutation builder.
+func (i *UpdateFollowUpInput) Mutate(m *FollowUpMutation) {
+	if i.ClearContent {
+		m.ClearContent()
+	}
+	if v := i.Content; v != nil {
+		m.SetContent(*v)
+	}
+	if v := i.Type; v != nil {
+		m.SetType(*v)
+	}
+	if i.ClearNextFollowUpOn {
+		m.ClearNextFollowUpOn()
+	}
+	if v := i.NextFollowUpOn; v != nil {
+		m.SetNextFollowUpOn(*v)
+	}
+	if i.ClearContact {
+		m.ClearContact()
+	}
+	if v := i.ContactID; v != nil {
+		m.SetContactID(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateFollowUpInput on the FollowUpUpdate builder.
+func (c *FollowUpUpdate) SetInput(i UpdateFollowUpInput) *FollowUpUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateFollowUpInput on the FollowUpUpdateOne builder.
+func (c *FollowUpUpdateOne) SetInput(i UpdateFollowUpInput) *FollowUpUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }
@@ -209,7 +560,8 @@ func (c *RoleGrantCreate) SetInput(i CreateRoleGrantInput) *RoleGrantCreate {
 
 // UpdateUserInput represents a mutation input for updating users.
 type UpdateUserInput struct {
-	Email          *string
+	ClearEmail     bool
+	Email          *secret.Text
 	Name           *string
 	ClearLocale    bool
 	Locale         *string
@@ -220,6 +572,9 @@ type UpdateUserInput struct {
 
 // Mutate applies the UpdateUserInput on the UserMutation builder.
 func (i *UpdateUserInput) Mutate(m *UserMutation) {
+	if i.ClearEmail {
+		m.ClearEmail()
+	}
 	if v := i.Email; v != nil {
 		m.SetEmail(*v)
 	}

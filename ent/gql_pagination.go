@@ -14,8 +14,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -102,6 +106,652 @@ func paginateLimit(first, last *int) int {
 		limit = *last + 1
 	}
 	return limit
+}
+
+// AuditEventEdge is the edge representation of AuditEvent.
+type AuditEventEdge struct {
+	Node   *AuditEvent `json:"node"`
+	Cursor Cursor      `json:"cursor"`
+}
+
+// AuditEventConnection is the connection containing edges to AuditEvent.
+type AuditEventConnection struct {
+	Edges      []*AuditEventEdge `json:"edges"`
+	PageInfo   PageInfo          `json:"pageInfo"`
+	TotalCount int               `json:"totalCount"`
+}
+
+func (c *AuditEventConnection) build(nodes []*AuditEvent, pager *auditeventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *AuditEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *AuditEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *AuditEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*AuditEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &AuditEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// AuditEventPaginateOption enables pagination customization.
+type AuditEventPaginateOption func(*auditeventPager) error
+
+// WithAuditEventOrder configures pagination ordering.
+func WithAuditEventOrder(order *AuditEventOrder) AuditEventPaginateOption {
+	if order == nil {
+		order = DefaultAuditEventOrder
+	}
+	o := *order
+	return func(pager *auditeventPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAuditEventOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAuditEventFilter configures pagination filter.
+func WithAuditEventFilter(filter func(*AuditEventQuery) (*AuditEventQuery, error)) AuditEventPaginateOption {
+	return func(pager *auditeventPager) error {
+		if filter == nil {
+			return errors.New("AuditEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type auditeventPager struct {
+	reverse bool
+	order   *AuditEventOrder
+	filter  func(*AuditEventQuery) (*AuditEventQuery, error)
+}
+
+func newAuditEventPager(opts []AuditEventPaginateOption, reverse bool) (*auditeventPager, error) {
+	pager := &auditeventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAuditEventOrder
+	}
+	return pager, nil
+}
+
+func (p *auditeventPager) applyFilter(query *AuditEventQuery) (*AuditEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *auditeventPager) toCursor(_m *AuditEvent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *auditeventPager) applyCursors(query *AuditEventQuery, after, before *Cursor) (*AuditEventQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAuditEventOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *auditeventPager) applyOrder(query *AuditEventQuery) *AuditEventQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAuditEventOrder.Field {
+		query = query.Order(DefaultAuditEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *auditeventPager) orderExpr(query *AuditEventQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAuditEventOrder.Field {
+			b.Comma().Ident(DefaultAuditEventOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to AuditEvent.
+func (_m *AuditEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...AuditEventPaginateOption,
+) (*AuditEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAuditEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &AuditEventConnection{Edges: []*AuditEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// AuditEventOrderFieldSeq orders AuditEvent by seq.
+	AuditEventOrderFieldSeq = &AuditEventOrderField{
+		Value: func(_m *AuditEvent) (ent.Value, error) {
+			return _m.Seq, nil
+		},
+		column: auditevent.FieldSeq,
+		toTerm: auditevent.BySeq,
+		toCursor: func(_m *AuditEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Seq,
+			}
+		},
+	}
+	// AuditEventOrderFieldCreatedAt orders AuditEvent by created_at.
+	AuditEventOrderFieldCreatedAt = &AuditEventOrderField{
+		Value: func(_m *AuditEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: auditevent.FieldCreatedAt,
+		toTerm: auditevent.ByCreatedAt,
+		toCursor: func(_m *AuditEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f AuditEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case AuditEventOrderFieldSeq.column:
+		str = "SEQ"
+	case AuditEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f AuditEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *AuditEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("AuditEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "SEQ":
+		*f = *AuditEventOrderFieldSeq
+	case "CREATED_AT":
+		*f = *AuditEventOrderFieldCreatedAt
+	default:
+		return fmt.Errorf("%s is not a valid AuditEventOrderField", str)
+	}
+	return nil
+}
+
+// AuditEventOrderField defines the ordering field of AuditEvent.
+type AuditEventOrderField struct {
+	// Value extracts the ordering value from the given AuditEvent.
+	Value    func(*AuditEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) auditevent.OrderOption
+	toCursor func(*AuditEvent) Cursor
+}
+
+// AuditEventOrder defines the ordering of AuditEvent.
+type AuditEventOrder struct {
+	Direction OrderDirection        `json:"direction"`
+	Field     *AuditEventOrderField `json:"field"`
+}
+
+// DefaultAuditEventOrder is the default ordering of AuditEvent.
+var DefaultAuditEventOrder = &AuditEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &AuditEventOrderField{
+		Value: func(_m *AuditEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: auditevent.FieldID,
+		toTerm: auditevent.ByID,
+		toCursor: func(_m *AuditEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts AuditEvent into AuditEventEdge.
+func (_m *AuditEvent) ToEdge(order *AuditEventOrder) *AuditEventEdge {
+	if order == nil {
+		order = DefaultAuditEventOrder
+	}
+	return &AuditEventEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ContactEdge is the edge representation of Contact.
+type ContactEdge struct {
+	Node   *Contact `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// ContactConnection is the connection containing edges to Contact.
+type ContactConnection struct {
+	Edges      []*ContactEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *ContactConnection) build(nodes []*Contact, pager *contactPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Contact
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Contact {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Contact {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ContactEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ContactEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ContactPaginateOption enables pagination customization.
+type ContactPaginateOption func(*contactPager) error
+
+// WithContactOrder configures pagination ordering.
+func WithContactOrder(order *ContactOrder) ContactPaginateOption {
+	if order == nil {
+		order = DefaultContactOrder
+	}
+	o := *order
+	return func(pager *contactPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultContactOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithContactFilter configures pagination filter.
+func WithContactFilter(filter func(*ContactQuery) (*ContactQuery, error)) ContactPaginateOption {
+	return func(pager *contactPager) error {
+		if filter == nil {
+			return errors.New("ContactQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type contactPager struct {
+	reverse bool
+	order   *ContactOrder
+	filter  func(*ContactQuery) (*ContactQuery, error)
+}
+
+func newContactPager(opts []ContactPaginateOption, reverse bool) (*contactPager, error) {
+	pager := &contactPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultContactOrder
+	}
+	return pager, nil
+}
+
+func (p *contactPager) applyFilter(query *ContactQuery) (*ContactQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *contactPager) toCursor(_m *Contact) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *contactPager) applyCursors(query *ContactQuery, after, before *Cursor) (*ContactQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultContactOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *contactPager) applyOrder(query *ContactQuery) *ContactQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultContactOrder.Field {
+		query = query.Order(DefaultContactOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *contactPager) orderExpr(query *ContactQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultContactOrder.Field {
+			b.Comma().Ident(DefaultContactOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Contact.
+func (_m *ContactQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ContactPaginateOption,
+) (*ContactConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newContactPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ContactConnection{Edges: []*ContactEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ContactOrderFieldCreatedAt orders Contact by created_at.
+	ContactOrderFieldCreatedAt = &ContactOrderField{
+		Value: func(_m *Contact) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: contact.FieldCreatedAt,
+		toTerm: contact.ByCreatedAt,
+		toCursor: func(_m *Contact) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ContactOrderFieldUpdatedAt orders Contact by updated_at.
+	ContactOrderFieldUpdatedAt = &ContactOrderField{
+		Value: func(_m *Contact) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: contact.FieldUpdatedAt,
+		toTerm: contact.ByUpdatedAt,
+		toCursor: func(_m *Contact) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ContactOrderFieldName orders Contact by name.
+	ContactOrderFieldName = &ContactOrderField{
+		Value: func(_m *Contact) (ent.Value, error) {
+			return _m.Name, nil
+		},
+		column: contact.FieldName,
+		toTerm: contact.ByName,
+		toCursor: func(_m *Contact) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Name,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ContactOrderField) String() string {
+	var str string
+	switch f.column {
+	case ContactOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ContactOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ContactOrderFieldName.column:
+		str = "NAME"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ContactOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ContactOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ContactOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ContactOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ContactOrderFieldUpdatedAt
+	case "NAME":
+		*f = *ContactOrderFieldName
+	default:
+		return fmt.Errorf("%s is not a valid ContactOrderField", str)
+	}
+	return nil
+}
+
+// ContactOrderField defines the ordering field of Contact.
+type ContactOrderField struct {
+	// Value extracts the ordering value from the given Contact.
+	Value    func(*Contact) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) contact.OrderOption
+	toCursor func(*Contact) Cursor
+}
+
+// ContactOrder defines the ordering of Contact.
+type ContactOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *ContactOrderField `json:"field"`
+}
+
+// DefaultContactOrder is the default ordering of Contact.
+var DefaultContactOrder = &ContactOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ContactOrderField{
+		Value: func(_m *Contact) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: contact.FieldID,
+		toTerm: contact.ByID,
+		toCursor: func(_m *Contact) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Contact into ContactEdge.
+func (_m *Contact) ToEdge(order *ContactOrder) *ContactEdge {
+	if order == nil {
+		order = DefaultContactOrder
+	}
+	return &ContactEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
 }
 
 // CustomerEdge is the edge representation of Customer.
@@ -355,6 +1005,20 @@ var (
 			}
 		},
 	}
+	// CustomerOrderFieldLastFollowUpAt orders Customer by last_follow_up_at.
+	CustomerOrderFieldLastFollowUpAt = &CustomerOrderField{
+		Value: func(_m *Customer) (ent.Value, error) {
+			return _m.LastFollowUpAt, nil
+		},
+		column: customer.FieldLastFollowUpAt,
+		toTerm: customer.ByLastFollowUpAt,
+		toCursor: func(_m *Customer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.LastFollowUpAt,
+			}
+		},
+	}
 )
 
 // String implement fmt.Stringer interface.
@@ -367,6 +1031,8 @@ func (f CustomerOrderField) String() string {
 		str = "UPDATED_AT"
 	case CustomerOrderFieldName.column:
 		str = "NAME"
+	case CustomerOrderFieldLastFollowUpAt.column:
+		str = "LAST_FOLLOW_UP_AT"
 	}
 	return str
 }
@@ -389,6 +1055,8 @@ func (f *CustomerOrderField) UnmarshalGQL(v interface{}) error {
 		*f = *CustomerOrderFieldUpdatedAt
 	case "NAME":
 		*f = *CustomerOrderFieldName
+	case "LAST_FOLLOW_UP_AT":
+		*f = *CustomerOrderFieldLastFollowUpAt
 	default:
 		return fmt.Errorf("%s is not a valid CustomerOrderField", str)
 	}
@@ -763,6 +1431,652 @@ func (_m *Department) ToEdge(order *DepartmentOrder) *DepartmentEdge {
 		order = DefaultDepartmentOrder
 	}
 	return &DepartmentEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// FollowUpEdge is the edge representation of FollowUp.
+type FollowUpEdge struct {
+	Node   *FollowUp `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// FollowUpConnection is the connection containing edges to FollowUp.
+type FollowUpConnection struct {
+	Edges      []*FollowUpEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *FollowUpConnection) build(nodes []*FollowUp, pager *followupPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *FollowUp
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *FollowUp {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *FollowUp {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FollowUpEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FollowUpEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FollowUpPaginateOption enables pagination customization.
+type FollowUpPaginateOption func(*followupPager) error
+
+// WithFollowUpOrder configures pagination ordering.
+func WithFollowUpOrder(order *FollowUpOrder) FollowUpPaginateOption {
+	if order == nil {
+		order = DefaultFollowUpOrder
+	}
+	o := *order
+	return func(pager *followupPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFollowUpOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFollowUpFilter configures pagination filter.
+func WithFollowUpFilter(filter func(*FollowUpQuery) (*FollowUpQuery, error)) FollowUpPaginateOption {
+	return func(pager *followupPager) error {
+		if filter == nil {
+			return errors.New("FollowUpQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type followupPager struct {
+	reverse bool
+	order   *FollowUpOrder
+	filter  func(*FollowUpQuery) (*FollowUpQuery, error)
+}
+
+func newFollowUpPager(opts []FollowUpPaginateOption, reverse bool) (*followupPager, error) {
+	pager := &followupPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFollowUpOrder
+	}
+	return pager, nil
+}
+
+func (p *followupPager) applyFilter(query *FollowUpQuery) (*FollowUpQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *followupPager) toCursor(_m *FollowUp) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *followupPager) applyCursors(query *FollowUpQuery, after, before *Cursor) (*FollowUpQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFollowUpOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *followupPager) applyOrder(query *FollowUpQuery) *FollowUpQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFollowUpOrder.Field {
+		query = query.Order(DefaultFollowUpOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *followupPager) orderExpr(query *FollowUpQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFollowUpOrder.Field {
+			b.Comma().Ident(DefaultFollowUpOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to FollowUp.
+func (_m *FollowUpQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FollowUpPaginateOption,
+) (*FollowUpConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFollowUpPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FollowUpConnection{Edges: []*FollowUpEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FollowUpOrderFieldCreatedAt orders FollowUp by created_at.
+	FollowUpOrderFieldCreatedAt = &FollowUpOrderField{
+		Value: func(_m *FollowUp) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: followup.FieldCreatedAt,
+		toTerm: followup.ByCreatedAt,
+		toCursor: func(_m *FollowUp) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// FollowUpOrderFieldUpdatedAt orders FollowUp by updated_at.
+	FollowUpOrderFieldUpdatedAt = &FollowUpOrderField{
+		Value: func(_m *FollowUp) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: followup.FieldUpdatedAt,
+		toTerm: followup.ByUpdatedAt,
+		toCursor: func(_m *FollowUp) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// FollowUpOrderFieldNextFollowUpOn orders FollowUp by next_follow_up_on.
+	FollowUpOrderFieldNextFollowUpOn = &FollowUpOrderField{
+		Value: func(_m *FollowUp) (ent.Value, error) {
+			return _m.NextFollowUpOn, nil
+		},
+		column: followup.FieldNextFollowUpOn,
+		toTerm: followup.ByNextFollowUpOn,
+		toCursor: func(_m *FollowUp) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.NextFollowUpOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FollowUpOrderField) String() string {
+	var str string
+	switch f.column {
+	case FollowUpOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case FollowUpOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case FollowUpOrderFieldNextFollowUpOn.column:
+		str = "NEXT_FOLLOW_UP_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FollowUpOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FollowUpOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FollowUpOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *FollowUpOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *FollowUpOrderFieldUpdatedAt
+	case "NEXT_FOLLOW_UP_ON":
+		*f = *FollowUpOrderFieldNextFollowUpOn
+	default:
+		return fmt.Errorf("%s is not a valid FollowUpOrderField", str)
+	}
+	return nil
+}
+
+// FollowUpOrderField defines the ordering field of FollowUp.
+type FollowUpOrderField struct {
+	// Value extracts the ordering value from the given FollowUp.
+	Value    func(*FollowUp) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) followup.OrderOption
+	toCursor func(*FollowUp) Cursor
+}
+
+// FollowUpOrder defines the ordering of FollowUp.
+type FollowUpOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *FollowUpOrderField `json:"field"`
+}
+
+// DefaultFollowUpOrder is the default ordering of FollowUp.
+var DefaultFollowUpOrder = &FollowUpOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FollowUpOrderField{
+		Value: func(_m *FollowUp) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: followup.FieldID,
+		toTerm: followup.ByID,
+		toCursor: func(_m *FollowUp) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts FollowUp into FollowUpEdge.
+func (_m *FollowUp) ToEdge(order *FollowUpOrder) *FollowUpEdge {
+	if order == nil {
+		order = DefaultFollowUpOrder
+	}
+	return &FollowUpEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PicklistEdge is the edge representation of Picklist.
+type PicklistEdge struct {
+	Node   *Picklist `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// PicklistConnection is the connection containing edges to Picklist.
+type PicklistConnection struct {
+	Edges      []*PicklistEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *PicklistConnection) build(nodes []*Picklist, pager *picklistPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Picklist
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Picklist {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Picklist {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PicklistEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PicklistEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PicklistPaginateOption enables pagination customization.
+type PicklistPaginateOption func(*picklistPager) error
+
+// WithPicklistOrder configures pagination ordering.
+func WithPicklistOrder(order *PicklistOrder) PicklistPaginateOption {
+	if order == nil {
+		order = DefaultPicklistOrder
+	}
+	o := *order
+	return func(pager *picklistPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPicklistOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPicklistFilter configures pagination filter.
+func WithPicklistFilter(filter func(*PicklistQuery) (*PicklistQuery, error)) PicklistPaginateOption {
+	return func(pager *picklistPager) error {
+		if filter == nil {
+			return errors.New("PicklistQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type picklistPager struct {
+	reverse bool
+	order   *PicklistOrder
+	filter  func(*PicklistQuery) (*PicklistQuery, error)
+}
+
+func newPicklistPager(opts []PicklistPaginateOption, reverse bool) (*picklistPager, error) {
+	pager := &picklistPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPicklistOrder
+	}
+	return pager, nil
+}
+
+func (p *picklistPager) applyFilter(query *PicklistQuery) (*PicklistQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *picklistPager) toCursor(_m *Picklist) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *picklistPager) applyCursors(query *PicklistQuery, after, before *Cursor) (*PicklistQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPicklistOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *picklistPager) applyOrder(query *PicklistQuery) *PicklistQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPicklistOrder.Field {
+		query = query.Order(DefaultPicklistOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *picklistPager) orderExpr(query *PicklistQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPicklistOrder.Field {
+			b.Comma().Ident(DefaultPicklistOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Picklist.
+func (_m *PicklistQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PicklistPaginateOption,
+) (*PicklistConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPicklistPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PicklistConnection{Edges: []*PicklistEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PicklistOrderFieldCreatedAt orders Picklist by created_at.
+	PicklistOrderFieldCreatedAt = &PicklistOrderField{
+		Value: func(_m *Picklist) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: picklist.FieldCreatedAt,
+		toTerm: picklist.ByCreatedAt,
+		toCursor: func(_m *Picklist) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// PicklistOrderFieldUpdatedAt orders Picklist by updated_at.
+	PicklistOrderFieldUpdatedAt = &PicklistOrderField{
+		Value: func(_m *Picklist) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: picklist.FieldUpdatedAt,
+		toTerm: picklist.ByUpdatedAt,
+		toCursor: func(_m *Picklist) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PicklistOrderField) String() string {
+	var str string
+	switch f.column {
+	case PicklistOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case PicklistOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PicklistOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PicklistOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PicklistOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PicklistOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *PicklistOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid PicklistOrderField", str)
+	}
+	return nil
+}
+
+// PicklistOrderField defines the ordering field of Picklist.
+type PicklistOrderField struct {
+	// Value extracts the ordering value from the given Picklist.
+	Value    func(*Picklist) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) picklist.OrderOption
+	toCursor func(*Picklist) Cursor
+}
+
+// PicklistOrder defines the ordering of Picklist.
+type PicklistOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *PicklistOrderField `json:"field"`
+}
+
+// DefaultPicklistOrder is the default ordering of Picklist.
+var DefaultPicklistOrder = &PicklistOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PicklistOrderField{
+		Value: func(_m *Picklist) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: picklist.FieldID,
+		toTerm: picklist.ByID,
+		toCursor: func(_m *Picklist) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Picklist into PicklistEdge.
+func (_m *Picklist) ToEdge(order *PicklistOrder) *PicklistEdge {
+	if order == nil {
+		order = DefaultPicklistOrder
+	}
+	return &PicklistEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

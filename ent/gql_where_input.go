@@ -7,16 +7,918 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
+	"github.com/custos-crm/custos/ent/schema/caldate"
+	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
+
+// AuditEventWhereInput represents a where input for filtering AuditEvent queries.
+type AuditEventWhereInput struct {
+	Predicates []predicate.AuditEvent  `json:"-"`
+	Not        *AuditEventWhereInput   `json:"not,omitempty"`
+	Or         []*AuditEventWhereInput `json:"or,omitempty"`
+	And        []*AuditEventWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "seq" field predicates.
+	Seq       *int64  `json:"seq,omitempty"`
+	SeqNEQ    *int64  `json:"seqNEQ,omitempty"`
+	SeqIn     []int64 `json:"seqIn,omitempty"`
+	SeqNotIn  []int64 `json:"seqNotIn,omitempty"`
+	SeqGT     *int64  `json:"seqGT,omitempty"`
+	SeqGTE    *int64  `json:"seqGTE,omitempty"`
+	SeqLT     *int64  `json:"seqLT,omitempty"`
+	SeqLTE    *int64  `json:"seqLTE,omitempty"`
+	SeqIsNil  bool    `json:"seqIsNil,omitempty"`
+	SeqNotNil bool    `json:"seqNotNil,omitempty"`
+
+	// "category" field predicates.
+	Category      *auditevent.Category  `json:"category,omitempty"`
+	CategoryNEQ   *auditevent.Category  `json:"categoryNEQ,omitempty"`
+	CategoryIn    []auditevent.Category `json:"categoryIn,omitempty"`
+	CategoryNotIn []auditevent.Category `json:"categoryNotIn,omitempty"`
+
+	// "actor_id" field predicates.
+	ActorID             *pulid.ID  `json:"actorID,omitempty"`
+	ActorIDNEQ          *pulid.ID  `json:"actorIDNEQ,omitempty"`
+	ActorIDIn           []pulid.ID `json:"actorIDIn,omitempty"`
+	ActorIDNotIn        []pulid.ID `json:"actorIDNotIn,omitempty"`
+	ActorIDGT           *pulid.ID  `json:"actorIDGT,omitempty"`
+	ActorIDGTE          *pulid.ID  `json:"actorIDGTE,omitempty"`
+	ActorIDLT           *pulid.ID  `json:"actorIDLT,omitempty"`
+	ActorIDLTE          *pulid.ID  `json:"actorIDLTE,omitempty"`
+	ActorIDContains     *pulid.ID  `json:"actorIDContains,omitempty"`
+	ActorIDHasPrefix    *pulid.ID  `json:"actorIDHasPrefix,omitempty"`
+	ActorIDHasSuffix    *pulid.ID  `json:"actorIDHasSuffix,omitempty"`
+	ActorIDIsNil        bool       `json:"actorIDIsNil,omitempty"`
+	ActorIDNotNil       bool       `json:"actorIDNotNil,omitempty"`
+	ActorIDEqualFold    *pulid.ID  `json:"actorIDEqualFold,omitempty"`
+	ActorIDContainsFold *pulid.ID  `json:"actorIDContainsFold,omitempty"`
+
+	// "actor" field predicates.
+	Actor             *string  `json:"actor,omitempty"`
+	ActorNEQ          *string  `json:"actorNEQ,omitempty"`
+	ActorIn           []string `json:"actorIn,omitempty"`
+	ActorNotIn        []string `json:"actorNotIn,omitempty"`
+	ActorGT           *string  `json:"actorGT,omitempty"`
+	ActorGTE          *string  `json:"actorGTE,omitempty"`
+	ActorLT           *string  `json:"actorLT,omitempty"`
+	ActorLTE          *string  `json:"actorLTE,omitempty"`
+	ActorContains     *string  `json:"actorContains,omitempty"`
+	ActorHasPrefix    *string  `json:"actorHasPrefix,omitempty"`
+	ActorHasSuffix    *string  `json:"actorHasSuffix,omitempty"`
+	ActorEqualFold    *string  `json:"actorEqualFold,omitempty"`
+	ActorContainsFold *string  `json:"actorContainsFold,omitempty"`
+
+	// "action" field predicates.
+	Action             *string  `json:"action,omitempty"`
+	ActionNEQ          *string  `json:"actionNEQ,omitempty"`
+	ActionIn           []string `json:"actionIn,omitempty"`
+	ActionNotIn        []string `json:"actionNotIn,omitempty"`
+	ActionGT           *string  `json:"actionGT,omitempty"`
+	ActionGTE          *string  `json:"actionGTE,omitempty"`
+	ActionLT           *string  `json:"actionLT,omitempty"`
+	ActionLTE          *string  `json:"actionLTE,omitempty"`
+	ActionContains     *string  `json:"actionContains,omitempty"`
+	ActionHasPrefix    *string  `json:"actionHasPrefix,omitempty"`
+	ActionHasSuffix    *string  `json:"actionHasSuffix,omitempty"`
+	ActionEqualFold    *string  `json:"actionEqualFold,omitempty"`
+	ActionContainsFold *string  `json:"actionContainsFold,omitempty"`
+
+	// "entity_type" field predicates.
+	EntityType             *string  `json:"entityType,omitempty"`
+	EntityTypeNEQ          *string  `json:"entityTypeNEQ,omitempty"`
+	EntityTypeIn           []string `json:"entityTypeIn,omitempty"`
+	EntityTypeNotIn        []string `json:"entityTypeNotIn,omitempty"`
+	EntityTypeGT           *string  `json:"entityTypeGT,omitempty"`
+	EntityTypeGTE          *string  `json:"entityTypeGTE,omitempty"`
+	EntityTypeLT           *string  `json:"entityTypeLT,omitempty"`
+	EntityTypeLTE          *string  `json:"entityTypeLTE,omitempty"`
+	EntityTypeContains     *string  `json:"entityTypeContains,omitempty"`
+	EntityTypeHasPrefix    *string  `json:"entityTypeHasPrefix,omitempty"`
+	EntityTypeHasSuffix    *string  `json:"entityTypeHasSuffix,omitempty"`
+	EntityTypeIsNil        bool     `json:"entityTypeIsNil,omitempty"`
+	EntityTypeNotNil       bool     `json:"entityTypeNotNil,omitempty"`
+	EntityTypeEqualFold    *string  `json:"entityTypeEqualFold,omitempty"`
+	EntityTypeContainsFold *string  `json:"entityTypeContainsFold,omitempty"`
+
+	// "entity_id" field predicates.
+	EntityID             *pulid.ID  `json:"entityID,omitempty"`
+	EntityIDNEQ          *pulid.ID  `json:"entityIDNEQ,omitempty"`
+	EntityIDIn           []pulid.ID `json:"entityIDIn,omitempty"`
+	EntityIDNotIn        []pulid.ID `json:"entityIDNotIn,omitempty"`
+	EntityIDGT           *pulid.ID  `json:"entityIDGT,omitempty"`
+	EntityIDGTE          *pulid.ID  `json:"entityIDGTE,omitempty"`
+	EntityIDLT           *pulid.ID  `json:"entityIDLT,omitempty"`
+	EntityIDLTE          *pulid.ID  `json:"entityIDLTE,omitempty"`
+	EntityIDContains     *pulid.ID  `json:"entityIDContains,omitempty"`
+	EntityIDHasPrefix    *pulid.ID  `json:"entityIDHasPrefix,omitempty"`
+	EntityIDHasSuffix    *pulid.ID  `json:"entityIDHasSuffix,omitempty"`
+	EntityIDIsNil        bool       `json:"entityIDIsNil,omitempty"`
+	EntityIDNotNil       bool       `json:"entityIDNotNil,omitempty"`
+	EntityIDEqualFold    *pulid.ID  `json:"entityIDEqualFold,omitempty"`
+	EntityIDContainsFold *pulid.ID  `json:"entityIDContainsFold,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AuditEventWhereInput) AddPredicates(predicates ...predicate.AuditEvent) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AuditEventWhereInput filter on the AuditEventQuery builder.
+func (i *AuditEventWhereInput) Filter(q *AuditEventQuery) (*AuditEventQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAuditEventWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAuditEventWhereInput is returned in case the AuditEventWhereInput is empty.
+var ErrEmptyAuditEventWhereInput = errors.New("ent: empty predicate AuditEventWhereInput")
+
+// P returns a predicate for filtering auditevents.
+// An error is returned if the input is empty or invalid.
+func (i *AuditEventWhereInput) P() (predicate.AuditEvent, error) {
+	var predicates []predicate.AuditEvent
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, auditevent.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.AuditEvent, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, auditevent.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.AuditEvent, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, auditevent.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, auditevent.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, auditevent.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, auditevent.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, auditevent.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, auditevent.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, auditevent.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, auditevent.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, auditevent.IDLTE(*i.IDLTE))
+	}
+	if i.Seq != nil {
+		predicates = append(predicates, auditevent.SeqEQ(*i.Seq))
+	}
+	if i.SeqNEQ != nil {
+		predicates = append(predicates, auditevent.SeqNEQ(*i.SeqNEQ))
+	}
+	if len(i.SeqIn) > 0 {
+		predicates = append(predicates, auditevent.SeqIn(i.SeqIn...))
+	}
+	if len(i.SeqNotIn) > 0 {
+		predicates = append(predicates, auditevent.SeqNotIn(i.SeqNotIn...))
+	}
+	if i.SeqGT != nil {
+		predicates = append(predicates, auditevent.SeqGT(*i.SeqGT))
+	}
+	if i.SeqGTE != nil {
+		predicates = append(predicates, auditevent.SeqGTE(*i.SeqGTE))
+	}
+	if i.SeqLT != nil {
+		predicates = append(predicates, auditevent.SeqLT(*i.SeqLT))
+	}
+	if i.SeqLTE != nil {
+		predicates = append(predicates, auditevent.SeqLTE(*i.SeqLTE))
+	}
+	if i.SeqIsNil {
+		predicates = append(predicates, auditevent.SeqIsNil())
+	}
+	if i.SeqNotNil {
+		predicates = append(predicates, auditevent.SeqNotNil())
+	}
+	if i.Category != nil {
+		predicates = append(predicates, auditevent.CategoryEQ(*i.Category))
+	}
+	if i.CategoryNEQ != nil {
+		predicates = append(predicates, auditevent.CategoryNEQ(*i.CategoryNEQ))
+	}
+	if len(i.CategoryIn) > 0 {
+		predicates = append(predicates, auditevent.CategoryIn(i.CategoryIn...))
+	}
+	if len(i.CategoryNotIn) > 0 {
+		predicates = append(predicates, auditevent.CategoryNotIn(i.CategoryNotIn...))
+	}
+	if i.ActorID != nil {
+		predicates = append(predicates, auditevent.ActorIDEQ(*i.ActorID))
+	}
+	if i.ActorIDNEQ != nil {
+		predicates = append(predicates, auditevent.ActorIDNEQ(*i.ActorIDNEQ))
+	}
+	if len(i.ActorIDIn) > 0 {
+		predicates = append(predicates, auditevent.ActorIDIn(i.ActorIDIn...))
+	}
+	if len(i.ActorIDNotIn) > 0 {
+		predicates = append(predicates, auditevent.ActorIDNotIn(i.ActorIDNotIn...))
+	}
+	if i.ActorIDGT != nil {
+		predicates = append(predicates, auditevent.ActorIDGT(*i.ActorIDGT))
+	}
+	if i.ActorIDGTE != nil {
+		predicates = append(predicates, auditevent.ActorIDGTE(*i.ActorIDGTE))
+	}
+	if i.ActorIDLT != nil {
+		predicates = append(predicates, auditevent.ActorIDLT(*i.ActorIDLT))
+	}
+	if i.ActorIDLTE != nil {
+		predicates = append(predicates, auditevent.ActorIDLTE(*i.ActorIDLTE))
+	}
+	if i.ActorIDContains != nil {
+		predicates = append(predicates, auditevent.ActorIDContains(*i.ActorIDContains))
+	}
+	if i.ActorIDHasPrefix != nil {
+		predicates = append(predicates, auditevent.ActorIDHasPrefix(*i.ActorIDHasPrefix))
+	}
+	if i.ActorIDHasSuffix != nil {
+		predicates = append(predicates, auditevent.ActorIDHasSuffix(*i.ActorIDHasSuffix))
+	}
+	if i.ActorIDIsNil {
+		predicates = append(predicates, auditevent.ActorIDIsNil())
+	}
+	if i.ActorIDNotNil {
+		predicates = append(predicates, auditevent.ActorIDNotNil())
+	}
+	if i.ActorIDEqualFold != nil {
+		predicates = append(predicates, auditevent.ActorIDEqualFold(*i.ActorIDEqualFold))
+	}
+	if i.ActorIDContainsFold != nil {
+		predicates = append(predicates, auditevent.ActorIDContainsFold(*i.ActorIDContainsFold))
+	}
+	if i.Actor != nil {
+		predicates = append(predicates, auditevent.ActorEQ(*i.Actor))
+	}
+	if i.ActorNEQ != nil {
+		predicates = append(predicates, auditevent.ActorNEQ(*i.ActorNEQ))
+	}
+	if len(i.ActorIn) > 0 {
+		predicates = append(predicates, auditevent.ActorIn(i.ActorIn...))
+	}
+	if len(i.ActorNotIn) > 0 {
+		predicates = append(predicates, auditevent.ActorNotIn(i.ActorNotIn...))
+	}
+	if i.ActorGT != nil {
+		predicates = append(predicates, auditevent.ActorGT(*i.ActorGT))
+	}
+	if i.ActorGTE != nil {
+		predicates = append(predicates, auditevent.ActorGTE(*i.ActorGTE))
+	}
+	if i.ActorLT != nil {
+		predicates = append(predicates, auditevent.ActorLT(*i.ActorLT))
+	}
+	if i.ActorLTE != nil {
+		predicates = append(predicates, auditevent.ActorLTE(*i.ActorLTE))
+	}
+	if i.ActorContains != nil {
+		predicates = append(predicates, auditevent.ActorContains(*i.ActorContains))
+	}
+	if i.ActorHasPrefix != nil {
+		predicates = append(predicates, auditevent.ActorHasPrefix(*i.ActorHasPrefix))
+	}
+	if i.ActorHasSuffix != nil {
+		predicates = append(predicates, auditevent.ActorHasSuffix(*i.ActorHasSuffix))
+	}
+	if i.ActorEqualFold != nil {
+		predicates = append(predicates, auditevent.ActorEqualFold(*i.ActorEqualFold))
+	}
+	if i.ActorContainsFold != nil {
+		predicates = append(predicates, auditevent.ActorContainsFold(*i.ActorContainsFold))
+	}
+	if i.Action != nil {
+		predicates = append(predicates, auditevent.ActionEQ(*i.Action))
+	}
+	if i.ActionNEQ != nil {
+		predicates = append(predicates, auditevent.ActionNEQ(*i.ActionNEQ))
+	}
+	if len(i.ActionIn) > 0 {
+		predicates = append(predicates, auditevent.ActionIn(i.ActionIn...))
+	}
+	if len(i.ActionNotIn) > 0 {
+		predicates = append(predicates, auditevent.ActionNotIn(i.ActionNotIn...))
+	}
+	if i.ActionGT != nil {
+		predicates = append(predicates, auditevent.ActionGT(*i.ActionGT))
+	}
+	if i.ActionGTE != nil {
+		predicates = append(predicates, auditevent.ActionGTE(*i.ActionGTE))
+	}
+	if i.ActionLT != nil {
+		predicates = append(predicates, auditevent.ActionLT(*i.ActionLT))
+	}
+	if i.ActionLTE != nil {
+		predicates = append(predicates, auditevent.ActionLTE(*i.ActionLTE))
+	}
+	if i.ActionContains != nil {
+		predicates = append(predicates, auditevent.ActionContains(*i.ActionContains))
+	}
+	if i.ActionHasPrefix != nil {
+		predicates = append(predicates, auditevent.ActionHasPrefix(*i.ActionHasPrefix))
+	}
+	if i.ActionHasSuffix != nil {
+		predicates = append(predicates, auditevent.ActionHasSuffix(*i.ActionHasSuffix))
+	}
+	if i.ActionEqualFold != nil {
+		predicates = append(predicates, auditevent.ActionEqualFold(*i.ActionEqualFold))
+	}
+	if i.ActionContainsFold != nil {
+		predicates = append(predicates, auditevent.ActionContainsFold(*i.ActionContainsFold))
+	}
+	if i.EntityType != nil {
+		predicates = append(predicates, auditevent.EntityTypeEQ(*i.EntityType))
+	}
+	if i.EntityTypeNEQ != nil {
+		predicates = append(predicates, auditevent.EntityTypeNEQ(*i.EntityTypeNEQ))
+	}
+	if len(i.EntityTypeIn) > 0 {
+		predicates = append(predicates, auditevent.EntityTypeIn(i.EntityTypeIn...))
+	}
+	if len(i.EntityTypeNotIn) > 0 {
+		predicates = append(predicates, auditevent.EntityTypeNotIn(i.EntityTypeNotIn...))
+	}
+	if i.EntityTypeGT != nil {
+		predicates = append(predicates, auditevent.EntityTypeGT(*i.EntityTypeGT))
+	}
+	if i.EntityTypeGTE != nil {
+		predicates = append(predicates, auditevent.EntityTypeGTE(*i.EntityTypeGTE))
+	}
+	if i.EntityTypeLT != nil {
+		predicates = append(predicates, auditevent.EntityTypeLT(*i.EntityTypeLT))
+	}
+	if i.EntityTypeLTE != nil {
+		predicates = append(predicates, auditevent.EntityTypeLTE(*i.EntityTypeLTE))
+	}
+	if i.EntityTypeContains != nil {
+		predicates = append(predicates, auditevent.EntityTypeContains(*i.EntityTypeContains))
+	}
+	if i.EntityTypeHasPrefix != nil {
+		predicates = append(predicates, auditevent.EntityTypeHasPrefix(*i.EntityTypeHasPrefix))
+	}
+	if i.EntityTypeHasSuffix != nil {
+		predicates = append(predicates, auditevent.EntityTypeHasSuffix(*i.EntityTypeHasSuffix))
+	}
+	if i.EntityTypeIsNil {
+		predicates = append(predicates, auditevent.EntityTypeIsNil())
+	}
+	if i.EntityTypeNotNil {
+		predicates = append(predicates, auditevent.EntityTypeNotNil())
+	}
+	if i.EntityTypeEqualFold != nil {
+		predicates = append(predicates, auditevent.EntityTypeEqualFold(*i.EntityTypeEqualFold))
+	}
+	if i.EntityTypeContainsFold != nil {
+		predicates = append(predicates, auditevent.EntityTypeContainsFold(*i.EntityTypeContainsFold))
+	}
+	if i.EntityID != nil {
+		predicates = append(predicates, auditevent.EntityIDEQ(*i.EntityID))
+	}
+	if i.EntityIDNEQ != nil {
+		predicates = append(predicates, auditevent.EntityIDNEQ(*i.EntityIDNEQ))
+	}
+	if len(i.EntityIDIn) > 0 {
+		predicates = append(predicates, auditevent.EntityIDIn(i.EntityIDIn...))
+	}
+	if len(i.EntityIDNotIn) > 0 {
+		predicates = append(predicates, auditevent.EntityIDNotIn(i.EntityIDNotIn...))
+	}
+	if i.EntityIDGT != nil {
+		predicates = append(predicates, auditevent.EntityIDGT(*i.EntityIDGT))
+	}
+	if i.EntityIDGTE != nil {
+		predicates = append(predicates, auditevent.EntityIDGTE(*i.EntityIDGTE))
+	}
+	if i.EntityIDLT != nil {
+		predicates = append(predicates, auditevent.EntityIDLT(*i.EntityIDLT))
+	}
+	if i.EntityIDLTE != nil {
+		predicates = append(predicates, auditevent.EntityIDLTE(*i.EntityIDLTE))
+	}
+	if i.EntityIDContains != nil {
+		predicates = append(predicates, auditevent.EntityIDContains(*i.EntityIDContains))
+	}
+	if i.EntityIDHasPrefix != nil {
+		predicates = append(predicates, auditevent.EntityIDHasPrefix(*i.EntityIDHasPrefix))
+	}
+	if i.EntityIDHasSuffix != nil {
+		predicates = append(predicates, auditevent.EntityIDHasSuffix(*i.EntityIDHasSuffix))
+	}
+	if i.EntityIDIsNil {
+		predicates = append(predicates, auditevent.EntityIDIsNil())
+	}
+	if i.EntityIDNotNil {
+		predicates = append(predicates, auditevent.EntityIDNotNil())
+	}
+	if i.EntityIDEqualFold != nil {
+		predicates = append(predicates, auditevent.EntityIDEqualFold(*i.EntityIDEqualFold))
+	}
+	if i.EntityIDContainsFold != nil {
+		predicates = append(predicates, auditevent.EntityIDContainsFold(*i.EntityIDContainsFold))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, auditevent.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, auditevent.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, auditevent.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, auditevent.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, auditevent.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, auditevent.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, auditevent.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, auditevent.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAuditEventWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return auditevent.And(predicates...), nil
+	}
+}
+
+// ContactWhereInput represents a where input for filtering Contact queries.
+type ContactWhereInput struct {
+	Predicates []predicate.Contact  `json:"-"`
+	Not        *ContactWhereInput   `json:"not,omitempty"`
+	Or         []*ContactWhereInput `json:"or,omitempty"`
+	And        []*ContactWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "customer_id" field predicates.
+	CustomerID             *pulid.ID  `json:"customerID,omitempty"`
+	CustomerIDNEQ          *pulid.ID  `json:"customerIDNEQ,omitempty"`
+	CustomerIDIn           []pulid.ID `json:"customerIDIn,omitempty"`
+	CustomerIDNotIn        []pulid.ID `json:"customerIDNotIn,omitempty"`
+	CustomerIDGT           *pulid.ID  `json:"customerIDGT,omitempty"`
+	CustomerIDGTE          *pulid.ID  `json:"customerIDGTE,omitempty"`
+	CustomerIDLT           *pulid.ID  `json:"customerIDLT,omitempty"`
+	CustomerIDLTE          *pulid.ID  `json:"customerIDLTE,omitempty"`
+	CustomerIDContains     *pulid.ID  `json:"customerIDContains,omitempty"`
+	CustomerIDHasPrefix    *pulid.ID  `json:"customerIDHasPrefix,omitempty"`
+	CustomerIDHasSuffix    *pulid.ID  `json:"customerIDHasSuffix,omitempty"`
+	CustomerIDEqualFold    *pulid.ID  `json:"customerIDEqualFold,omitempty"`
+	CustomerIDContainsFold *pulid.ID  `json:"customerIDContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "title" field predicates.
+	Title             *string  `json:"title,omitempty"`
+	TitleNEQ          *string  `json:"titleNEQ,omitempty"`
+	TitleIn           []string `json:"titleIn,omitempty"`
+	TitleNotIn        []string `json:"titleNotIn,omitempty"`
+	TitleGT           *string  `json:"titleGT,omitempty"`
+	TitleGTE          *string  `json:"titleGTE,omitempty"`
+	TitleLT           *string  `json:"titleLT,omitempty"`
+	TitleLTE          *string  `json:"titleLTE,omitempty"`
+	TitleContains     *string  `json:"titleContains,omitempty"`
+	TitleHasPrefix    *string  `json:"titleHasPrefix,omitempty"`
+	TitleHasSuffix    *string  `json:"titleHasSuffix,omitempty"`
+	TitleIsNil        bool     `json:"titleIsNil,omitempty"`
+	TitleNotNil       bool     `json:"titleNotNil,omitempty"`
+	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
+	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
+
+	// "customer" edge predicates.
+	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
+	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *ContactWhereInput) AddPredicates(predicates ...predicate.Contact) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the ContactWhereInput filter on the ContactQuery builder.
+func (i *ContactWhereInput) Filter(q *ContactQuery) (*ContactQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyContactWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyContactWhereInput is returned in case the ContactWhereInput is empty.
+var ErrEmptyContactWhereInput = errors.New("ent: empty predicate ContactWhereInput")
+
+// P returns a predicate for filtering contacts.
+// An error is returned if the input is empty or invalid.
+func (i *ContactWhereInput) P() (predicate.Contact, error) {
+	var predicates []predicate.Contact
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, contact.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Contact, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, contact.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Contact, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, contact.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, contact.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, contact.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, contact.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, contact.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, contact.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, contact.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, contact.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, contact.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, contact.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, contact.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, contact.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, contact.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, contact.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, contact.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, contact.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, contact.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, contact.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, contact.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, contact.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, contact.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, contact.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, contact.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, contact.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, contact.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.CustomerID != nil {
+		predicates = append(predicates, contact.CustomerIDEQ(*i.CustomerID))
+	}
+	if i.CustomerIDNEQ != nil {
+		predicates = append(predicates, contact.CustomerIDNEQ(*i.CustomerIDNEQ))
+	}
+	if len(i.CustomerIDIn) > 0 {
+		predicates = append(predicates, contact.CustomerIDIn(i.CustomerIDIn...))
+	}
+	if len(i.CustomerIDNotIn) > 0 {
+		predicates = append(predicates, contact.CustomerIDNotIn(i.CustomerIDNotIn...))
+	}
+	if i.CustomerIDGT != nil {
+		predicates = append(predicates, contact.CustomerIDGT(*i.CustomerIDGT))
+	}
+	if i.CustomerIDGTE != nil {
+		predicates = append(predicates, contact.CustomerIDGTE(*i.CustomerIDGTE))
+	}
+	if i.CustomerIDLT != nil {
+		predicates = append(predicates, contact.CustomerIDLT(*i.CustomerIDLT))
+	}
+	if i.CustomerIDLTE != nil {
+		predicates = append(predicates, contact.CustomerIDLTE(*i.CustomerIDLTE))
+	}
+	if i.CustomerIDContains != nil {
+		predicates = append(predicates, contact.CustomerIDContains(*i.CustomerIDContains))
+	}
+	if i.CustomerIDHasPrefix != nil {
+		predicates = append(predicates, contact.CustomerIDHasPrefix(*i.CustomerIDHasPrefix))
+	}
+	if i.CustomerIDHasSuffix != nil {
+		predicates = append(predicates, contact.CustomerIDHasSuffix(*i.CustomerIDHasSuffix))
+	}
+	if i.CustomerIDEqualFold != nil {
+		predicates = append(predicates, contact.CustomerIDEqualFold(*i.CustomerIDEqualFold))
+	}
+	if i.CustomerIDContainsFold != nil {
+		predicates = append(predicates, contact.CustomerIDContainsFold(*i.CustomerIDContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, contact.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, contact.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, contact.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, contact.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, contact.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, contact.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, contact.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, contact.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, contact.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, contact.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, contact.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, contact.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, contact.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Title != nil {
+		predicates = append(predicates, contact.TitleEQ(*i.Title))
+	}
+	if i.TitleNEQ != nil {
+		predicates = append(predicates, contact.TitleNEQ(*i.TitleNEQ))
+	}
+	if len(i.TitleIn) > 0 {
+		predicates = append(predicates, contact.TitleIn(i.TitleIn...))
+	}
+	if len(i.TitleNotIn) > 0 {
+		predicates = append(predicates, contact.TitleNotIn(i.TitleNotIn...))
+	}
+	if i.TitleGT != nil {
+		predicates = append(predicates, contact.TitleGT(*i.TitleGT))
+	}
+	if i.TitleGTE != nil {
+		predicates = append(predicates, contact.TitleGTE(*i.TitleGTE))
+	}
+	if i.TitleLT != nil {
+		predicates = append(predicates, contact.TitleLT(*i.TitleLT))
+	}
+	if i.TitleLTE != nil {
+		predicates = append(predicates, contact.TitleLTE(*i.TitleLTE))
+	}
+	if i.TitleContains != nil {
+		predicates = append(predicates, contact.TitleContains(*i.TitleContains))
+	}
+	if i.TitleHasPrefix != nil {
+		predicates = append(predicates, contact.TitleHasPrefix(*i.TitleHasPrefix))
+	}
+	if i.TitleHasSuffix != nil {
+		predicates = append(predicates, contact.TitleHasSuffix(*i.TitleHasSuffix))
+	}
+	if i.TitleIsNil {
+		predicates = append(predicates, contact.TitleIsNil())
+	}
+	if i.TitleNotNil {
+		predicates = append(predicates, contact.TitleNotNil())
+	}
+	if i.TitleEqualFold != nil {
+		predicates = append(predicates, contact.TitleEqualFold(*i.TitleEqualFold))
+	}
+	if i.TitleContainsFold != nil {
+		predicates = append(predicates, contact.TitleContainsFold(*i.TitleContainsFold))
+	}
+
+	if i.HasCustomer != nil {
+		p := contact.HasCustomer()
+		if !*i.HasCustomer {
+			p = contact.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCustomerWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
+		for _, w := range i.HasCustomerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, contact.HasCustomerWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyContactWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return contact.And(predicates...), nil
+	}
+}
 
 // CustomerWhereInput represents a where input for filtering Customer queries.
 type CustomerWhereInput struct {
@@ -104,6 +1006,126 @@ type CustomerWhereInput struct {
 	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
 	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
 
+	// "kind" field predicates.
+	Kind      *customer.Kind  `json:"kind,omitempty"`
+	KindNEQ   *customer.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []customer.Kind `json:"kindIn,omitempty"`
+	KindNotIn []customer.Kind `json:"kindNotIn,omitempty"`
+
+	// "region_province" field predicates.
+	RegionProvince             *string  `json:"regionProvince,omitempty"`
+	RegionProvinceNEQ          *string  `json:"regionProvinceNEQ,omitempty"`
+	RegionProvinceIn           []string `json:"regionProvinceIn,omitempty"`
+	RegionProvinceNotIn        []string `json:"regionProvinceNotIn,omitempty"`
+	RegionProvinceGT           *string  `json:"regionProvinceGT,omitempty"`
+	RegionProvinceGTE          *string  `json:"regionProvinceGTE,omitempty"`
+	RegionProvinceLT           *string  `json:"regionProvinceLT,omitempty"`
+	RegionProvinceLTE          *string  `json:"regionProvinceLTE,omitempty"`
+	RegionProvinceContains     *string  `json:"regionProvinceContains,omitempty"`
+	RegionProvinceHasPrefix    *string  `json:"regionProvinceHasPrefix,omitempty"`
+	RegionProvinceHasSuffix    *string  `json:"regionProvinceHasSuffix,omitempty"`
+	RegionProvinceIsNil        bool     `json:"regionProvinceIsNil,omitempty"`
+	RegionProvinceNotNil       bool     `json:"regionProvinceNotNil,omitempty"`
+	RegionProvinceEqualFold    *string  `json:"regionProvinceEqualFold,omitempty"`
+	RegionProvinceContainsFold *string  `json:"regionProvinceContainsFold,omitempty"`
+
+	// "region_city" field predicates.
+	RegionCity             *string  `json:"regionCity,omitempty"`
+	RegionCityNEQ          *string  `json:"regionCityNEQ,omitempty"`
+	RegionCityIn           []string `json:"regionCityIn,omitempty"`
+	RegionCityNotIn        []string `json:"regionCityNotIn,omitempty"`
+	RegionCityGT           *string  `json:"regionCityGT,omitempty"`
+	RegionCityGTE          *string  `json:"regionCityGTE,omitempty"`
+	RegionCityLT           *string  `json:"regionCityLT,omitempty"`
+	RegionCityLTE          *string  `json:"regionCityLTE,omitempty"`
+	RegionCityContains     *string  `json:"regionCityContains,omitempty"`
+	RegionCityHasPrefix    *string  `json:"regionCityHasPrefix,omitempty"`
+	RegionCityHasSuffix    *string  `json:"regionCityHasSuffix,omitempty"`
+	RegionCityIsNil        bool     `json:"regionCityIsNil,omitempty"`
+	RegionCityNotNil       bool     `json:"regionCityNotNil,omitempty"`
+	RegionCityEqualFold    *string  `json:"regionCityEqualFold,omitempty"`
+	RegionCityContainsFold *string  `json:"regionCityContainsFold,omitempty"`
+
+	// "region_district" field predicates.
+	RegionDistrict             *string  `json:"regionDistrict,omitempty"`
+	RegionDistrictNEQ          *string  `json:"regionDistrictNEQ,omitempty"`
+	RegionDistrictIn           []string `json:"regionDistrictIn,omitempty"`
+	RegionDistrictNotIn        []string `json:"regionDistrictNotIn,omitempty"`
+	RegionDistrictGT           *string  `json:"regionDistrictGT,omitempty"`
+	RegionDistrictGTE          *string  `json:"regionDistrictGTE,omitempty"`
+	RegionDistrictLT           *string  `json:"regionDistrictLT,omitempty"`
+	RegionDistrictLTE          *string  `json:"regionDistrictLTE,omitempty"`
+	RegionDistrictContains     *string  `json:"regionDistrictContains,omitempty"`
+	RegionDistrictHasPrefix    *string  `json:"regionDistrictHasPrefix,omitempty"`
+	RegionDistrictHasSuffix    *string  `json:"regionDistrictHasSuffix,omitempty"`
+	RegionDistrictIsNil        bool     `json:"regionDistrictIsNil,omitempty"`
+	RegionDistrictNotNil       bool     `json:"regionDistrictNotNil,omitempty"`
+	RegionDistrictEqualFold    *string  `json:"regionDistrictEqualFold,omitempty"`
+	RegionDistrictContainsFold *string  `json:"regionDistrictContainsFold,omitempty"`
+
+	// "level" field predicates.
+	Level             *string  `json:"level,omitempty"`
+	LevelNEQ          *string  `json:"levelNEQ,omitempty"`
+	LevelIn           []string `json:"levelIn,omitempty"`
+	LevelNotIn        []string `json:"levelNotIn,omitempty"`
+	LevelGT           *string  `json:"levelGT,omitempty"`
+	LevelGTE          *string  `json:"levelGTE,omitempty"`
+	LevelLT           *string  `json:"levelLT,omitempty"`
+	LevelLTE          *string  `json:"levelLTE,omitempty"`
+	LevelContains     *string  `json:"levelContains,omitempty"`
+	LevelHasPrefix    *string  `json:"levelHasPrefix,omitempty"`
+	LevelHasSuffix    *string  `json:"levelHasSuffix,omitempty"`
+	LevelIsNil        bool     `json:"levelIsNil,omitempty"`
+	LevelNotNil       bool     `json:"levelNotNil,omitempty"`
+	LevelEqualFold    *string  `json:"levelEqualFold,omitempty"`
+	LevelContainsFold *string  `json:"levelContainsFold,omitempty"`
+
+	// "source" field predicates.
+	Source             *string  `json:"source,omitempty"`
+	SourceNEQ          *string  `json:"sourceNEQ,omitempty"`
+	SourceIn           []string `json:"sourceIn,omitempty"`
+	SourceNotIn        []string `json:"sourceNotIn,omitempty"`
+	SourceGT           *string  `json:"sourceGT,omitempty"`
+	SourceGTE          *string  `json:"sourceGTE,omitempty"`
+	SourceLT           *string  `json:"sourceLT,omitempty"`
+	SourceLTE          *string  `json:"sourceLTE,omitempty"`
+	SourceContains     *string  `json:"sourceContains,omitempty"`
+	SourceHasPrefix    *string  `json:"sourceHasPrefix,omitempty"`
+	SourceHasSuffix    *string  `json:"sourceHasSuffix,omitempty"`
+	SourceIsNil        bool     `json:"sourceIsNil,omitempty"`
+	SourceNotNil       bool     `json:"sourceNotNil,omitempty"`
+	SourceEqualFold    *string  `json:"sourceEqualFold,omitempty"`
+	SourceContainsFold *string  `json:"sourceContainsFold,omitempty"`
+
+	// "industry" field predicates.
+	Industry             *string  `json:"industry,omitempty"`
+	IndustryNEQ          *string  `json:"industryNEQ,omitempty"`
+	IndustryIn           []string `json:"industryIn,omitempty"`
+	IndustryNotIn        []string `json:"industryNotIn,omitempty"`
+	IndustryGT           *string  `json:"industryGT,omitempty"`
+	IndustryGTE          *string  `json:"industryGTE,omitempty"`
+	IndustryLT           *string  `json:"industryLT,omitempty"`
+	IndustryLTE          *string  `json:"industryLTE,omitempty"`
+	IndustryContains     *string  `json:"industryContains,omitempty"`
+	IndustryHasPrefix    *string  `json:"industryHasPrefix,omitempty"`
+	IndustryHasSuffix    *string  `json:"industryHasSuffix,omitempty"`
+	IndustryIsNil        bool     `json:"industryIsNil,omitempty"`
+	IndustryNotNil       bool     `json:"industryNotNil,omitempty"`
+	IndustryEqualFold    *string  `json:"industryEqualFold,omitempty"`
+	IndustryContainsFold *string  `json:"industryContainsFold,omitempty"`
+
+	// "last_follow_up_at" field predicates.
+	LastFollowUpAt       *time.Time  `json:"lastFollowUpAt,omitempty"`
+	LastFollowUpAtNEQ    *time.Time  `json:"lastFollowUpAtNEQ,omitempty"`
+	LastFollowUpAtIn     []time.Time `json:"lastFollowUpAtIn,omitempty"`
+	LastFollowUpAtNotIn  []time.Time `json:"lastFollowUpAtNotIn,omitempty"`
+	LastFollowUpAtGT     *time.Time  `json:"lastFollowUpAtGT,omitempty"`
+	LastFollowUpAtGTE    *time.Time  `json:"lastFollowUpAtGTE,omitempty"`
+	LastFollowUpAtLT     *time.Time  `json:"lastFollowUpAtLT,omitempty"`
+	LastFollowUpAtLTE    *time.Time  `json:"lastFollowUpAtLTE,omitempty"`
+	LastFollowUpAtIsNil  bool        `json:"lastFollowUpAtIsNil,omitempty"`
+	LastFollowUpAtNotNil bool        `json:"lastFollowUpAtNotNil,omitempty"`
+
 	// "owner" edge predicates.
 	HasOwner     *bool             `json:"hasOwner,omitempty"`
 	HasOwnerWith []*UserWhereInput `json:"hasOwnerWith,omitempty"`
@@ -111,6 +1133,14 @@ type CustomerWhereInput struct {
 	// "department" edge predicates.
 	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
 	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
+
+	// "contacts" edge predicates.
+	HasContacts     *bool                `json:"hasContacts,omitempty"`
+	HasContactsWith []*ContactWhereInput `json:"hasContactsWith,omitempty"`
+
+	// "follow_ups" edge predicates.
+	HasFollowUps     *bool                 `json:"hasFollowUps,omitempty"`
+	HasFollowUpsWith []*FollowUpWhereInput `json:"hasFollowUpsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -385,6 +1415,318 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 	if i.NameContainsFold != nil {
 		predicates = append(predicates, customer.NameContainsFold(*i.NameContainsFold))
 	}
+	if i.Kind != nil {
+		predicates = append(predicates, customer.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, customer.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, customer.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, customer.KindNotIn(i.KindNotIn...))
+	}
+	if i.RegionProvince != nil {
+		predicates = append(predicates, customer.RegionProvinceEQ(*i.RegionProvince))
+	}
+	if i.RegionProvinceNEQ != nil {
+		predicates = append(predicates, customer.RegionProvinceNEQ(*i.RegionProvinceNEQ))
+	}
+	if len(i.RegionProvinceIn) > 0 {
+		predicates = append(predicates, customer.RegionProvinceIn(i.RegionProvinceIn...))
+	}
+	if len(i.RegionProvinceNotIn) > 0 {
+		predicates = append(predicates, customer.RegionProvinceNotIn(i.RegionProvinceNotIn...))
+	}
+	if i.RegionProvinceGT != nil {
+		predicates = append(predicates, customer.RegionProvinceGT(*i.RegionProvinceGT))
+	}
+	if i.RegionProvinceGTE != nil {
+		predicates = append(predicates, customer.RegionProvinceGTE(*i.RegionProvinceGTE))
+	}
+	if i.RegionProvinceLT != nil {
+		predicates = append(predicates, customer.RegionProvinceLT(*i.RegionProvinceLT))
+	}
+	if i.RegionProvinceLTE != nil {
+		predicates = append(predicates, customer.RegionProvinceLTE(*i.RegionProvinceLTE))
+	}
+	if i.RegionProvinceContains != nil {
+		predicates = append(predicates, customer.RegionProvinceContains(*i.RegionProvinceContains))
+	}
+	if i.RegionProvinceHasPrefix != nil {
+		predicates = append(predicates, customer.RegionProvinceHasPrefix(*i.RegionProvinceHasPrefix))
+	}
+	if i.RegionProvinceHasSuffix != nil {
+		predicates = append(predicates, customer.RegionProvinceHasSuffix(*i.RegionProvinceHasSuffix))
+	}
+	if i.RegionProvinceIsNil {
+		predicates = append(predicates, customer.RegionProvinceIsNil())
+	}
+	if i.RegionProvinceNotNil {
+		predicates = append(predicates, customer.RegionProvinceNotNil())
+	}
+	if i.RegionProvinceEqualFold != nil {
+		predicates = append(predicates, customer.RegionProvinceEqualFold(*i.RegionProvinceEqualFold))
+	}
+	if i.RegionProvinceContainsFold != nil {
+		predicates = append(predicates, customer.RegionProvinceContainsFold(*i.RegionProvinceContainsFold))
+	}
+	if i.RegionCity != nil {
+		predicates = append(predicates, customer.RegionCityEQ(*i.RegionCity))
+	}
+	if i.RegionCityNEQ != nil {
+		predicates = append(predicates, customer.RegionCityNEQ(*i.RegionCityNEQ))
+	}
+	if len(i.RegionCityIn) > 0 {
+		predicates = append(predicates, customer.RegionCityIn(i.RegionCityIn...))
+	}
+	if len(i.RegionCityNotIn) > 0 {
+		predicates = append(predicates, customer.RegionCityNotIn(i.RegionCityNotIn...))
+	}
+	if i.RegionCityGT != nil {
+		predicates = append(predicates, customer.RegionCityGT(*i.RegionCityGT))
+	}
+	if i.RegionCityGTE != nil {
+		predicates = append(predicates, customer.RegionCityGTE(*i.RegionCityGTE))
+	}
+	if i.RegionCityLT != nil {
+		predicates = append(predicates, customer.RegionCityLT(*i.RegionCityLT))
+	}
+	if i.RegionCityLTE != nil {
+		predicates = append(predicates, customer.RegionCityLTE(*i.RegionCityLTE))
+	}
+	if i.RegionCityContains != nil {
+		predicates = append(predicates, customer.RegionCityContains(*i.RegionCityContains))
+	}
+	if i.RegionCityHasPrefix != nil {
+		predicates = append(predicates, customer.RegionCityHasPrefix(*i.RegionCityHasPrefix))
+	}
+	if i.RegionCityHasSuffix != nil {
+		predicates = append(predicates, customer.RegionCityHasSuffix(*i.RegionCityHasSuffix))
+	}
+	if i.RegionCityIsNil {
+		predicates = append(predicates, customer.RegionCityIsNil())
+	}
+	if i.RegionCityNotNil {
+		predicates = append(predicates, customer.RegionCityNotNil())
+	}
+	if i.RegionCityEqualFold != nil {
+		predicates = append(predicates, customer.RegionCityEqualFold(*i.RegionCityEqualFold))
+	}
+	if i.RegionCityContainsFold != nil {
+		predicates = append(predicates, customer.RegionCityContainsFold(*i.RegionCityContainsFold))
+	}
+	if i.RegionDistrict != nil {
+		predicates = append(predicates, customer.RegionDistrictEQ(*i.RegionDistrict))
+	}
+	if i.RegionDistrictNEQ != nil {
+		predicates = append(predicates, customer.RegionDistrictNEQ(*i.RegionDistrictNEQ))
+	}
+	if len(i.RegionDistrictIn) > 0 {
+		predicates = append(predicates, customer.RegionDistrictIn(i.RegionDistrictIn...))
+	}
+	if len(i.RegionDistrictNotIn) > 0 {
+		predicates = append(predicates, customer.RegionDistrictNotIn(i.RegionDistrictNotIn...))
+	}
+	if i.RegionDistrictGT != nil {
+		predicates = append(predicates, customer.RegionDistrictGT(*i.RegionDistrictGT))
+	}
+	if i.RegionDistrictGTE != nil {
+		predicates = append(predicates, customer.RegionDistrictGTE(*i.RegionDistrictGTE))
+	}
+	if i.RegionDistrictLT != nil {
+		predicates = append(predicates, customer.RegionDistrictLT(*i.RegionDistrictLT))
+	}
+	if i.RegionDistrictLTE != nil {
+		predicates = append(predicates, customer.RegionDistrictLTE(*i.RegionDistrictLTE))
+	}
+	if i.RegionDistrictContains != nil {
+		predicates = append(predicates, customer.RegionDistrictContains(*i.RegionDistrictContains))
+	}
+	if i.RegionDistrictHasPrefix != nil {
+		predicates = append(predicates, customer.RegionDistrictHasPrefix(*i.RegionDistrictHasPrefix))
+	}
+	if i.RegionDistrictHasSuffix != nil {
+		predicates = append(predicates, customer.RegionDistrictHasSuffix(*i.RegionDistrictHasSuffix))
+	}
+	if i.RegionDistrictIsNil {
+		predicates = append(predicates, customer.RegionDistrictIsNil())
+	}
+	if i.RegionDistrictNotNil {
+		predicates = append(predicates, customer.RegionDistrictNotNil())
+	}
+	if i.RegionDistrictEqualFold != nil {
+		predicates = append(predicates, customer.RegionDistrictEqualFold(*i.RegionDistrictEqualFold))
+	}
+	if i.RegionDistrictContainsFold != nil {
+		predicates = append(predicates, customer.RegionDistrictContainsFold(*i.RegionDistrictContainsFold))
+	}
+	if i.Level != nil {
+		predicates = append(predicates, customer.LevelEQ(*i.Level))
+	}
+	if i.LevelNEQ != nil {
+		predicates = append(predicates, customer.LevelNEQ(*i.LevelNEQ))
+	}
+	if len(i.LevelIn) > 0 {
+		predicates = append(predicates, customer.LevelIn(i.LevelIn...))
+	}
+	if len(i.LevelNotIn) > 0 {
+		predicates = append(predicates, customer.LevelNotIn(i.LevelNotIn...))
+	}
+	if i.LevelGT != nil {
+		predicates = append(predicates, customer.LevelGT(*i.LevelGT))
+	}
+	if i.LevelGTE != nil {
+		predicates = append(predicates, customer.LevelGTE(*i.LevelGTE))
+	}
+	if i.LevelLT != nil {
+		predicates = append(predicates, customer.LevelLT(*i.LevelLT))
+	}
+	if i.LevelLTE != nil {
+		predicates = append(predicates, customer.LevelLTE(*i.LevelLTE))
+	}
+	if i.LevelContains != nil {
+		predicates = append(predicates, customer.LevelContains(*i.LevelContains))
+	}
+	if i.LevelHasPrefix != nil {
+		predicates = append(predicates, customer.LevelHasPrefix(*i.LevelHasPrefix))
+	}
+	if i.LevelHasSuffix != nil {
+		predicates = append(predicates, customer.LevelHasSuffix(*i.LevelHasSuffix))
+	}
+	if i.LevelIsNil {
+		predicates = append(predicates, customer.LevelIsNil())
+	}
+	if i.LevelNotNil {
+		predicates = append(predicates, customer.LevelNotNil())
+	}
+	if i.LevelEqualFold != nil {
+		predicates = append(predicates, customer.LevelEqualFold(*i.LevelEqualFold))
+	}
+	if i.LevelContainsFold != nil {
+		predicates = append(predicates, customer.LevelContainsFold(*i.LevelContainsFold))
+	}
+	if i.Source != nil {
+		predicates = append(predicates, customer.SourceEQ(*i.Source))
+	}
+	if i.SourceNEQ != nil {
+		predicates = append(predicates, customer.SourceNEQ(*i.SourceNEQ))
+	}
+	if len(i.SourceIn) > 0 {
+		predicates = append(predicates, customer.SourceIn(i.SourceIn...))
+	}
+	if len(i.SourceNotIn) > 0 {
+		predicates = append(predicates, customer.SourceNotIn(i.SourceNotIn...))
+	}
+	if i.SourceGT != nil {
+		predicates = append(predicates, customer.SourceGT(*i.SourceGT))
+	}
+	if i.SourceGTE != nil {
+		predicates = append(predicates, customer.SourceGTE(*i.SourceGTE))
+	}
+	if i.SourceLT != nil {
+		predicates = append(predicates, customer.SourceLT(*i.SourceLT))
+	}
+	if i.SourceLTE != nil {
+		predicates = append(predicates, customer.SourceLTE(*i.SourceLTE))
+	}
+	if i.SourceContains != nil {
+		predicates = append(predicates, customer.SourceContains(*i.SourceContains))
+	}
+	if i.SourceHasPrefix != nil {
+		predicates = append(predicates, customer.SourceHasPrefix(*i.SourceHasPrefix))
+	}
+	if i.SourceHasSuffix != nil {
+		predicates = append(predicates, customer.SourceHasSuffix(*i.SourceHasSuffix))
+	}
+	if i.SourceIsNil {
+		predicates = append(predicates, customer.SourceIsNil())
+	}
+	if i.SourceNotNil {
+		predicates = append(predicates, customer.SourceNotNil())
+	}
+	if i.SourceEqualFold != nil {
+		predicates = append(predicates, customer.SourceEqualFold(*i.SourceEqualFold))
+	}
+	if i.SourceContainsFold != nil {
+		predicates = append(predicates, customer.SourceContainsFold(*i.SourceContainsFold))
+	}
+	if i.Industry != nil {
+		predicates = append(predicates, customer.IndustryEQ(*i.Industry))
+	}
+	if i.IndustryNEQ != nil {
+		predicates = append(predicates, customer.IndustryNEQ(*i.IndustryNEQ))
+	}
+	if len(i.IndustryIn) > 0 {
+		predicates = append(predicates, customer.IndustryIn(i.IndustryIn...))
+	}
+	if len(i.IndustryNotIn) > 0 {
+		predicates = append(predicates, customer.IndustryNotIn(i.IndustryNotIn...))
+	}
+	if i.IndustryGT != nil {
+		predicates = append(predicates, customer.IndustryGT(*i.IndustryGT))
+	}
+	if i.IndustryGTE != nil {
+		predicates = append(predicates, customer.IndustryGTE(*i.IndustryGTE))
+	}
+	if i.IndustryLT != nil {
+		predicates = append(predicates, customer.IndustryLT(*i.IndustryLT))
+	}
+	if i.IndustryLTE != nil {
+		predicates = append(predicates, customer.IndustryLTE(*i.IndustryLTE))
+	}
+	if i.IndustryContains != nil {
+		predicates = append(predicates, customer.IndustryContains(*i.IndustryContains))
+	}
+	if i.IndustryHasPrefix != nil {
+		predicates = append(predicates, customer.IndustryHasPrefix(*i.IndustryHasPrefix))
+	}
+	if i.IndustryHasSuffix != nil {
+		predicates = append(predicates, customer.IndustryHasSuffix(*i.IndustryHasSuffix))
+	}
+	if i.IndustryIsNil {
+		predicates = append(predicates, customer.IndustryIsNil())
+	}
+	if i.IndustryNotNil {
+		predicates = append(predicates, customer.IndustryNotNil())
+	}
+	if i.IndustryEqualFold != nil {
+		predicates = append(predicates, customer.IndustryEqualFold(*i.IndustryEqualFold))
+	}
+	if i.IndustryContainsFold != nil {
+		predicates = append(predicates, customer.IndustryContainsFold(*i.IndustryContainsFold))
+	}
+	if i.LastFollowUpAt != nil {
+		predicates = append(predicates, customer.LastFollowUpAtEQ(*i.LastFollowUpAt))
+	}
+	if i.LastFollowUpAtNEQ != nil {
+		predicates = append(predicates, customer.LastFollowUpAtNEQ(*i.LastFollowUpAtNEQ))
+	}
+	if len(i.LastFollowUpAtIn) > 0 {
+		predicates = append(predicates, customer.LastFollowUpAtIn(i.LastFollowUpAtIn...))
+	}
+	if len(i.LastFollowUpAtNotIn) > 0 {
+		predicates = append(predicates, customer.LastFollowUpAtNotIn(i.LastFollowUpAtNotIn...))
+	}
+	if i.LastFollowUpAtGT != nil {
+		predicates = append(predicates, customer.LastFollowUpAtGT(*i.LastFollowUpAtGT))
+	}
+	if i.LastFollowUpAtGTE != nil {
+		predicates = append(predicates, customer.LastFollowUpAtGTE(*i.LastFollowUpAtGTE))
+	}
+	if i.LastFollowUpAtLT != nil {
+		predicates = append(predicates, customer.LastFollowUpAtLT(*i.LastFollowUpAtLT))
+	}
+	if i.LastFollowUpAtLTE != nil {
+		predicates = append(predicates, customer.LastFollowUpAtLTE(*i.LastFollowUpAtLTE))
+	}
+	if i.LastFollowUpAtIsNil {
+		predicates = append(predicates, customer.LastFollowUpAtIsNil())
+	}
+	if i.LastFollowUpAtNotNil {
+		predicates = append(predicates, customer.LastFollowUpAtNotNil())
+	}
 
 	if i.HasOwner != nil {
 		p := customer.HasOwner()
@@ -421,6 +1763,42 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, customer.HasDepartmentWith(with...))
+	}
+	if i.HasContacts != nil {
+		p := customer.HasContacts()
+		if !*i.HasContacts {
+			p = customer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasContactsWith) > 0 {
+		with := make([]predicate.Contact, 0, len(i.HasContactsWith))
+		for _, w := range i.HasContactsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasContactsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customer.HasContactsWith(with...))
+	}
+	if i.HasFollowUps != nil {
+		p := customer.HasFollowUps()
+		if !*i.HasFollowUps {
+			p = customer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFollowUpsWith) > 0 {
+		with := make([]predicate.FollowUp, 0, len(i.HasFollowUpsWith))
+		for _, w := range i.HasFollowUpsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFollowUpsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customer.HasFollowUpsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -887,6 +2265,768 @@ func (i *DepartmentWhereInput) P() (predicate.Department, error) {
 		return predicates[0], nil
 	default:
 		return department.And(predicates...), nil
+	}
+}
+
+// FollowUpWhereInput represents a where input for filtering FollowUp queries.
+type FollowUpWhereInput struct {
+	Predicates []predicate.FollowUp  `json:"-"`
+	Not        *FollowUpWhereInput   `json:"not,omitempty"`
+	Or         []*FollowUpWhereInput `json:"or,omitempty"`
+	And        []*FollowUpWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "customer_id" field predicates.
+	CustomerID             *pulid.ID  `json:"customerID,omitempty"`
+	CustomerIDNEQ          *pulid.ID  `json:"customerIDNEQ,omitempty"`
+	CustomerIDIn           []pulid.ID `json:"customerIDIn,omitempty"`
+	CustomerIDNotIn        []pulid.ID `json:"customerIDNotIn,omitempty"`
+	CustomerIDGT           *pulid.ID  `json:"customerIDGT,omitempty"`
+	CustomerIDGTE          *pulid.ID  `json:"customerIDGTE,omitempty"`
+	CustomerIDLT           *pulid.ID  `json:"customerIDLT,omitempty"`
+	CustomerIDLTE          *pulid.ID  `json:"customerIDLTE,omitempty"`
+	CustomerIDContains     *pulid.ID  `json:"customerIDContains,omitempty"`
+	CustomerIDHasPrefix    *pulid.ID  `json:"customerIDHasPrefix,omitempty"`
+	CustomerIDHasSuffix    *pulid.ID  `json:"customerIDHasSuffix,omitempty"`
+	CustomerIDEqualFold    *pulid.ID  `json:"customerIDEqualFold,omitempty"`
+	CustomerIDContainsFold *pulid.ID  `json:"customerIDContainsFold,omitempty"`
+
+	// "contact_id" field predicates.
+	ContactID             *pulid.ID  `json:"contactID,omitempty"`
+	ContactIDNEQ          *pulid.ID  `json:"contactIDNEQ,omitempty"`
+	ContactIDIn           []pulid.ID `json:"contactIDIn,omitempty"`
+	ContactIDNotIn        []pulid.ID `json:"contactIDNotIn,omitempty"`
+	ContactIDGT           *pulid.ID  `json:"contactIDGT,omitempty"`
+	ContactIDGTE          *pulid.ID  `json:"contactIDGTE,omitempty"`
+	ContactIDLT           *pulid.ID  `json:"contactIDLT,omitempty"`
+	ContactIDLTE          *pulid.ID  `json:"contactIDLTE,omitempty"`
+	ContactIDContains     *pulid.ID  `json:"contactIDContains,omitempty"`
+	ContactIDHasPrefix    *pulid.ID  `json:"contactIDHasPrefix,omitempty"`
+	ContactIDHasSuffix    *pulid.ID  `json:"contactIDHasSuffix,omitempty"`
+	ContactIDIsNil        bool       `json:"contactIDIsNil,omitempty"`
+	ContactIDNotNil       bool       `json:"contactIDNotNil,omitempty"`
+	ContactIDEqualFold    *pulid.ID  `json:"contactIDEqualFold,omitempty"`
+	ContactIDContainsFold *pulid.ID  `json:"contactIDContainsFold,omitempty"`
+
+	// "author_id" field predicates.
+	AuthorID             *pulid.ID  `json:"authorID,omitempty"`
+	AuthorIDNEQ          *pulid.ID  `json:"authorIDNEQ,omitempty"`
+	AuthorIDIn           []pulid.ID `json:"authorIDIn,omitempty"`
+	AuthorIDNotIn        []pulid.ID `json:"authorIDNotIn,omitempty"`
+	AuthorIDGT           *pulid.ID  `json:"authorIDGT,omitempty"`
+	AuthorIDGTE          *pulid.ID  `json:"authorIDGTE,omitempty"`
+	AuthorIDLT           *pulid.ID  `json:"authorIDLT,omitempty"`
+	AuthorIDLTE          *pulid.ID  `json:"authorIDLTE,omitempty"`
+	AuthorIDContains     *pulid.ID  `json:"authorIDContains,omitempty"`
+	AuthorIDHasPrefix    *pulid.ID  `json:"authorIDHasPrefix,omitempty"`
+	AuthorIDHasSuffix    *pulid.ID  `json:"authorIDHasSuffix,omitempty"`
+	AuthorIDIsNil        bool       `json:"authorIDIsNil,omitempty"`
+	AuthorIDNotNil       bool       `json:"authorIDNotNil,omitempty"`
+	AuthorIDEqualFold    *pulid.ID  `json:"authorIDEqualFold,omitempty"`
+	AuthorIDContainsFold *pulid.ID  `json:"authorIDContainsFold,omitempty"`
+
+	// "type" field predicates.
+	Type             *string  `json:"type,omitempty"`
+	TypeNEQ          *string  `json:"typeNEQ,omitempty"`
+	TypeIn           []string `json:"typeIn,omitempty"`
+	TypeNotIn        []string `json:"typeNotIn,omitempty"`
+	TypeGT           *string  `json:"typeGT,omitempty"`
+	TypeGTE          *string  `json:"typeGTE,omitempty"`
+	TypeLT           *string  `json:"typeLT,omitempty"`
+	TypeLTE          *string  `json:"typeLTE,omitempty"`
+	TypeContains     *string  `json:"typeContains,omitempty"`
+	TypeHasPrefix    *string  `json:"typeHasPrefix,omitempty"`
+	TypeHasSuffix    *string  `json:"typeHasSuffix,omitempty"`
+	TypeEqualFold    *string  `json:"typeEqualFold,omitempty"`
+	TypeContainsFold *string  `json:"typeContainsFold,omitempty"`
+
+	// "next_follow_up_on" field predicates.
+	NextFollowUpOn             *caldate.Date  `json:"nextFollowUpOn,omitempty"`
+	NextFollowUpOnNEQ          *caldate.Date  `json:"nextFollowUpOnNEQ,omitempty"`
+	NextFollowUpOnIn           []caldate.Date `json:"nextFollowUpOnIn,omitempty"`
+	NextFollowUpOnNotIn        []caldate.Date `json:"nextFollowUpOnNotIn,omitempty"`
+	NextFollowUpOnGT           *caldate.Date  `json:"nextFollowUpOnGT,omitempty"`
+	NextFollowUpOnGTE          *caldate.Date  `json:"nextFollowUpOnGTE,omitempty"`
+	NextFollowUpOnLT           *caldate.Date  `json:"nextFollowUpOnLT,omitempty"`
+	NextFollowUpOnLTE          *caldate.Date  `json:"nextFollowUpOnLTE,omitempty"`
+	NextFollowUpOnContains     *caldate.Date  `json:"nextFollowUpOnContains,omitempty"`
+	NextFollowUpOnHasPrefix    *caldate.Date  `json:"nextFollowUpOnHasPrefix,omitempty"`
+	NextFollowUpOnHasSuffix    *caldate.Date  `json:"nextFollowUpOnHasSuffix,omitempty"`
+	NextFollowUpOnIsNil        bool           `json:"nextFollowUpOnIsNil,omitempty"`
+	NextFollowUpOnNotNil       bool           `json:"nextFollowUpOnNotNil,omitempty"`
+	NextFollowUpOnEqualFold    *caldate.Date  `json:"nextFollowUpOnEqualFold,omitempty"`
+	NextFollowUpOnContainsFold *caldate.Date  `json:"nextFollowUpOnContainsFold,omitempty"`
+
+	// "customer" edge predicates.
+	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
+	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
+
+	// "contact" edge predicates.
+	HasContact     *bool                `json:"hasContact,omitempty"`
+	HasContactWith []*ContactWhereInput `json:"hasContactWith,omitempty"`
+
+	// "author" edge predicates.
+	HasAuthor     *bool             `json:"hasAuthor,omitempty"`
+	HasAuthorWith []*UserWhereInput `json:"hasAuthorWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *FollowUpWhereInput) AddPredicates(predicates ...predicate.FollowUp) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the FollowUpWhereInput filter on the FollowUpQuery builder.
+func (i *FollowUpWhereInput) Filter(q *FollowUpQuery) (*FollowUpQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyFollowUpWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyFollowUpWhereInput is returned in case the FollowUpWhereInput is empty.
+var ErrEmptyFollowUpWhereInput = errors.New("ent: empty predicate FollowUpWhereInput")
+
+// P returns a predicate for filtering followups.
+// An error is returned if the input is empty or invalid.
+func (i *FollowUpWhereInput) P() (predicate.FollowUp, error) {
+	var predicates []predicate.FollowUp
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, followup.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.FollowUp, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, followup.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.FollowUp, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, followup.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, followup.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, followup.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, followup.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, followup.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, followup.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, followup.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, followup.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, followup.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, followup.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, followup.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, followup.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, followup.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, followup.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, followup.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, followup.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, followup.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, followup.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, followup.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, followup.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, followup.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, followup.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, followup.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, followup.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, followup.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.CustomerID != nil {
+		predicates = append(predicates, followup.CustomerIDEQ(*i.CustomerID))
+	}
+	if i.CustomerIDNEQ != nil {
+		predicates = append(predicates, followup.CustomerIDNEQ(*i.CustomerIDNEQ))
+	}
+	if len(i.CustomerIDIn) > 0 {
+		predicates = append(predicates, followup.CustomerIDIn(i.CustomerIDIn...))
+	}
+	if len(i.CustomerIDNotIn) > 0 {
+		predicates = append(predicates, followup.CustomerIDNotIn(i.CustomerIDNotIn...))
+	}
+	if i.CustomerIDGT != nil {
+		predicates = append(predicates, followup.CustomerIDGT(*i.CustomerIDGT))
+	}
+	if i.CustomerIDGTE != nil {
+		predicates = append(predicates, followup.CustomerIDGTE(*i.CustomerIDGTE))
+	}
+	if i.CustomerIDLT != nil {
+		predicates = append(predicates, followup.CustomerIDLT(*i.CustomerIDLT))
+	}
+	if i.CustomerIDLTE != nil {
+		predicates = append(predicates, followup.CustomerIDLTE(*i.CustomerIDLTE))
+	}
+	if i.CustomerIDContains != nil {
+		predicates = append(predicates, followup.CustomerIDContains(*i.CustomerIDContains))
+	}
+	if i.CustomerIDHasPrefix != nil {
+		predicates = append(predicates, followup.CustomerIDHasPrefix(*i.CustomerIDHasPrefix))
+	}
+	if i.CustomerIDHasSuffix != nil {
+		predicates = append(predicates, followup.CustomerIDHasSuffix(*i.CustomerIDHasSuffix))
+	}
+	if i.CustomerIDEqualFold != nil {
+		predicates = append(predicates, followup.CustomerIDEqualFold(*i.CustomerIDEqualFold))
+	}
+	if i.CustomerIDContainsFold != nil {
+		predicates = append(predicates, followup.CustomerIDContainsFold(*i.CustomerIDContainsFold))
+	}
+	if i.ContactID != nil {
+		predicates = append(predicates, followup.ContactIDEQ(*i.ContactID))
+	}
+	if i.ContactIDNEQ != nil {
+		predicates = append(predicates, followup.ContactIDNEQ(*i.ContactIDNEQ))
+	}
+	if len(i.ContactIDIn) > 0 {
+		predicates = append(predicates, followup.ContactIDIn(i.ContactIDIn...))
+	}
+	if len(i.ContactIDNotIn) > 0 {
+		predicates = append(predicates, followup.ContactIDNotIn(i.ContactIDNotIn...))
+	}
+	if i.ContactIDGT != nil {
+		predicates = append(predicates, followup.ContactIDGT(*i.ContactIDGT))
+	}
+	if i.ContactIDGTE != nil {
+		predicates = append(predicates, followup.ContactIDGTE(*i.ContactIDGTE))
+	}
+	if i.ContactIDLT != nil {
+		predicates = append(predicates, followup.ContactIDLT(*i.ContactIDLT))
+	}
+	if i.ContactIDLTE != nil {
+		predicates = append(predicates, followup.ContactIDLTE(*i.ContactIDLTE))
+	}
+	if i.ContactIDContains != nil {
+		predicates = append(predicates, followup.ContactIDContains(*i.ContactIDContains))
+	}
+	if i.ContactIDHasPrefix != nil {
+		predicates = append(predicates, followup.ContactIDHasPrefix(*i.ContactIDHasPrefix))
+	}
+	if i.ContactIDHasSuffix != nil {
+		predicates = append(predicates, followup.ContactIDHasSuffix(*i.ContactIDHasSuffix))
+	}
+	if i.ContactIDIsNil {
+		predicates = append(predicates, followup.ContactIDIsNil())
+	}
+	if i.ContactIDNotNil {
+		predicates = append(predicates, followup.ContactIDNotNil())
+	}
+	if i.ContactIDEqualFold != nil {
+		predicates = append(predicates, followup.ContactIDEqualFold(*i.ContactIDEqualFold))
+	}
+	if i.ContactIDContainsFold != nil {
+		predicates = append(predicates, followup.ContactIDContainsFold(*i.ContactIDContainsFold))
+	}
+	if i.AuthorID != nil {
+		predicates = append(predicates, followup.AuthorIDEQ(*i.AuthorID))
+	}
+	if i.AuthorIDNEQ != nil {
+		predicates = append(predicates, followup.AuthorIDNEQ(*i.AuthorIDNEQ))
+	}
+	if len(i.AuthorIDIn) > 0 {
+		predicates = append(predicates, followup.AuthorIDIn(i.AuthorIDIn...))
+	}
+	if len(i.AuthorIDNotIn) > 0 {
+		predicates = append(predicates, followup.AuthorIDNotIn(i.AuthorIDNotIn...))
+	}
+	if i.AuthorIDGT != nil {
+		predicates = append(predicates, followup.AuthorIDGT(*i.AuthorIDGT))
+	}
+	if i.AuthorIDGTE != nil {
+		predicates = append(predicates, followup.AuthorIDGTE(*i.AuthorIDGTE))
+	}
+	if i.AuthorIDLT != nil {
+		predicates = append(predicates, followup.AuthorIDLT(*i.AuthorIDLT))
+	}
+	if i.AuthorIDLTE != nil {
+		predicates = append(predicates, followup.AuthorIDLTE(*i.AuthorIDLTE))
+	}
+	if i.AuthorIDContains != nil {
+		predicates = append(predicates, followup.AuthorIDContains(*i.AuthorIDContains))
+	}
+	if i.AuthorIDHasPrefix != nil {
+		predicates = append(predicates, followup.AuthorIDHasPrefix(*i.AuthorIDHasPrefix))
+	}
+	if i.AuthorIDHasSuffix != nil {
+		predicates = append(predicates, followup.AuthorIDHasSuffix(*i.AuthorIDHasSuffix))
+	}
+	if i.AuthorIDIsNil {
+		predicates = append(predicates, followup.AuthorIDIsNil())
+	}
+	if i.AuthorIDNotNil {
+		predicates = append(predicates, followup.AuthorIDNotNil())
+	}
+	if i.AuthorIDEqualFold != nil {
+		predicates = append(predicates, followup.AuthorIDEqualFold(*i.AuthorIDEqualFold))
+	}
+	if i.AuthorIDContainsFold != nil {
+		predicates = append(predicates, followup.AuthorIDContainsFold(*i.AuthorIDContainsFold))
+	}
+	if i.Type != nil {
+		predicates = append(predicates, followup.TypeEQ(*i.Type))
+	}
+	if i.TypeNEQ != nil {
+		predicates = append(predicates, followup.TypeNEQ(*i.TypeNEQ))
+	}
+	if len(i.TypeIn) > 0 {
+		predicates = append(predicates, followup.TypeIn(i.TypeIn...))
+	}
+	if len(i.TypeNotIn) > 0 {
+		predicates = append(predicates, followup.TypeNotIn(i.TypeNotIn...))
+	}
+	if i.TypeGT != nil {
+		predicates = append(predicates, followup.TypeGT(*i.TypeGT))
+	}
+	if i.TypeGTE != nil {
+		predicates = append(predicates, followup.TypeGTE(*i.TypeGTE))
+	}
+	if i.TypeLT != nil {
+		predicates = append(predicates, followup.TypeLT(*i.TypeLT))
+	}
+	if i.TypeLTE != nil {
+		predicates = append(predicates, followup.TypeLTE(*i.TypeLTE))
+	}
+	if i.TypeContains != nil {
+		predicates = append(predicates, followup.TypeContains(*i.TypeContains))
+	}
+	if i.TypeHasPrefix != nil {
+		predicates = append(predicates, followup.TypeHasPrefix(*i.TypeHasPrefix))
+	}
+	if i.TypeHasSuffix != nil {
+		predicates = append(predicates, followup.TypeHasSuffix(*i.TypeHasSuffix))
+	}
+	if i.TypeEqualFold != nil {
+		predicates = append(predicates, followup.TypeEqualFold(*i.TypeEqualFold))
+	}
+	if i.TypeContainsFold != nil {
+		predicates = append(predicates, followup.TypeContainsFold(*i.TypeContainsFold))
+	}
+	if i.NextFollowUpOn != nil {
+		predicates = append(predicates, followup.NextFollowUpOnEQ(*i.NextFollowUpOn))
+	}
+	if i.NextFollowUpOnNEQ != nil {
+		predicates = append(predicates, followup.NextFollowUpOnNEQ(*i.NextFollowUpOnNEQ))
+	}
+	if len(i.NextFollowUpOnIn) > 0 {
+		predicates = append(predicates, followup.NextFollowUpOnIn(i.NextFollowUpOnIn...))
+	}
+	if len(i.NextFollowUpOnNotIn) > 0 {
+		predicates = append(predicates, followup.NextFollowUpOnNotIn(i.NextFollowUpOnNotIn...))
+	}
+	if i.NextFollowUpOnGT != nil {
+		predicates = append(predicates, followup.NextFollowUpOnGT(*i.NextFollowUpOnGT))
+	}
+	if i.NextFollowUpOnGTE != nil {
+		predicates = append(predicates, followup.NextFollowUpOnGTE(*i.NextFollowUpOnGTE))
+	}
+	if i.NextFollowUpOnLT != nil {
+		predicates = append(predicates, followup.NextFollowUpOnLT(*i.NextFollowUpOnLT))
+	}
+	if i.NextFollowUpOnLTE != nil {
+		predicates = append(predicates, followup.NextFollowUpOnLTE(*i.NextFollowUpOnLTE))
+	}
+	if i.NextFollowUpOnContains != nil {
+		predicates = append(predicates, followup.NextFollowUpOnContains(*i.NextFollowUpOnContains))
+	}
+	if i.NextFollowUpOnHasPrefix != nil {
+		predicates = append(predicates, followup.NextFollowUpOnHasPrefix(*i.NextFollowUpOnHasPrefix))
+	}
+	if i.NextFollowUpOnHasSuffix != nil {
+		predicates = append(predicates, followup.NextFollowUpOnHasSuffix(*i.NextFollowUpOnHasSuffix))
+	}
+	if i.NextFollowUpOnIsNil {
+		predicates = append(predicates, followup.NextFollowUpOnIsNil())
+	}
+	if i.NextFollowUpOnNotNil {
+		predicates = append(predicates, followup.NextFollowUpOnNotNil())
+	}
+	if i.NextFollowUpOnEqualFold != nil {
+		predicates = append(predicates, followup.NextFollowUpOnEqualFold(*i.NextFollowUpOnEqualFold))
+	}
+	if i.NextFollowUpOnContainsFold != nil {
+		predicates = append(predicates, followup.NextFollowUpOnContainsFold(*i.NextFollowUpOnContainsFold))
+	}
+
+	if i.HasCustomer != nil {
+		p := followup.HasCustomer()
+		if !*i.HasCustomer {
+			p = followup.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCustomerWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
+		for _, w := range i.HasCustomerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, followup.HasCustomerWith(with...))
+	}
+	if i.HasContact != nil {
+		p := followup.HasContact()
+		if !*i.HasContact {
+			p = followup.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasContactWith) > 0 {
+		with := make([]predicate.Contact, 0, len(i.HasContactWith))
+		for _, w := range i.HasContactWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasContactWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, followup.HasContactWith(with...))
+	}
+	if i.HasAuthor != nil {
+		p := followup.HasAuthor()
+		if !*i.HasAuthor {
+			p = followup.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAuthorWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasAuthorWith))
+		for _, w := range i.HasAuthorWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAuthorWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, followup.HasAuthorWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyFollowUpWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return followup.And(predicates...), nil
+	}
+}
+
+// PicklistWhereInput represents a where input for filtering Picklist queries.
+type PicklistWhereInput struct {
+	Predicates []predicate.Picklist  `json:"-"`
+	Not        *PicklistWhereInput   `json:"not,omitempty"`
+	Or         []*PicklistWhereInput `json:"or,omitempty"`
+	And        []*PicklistWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "kind" field predicates.
+	Kind      *choices.Kind  `json:"kind,omitempty"`
+	KindNEQ   *choices.Kind  `json:"kindNEQ,omitempty"`
+	KindIn    []choices.Kind `json:"kindIn,omitempty"`
+	KindNotIn []choices.Kind `json:"kindNotIn,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PicklistWhereInput) AddPredicates(predicates ...predicate.Picklist) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PicklistWhereInput filter on the PicklistQuery builder.
+func (i *PicklistWhereInput) Filter(q *PicklistQuery) (*PicklistQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPicklistWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPicklistWhereInput is returned in case the PicklistWhereInput is empty.
+var ErrEmptyPicklistWhereInput = errors.New("ent: empty predicate PicklistWhereInput")
+
+// P returns a predicate for filtering picklists.
+// An error is returned if the input is empty or invalid.
+func (i *PicklistWhereInput) P() (predicate.Picklist, error) {
+	var predicates []predicate.Picklist
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, picklist.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Picklist, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, picklist.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Picklist, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, picklist.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, picklist.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, picklist.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, picklist.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, picklist.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, picklist.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, picklist.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, picklist.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, picklist.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, picklist.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, picklist.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, picklist.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, picklist.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, picklist.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, picklist.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, picklist.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, picklist.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, picklist.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, picklist.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, picklist.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, picklist.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, picklist.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, picklist.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, picklist.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, picklist.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Kind != nil {
+		predicates = append(predicates, picklist.KindEQ(*i.Kind))
+	}
+	if i.KindNEQ != nil {
+		predicates = append(predicates, picklist.KindNEQ(*i.KindNEQ))
+	}
+	if len(i.KindIn) > 0 {
+		predicates = append(predicates, picklist.KindIn(i.KindIn...))
+	}
+	if len(i.KindNotIn) > 0 {
+		predicates = append(predicates, picklist.KindNotIn(i.KindNotIn...))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPicklistWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return picklist.And(predicates...), nil
 	}
 }
 

@@ -11,17 +11,27 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/custos-crm/custos/ent/auditchain"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
+	"github.com/custos-crm/custos/ent/schema/caldate"
+	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/settings"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/vaultmeta"
 )
 
 const (
@@ -33,14 +43,3418 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
+	TypeAuditChain = "AuditChain"
+	TypeAuditEvent = "AuditEvent"
+	TypeContact    = "Contact"
 	TypeCustomer   = "Customer"
 	TypeDepartment = "Department"
+	TypeFollowUp   = "FollowUp"
+	TypePicklist   = "Picklist"
 	TypeRole       = "Role"
 	TypeRoleGrant  = "RoleGrant"
 	TypeSession    = "Session"
 	TypeTenant     = "Tenant"
+	TypeTenantKey  = "TenantKey"
 	TypeUser       = "User"
+	TypeVaultMeta  = "VaultMeta"
 )
+
+// AuditChainMutation represents an operation that mutates the AuditChain nodes in the graph.
+type AuditChainMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	seq           *int64
+	addseq        *int64
+	hash          *[]byte
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*AuditChain, error)
+	predicates    []predicate.AuditChain
+}
+
+var _ ent.Mutation = (*AuditChainMutation)(nil)
+
+// auditchainOption allows management of the mutation configuration using functional options.
+type auditchainOption func(*AuditChainMutation)
+
+// newAuditChainMutation creates new mutation for the AuditChain entity.
+func newAuditChainMutation(c config, op Op, opts ...auditchainOption) *AuditChainMutation {
+	m := &AuditChainMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuditChain,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuditChainID sets the ID field of the mutation.
+func withAuditChainID(id pulid.ID) auditchainOption {
+	return func(m *AuditChainMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuditChain
+		)
+		m.oldValue = func(ctx context.Context) (*AuditChain, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuditChain.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuditChain sets the old AuditChain of the mutation.
+func withAuditChain(node *AuditChain) auditchainOption {
+	return func(m *AuditChainMutation) {
+		m.oldValue = func(context.Context) (*AuditChain, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuditChainMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuditChainMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AuditChain entities.
+func (m *AuditChainMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuditChainMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuditChainMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuditChain.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSeq sets the "seq" field.
+func (m *AuditChainMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *AuditChainMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the AuditChain entity.
+// If the AuditChain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditChainMutation) OldSeq(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *AuditChainMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *AuditChainMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *AuditChainMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetHash sets the "hash" field.
+func (m *AuditChainMutation) SetHash(b []byte) {
+	m.hash = &b
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *AuditChainMutation) Hash() (r []byte, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the AuditChain entity.
+// If the AuditChain object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditChainMutation) OldHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ClearHash clears the value of the "hash" field.
+func (m *AuditChainMutation) ClearHash() {
+	m.hash = nil
+	m.clearedFields[auditchain.FieldHash] = struct{}{}
+}
+
+// HashCleared returns if the "hash" field was cleared in this mutation.
+func (m *AuditChainMutation) HashCleared() bool {
+	_, ok := m.clearedFields[auditchain.FieldHash]
+	return ok
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *AuditChainMutation) ResetHash() {
+	m.hash = nil
+	delete(m.clearedFields, auditchain.FieldHash)
+}
+
+// Where appends a list predicates to the AuditChainMutation builder.
+func (m *AuditChainMutation) Where(ps ...predicate.AuditChain) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuditChainMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuditChainMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuditChain, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuditChainMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuditChainMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuditChain).
+func (m *AuditChainMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuditChainMutation) Fields() []string {
+	fields := make([]string, 0, 2)
+	if m.seq != nil {
+		fields = append(fields, auditchain.FieldSeq)
+	}
+	if m.hash != nil {
+		fields = append(fields, auditchain.FieldHash)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuditChainMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case auditchain.FieldSeq:
+		return m.Seq()
+	case auditchain.FieldHash:
+		return m.Hash()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuditChainMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case auditchain.FieldSeq:
+		return m.OldSeq(ctx)
+	case auditchain.FieldHash:
+		return m.OldHash(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuditChain field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditChainMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case auditchain.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case auditchain.FieldHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuditChainMutation) AddedFields() []string {
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, auditchain.FieldSeq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuditChainMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case auditchain.FieldSeq:
+		return m.AddedSeq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditChainMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case auditchain.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuditChainMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(auditchain.FieldHash) {
+		fields = append(fields, auditchain.FieldHash)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuditChainMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuditChainMutation) ClearField(name string) error {
+	switch name {
+	case auditchain.FieldHash:
+		m.ClearHash()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuditChainMutation) ResetField(name string) error {
+	switch name {
+	case auditchain.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case auditchain.FieldHash:
+		m.ResetHash()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditChain field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuditChainMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuditChainMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuditChainMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuditChainMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuditChainMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuditChainMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuditChainMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AuditChain unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuditChainMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AuditChain edge %s", name)
+}
+
+// AuditEventMutation represents an operation that mutates the AuditEvent nodes in the graph.
+type AuditEventMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	seq           *int64
+	addseq        *int64
+	prev_hash     *[]byte
+	hash          *[]byte
+	category      *auditevent.Category
+	actor_id      *pulid.ID
+	actor         *string
+	action        *string
+	entity_type   *string
+	entity_id     *pulid.ID
+	changes       *string
+	request_id    *string
+	ip            *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	tenant        *pulid.ID
+	clearedtenant bool
+	done          bool
+	oldValue      func(context.Context) (*AuditEvent, error)
+	predicates    []predicate.AuditEvent
+}
+
+var _ ent.Mutation = (*AuditEventMutation)(nil)
+
+// auditeventOption allows management of the mutation configuration using functional options.
+type auditeventOption func(*AuditEventMutation)
+
+// newAuditEventMutation creates new mutation for the AuditEvent entity.
+func newAuditEventMutation(c config, op Op, opts ...auditeventOption) *AuditEventMutation {
+	m := &AuditEventMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAuditEvent,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAuditEventID sets the ID field of the mutation.
+func withAuditEventID(id pulid.ID) auditeventOption {
+	return func(m *AuditEventMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AuditEvent
+		)
+		m.oldValue = func(ctx context.Context) (*AuditEvent, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AuditEvent.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAuditEvent sets the old AuditEvent of the mutation.
+func withAuditEvent(node *AuditEvent) auditeventOption {
+	return func(m *AuditEventMutation) {
+		m.oldValue = func(context.Context) (*AuditEvent, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AuditEventMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AuditEventMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of AuditEvent entities.
+func (m *AuditEventMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AuditEventMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AuditEventMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AuditEvent.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AuditEventMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AuditEventMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AuditEventMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *AuditEventMutation) SetSeq(i int64) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *AuditEventMutation) Seq() (r int64, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldSeq(ctx context.Context) (v *int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *AuditEventMutation) AddSeq(i int64) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *AuditEventMutation) AddedSeq() (r int64, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearSeq clears the value of the "seq" field.
+func (m *AuditEventMutation) ClearSeq() {
+	m.seq = nil
+	m.addseq = nil
+	m.clearedFields[auditevent.FieldSeq] = struct{}{}
+}
+
+// SeqCleared returns if the "seq" field was cleared in this mutation.
+func (m *AuditEventMutation) SeqCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldSeq]
+	return ok
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *AuditEventMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+	delete(m.clearedFields, auditevent.FieldSeq)
+}
+
+// SetPrevHash sets the "prev_hash" field.
+func (m *AuditEventMutation) SetPrevHash(b []byte) {
+	m.prev_hash = &b
+}
+
+// PrevHash returns the value of the "prev_hash" field in the mutation.
+func (m *AuditEventMutation) PrevHash() (r []byte, exists bool) {
+	v := m.prev_hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrevHash returns the old "prev_hash" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldPrevHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrevHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrevHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrevHash: %w", err)
+	}
+	return oldValue.PrevHash, nil
+}
+
+// ClearPrevHash clears the value of the "prev_hash" field.
+func (m *AuditEventMutation) ClearPrevHash() {
+	m.prev_hash = nil
+	m.clearedFields[auditevent.FieldPrevHash] = struct{}{}
+}
+
+// PrevHashCleared returns if the "prev_hash" field was cleared in this mutation.
+func (m *AuditEventMutation) PrevHashCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldPrevHash]
+	return ok
+}
+
+// ResetPrevHash resets all changes to the "prev_hash" field.
+func (m *AuditEventMutation) ResetPrevHash() {
+	m.prev_hash = nil
+	delete(m.clearedFields, auditevent.FieldPrevHash)
+}
+
+// SetHash sets the "hash" field.
+func (m *AuditEventMutation) SetHash(b []byte) {
+	m.hash = &b
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *AuditEventMutation) Hash() (r []byte, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldHash(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ClearHash clears the value of the "hash" field.
+func (m *AuditEventMutation) ClearHash() {
+	m.hash = nil
+	m.clearedFields[auditevent.FieldHash] = struct{}{}
+}
+
+// HashCleared returns if the "hash" field was cleared in this mutation.
+func (m *AuditEventMutation) HashCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldHash]
+	return ok
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *AuditEventMutation) ResetHash() {
+	m.hash = nil
+	delete(m.clearedFields, auditevent.FieldHash)
+}
+
+// SetCategory sets the "category" field.
+func (m *AuditEventMutation) SetCategory(a auditevent.Category) {
+	m.category = &a
+}
+
+// Category returns the value of the "category" field in the mutation.
+func (m *AuditEventMutation) Category() (r auditevent.Category, exists bool) {
+	v := m.category
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCategory returns the old "category" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldCategory(ctx context.Context) (v auditevent.Category, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCategory is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCategory requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCategory: %w", err)
+	}
+	return oldValue.Category, nil
+}
+
+// ResetCategory resets all changes to the "category" field.
+func (m *AuditEventMutation) ResetCategory() {
+	m.category = nil
+}
+
+// SetActorID sets the "actor_id" field.
+func (m *AuditEventMutation) SetActorID(pu pulid.ID) {
+	m.actor_id = &pu
+}
+
+// ActorID returns the value of the "actor_id" field in the mutation.
+func (m *AuditEventMutation) ActorID() (r pulid.ID, exists bool) {
+	v := m.actor_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActorID returns the old "actor_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldActorID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActorID: %w", err)
+	}
+	return oldValue.ActorID, nil
+}
+
+// ClearActorID clears the value of the "actor_id" field.
+func (m *AuditEventMutation) ClearActorID() {
+	m.actor_id = nil
+	m.clearedFields[auditevent.FieldActorID] = struct{}{}
+}
+
+// ActorIDCleared returns if the "actor_id" field was cleared in this mutation.
+func (m *AuditEventMutation) ActorIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldActorID]
+	return ok
+}
+
+// ResetActorID resets all changes to the "actor_id" field.
+func (m *AuditEventMutation) ResetActorID() {
+	m.actor_id = nil
+	delete(m.clearedFields, auditevent.FieldActorID)
+}
+
+// SetActor sets the "actor" field.
+func (m *AuditEventMutation) SetActor(s string) {
+	m.actor = &s
+}
+
+// Actor returns the value of the "actor" field in the mutation.
+func (m *AuditEventMutation) Actor() (r string, exists bool) {
+	v := m.actor
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActor returns the old "actor" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldActor(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActor is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActor requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActor: %w", err)
+	}
+	return oldValue.Actor, nil
+}
+
+// ResetActor resets all changes to the "actor" field.
+func (m *AuditEventMutation) ResetActor() {
+	m.actor = nil
+}
+
+// SetAction sets the "action" field.
+func (m *AuditEventMutation) SetAction(s string) {
+	m.action = &s
+}
+
+// Action returns the value of the "action" field in the mutation.
+func (m *AuditEventMutation) Action() (r string, exists bool) {
+	v := m.action
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAction returns the old "action" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldAction(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAction is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAction requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAction: %w", err)
+	}
+	return oldValue.Action, nil
+}
+
+// ResetAction resets all changes to the "action" field.
+func (m *AuditEventMutation) ResetAction() {
+	m.action = nil
+}
+
+// SetEntityType sets the "entity_type" field.
+func (m *AuditEventMutation) SetEntityType(s string) {
+	m.entity_type = &s
+}
+
+// EntityType returns the value of the "entity_type" field in the mutation.
+func (m *AuditEventMutation) EntityType() (r string, exists bool) {
+	v := m.entity_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityType returns the old "entity_type" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldEntityType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityType: %w", err)
+	}
+	return oldValue.EntityType, nil
+}
+
+// ClearEntityType clears the value of the "entity_type" field.
+func (m *AuditEventMutation) ClearEntityType() {
+	m.entity_type = nil
+	m.clearedFields[auditevent.FieldEntityType] = struct{}{}
+}
+
+// EntityTypeCleared returns if the "entity_type" field was cleared in this mutation.
+func (m *AuditEventMutation) EntityTypeCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldEntityType]
+	return ok
+}
+
+// ResetEntityType resets all changes to the "entity_type" field.
+func (m *AuditEventMutation) ResetEntityType() {
+	m.entity_type = nil
+	delete(m.clearedFields, auditevent.FieldEntityType)
+}
+
+// SetEntityID sets the "entity_id" field.
+func (m *AuditEventMutation) SetEntityID(pu pulid.ID) {
+	m.entity_id = &pu
+}
+
+// EntityID returns the value of the "entity_id" field in the mutation.
+func (m *AuditEventMutation) EntityID() (r pulid.ID, exists bool) {
+	v := m.entity_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEntityID returns the old "entity_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldEntityID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEntityID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEntityID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEntityID: %w", err)
+	}
+	return oldValue.EntityID, nil
+}
+
+// ClearEntityID clears the value of the "entity_id" field.
+func (m *AuditEventMutation) ClearEntityID() {
+	m.entity_id = nil
+	m.clearedFields[auditevent.FieldEntityID] = struct{}{}
+}
+
+// EntityIDCleared returns if the "entity_id" field was cleared in this mutation.
+func (m *AuditEventMutation) EntityIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldEntityID]
+	return ok
+}
+
+// ResetEntityID resets all changes to the "entity_id" field.
+func (m *AuditEventMutation) ResetEntityID() {
+	m.entity_id = nil
+	delete(m.clearedFields, auditevent.FieldEntityID)
+}
+
+// SetChanges sets the "changes" field.
+func (m *AuditEventMutation) SetChanges(s string) {
+	m.changes = &s
+}
+
+// Changes returns the value of the "changes" field in the mutation.
+func (m *AuditEventMutation) Changes() (r string, exists bool) {
+	v := m.changes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldChanges returns the old "changes" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldChanges(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldChanges is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldChanges requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldChanges: %w", err)
+	}
+	return oldValue.Changes, nil
+}
+
+// ResetChanges resets all changes to the "changes" field.
+func (m *AuditEventMutation) ResetChanges() {
+	m.changes = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *AuditEventMutation) SetRequestID(s string) {
+	m.request_id = &s
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *AuditEventMutation) RequestID() (r string, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldRequestID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ClearRequestID clears the value of the "request_id" field.
+func (m *AuditEventMutation) ClearRequestID() {
+	m.request_id = nil
+	m.clearedFields[auditevent.FieldRequestID] = struct{}{}
+}
+
+// RequestIDCleared returns if the "request_id" field was cleared in this mutation.
+func (m *AuditEventMutation) RequestIDCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldRequestID]
+	return ok
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *AuditEventMutation) ResetRequestID() {
+	m.request_id = nil
+	delete(m.clearedFields, auditevent.FieldRequestID)
+}
+
+// SetIP sets the "ip" field.
+func (m *AuditEventMutation) SetIP(s string) {
+	m.ip = &s
+}
+
+// IP returns the value of the "ip" field in the mutation.
+func (m *AuditEventMutation) IP() (r string, exists bool) {
+	v := m.ip
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIP returns the old "ip" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldIP(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIP is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIP requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIP: %w", err)
+	}
+	return oldValue.IP, nil
+}
+
+// ClearIP clears the value of the "ip" field.
+func (m *AuditEventMutation) ClearIP() {
+	m.ip = nil
+	m.clearedFields[auditevent.FieldIP] = struct{}{}
+}
+
+// IPCleared returns if the "ip" field was cleared in this mutation.
+func (m *AuditEventMutation) IPCleared() bool {
+	_, ok := m.clearedFields[auditevent.FieldIP]
+	return ok
+}
+
+// ResetIP resets all changes to the "ip" field.
+func (m *AuditEventMutation) ResetIP() {
+	m.ip = nil
+	delete(m.clearedFields, auditevent.FieldIP)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AuditEventMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AuditEventMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the AuditEvent entity.
+// If the AuditEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEventMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AuditEventMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *AuditEventMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[auditevent.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *AuditEventMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *AuditEventMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *AuditEventMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the AuditEventMutation builder.
+func (m *AuditEventMutation) Where(ps ...predicate.AuditEvent) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AuditEventMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AuditEventMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AuditEvent, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AuditEventMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AuditEventMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AuditEvent).
+func (m *AuditEventMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AuditEventMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.tenant != nil {
+		fields = append(fields, auditevent.FieldTenantID)
+	}
+	if m.seq != nil {
+		fields = append(fields, auditevent.FieldSeq)
+	}
+	if m.prev_hash != nil {
+		fields = append(fields, auditevent.FieldPrevHash)
+	}
+	if m.hash != nil {
+		fields = append(fields, auditevent.FieldHash)
+	}
+	if m.category != nil {
+		fields = append(fields, auditevent.FieldCategory)
+	}
+	if m.actor_id != nil {
+		fields = append(fields, auditevent.FieldActorID)
+	}
+	if m.actor != nil {
+		fields = append(fields, auditevent.FieldActor)
+	}
+	if m.action != nil {
+		fields = append(fields, auditevent.FieldAction)
+	}
+	if m.entity_type != nil {
+		fields = append(fields, auditevent.FieldEntityType)
+	}
+	if m.entity_id != nil {
+		fields = append(fields, auditevent.FieldEntityID)
+	}
+	if m.changes != nil {
+		fields = append(fields, auditevent.FieldChanges)
+	}
+	if m.request_id != nil {
+		fields = append(fields, auditevent.FieldRequestID)
+	}
+	if m.ip != nil {
+		fields = append(fields, auditevent.FieldIP)
+	}
+	if m.created_at != nil {
+		fields = append(fields, auditevent.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AuditEventMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case auditevent.FieldTenantID:
+		return m.TenantID()
+	case auditevent.FieldSeq:
+		return m.Seq()
+	case auditevent.FieldPrevHash:
+		return m.PrevHash()
+	case auditevent.FieldHash:
+		return m.Hash()
+	case auditevent.FieldCategory:
+		return m.Category()
+	case auditevent.FieldActorID:
+		return m.ActorID()
+	case auditevent.FieldActor:
+		return m.Actor()
+	case auditevent.FieldAction:
+		return m.Action()
+	case auditevent.FieldEntityType:
+		return m.EntityType()
+	case auditevent.FieldEntityID:
+		return m.EntityID()
+	case auditevent.FieldChanges:
+		return m.Changes()
+	case auditevent.FieldRequestID:
+		return m.RequestID()
+	case auditevent.FieldIP:
+		return m.IP()
+	case auditevent.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AuditEventMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case auditevent.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case auditevent.FieldSeq:
+		return m.OldSeq(ctx)
+	case auditevent.FieldPrevHash:
+		return m.OldPrevHash(ctx)
+	case auditevent.FieldHash:
+		return m.OldHash(ctx)
+	case auditevent.FieldCategory:
+		return m.OldCategory(ctx)
+	case auditevent.FieldActorID:
+		return m.OldActorID(ctx)
+	case auditevent.FieldActor:
+		return m.OldActor(ctx)
+	case auditevent.FieldAction:
+		return m.OldAction(ctx)
+	case auditevent.FieldEntityType:
+		return m.OldEntityType(ctx)
+	case auditevent.FieldEntityID:
+		return m.OldEntityID(ctx)
+	case auditevent.FieldChanges:
+		return m.OldChanges(ctx)
+	case auditevent.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case auditevent.FieldIP:
+		return m.OldIP(ctx)
+	case auditevent.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown AuditEvent field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEventMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case auditevent.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case auditevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case auditevent.FieldPrevHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrevHash(v)
+		return nil
+	case auditevent.FieldHash:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
+	case auditevent.FieldCategory:
+		v, ok := value.(auditevent.Category)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCategory(v)
+		return nil
+	case auditevent.FieldActorID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActorID(v)
+		return nil
+	case auditevent.FieldActor:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActor(v)
+		return nil
+	case auditevent.FieldAction:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAction(v)
+		return nil
+	case auditevent.FieldEntityType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityType(v)
+		return nil
+	case auditevent.FieldEntityID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEntityID(v)
+		return nil
+	case auditevent.FieldChanges:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetChanges(v)
+		return nil
+	case auditevent.FieldRequestID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case auditevent.FieldIP:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIP(v)
+		return nil
+	case auditevent.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AuditEventMutation) AddedFields() []string {
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, auditevent.FieldSeq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AuditEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case auditevent.FieldSeq:
+		return m.AddedSeq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AuditEventMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case auditevent.FieldSeq:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AuditEventMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(auditevent.FieldSeq) {
+		fields = append(fields, auditevent.FieldSeq)
+	}
+	if m.FieldCleared(auditevent.FieldPrevHash) {
+		fields = append(fields, auditevent.FieldPrevHash)
+	}
+	if m.FieldCleared(auditevent.FieldHash) {
+		fields = append(fields, auditevent.FieldHash)
+	}
+	if m.FieldCleared(auditevent.FieldActorID) {
+		fields = append(fields, auditevent.FieldActorID)
+	}
+	if m.FieldCleared(auditevent.FieldEntityType) {
+		fields = append(fields, auditevent.FieldEntityType)
+	}
+	if m.FieldCleared(auditevent.FieldEntityID) {
+		fields = append(fields, auditevent.FieldEntityID)
+	}
+	if m.FieldCleared(auditevent.FieldRequestID) {
+		fields = append(fields, auditevent.FieldRequestID)
+	}
+	if m.FieldCleared(auditevent.FieldIP) {
+		fields = append(fields, auditevent.FieldIP)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AuditEventMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AuditEventMutation) ClearField(name string) error {
+	switch name {
+	case auditevent.FieldSeq:
+		m.ClearSeq()
+		return nil
+	case auditevent.FieldPrevHash:
+		m.ClearPrevHash()
+		return nil
+	case auditevent.FieldHash:
+		m.ClearHash()
+		return nil
+	case auditevent.FieldActorID:
+		m.ClearActorID()
+		return nil
+	case auditevent.FieldEntityType:
+		m.ClearEntityType()
+		return nil
+	case auditevent.FieldEntityID:
+		m.ClearEntityID()
+		return nil
+	case auditevent.FieldRequestID:
+		m.ClearRequestID()
+		return nil
+	case auditevent.FieldIP:
+		m.ClearIP()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AuditEventMutation) ResetField(name string) error {
+	switch name {
+	case auditevent.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case auditevent.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case auditevent.FieldPrevHash:
+		m.ResetPrevHash()
+		return nil
+	case auditevent.FieldHash:
+		m.ResetHash()
+		return nil
+	case auditevent.FieldCategory:
+		m.ResetCategory()
+		return nil
+	case auditevent.FieldActorID:
+		m.ResetActorID()
+		return nil
+	case auditevent.FieldActor:
+		m.ResetActor()
+		return nil
+	case auditevent.FieldAction:
+		m.ResetAction()
+		return nil
+	case auditevent.FieldEntityType:
+		m.ResetEntityType()
+		return nil
+	case auditevent.FieldEntityID:
+		m.ResetEntityID()
+		return nil
+	case auditevent.FieldChanges:
+		m.ResetChanges()
+		return nil
+	case auditevent.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case auditevent.FieldIP:
+		m.ResetIP()
+		return nil
+	case auditevent.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AuditEventMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, auditevent.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AuditEventMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case auditevent.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AuditEventMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AuditEventMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AuditEventMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, auditevent.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AuditEventMutation) EdgeCleared(name string) bool {
+	switch name {
+	case auditevent.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AuditEventMutation) ClearEdge(name string) error {
+	switch name {
+	case auditevent.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AuditEventMutation) ResetEdge(name string) error {
+	switch name {
+	case auditevent.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown AuditEvent edge %s", name)
+}
+
+// ContactMutation represents an operation that mutates the Contact nodes in the graph.
+type ContactMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *pulid.ID
+	created_at      *time.Time
+	updated_at      *time.Time
+	deleted_at      *time.Time
+	deleted_by      *pulid.ID
+	delete_batch_id *pulid.ID
+	data_key        *[]byte
+	mobile          *secret.Text
+	mobile_bidx     *[]byte
+	telephone       *secret.Text
+	telephone_bidx  *[]byte
+	wechat          *secret.Text
+	wechat_bidx     *[]byte
+	email           *secret.Text
+	email_bidx      *[]byte
+	notes           *secret.Text
+	name            *string
+	title           *string
+	clearedFields   map[string]struct{}
+	tenant          *pulid.ID
+	clearedtenant   bool
+	customer        *pulid.ID
+	clearedcustomer bool
+	done            bool
+	oldValue        func(context.Context) (*Contact, error)
+	predicates      []predicate.Contact
+}
+
+var _ ent.Mutation = (*ContactMutation)(nil)
+
+// contactOption allows management of the mutation configuration using functional options.
+type contactOption func(*ContactMutation)
+
+// newContactMutation creates new mutation for the Contact entity.
+func newContactMutation(c config, op Op, opts ...contactOption) *ContactMutation {
+	m := &ContactMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeContact,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withContactID sets the ID field of the mutation.
+func withContactID(id pulid.ID) contactOption {
+	return func(m *ContactMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Contact
+		)
+		m.oldValue = func(ctx context.Context) (*Contact, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Contact.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withContact sets the old Contact of the mutation.
+func withContact(node *Contact) contactOption {
+	return func(m *ContactMutation) {
+		m.oldValue = func(context.Context) (*Contact, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ContactMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ContactMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Contact entities.
+func (m *ContactMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ContactMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ContactMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Contact.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ContactMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ContactMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ContactMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ContactMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ContactMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ContactMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ContactMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ContactMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ContactMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *ContactMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *ContactMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *ContactMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[contact.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *ContactMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[contact.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *ContactMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, contact.FieldDeletedAt)
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (m *ContactMutation) SetDeletedBy(pu pulid.ID) {
+	m.deleted_by = &pu
+}
+
+// DeletedBy returns the value of the "deleted_by" field in the mutation.
+func (m *ContactMutation) DeletedBy() (r pulid.ID, exists bool) {
+	v := m.deleted_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedBy returns the old "deleted_by" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldDeletedBy(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedBy: %w", err)
+	}
+	return oldValue.DeletedBy, nil
+}
+
+// ClearDeletedBy clears the value of the "deleted_by" field.
+func (m *ContactMutation) ClearDeletedBy() {
+	m.deleted_by = nil
+	m.clearedFields[contact.FieldDeletedBy] = struct{}{}
+}
+
+// DeletedByCleared returns if the "deleted_by" field was cleared in this mutation.
+func (m *ContactMutation) DeletedByCleared() bool {
+	_, ok := m.clearedFields[contact.FieldDeletedBy]
+	return ok
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" field.
+func (m *ContactMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	delete(m.clearedFields, contact.FieldDeletedBy)
+}
+
+// SetDeleteBatchID sets the "delete_batch_id" field.
+func (m *ContactMutation) SetDeleteBatchID(pu pulid.ID) {
+	m.delete_batch_id = &pu
+}
+
+// DeleteBatchID returns the value of the "delete_batch_id" field in the mutation.
+func (m *ContactMutation) DeleteBatchID() (r pulid.ID, exists bool) {
+	v := m.delete_batch_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeleteBatchID returns the old "delete_batch_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldDeleteBatchID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeleteBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeleteBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeleteBatchID: %w", err)
+	}
+	return oldValue.DeleteBatchID, nil
+}
+
+// ClearDeleteBatchID clears the value of the "delete_batch_id" field.
+func (m *ContactMutation) ClearDeleteBatchID() {
+	m.delete_batch_id = nil
+	m.clearedFields[contact.FieldDeleteBatchID] = struct{}{}
+}
+
+// DeleteBatchIDCleared returns if the "delete_batch_id" field was cleared in this mutation.
+func (m *ContactMutation) DeleteBatchIDCleared() bool {
+	_, ok := m.clearedFields[contact.FieldDeleteBatchID]
+	return ok
+}
+
+// ResetDeleteBatchID resets all changes to the "delete_batch_id" field.
+func (m *ContactMutation) ResetDeleteBatchID() {
+	m.delete_batch_id = nil
+	delete(m.clearedFields, contact.FieldDeleteBatchID)
+}
+
+// SetDataKey sets the "data_key" field.
+func (m *ContactMutation) SetDataKey(b []byte) {
+	m.data_key = &b
+}
+
+// DataKey returns the value of the "data_key" field in the mutation.
+func (m *ContactMutation) DataKey() (r []byte, exists bool) {
+	v := m.data_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataKey returns the old "data_key" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldDataKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataKey: %w", err)
+	}
+	return oldValue.DataKey, nil
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (m *ContactMutation) ClearDataKey() {
+	m.data_key = nil
+	m.clearedFields[contact.FieldDataKey] = struct{}{}
+}
+
+// DataKeyCleared returns if the "data_key" field was cleared in this mutation.
+func (m *ContactMutation) DataKeyCleared() bool {
+	_, ok := m.clearedFields[contact.FieldDataKey]
+	return ok
+}
+
+// ResetDataKey resets all changes to the "data_key" field.
+func (m *ContactMutation) ResetDataKey() {
+	m.data_key = nil
+	delete(m.clearedFields, contact.FieldDataKey)
+}
+
+// SetMobile sets the "mobile" field.
+func (m *ContactMutation) SetMobile(s secret.Text) {
+	m.mobile = &s
+}
+
+// Mobile returns the value of the "mobile" field in the mutation.
+func (m *ContactMutation) Mobile() (r secret.Text, exists bool) {
+	v := m.mobile
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMobile returns the old "mobile" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldMobile(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMobile is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMobile requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMobile: %w", err)
+	}
+	return oldValue.Mobile, nil
+}
+
+// ClearMobile clears the value of the "mobile" field.
+func (m *ContactMutation) ClearMobile() {
+	m.mobile = nil
+	m.clearedFields[contact.FieldMobile] = struct{}{}
+}
+
+// MobileCleared returns if the "mobile" field was cleared in this mutation.
+func (m *ContactMutation) MobileCleared() bool {
+	_, ok := m.clearedFields[contact.FieldMobile]
+	return ok
+}
+
+// ResetMobile resets all changes to the "mobile" field.
+func (m *ContactMutation) ResetMobile() {
+	m.mobile = nil
+	delete(m.clearedFields, contact.FieldMobile)
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (m *ContactMutation) SetMobileBidx(b []byte) {
+	m.mobile_bidx = &b
+}
+
+// MobileBidx returns the value of the "mobile_bidx" field in the mutation.
+func (m *ContactMutation) MobileBidx() (r []byte, exists bool) {
+	v := m.mobile_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMobileBidx returns the old "mobile_bidx" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldMobileBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMobileBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMobileBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMobileBidx: %w", err)
+	}
+	return oldValue.MobileBidx, nil
+}
+
+// ClearMobileBidx clears the value of the "mobile_bidx" field.
+func (m *ContactMutation) ClearMobileBidx() {
+	m.mobile_bidx = nil
+	m.clearedFields[contact.FieldMobileBidx] = struct{}{}
+}
+
+// MobileBidxCleared returns if the "mobile_bidx" field was cleared in this mutation.
+func (m *ContactMutation) MobileBidxCleared() bool {
+	_, ok := m.clearedFields[contact.FieldMobileBidx]
+	return ok
+}
+
+// ResetMobileBidx resets all changes to the "mobile_bidx" field.
+func (m *ContactMutation) ResetMobileBidx() {
+	m.mobile_bidx = nil
+	delete(m.clearedFields, contact.FieldMobileBidx)
+}
+
+// SetTelephone sets the "telephone" field.
+func (m *ContactMutation) SetTelephone(s secret.Text) {
+	m.telephone = &s
+}
+
+// Telephone returns the value of the "telephone" field in the mutation.
+func (m *ContactMutation) Telephone() (r secret.Text, exists bool) {
+	v := m.telephone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTelephone returns the old "telephone" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldTelephone(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTelephone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTelephone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTelephone: %w", err)
+	}
+	return oldValue.Telephone, nil
+}
+
+// ClearTelephone clears the value of the "telephone" field.
+func (m *ContactMutation) ClearTelephone() {
+	m.telephone = nil
+	m.clearedFields[contact.FieldTelephone] = struct{}{}
+}
+
+// TelephoneCleared returns if the "telephone" field was cleared in this mutation.
+func (m *ContactMutation) TelephoneCleared() bool {
+	_, ok := m.clearedFields[contact.FieldTelephone]
+	return ok
+}
+
+// ResetTelephone resets all changes to the "telephone" field.
+func (m *ContactMutation) ResetTelephone() {
+	m.telephone = nil
+	delete(m.clearedFields, contact.FieldTelephone)
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (m *ContactMutation) SetTelephoneBidx(b []byte) {
+	m.telephone_bidx = &b
+}
+
+// TelephoneBidx returns the value of the "telephone_bidx" field in the mutation.
+func (m *ContactMutation) TelephoneBidx() (r []byte, exists bool) {
+	v := m.telephone_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTelephoneBidx returns the old "telephone_bidx" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldTelephoneBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTelephoneBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTelephoneBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTelephoneBidx: %w", err)
+	}
+	return oldValue.TelephoneBidx, nil
+}
+
+// ClearTelephoneBidx clears the value of the "telephone_bidx" field.
+func (m *ContactMutation) ClearTelephoneBidx() {
+	m.telephone_bidx = nil
+	m.clearedFields[contact.FieldTelephoneBidx] = struct{}{}
+}
+
+// TelephoneBidxCleared returns if the "telephone_bidx" field was cleared in this mutation.
+func (m *ContactMutation) TelephoneBidxCleared() bool {
+	_, ok := m.clearedFields[contact.FieldTelephoneBidx]
+	return ok
+}
+
+// ResetTelephoneBidx resets all changes to the "telephone_bidx" field.
+func (m *ContactMutation) ResetTelephoneBidx() {
+	m.telephone_bidx = nil
+	delete(m.clearedFields, contact.FieldTelephoneBidx)
+}
+
+// SetWechat sets the "wechat" field.
+func (m *ContactMutation) SetWechat(s secret.Text) {
+	m.wechat = &s
+}
+
+// Wechat returns the value of the "wechat" field in the mutation.
+func (m *ContactMutation) Wechat() (r secret.Text, exists bool) {
+	v := m.wechat
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWechat returns the old "wechat" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldWechat(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWechat is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWechat requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWechat: %w", err)
+	}
+	return oldValue.Wechat, nil
+}
+
+// ClearWechat clears the value of the "wechat" field.
+func (m *ContactMutation) ClearWechat() {
+	m.wechat = nil
+	m.clearedFields[contact.FieldWechat] = struct{}{}
+}
+
+// WechatCleared returns if the "wechat" field was cleared in this mutation.
+func (m *ContactMutation) WechatCleared() bool {
+	_, ok := m.clearedFields[contact.FieldWechat]
+	return ok
+}
+
+// ResetWechat resets all changes to the "wechat" field.
+func (m *ContactMutation) ResetWechat() {
+	m.wechat = nil
+	delete(m.clearedFields, contact.FieldWechat)
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (m *ContactMutation) SetWechatBidx(b []byte) {
+	m.wechat_bidx = &b
+}
+
+// WechatBidx returns the value of the "wechat_bidx" field in the mutation.
+func (m *ContactMutation) WechatBidx() (r []byte, exists bool) {
+	v := m.wechat_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWechatBidx returns the old "wechat_bidx" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldWechatBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWechatBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWechatBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWechatBidx: %w", err)
+	}
+	return oldValue.WechatBidx, nil
+}
+
+// ClearWechatBidx clears the value of the "wechat_bidx" field.
+func (m *ContactMutation) ClearWechatBidx() {
+	m.wechat_bidx = nil
+	m.clearedFields[contact.FieldWechatBidx] = struct{}{}
+}
+
+// WechatBidxCleared returns if the "wechat_bidx" field was cleared in this mutation.
+func (m *ContactMutation) WechatBidxCleared() bool {
+	_, ok := m.clearedFields[contact.FieldWechatBidx]
+	return ok
+}
+
+// ResetWechatBidx resets all changes to the "wechat_bidx" field.
+func (m *ContactMutation) ResetWechatBidx() {
+	m.wechat_bidx = nil
+	delete(m.clearedFields, contact.FieldWechatBidx)
+}
+
+// SetEmail sets the "email" field.
+func (m *ContactMutation) SetEmail(s secret.Text) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *ContactMutation) Email() (r secret.Text, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldEmail(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ClearEmail clears the value of the "email" field.
+func (m *ContactMutation) ClearEmail() {
+	m.email = nil
+	m.clearedFields[contact.FieldEmail] = struct{}{}
+}
+
+// EmailCleared returns if the "email" field was cleared in this mutation.
+func (m *ContactMutation) EmailCleared() bool {
+	_, ok := m.clearedFields[contact.FieldEmail]
+	return ok
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *ContactMutation) ResetEmail() {
+	m.email = nil
+	delete(m.clearedFields, contact.FieldEmail)
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (m *ContactMutation) SetEmailBidx(b []byte) {
+	m.email_bidx = &b
+}
+
+// EmailBidx returns the value of the "email_bidx" field in the mutation.
+func (m *ContactMutation) EmailBidx() (r []byte, exists bool) {
+	v := m.email_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBidx returns the old "email_bidx" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldEmailBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBidx: %w", err)
+	}
+	return oldValue.EmailBidx, nil
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (m *ContactMutation) ClearEmailBidx() {
+	m.email_bidx = nil
+	m.clearedFields[contact.FieldEmailBidx] = struct{}{}
+}
+
+// EmailBidxCleared returns if the "email_bidx" field was cleared in this mutation.
+func (m *ContactMutation) EmailBidxCleared() bool {
+	_, ok := m.clearedFields[contact.FieldEmailBidx]
+	return ok
+}
+
+// ResetEmailBidx resets all changes to the "email_bidx" field.
+func (m *ContactMutation) ResetEmailBidx() {
+	m.email_bidx = nil
+	delete(m.clearedFields, contact.FieldEmailBidx)
+}
+
+// SetNotes sets the "notes" field.
+func (m *ContactMutation) SetNotes(s secret.Text) {
+	m.notes = &s
+}
+
+// Notes returns the value of the "notes" field in the mutation.
+func (m *ContactMutation) Notes() (r secret.Text, exists bool) {
+	v := m.notes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotes returns the old "notes" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldNotes(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotes: %w", err)
+	}
+	return oldValue.Notes, nil
+}
+
+// ClearNotes clears the value of the "notes" field.
+func (m *ContactMutation) ClearNotes() {
+	m.notes = nil
+	m.clearedFields[contact.FieldNotes] = struct{}{}
+}
+
+// NotesCleared returns if the "notes" field was cleared in this mutation.
+func (m *ContactMutation) NotesCleared() bool {
+	_, ok := m.clearedFields[contact.FieldNotes]
+	return ok
+}
+
+// ResetNotes resets all changes to the "notes" field.
+func (m *ContactMutation) ResetNotes() {
+	m.notes = nil
+	delete(m.clearedFields, contact.FieldNotes)
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *ContactMutation) SetCustomerID(pu pulid.ID) {
+	m.customer = &pu
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *ContactMutation) CustomerID() (r pulid.ID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldCustomerID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *ContactMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetName sets the "name" field.
+func (m *ContactMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *ContactMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *ContactMutation) ResetName() {
+	m.name = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *ContactMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *ContactMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ClearTitle clears the value of the "title" field.
+func (m *ContactMutation) ClearTitle() {
+	m.title = nil
+	m.clearedFields[contact.FieldTitle] = struct{}{}
+}
+
+// TitleCleared returns if the "title" field was cleared in this mutation.
+func (m *ContactMutation) TitleCleared() bool {
+	_, ok := m.clearedFields[contact.FieldTitle]
+	return ok
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *ContactMutation) ResetTitle() {
+	m.title = nil
+	delete(m.clearedFields, contact.FieldTitle)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ContactMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[contact.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ContactMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ContactMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ContactMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *ContactMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[contact.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *ContactMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *ContactMutation) CustomerIDs() (ids []pulid.ID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *ContactMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// Where appends a list predicates to the ContactMutation builder.
+func (m *ContactMutation) Where(ps ...predicate.Contact) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ContactMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ContactMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Contact, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ContactMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ContactMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Contact).
+func (m *ContactMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ContactMutation) Fields() []string {
+	fields := make([]string, 0, 19)
+	if m.tenant != nil {
+		fields = append(fields, contact.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, contact.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, contact.FieldUpdatedAt)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, contact.FieldDeletedAt)
+	}
+	if m.deleted_by != nil {
+		fields = append(fields, contact.FieldDeletedBy)
+	}
+	if m.delete_batch_id != nil {
+		fields = append(fields, contact.FieldDeleteBatchID)
+	}
+	if m.data_key != nil {
+		fields = append(fields, contact.FieldDataKey)
+	}
+	if m.mobile != nil {
+		fields = append(fields, contact.FieldMobile)
+	}
+	if m.mobile_bidx != nil {
+		fields = append(fields, contact.FieldMobileBidx)
+	}
+	if m.telephone != nil {
+		fields = append(fields, contact.FieldTelephone)
+	}
+	if m.telephone_bidx != nil {
+		fields = append(fields, contact.FieldTelephoneBidx)
+	}
+	if m.wechat != nil {
+		fields = append(fields, contact.FieldWechat)
+	}
+	if m.wechat_bidx != nil {
+		fields = append(fields, contact.FieldWechatBidx)
+	}
+	if m.email != nil {
+		fields = append(fields, contact.FieldEmail)
+	}
+	if m.email_bidx != nil {
+		fields = append(fields, contact.FieldEmailBidx)
+	}
+	if m.notes != nil {
+		fields = append(fields, contact.FieldNotes)
+	}
+	if m.customer != nil {
+		fields = append(fields, contact.FieldCustomerID)
+	}
+	if m.name != nil {
+		fields = append(fields, contact.FieldName)
+	}
+	if m.title != nil {
+		fields = append(fields, contact.FieldTitle)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ContactMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case contact.FieldTenantID:
+		return m.TenantID()
+	case contact.FieldCreatedAt:
+		return m.CreatedAt()
+	case contact.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case contact.FieldDeletedAt:
+		return m.DeletedAt()
+	case contact.FieldDeletedBy:
+		return m.DeletedBy()
+	case contact.FieldDeleteBatchID:
+		return m.DeleteBatchID()
+	case contact.FieldDataKey:
+		return m.DataKey()
+	case contact.FieldMobile:
+		return m.Mobile()
+	case contact.FieldMobileBidx:
+		return m.MobileBidx()
+	case contact.FieldTelephone:
+		return m.Telephone()
+	case contact.FieldTelephoneBidx:
+		return m.TelephoneBidx()
+	case contact.FieldWechat:
+		return m.Wechat()
+	case contact.FieldWechatBidx:
+		return m.WechatBidx()
+	case contact.FieldEmail:
+		return m.Email()
+	case contact.FieldEmailBidx:
+		return m.EmailBidx()
+	case contact.FieldNotes:
+		return m.Notes()
+	case contact.FieldCustomerID:
+		return m.CustomerID()
+	case contact.FieldName:
+		return m.Name()
+	case contact.FieldTitle:
+		return m.Title()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case contact.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case contact.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case contact.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case contact.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
+	case contact.FieldDeletedBy:
+		return m.OldDeletedBy(ctx)
+	case contact.FieldDeleteBatchID:
+		return m.OldDeleteBatchID(ctx)
+	case contact.FieldDataKey:
+		return m.OldDataKey(ctx)
+	case contact.FieldMobile:
+		return m.OldMobile(ctx)
+	case contact.FieldMobileBidx:
+		return m.OldMobileBidx(ctx)
+	case contact.FieldTelephone:
+		return m.OldTelephone(ctx)
+	case contact.FieldTelephoneBidx:
+		return m.OldTelephoneBidx(ctx)
+	case contact.FieldWechat:
+		return m.OldWechat(ctx)
+	case contact.FieldWechatBidx:
+		return m.OldWechatBidx(ctx)
+	case contact.FieldEmail:
+		return m.OldEmail(ctx)
+	case contact.FieldEmailBidx:
+		return m.OldEmailBidx(ctx)
+	case contact.FieldNotes:
+		return m.OldNotes(ctx)
+	case contact.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case contact.FieldName:
+		return m.OldName(ctx)
+	case contact.FieldTitle:
+		return m.OldTitle(ctx)
+	}
+	return nil, fmt.Errorf("unknown Contact field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ContactMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case contact.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case contact.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case contact.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case contact.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
+	case contact.FieldDeletedBy:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedBy(v)
+		return nil
+	case contact.FieldDeleteBatchID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeleteBatchID(v)
+		return nil
+	case contact.FieldDataKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataKey(v)
+		return nil
+	case contact.FieldMobile:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMobile(v)
+		return nil
+	case contact.FieldMobileBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMobileBidx(v)
+		return nil
+	case contact.FieldTelephone:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTelephone(v)
+		return nil
+	case contact.FieldTelephoneBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTelephoneBidx(v)
+		return nil
+	case contact.FieldWechat:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWechat(v)
+		return nil
+	case contact.FieldWechatBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWechatBidx(v)
+		return nil
+	case contact.FieldEmail:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case contact.FieldEmailBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBidx(v)
+		return nil
+	case contact.FieldNotes:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotes(v)
+		return nil
+	case contact.FieldCustomerID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case contact.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case contact.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Contact field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ContactMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ContactMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ContactMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Contact numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ContactMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(contact.FieldDeletedAt) {
+		fields = append(fields, contact.FieldDeletedAt)
+	}
+	if m.FieldCleared(contact.FieldDeletedBy) {
+		fields = append(fields, contact.FieldDeletedBy)
+	}
+	if m.FieldCleared(contact.FieldDeleteBatchID) {
+		fields = append(fields, contact.FieldDeleteBatchID)
+	}
+	if m.FieldCleared(contact.FieldDataKey) {
+		fields = append(fields, contact.FieldDataKey)
+	}
+	if m.FieldCleared(contact.FieldMobile) {
+		fields = append(fields, contact.FieldMobile)
+	}
+	if m.FieldCleared(contact.FieldMobileBidx) {
+		fields = append(fields, contact.FieldMobileBidx)
+	}
+	if m.FieldCleared(contact.FieldTelephone) {
+		fields = append(fields, contact.FieldTelephone)
+	}
+	if m.FieldCleared(contact.FieldTelephoneBidx) {
+		fields = append(fields, contact.FieldTelephoneBidx)
+	}
+	if m.FieldCleared(contact.FieldWechat) {
+		fields = append(fields, contact.FieldWechat)
+	}
+	if m.FieldCleared(contact.FieldWechatBidx) {
+		fields = append(fields, contact.FieldWechatBidx)
+	}
+	if m.FieldCleared(contact.FieldEmail) {
+		fields = append(fields, contact.FieldEmail)
+	}
+	if m.FieldCleared(contact.FieldEmailBidx) {
+		fields = append(fields, contact.FieldEmailBidx)
+	}
+	if m.FieldCleared(contact.FieldNotes) {
+		fields = append(fields, contact.FieldNotes)
+	}
+	if m.FieldCleared(contact.FieldTitle) {
+		fields = append(fields, contact.FieldTitle)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ContactMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ContactMutation) ClearField(name string) error {
+	switch name {
+	case contact.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	case contact.FieldDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	case contact.FieldDeleteBatchID:
+		m.ClearDeleteBatchID()
+		return nil
+	case contact.FieldDataKey:
+		m.ClearDataKey()
+		return nil
+	case contact.FieldMobile:
+		m.ClearMobile()
+		return nil
+	case contact.FieldMobileBidx:
+		m.ClearMobileBidx()
+		return nil
+	case contact.FieldTelephone:
+		m.ClearTelephone()
+		return nil
+	case contact.FieldTelephoneBidx:
+		m.ClearTelephoneBidx()
+		return nil
+	case contact.FieldWechat:
+		m.ClearWechat()
+		return nil
+	case contact.FieldWechatBidx:
+		m.ClearWechatBidx()
+		return nil
+	case contact.FieldEmail:
+		m.ClearEmail()
+		return nil
+	case contact.FieldEmailBidx:
+		m.ClearEmailBidx()
+		return nil
+	case contact.FieldNotes:
+		m.ClearNotes()
+		return nil
+	case contact.FieldTitle:
+		m.ClearTitle()
+		return nil
+	}
+	return fmt.Errorf("unknown Contact nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ContactMutation) ResetField(name string) error {
+	switch name {
+	case contact.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case contact.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case contact.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case contact.FieldDeletedAt:
+		m.ResetDeletedAt()
+		return nil
+	case contact.FieldDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	case contact.FieldDeleteBatchID:
+		m.ResetDeleteBatchID()
+		return nil
+	case contact.FieldDataKey:
+		m.ResetDataKey()
+		return nil
+	case contact.FieldMobile:
+		m.ResetMobile()
+		return nil
+	case contact.FieldMobileBidx:
+		m.ResetMobileBidx()
+		return nil
+	case contact.FieldTelephone:
+		m.ResetTelephone()
+		return nil
+	case contact.FieldTelephoneBidx:
+		m.ResetTelephoneBidx()
+		return nil
+	case contact.FieldWechat:
+		m.ResetWechat()
+		return nil
+	case contact.FieldWechatBidx:
+		m.ResetWechatBidx()
+		return nil
+	case contact.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case contact.FieldEmailBidx:
+		m.ResetEmailBidx()
+		return nil
+	case contact.FieldNotes:
+		m.ResetNotes()
+		return nil
+	case contact.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case contact.FieldName:
+		m.ResetName()
+		return nil
+	case contact.FieldTitle:
+		m.ResetTitle()
+		return nil
+	}
+	return fmt.Errorf("unknown Contact field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ContactMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, contact.EdgeTenant)
+	}
+	if m.customer != nil {
+		edges = append(edges, contact.EdgeCustomer)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ContactMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case contact.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case contact.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ContactMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ContactMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ContactMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, contact.EdgeTenant)
+	}
+	if m.clearedcustomer {
+		edges = append(edges, contact.EdgeCustomer)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ContactMutation) EdgeCleared(name string) bool {
+	switch name {
+	case contact.EdgeTenant:
+		return m.clearedtenant
+	case contact.EdgeCustomer:
+		return m.clearedcustomer
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ContactMutation) ClearEdge(name string) error {
+	switch name {
+	case contact.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case contact.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown Contact unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ContactMutation) ResetEdge(name string) error {
+	switch name {
+	case contact.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case contact.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	}
+	return fmt.Errorf("unknown Contact edge %s", name)
+}
 
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
@@ -54,7 +3468,26 @@ type CustomerMutation struct {
 	deleted_at        *time.Time
 	deleted_by        *pulid.ID
 	delete_batch_id   *pulid.ID
+	data_key          *[]byte
+	mobile            *secret.Text
+	mobile_bidx       *[]byte
+	telephone         *secret.Text
+	telephone_bidx    *[]byte
+	wechat            *secret.Text
+	wechat_bidx       *[]byte
+	email             *secret.Text
+	email_bidx        *[]byte
+	address           *secret.Text
+	notes             *secret.Text
 	name              *string
+	kind              *customer.Kind
+	region_province   *string
+	region_city       *string
+	region_district   *string
+	level             *string
+	source            *string
+	industry          *string
+	last_follow_up_at *time.Time
 	clearedFields     map[string]struct{}
 	tenant            *pulid.ID
 	clearedtenant     bool
@@ -62,6 +3495,12 @@ type CustomerMutation struct {
 	clearedowner      bool
 	department        *pulid.ID
 	cleareddepartment bool
+	contacts          map[pulid.ID]struct{}
+	removedcontacts   map[pulid.ID]struct{}
+	clearedcontacts   bool
+	follow_ups        map[pulid.ID]struct{}
+	removedfollow_ups map[pulid.ID]struct{}
+	clearedfollow_ups bool
 	done              bool
 	oldValue          func(context.Context) (*Customer, error)
 	predicates        []predicate.Customer
@@ -573,6 +4012,545 @@ func (m *CustomerMutation) ResetDeleteBatchID() {
 	delete(m.clearedFields, customer.FieldDeleteBatchID)
 }
 
+// SetDataKey sets the "data_key" field.
+func (m *CustomerMutation) SetDataKey(b []byte) {
+	m.data_key = &b
+}
+
+// DataKey returns the value of the "data_key" field in the mutation.
+func (m *CustomerMutation) DataKey() (r []byte, exists bool) {
+	v := m.data_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataKey returns the old "data_key" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldDataKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataKey: %w", err)
+	}
+	return oldValue.DataKey, nil
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (m *CustomerMutation) ClearDataKey() {
+	m.data_key = nil
+	m.clearedFields[customer.FieldDataKey] = struct{}{}
+}
+
+// DataKeyCleared returns if the "data_key" field was cleared in this mutation.
+func (m *CustomerMutation) DataKeyCleared() bool {
+	_, ok := m.clearedFields[customer.FieldDataKey]
+	return ok
+}
+
+// ResetDataKey resets all changes to the "data_key" field.
+func (m *CustomerMutation) ResetDataKey() {
+	m.data_key = nil
+	delete(m.clearedFields, customer.FieldDataKey)
+}
+
+// SetMobile sets the "mobile" field.
+func (m *CustomerMutation) SetMobile(s secret.Text) {
+	m.mobile = &s
+}
+
+// Mobile returns the value of the "mobile" field in the mutation.
+func (m *CustomerMutation) Mobile() (r secret.Text, exists bool) {
+	v := m.mobile
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMobile returns the old "mobile" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldMobile(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMobile is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMobile requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMobile: %w", err)
+	}
+	return oldValue.Mobile, nil
+}
+
+// ClearMobile clears the value of the "mobile" field.
+func (m *CustomerMutation) ClearMobile() {
+	m.mobile = nil
+	m.clearedFields[customer.FieldMobile] = struct{}{}
+}
+
+// MobileCleared returns if the "mobile" field was cleared in this mutation.
+func (m *CustomerMutation) MobileCleared() bool {
+	_, ok := m.clearedFields[customer.FieldMobile]
+	return ok
+}
+
+// ResetMobile resets all changes to the "mobile" field.
+func (m *CustomerMutation) ResetMobile() {
+	m.mobile = nil
+	delete(m.clearedFields, customer.FieldMobile)
+}
+
+// SetMobileBidx sets the "mobile_bidx" field.
+func (m *CustomerMutation) SetMobileBidx(b []byte) {
+	m.mobile_bidx = &b
+}
+
+// MobileBidx returns the value of the "mobile_bidx" field in the mutation.
+func (m *CustomerMutation) MobileBidx() (r []byte, exists bool) {
+	v := m.mobile_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMobileBidx returns the old "mobile_bidx" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldMobileBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMobileBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMobileBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMobileBidx: %w", err)
+	}
+	return oldValue.MobileBidx, nil
+}
+
+// ClearMobileBidx clears the value of the "mobile_bidx" field.
+func (m *CustomerMutation) ClearMobileBidx() {
+	m.mobile_bidx = nil
+	m.clearedFields[customer.FieldMobileBidx] = struct{}{}
+}
+
+// MobileBidxCleared returns if the "mobile_bidx" field was cleared in this mutation.
+func (m *CustomerMutation) MobileBidxCleared() bool {
+	_, ok := m.clearedFields[customer.FieldMobileBidx]
+	return ok
+}
+
+// ResetMobileBidx resets all changes to the "mobile_bidx" field.
+func (m *CustomerMutation) ResetMobileBidx() {
+	m.mobile_bidx = nil
+	delete(m.clearedFields, customer.FieldMobileBidx)
+}
+
+// SetTelephone sets the "telephone" field.
+func (m *CustomerMutation) SetTelephone(s secret.Text) {
+	m.telephone = &s
+}
+
+// Telephone returns the value of the "telephone" field in the mutation.
+func (m *CustomerMutation) Telephone() (r secret.Text, exists bool) {
+	v := m.telephone
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTelephone returns the old "telephone" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldTelephone(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTelephone is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTelephone requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTelephone: %w", err)
+	}
+	return oldValue.Telephone, nil
+}
+
+// ClearTelephone clears the value of the "telephone" field.
+func (m *CustomerMutation) ClearTelephone() {
+	m.telephone = nil
+	m.clearedFields[customer.FieldTelephone] = struct{}{}
+}
+
+// TelephoneCleared returns if the "telephone" field was cleared in this mutation.
+func (m *CustomerMutation) TelephoneCleared() bool {
+	_, ok := m.clearedFields[customer.FieldTelephone]
+	return ok
+}
+
+// ResetTelephone resets all changes to the "telephone" field.
+func (m *CustomerMutation) ResetTelephone() {
+	m.telephone = nil
+	delete(m.clearedFields, customer.FieldTelephone)
+}
+
+// SetTelephoneBidx sets the "telephone_bidx" field.
+func (m *CustomerMutation) SetTelephoneBidx(b []byte) {
+	m.telephone_bidx = &b
+}
+
+// TelephoneBidx returns the value of the "telephone_bidx" field in the mutation.
+func (m *CustomerMutation) TelephoneBidx() (r []byte, exists bool) {
+	v := m.telephone_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTelephoneBidx returns the old "telephone_bidx" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldTelephoneBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTelephoneBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTelephoneBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTelephoneBidx: %w", err)
+	}
+	return oldValue.TelephoneBidx, nil
+}
+
+// ClearTelephoneBidx clears the value of the "telephone_bidx" field.
+func (m *CustomerMutation) ClearTelephoneBidx() {
+	m.telephone_bidx = nil
+	m.clearedFields[customer.FieldTelephoneBidx] = struct{}{}
+}
+
+// TelephoneBidxCleared returns if the "telephone_bidx" field was cleared in this mutation.
+func (m *CustomerMutation) TelephoneBidxCleared() bool {
+	_, ok := m.clearedFields[customer.FieldTelephoneBidx]
+	return ok
+}
+
+// ResetTelephoneBidx resets all changes to the "telephone_bidx" field.
+func (m *CustomerMutation) ResetTelephoneBidx() {
+	m.telephone_bidx = nil
+	delete(m.clearedFields, customer.FieldTelephoneBidx)
+}
+
+// SetWechat sets the "wechat" field.
+func (m *CustomerMutation) SetWechat(s secret.Text) {
+	m.wechat = &s
+}
+
+// Wechat returns the value of the "wechat" field in the mutation.
+func (m *CustomerMutation) Wechat() (r secret.Text, exists bool) {
+	v := m.wechat
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWechat returns the old "wechat" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldWechat(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWechat is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWechat requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWechat: %w", err)
+	}
+	return oldValue.Wechat, nil
+}
+
+// ClearWechat clears the value of the "wechat" field.
+func (m *CustomerMutation) ClearWechat() {
+	m.wechat = nil
+	m.clearedFields[customer.FieldWechat] = struct{}{}
+}
+
+// WechatCleared returns if the "wechat" field was cleared in this mutation.
+func (m *CustomerMutation) WechatCleared() bool {
+	_, ok := m.clearedFields[customer.FieldWechat]
+	return ok
+}
+
+// ResetWechat resets all changes to the "wechat" field.
+func (m *CustomerMutation) ResetWechat() {
+	m.wechat = nil
+	delete(m.clearedFields, customer.FieldWechat)
+}
+
+// SetWechatBidx sets the "wechat_bidx" field.
+func (m *CustomerMutation) SetWechatBidx(b []byte) {
+	m.wechat_bidx = &b
+}
+
+// WechatBidx returns the value of the "wechat_bidx" field in the mutation.
+func (m *CustomerMutation) WechatBidx() (r []byte, exists bool) {
+	v := m.wechat_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWechatBidx returns the old "wechat_bidx" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldWechatBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWechatBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWechatBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWechatBidx: %w", err)
+	}
+	return oldValue.WechatBidx, nil
+}
+
+// ClearWechatBidx clears the value of the "wechat_bidx" field.
+func (m *CustomerMutation) ClearWechatBidx() {
+	m.wechat_bidx = nil
+	m.clearedFields[customer.FieldWechatBidx] = struct{}{}
+}
+
+// WechatBidxCleared returns if the "wechat_bidx" field was cleared in this mutation.
+func (m *CustomerMutation) WechatBidxCleared() bool {
+	_, ok := m.clearedFields[customer.FieldWechatBidx]
+	return ok
+}
+
+// ResetWechatBidx resets all changes to the "wechat_bidx" field.
+func (m *CustomerMutation) ResetWechatBidx() {
+	m.wechat_bidx = nil
+	delete(m.clearedFields, customer.FieldWechatBidx)
+}
+
+// SetEmail sets the "email" field.
+func (m *CustomerMutation) SetEmail(s secret.Text) {
+	m.email = &s
+}
+
+// Email returns the value of the "email" field in the mutation.
+func (m *CustomerMutation) Email() (r secret.Text, exists bool) {
+	v := m.email
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmail returns the old "email" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldEmail(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmail requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmail: %w", err)
+	}
+	return oldValue.Email, nil
+}
+
+// ClearEmail clears the value of the "email" field.
+func (m *CustomerMutation) ClearEmail() {
+	m.email = nil
+	m.clearedFields[customer.FieldEmail] = struct{}{}
+}
+
+// EmailCleared returns if the "email" field was cleared in this mutation.
+func (m *CustomerMutation) EmailCleared() bool {
+	_, ok := m.clearedFields[customer.FieldEmail]
+	return ok
+}
+
+// ResetEmail resets all changes to the "email" field.
+func (m *CustomerMutation) ResetEmail() {
+	m.email = nil
+	delete(m.clearedFields, customer.FieldEmail)
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (m *CustomerMutation) SetEmailBidx(b []byte) {
+	m.email_bidx = &b
+}
+
+// EmailBidx returns the value of the "email_bidx" field in the mutation.
+func (m *CustomerMutation) EmailBidx() (r []byte, exists bool) {
+	v := m.email_bidx
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldEmailBidx returns the old "email_bidx" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldEmailBidx(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldEmailBidx is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldEmailBidx requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldEmailBidx: %w", err)
+	}
+	return oldValue.EmailBidx, nil
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (m *CustomerMutation) ClearEmailBidx() {
+	m.email_bidx = nil
+	m.clearedFields[customer.FieldEmailBidx] = struct{}{}
+}
+
+// EmailBidxCleared returns if the "email_bidx" field was cleared in this mutation.
+func (m *CustomerMutation) EmailBidxCleared() bool {
+	_, ok := m.clearedFields[customer.FieldEmailBidx]
+	return ok
+}
+
+// ResetEmailBidx resets all changes to the "email_bidx" field.
+func (m *CustomerMutation) ResetEmailBidx() {
+	m.email_bidx = nil
+	delete(m.clearedFields, customer.FieldEmailBidx)
+}
+
+// SetAddress sets the "address" field.
+func (m *CustomerMutation) SetAddress(s secret.Text) {
+	m.address = &s
+}
+
+// Address returns the value of the "address" field in the mutation.
+func (m *CustomerMutation) Address() (r secret.Text, exists bool) {
+	v := m.address
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAddress returns the old "address" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldAddress(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAddress is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAddress requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAddress: %w", err)
+	}
+	return oldValue.Address, nil
+}
+
+// ClearAddress clears the value of the "address" field.
+func (m *CustomerMutation) ClearAddress() {
+	m.address = nil
+	m.clearedFields[customer.FieldAddress] = struct{}{}
+}
+
+// AddressCleared returns if the "address" field was cleared in this mutation.
+func (m *CustomerMutation) AddressCleared() bool {
+	_, ok := m.clearedFields[customer.FieldAddress]
+	return ok
+}
+
+// ResetAddress resets all changes to the "address" field.
+func (m *CustomerMutation) ResetAddress() {
+	m.address = nil
+	delete(m.clearedFields, customer.FieldAddress)
+}
+
+// SetNotes sets the "notes" field.
+func (m *CustomerMutation) SetNotes(s secret.Text) {
+	m.notes = &s
+}
+
+// Notes returns the value of the "notes" field in the mutation.
+func (m *CustomerMutation) Notes() (r secret.Text, exists bool) {
+	v := m.notes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNotes returns the old "notes" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldNotes(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNotes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNotes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNotes: %w", err)
+	}
+	return oldValue.Notes, nil
+}
+
+// ClearNotes clears the value of the "notes" field.
+func (m *CustomerMutation) ClearNotes() {
+	m.notes = nil
+	m.clearedFields[customer.FieldNotes] = struct{}{}
+}
+
+// NotesCleared returns if the "notes" field was cleared in this mutation.
+func (m *CustomerMutation) NotesCleared() bool {
+	_, ok := m.clearedFields[customer.FieldNotes]
+	return ok
+}
+
+// ResetNotes resets all changes to the "notes" field.
+func (m *CustomerMutation) ResetNotes() {
+	m.notes = nil
+	delete(m.clearedFields, customer.FieldNotes)
+}
+
 // SetName sets the "name" field.
 func (m *CustomerMutation) SetName(s string) {
 	m.name = &s
@@ -607,6 +4585,385 @@ func (m *CustomerMutation) OldName(ctx context.Context) (v string, err error) {
 // ResetName resets all changes to the "name" field.
 func (m *CustomerMutation) ResetName() {
 	m.name = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *CustomerMutation) SetKind(c customer.Kind) {
+	m.kind = &c
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *CustomerMutation) Kind() (r customer.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldKind(ctx context.Context) (v customer.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *CustomerMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetRegionProvince sets the "region_province" field.
+func (m *CustomerMutation) SetRegionProvince(s string) {
+	m.region_province = &s
+}
+
+// RegionProvince returns the value of the "region_province" field in the mutation.
+func (m *CustomerMutation) RegionProvince() (r string, exists bool) {
+	v := m.region_province
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegionProvince returns the old "region_province" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldRegionProvince(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegionProvince is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegionProvince requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegionProvince: %w", err)
+	}
+	return oldValue.RegionProvince, nil
+}
+
+// ClearRegionProvince clears the value of the "region_province" field.
+func (m *CustomerMutation) ClearRegionProvince() {
+	m.region_province = nil
+	m.clearedFields[customer.FieldRegionProvince] = struct{}{}
+}
+
+// RegionProvinceCleared returns if the "region_province" field was cleared in this mutation.
+func (m *CustomerMutation) RegionProvinceCleared() bool {
+	_, ok := m.clearedFields[customer.FieldRegionProvince]
+	return ok
+}
+
+// ResetRegionProvince resets all changes to the "region_province" field.
+func (m *CustomerMutation) ResetRegionProvince() {
+	m.region_province = nil
+	delete(m.clearedFields, customer.FieldRegionProvince)
+}
+
+// SetRegionCity sets the "region_city" field.
+func (m *CustomerMutation) SetRegionCity(s string) {
+	m.region_city = &s
+}
+
+// RegionCity returns the value of the "region_city" field in the mutation.
+func (m *CustomerMutation) RegionCity() (r string, exists bool) {
+	v := m.region_city
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegionCity returns the old "region_city" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldRegionCity(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegionCity is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegionCity requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegionCity: %w", err)
+	}
+	return oldValue.RegionCity, nil
+}
+
+// ClearRegionCity clears the value of the "region_city" field.
+func (m *CustomerMutation) ClearRegionCity() {
+	m.region_city = nil
+	m.clearedFields[customer.FieldRegionCity] = struct{}{}
+}
+
+// RegionCityCleared returns if the "region_city" field was cleared in this mutation.
+func (m *CustomerMutation) RegionCityCleared() bool {
+	_, ok := m.clearedFields[customer.FieldRegionCity]
+	return ok
+}
+
+// ResetRegionCity resets all changes to the "region_city" field.
+func (m *CustomerMutation) ResetRegionCity() {
+	m.region_city = nil
+	delete(m.clearedFields, customer.FieldRegionCity)
+}
+
+// SetRegionDistrict sets the "region_district" field.
+func (m *CustomerMutation) SetRegionDistrict(s string) {
+	m.region_district = &s
+}
+
+// RegionDistrict returns the value of the "region_district" field in the mutation.
+func (m *CustomerMutation) RegionDistrict() (r string, exists bool) {
+	v := m.region_district
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRegionDistrict returns the old "region_district" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldRegionDistrict(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRegionDistrict is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRegionDistrict requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRegionDistrict: %w", err)
+	}
+	return oldValue.RegionDistrict, nil
+}
+
+// ClearRegionDistrict clears the value of the "region_district" field.
+func (m *CustomerMutation) ClearRegionDistrict() {
+	m.region_district = nil
+	m.clearedFields[customer.FieldRegionDistrict] = struct{}{}
+}
+
+// RegionDistrictCleared returns if the "region_district" field was cleared in this mutation.
+func (m *CustomerMutation) RegionDistrictCleared() bool {
+	_, ok := m.clearedFields[customer.FieldRegionDistrict]
+	return ok
+}
+
+// ResetRegionDistrict resets all changes to the "region_district" field.
+func (m *CustomerMutation) ResetRegionDistrict() {
+	m.region_district = nil
+	delete(m.clearedFields, customer.FieldRegionDistrict)
+}
+
+// SetLevel sets the "level" field.
+func (m *CustomerMutation) SetLevel(s string) {
+	m.level = &s
+}
+
+// Level returns the value of the "level" field in the mutation.
+func (m *CustomerMutation) Level() (r string, exists bool) {
+	v := m.level
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLevel returns the old "level" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldLevel(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLevel is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLevel requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLevel: %w", err)
+	}
+	return oldValue.Level, nil
+}
+
+// ClearLevel clears the value of the "level" field.
+func (m *CustomerMutation) ClearLevel() {
+	m.level = nil
+	m.clearedFields[customer.FieldLevel] = struct{}{}
+}
+
+// LevelCleared returns if the "level" field was cleared in this mutation.
+func (m *CustomerMutation) LevelCleared() bool {
+	_, ok := m.clearedFields[customer.FieldLevel]
+	return ok
+}
+
+// ResetLevel resets all changes to the "level" field.
+func (m *CustomerMutation) ResetLevel() {
+	m.level = nil
+	delete(m.clearedFields, customer.FieldLevel)
+}
+
+// SetSource sets the "source" field.
+func (m *CustomerMutation) SetSource(s string) {
+	m.source = &s
+}
+
+// Source returns the value of the "source" field in the mutation.
+func (m *CustomerMutation) Source() (r string, exists bool) {
+	v := m.source
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSource returns the old "source" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldSource(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSource is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSource requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSource: %w", err)
+	}
+	return oldValue.Source, nil
+}
+
+// ClearSource clears the value of the "source" field.
+func (m *CustomerMutation) ClearSource() {
+	m.source = nil
+	m.clearedFields[customer.FieldSource] = struct{}{}
+}
+
+// SourceCleared returns if the "source" field was cleared in this mutation.
+func (m *CustomerMutation) SourceCleared() bool {
+	_, ok := m.clearedFields[customer.FieldSource]
+	return ok
+}
+
+// ResetSource resets all changes to the "source" field.
+func (m *CustomerMutation) ResetSource() {
+	m.source = nil
+	delete(m.clearedFields, customer.FieldSource)
+}
+
+// SetIndustry sets the "industry" field.
+func (m *CustomerMutation) SetIndustry(s string) {
+	m.industry = &s
+}
+
+// Industry returns the value of the "industry" field in the mutation.
+func (m *CustomerMutation) Industry() (r string, exists bool) {
+	v := m.industry
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIndustry returns the old "industry" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldIndustry(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIndustry is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIndustry requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIndustry: %w", err)
+	}
+	return oldValue.Industry, nil
+}
+
+// ClearIndustry clears the value of the "industry" field.
+func (m *CustomerMutation) ClearIndustry() {
+	m.industry = nil
+	m.clearedFields[customer.FieldIndustry] = struct{}{}
+}
+
+// IndustryCleared returns if the "industry" field was cleared in this mutation.
+func (m *CustomerMutation) IndustryCleared() bool {
+	_, ok := m.clearedFields[customer.FieldIndustry]
+	return ok
+}
+
+// ResetIndustry resets all changes to the "industry" field.
+func (m *CustomerMutation) ResetIndustry() {
+	m.industry = nil
+	delete(m.clearedFields, customer.FieldIndustry)
+}
+
+// SetLastFollowUpAt sets the "last_follow_up_at" field.
+func (m *CustomerMutation) SetLastFollowUpAt(t time.Time) {
+	m.last_follow_up_at = &t
+}
+
+// LastFollowUpAt returns the value of the "last_follow_up_at" field in the mutation.
+func (m *CustomerMutation) LastFollowUpAt() (r time.Time, exists bool) {
+	v := m.last_follow_up_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLastFollowUpAt returns the old "last_follow_up_at" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldLastFollowUpAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLastFollowUpAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLastFollowUpAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLastFollowUpAt: %w", err)
+	}
+	return oldValue.LastFollowUpAt, nil
+}
+
+// ClearLastFollowUpAt clears the value of the "last_follow_up_at" field.
+func (m *CustomerMutation) ClearLastFollowUpAt() {
+	m.last_follow_up_at = nil
+	m.clearedFields[customer.FieldLastFollowUpAt] = struct{}{}
+}
+
+// LastFollowUpAtCleared returns if the "last_follow_up_at" field was cleared in this mutation.
+func (m *CustomerMutation) LastFollowUpAtCleared() bool {
+	_, ok := m.clearedFields[customer.FieldLastFollowUpAt]
+	return ok
+}
+
+// ResetLastFollowUpAt resets all changes to the "last_follow_up_at" field.
+func (m *CustomerMutation) ResetLastFollowUpAt() {
+	m.last_follow_up_at = nil
+	delete(m.clearedFields, customer.FieldLastFollowUpAt)
 }
 
 // ClearTenant clears the "tenant" edge to the Tenant entity.
@@ -690,6 +5047,114 @@ func (m *CustomerMutation) ResetDepartment() {
 	m.cleareddepartment = false
 }
 
+// AddContactIDs adds the "contacts" edge to the Contact entity by ids.
+func (m *CustomerMutation) AddContactIDs(ids ...pulid.ID) {
+	if m.contacts == nil {
+		m.contacts = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.contacts[ids[i]] = struct{}{}
+	}
+}
+
+// ClearContacts clears the "contacts" edge to the Contact entity.
+func (m *CustomerMutation) ClearContacts() {
+	m.clearedcontacts = true
+}
+
+// ContactsCleared reports if the "contacts" edge to the Contact entity was cleared.
+func (m *CustomerMutation) ContactsCleared() bool {
+	return m.clearedcontacts
+}
+
+// RemoveContactIDs removes the "contacts" edge to the Contact entity by IDs.
+func (m *CustomerMutation) RemoveContactIDs(ids ...pulid.ID) {
+	if m.removedcontacts == nil {
+		m.removedcontacts = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.contacts, ids[i])
+		m.removedcontacts[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedContacts returns the removed IDs of the "contacts" edge to the Contact entity.
+func (m *CustomerMutation) RemovedContactsIDs() (ids []pulid.ID) {
+	for id := range m.removedcontacts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ContactsIDs returns the "contacts" edge IDs in the mutation.
+func (m *CustomerMutation) ContactsIDs() (ids []pulid.ID) {
+	for id := range m.contacts {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetContacts resets all changes to the "contacts" edge.
+func (m *CustomerMutation) ResetContacts() {
+	m.contacts = nil
+	m.clearedcontacts = false
+	m.removedcontacts = nil
+}
+
+// AddFollowUpIDs adds the "follow_ups" edge to the FollowUp entity by ids.
+func (m *CustomerMutation) AddFollowUpIDs(ids ...pulid.ID) {
+	if m.follow_ups == nil {
+		m.follow_ups = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.follow_ups[ids[i]] = struct{}{}
+	}
+}
+
+// ClearFollowUps clears the "follow_ups" edge to the FollowUp entity.
+func (m *CustomerMutation) ClearFollowUps() {
+	m.clearedfollow_ups = true
+}
+
+// FollowUpsCleared reports if the "follow_ups" edge to the FollowUp entity was cleared.
+func (m *CustomerMutation) FollowUpsCleared() bool {
+	return m.clearedfollow_ups
+}
+
+// RemoveFollowUpIDs removes the "follow_ups" edge to the FollowUp entity by IDs.
+func (m *CustomerMutation) RemoveFollowUpIDs(ids ...pulid.ID) {
+	if m.removedfollow_ups == nil {
+		m.removedfollow_ups = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.follow_ups, ids[i])
+		m.removedfollow_ups[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedFollowUps returns the removed IDs of the "follow_ups" edge to the FollowUp entity.
+func (m *CustomerMutation) RemovedFollowUpsIDs() (ids []pulid.ID) {
+	for id := range m.removedfollow_ups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// FollowUpsIDs returns the "follow_ups" edge IDs in the mutation.
+func (m *CustomerMutation) FollowUpsIDs() (ids []pulid.ID) {
+	for id := range m.follow_ups {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetFollowUps resets all changes to the "follow_ups" edge.
+func (m *CustomerMutation) ResetFollowUps() {
+	m.follow_ups = nil
+	m.clearedfollow_ups = false
+	m.removedfollow_ups = nil
+}
+
 // Where appends a list predicates to the CustomerMutation builder.
 func (m *CustomerMutation) Where(ps ...predicate.Customer) {
 	m.predicates = append(m.predicates, ps...)
@@ -724,7 +5189,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 10)
+	fields := make([]string, 0, 29)
 	if m.tenant != nil {
 		fields = append(fields, customer.FieldTenantID)
 	}
@@ -752,8 +5217,65 @@ func (m *CustomerMutation) Fields() []string {
 	if m.delete_batch_id != nil {
 		fields = append(fields, customer.FieldDeleteBatchID)
 	}
+	if m.data_key != nil {
+		fields = append(fields, customer.FieldDataKey)
+	}
+	if m.mobile != nil {
+		fields = append(fields, customer.FieldMobile)
+	}
+	if m.mobile_bidx != nil {
+		fields = append(fields, customer.FieldMobileBidx)
+	}
+	if m.telephone != nil {
+		fields = append(fields, customer.FieldTelephone)
+	}
+	if m.telephone_bidx != nil {
+		fields = append(fields, customer.FieldTelephoneBidx)
+	}
+	if m.wechat != nil {
+		fields = append(fields, customer.FieldWechat)
+	}
+	if m.wechat_bidx != nil {
+		fields = append(fields, customer.FieldWechatBidx)
+	}
+	if m.email != nil {
+		fields = append(fields, customer.FieldEmail)
+	}
+	if m.email_bidx != nil {
+		fields = append(fields, customer.FieldEmailBidx)
+	}
+	if m.address != nil {
+		fields = append(fields, customer.FieldAddress)
+	}
+	if m.notes != nil {
+		fields = append(fields, customer.FieldNotes)
+	}
 	if m.name != nil {
 		fields = append(fields, customer.FieldName)
+	}
+	if m.kind != nil {
+		fields = append(fields, customer.FieldKind)
+	}
+	if m.region_province != nil {
+		fields = append(fields, customer.FieldRegionProvince)
+	}
+	if m.region_city != nil {
+		fields = append(fields, customer.FieldRegionCity)
+	}
+	if m.region_district != nil {
+		fields = append(fields, customer.FieldRegionDistrict)
+	}
+	if m.level != nil {
+		fields = append(fields, customer.FieldLevel)
+	}
+	if m.source != nil {
+		fields = append(fields, customer.FieldSource)
+	}
+	if m.industry != nil {
+		fields = append(fields, customer.FieldIndustry)
+	}
+	if m.last_follow_up_at != nil {
+		fields = append(fields, customer.FieldLastFollowUpAt)
 	}
 	return fields
 }
@@ -781,8 +5303,46 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.DeletedBy()
 	case customer.FieldDeleteBatchID:
 		return m.DeleteBatchID()
+	case customer.FieldDataKey:
+		return m.DataKey()
+	case customer.FieldMobile:
+		return m.Mobile()
+	case customer.FieldMobileBidx:
+		return m.MobileBidx()
+	case customer.FieldTelephone:
+		return m.Telephone()
+	case customer.FieldTelephoneBidx:
+		return m.TelephoneBidx()
+	case customer.FieldWechat:
+		return m.Wechat()
+	case customer.FieldWechatBidx:
+		return m.WechatBidx()
+	case customer.FieldEmail:
+		return m.Email()
+	case customer.FieldEmailBidx:
+		return m.EmailBidx()
+	case customer.FieldAddress:
+		return m.Address()
+	case customer.FieldNotes:
+		return m.Notes()
 	case customer.FieldName:
 		return m.Name()
+	case customer.FieldKind:
+		return m.Kind()
+	case customer.FieldRegionProvince:
+		return m.RegionProvince()
+	case customer.FieldRegionCity:
+		return m.RegionCity()
+	case customer.FieldRegionDistrict:
+		return m.RegionDistrict()
+	case customer.FieldLevel:
+		return m.Level()
+	case customer.FieldSource:
+		return m.Source()
+	case customer.FieldIndustry:
+		return m.Industry()
+	case customer.FieldLastFollowUpAt:
+		return m.LastFollowUpAt()
 	}
 	return nil, false
 }
@@ -810,8 +5370,46 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldDeletedBy(ctx)
 	case customer.FieldDeleteBatchID:
 		return m.OldDeleteBatchID(ctx)
+	case customer.FieldDataKey:
+		return m.OldDataKey(ctx)
+	case customer.FieldMobile:
+		return m.OldMobile(ctx)
+	case customer.FieldMobileBidx:
+		return m.OldMobileBidx(ctx)
+	case customer.FieldTelephone:
+		return m.OldTelephone(ctx)
+	case customer.FieldTelephoneBidx:
+		return m.OldTelephoneBidx(ctx)
+	case customer.FieldWechat:
+		return m.OldWechat(ctx)
+	case customer.FieldWechatBidx:
+		return m.OldWechatBidx(ctx)
+	case customer.FieldEmail:
+		return m.OldEmail(ctx)
+	case customer.FieldEmailBidx:
+		return m.OldEmailBidx(ctx)
+	case customer.FieldAddress:
+		return m.OldAddress(ctx)
+	case customer.FieldNotes:
+		return m.OldNotes(ctx)
 	case customer.FieldName:
 		return m.OldName(ctx)
+	case customer.FieldKind:
+		return m.OldKind(ctx)
+	case customer.FieldRegionProvince:
+		return m.OldRegionProvince(ctx)
+	case customer.FieldRegionCity:
+		return m.OldRegionCity(ctx)
+	case customer.FieldRegionDistrict:
+		return m.OldRegionDistrict(ctx)
+	case customer.FieldLevel:
+		return m.OldLevel(ctx)
+	case customer.FieldSource:
+		return m.OldSource(ctx)
+	case customer.FieldIndustry:
+		return m.OldIndustry(ctx)
+	case customer.FieldLastFollowUpAt:
+		return m.OldLastFollowUpAt(ctx)
 	}
 	return nil, fmt.Errorf("unknown Customer field %s", name)
 }
@@ -884,12 +5482,145 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDeleteBatchID(v)
 		return nil
+	case customer.FieldDataKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataKey(v)
+		return nil
+	case customer.FieldMobile:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMobile(v)
+		return nil
+	case customer.FieldMobileBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMobileBidx(v)
+		return nil
+	case customer.FieldTelephone:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTelephone(v)
+		return nil
+	case customer.FieldTelephoneBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTelephoneBidx(v)
+		return nil
+	case customer.FieldWechat:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWechat(v)
+		return nil
+	case customer.FieldWechatBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWechatBidx(v)
+		return nil
+	case customer.FieldEmail:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmail(v)
+		return nil
+	case customer.FieldEmailBidx:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetEmailBidx(v)
+		return nil
+	case customer.FieldAddress:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAddress(v)
+		return nil
+	case customer.FieldNotes:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNotes(v)
+		return nil
 	case customer.FieldName:
 		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetName(v)
+		return nil
+	case customer.FieldKind:
+		v, ok := value.(customer.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case customer.FieldRegionProvince:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegionProvince(v)
+		return nil
+	case customer.FieldRegionCity:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegionCity(v)
+		return nil
+	case customer.FieldRegionDistrict:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRegionDistrict(v)
+		return nil
+	case customer.FieldLevel:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLevel(v)
+		return nil
+	case customer.FieldSource:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSource(v)
+		return nil
+	case customer.FieldIndustry:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIndustry(v)
+		return nil
+	case customer.FieldLastFollowUpAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLastFollowUpAt(v)
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
@@ -939,6 +5670,60 @@ func (m *CustomerMutation) ClearedFields() []string {
 	if m.FieldCleared(customer.FieldDeleteBatchID) {
 		fields = append(fields, customer.FieldDeleteBatchID)
 	}
+	if m.FieldCleared(customer.FieldDataKey) {
+		fields = append(fields, customer.FieldDataKey)
+	}
+	if m.FieldCleared(customer.FieldMobile) {
+		fields = append(fields, customer.FieldMobile)
+	}
+	if m.FieldCleared(customer.FieldMobileBidx) {
+		fields = append(fields, customer.FieldMobileBidx)
+	}
+	if m.FieldCleared(customer.FieldTelephone) {
+		fields = append(fields, customer.FieldTelephone)
+	}
+	if m.FieldCleared(customer.FieldTelephoneBidx) {
+		fields = append(fields, customer.FieldTelephoneBidx)
+	}
+	if m.FieldCleared(customer.FieldWechat) {
+		fields = append(fields, customer.FieldWechat)
+	}
+	if m.FieldCleared(customer.FieldWechatBidx) {
+		fields = append(fields, customer.FieldWechatBidx)
+	}
+	if m.FieldCleared(customer.FieldEmail) {
+		fields = append(fields, customer.FieldEmail)
+	}
+	if m.FieldCleared(customer.FieldEmailBidx) {
+		fields = append(fields, customer.FieldEmailBidx)
+	}
+	if m.FieldCleared(customer.FieldAddress) {
+		fields = append(fields, customer.FieldAddress)
+	}
+	if m.FieldCleared(customer.FieldNotes) {
+		fields = append(fields, customer.FieldNotes)
+	}
+	if m.FieldCleared(customer.FieldRegionProvince) {
+		fields = append(fields, customer.FieldRegionProvince)
+	}
+	if m.FieldCleared(customer.FieldRegionCity) {
+		fields = append(fields, customer.FieldRegionCity)
+	}
+	if m.FieldCleared(customer.FieldRegionDistrict) {
+		fields = append(fields, customer.FieldRegionDistrict)
+	}
+	if m.FieldCleared(customer.FieldLevel) {
+		fields = append(fields, customer.FieldLevel)
+	}
+	if m.FieldCleared(customer.FieldSource) {
+		fields = append(fields, customer.FieldSource)
+	}
+	if m.FieldCleared(customer.FieldIndustry) {
+		fields = append(fields, customer.FieldIndustry)
+	}
+	if m.FieldCleared(customer.FieldLastFollowUpAt) {
+		fields = append(fields, customer.FieldLastFollowUpAt)
+	}
 	return fields
 }
 
@@ -970,6 +5755,60 @@ func (m *CustomerMutation) ClearField(name string) error {
 		return nil
 	case customer.FieldDeleteBatchID:
 		m.ClearDeleteBatchID()
+		return nil
+	case customer.FieldDataKey:
+		m.ClearDataKey()
+		return nil
+	case customer.FieldMobile:
+		m.ClearMobile()
+		return nil
+	case customer.FieldMobileBidx:
+		m.ClearMobileBidx()
+		return nil
+	case customer.FieldTelephone:
+		m.ClearTelephone()
+		return nil
+	case customer.FieldTelephoneBidx:
+		m.ClearTelephoneBidx()
+		return nil
+	case customer.FieldWechat:
+		m.ClearWechat()
+		return nil
+	case customer.FieldWechatBidx:
+		m.ClearWechatBidx()
+		return nil
+	case customer.FieldEmail:
+		m.ClearEmail()
+		return nil
+	case customer.FieldEmailBidx:
+		m.ClearEmailBidx()
+		return nil
+	case customer.FieldAddress:
+		m.ClearAddress()
+		return nil
+	case customer.FieldNotes:
+		m.ClearNotes()
+		return nil
+	case customer.FieldRegionProvince:
+		m.ClearRegionProvince()
+		return nil
+	case customer.FieldRegionCity:
+		m.ClearRegionCity()
+		return nil
+	case customer.FieldRegionDistrict:
+		m.ClearRegionDistrict()
+		return nil
+	case customer.FieldLevel:
+		m.ClearLevel()
+		return nil
+	case customer.FieldSource:
+		m.ClearSource()
+		return nil
+	case customer.FieldIndustry:
+		m.ClearIndustry()
+		return nil
+	case customer.FieldLastFollowUpAt:
+		m.ClearLastFollowUpAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer nullable field %s", name)
@@ -1006,8 +5845,65 @@ func (m *CustomerMutation) ResetField(name string) error {
 	case customer.FieldDeleteBatchID:
 		m.ResetDeleteBatchID()
 		return nil
+	case customer.FieldDataKey:
+		m.ResetDataKey()
+		return nil
+	case customer.FieldMobile:
+		m.ResetMobile()
+		return nil
+	case customer.FieldMobileBidx:
+		m.ResetMobileBidx()
+		return nil
+	case customer.FieldTelephone:
+		m.ResetTelephone()
+		return nil
+	case customer.FieldTelephoneBidx:
+		m.ResetTelephoneBidx()
+		return nil
+	case customer.FieldWechat:
+		m.ResetWechat()
+		return nil
+	case customer.FieldWechatBidx:
+		m.ResetWechatBidx()
+		return nil
+	case customer.FieldEmail:
+		m.ResetEmail()
+		return nil
+	case customer.FieldEmailBidx:
+		m.ResetEmailBidx()
+		return nil
+	case customer.FieldAddress:
+		m.ResetAddress()
+		return nil
+	case customer.FieldNotes:
+		m.ResetNotes()
+		return nil
 	case customer.FieldName:
 		m.ResetName()
+		return nil
+	case customer.FieldKind:
+		m.ResetKind()
+		return nil
+	case customer.FieldRegionProvince:
+		m.ResetRegionProvince()
+		return nil
+	case customer.FieldRegionCity:
+		m.ResetRegionCity()
+		return nil
+	case customer.FieldRegionDistrict:
+		m.ResetRegionDistrict()
+		return nil
+	case customer.FieldLevel:
+		m.ResetLevel()
+		return nil
+	case customer.FieldSource:
+		m.ResetSource()
+		return nil
+	case customer.FieldIndustry:
+		m.ResetIndustry()
+		return nil
+	case customer.FieldLastFollowUpAt:
+		m.ResetLastFollowUpAt()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer field %s", name)
@@ -1015,7 +5911,7 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.tenant != nil {
 		edges = append(edges, customer.EdgeTenant)
 	}
@@ -1024,6 +5920,12 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.department != nil {
 		edges = append(edges, customer.EdgeDepartment)
+	}
+	if m.contacts != nil {
+		edges = append(edges, customer.EdgeContacts)
+	}
+	if m.follow_ups != nil {
+		edges = append(edges, customer.EdgeFollowUps)
 	}
 	return edges
 }
@@ -1044,25 +5946,57 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 		if id := m.department; id != nil {
 			return []ent.Value{*id}
 		}
+	case customer.EdgeContacts:
+		ids := make([]ent.Value, 0, len(m.contacts))
+		for id := range m.contacts {
+			ids = append(ids, id)
+		}
+		return ids
+	case customer.EdgeFollowUps:
+		ids := make([]ent.Value, 0, len(m.follow_ups))
+		for id := range m.follow_ups {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
+	if m.removedcontacts != nil {
+		edges = append(edges, customer.EdgeContacts)
+	}
+	if m.removedfollow_ups != nil {
+		edges = append(edges, customer.EdgeFollowUps)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case customer.EdgeContacts:
+		ids := make([]ent.Value, 0, len(m.removedcontacts))
+		for id := range m.removedcontacts {
+			ids = append(ids, id)
+		}
+		return ids
+	case customer.EdgeFollowUps:
+		ids := make([]ent.Value, 0, len(m.removedfollow_ups))
+		for id := range m.removedfollow_ups {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.clearedtenant {
 		edges = append(edges, customer.EdgeTenant)
 	}
@@ -1071,6 +6005,12 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.cleareddepartment {
 		edges = append(edges, customer.EdgeDepartment)
+	}
+	if m.clearedcontacts {
+		edges = append(edges, customer.EdgeContacts)
+	}
+	if m.clearedfollow_ups {
+		edges = append(edges, customer.EdgeFollowUps)
 	}
 	return edges
 }
@@ -1085,6 +6025,10 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedowner
 	case customer.EdgeDepartment:
 		return m.cleareddepartment
+	case customer.EdgeContacts:
+		return m.clearedcontacts
+	case customer.EdgeFollowUps:
+		return m.clearedfollow_ups
 	}
 	return false
 }
@@ -1118,6 +6062,12 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 		return nil
 	case customer.EdgeDepartment:
 		m.ResetDepartment()
+		return nil
+	case customer.EdgeContacts:
+		m.ResetContacts()
+		return nil
+	case customer.EdgeFollowUps:
+		m.ResetFollowUps()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer edge %s", name)
@@ -2078,6 +7028,1951 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown Department edge %s", name)
+}
+
+// FollowUpMutation represents an operation that mutates the FollowUp nodes in the graph.
+type FollowUpMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	deleted_at        *time.Time
+	deleted_by        *pulid.ID
+	delete_batch_id   *pulid.ID
+	data_key          *[]byte
+	content           *secret.Text
+	_type             *string
+	next_follow_up_on *caldate.Date
+	clearedFields     map[string]struct{}
+	tenant            *pulid.ID
+	clearedtenant     bool
+	customer          *pulid.ID
+	clearedcustomer   bool
+	contact           *pulid.ID
+	clearedcontact    bool
+	author            *pulid.ID
+	clearedauthor     bool
+	done              bool
+	oldValue          func(context.Context) (*FollowUp, error)
+	predicates        []predicate.FollowUp
+}
+
+var _ ent.Mutation = (*FollowUpMutation)(nil)
+
+// followupOption allows management of the mutation configuration using functional options.
+type followupOption func(*FollowUpMutation)
+
+// newFollowUpMutation creates new mutation for the FollowUp entity.
+func newFollowUpMutation(c config, op Op, opts ...followupOption) *FollowUpMutation {
+	m := &FollowUpMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFollowUp,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFollowUpID sets the ID field of the mutation.
+func withFollowUpID(id pulid.ID) followupOption {
+	return func(m *FollowUpMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FollowUp
+		)
+		m.oldValue = func(ctx context.Context) (*FollowUp, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FollowUp.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFollowUp sets the old FollowUp of the mutation.
+func withFollowUp(node *FollowUp) followupOption {
+	return func(m *FollowUpMutation) {
+		m.oldValue = func(context.Context) (*FollowUp, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FollowUpMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FollowUpMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of FollowUp entities.
+func (m *FollowUpMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FollowUpMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FollowUpMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FollowUp.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *FollowUpMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *FollowUpMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *FollowUpMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FollowUpMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FollowUpMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FollowUpMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FollowUpMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FollowUpMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FollowUpMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *FollowUpMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *FollowUpMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *FollowUpMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[followup.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *FollowUpMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[followup.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *FollowUpMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, followup.FieldDeletedAt)
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (m *FollowUpMutation) SetDeletedBy(pu pulid.ID) {
+	m.deleted_by = &pu
+}
+
+// DeletedBy returns the value of the "deleted_by" field in the mutation.
+func (m *FollowUpMutation) DeletedBy() (r pulid.ID, exists bool) {
+	v := m.deleted_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedBy returns the old "deleted_by" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldDeletedBy(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedBy: %w", err)
+	}
+	return oldValue.DeletedBy, nil
+}
+
+// ClearDeletedBy clears the value of the "deleted_by" field.
+func (m *FollowUpMutation) ClearDeletedBy() {
+	m.deleted_by = nil
+	m.clearedFields[followup.FieldDeletedBy] = struct{}{}
+}
+
+// DeletedByCleared returns if the "deleted_by" field was cleared in this mutation.
+func (m *FollowUpMutation) DeletedByCleared() bool {
+	_, ok := m.clearedFields[followup.FieldDeletedBy]
+	return ok
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" field.
+func (m *FollowUpMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	delete(m.clearedFields, followup.FieldDeletedBy)
+}
+
+// SetDeleteBatchID sets the "delete_batch_id" field.
+func (m *FollowUpMutation) SetDeleteBatchID(pu pulid.ID) {
+	m.delete_batch_id = &pu
+}
+
+// DeleteBatchID returns the value of the "delete_batch_id" field in the mutation.
+func (m *FollowUpMutation) DeleteBatchID() (r pulid.ID, exists bool) {
+	v := m.delete_batch_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeleteBatchID returns the old "delete_batch_id" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldDeleteBatchID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeleteBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeleteBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeleteBatchID: %w", err)
+	}
+	return oldValue.DeleteBatchID, nil
+}
+
+// ClearDeleteBatchID clears the value of the "delete_batch_id" field.
+func (m *FollowUpMutation) ClearDeleteBatchID() {
+	m.delete_batch_id = nil
+	m.clearedFields[followup.FieldDeleteBatchID] = struct{}{}
+}
+
+// DeleteBatchIDCleared returns if the "delete_batch_id" field was cleared in this mutation.
+func (m *FollowUpMutation) DeleteBatchIDCleared() bool {
+	_, ok := m.clearedFields[followup.FieldDeleteBatchID]
+	return ok
+}
+
+// ResetDeleteBatchID resets all changes to the "delete_batch_id" field.
+func (m *FollowUpMutation) ResetDeleteBatchID() {
+	m.delete_batch_id = nil
+	delete(m.clearedFields, followup.FieldDeleteBatchID)
+}
+
+// SetDataKey sets the "data_key" field.
+func (m *FollowUpMutation) SetDataKey(b []byte) {
+	m.data_key = &b
+}
+
+// DataKey returns the value of the "data_key" field in the mutation.
+func (m *FollowUpMutation) DataKey() (r []byte, exists bool) {
+	v := m.data_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataKey returns the old "data_key" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldDataKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataKey: %w", err)
+	}
+	return oldValue.DataKey, nil
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (m *FollowUpMutation) ClearDataKey() {
+	m.data_key = nil
+	m.clearedFields[followup.FieldDataKey] = struct{}{}
+}
+
+// DataKeyCleared returns if the "data_key" field was cleared in this mutation.
+func (m *FollowUpMutation) DataKeyCleared() bool {
+	_, ok := m.clearedFields[followup.FieldDataKey]
+	return ok
+}
+
+// ResetDataKey resets all changes to the "data_key" field.
+func (m *FollowUpMutation) ResetDataKey() {
+	m.data_key = nil
+	delete(m.clearedFields, followup.FieldDataKey)
+}
+
+// SetContent sets the "content" field.
+func (m *FollowUpMutation) SetContent(s secret.Text) {
+	m.content = &s
+}
+
+// Content returns the value of the "content" field in the mutation.
+func (m *FollowUpMutation) Content() (r secret.Text, exists bool) {
+	v := m.content
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContent returns the old "content" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldContent(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContent is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContent requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContent: %w", err)
+	}
+	return oldValue.Content, nil
+}
+
+// ClearContent clears the value of the "content" field.
+func (m *FollowUpMutation) ClearContent() {
+	m.content = nil
+	m.clearedFields[followup.FieldContent] = struct{}{}
+}
+
+// ContentCleared returns if the "content" field was cleared in this mutation.
+func (m *FollowUpMutation) ContentCleared() bool {
+	_, ok := m.clearedFields[followup.FieldContent]
+	return ok
+}
+
+// ResetContent resets all changes to the "content" field.
+func (m *FollowUpMutation) ResetContent() {
+	m.content = nil
+	delete(m.clearedFields, followup.FieldContent)
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *FollowUpMutation) SetCustomerID(pu pulid.ID) {
+	m.customer = &pu
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *FollowUpMutation) CustomerID() (r pulid.ID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldCustomerID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *FollowUpMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetContactID sets the "contact_id" field.
+func (m *FollowUpMutation) SetContactID(pu pulid.ID) {
+	m.contact = &pu
+}
+
+// ContactID returns the value of the "contact_id" field in the mutation.
+func (m *FollowUpMutation) ContactID() (r pulid.ID, exists bool) {
+	v := m.contact
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContactID returns the old "contact_id" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldContactID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContactID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContactID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContactID: %w", err)
+	}
+	return oldValue.ContactID, nil
+}
+
+// ClearContactID clears the value of the "contact_id" field.
+func (m *FollowUpMutation) ClearContactID() {
+	m.contact = nil
+	m.clearedFields[followup.FieldContactID] = struct{}{}
+}
+
+// ContactIDCleared returns if the "contact_id" field was cleared in this mutation.
+func (m *FollowUpMutation) ContactIDCleared() bool {
+	_, ok := m.clearedFields[followup.FieldContactID]
+	return ok
+}
+
+// ResetContactID resets all changes to the "contact_id" field.
+func (m *FollowUpMutation) ResetContactID() {
+	m.contact = nil
+	delete(m.clearedFields, followup.FieldContactID)
+}
+
+// SetAuthorID sets the "author_id" field.
+func (m *FollowUpMutation) SetAuthorID(pu pulid.ID) {
+	m.author = &pu
+}
+
+// AuthorID returns the value of the "author_id" field in the mutation.
+func (m *FollowUpMutation) AuthorID() (r pulid.ID, exists bool) {
+	v := m.author
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAuthorID returns the old "author_id" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldAuthorID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAuthorID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAuthorID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAuthorID: %w", err)
+	}
+	return oldValue.AuthorID, nil
+}
+
+// ClearAuthorID clears the value of the "author_id" field.
+func (m *FollowUpMutation) ClearAuthorID() {
+	m.author = nil
+	m.clearedFields[followup.FieldAuthorID] = struct{}{}
+}
+
+// AuthorIDCleared returns if the "author_id" field was cleared in this mutation.
+func (m *FollowUpMutation) AuthorIDCleared() bool {
+	_, ok := m.clearedFields[followup.FieldAuthorID]
+	return ok
+}
+
+// ResetAuthorID resets all changes to the "author_id" field.
+func (m *FollowUpMutation) ResetAuthorID() {
+	m.author = nil
+	delete(m.clearedFields, followup.FieldAuthorID)
+}
+
+// SetType sets the "type" field.
+func (m *FollowUpMutation) SetType(s string) {
+	m._type = &s
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *FollowUpMutation) GetType() (r string, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *FollowUpMutation) ResetType() {
+	m._type = nil
+}
+
+// SetNextFollowUpOn sets the "next_follow_up_on" field.
+func (m *FollowUpMutation) SetNextFollowUpOn(c caldate.Date) {
+	m.next_follow_up_on = &c
+}
+
+// NextFollowUpOn returns the value of the "next_follow_up_on" field in the mutation.
+func (m *FollowUpMutation) NextFollowUpOn() (r caldate.Date, exists bool) {
+	v := m.next_follow_up_on
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNextFollowUpOn returns the old "next_follow_up_on" field's value of the FollowUp entity.
+// If the FollowUp object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FollowUpMutation) OldNextFollowUpOn(ctx context.Context) (v *caldate.Date, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNextFollowUpOn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNextFollowUpOn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNextFollowUpOn: %w", err)
+	}
+	return oldValue.NextFollowUpOn, nil
+}
+
+// ClearNextFollowUpOn clears the value of the "next_follow_up_on" field.
+func (m *FollowUpMutation) ClearNextFollowUpOn() {
+	m.next_follow_up_on = nil
+	m.clearedFields[followup.FieldNextFollowUpOn] = struct{}{}
+}
+
+// NextFollowUpOnCleared returns if the "next_follow_up_on" field was cleared in this mutation.
+func (m *FollowUpMutation) NextFollowUpOnCleared() bool {
+	_, ok := m.clearedFields[followup.FieldNextFollowUpOn]
+	return ok
+}
+
+// ResetNextFollowUpOn resets all changes to the "next_follow_up_on" field.
+func (m *FollowUpMutation) ResetNextFollowUpOn() {
+	m.next_follow_up_on = nil
+	delete(m.clearedFields, followup.FieldNextFollowUpOn)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *FollowUpMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[followup.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *FollowUpMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *FollowUpMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *FollowUpMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *FollowUpMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[followup.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *FollowUpMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *FollowUpMutation) CustomerIDs() (ids []pulid.ID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *FollowUpMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// ClearContact clears the "contact" edge to the Contact entity.
+func (m *FollowUpMutation) ClearContact() {
+	m.clearedcontact = true
+	m.clearedFields[followup.FieldContactID] = struct{}{}
+}
+
+// ContactCleared reports if the "contact" edge to the Contact entity was cleared.
+func (m *FollowUpMutation) ContactCleared() bool {
+	return m.ContactIDCleared() || m.clearedcontact
+}
+
+// ContactIDs returns the "contact" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ContactID instead. It exists only for internal usage by the builders.
+func (m *FollowUpMutation) ContactIDs() (ids []pulid.ID) {
+	if id := m.contact; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetContact resets all changes to the "contact" edge.
+func (m *FollowUpMutation) ResetContact() {
+	m.contact = nil
+	m.clearedcontact = false
+}
+
+// ClearAuthor clears the "author" edge to the User entity.
+func (m *FollowUpMutation) ClearAuthor() {
+	m.clearedauthor = true
+	m.clearedFields[followup.FieldAuthorID] = struct{}{}
+}
+
+// AuthorCleared reports if the "author" edge to the User entity was cleared.
+func (m *FollowUpMutation) AuthorCleared() bool {
+	return m.AuthorIDCleared() || m.clearedauthor
+}
+
+// AuthorIDs returns the "author" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// AuthorID instead. It exists only for internal usage by the builders.
+func (m *FollowUpMutation) AuthorIDs() (ids []pulid.ID) {
+	if id := m.author; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetAuthor resets all changes to the "author" edge.
+func (m *FollowUpMutation) ResetAuthor() {
+	m.author = nil
+	m.clearedauthor = false
+}
+
+// Where appends a list predicates to the FollowUpMutation builder.
+func (m *FollowUpMutation) Where(ps ...predicate.FollowUp) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FollowUpMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FollowUpMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FollowUp, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FollowUpMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FollowUpMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FollowUp).
+func (m *FollowUpMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FollowUpMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.tenant != nil {
+		fields = append(fields, followup.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, followup.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, followup.FieldUpdatedAt)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, followup.FieldDeletedAt)
+	}
+	if m.deleted_by != nil {
+		fields = append(fields, followup.FieldDeletedBy)
+	}
+	if m.delete_batch_id != nil {
+		fields = append(fields, followup.FieldDeleteBatchID)
+	}
+	if m.data_key != nil {
+		fields = append(fields, followup.FieldDataKey)
+	}
+	if m.content != nil {
+		fields = append(fields, followup.FieldContent)
+	}
+	if m.customer != nil {
+		fields = append(fields, followup.FieldCustomerID)
+	}
+	if m.contact != nil {
+		fields = append(fields, followup.FieldContactID)
+	}
+	if m.author != nil {
+		fields = append(fields, followup.FieldAuthorID)
+	}
+	if m._type != nil {
+		fields = append(fields, followup.FieldType)
+	}
+	if m.next_follow_up_on != nil {
+		fields = append(fields, followup.FieldNextFollowUpOn)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FollowUpMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case followup.FieldTenantID:
+		return m.TenantID()
+	case followup.FieldCreatedAt:
+		return m.CreatedAt()
+	case followup.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case followup.FieldDeletedAt:
+		return m.DeletedAt()
+	case followup.FieldDeletedBy:
+		return m.DeletedBy()
+	case followup.FieldDeleteBatchID:
+		return m.DeleteBatchID()
+	case followup.FieldDataKey:
+		return m.DataKey()
+	case followup.FieldContent:
+		return m.Content()
+	case followup.FieldCustomerID:
+		return m.CustomerID()
+	case followup.FieldContactID:
+		return m.ContactID()
+	case followup.FieldAuthorID:
+		return m.AuthorID()
+	case followup.FieldType:
+		return m.GetType()
+	case followup.FieldNextFollowUpOn:
+		return m.NextFollowUpOn()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FollowUpMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case followup.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case followup.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case followup.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case followup.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
+	case followup.FieldDeletedBy:
+		return m.OldDeletedBy(ctx)
+	case followup.FieldDeleteBatchID:
+		return m.OldDeleteBatchID(ctx)
+	case followup.FieldDataKey:
+		return m.OldDataKey(ctx)
+	case followup.FieldContent:
+		return m.OldContent(ctx)
+	case followup.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case followup.FieldContactID:
+		return m.OldContactID(ctx)
+	case followup.FieldAuthorID:
+		return m.OldAuthorID(ctx)
+	case followup.FieldType:
+		return m.OldType(ctx)
+	case followup.FieldNextFollowUpOn:
+		return m.OldNextFollowUpOn(ctx)
+	}
+	return nil, fmt.Errorf("unknown FollowUp field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FollowUpMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case followup.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case followup.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case followup.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case followup.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
+	case followup.FieldDeletedBy:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedBy(v)
+		return nil
+	case followup.FieldDeleteBatchID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeleteBatchID(v)
+		return nil
+	case followup.FieldDataKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataKey(v)
+		return nil
+	case followup.FieldContent:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContent(v)
+		return nil
+	case followup.FieldCustomerID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case followup.FieldContactID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContactID(v)
+		return nil
+	case followup.FieldAuthorID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAuthorID(v)
+		return nil
+	case followup.FieldType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case followup.FieldNextFollowUpOn:
+		v, ok := value.(caldate.Date)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNextFollowUpOn(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FollowUp field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FollowUpMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FollowUpMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FollowUpMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown FollowUp numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FollowUpMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(followup.FieldDeletedAt) {
+		fields = append(fields, followup.FieldDeletedAt)
+	}
+	if m.FieldCleared(followup.FieldDeletedBy) {
+		fields = append(fields, followup.FieldDeletedBy)
+	}
+	if m.FieldCleared(followup.FieldDeleteBatchID) {
+		fields = append(fields, followup.FieldDeleteBatchID)
+	}
+	if m.FieldCleared(followup.FieldDataKey) {
+		fields = append(fields, followup.FieldDataKey)
+	}
+	if m.FieldCleared(followup.FieldContent) {
+		fields = append(fields, followup.FieldContent)
+	}
+	if m.FieldCleared(followup.FieldContactID) {
+		fields = append(fields, followup.FieldContactID)
+	}
+	if m.FieldCleared(followup.FieldAuthorID) {
+		fields = append(fields, followup.FieldAuthorID)
+	}
+	if m.FieldCleared(followup.FieldNextFollowUpOn) {
+		fields = append(fields, followup.FieldNextFollowUpOn)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FollowUpMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FollowUpMutation) ClearField(name string) error {
+	switch name {
+	case followup.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	case followup.FieldDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	case followup.FieldDeleteBatchID:
+		m.ClearDeleteBatchID()
+		return nil
+	case followup.FieldDataKey:
+		m.ClearDataKey()
+		return nil
+	case followup.FieldContent:
+		m.ClearContent()
+		return nil
+	case followup.FieldContactID:
+		m.ClearContactID()
+		return nil
+	case followup.FieldAuthorID:
+		m.ClearAuthorID()
+		return nil
+	case followup.FieldNextFollowUpOn:
+		m.ClearNextFollowUpOn()
+		return nil
+	}
+	return fmt.Errorf("unknown FollowUp nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FollowUpMutation) ResetField(name string) error {
+	switch name {
+	case followup.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case followup.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case followup.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case followup.FieldDeletedAt:
+		m.ResetDeletedAt()
+		return nil
+	case followup.FieldDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	case followup.FieldDeleteBatchID:
+		m.ResetDeleteBatchID()
+		return nil
+	case followup.FieldDataKey:
+		m.ResetDataKey()
+		return nil
+	case followup.FieldContent:
+		m.ResetContent()
+		return nil
+	case followup.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case followup.FieldContactID:
+		m.ResetContactID()
+		return nil
+	case followup.FieldAuthorID:
+		m.ResetAuthorID()
+		return nil
+	case followup.FieldType:
+		m.ResetType()
+		return nil
+	case followup.FieldNextFollowUpOn:
+		m.ResetNextFollowUpOn()
+		return nil
+	}
+	return fmt.Errorf("unknown FollowUp field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FollowUpMutation) AddedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.tenant != nil {
+		edges = append(edges, followup.EdgeTenant)
+	}
+	if m.customer != nil {
+		edges = append(edges, followup.EdgeCustomer)
+	}
+	if m.contact != nil {
+		edges = append(edges, followup.EdgeContact)
+	}
+	if m.author != nil {
+		edges = append(edges, followup.EdgeAuthor)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FollowUpMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case followup.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case followup.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	case followup.EdgeContact:
+		if id := m.contact; id != nil {
+			return []ent.Value{*id}
+		}
+	case followup.EdgeAuthor:
+		if id := m.author; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FollowUpMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 4)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FollowUpMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FollowUpMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 4)
+	if m.clearedtenant {
+		edges = append(edges, followup.EdgeTenant)
+	}
+	if m.clearedcustomer {
+		edges = append(edges, followup.EdgeCustomer)
+	}
+	if m.clearedcontact {
+		edges = append(edges, followup.EdgeContact)
+	}
+	if m.clearedauthor {
+		edges = append(edges, followup.EdgeAuthor)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FollowUpMutation) EdgeCleared(name string) bool {
+	switch name {
+	case followup.EdgeTenant:
+		return m.clearedtenant
+	case followup.EdgeCustomer:
+		return m.clearedcustomer
+	case followup.EdgeContact:
+		return m.clearedcontact
+	case followup.EdgeAuthor:
+		return m.clearedauthor
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FollowUpMutation) ClearEdge(name string) error {
+	switch name {
+	case followup.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case followup.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	case followup.EdgeContact:
+		m.ClearContact()
+		return nil
+	case followup.EdgeAuthor:
+		m.ClearAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown FollowUp unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FollowUpMutation) ResetEdge(name string) error {
+	switch name {
+	case followup.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case followup.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	case followup.EdgeContact:
+		m.ResetContact()
+		return nil
+	case followup.EdgeAuthor:
+		m.ResetAuthor()
+		return nil
+	}
+	return fmt.Errorf("unknown FollowUp edge %s", name)
+}
+
+// PicklistMutation represents an operation that mutates the Picklist nodes in the graph.
+type PicklistMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	created_at    *time.Time
+	updated_at    *time.Time
+	kind          *choices.Kind
+	options       *[]choices.Option
+	appendoptions []choices.Option
+	clearedFields map[string]struct{}
+	tenant        *pulid.ID
+	clearedtenant bool
+	done          bool
+	oldValue      func(context.Context) (*Picklist, error)
+	predicates    []predicate.Picklist
+}
+
+var _ ent.Mutation = (*PicklistMutation)(nil)
+
+// picklistOption allows management of the mutation configuration using functional options.
+type picklistOption func(*PicklistMutation)
+
+// newPicklistMutation creates new mutation for the Picklist entity.
+func newPicklistMutation(c config, op Op, opts ...picklistOption) *PicklistMutation {
+	m := &PicklistMutation{
+		config:        c,
+		op:            op,
+		typ:           TypePicklist,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withPicklistID sets the ID field of the mutation.
+func withPicklistID(id pulid.ID) picklistOption {
+	return func(m *PicklistMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Picklist
+		)
+		m.oldValue = func(ctx context.Context) (*Picklist, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Picklist.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withPicklist sets the old Picklist of the mutation.
+func withPicklist(node *Picklist) picklistOption {
+	return func(m *PicklistMutation) {
+		m.oldValue = func(context.Context) (*Picklist, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m PicklistMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m PicklistMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Picklist entities.
+func (m *PicklistMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *PicklistMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *PicklistMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Picklist.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *PicklistMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *PicklistMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Picklist entity.
+// If the Picklist object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PicklistMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *PicklistMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *PicklistMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *PicklistMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Picklist entity.
+// If the Picklist object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PicklistMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *PicklistMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *PicklistMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *PicklistMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Picklist entity.
+// If the Picklist object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PicklistMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *PicklistMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *PicklistMutation) SetKind(c choices.Kind) {
+	m.kind = &c
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *PicklistMutation) Kind() (r choices.Kind, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Picklist entity.
+// If the Picklist object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PicklistMutation) OldKind(ctx context.Context) (v choices.Kind, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *PicklistMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetOptions sets the "options" field.
+func (m *PicklistMutation) SetOptions(c []choices.Option) {
+	m.options = &c
+	m.appendoptions = nil
+}
+
+// Options returns the value of the "options" field in the mutation.
+func (m *PicklistMutation) Options() (r []choices.Option, exists bool) {
+	v := m.options
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOptions returns the old "options" field's value of the Picklist entity.
+// If the Picklist object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *PicklistMutation) OldOptions(ctx context.Context) (v []choices.Option, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOptions is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOptions requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOptions: %w", err)
+	}
+	return oldValue.Options, nil
+}
+
+// AppendOptions adds c to the "options" field.
+func (m *PicklistMutation) AppendOptions(c []choices.Option) {
+	m.appendoptions = append(m.appendoptions, c...)
+}
+
+// AppendedOptions returns the list of values that were appended to the "options" field in this mutation.
+func (m *PicklistMutation) AppendedOptions() ([]choices.Option, bool) {
+	if len(m.appendoptions) == 0 {
+		return nil, false
+	}
+	return m.appendoptions, true
+}
+
+// ResetOptions resets all changes to the "options" field.
+func (m *PicklistMutation) ResetOptions() {
+	m.options = nil
+	m.appendoptions = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *PicklistMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[picklist.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *PicklistMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *PicklistMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *PicklistMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the PicklistMutation builder.
+func (m *PicklistMutation) Where(ps ...predicate.Picklist) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the PicklistMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *PicklistMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Picklist, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *PicklistMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *PicklistMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Picklist).
+func (m *PicklistMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *PicklistMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.tenant != nil {
+		fields = append(fields, picklist.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, picklist.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, picklist.FieldUpdatedAt)
+	}
+	if m.kind != nil {
+		fields = append(fields, picklist.FieldKind)
+	}
+	if m.options != nil {
+		fields = append(fields, picklist.FieldOptions)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *PicklistMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case picklist.FieldTenantID:
+		return m.TenantID()
+	case picklist.FieldCreatedAt:
+		return m.CreatedAt()
+	case picklist.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case picklist.FieldKind:
+		return m.Kind()
+	case picklist.FieldOptions:
+		return m.Options()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *PicklistMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case picklist.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case picklist.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case picklist.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case picklist.FieldKind:
+		return m.OldKind(ctx)
+	case picklist.FieldOptions:
+		return m.OldOptions(ctx)
+	}
+	return nil, fmt.Errorf("unknown Picklist field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PicklistMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case picklist.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case picklist.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case picklist.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case picklist.FieldKind:
+		v, ok := value.(choices.Kind)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case picklist.FieldOptions:
+		v, ok := value.([]choices.Option)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOptions(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Picklist field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *PicklistMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *PicklistMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *PicklistMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown Picklist numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *PicklistMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *PicklistMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *PicklistMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown Picklist nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *PicklistMutation) ResetField(name string) error {
+	switch name {
+	case picklist.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case picklist.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case picklist.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case picklist.FieldKind:
+		m.ResetKind()
+		return nil
+	case picklist.FieldOptions:
+		m.ResetOptions()
+		return nil
+	}
+	return fmt.Errorf("unknown Picklist field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *PicklistMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, picklist.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *PicklistMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case picklist.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *PicklistMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *PicklistMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *PicklistMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, picklist.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *PicklistMutation) EdgeCleared(name string) bool {
+	switch name {
+	case picklist.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *PicklistMutation) ClearEdge(name string) error {
+	switch name {
+	case picklist.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown Picklist unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *PicklistMutation) ResetEdge(name string) error {
+	switch name {
+	case picklist.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown Picklist edge %s", name)
 }
 
 // RoleMutation represents an operation that mutates the Role nodes in the graph.
@@ -5273,6 +12168,500 @@ func (m *TenantMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Tenant edge %s", name)
 }
 
+// TenantKeyMutation represents an operation that mutates the TenantKey nodes in the graph.
+type TenantKeyMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	key_id            *string
+	wrapped_data_key  *[]byte
+	wrapped_index_key *[]byte
+	created_at        *time.Time
+	clearedFields     map[string]struct{}
+	done              bool
+	oldValue          func(context.Context) (*TenantKey, error)
+	predicates        []predicate.TenantKey
+}
+
+var _ ent.Mutation = (*TenantKeyMutation)(nil)
+
+// tenantkeyOption allows management of the mutation configuration using functional options.
+type tenantkeyOption func(*TenantKeyMutation)
+
+// newTenantKeyMutation creates new mutation for the TenantKey entity.
+func newTenantKeyMutation(c config, op Op, opts ...tenantkeyOption) *TenantKeyMutation {
+	m := &TenantKeyMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeTenantKey,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withTenantKeyID sets the ID field of the mutation.
+func withTenantKeyID(id pulid.ID) tenantkeyOption {
+	return func(m *TenantKeyMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *TenantKey
+		)
+		m.oldValue = func(ctx context.Context) (*TenantKey, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().TenantKey.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withTenantKey sets the old TenantKey of the mutation.
+func withTenantKey(node *TenantKey) tenantkeyOption {
+	return func(m *TenantKeyMutation) {
+		m.oldValue = func(context.Context) (*TenantKey, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m TenantKeyMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m TenantKeyMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of TenantKey entities.
+func (m *TenantKeyMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *TenantKeyMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *TenantKeyMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().TenantKey.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetKeyID sets the "key_id" field.
+func (m *TenantKeyMutation) SetKeyID(s string) {
+	m.key_id = &s
+}
+
+// KeyID returns the value of the "key_id" field in the mutation.
+func (m *TenantKeyMutation) KeyID() (r string, exists bool) {
+	v := m.key_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKeyID returns the old "key_id" field's value of the TenantKey entity.
+// If the TenantKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantKeyMutation) OldKeyID(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKeyID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKeyID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKeyID: %w", err)
+	}
+	return oldValue.KeyID, nil
+}
+
+// ResetKeyID resets all changes to the "key_id" field.
+func (m *TenantKeyMutation) ResetKeyID() {
+	m.key_id = nil
+}
+
+// SetWrappedDataKey sets the "wrapped_data_key" field.
+func (m *TenantKeyMutation) SetWrappedDataKey(b []byte) {
+	m.wrapped_data_key = &b
+}
+
+// WrappedDataKey returns the value of the "wrapped_data_key" field in the mutation.
+func (m *TenantKeyMutation) WrappedDataKey() (r []byte, exists bool) {
+	v := m.wrapped_data_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWrappedDataKey returns the old "wrapped_data_key" field's value of the TenantKey entity.
+// If the TenantKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantKeyMutation) OldWrappedDataKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWrappedDataKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWrappedDataKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWrappedDataKey: %w", err)
+	}
+	return oldValue.WrappedDataKey, nil
+}
+
+// ResetWrappedDataKey resets all changes to the "wrapped_data_key" field.
+func (m *TenantKeyMutation) ResetWrappedDataKey() {
+	m.wrapped_data_key = nil
+}
+
+// SetWrappedIndexKey sets the "wrapped_index_key" field.
+func (m *TenantKeyMutation) SetWrappedIndexKey(b []byte) {
+	m.wrapped_index_key = &b
+}
+
+// WrappedIndexKey returns the value of the "wrapped_index_key" field in the mutation.
+func (m *TenantKeyMutation) WrappedIndexKey() (r []byte, exists bool) {
+	v := m.wrapped_index_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWrappedIndexKey returns the old "wrapped_index_key" field's value of the TenantKey entity.
+// If the TenantKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantKeyMutation) OldWrappedIndexKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWrappedIndexKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWrappedIndexKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWrappedIndexKey: %w", err)
+	}
+	return oldValue.WrappedIndexKey, nil
+}
+
+// ResetWrappedIndexKey resets all changes to the "wrapped_index_key" field.
+func (m *TenantKeyMutation) ResetWrappedIndexKey() {
+	m.wrapped_index_key = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *TenantKeyMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *TenantKeyMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the TenantKey entity.
+// If the TenantKey object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TenantKeyMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *TenantKeyMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the TenantKeyMutation builder.
+func (m *TenantKeyMutation) Where(ps ...predicate.TenantKey) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the TenantKeyMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *TenantKeyMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.TenantKey, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *TenantKeyMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *TenantKeyMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (TenantKey).
+func (m *TenantKeyMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *TenantKeyMutation) Fields() []string {
+	fields := make([]string, 0, 4)
+	if m.key_id != nil {
+		fields = append(fields, tenantkey.FieldKeyID)
+	}
+	if m.wrapped_data_key != nil {
+		fields = append(fields, tenantkey.FieldWrappedDataKey)
+	}
+	if m.wrapped_index_key != nil {
+		fields = append(fields, tenantkey.FieldWrappedIndexKey)
+	}
+	if m.created_at != nil {
+		fields = append(fields, tenantkey.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *TenantKeyMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case tenantkey.FieldKeyID:
+		return m.KeyID()
+	case tenantkey.FieldWrappedDataKey:
+		return m.WrappedDataKey()
+	case tenantkey.FieldWrappedIndexKey:
+		return m.WrappedIndexKey()
+	case tenantkey.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *TenantKeyMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case tenantkey.FieldKeyID:
+		return m.OldKeyID(ctx)
+	case tenantkey.FieldWrappedDataKey:
+		return m.OldWrappedDataKey(ctx)
+	case tenantkey.FieldWrappedIndexKey:
+		return m.OldWrappedIndexKey(ctx)
+	case tenantkey.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown TenantKey field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TenantKeyMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case tenantkey.FieldKeyID:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKeyID(v)
+		return nil
+	case tenantkey.FieldWrappedDataKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWrappedDataKey(v)
+		return nil
+	case tenantkey.FieldWrappedIndexKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWrappedIndexKey(v)
+		return nil
+	case tenantkey.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown TenantKey field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *TenantKeyMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *TenantKeyMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *TenantKeyMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown TenantKey numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *TenantKeyMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *TenantKeyMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *TenantKeyMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown TenantKey nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *TenantKeyMutation) ResetField(name string) error {
+	switch name {
+	case tenantkey.FieldKeyID:
+		m.ResetKeyID()
+		return nil
+	case tenantkey.FieldWrappedDataKey:
+		m.ResetWrappedDataKey()
+		return nil
+	case tenantkey.FieldWrappedIndexKey:
+		m.ResetWrappedIndexKey()
+		return nil
+	case tenantkey.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown TenantKey field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *TenantKeyMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *TenantKeyMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *TenantKeyMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *TenantKeyMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *TenantKeyMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *TenantKeyMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *TenantKeyMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown TenantKey unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *TenantKeyMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown TenantKey edge %s", name)
+}
+
 // UserMutation represents an operation that mutates the User nodes in the graph.
 type UserMutation struct {
 	config
@@ -5281,8 +12670,9 @@ type UserMutation struct {
 	id                     *pulid.ID
 	created_at             *time.Time
 	updated_at             *time.Time
-	email                  *string
-	email_lookup           *string
+	data_key               *[]byte
+	email                  *secret.Text
+	email_bidx             *[]byte
 	name                   *string
 	locale                 *string
 	status                 *user.Status
@@ -5527,13 +12917,62 @@ func (m *UserMutation) ResetUpdatedAt() {
 	m.updated_at = nil
 }
 
+// SetDataKey sets the "data_key" field.
+func (m *UserMutation) SetDataKey(b []byte) {
+	m.data_key = &b
+}
+
+// DataKey returns the value of the "data_key" field in the mutation.
+func (m *UserMutation) DataKey() (r []byte, exists bool) {
+	v := m.data_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataKey returns the old "data_key" field's value of the User entity.
+// If the User object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *UserMutation) OldDataKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataKey: %w", err)
+	}
+	return oldValue.DataKey, nil
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (m *UserMutation) ClearDataKey() {
+	m.data_key = nil
+	m.clearedFields[user.FieldDataKey] = struct{}{}
+}
+
+// DataKeyCleared returns if the "data_key" field was cleared in this mutation.
+func (m *UserMutation) DataKeyCleared() bool {
+	_, ok := m.clearedFields[user.FieldDataKey]
+	return ok
+}
+
+// ResetDataKey resets all changes to the "data_key" field.
+func (m *UserMutation) ResetDataKey() {
+	m.data_key = nil
+	delete(m.clearedFields, user.FieldDataKey)
+}
+
 // SetEmail sets the "email" field.
-func (m *UserMutation) SetEmail(s string) {
+func (m *UserMutation) SetEmail(s secret.Text) {
 	m.email = &s
 }
 
 // Email returns the value of the "email" field in the mutation.
-func (m *UserMutation) Email() (r string, exists bool) {
+func (m *UserMutation) Email() (r secret.Text, exists bool) {
 	v := m.email
 	if v == nil {
 		return
@@ -5544,7 +12983,7 @@ func (m *UserMutation) Email() (r string, exists bool) {
 // OldEmail returns the old "email" field's value of the User entity.
 // If the User object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserMutation) OldEmail(ctx context.Context) (v string, err error) {
+func (m *UserMutation) OldEmail(ctx context.Context) (v secret.Text, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldEmail is only allowed on UpdateOne operations")
 	}
@@ -5558,45 +12997,71 @@ func (m *UserMutation) OldEmail(ctx context.Context) (v string, err error) {
 	return oldValue.Email, nil
 }
 
+// ClearEmail clears the value of the "email" field.
+func (m *UserMutation) ClearEmail() {
+	m.email = nil
+	m.clearedFields[user.FieldEmail] = struct{}{}
+}
+
+// EmailCleared returns if the "email" field was cleared in this mutation.
+func (m *UserMutation) EmailCleared() bool {
+	_, ok := m.clearedFields[user.FieldEmail]
+	return ok
+}
+
 // ResetEmail resets all changes to the "email" field.
 func (m *UserMutation) ResetEmail() {
 	m.email = nil
+	delete(m.clearedFields, user.FieldEmail)
 }
 
-// SetEmailLookup sets the "email_lookup" field.
-func (m *UserMutation) SetEmailLookup(s string) {
-	m.email_lookup = &s
+// SetEmailBidx sets the "email_bidx" field.
+func (m *UserMutation) SetEmailBidx(b []byte) {
+	m.email_bidx = &b
 }
 
-// EmailLookup returns the value of the "email_lookup" field in the mutation.
-func (m *UserMutation) EmailLookup() (r string, exists bool) {
-	v := m.email_lookup
+// EmailBidx returns the value of the "email_bidx" field in the mutation.
+func (m *UserMutation) EmailBidx() (r []byte, exists bool) {
+	v := m.email_bidx
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldEmailLookup returns the old "email_lookup" field's value of the User entity.
+// OldEmailBidx returns the old "email_bidx" field's value of the User entity.
 // If the User object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *UserMutation) OldEmailLookup(ctx context.Context) (v string, err error) {
+func (m *UserMutation) OldEmailBidx(ctx context.Context) (v []byte, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldEmailLookup is only allowed on UpdateOne operations")
+		return v, errors.New("OldEmailBidx is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldEmailLookup requires an ID field in the mutation")
+		return v, errors.New("OldEmailBidx requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldEmailLookup: %w", err)
+		return v, fmt.Errorf("querying old value for OldEmailBidx: %w", err)
 	}
-	return oldValue.EmailLookup, nil
+	return oldValue.EmailBidx, nil
 }
 
-// ResetEmailLookup resets all changes to the "email_lookup" field.
-func (m *UserMutation) ResetEmailLookup() {
-	m.email_lookup = nil
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (m *UserMutation) ClearEmailBidx() {
+	m.email_bidx = nil
+	m.clearedFields[user.FieldEmailBidx] = struct{}{}
+}
+
+// EmailBidxCleared returns if the "email_bidx" field was cleared in this mutation.
+func (m *UserMutation) EmailBidxCleared() bool {
+	_, ok := m.clearedFields[user.FieldEmailBidx]
+	return ok
+}
+
+// ResetEmailBidx resets all changes to the "email_bidx" field.
+func (m *UserMutation) ResetEmailBidx() {
+	m.email_bidx = nil
+	delete(m.clearedFields, user.FieldEmailBidx)
 }
 
 // SetName sets the "name" field.
@@ -6275,7 +13740,7 @@ func (m *UserMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *UserMutation) Fields() []string {
-	fields := make([]string, 0, 12)
+	fields := make([]string, 0, 13)
 	if m.tenant != nil {
 		fields = append(fields, user.FieldTenantID)
 	}
@@ -6285,11 +13750,14 @@ func (m *UserMutation) Fields() []string {
 	if m.updated_at != nil {
 		fields = append(fields, user.FieldUpdatedAt)
 	}
+	if m.data_key != nil {
+		fields = append(fields, user.FieldDataKey)
+	}
 	if m.email != nil {
 		fields = append(fields, user.FieldEmail)
 	}
-	if m.email_lookup != nil {
-		fields = append(fields, user.FieldEmailLookup)
+	if m.email_bidx != nil {
+		fields = append(fields, user.FieldEmailBidx)
 	}
 	if m.name != nil {
 		fields = append(fields, user.FieldName)
@@ -6326,10 +13794,12 @@ func (m *UserMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case user.FieldUpdatedAt:
 		return m.UpdatedAt()
+	case user.FieldDataKey:
+		return m.DataKey()
 	case user.FieldEmail:
 		return m.Email()
-	case user.FieldEmailLookup:
-		return m.EmailLookup()
+	case user.FieldEmailBidx:
+		return m.EmailBidx()
 	case user.FieldName:
 		return m.Name()
 	case user.FieldLocale:
@@ -6359,10 +13829,12 @@ func (m *UserMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCreatedAt(ctx)
 	case user.FieldUpdatedAt:
 		return m.OldUpdatedAt(ctx)
+	case user.FieldDataKey:
+		return m.OldDataKey(ctx)
 	case user.FieldEmail:
 		return m.OldEmail(ctx)
-	case user.FieldEmailLookup:
-		return m.OldEmailLookup(ctx)
+	case user.FieldEmailBidx:
+		return m.OldEmailBidx(ctx)
 	case user.FieldName:
 		return m.OldName(ctx)
 	case user.FieldLocale:
@@ -6407,19 +13879,26 @@ func (m *UserMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUpdatedAt(v)
 		return nil
+	case user.FieldDataKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataKey(v)
+		return nil
 	case user.FieldEmail:
-		v, ok := value.(string)
+		v, ok := value.(secret.Text)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetEmail(v)
 		return nil
-	case user.FieldEmailLookup:
-		v, ok := value.(string)
+	case user.FieldEmailBidx:
+		v, ok := value.([]byte)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetEmailLookup(v)
+		m.SetEmailBidx(v)
 		return nil
 	case user.FieldName:
 		v, ok := value.(string)
@@ -6500,6 +13979,15 @@ func (m *UserMutation) AddField(name string, value ent.Value) error {
 // mutation.
 func (m *UserMutation) ClearedFields() []string {
 	var fields []string
+	if m.FieldCleared(user.FieldDataKey) {
+		fields = append(fields, user.FieldDataKey)
+	}
+	if m.FieldCleared(user.FieldEmail) {
+		fields = append(fields, user.FieldEmail)
+	}
+	if m.FieldCleared(user.FieldEmailBidx) {
+		fields = append(fields, user.FieldEmailBidx)
+	}
 	if m.FieldCleared(user.FieldLocale) {
 		fields = append(fields, user.FieldLocale)
 	}
@@ -6523,6 +14011,15 @@ func (m *UserMutation) FieldCleared(name string) bool {
 // error if the field is not defined in the schema.
 func (m *UserMutation) ClearField(name string) error {
 	switch name {
+	case user.FieldDataKey:
+		m.ClearDataKey()
+		return nil
+	case user.FieldEmail:
+		m.ClearEmail()
+		return nil
+	case user.FieldEmailBidx:
+		m.ClearEmailBidx()
+		return nil
 	case user.FieldLocale:
 		m.ClearLocale()
 		return nil
@@ -6549,11 +14046,14 @@ func (m *UserMutation) ResetField(name string) error {
 	case user.FieldUpdatedAt:
 		m.ResetUpdatedAt()
 		return nil
+	case user.FieldDataKey:
+		m.ResetDataKey()
+		return nil
 	case user.FieldEmail:
 		m.ResetEmail()
 		return nil
-	case user.FieldEmailLookup:
-		m.ResetEmailLookup()
+	case user.FieldEmailBidx:
+		m.ResetEmailBidx()
 		return nil
 	case user.FieldName:
 		m.ResetName()
@@ -6820,4 +14320,336 @@ func (m *UserMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown User edge %s", name)
+}
+
+// VaultMetaMutation represents an operation that mutates the VaultMeta nodes in the graph.
+type VaultMetaMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *string
+	value         *[]byte
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*VaultMeta, error)
+	predicates    []predicate.VaultMeta
+}
+
+var _ ent.Mutation = (*VaultMetaMutation)(nil)
+
+// vaultmetaOption allows management of the mutation configuration using functional options.
+type vaultmetaOption func(*VaultMetaMutation)
+
+// newVaultMetaMutation creates new mutation for the VaultMeta entity.
+func newVaultMetaMutation(c config, op Op, opts ...vaultmetaOption) *VaultMetaMutation {
+	m := &VaultMetaMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeVaultMeta,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withVaultMetaID sets the ID field of the mutation.
+func withVaultMetaID(id string) vaultmetaOption {
+	return func(m *VaultMetaMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *VaultMeta
+		)
+		m.oldValue = func(ctx context.Context) (*VaultMeta, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().VaultMeta.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withVaultMeta sets the old VaultMeta of the mutation.
+func withVaultMeta(node *VaultMeta) vaultmetaOption {
+	return func(m *VaultMetaMutation) {
+		m.oldValue = func(context.Context) (*VaultMeta, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m VaultMetaMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m VaultMetaMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of VaultMeta entities.
+func (m *VaultMetaMutation) SetID(id string) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *VaultMetaMutation) ID() (id string, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *VaultMetaMutation) IDs(ctx context.Context) ([]string, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []string{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().VaultMeta.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetValue sets the "value" field.
+func (m *VaultMetaMutation) SetValue(b []byte) {
+	m.value = &b
+}
+
+// Value returns the value of the "value" field in the mutation.
+func (m *VaultMetaMutation) Value() (r []byte, exists bool) {
+	v := m.value
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldValue returns the old "value" field's value of the VaultMeta entity.
+// If the VaultMeta object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *VaultMetaMutation) OldValue(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldValue is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldValue requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldValue: %w", err)
+	}
+	return oldValue.Value, nil
+}
+
+// ResetValue resets all changes to the "value" field.
+func (m *VaultMetaMutation) ResetValue() {
+	m.value = nil
+}
+
+// Where appends a list predicates to the VaultMetaMutation builder.
+func (m *VaultMetaMutation) Where(ps ...predicate.VaultMeta) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the VaultMetaMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *VaultMetaMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.VaultMeta, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *VaultMetaMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *VaultMetaMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (VaultMeta).
+func (m *VaultMetaMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *VaultMetaMutation) Fields() []string {
+	fields := make([]string, 0, 1)
+	if m.value != nil {
+		fields = append(fields, vaultmeta.FieldValue)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *VaultMetaMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case vaultmeta.FieldValue:
+		return m.Value()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *VaultMetaMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case vaultmeta.FieldValue:
+		return m.OldValue(ctx)
+	}
+	return nil, fmt.Errorf("unknown VaultMeta field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VaultMetaMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case vaultmeta.FieldValue:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetValue(v)
+		return nil
+	}
+	return fmt.Errorf("unknown VaultMeta field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *VaultMetaMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *VaultMetaMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *VaultMetaMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown VaultMeta numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *VaultMetaMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *VaultMetaMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *VaultMetaMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown VaultMeta nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *VaultMetaMutation) ResetField(name string) error {
+	switch name {
+	case vaultmeta.FieldValue:
+		m.ResetValue()
+		return nil
+	}
+	return fmt.Errorf("unknown VaultMeta field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *VaultMetaMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *VaultMetaMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *VaultMetaMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *VaultMetaMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *VaultMetaMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *VaultMetaMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *VaultMetaMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown VaultMeta unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *VaultMetaMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown VaultMeta edge %s", name)
 }

@@ -5,8 +5,12 @@ package ent
 import (
 	"context"
 
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -17,8 +21,12 @@ import (
 
 // prefixTable maps id prefixes to table names.
 var prefixTable = map[string]string{
+	"aud": auditevent.Table,
+	"con": contact.Table,
 	"cus": customer.Table,
 	"dep": department.Table,
+	"fol": followup.Table,
+	"pck": picklist.Table,
 	"rol": role.Table,
 	"grt": rolegrant.Table,
 	"ses": session.Table,
@@ -38,10 +46,20 @@ func IDToType(ctx context.Context, id pulid.ID) (string, error) {
 // edgeTables maps each entity type and edge name to the table the edge
 // points at.
 var edgeTables = map[string]map[string]string{
+	"AuditChain": {},
+	"AuditEvent": {
+		"tenant": "tenants",
+	},
+	"Contact": {
+		"tenant":   "tenants",
+		"customer": "customers",
+	},
 	"Customer": {
 		"tenant":     "tenants",
 		"owner":      "users",
 		"department": "departments",
+		"contacts":   "contacts",
+		"follow_ups": "follow_ups",
 	},
 	"Department": {
 		"tenant":   "tenants",
@@ -49,6 +67,15 @@ var edgeTables = map[string]map[string]string{
 		"children": "departments",
 		"leader":   "users",
 		"members":  "users",
+	},
+	"FollowUp": {
+		"tenant":   "tenants",
+		"customer": "customers",
+		"contact":  "contacts",
+		"author":   "users",
+	},
+	"Picklist": {
+		"tenant": "tenants",
 	},
 	"Role": {
 		"tenant": "tenants",
@@ -64,7 +91,8 @@ var edgeTables = map[string]map[string]string{
 		"tenant": "tenants",
 		"user":   "users",
 	},
-	"Tenant": {},
+	"Tenant":    {},
+	"TenantKey": {},
 	"User": {
 		"tenant":          "tenants",
 		"department":      "departments",
@@ -75,7 +103,67 @@ var edgeTables = map[string]map[string]string{
 		"sessions":        "sessions",
 		"grants":          "role_grants",
 	},
+	"VaultMeta": {},
 }
+
+// Dialect returns the SQL dialect the client talks to.
+func (c *Client) Dialect() string { return c.driver.Dialect() }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *AuditChainMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *AuditEventMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *ContactMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *CustomerMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *DepartmentMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *FollowUpMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *PicklistMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *RoleMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *RoleGrantMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *SessionMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *TenantMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *TenantKeyMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *UserMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *VaultMetaMutation) TxKey() any { return m.driver }
 
 // EdgeTable returns the table that edge of entity type typ points at, or ""
 // when there is no such edge.

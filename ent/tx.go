@@ -4,6 +4,8 @@ package ent
 
 import (
 	"context"
+	stdsql "database/sql"
+	"fmt"
 	"sync"
 
 	"entgo.io/ent/dialect"
@@ -12,10 +14,20 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// AuditChain is the client for interacting with the AuditChain builders.
+	AuditChain *AuditChainClient
+	// AuditEvent is the client for interacting with the AuditEvent builders.
+	AuditEvent *AuditEventClient
+	// Contact is the client for interacting with the Contact builders.
+	Contact *ContactClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
+	// FollowUp is the client for interacting with the FollowUp builders.
+	FollowUp *FollowUpClient
+	// Picklist is the client for interacting with the Picklist builders.
+	Picklist *PicklistClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// RoleGrant is the client for interacting with the RoleGrant builders.
@@ -24,8 +36,12 @@ type Tx struct {
 	Session *SessionClient
 	// Tenant is the client for interacting with the Tenant builders.
 	Tenant *TenantClient
+	// TenantKey is the client for interacting with the TenantKey builders.
+	TenantKey *TenantKeyClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
+	// VaultMeta is the client for interacting with the VaultMeta builders.
+	VaultMeta *VaultMetaClient
 
 	// lazily loaded.
 	client     *Client
@@ -157,13 +173,20 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.AuditChain = NewAuditChainClient(tx.config)
+	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.Contact = NewContactClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Department = NewDepartmentClient(tx.config)
+	tx.FollowUp = NewFollowUpClient(tx.config)
+	tx.Picklist = NewPicklistClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.RoleGrant = NewRoleGrantClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
+	tx.TenantKey = NewTenantKeyClient(tx.config)
 	tx.User = NewUserClient(tx.config)
+	tx.VaultMeta = NewVaultMetaClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.
@@ -173,7 +196,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Customer.QueryXXX(), the query will be executed
+// applies a query, for example: AuditChain.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.
@@ -226,3 +249,27 @@ func (tx *txDriver) Query(ctx context.Context, query string, args, v any) error 
 }
 
 var _ dialect.Driver = (*txDriver)(nil)
+
+// ExecContext allows calling the underlying ExecContext method of the transaction if it is supported by it.
+// See, database/sql#Tx.ExecContext for more information.
+func (tx *txDriver) ExecContext(ctx context.Context, query string, args ...any) (stdsql.Result, error) {
+	ex, ok := tx.tx.(interface {
+		ExecContext(context.Context, string, ...any) (stdsql.Result, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Tx.ExecContext is not supported")
+	}
+	return ex.ExecContext(ctx, query, args...)
+}
+
+// QueryContext allows calling the underlying QueryContext method of the transaction if it is supported by it.
+// See, database/sql#Tx.QueryContext for more information.
+func (tx *txDriver) QueryContext(ctx context.Context, query string, args ...any) (*stdsql.Rows, error) {
+	q, ok := tx.tx.(interface {
+		QueryContext(context.Context, string, ...any) (*stdsql.Rows, error)
+	})
+	if !ok {
+		return nil, fmt.Errorf("Tx.QueryContext is not supported")
+	}
+	return q.QueryContext(ctx, query, args...)
+}

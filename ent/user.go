@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
@@ -26,10 +27,12 @@ type User struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// UpdatedAt holds the value of the "updated_at" field.
 	UpdatedAt time.Time `json:"updated_at,omitempty"`
+	// DataKey holds the value of the "data_key" field.
+	DataKey []byte `json:"-"`
 	// Email holds the value of the "email" field.
-	Email string `json:"email,omitempty"`
-	// EmailLookup holds the value of the "email_lookup" field.
-	EmailLookup string `json:"email_lookup,omitempty"`
+	Email secret.Text `json:"email,omitempty"`
+	// EmailBidx holds the value of the "email_bidx" field.
+	EmailBidx []byte `json:"email_bidx,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// Locale holds the value of the "locale" field.
@@ -164,11 +167,15 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case user.FieldDataKey, user.FieldEmailBidx:
+			values[i] = new([]byte)
 		case user.FieldID, user.FieldTenantID, user.FieldDepartmentID, user.FieldReportsToID:
 			values[i] = new(pulid.ID)
+		case user.FieldEmail:
+			values[i] = new(secret.Text)
 		case user.FieldMustChangePassword:
 			values[i] = new(sql.NullBool)
-		case user.FieldEmail, user.FieldEmailLookup, user.FieldName, user.FieldLocale, user.FieldStatus, user.FieldPasswordHash:
+		case user.FieldName, user.FieldLocale, user.FieldStatus, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
 		case user.FieldCreatedAt, user.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -211,17 +218,23 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UpdatedAt = value.Time
 			}
-		case user.FieldEmail:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field email", values[i])
-			} else if value.Valid {
-				_m.Email = value.String
+		case user.FieldDataKey:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field data_key", values[i])
+			} else if value != nil {
+				_m.DataKey = *value
 			}
-		case user.FieldEmailLookup:
-			if value, ok := values[i].(*sql.NullString); !ok {
-				return fmt.Errorf("unexpected type %T for field email_lookup", values[i])
-			} else if value.Valid {
-				_m.EmailLookup = value.String
+		case user.FieldEmail:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field email", values[i])
+			} else if value != nil {
+				_m.Email = *value
+			}
+		case user.FieldEmailBidx:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field email_bidx", values[i])
+			} else if value != nil {
+				_m.EmailBidx = *value
 			}
 		case user.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -350,11 +363,13 @@ func (_m *User) String() string {
 	builder.WriteString("updated_at=")
 	builder.WriteString(_m.UpdatedAt.Format(time.ANSIC))
 	builder.WriteString(", ")
-	builder.WriteString("email=")
-	builder.WriteString(_m.Email)
+	builder.WriteString("data_key=<sensitive>")
 	builder.WriteString(", ")
-	builder.WriteString("email_lookup=")
-	builder.WriteString(_m.EmailLookup)
+	builder.WriteString("email=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Email))
+	builder.WriteString(", ")
+	builder.WriteString("email_bidx=")
+	builder.WriteString(fmt.Sprintf("%v", _m.EmailBidx))
 	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)

@@ -16,6 +16,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
@@ -63,15 +64,29 @@ func (_c *UserCreate) SetNillableUpdatedAt(v *time.Time) *UserCreate {
 	return _c
 }
 
+// SetDataKey sets the "data_key" field.
+func (_c *UserCreate) SetDataKey(v []byte) *UserCreate {
+	_c.mutation.SetDataKey(v)
+	return _c
+}
+
 // SetEmail sets the "email" field.
-func (_c *UserCreate) SetEmail(v string) *UserCreate {
+func (_c *UserCreate) SetEmail(v secret.Text) *UserCreate {
 	_c.mutation.SetEmail(v)
 	return _c
 }
 
-// SetEmailLookup sets the "email_lookup" field.
-func (_c *UserCreate) SetEmailLookup(v string) *UserCreate {
-	_c.mutation.SetEmailLookup(v)
+// SetNillableEmail sets the "email" field if the given value is not nil.
+func (_c *UserCreate) SetNillableEmail(v *secret.Text) *UserCreate {
+	if v != nil {
+		_c.SetEmail(*v)
+	}
+	return _c
+}
+
+// SetEmailBidx sets the "email_bidx" field.
+func (_c *UserCreate) SetEmailBidx(v []byte) *UserCreate {
+	_c.mutation.SetEmailBidx(v)
 	return _c
 }
 
@@ -341,22 +356,6 @@ func (_c *UserCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "User.updated_at"`)}
 	}
-	if _, ok := _c.mutation.Email(); !ok {
-		return &ValidationError{Name: "email", err: errors.New(`ent: missing required field "User.email"`)}
-	}
-	if v, ok := _c.mutation.Email(); ok {
-		if err := user.EmailValidator(v); err != nil {
-			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
-		}
-	}
-	if _, ok := _c.mutation.EmailLookup(); !ok {
-		return &ValidationError{Name: "email_lookup", err: errors.New(`ent: missing required field "User.email_lookup"`)}
-	}
-	if v, ok := _c.mutation.EmailLookup(); ok {
-		if err := user.EmailLookupValidator(v); err != nil {
-			return &ValidationError{Name: "email_lookup", err: fmt.Errorf(`ent: validator failed for field "User.email_lookup": %w`, err)}
-		}
-	}
 	if _, ok := _c.mutation.Name(); !ok {
 		return &ValidationError{Name: "name", err: errors.New(`ent: missing required field "User.name"`)}
 	}
@@ -434,13 +433,17 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec.SetField(user.FieldUpdatedAt, field.TypeTime, value)
 		_node.UpdatedAt = value
 	}
+	if value, ok := _c.mutation.DataKey(); ok {
+		_spec.SetField(user.FieldDataKey, field.TypeBytes, value)
+		_node.DataKey = value
+	}
 	if value, ok := _c.mutation.Email(); ok {
-		_spec.SetField(user.FieldEmail, field.TypeString, value)
+		_spec.SetField(user.FieldEmail, field.TypeBytes, value)
 		_node.Email = value
 	}
-	if value, ok := _c.mutation.EmailLookup(); ok {
-		_spec.SetField(user.FieldEmailLookup, field.TypeString, value)
-		_node.EmailLookup = value
+	if value, ok := _c.mutation.EmailBidx(); ok {
+		_spec.SetField(user.FieldEmailBidx, field.TypeBytes, value)
+		_node.EmailBidx = value
 	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
@@ -664,8 +667,26 @@ func (u *UserUpsert) UpdateUpdatedAt() *UserUpsert {
 	return u
 }
 
+// SetDataKey sets the "data_key" field.
+func (u *UserUpsert) SetDataKey(v []byte) *UserUpsert {
+	u.Set(user.FieldDataKey, v)
+	return u
+}
+
+// UpdateDataKey sets the "data_key" field to the value that was provided on create.
+func (u *UserUpsert) UpdateDataKey() *UserUpsert {
+	u.SetExcluded(user.FieldDataKey)
+	return u
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (u *UserUpsert) ClearDataKey() *UserUpsert {
+	u.SetNull(user.FieldDataKey)
+	return u
+}
+
 // SetEmail sets the "email" field.
-func (u *UserUpsert) SetEmail(v string) *UserUpsert {
+func (u *UserUpsert) SetEmail(v secret.Text) *UserUpsert {
 	u.Set(user.FieldEmail, v)
 	return u
 }
@@ -676,15 +697,27 @@ func (u *UserUpsert) UpdateEmail() *UserUpsert {
 	return u
 }
 
-// SetEmailLookup sets the "email_lookup" field.
-func (u *UserUpsert) SetEmailLookup(v string) *UserUpsert {
-	u.Set(user.FieldEmailLookup, v)
+// ClearEmail clears the value of the "email" field.
+func (u *UserUpsert) ClearEmail() *UserUpsert {
+	u.SetNull(user.FieldEmail)
 	return u
 }
 
-// UpdateEmailLookup sets the "email_lookup" field to the value that was provided on create.
-func (u *UserUpsert) UpdateEmailLookup() *UserUpsert {
-	u.SetExcluded(user.FieldEmailLookup)
+// SetEmailBidx sets the "email_bidx" field.
+func (u *UserUpsert) SetEmailBidx(v []byte) *UserUpsert {
+	u.Set(user.FieldEmailBidx, v)
+	return u
+}
+
+// UpdateEmailBidx sets the "email_bidx" field to the value that was provided on create.
+func (u *UserUpsert) UpdateEmailBidx() *UserUpsert {
+	u.SetExcluded(user.FieldEmailBidx)
+	return u
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (u *UserUpsert) ClearEmailBidx() *UserUpsert {
+	u.SetNull(user.FieldEmailBidx)
 	return u
 }
 
@@ -858,8 +891,29 @@ func (u *UserUpsertOne) UpdateUpdatedAt() *UserUpsertOne {
 	})
 }
 
+// SetDataKey sets the "data_key" field.
+func (u *UserUpsertOne) SetDataKey(v []byte) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetDataKey(v)
+	})
+}
+
+// UpdateDataKey sets the "data_key" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateDataKey() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateDataKey()
+	})
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (u *UserUpsertOne) ClearDataKey() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearDataKey()
+	})
+}
+
 // SetEmail sets the "email" field.
-func (u *UserUpsertOne) SetEmail(v string) *UserUpsertOne {
+func (u *UserUpsertOne) SetEmail(v secret.Text) *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.SetEmail(v)
 	})
@@ -872,17 +926,31 @@ func (u *UserUpsertOne) UpdateEmail() *UserUpsertOne {
 	})
 }
 
-// SetEmailLookup sets the "email_lookup" field.
-func (u *UserUpsertOne) SetEmailLookup(v string) *UserUpsertOne {
+// ClearEmail clears the value of the "email" field.
+func (u *UserUpsertOne) ClearEmail() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
-		s.SetEmailLookup(v)
+		s.ClearEmail()
 	})
 }
 
-// UpdateEmailLookup sets the "email_lookup" field to the value that was provided on create.
-func (u *UserUpsertOne) UpdateEmailLookup() *UserUpsertOne {
+// SetEmailBidx sets the "email_bidx" field.
+func (u *UserUpsertOne) SetEmailBidx(v []byte) *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
-		s.UpdateEmailLookup()
+		s.SetEmailBidx(v)
+	})
+}
+
+// UpdateEmailBidx sets the "email_bidx" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateEmailBidx() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBidx()
+	})
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (u *UserUpsertOne) ClearEmailBidx() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailBidx()
 	})
 }
 
@@ -1240,8 +1308,29 @@ func (u *UserUpsertBulk) UpdateUpdatedAt() *UserUpsertBulk {
 	})
 }
 
+// SetDataKey sets the "data_key" field.
+func (u *UserUpsertBulk) SetDataKey(v []byte) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetDataKey(v)
+	})
+}
+
+// UpdateDataKey sets the "data_key" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateDataKey() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateDataKey()
+	})
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (u *UserUpsertBulk) ClearDataKey() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearDataKey()
+	})
+}
+
 // SetEmail sets the "email" field.
-func (u *UserUpsertBulk) SetEmail(v string) *UserUpsertBulk {
+func (u *UserUpsertBulk) SetEmail(v secret.Text) *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.SetEmail(v)
 	})
@@ -1254,17 +1343,31 @@ func (u *UserUpsertBulk) UpdateEmail() *UserUpsertBulk {
 	})
 }
 
-// SetEmailLookup sets the "email_lookup" field.
-func (u *UserUpsertBulk) SetEmailLookup(v string) *UserUpsertBulk {
+// ClearEmail clears the value of the "email" field.
+func (u *UserUpsertBulk) ClearEmail() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
-		s.SetEmailLookup(v)
+		s.ClearEmail()
 	})
 }
 
-// UpdateEmailLookup sets the "email_lookup" field to the value that was provided on create.
-func (u *UserUpsertBulk) UpdateEmailLookup() *UserUpsertBulk {
+// SetEmailBidx sets the "email_bidx" field.
+func (u *UserUpsertBulk) SetEmailBidx(v []byte) *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
-		s.UpdateEmailLookup()
+		s.SetEmailBidx(v)
+	})
+}
+
+// UpdateEmailBidx sets the "email_bidx" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateEmailBidx() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateEmailBidx()
+	})
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (u *UserUpsertBulk) ClearEmailBidx() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearEmailBidx()
 	})
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/user"
 )
@@ -48,31 +49,47 @@ func (_u *UserUpdate) SetNillableUpdatedAt(v *time.Time) *UserUpdate {
 	return _u
 }
 
+// SetDataKey sets the "data_key" field.
+func (_u *UserUpdate) SetDataKey(v []byte) *UserUpdate {
+	_u.mutation.SetDataKey(v)
+	return _u
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (_u *UserUpdate) ClearDataKey() *UserUpdate {
+	_u.mutation.ClearDataKey()
+	return _u
+}
+
 // SetEmail sets the "email" field.
-func (_u *UserUpdate) SetEmail(v string) *UserUpdate {
+func (_u *UserUpdate) SetEmail(v secret.Text) *UserUpdate {
 	_u.mutation.SetEmail(v)
 	return _u
 }
 
 // SetNillableEmail sets the "email" field if the given value is not nil.
-func (_u *UserUpdate) SetNillableEmail(v *string) *UserUpdate {
+func (_u *UserUpdate) SetNillableEmail(v *secret.Text) *UserUpdate {
 	if v != nil {
 		_u.SetEmail(*v)
 	}
 	return _u
 }
 
-// SetEmailLookup sets the "email_lookup" field.
-func (_u *UserUpdate) SetEmailLookup(v string) *UserUpdate {
-	_u.mutation.SetEmailLookup(v)
+// ClearEmail clears the value of the "email" field.
+func (_u *UserUpdate) ClearEmail() *UserUpdate {
+	_u.mutation.ClearEmail()
 	return _u
 }
 
-// SetNillableEmailLookup sets the "email_lookup" field if the given value is not nil.
-func (_u *UserUpdate) SetNillableEmailLookup(v *string) *UserUpdate {
-	if v != nil {
-		_u.SetEmailLookup(*v)
-	}
+// SetEmailBidx sets the "email_bidx" field.
+func (_u *UserUpdate) SetEmailBidx(v []byte) *UserUpdate {
+	_u.mutation.SetEmailBidx(v)
+	return _u
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (_u *UserUpdate) ClearEmailBidx() *UserUpdate {
+	_u.mutation.ClearEmailBidx()
 	return _u
 }
 
@@ -428,16 +445,6 @@ func (_u *UserUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *UserUpdate) check() error {
-	if v, ok := _u.mutation.Email(); ok {
-		if err := user.EmailValidator(v); err != nil {
-			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.EmailLookup(); ok {
-		if err := user.EmailLookupValidator(v); err != nil {
-			return &ValidationError{Name: "email_lookup", err: fmt.Errorf(`ent: validator failed for field "User.email_lookup": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Name(); ok {
 		if err := user.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "User.name": %w`, err)}
@@ -478,11 +485,23 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(user.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Email(); ok {
-		_spec.SetField(user.FieldEmail, field.TypeString, value)
+	if value, ok := _u.mutation.DataKey(); ok {
+		_spec.SetField(user.FieldDataKey, field.TypeBytes, value)
 	}
-	if value, ok := _u.mutation.EmailLookup(); ok {
-		_spec.SetField(user.FieldEmailLookup, field.TypeString, value)
+	if _u.mutation.DataKeyCleared() {
+		_spec.ClearField(user.FieldDataKey, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Email(); ok {
+		_spec.SetField(user.FieldEmail, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(user.FieldEmail, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmailBidx(); ok {
+		_spec.SetField(user.FieldEmailBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailBidxCleared() {
+		_spec.ClearField(user.FieldEmailBidx, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
@@ -845,31 +864,47 @@ func (_u *UserUpdateOne) SetNillableUpdatedAt(v *time.Time) *UserUpdateOne {
 	return _u
 }
 
+// SetDataKey sets the "data_key" field.
+func (_u *UserUpdateOne) SetDataKey(v []byte) *UserUpdateOne {
+	_u.mutation.SetDataKey(v)
+	return _u
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (_u *UserUpdateOne) ClearDataKey() *UserUpdateOne {
+	_u.mutation.ClearDataKey()
+	return _u
+}
+
 // SetEmail sets the "email" field.
-func (_u *UserUpdateOne) SetEmail(v string) *UserUpdateOne {
+func (_u *UserUpdateOne) SetEmail(v secret.Text) *UserUpdateOne {
 	_u.mutation.SetEmail(v)
 	return _u
 }
 
 // SetNillableEmail sets the "email" field if the given value is not nil.
-func (_u *UserUpdateOne) SetNillableEmail(v *string) *UserUpdateOne {
+func (_u *UserUpdateOne) SetNillableEmail(v *secret.Text) *UserUpdateOne {
 	if v != nil {
 		_u.SetEmail(*v)
 	}
 	return _u
 }
 
-// SetEmailLookup sets the "email_lookup" field.
-func (_u *UserUpdateOne) SetEmailLookup(v string) *UserUpdateOne {
-	_u.mutation.SetEmailLookup(v)
+// ClearEmail clears the value of the "email" field.
+func (_u *UserUpdateOne) ClearEmail() *UserUpdateOne {
+	_u.mutation.ClearEmail()
 	return _u
 }
 
-// SetNillableEmailLookup sets the "email_lookup" field if the given value is not nil.
-func (_u *UserUpdateOne) SetNillableEmailLookup(v *string) *UserUpdateOne {
-	if v != nil {
-		_u.SetEmailLookup(*v)
-	}
+// SetEmailBidx sets the "email_bidx" field.
+func (_u *UserUpdateOne) SetEmailBidx(v []byte) *UserUpdateOne {
+	_u.mutation.SetEmailBidx(v)
+	return _u
+}
+
+// ClearEmailBidx clears the value of the "email_bidx" field.
+func (_u *UserUpdateOne) ClearEmailBidx() *UserUpdateOne {
+	_u.mutation.ClearEmailBidx()
 	return _u
 }
 
@@ -1238,16 +1273,6 @@ func (_u *UserUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *UserUpdateOne) check() error {
-	if v, ok := _u.mutation.Email(); ok {
-		if err := user.EmailValidator(v); err != nil {
-			return &ValidationError{Name: "email", err: fmt.Errorf(`ent: validator failed for field "User.email": %w`, err)}
-		}
-	}
-	if v, ok := _u.mutation.EmailLookup(); ok {
-		if err := user.EmailLookupValidator(v); err != nil {
-			return &ValidationError{Name: "email_lookup", err: fmt.Errorf(`ent: validator failed for field "User.email_lookup": %w`, err)}
-		}
-	}
 	if v, ok := _u.mutation.Name(); ok {
 		if err := user.NameValidator(v); err != nil {
 			return &ValidationError{Name: "name", err: fmt.Errorf(`ent: validator failed for field "User.name": %w`, err)}
@@ -1305,11 +1330,23 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(user.FieldUpdatedAt, field.TypeTime, value)
 	}
-	if value, ok := _u.mutation.Email(); ok {
-		_spec.SetField(user.FieldEmail, field.TypeString, value)
+	if value, ok := _u.mutation.DataKey(); ok {
+		_spec.SetField(user.FieldDataKey, field.TypeBytes, value)
 	}
-	if value, ok := _u.mutation.EmailLookup(); ok {
-		_spec.SetField(user.FieldEmailLookup, field.TypeString, value)
+	if _u.mutation.DataKeyCleared() {
+		_spec.ClearField(user.FieldDataKey, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.Email(); ok {
+		_spec.SetField(user.FieldEmail, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailCleared() {
+		_spec.ClearField(user.FieldEmail, field.TypeBytes)
+	}
+	if value, ok := _u.mutation.EmailBidx(); ok {
+		_spec.SetField(user.FieldEmailBidx, field.TypeBytes, value)
+	}
+	if _u.mutation.EmailBidxCleared() {
+		_spec.ClearField(user.FieldEmailBidx, field.TypeBytes)
 	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)

@@ -23,6 +23,18 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 	return r.client.Noders(ctx, ids, ent.WithNodeType(ent.IDToType))
 }
 
+// AuditEvents is the resolver for the auditEvents field.
+func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
+	return r.client.AuditEvent.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithAuditEventOrder(newestFirst(orderBy)), ent.WithAuditEventFilter(where.Filter))
+}
+
+// Contacts is the resolver for the contacts field.
+func (r *queryResolver) Contacts(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContactOrder, where *ent.ContactWhereInput) (*ent.ContactConnection, error) {
+	return r.client.Contact.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithContactOrder(orderBy), ent.WithContactFilter(where.Filter))
+}
+
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error) {
 	return r.client.Customer.Query().Paginate(ctx, after, pageSize(first, last), before, last,
@@ -33,6 +45,17 @@ func (r *queryResolver) Customers(ctx context.Context, after *entgql.Cursor[puli
 func (r *queryResolver) Departments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) (*ent.DepartmentConnection, error) {
 	return r.client.Department.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithDepartmentOrder(orderBy), ent.WithDepartmentFilter(where.Filter))
+}
+
+// FollowUps is the resolver for the followUps field.
+func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FollowUpOrder, where *ent.FollowUpWhereInput) (*ent.FollowUpConnection, error) {
+	return r.client.FollowUp.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithFollowUpOrder(orderBy), ent.WithFollowUpFilter(where.Filter))
+}
+
+// Picklists is the resolver for the picklists field.
+func (r *queryResolver) Picklists(ctx context.Context) ([]*ent.Picklist, error) {
+	return r.client.Picklist.Query().All(ctx)
 }
 
 // Roles is the resolver for the roles field.
@@ -47,7 +70,41 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// AuditEvent returns AuditEventResolver implementation.
+func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
+
+// Contact returns ContactResolver implementation.
+func (r *Resolver) Contact() ContactResolver { return &contactResolver{r} }
+
+// Customer returns CustomerResolver implementation.
+func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
+
+// FollowUp returns FollowUpResolver implementation.
+func (r *Resolver) FollowUp() FollowUpResolver { return &followUpResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
-type queryResolver struct{ *Resolver }
+// User returns UserResolver implementation.
+func (r *Resolver) User() UserResolver { return &userResolver{r} }
+
+// ContactWhereInput returns ContactWhereInputResolver implementation.
+func (r *Resolver) ContactWhereInput() ContactWhereInputResolver {
+	return &contactWhereInputResolver{r}
+}
+
+// CustomerWhereInput returns CustomerWhereInputResolver implementation.
+func (r *Resolver) CustomerWhereInput() CustomerWhereInputResolver {
+	return &customerWhereInputResolver{r}
+}
+
+type (
+	auditEventResolver         struct{ *Resolver }
+	contactResolver            struct{ *Resolver }
+	customerResolver           struct{ *Resolver }
+	followUpResolver           struct{ *Resolver }
+	queryResolver              struct{ *Resolver }
+	userResolver               struct{ *Resolver }
+	contactWhereInputResolver  struct{ *Resolver }
+	customerWhereInputResolver struct{ *Resolver }
+)

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"database/sql"
 	"log/slog"
 	"net/http"
 
@@ -13,8 +14,10 @@ import (
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/graph/querylimit"
+	"github.com/custos-crm/custos/internal/audit"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
+	"github.com/custos-crm/custos/internal/disclosure"
 )
 
 // Limits every operation must stay within.
@@ -29,6 +32,10 @@ type HandlerConfig struct {
 	Clock     clock.Clock
 	Directory *directory.Service
 	Logger    *slog.Logger
+	// Disclosure decides how personal values are shown.
+	Disclosure *disclosure.Discloser
+	// DB is the database the audit reader looks record keys up in.
+	DB *sql.DB
 	// Introspection enables schema introspection (development only).
 	Introspection bool
 }
@@ -40,6 +47,8 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		client:    cfg.Client,
 		clock:     cfg.Clock,
 		directory: cfg.Directory,
+		disclose:  cfg.Disclosure,
+		audit:     audit.NewReader(cfg.DB, cfg.Disclosure),
 	}}))
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))

@@ -6,11 +6,19 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
+
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/graph/model"
+	"github.com/custos-crm/custos/internal/audit"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
+	"github.com/custos-crm/custos/internal/disclosure"
+	"github.com/custos-crm/custos/internal/personal"
+	"github.com/custos-crm/custos/internal/vault"
 )
 
 // DefaultPageSize is the page size of a list asked for without first or
@@ -25,6 +33,8 @@ type Resolver struct {
 	client    *ent.Client
 	clock     clock.Clock
 	directory *directory.Service
+	disclose  *disclosure.Discloser
+	audit     *audit.Reader
 }
 
 // pageSize applies the default page size to a list called without first or
@@ -56,4 +66,29 @@ func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 		}
 	}
 	return out, nil
+}
+
+// reveal returns a personal field of a record as the disclosure policy lets
+// the viewer see it.
+func (r *Resolver) reveal(ctx context.Context, table string, tenantID, id pulid.ID, key []byte, field string, v secret.Text) (*string, error) {
+	ref := vault.Ref{TenantID: string(tenantID), Table: table, RowID: string(id)}
+	return r.disclose.Text(ctx, ref, key, field, field, v)
+}
+
+// blindIndex returns the index a filter value must match, nil when the value
+// cannot be of the kind (so that nothing matches).
+func (r *Resolver) blindIndex(ctx context.Context, kind personal.Kind, raw *string) ([]byte, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	idx, _, err := personal.QueryIndex(ctx, r.client, r.client.Vault, viewer.FromContext(ctx).TenantID, kind, *raw)
+	return idx, err
+}
+
+// newestFirst orders audit events newest first unless the client chose.
+func newestFirst(o *ent.AuditEventOrder) *ent.AuditEventOrder {
+	if o != nil {
+		return o
+	}
+	return &ent.AuditEventOrder{Direction: entgql.OrderDirectionDesc, Field: ent.AuditEventOrderFieldCreatedAt}
 }

@@ -3,6 +3,9 @@
 package customer
 
 import (
+	"fmt"
+	"io"
+	"strconv"
 	"time"
 
 	"entgo.io/ent"
@@ -34,14 +37,56 @@ const (
 	FieldDeletedBy = "deleted_by"
 	// FieldDeleteBatchID holds the string denoting the delete_batch_id field in the database.
 	FieldDeleteBatchID = "delete_batch_id"
+	// FieldDataKey holds the string denoting the data_key field in the database.
+	FieldDataKey = "data_key"
+	// FieldMobile holds the string denoting the mobile field in the database.
+	FieldMobile = "mobile"
+	// FieldMobileBidx holds the string denoting the mobile_bidx field in the database.
+	FieldMobileBidx = "mobile_bidx"
+	// FieldTelephone holds the string denoting the telephone field in the database.
+	FieldTelephone = "telephone"
+	// FieldTelephoneBidx holds the string denoting the telephone_bidx field in the database.
+	FieldTelephoneBidx = "telephone_bidx"
+	// FieldWechat holds the string denoting the wechat field in the database.
+	FieldWechat = "wechat"
+	// FieldWechatBidx holds the string denoting the wechat_bidx field in the database.
+	FieldWechatBidx = "wechat_bidx"
+	// FieldEmail holds the string denoting the email field in the database.
+	FieldEmail = "email"
+	// FieldEmailBidx holds the string denoting the email_bidx field in the database.
+	FieldEmailBidx = "email_bidx"
+	// FieldAddress holds the string denoting the address field in the database.
+	FieldAddress = "address"
+	// FieldNotes holds the string denoting the notes field in the database.
+	FieldNotes = "notes"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
+	// FieldKind holds the string denoting the kind field in the database.
+	FieldKind = "kind"
+	// FieldRegionProvince holds the string denoting the region_province field in the database.
+	FieldRegionProvince = "region_province"
+	// FieldRegionCity holds the string denoting the region_city field in the database.
+	FieldRegionCity = "region_city"
+	// FieldRegionDistrict holds the string denoting the region_district field in the database.
+	FieldRegionDistrict = "region_district"
+	// FieldLevel holds the string denoting the level field in the database.
+	FieldLevel = "level"
+	// FieldSource holds the string denoting the source field in the database.
+	FieldSource = "source"
+	// FieldIndustry holds the string denoting the industry field in the database.
+	FieldIndustry = "industry"
+	// FieldLastFollowUpAt holds the string denoting the last_follow_up_at field in the database.
+	FieldLastFollowUpAt = "last_follow_up_at"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeOwner holds the string denoting the owner edge name in mutations.
 	EdgeOwner = "owner"
 	// EdgeDepartment holds the string denoting the department edge name in mutations.
 	EdgeDepartment = "department"
+	// EdgeContacts holds the string denoting the contacts edge name in mutations.
+	EdgeContacts = "contacts"
+	// EdgeFollowUps holds the string denoting the follow_ups edge name in mutations.
+	EdgeFollowUps = "follow_ups"
 	// Table holds the table name of the customer in the database.
 	Table = "customers"
 	// TenantTable is the table that holds the tenant relation/edge.
@@ -65,6 +110,20 @@ const (
 	DepartmentInverseTable = "departments"
 	// DepartmentColumn is the table column denoting the department relation/edge.
 	DepartmentColumn = "department_id"
+	// ContactsTable is the table that holds the contacts relation/edge.
+	ContactsTable = "contacts"
+	// ContactsInverseTable is the table name for the Contact entity.
+	// It exists in this package in order to avoid circular dependency with the "contact" package.
+	ContactsInverseTable = "contacts"
+	// ContactsColumn is the table column denoting the contacts relation/edge.
+	ContactsColumn = "customer_id"
+	// FollowUpsTable is the table that holds the follow_ups relation/edge.
+	FollowUpsTable = "follow_ups"
+	// FollowUpsInverseTable is the table name for the FollowUp entity.
+	// It exists in this package in order to avoid circular dependency with the "followup" package.
+	FollowUpsInverseTable = "follow_ups"
+	// FollowUpsColumn is the table column denoting the follow_ups relation/edge.
+	FollowUpsColumn = "customer_id"
 )
 
 // Columns holds all SQL columns for customer fields.
@@ -79,7 +138,26 @@ var Columns = []string{
 	FieldDeletedAt,
 	FieldDeletedBy,
 	FieldDeleteBatchID,
+	FieldDataKey,
+	FieldMobile,
+	FieldMobileBidx,
+	FieldTelephone,
+	FieldTelephoneBidx,
+	FieldWechat,
+	FieldWechatBidx,
+	FieldEmail,
+	FieldEmailBidx,
+	FieldAddress,
+	FieldNotes,
 	FieldName,
+	FieldKind,
+	FieldRegionProvince,
+	FieldRegionCity,
+	FieldRegionDistrict,
+	FieldLevel,
+	FieldSource,
+	FieldIndustry,
+	FieldLastFollowUpAt,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -98,7 +176,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/custos-crm/custos/ent/runtime"
 var (
-	Hooks        [5]ent.Hook
+	Hooks        [8]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -107,11 +185,49 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
+	// RegionProvinceValidator is a validator for the "region_province" field. It is called by the builders before save.
+	RegionProvinceValidator func(string) error
+	// RegionCityValidator is a validator for the "region_city" field. It is called by the builders before save.
+	RegionCityValidator func(string) error
+	// RegionDistrictValidator is a validator for the "region_district" field. It is called by the builders before save.
+	RegionDistrictValidator func(string) error
+	// LevelValidator is a validator for the "level" field. It is called by the builders before save.
+	LevelValidator func(string) error
+	// SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	SourceValidator func(string) error
+	// IndustryValidator is a validator for the "industry" field. It is called by the builders before save.
+	IndustryValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
+
+// Kind defines the type for the "kind" enum field.
+type Kind string
+
+// KindCompany is the default value of the Kind enum.
+const DefaultKind = KindCompany
+
+// Kind values.
+const (
+	KindCompany    Kind = "company"
+	KindIndividual Kind = "individual"
+)
+
+func (k Kind) String() string {
+	return string(k)
+}
+
+// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
+func KindValidator(k Kind) error {
+	switch k {
+	case KindCompany, KindIndividual:
+		return nil
+	default:
+		return fmt.Errorf("customer: invalid enum value for kind field: %q", k)
+	}
+}
 
 // OrderOption defines the ordering options for the Customer queries.
 type OrderOption func(*sql.Selector)
@@ -171,6 +287,46 @@ func ByName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldName, opts...).ToFunc()
 }
 
+// ByKind orders the results by the kind field.
+func ByKind(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldKind, opts...).ToFunc()
+}
+
+// ByRegionProvince orders the results by the region_province field.
+func ByRegionProvince(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRegionProvince, opts...).ToFunc()
+}
+
+// ByRegionCity orders the results by the region_city field.
+func ByRegionCity(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRegionCity, opts...).ToFunc()
+}
+
+// ByRegionDistrict orders the results by the region_district field.
+func ByRegionDistrict(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRegionDistrict, opts...).ToFunc()
+}
+
+// ByLevel orders the results by the level field.
+func ByLevel(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLevel, opts...).ToFunc()
+}
+
+// BySource orders the results by the source field.
+func BySource(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSource, opts...).ToFunc()
+}
+
+// ByIndustry orders the results by the industry field.
+func ByIndustry(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIndustry, opts...).ToFunc()
+}
+
+// ByLastFollowUpAt orders the results by the last_follow_up_at field.
+func ByLastFollowUpAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLastFollowUpAt, opts...).ToFunc()
+}
+
 // ByTenantField orders the results by tenant field.
 func ByTenantField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
@@ -189,6 +345,34 @@ func ByOwnerField(field string, opts ...sql.OrderTermOption) OrderOption {
 func ByDepartmentField(field string, opts ...sql.OrderTermOption) OrderOption {
 	return func(s *sql.Selector) {
 		sqlgraph.OrderByNeighborTerms(s, newDepartmentStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByContactsCount orders the results by contacts count.
+func ByContactsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newContactsStep(), opts...)
+	}
+}
+
+// ByContacts orders the results by contacts terms.
+func ByContacts(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newContactsStep(), append([]sql.OrderTerm{term}, terms...)...)
+	}
+}
+
+// ByFollowUpsCount orders the results by follow_ups count.
+func ByFollowUpsCount(opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborsCount(s, newFollowUpsStep(), opts...)
+	}
+}
+
+// ByFollowUps orders the results by follow_ups terms.
+func ByFollowUps(term sql.OrderTerm, terms ...sql.OrderTerm) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newFollowUpsStep(), append([]sql.OrderTerm{term}, terms...)...)
 	}
 }
 func newTenantStep() *sqlgraph.Step {
@@ -211,4 +395,36 @@ func newDepartmentStep() *sqlgraph.Step {
 		sqlgraph.To(DepartmentInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, DepartmentTable, DepartmentColumn),
 	)
+}
+func newContactsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ContactsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, ContactsTable, ContactsColumn),
+	)
+}
+func newFollowUpsStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(FollowUpsInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.O2M, true, FollowUpsTable, FollowUpsColumn),
+	)
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (e Kind) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(e.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (e *Kind) UnmarshalGQL(val interface{}) error {
+	str, ok := val.(string)
+	if !ok {
+		return fmt.Errorf("enum %T must be a string", val)
+	}
+	*e = Kind(str)
+	if err := KindValidator(*e); err != nil {
+		return fmt.Errorf("%s is not a valid Kind", str)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 )
 
 // ID filters vertices based on their ID field.
@@ -101,9 +102,99 @@ func DeleteBatchID(v pulid.ID) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldDeleteBatchID, v))
 }
 
+// DataKey applies equality check predicate on the "data_key" field. It's identical to DataKeyEQ.
+func DataKey(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldDataKey, v))
+}
+
+// Mobile applies equality check predicate on the "mobile" field. It's identical to MobileEQ.
+func Mobile(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMobile, v))
+}
+
+// MobileBidx applies equality check predicate on the "mobile_bidx" field. It's identical to MobileBidxEQ.
+func MobileBidx(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMobileBidx, v))
+}
+
+// Telephone applies equality check predicate on the "telephone" field. It's identical to TelephoneEQ.
+func Telephone(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTelephone, v))
+}
+
+// TelephoneBidx applies equality check predicate on the "telephone_bidx" field. It's identical to TelephoneBidxEQ.
+func TelephoneBidx(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTelephoneBidx, v))
+}
+
+// Wechat applies equality check predicate on the "wechat" field. It's identical to WechatEQ.
+func Wechat(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldWechat, v))
+}
+
+// WechatBidx applies equality check predicate on the "wechat_bidx" field. It's identical to WechatBidxEQ.
+func WechatBidx(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldWechatBidx, v))
+}
+
+// Email applies equality check predicate on the "email" field. It's identical to EmailEQ.
+func Email(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldEmail, v))
+}
+
+// EmailBidx applies equality check predicate on the "email_bidx" field. It's identical to EmailBidxEQ.
+func EmailBidx(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldEmailBidx, v))
+}
+
+// Address applies equality check predicate on the "address" field. It's identical to AddressEQ.
+func Address(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldAddress, v))
+}
+
+// Notes applies equality check predicate on the "notes" field. It's identical to NotesEQ.
+func Notes(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldNotes, v))
+}
+
 // Name applies equality check predicate on the "name" field. It's identical to NameEQ.
 func Name(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldName, v))
+}
+
+// RegionProvince applies equality check predicate on the "region_province" field. It's identical to RegionProvinceEQ.
+func RegionProvince(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldRegionProvince, v))
+}
+
+// RegionCity applies equality check predicate on the "region_city" field. It's identical to RegionCityEQ.
+func RegionCity(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldRegionCity, v))
+}
+
+// RegionDistrict applies equality check predicate on the "region_district" field. It's identical to RegionDistrictEQ.
+func RegionDistrict(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldRegionDistrict, v))
+}
+
+// Level applies equality check predicate on the "level" field. It's identical to LevelEQ.
+func Level(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldLevel, v))
+}
+
+// Source applies equality check predicate on the "source" field. It's identical to SourceEQ.
+func Source(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldSource, v))
+}
+
+// Industry applies equality check predicate on the "industry" field. It's identical to IndustryEQ.
+func Industry(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldIndustry, v))
+}
+
+// LastFollowUpAt applies equality check predicate on the "last_follow_up_at" field. It's identical to LastFollowUpAtEQ.
+func LastFollowUpAt(v time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldLastFollowUpAt, v))
 }
 
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
@@ -706,6 +797,556 @@ func DeleteBatchIDContainsFold(v pulid.ID) predicate.Customer {
 	return predicate.Customer(sql.FieldContainsFold(FieldDeleteBatchID, vc))
 }
 
+// DataKeyEQ applies the EQ predicate on the "data_key" field.
+func DataKeyEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldDataKey, v))
+}
+
+// DataKeyNEQ applies the NEQ predicate on the "data_key" field.
+func DataKeyNEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldDataKey, v))
+}
+
+// DataKeyIn applies the In predicate on the "data_key" field.
+func DataKeyIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldDataKey, vs...))
+}
+
+// DataKeyNotIn applies the NotIn predicate on the "data_key" field.
+func DataKeyNotIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldDataKey, vs...))
+}
+
+// DataKeyGT applies the GT predicate on the "data_key" field.
+func DataKeyGT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldDataKey, v))
+}
+
+// DataKeyGTE applies the GTE predicate on the "data_key" field.
+func DataKeyGTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldDataKey, v))
+}
+
+// DataKeyLT applies the LT predicate on the "data_key" field.
+func DataKeyLT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldDataKey, v))
+}
+
+// DataKeyLTE applies the LTE predicate on the "data_key" field.
+func DataKeyLTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldDataKey, v))
+}
+
+// DataKeyIsNil applies the IsNil predicate on the "data_key" field.
+func DataKeyIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldDataKey))
+}
+
+// DataKeyNotNil applies the NotNil predicate on the "data_key" field.
+func DataKeyNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldDataKey))
+}
+
+// MobileEQ applies the EQ predicate on the "mobile" field.
+func MobileEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMobile, v))
+}
+
+// MobileNEQ applies the NEQ predicate on the "mobile" field.
+func MobileNEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldMobile, v))
+}
+
+// MobileIn applies the In predicate on the "mobile" field.
+func MobileIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldMobile, vs...))
+}
+
+// MobileNotIn applies the NotIn predicate on the "mobile" field.
+func MobileNotIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldMobile, vs...))
+}
+
+// MobileGT applies the GT predicate on the "mobile" field.
+func MobileGT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldMobile, v))
+}
+
+// MobileGTE applies the GTE predicate on the "mobile" field.
+func MobileGTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldMobile, v))
+}
+
+// MobileLT applies the LT predicate on the "mobile" field.
+func MobileLT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldMobile, v))
+}
+
+// MobileLTE applies the LTE predicate on the "mobile" field.
+func MobileLTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldMobile, v))
+}
+
+// MobileIsNil applies the IsNil predicate on the "mobile" field.
+func MobileIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldMobile))
+}
+
+// MobileNotNil applies the NotNil predicate on the "mobile" field.
+func MobileNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldMobile))
+}
+
+// MobileBidxEQ applies the EQ predicate on the "mobile_bidx" field.
+func MobileBidxEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldMobileBidx, v))
+}
+
+// MobileBidxNEQ applies the NEQ predicate on the "mobile_bidx" field.
+func MobileBidxNEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldMobileBidx, v))
+}
+
+// MobileBidxIn applies the In predicate on the "mobile_bidx" field.
+func MobileBidxIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldMobileBidx, vs...))
+}
+
+// MobileBidxNotIn applies the NotIn predicate on the "mobile_bidx" field.
+func MobileBidxNotIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldMobileBidx, vs...))
+}
+
+// MobileBidxGT applies the GT predicate on the "mobile_bidx" field.
+func MobileBidxGT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldMobileBidx, v))
+}
+
+// MobileBidxGTE applies the GTE predicate on the "mobile_bidx" field.
+func MobileBidxGTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldMobileBidx, v))
+}
+
+// MobileBidxLT applies the LT predicate on the "mobile_bidx" field.
+func MobileBidxLT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldMobileBidx, v))
+}
+
+// MobileBidxLTE applies the LTE predicate on the "mobile_bidx" field.
+func MobileBidxLTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldMobileBidx, v))
+}
+
+// MobileBidxIsNil applies the IsNil predicate on the "mobile_bidx" field.
+func MobileBidxIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldMobileBidx))
+}
+
+// MobileBidxNotNil applies the NotNil predicate on the "mobile_bidx" field.
+func MobileBidxNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldMobileBidx))
+}
+
+// TelephoneEQ applies the EQ predicate on the "telephone" field.
+func TelephoneEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTelephone, v))
+}
+
+// TelephoneNEQ applies the NEQ predicate on the "telephone" field.
+func TelephoneNEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldTelephone, v))
+}
+
+// TelephoneIn applies the In predicate on the "telephone" field.
+func TelephoneIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldTelephone, vs...))
+}
+
+// TelephoneNotIn applies the NotIn predicate on the "telephone" field.
+func TelephoneNotIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldTelephone, vs...))
+}
+
+// TelephoneGT applies the GT predicate on the "telephone" field.
+func TelephoneGT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldTelephone, v))
+}
+
+// TelephoneGTE applies the GTE predicate on the "telephone" field.
+func TelephoneGTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldTelephone, v))
+}
+
+// TelephoneLT applies the LT predicate on the "telephone" field.
+func TelephoneLT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldTelephone, v))
+}
+
+// TelephoneLTE applies the LTE predicate on the "telephone" field.
+func TelephoneLTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldTelephone, v))
+}
+
+// TelephoneIsNil applies the IsNil predicate on the "telephone" field.
+func TelephoneIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldTelephone))
+}
+
+// TelephoneNotNil applies the NotNil predicate on the "telephone" field.
+func TelephoneNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldTelephone))
+}
+
+// TelephoneBidxEQ applies the EQ predicate on the "telephone_bidx" field.
+func TelephoneBidxEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldTelephoneBidx, v))
+}
+
+// TelephoneBidxNEQ applies the NEQ predicate on the "telephone_bidx" field.
+func TelephoneBidxNEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldTelephoneBidx, v))
+}
+
+// TelephoneBidxIn applies the In predicate on the "telephone_bidx" field.
+func TelephoneBidxIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldTelephoneBidx, vs...))
+}
+
+// TelephoneBidxNotIn applies the NotIn predicate on the "telephone_bidx" field.
+func TelephoneBidxNotIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldTelephoneBidx, vs...))
+}
+
+// TelephoneBidxGT applies the GT predicate on the "telephone_bidx" field.
+func TelephoneBidxGT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldTelephoneBidx, v))
+}
+
+// TelephoneBidxGTE applies the GTE predicate on the "telephone_bidx" field.
+func TelephoneBidxGTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldTelephoneBidx, v))
+}
+
+// TelephoneBidxLT applies the LT predicate on the "telephone_bidx" field.
+func TelephoneBidxLT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldTelephoneBidx, v))
+}
+
+// TelephoneBidxLTE applies the LTE predicate on the "telephone_bidx" field.
+func TelephoneBidxLTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldTelephoneBidx, v))
+}
+
+// TelephoneBidxIsNil applies the IsNil predicate on the "telephone_bidx" field.
+func TelephoneBidxIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldTelephoneBidx))
+}
+
+// TelephoneBidxNotNil applies the NotNil predicate on the "telephone_bidx" field.
+func TelephoneBidxNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldTelephoneBidx))
+}
+
+// WechatEQ applies the EQ predicate on the "wechat" field.
+func WechatEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldWechat, v))
+}
+
+// WechatNEQ applies the NEQ predicate on the "wechat" field.
+func WechatNEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldWechat, v))
+}
+
+// WechatIn applies the In predicate on the "wechat" field.
+func WechatIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldWechat, vs...))
+}
+
+// WechatNotIn applies the NotIn predicate on the "wechat" field.
+func WechatNotIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldWechat, vs...))
+}
+
+// WechatGT applies the GT predicate on the "wechat" field.
+func WechatGT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldWechat, v))
+}
+
+// WechatGTE applies the GTE predicate on the "wechat" field.
+func WechatGTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldWechat, v))
+}
+
+// WechatLT applies the LT predicate on the "wechat" field.
+func WechatLT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldWechat, v))
+}
+
+// WechatLTE applies the LTE predicate on the "wechat" field.
+func WechatLTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldWechat, v))
+}
+
+// WechatIsNil applies the IsNil predicate on the "wechat" field.
+func WechatIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldWechat))
+}
+
+// WechatNotNil applies the NotNil predicate on the "wechat" field.
+func WechatNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldWechat))
+}
+
+// WechatBidxEQ applies the EQ predicate on the "wechat_bidx" field.
+func WechatBidxEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldWechatBidx, v))
+}
+
+// WechatBidxNEQ applies the NEQ predicate on the "wechat_bidx" field.
+func WechatBidxNEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldWechatBidx, v))
+}
+
+// WechatBidxIn applies the In predicate on the "wechat_bidx" field.
+func WechatBidxIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldWechatBidx, vs...))
+}
+
+// WechatBidxNotIn applies the NotIn predicate on the "wechat_bidx" field.
+func WechatBidxNotIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldWechatBidx, vs...))
+}
+
+// WechatBidxGT applies the GT predicate on the "wechat_bidx" field.
+func WechatBidxGT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldWechatBidx, v))
+}
+
+// WechatBidxGTE applies the GTE predicate on the "wechat_bidx" field.
+func WechatBidxGTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldWechatBidx, v))
+}
+
+// WechatBidxLT applies the LT predicate on the "wechat_bidx" field.
+func WechatBidxLT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldWechatBidx, v))
+}
+
+// WechatBidxLTE applies the LTE predicate on the "wechat_bidx" field.
+func WechatBidxLTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldWechatBidx, v))
+}
+
+// WechatBidxIsNil applies the IsNil predicate on the "wechat_bidx" field.
+func WechatBidxIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldWechatBidx))
+}
+
+// WechatBidxNotNil applies the NotNil predicate on the "wechat_bidx" field.
+func WechatBidxNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldWechatBidx))
+}
+
+// EmailEQ applies the EQ predicate on the "email" field.
+func EmailEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldEmail, v))
+}
+
+// EmailNEQ applies the NEQ predicate on the "email" field.
+func EmailNEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldEmail, v))
+}
+
+// EmailIn applies the In predicate on the "email" field.
+func EmailIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldEmail, vs...))
+}
+
+// EmailNotIn applies the NotIn predicate on the "email" field.
+func EmailNotIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldEmail, vs...))
+}
+
+// EmailGT applies the GT predicate on the "email" field.
+func EmailGT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldEmail, v))
+}
+
+// EmailGTE applies the GTE predicate on the "email" field.
+func EmailGTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldEmail, v))
+}
+
+// EmailLT applies the LT predicate on the "email" field.
+func EmailLT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldEmail, v))
+}
+
+// EmailLTE applies the LTE predicate on the "email" field.
+func EmailLTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldEmail, v))
+}
+
+// EmailIsNil applies the IsNil predicate on the "email" field.
+func EmailIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldEmail))
+}
+
+// EmailNotNil applies the NotNil predicate on the "email" field.
+func EmailNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldEmail))
+}
+
+// EmailBidxEQ applies the EQ predicate on the "email_bidx" field.
+func EmailBidxEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldEmailBidx, v))
+}
+
+// EmailBidxNEQ applies the NEQ predicate on the "email_bidx" field.
+func EmailBidxNEQ(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldEmailBidx, v))
+}
+
+// EmailBidxIn applies the In predicate on the "email_bidx" field.
+func EmailBidxIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldEmailBidx, vs...))
+}
+
+// EmailBidxNotIn applies the NotIn predicate on the "email_bidx" field.
+func EmailBidxNotIn(vs ...[]byte) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldEmailBidx, vs...))
+}
+
+// EmailBidxGT applies the GT predicate on the "email_bidx" field.
+func EmailBidxGT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldEmailBidx, v))
+}
+
+// EmailBidxGTE applies the GTE predicate on the "email_bidx" field.
+func EmailBidxGTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldEmailBidx, v))
+}
+
+// EmailBidxLT applies the LT predicate on the "email_bidx" field.
+func EmailBidxLT(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldEmailBidx, v))
+}
+
+// EmailBidxLTE applies the LTE predicate on the "email_bidx" field.
+func EmailBidxLTE(v []byte) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldEmailBidx, v))
+}
+
+// EmailBidxIsNil applies the IsNil predicate on the "email_bidx" field.
+func EmailBidxIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldEmailBidx))
+}
+
+// EmailBidxNotNil applies the NotNil predicate on the "email_bidx" field.
+func EmailBidxNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldEmailBidx))
+}
+
+// AddressEQ applies the EQ predicate on the "address" field.
+func AddressEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldAddress, v))
+}
+
+// AddressNEQ applies the NEQ predicate on the "address" field.
+func AddressNEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldAddress, v))
+}
+
+// AddressIn applies the In predicate on the "address" field.
+func AddressIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldAddress, vs...))
+}
+
+// AddressNotIn applies the NotIn predicate on the "address" field.
+func AddressNotIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldAddress, vs...))
+}
+
+// AddressGT applies the GT predicate on the "address" field.
+func AddressGT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldAddress, v))
+}
+
+// AddressGTE applies the GTE predicate on the "address" field.
+func AddressGTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldAddress, v))
+}
+
+// AddressLT applies the LT predicate on the "address" field.
+func AddressLT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldAddress, v))
+}
+
+// AddressLTE applies the LTE predicate on the "address" field.
+func AddressLTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldAddress, v))
+}
+
+// AddressIsNil applies the IsNil predicate on the "address" field.
+func AddressIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldAddress))
+}
+
+// AddressNotNil applies the NotNil predicate on the "address" field.
+func AddressNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldAddress))
+}
+
+// NotesEQ applies the EQ predicate on the "notes" field.
+func NotesEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldNotes, v))
+}
+
+// NotesNEQ applies the NEQ predicate on the "notes" field.
+func NotesNEQ(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldNotes, v))
+}
+
+// NotesIn applies the In predicate on the "notes" field.
+func NotesIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldNotes, vs...))
+}
+
+// NotesNotIn applies the NotIn predicate on the "notes" field.
+func NotesNotIn(vs ...secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldNotes, vs...))
+}
+
+// NotesGT applies the GT predicate on the "notes" field.
+func NotesGT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldNotes, v))
+}
+
+// NotesGTE applies the GTE predicate on the "notes" field.
+func NotesGTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldNotes, v))
+}
+
+// NotesLT applies the LT predicate on the "notes" field.
+func NotesLT(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldNotes, v))
+}
+
+// NotesLTE applies the LTE predicate on the "notes" field.
+func NotesLTE(v secret.Text) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldNotes, v))
+}
+
+// NotesIsNil applies the IsNil predicate on the "notes" field.
+func NotesIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldNotes))
+}
+
+// NotesNotNil applies the NotNil predicate on the "notes" field.
+func NotesNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldNotes))
+}
+
 // NameEQ applies the EQ predicate on the "name" field.
 func NameEQ(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldName, v))
@@ -771,6 +1412,526 @@ func NameContainsFold(v string) predicate.Customer {
 	return predicate.Customer(sql.FieldContainsFold(FieldName, v))
 }
 
+// KindEQ applies the EQ predicate on the "kind" field.
+func KindEQ(v Kind) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldKind, v))
+}
+
+// KindNEQ applies the NEQ predicate on the "kind" field.
+func KindNEQ(v Kind) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldKind, v))
+}
+
+// KindIn applies the In predicate on the "kind" field.
+func KindIn(vs ...Kind) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldKind, vs...))
+}
+
+// KindNotIn applies the NotIn predicate on the "kind" field.
+func KindNotIn(vs ...Kind) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldKind, vs...))
+}
+
+// RegionProvinceEQ applies the EQ predicate on the "region_province" field.
+func RegionProvinceEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldRegionProvince, v))
+}
+
+// RegionProvinceNEQ applies the NEQ predicate on the "region_province" field.
+func RegionProvinceNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldRegionProvince, v))
+}
+
+// RegionProvinceIn applies the In predicate on the "region_province" field.
+func RegionProvinceIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldRegionProvince, vs...))
+}
+
+// RegionProvinceNotIn applies the NotIn predicate on the "region_province" field.
+func RegionProvinceNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldRegionProvince, vs...))
+}
+
+// RegionProvinceGT applies the GT predicate on the "region_province" field.
+func RegionProvinceGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldRegionProvince, v))
+}
+
+// RegionProvinceGTE applies the GTE predicate on the "region_province" field.
+func RegionProvinceGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldRegionProvince, v))
+}
+
+// RegionProvinceLT applies the LT predicate on the "region_province" field.
+func RegionProvinceLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldRegionProvince, v))
+}
+
+// RegionProvinceLTE applies the LTE predicate on the "region_province" field.
+func RegionProvinceLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldRegionProvince, v))
+}
+
+// RegionProvinceContains applies the Contains predicate on the "region_province" field.
+func RegionProvinceContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldRegionProvince, v))
+}
+
+// RegionProvinceHasPrefix applies the HasPrefix predicate on the "region_province" field.
+func RegionProvinceHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldRegionProvince, v))
+}
+
+// RegionProvinceHasSuffix applies the HasSuffix predicate on the "region_province" field.
+func RegionProvinceHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldRegionProvince, v))
+}
+
+// RegionProvinceIsNil applies the IsNil predicate on the "region_province" field.
+func RegionProvinceIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldRegionProvince))
+}
+
+// RegionProvinceNotNil applies the NotNil predicate on the "region_province" field.
+func RegionProvinceNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldRegionProvince))
+}
+
+// RegionProvinceEqualFold applies the EqualFold predicate on the "region_province" field.
+func RegionProvinceEqualFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEqualFold(FieldRegionProvince, v))
+}
+
+// RegionProvinceContainsFold applies the ContainsFold predicate on the "region_province" field.
+func RegionProvinceContainsFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContainsFold(FieldRegionProvince, v))
+}
+
+// RegionCityEQ applies the EQ predicate on the "region_city" field.
+func RegionCityEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldRegionCity, v))
+}
+
+// RegionCityNEQ applies the NEQ predicate on the "region_city" field.
+func RegionCityNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldRegionCity, v))
+}
+
+// RegionCityIn applies the In predicate on the "region_city" field.
+func RegionCityIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldRegionCity, vs...))
+}
+
+// RegionCityNotIn applies the NotIn predicate on the "region_city" field.
+func RegionCityNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldRegionCity, vs...))
+}
+
+// RegionCityGT applies the GT predicate on the "region_city" field.
+func RegionCityGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldRegionCity, v))
+}
+
+// RegionCityGTE applies the GTE predicate on the "region_city" field.
+func RegionCityGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldRegionCity, v))
+}
+
+// RegionCityLT applies the LT predicate on the "region_city" field.
+func RegionCityLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldRegionCity, v))
+}
+
+// RegionCityLTE applies the LTE predicate on the "region_city" field.
+func RegionCityLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldRegionCity, v))
+}
+
+// RegionCityContains applies the Contains predicate on the "region_city" field.
+func RegionCityContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldRegionCity, v))
+}
+
+// RegionCityHasPrefix applies the HasPrefix predicate on the "region_city" field.
+func RegionCityHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldRegionCity, v))
+}
+
+// RegionCityHasSuffix applies the HasSuffix predicate on the "region_city" field.
+func RegionCityHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldRegionCity, v))
+}
+
+// RegionCityIsNil applies the IsNil predicate on the "region_city" field.
+func RegionCityIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldRegionCity))
+}
+
+// RegionCityNotNil applies the NotNil predicate on the "region_city" field.
+func RegionCityNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldRegionCity))
+}
+
+// RegionCityEqualFold applies the EqualFold predicate on the "region_city" field.
+func RegionCityEqualFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEqualFold(FieldRegionCity, v))
+}
+
+// RegionCityContainsFold applies the ContainsFold predicate on the "region_city" field.
+func RegionCityContainsFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContainsFold(FieldRegionCity, v))
+}
+
+// RegionDistrictEQ applies the EQ predicate on the "region_district" field.
+func RegionDistrictEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldRegionDistrict, v))
+}
+
+// RegionDistrictNEQ applies the NEQ predicate on the "region_district" field.
+func RegionDistrictNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldRegionDistrict, v))
+}
+
+// RegionDistrictIn applies the In predicate on the "region_district" field.
+func RegionDistrictIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldRegionDistrict, vs...))
+}
+
+// RegionDistrictNotIn applies the NotIn predicate on the "region_district" field.
+func RegionDistrictNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldRegionDistrict, vs...))
+}
+
+// RegionDistrictGT applies the GT predicate on the "region_district" field.
+func RegionDistrictGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldRegionDistrict, v))
+}
+
+// RegionDistrictGTE applies the GTE predicate on the "region_district" field.
+func RegionDistrictGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldRegionDistrict, v))
+}
+
+// RegionDistrictLT applies the LT predicate on the "region_district" field.
+func RegionDistrictLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldRegionDistrict, v))
+}
+
+// RegionDistrictLTE applies the LTE predicate on the "region_district" field.
+func RegionDistrictLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldRegionDistrict, v))
+}
+
+// RegionDistrictContains applies the Contains predicate on the "region_district" field.
+func RegionDistrictContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldRegionDistrict, v))
+}
+
+// RegionDistrictHasPrefix applies the HasPrefix predicate on the "region_district" field.
+func RegionDistrictHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldRegionDistrict, v))
+}
+
+// RegionDistrictHasSuffix applies the HasSuffix predicate on the "region_district" field.
+func RegionDistrictHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldRegionDistrict, v))
+}
+
+// RegionDistrictIsNil applies the IsNil predicate on the "region_district" field.
+func RegionDistrictIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldRegionDistrict))
+}
+
+// RegionDistrictNotNil applies the NotNil predicate on the "region_district" field.
+func RegionDistrictNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldRegionDistrict))
+}
+
+// RegionDistrictEqualFold applies the EqualFold predicate on the "region_district" field.
+func RegionDistrictEqualFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEqualFold(FieldRegionDistrict, v))
+}
+
+// RegionDistrictContainsFold applies the ContainsFold predicate on the "region_district" field.
+func RegionDistrictContainsFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContainsFold(FieldRegionDistrict, v))
+}
+
+// LevelEQ applies the EQ predicate on the "level" field.
+func LevelEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldLevel, v))
+}
+
+// LevelNEQ applies the NEQ predicate on the "level" field.
+func LevelNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldLevel, v))
+}
+
+// LevelIn applies the In predicate on the "level" field.
+func LevelIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldLevel, vs...))
+}
+
+// LevelNotIn applies the NotIn predicate on the "level" field.
+func LevelNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldLevel, vs...))
+}
+
+// LevelGT applies the GT predicate on the "level" field.
+func LevelGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldLevel, v))
+}
+
+// LevelGTE applies the GTE predicate on the "level" field.
+func LevelGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldLevel, v))
+}
+
+// LevelLT applies the LT predicate on the "level" field.
+func LevelLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldLevel, v))
+}
+
+// LevelLTE applies the LTE predicate on the "level" field.
+func LevelLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldLevel, v))
+}
+
+// LevelContains applies the Contains predicate on the "level" field.
+func LevelContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldLevel, v))
+}
+
+// LevelHasPrefix applies the HasPrefix predicate on the "level" field.
+func LevelHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldLevel, v))
+}
+
+// LevelHasSuffix applies the HasSuffix predicate on the "level" field.
+func LevelHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldLevel, v))
+}
+
+// LevelIsNil applies the IsNil predicate on the "level" field.
+func LevelIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldLevel))
+}
+
+// LevelNotNil applies the NotNil predicate on the "level" field.
+func LevelNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldLevel))
+}
+
+// LevelEqualFold applies the EqualFold predicate on the "level" field.
+func LevelEqualFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEqualFold(FieldLevel, v))
+}
+
+// LevelContainsFold applies the ContainsFold predicate on the "level" field.
+func LevelContainsFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContainsFold(FieldLevel, v))
+}
+
+// SourceEQ applies the EQ predicate on the "source" field.
+func SourceEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldSource, v))
+}
+
+// SourceNEQ applies the NEQ predicate on the "source" field.
+func SourceNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldSource, v))
+}
+
+// SourceIn applies the In predicate on the "source" field.
+func SourceIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldSource, vs...))
+}
+
+// SourceNotIn applies the NotIn predicate on the "source" field.
+func SourceNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldSource, vs...))
+}
+
+// SourceGT applies the GT predicate on the "source" field.
+func SourceGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldSource, v))
+}
+
+// SourceGTE applies the GTE predicate on the "source" field.
+func SourceGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldSource, v))
+}
+
+// SourceLT applies the LT predicate on the "source" field.
+func SourceLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldSource, v))
+}
+
+// SourceLTE applies the LTE predicate on the "source" field.
+func SourceLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldSource, v))
+}
+
+// SourceContains applies the Contains predicate on the "source" field.
+func SourceContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldSource, v))
+}
+
+// SourceHasPrefix applies the HasPrefix predicate on the "source" field.
+func SourceHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldSource, v))
+}
+
+// SourceHasSuffix applies the HasSuffix predicate on the "source" field.
+func SourceHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldSource, v))
+}
+
+// SourceIsNil applies the IsNil predicate on the "source" field.
+func SourceIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldSource))
+}
+
+// SourceNotNil applies the NotNil predicate on the "source" field.
+func SourceNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldSource))
+}
+
+// SourceEqualFold applies the EqualFold predicate on the "source" field.
+func SourceEqualFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEqualFold(FieldSource, v))
+}
+
+// SourceContainsFold applies the ContainsFold predicate on the "source" field.
+func SourceContainsFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContainsFold(FieldSource, v))
+}
+
+// IndustryEQ applies the EQ predicate on the "industry" field.
+func IndustryEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldIndustry, v))
+}
+
+// IndustryNEQ applies the NEQ predicate on the "industry" field.
+func IndustryNEQ(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldIndustry, v))
+}
+
+// IndustryIn applies the In predicate on the "industry" field.
+func IndustryIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldIndustry, vs...))
+}
+
+// IndustryNotIn applies the NotIn predicate on the "industry" field.
+func IndustryNotIn(vs ...string) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldIndustry, vs...))
+}
+
+// IndustryGT applies the GT predicate on the "industry" field.
+func IndustryGT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldIndustry, v))
+}
+
+// IndustryGTE applies the GTE predicate on the "industry" field.
+func IndustryGTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldIndustry, v))
+}
+
+// IndustryLT applies the LT predicate on the "industry" field.
+func IndustryLT(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldIndustry, v))
+}
+
+// IndustryLTE applies the LTE predicate on the "industry" field.
+func IndustryLTE(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldIndustry, v))
+}
+
+// IndustryContains applies the Contains predicate on the "industry" field.
+func IndustryContains(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContains(FieldIndustry, v))
+}
+
+// IndustryHasPrefix applies the HasPrefix predicate on the "industry" field.
+func IndustryHasPrefix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasPrefix(FieldIndustry, v))
+}
+
+// IndustryHasSuffix applies the HasSuffix predicate on the "industry" field.
+func IndustryHasSuffix(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldHasSuffix(FieldIndustry, v))
+}
+
+// IndustryIsNil applies the IsNil predicate on the "industry" field.
+func IndustryIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldIndustry))
+}
+
+// IndustryNotNil applies the NotNil predicate on the "industry" field.
+func IndustryNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldIndustry))
+}
+
+// IndustryEqualFold applies the EqualFold predicate on the "industry" field.
+func IndustryEqualFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldEqualFold(FieldIndustry, v))
+}
+
+// IndustryContainsFold applies the ContainsFold predicate on the "industry" field.
+func IndustryContainsFold(v string) predicate.Customer {
+	return predicate.Customer(sql.FieldContainsFold(FieldIndustry, v))
+}
+
+// LastFollowUpAtEQ applies the EQ predicate on the "last_follow_up_at" field.
+func LastFollowUpAtEQ(v time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldLastFollowUpAt, v))
+}
+
+// LastFollowUpAtNEQ applies the NEQ predicate on the "last_follow_up_at" field.
+func LastFollowUpAtNEQ(v time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldLastFollowUpAt, v))
+}
+
+// LastFollowUpAtIn applies the In predicate on the "last_follow_up_at" field.
+func LastFollowUpAtIn(vs ...time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldLastFollowUpAt, vs...))
+}
+
+// LastFollowUpAtNotIn applies the NotIn predicate on the "last_follow_up_at" field.
+func LastFollowUpAtNotIn(vs ...time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldLastFollowUpAt, vs...))
+}
+
+// LastFollowUpAtGT applies the GT predicate on the "last_follow_up_at" field.
+func LastFollowUpAtGT(v time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldLastFollowUpAt, v))
+}
+
+// LastFollowUpAtGTE applies the GTE predicate on the "last_follow_up_at" field.
+func LastFollowUpAtGTE(v time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldLastFollowUpAt, v))
+}
+
+// LastFollowUpAtLT applies the LT predicate on the "last_follow_up_at" field.
+func LastFollowUpAtLT(v time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldLastFollowUpAt, v))
+}
+
+// LastFollowUpAtLTE applies the LTE predicate on the "last_follow_up_at" field.
+func LastFollowUpAtLTE(v time.Time) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldLastFollowUpAt, v))
+}
+
+// LastFollowUpAtIsNil applies the IsNil predicate on the "last_follow_up_at" field.
+func LastFollowUpAtIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldLastFollowUpAt))
+}
+
+// LastFollowUpAtNotNil applies the NotNil predicate on the "last_follow_up_at" field.
+func LastFollowUpAtNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldLastFollowUpAt))
+}
+
 // HasTenant applies the HasEdge predicate on the "tenant" edge.
 func HasTenant() predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {
@@ -832,6 +1993,52 @@ func HasDepartment() predicate.Customer {
 func HasDepartmentWith(preds ...predicate.Department) predicate.Customer {
 	return predicate.Customer(func(s *sql.Selector) {
 		step := newDepartmentStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasContacts applies the HasEdge predicate on the "contacts" edge.
+func HasContacts() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, ContactsTable, ContactsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasContactsWith applies the HasEdge predicate on the "contacts" edge with a given conditions (other predicates).
+func HasContactsWith(preds ...predicate.Contact) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newContactsStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasFollowUps applies the HasEdge predicate on the "follow_ups" edge.
+func HasFollowUps() predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, FollowUpsTable, FollowUpsColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasFollowUpsWith applies the HasEdge predicate on the "follow_ups" edge with a given conditions (other predicates).
+func HasFollowUpsWith(preds ...predicate.FollowUp) predicate.Customer {
+	return predicate.Customer(func(s *sql.Selector) {
+		step := newFollowUpsStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

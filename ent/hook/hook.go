@@ -9,6 +9,42 @@ import (
 	"github.com/custos-crm/custos/ent"
 )
 
+// The AuditChainFunc type is an adapter to allow the use of ordinary
+// function as AuditChain mutator.
+type AuditChainFunc func(context.Context, *ent.AuditChainMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AuditChainFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AuditChainMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditChainMutation", m)
+}
+
+// The AuditEventFunc type is an adapter to allow the use of ordinary
+// function as AuditEvent mutator.
+type AuditEventFunc func(context.Context, *ent.AuditEventMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AuditEventFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AuditEventMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AuditEventMutation", m)
+}
+
+// The ContactFunc type is an adapter to allow the use of ordinary
+// function as Contact mutator.
+type ContactFunc func(context.Context, *ent.ContactMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f ContactFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.ContactMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.ContactMutation", m)
+}
+
 // The CustomerFunc type is an adapter to allow the use of ordinary
 // function as Customer mutator.
 type CustomerFunc func(context.Context, *ent.CustomerMutation) (ent.Value, error)
@@ -31,6 +67,30 @@ func (f DepartmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, 
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DepartmentMutation", m)
+}
+
+// The FollowUpFunc type is an adapter to allow the use of ordinary
+// function as FollowUp mutator.
+type FollowUpFunc func(context.Context, *ent.FollowUpMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FollowUpFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FollowUpMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FollowUpMutation", m)
+}
+
+// The PicklistFunc type is an adapter to allow the use of ordinary
+// function as Picklist mutator.
+type PicklistFunc func(context.Context, *ent.PicklistMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f PicklistFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.PicklistMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.PicklistMutation", m)
 }
 
 // The RoleFunc type is an adapter to allow the use of ordinary
@@ -81,6 +141,18 @@ func (f TenantFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, erro
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TenantMutation", m)
 }
 
+// The TenantKeyFunc type is an adapter to allow the use of ordinary
+// function as TenantKey mutator.
+type TenantKeyFunc func(context.Context, *ent.TenantKeyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f TenantKeyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.TenantKeyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.TenantKeyMutation", m)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary
 // function as User mutator.
 type UserFunc func(context.Context, *ent.UserMutation) (ent.Value, error)
@@ -91,6 +163,18 @@ func (f UserFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error)
 		return f(ctx, mv)
 	}
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.UserMutation", m)
+}
+
+// The VaultMetaFunc type is an adapter to allow the use of ordinary
+// function as VaultMeta mutator.
+type VaultMetaFunc func(context.Context, *ent.VaultMetaMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f VaultMetaFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.VaultMetaMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.VaultMetaMutation", m)
 }
 
 // Condition is a hook condition function.

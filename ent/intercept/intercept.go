@@ -8,14 +8,21 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/auditchain"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/vaultmeta"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -74,6 +81,87 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 	return f(ctx, query)
 }
 
+// The AuditChainFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuditChainFunc func(context.Context, *ent.AuditChainQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuditChainFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuditChainQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuditChainQuery", q)
+}
+
+// The TraverseAuditChain type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuditChain func(context.Context, *ent.AuditChainQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuditChain) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuditChain) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditChainQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuditChainQuery", q)
+}
+
+// The AuditEventFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuditEventFunc func(context.Context, *ent.AuditEventQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuditEventFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuditEventQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
+}
+
+// The TraverseAuditEvent type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuditEvent func(context.Context, *ent.AuditEventQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuditEvent) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuditEvent) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditEventQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
+}
+
+// The ContactFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ContactFunc func(context.Context, *ent.ContactQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ContactFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ContactQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ContactQuery", q)
+}
+
+// The TraverseContact type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseContact func(context.Context, *ent.ContactQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseContact) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseContact) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ContactQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ContactQuery", q)
+}
+
 // The CustomerFunc type is an adapter to allow the use of ordinary function as a Querier.
 type CustomerFunc func(context.Context, *ent.CustomerQuery) (ent.Value, error)
 
@@ -126,6 +214,60 @@ func (f TraverseDepartment) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.DepartmentQuery", q)
+}
+
+// The FollowUpFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FollowUpFunc func(context.Context, *ent.FollowUpQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FollowUpFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FollowUpQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FollowUpQuery", q)
+}
+
+// The TraverseFollowUp type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFollowUp func(context.Context, *ent.FollowUpQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFollowUp) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFollowUp) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FollowUpQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FollowUpQuery", q)
+}
+
+// The PicklistFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PicklistFunc func(context.Context, *ent.PicklistQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PicklistFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PicklistQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PicklistQuery", q)
+}
+
+// The TraversePicklist type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePicklist func(context.Context, *ent.PicklistQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePicklist) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePicklist) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PicklistQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PicklistQuery", q)
 }
 
 // The RoleFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -236,6 +378,33 @@ func (f TraverseTenant) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.TenantQuery", q)
 }
 
+// The TenantKeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type TenantKeyFunc func(context.Context, *ent.TenantKeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f TenantKeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.TenantKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.TenantKeyQuery", q)
+}
+
+// The TraverseTenantKey type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseTenantKey func(context.Context, *ent.TenantKeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseTenantKey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseTenantKey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TenantKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.TenantKeyQuery", q)
+}
+
 // The UserFunc type is an adapter to allow the use of ordinary function as a Querier.
 type UserFunc func(context.Context, *ent.UserQuery) (ent.Value, error)
 
@@ -263,13 +432,50 @@ func (f TraverseUser) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.UserQuery", q)
 }
 
+// The VaultMetaFunc type is an adapter to allow the use of ordinary function as a Querier.
+type VaultMetaFunc func(context.Context, *ent.VaultMetaQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f VaultMetaFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.VaultMetaQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.VaultMetaQuery", q)
+}
+
+// The TraverseVaultMeta type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseVaultMeta func(context.Context, *ent.VaultMetaQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseVaultMeta) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseVaultMeta) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.VaultMetaQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.VaultMetaQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.AuditChainQuery:
+		return &query[*ent.AuditChainQuery, predicate.AuditChain, auditchain.OrderOption]{typ: ent.TypeAuditChain, tq: q}, nil
+	case *ent.AuditEventQuery:
+		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
+	case *ent.ContactQuery:
+		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.CustomerQuery:
 		return &query[*ent.CustomerQuery, predicate.Customer, customer.OrderOption]{typ: ent.TypeCustomer, tq: q}, nil
 	case *ent.DepartmentQuery:
 		return &query[*ent.DepartmentQuery, predicate.Department, department.OrderOption]{typ: ent.TypeDepartment, tq: q}, nil
+	case *ent.FollowUpQuery:
+		return &query[*ent.FollowUpQuery, predicate.FollowUp, followup.OrderOption]{typ: ent.TypeFollowUp, tq: q}, nil
+	case *ent.PicklistQuery:
+		return &query[*ent.PicklistQuery, predicate.Picklist, picklist.OrderOption]{typ: ent.TypePicklist, tq: q}, nil
 	case *ent.RoleQuery:
 		return &query[*ent.RoleQuery, predicate.Role, role.OrderOption]{typ: ent.TypeRole, tq: q}, nil
 	case *ent.RoleGrantQuery:
@@ -278,8 +484,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.TenantQuery:
 		return &query[*ent.TenantQuery, predicate.Tenant, tenant.OrderOption]{typ: ent.TypeTenant, tq: q}, nil
+	case *ent.TenantKeyQuery:
+		return &query[*ent.TenantKeyQuery, predicate.TenantKey, tenantkey.OrderOption]{typ: ent.TypeTenantKey, tq: q}, nil
 	case *ent.UserQuery:
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
+	case *ent.VaultMetaQuery:
+		return &query[*ent.VaultMetaQuery, predicate.VaultMeta, vaultmeta.OrderOption]{typ: ent.TypeVaultMeta, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

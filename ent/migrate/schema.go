@@ -8,6 +8,147 @@ import (
 )
 
 var (
+	// AuditChainsColumns holds the columns for the "audit_chains" table.
+	AuditChainsColumns = []*schema.Column{
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "seq", Type: field.TypeInt64},
+		{Name: "hash", Type: field.TypeBytes, Nullable: true},
+	}
+	// AuditChainsTable holds the schema information for the "audit_chains" table.
+	AuditChainsTable = &schema.Table{
+		Name:       "audit_chains",
+		Columns:    AuditChainsColumns,
+		PrimaryKey: []*schema.Column{AuditChainsColumns[0]},
+	}
+	// AuditEventsColumns holds the columns for the "audit_events" table.
+	AuditEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "seq", Type: field.TypeInt64, Nullable: true},
+		{Name: "prev_hash", Type: field.TypeBytes, Nullable: true},
+		{Name: "hash", Type: field.TypeBytes, Nullable: true},
+		{Name: "category", Type: field.TypeEnum, Enums: []string{"data", "auth", "security", "system"}},
+		{Name: "actor_id", Type: field.TypeString, Nullable: true},
+		{Name: "actor", Type: field.TypeString},
+		{Name: "action", Type: field.TypeString},
+		{Name: "entity_type", Type: field.TypeString, Nullable: true},
+		{Name: "entity_id", Type: field.TypeString, Nullable: true},
+		{Name: "changes", Type: field.TypeString, Size: 2147483647, Default: "[]"},
+		{Name: "request_id", Type: field.TypeString, Nullable: true},
+		{Name: "ip", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// AuditEventsTable holds the schema information for the "audit_events" table.
+	AuditEventsTable = &schema.Table{
+		Name:       "audit_events",
+		Columns:    AuditEventsColumns,
+		PrimaryKey: []*schema.Column{AuditEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "audit_events_tenants_tenant",
+				Columns:    []*schema.Column{AuditEventsColumns[14]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "auditevent_tenant_id_seq",
+				Unique:  true,
+				Columns: []*schema.Column{AuditEventsColumns[14], AuditEventsColumns[1]},
+			},
+			{
+				Name:    "auditevent_tenant_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[14], AuditEventsColumns[13]},
+			},
+			{
+				Name:    "auditevent_tenant_id_entity_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[14], AuditEventsColumns[9]},
+			},
+			{
+				Name:    "auditevent_tenant_id_actor_id",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[14], AuditEventsColumns[5]},
+			},
+		},
+	}
+	// ContactsColumns holds the columns for the "contacts" table.
+	ContactsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
+		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "mobile", Type: field.TypeBytes, Nullable: true},
+		{Name: "mobile_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "telephone", Type: field.TypeBytes, Nullable: true},
+		{Name: "telephone_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "wechat", Type: field.TypeBytes, Nullable: true},
+		{Name: "wechat_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "email", Type: field.TypeBytes, Nullable: true},
+		{Name: "email_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "notes", Type: field.TypeBytes, Nullable: true},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "title", Type: field.TypeString, Nullable: true, Size: 100},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "customer_id", Type: field.TypeString, Size: 29},
+	}
+	// ContactsTable holds the schema information for the "contacts" table.
+	ContactsTable = &schema.Table{
+		Name:       "contacts",
+		Columns:    ContactsColumns,
+		PrimaryKey: []*schema.Column{ContactsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "contacts_tenants_tenant",
+				Columns:    []*schema.Column{ContactsColumns[18]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "contacts_customers_customer",
+				Columns:    []*schema.Column{ContactsColumns[19]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "contact_tenant_id_mobile_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[8]},
+			},
+			{
+				Name:    "contact_tenant_id_telephone_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[10]},
+			},
+			{
+				Name:    "contact_tenant_id_wechat_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[12]},
+			},
+			{
+				Name:    "contact_tenant_id_email_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[14]},
+			},
+			{
+				Name:    "contact_tenant_id_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[19]},
+			},
+			{
+				Name:    "contact_tenant_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[16]},
+			},
+		},
+	}
 	// CustomersColumns holds the columns for the "customers" table.
 	CustomersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
@@ -17,7 +158,26 @@ var (
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
 		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "mobile", Type: field.TypeBytes, Nullable: true},
+		{Name: "mobile_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "telephone", Type: field.TypeBytes, Nullable: true},
+		{Name: "telephone_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "wechat", Type: field.TypeBytes, Nullable: true},
+		{Name: "wechat_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "email", Type: field.TypeBytes, Nullable: true},
+		{Name: "email_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "address", Type: field.TypeBytes, Nullable: true},
+		{Name: "notes", Type: field.TypeBytes, Nullable: true},
 		{Name: "name", Type: field.TypeString, Size: 200},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"company", "individual"}, Default: "company"},
+		{Name: "region_province", Type: field.TypeString, Nullable: true},
+		{Name: "region_city", Type: field.TypeString, Nullable: true},
+		{Name: "region_district", Type: field.TypeString, Nullable: true},
+		{Name: "level", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "source", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "industry", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "last_follow_up_at", Type: field.TypeTime, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeString, Size: 29},
 		{Name: "owner_id", Type: field.TypeString, Nullable: true, Size: 29},
 		{Name: "department_id", Type: field.TypeString, Nullable: true, Size: 29},
@@ -30,19 +190,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customers_tenants_tenant",
-				Columns:    []*schema.Column{CustomersColumns[8]},
+				Columns:    []*schema.Column{CustomersColumns[27]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customers_users_owner",
-				Columns:    []*schema.Column{CustomersColumns[9]},
+				Columns:    []*schema.Column{CustomersColumns[28]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "customers_departments_department",
-				Columns:    []*schema.Column{CustomersColumns[10]},
+				Columns:    []*schema.Column{CustomersColumns[29]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -51,17 +211,42 @@ var (
 			{
 				Name:    "customer_tenant_id_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[8], CustomersColumns[9]},
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[28]},
 			},
 			{
 				Name:    "customer_tenant_id_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[8], CustomersColumns[10]},
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[29]},
+			},
+			{
+				Name:    "customer_tenant_id_mobile_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[9]},
+			},
+			{
+				Name:    "customer_tenant_id_telephone_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[11]},
+			},
+			{
+				Name:    "customer_tenant_id_wechat_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[13]},
+			},
+			{
+				Name:    "customer_tenant_id_email_bidx",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[15]},
 			},
 			{
 				Name:    "customer_tenant_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[8], CustomersColumns[2]},
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[2]},
+			},
+			{
+				Name:    "customer_tenant_id_name",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[18]},
 			},
 		},
 	}
@@ -105,6 +290,97 @@ var (
 				Name:    "department_tenant_id_parent_id",
 				Unique:  false,
 				Columns: []*schema.Column{DepartmentsColumns[4], DepartmentsColumns[5]},
+			},
+		},
+	}
+	// FollowUpsColumns holds the columns for the "follow_ups" table.
+	FollowUpsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
+		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "content", Type: field.TypeBytes, Nullable: true},
+		{Name: "type", Type: field.TypeString, Size: 64},
+		{Name: "next_follow_up_on", Type: field.TypeString, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "customer_id", Type: field.TypeString, Size: 29},
+		{Name: "contact_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "author_id", Type: field.TypeString, Nullable: true, Size: 29},
+	}
+	// FollowUpsTable holds the schema information for the "follow_ups" table.
+	FollowUpsTable = &schema.Table{
+		Name:       "follow_ups",
+		Columns:    FollowUpsColumns,
+		PrimaryKey: []*schema.Column{FollowUpsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "follow_ups_tenants_tenant",
+				Columns:    []*schema.Column{FollowUpsColumns[10]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "follow_ups_customers_customer",
+				Columns:    []*schema.Column{FollowUpsColumns[11]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "follow_ups_contacts_contact",
+				Columns:    []*schema.Column{FollowUpsColumns[12]},
+				RefColumns: []*schema.Column{ContactsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "follow_ups_users_author",
+				Columns:    []*schema.Column{FollowUpsColumns[13]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "followup_tenant_id_customer_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{FollowUpsColumns[10], FollowUpsColumns[11], FollowUpsColumns[1]},
+			},
+			{
+				Name:    "followup_tenant_id_author_id_next_follow_up_on",
+				Unique:  false,
+				Columns: []*schema.Column{FollowUpsColumns[10], FollowUpsColumns[13], FollowUpsColumns[9]},
+			},
+		},
+	}
+	// PicklistsColumns holds the columns for the "picklists" table.
+	PicklistsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"customer_level", "customer_source", "customer_industry", "follow_up_type"}},
+		{Name: "options", Type: field.TypeJSON},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// PicklistsTable holds the schema information for the "picklists" table.
+	PicklistsTable = &schema.Table{
+		Name:       "picklists",
+		Columns:    PicklistsColumns,
+		PrimaryKey: []*schema.Column{PicklistsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "picklists_tenants_tenant",
+				Columns:    []*schema.Column{PicklistsColumns[5]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "picklist_tenant_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{PicklistsColumns[5], PicklistsColumns[3]},
 			},
 		},
 	}
@@ -249,13 +525,28 @@ var (
 		Columns:    TenantsColumns,
 		PrimaryKey: []*schema.Column{TenantsColumns[0]},
 	}
+	// TenantKeysColumns holds the columns for the "tenant_keys" table.
+	TenantKeysColumns = []*schema.Column{
+		{Name: "tenant_id", Type: field.TypeString},
+		{Name: "key_id", Type: field.TypeString},
+		{Name: "wrapped_data_key", Type: field.TypeBytes},
+		{Name: "wrapped_index_key", Type: field.TypeBytes},
+		{Name: "created_at", Type: field.TypeTime},
+	}
+	// TenantKeysTable holds the schema information for the "tenant_keys" table.
+	TenantKeysTable = &schema.Table{
+		Name:       "tenant_keys",
+		Columns:    TenantKeysColumns,
+		PrimaryKey: []*schema.Column{TenantKeysColumns[0]},
+	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "email", Type: field.TypeString, Size: 254},
-		{Name: "email_lookup", Type: field.TypeString},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "email", Type: field.TypeBytes, Nullable: true},
+		{Name: "email_bidx", Type: field.TypeBytes, Nullable: true},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "locale", Type: field.TypeString, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "disabled"}, Default: "active"},
@@ -273,60 +564,86 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_tenants_tenant",
-				Columns:    []*schema.Column{UsersColumns[10]},
+				Columns:    []*schema.Column{UsersColumns[11]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "users_departments_department",
-				Columns:    []*schema.Column{UsersColumns[11]},
+				Columns:    []*schema.Column{UsersColumns[12]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "users_users_subordinates",
-				Columns:    []*schema.Column{UsersColumns[12]},
+				Columns:    []*schema.Column{UsersColumns[13]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "user_tenant_id_email_lookup",
+				Name:    "user_tenant_id_email_bidx",
 				Unique:  true,
-				Columns: []*schema.Column{UsersColumns[10], UsersColumns[4]},
+				Columns: []*schema.Column{UsersColumns[11], UsersColumns[5]},
 			},
 			{
 				Name:    "user_tenant_id_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[10], UsersColumns[11]},
+				Columns: []*schema.Column{UsersColumns[11], UsersColumns[12]},
 			},
 			{
 				Name:    "user_tenant_id_reports_to_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[10], UsersColumns[12]},
+				Columns: []*schema.Column{UsersColumns[11], UsersColumns[13]},
 			},
 		},
 	}
+	// VaultMetaColumns holds the columns for the "vault_meta" table.
+	VaultMetaColumns = []*schema.Column{
+		{Name: "name", Type: field.TypeString},
+		{Name: "value", Type: field.TypeBytes},
+	}
+	// VaultMetaTable holds the schema information for the "vault_meta" table.
+	VaultMetaTable = &schema.Table{
+		Name:       "vault_meta",
+		Columns:    VaultMetaColumns,
+		PrimaryKey: []*schema.Column{VaultMetaColumns[0]},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AuditChainsTable,
+		AuditEventsTable,
+		ContactsTable,
 		CustomersTable,
 		DepartmentsTable,
+		FollowUpsTable,
+		PicklistsTable,
 		RolesTable,
 		RoleGrantsTable,
 		SessionsTable,
 		TenantsTable,
+		TenantKeysTable,
 		UsersTable,
+		VaultMetaTable,
 	}
 )
 
 func init() {
+	AuditEventsTable.ForeignKeys[0].RefTable = TenantsTable
+	ContactsTable.ForeignKeys[0].RefTable = TenantsTable
+	ContactsTable.ForeignKeys[1].RefTable = CustomersTable
 	CustomersTable.ForeignKeys[0].RefTable = TenantsTable
 	CustomersTable.ForeignKeys[1].RefTable = UsersTable
 	CustomersTable.ForeignKeys[2].RefTable = DepartmentsTable
 	DepartmentsTable.ForeignKeys[0].RefTable = TenantsTable
 	DepartmentsTable.ForeignKeys[1].RefTable = DepartmentsTable
 	DepartmentsTable.ForeignKeys[2].RefTable = UsersTable
+	FollowUpsTable.ForeignKeys[0].RefTable = TenantsTable
+	FollowUpsTable.ForeignKeys[1].RefTable = CustomersTable
+	FollowUpsTable.ForeignKeys[2].RefTable = ContactsTable
+	FollowUpsTable.ForeignKeys[3].RefTable = UsersTable
+	PicklistsTable.ForeignKeys[0].RefTable = TenantsTable
 	RolesTable.ForeignKeys[0].RefTable = TenantsTable
 	RoleGrantsTable.ForeignKeys[0].RefTable = TenantsTable
 	RoleGrantsTable.ForeignKeys[1].RefTable = UsersTable

@@ -6,11 +6,26 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// AuditChain is the predicate function for auditchain builders.
+type AuditChain func(*sql.Selector)
+
+// AuditEvent is the predicate function for auditevent builders.
+type AuditEvent func(*sql.Selector)
+
+// Contact is the predicate function for contact builders.
+type Contact func(*sql.Selector)
+
 // Customer is the predicate function for customer builders.
 type Customer func(*sql.Selector)
 
 // Department is the predicate function for department builders.
 type Department func(*sql.Selector)
+
+// FollowUp is the predicate function for followup builders.
+type FollowUp func(*sql.Selector)
+
+// Picklist is the predicate function for picklist builders.
+type Picklist func(*sql.Selector)
 
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
@@ -24,5 +39,11 @@ type Session func(*sql.Selector)
 // Tenant is the predicate function for tenant builders.
 type Tenant func(*sql.Selector)
 
+// TenantKey is the predicate function for tenantkey builders.
+type TenantKey func(*sql.Selector)
+
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
+
+// VaultMeta is the predicate function for vaultmeta builders.
+type VaultMeta func(*sql.Selector)

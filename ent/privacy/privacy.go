@@ -111,6 +111,78 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The AuditChainQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuditChainQueryRuleFunc func(context.Context, *ent.AuditChainQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuditChainQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditChainQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuditChainQuery", q)
+}
+
+// The AuditChainMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuditChainMutationRuleFunc func(context.Context, *ent.AuditChainMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuditChainMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuditChainMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditChainMutation", m)
+}
+
+// The AuditEventQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuditEventQueryRuleFunc func(context.Context, *ent.AuditEventQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuditEventQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuditEventQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuditEventQuery", q)
+}
+
+// The AuditEventMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuditEventMutationRuleFunc func(context.Context, *ent.AuditEventMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuditEventMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
+}
+
+// The ContactQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ContactQueryRuleFunc func(context.Context, *ent.ContactQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ContactQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ContactQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ContactQuery", q)
+}
+
+// The ContactMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ContactMutationRuleFunc func(context.Context, *ent.ContactMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ContactMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ContactMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ContactMutation", m)
+}
+
 // The CustomerQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type CustomerQueryRuleFunc func(context.Context, *ent.CustomerQuery) error
@@ -157,6 +229,54 @@ func (f DepartmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DepartmentMutation", m)
+}
+
+// The FollowUpQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FollowUpQueryRuleFunc func(context.Context, *ent.FollowUpQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FollowUpQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FollowUpQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FollowUpQuery", q)
+}
+
+// The FollowUpMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FollowUpMutationRuleFunc func(context.Context, *ent.FollowUpMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FollowUpMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FollowUpMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FollowUpMutation", m)
+}
+
+// The PicklistQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PicklistQueryRuleFunc func(context.Context, *ent.PicklistQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PicklistQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PicklistQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PicklistQuery", q)
+}
+
+// The PicklistMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PicklistMutationRuleFunc func(context.Context, *ent.PicklistMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PicklistMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PicklistMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PicklistMutation", m)
 }
 
 // The RoleQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -255,6 +375,30 @@ func (f TenantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TenantMutation", m)
 }
 
+// The TenantKeyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type TenantKeyQueryRuleFunc func(context.Context, *ent.TenantKeyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f TenantKeyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.TenantKeyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.TenantKeyQuery", q)
+}
+
+// The TenantKeyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type TenantKeyMutationRuleFunc func(context.Context, *ent.TenantKeyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f TenantKeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.TenantKeyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.TenantKeyMutation", m)
+}
+
 // The UserQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type UserQueryRuleFunc func(context.Context, *ent.UserQuery) error
@@ -277,6 +421,30 @@ func (f UserMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) 
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.UserMutation", m)
+}
+
+// The VaultMetaQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type VaultMetaQueryRuleFunc func(context.Context, *ent.VaultMetaQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f VaultMetaQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.VaultMetaQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.VaultMetaQuery", q)
+}
+
+// The VaultMetaMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type VaultMetaMutationRuleFunc func(context.Context, *ent.VaultMetaMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f VaultMetaMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.VaultMetaMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.VaultMetaMutation", m)
 }
 
 type (
@@ -314,9 +482,19 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.AuditChainQuery:
+		return q.Filter(), nil
+	case *ent.AuditEventQuery:
+		return q.Filter(), nil
+	case *ent.ContactQuery:
+		return q.Filter(), nil
 	case *ent.CustomerQuery:
 		return q.Filter(), nil
 	case *ent.DepartmentQuery:
+		return q.Filter(), nil
+	case *ent.FollowUpQuery:
+		return q.Filter(), nil
+	case *ent.PicklistQuery:
 		return q.Filter(), nil
 	case *ent.RoleQuery:
 		return q.Filter(), nil
@@ -326,7 +504,11 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.TenantQuery:
 		return q.Filter(), nil
+	case *ent.TenantKeyQuery:
+		return q.Filter(), nil
 	case *ent.UserQuery:
+		return q.Filter(), nil
+	case *ent.VaultMetaQuery:
 		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
@@ -335,9 +517,19 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.AuditChainMutation:
+		return m.Filter(), nil
+	case *ent.AuditEventMutation:
+		return m.Filter(), nil
+	case *ent.ContactMutation:
+		return m.Filter(), nil
 	case *ent.CustomerMutation:
 		return m.Filter(), nil
 	case *ent.DepartmentMutation:
+		return m.Filter(), nil
+	case *ent.FollowUpMutation:
+		return m.Filter(), nil
+	case *ent.PicklistMutation:
 		return m.Filter(), nil
 	case *ent.RoleMutation:
 		return m.Filter(), nil
@@ -347,7 +539,11 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.TenantMutation:
 		return m.Filter(), nil
+	case *ent.TenantKeyMutation:
+		return m.Filter(), nil
 	case *ent.UserMutation:
+		return m.Filter(), nil
+	case *ent.VaultMetaMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

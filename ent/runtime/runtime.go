@@ -6,15 +6,22 @@ import (
 	"context"
 	"time"
 
+	"github.com/custos-crm/custos/ent/auditchain"
+	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/vaultmeta"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -24,6 +31,111 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	auditchain.Policy = privacy.NewPolicies(schema.AuditChain{})
+	auditchain.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditchain.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditeventMixin := schema.AuditEvent{}.Mixin()
+	auditevent.Policy = privacy.NewPolicies(auditeventMixin[1], schema.AuditEvent{})
+	auditevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := auditevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	auditeventMixinHooks1 := auditeventMixin[1].Hooks()
+
+	auditevent.Hooks[1] = auditeventMixinHooks1[0]
+	auditeventMixinFields0 := auditeventMixin[0].Fields()
+	_ = auditeventMixinFields0
+	auditeventFields := schema.AuditEvent{}.Fields()
+	_ = auditeventFields
+	// auditeventDescChanges is the schema descriptor for changes field.
+	auditeventDescChanges := auditeventFields[9].Descriptor()
+	// auditevent.DefaultChanges holds the default value on creation for the changes field.
+	auditevent.DefaultChanges = auditeventDescChanges.Default.(string)
+	// auditeventDescID is the schema descriptor for id field.
+	auditeventDescID := auditeventMixinFields0[0].Descriptor()
+	// auditevent.DefaultID holds the default value on creation for the id field.
+	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
+	// auditevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	auditevent.IDValidator = auditeventDescID.Validators[0].(func(string) error)
+	contactMixin := schema.Contact{}.Mixin()
+	contact.Policy = privacy.NewPolicies(contactMixin[1], schema.Contact{})
+	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := contact.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	contactMixinHooks1 := contactMixin[1].Hooks()
+	contactMixinHooks2 := contactMixin[2].Hooks()
+	contactMixinHooks3 := contactMixin[3].Hooks()
+	contactMixinHooks4 := contactMixin[4].Hooks()
+	contactHooks := schema.Contact{}.Hooks()
+
+	contact.Hooks[1] = contactMixinHooks1[0]
+
+	contact.Hooks[2] = contactMixinHooks2[0]
+
+	contact.Hooks[3] = contactMixinHooks3[0]
+
+	contact.Hooks[4] = contactMixinHooks4[0]
+
+	contact.Hooks[5] = contactHooks[0]
+	contactMixinInters3 := contactMixin[3].Interceptors()
+	contact.Interceptors[0] = contactMixinInters3[0]
+	contactMixinFields0 := contactMixin[0].Fields()
+	_ = contactMixinFields0
+	contactMixinFields2 := contactMixin[2].Fields()
+	_ = contactMixinFields2
+	contactFields := schema.Contact{}.Fields()
+	_ = contactFields
+	// contactDescCreatedAt is the schema descriptor for created_at field.
+	contactDescCreatedAt := contactMixinFields2[0].Descriptor()
+	// contact.DefaultCreatedAt holds the default value on creation for the created_at field.
+	contact.DefaultCreatedAt = contactDescCreatedAt.Default.(func() time.Time)
+	// contactDescUpdatedAt is the schema descriptor for updated_at field.
+	contactDescUpdatedAt := contactMixinFields2[1].Descriptor()
+	// contact.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	contact.DefaultUpdatedAt = contactDescUpdatedAt.Default.(func() time.Time)
+	// contactDescName is the schema descriptor for name field.
+	contactDescName := contactFields[1].Descriptor()
+	// contact.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	contact.NameValidator = func() func(string) error {
+		validators := contactDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// contactDescTitle is the schema descriptor for title field.
+	contactDescTitle := contactFields[2].Descriptor()
+	// contact.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	contact.TitleValidator = contactDescTitle.Validators[0].(func(string) error)
+	// contactDescID is the schema descriptor for id field.
+	contactDescID := contactMixinFields0[0].Descriptor()
+	// contact.DefaultID holds the default value on creation for the id field.
+	contact.DefaultID = contactDescID.Default.(func() pulid.ID)
+	// contact.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	contact.IDValidator = contactDescID.Validators[0].(func(string) error)
 	customerMixin := schema.Customer{}.Mixin()
 	customer.Policy = privacy.NewPolicies(customerMixin[1], schema.Customer{})
 	customer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -38,6 +150,8 @@ func init() {
 	customerMixinHooks2 := customerMixin[2].Hooks()
 	customerMixinHooks3 := customerMixin[3].Hooks()
 	customerMixinHooks4 := customerMixin[4].Hooks()
+	customerMixinHooks5 := customerMixin[5].Hooks()
+	customerHooks := schema.Customer{}.Hooks()
 
 	customer.Hooks[1] = customerMixinHooks1[0]
 
@@ -46,6 +160,12 @@ func init() {
 	customer.Hooks[3] = customerMixinHooks3[0]
 
 	customer.Hooks[4] = customerMixinHooks4[0]
+
+	customer.Hooks[5] = customerMixinHooks5[0]
+
+	customer.Hooks[6] = customerHooks[0]
+
+	customer.Hooks[7] = customerHooks[1]
 	customerMixinInters4 := customerMixin[4].Interceptors()
 	customer.Interceptors[0] = customerMixinInters4[0]
 	customerMixinFields0 := customerMixin[0].Fields()
@@ -80,6 +200,30 @@ func init() {
 			return nil
 		}
 	}()
+	// customerDescRegionProvince is the schema descriptor for region_province field.
+	customerDescRegionProvince := customerFields[2].Descriptor()
+	// customer.RegionProvinceValidator is a validator for the "region_province" field. It is called by the builders before save.
+	customer.RegionProvinceValidator = customerDescRegionProvince.Validators[0].(func(string) error)
+	// customerDescRegionCity is the schema descriptor for region_city field.
+	customerDescRegionCity := customerFields[3].Descriptor()
+	// customer.RegionCityValidator is a validator for the "region_city" field. It is called by the builders before save.
+	customer.RegionCityValidator = customerDescRegionCity.Validators[0].(func(string) error)
+	// customerDescRegionDistrict is the schema descriptor for region_district field.
+	customerDescRegionDistrict := customerFields[4].Descriptor()
+	// customer.RegionDistrictValidator is a validator for the "region_district" field. It is called by the builders before save.
+	customer.RegionDistrictValidator = customerDescRegionDistrict.Validators[0].(func(string) error)
+	// customerDescLevel is the schema descriptor for level field.
+	customerDescLevel := customerFields[5].Descriptor()
+	// customer.LevelValidator is a validator for the "level" field. It is called by the builders before save.
+	customer.LevelValidator = customerDescLevel.Validators[0].(func(string) error)
+	// customerDescSource is the schema descriptor for source field.
+	customerDescSource := customerFields[6].Descriptor()
+	// customer.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	customer.SourceValidator = customerDescSource.Validators[0].(func(string) error)
+	// customerDescIndustry is the schema descriptor for industry field.
+	customerDescIndustry := customerFields[7].Descriptor()
+	// customer.IndustryValidator is a validator for the "industry" field. It is called by the builders before save.
+	customer.IndustryValidator = customerDescIndustry.Validators[0].(func(string) error)
 	// customerDescID is the schema descriptor for id field.
 	customerDescID := customerMixinFields0[0].Descriptor()
 	// customer.DefaultID holds the default value on creation for the id field.
@@ -105,6 +249,8 @@ func init() {
 	department.Hooks[2] = departmentMixinHooks2[0]
 
 	department.Hooks[3] = departmentHooks[0]
+
+	department.Hooks[4] = departmentHooks[1]
 	departmentMixinFields0 := departmentMixin[0].Fields()
 	_ = departmentMixinFields0
 	departmentMixinFields2 := departmentMixin[2].Fields()
@@ -143,6 +289,116 @@ func init() {
 	department.DefaultID = departmentDescID.Default.(func() pulid.ID)
 	// department.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	department.IDValidator = departmentDescID.Validators[0].(func(string) error)
+	followupMixin := schema.FollowUp{}.Mixin()
+	followup.Policy = privacy.NewPolicies(followupMixin[1], schema.FollowUp{})
+	followup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := followup.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	followupMixinHooks1 := followupMixin[1].Hooks()
+	followupMixinHooks2 := followupMixin[2].Hooks()
+	followupMixinHooks3 := followupMixin[3].Hooks()
+	followupMixinHooks4 := followupMixin[4].Hooks()
+	followupHooks := schema.FollowUp{}.Hooks()
+
+	followup.Hooks[1] = followupMixinHooks1[0]
+
+	followup.Hooks[2] = followupMixinHooks2[0]
+
+	followup.Hooks[3] = followupMixinHooks3[0]
+
+	followup.Hooks[4] = followupMixinHooks4[0]
+
+	followup.Hooks[5] = followupHooks[0]
+
+	followup.Hooks[6] = followupHooks[1]
+
+	followup.Hooks[7] = followupHooks[2]
+	followupMixinInters3 := followupMixin[3].Interceptors()
+	followup.Interceptors[0] = followupMixinInters3[0]
+	followupMixinFields0 := followupMixin[0].Fields()
+	_ = followupMixinFields0
+	followupMixinFields2 := followupMixin[2].Fields()
+	_ = followupMixinFields2
+	followupFields := schema.FollowUp{}.Fields()
+	_ = followupFields
+	// followupDescCreatedAt is the schema descriptor for created_at field.
+	followupDescCreatedAt := followupMixinFields2[0].Descriptor()
+	// followup.DefaultCreatedAt holds the default value on creation for the created_at field.
+	followup.DefaultCreatedAt = followupDescCreatedAt.Default.(func() time.Time)
+	// followupDescUpdatedAt is the schema descriptor for updated_at field.
+	followupDescUpdatedAt := followupMixinFields2[1].Descriptor()
+	// followup.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	followup.DefaultUpdatedAt = followupDescUpdatedAt.Default.(func() time.Time)
+	// followupDescType is the schema descriptor for type field.
+	followupDescType := followupFields[3].Descriptor()
+	// followup.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	followup.TypeValidator = func() func(string) error {
+		validators := followupDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// followupDescID is the schema descriptor for id field.
+	followupDescID := followupMixinFields0[0].Descriptor()
+	// followup.DefaultID holds the default value on creation for the id field.
+	followup.DefaultID = followupDescID.Default.(func() pulid.ID)
+	// followup.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	followup.IDValidator = followupDescID.Validators[0].(func(string) error)
+	picklistMixin := schema.Picklist{}.Mixin()
+	picklist.Policy = privacy.NewPolicies(picklistMixin[1], schema.Picklist{})
+	picklist.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := picklist.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	picklistMixinHooks1 := picklistMixin[1].Hooks()
+	picklistMixinHooks2 := picklistMixin[2].Hooks()
+	picklistHooks := schema.Picklist{}.Hooks()
+
+	picklist.Hooks[1] = picklistMixinHooks1[0]
+
+	picklist.Hooks[2] = picklistMixinHooks2[0]
+
+	picklist.Hooks[3] = picklistHooks[0]
+
+	picklist.Hooks[4] = picklistHooks[1]
+	picklistMixinFields0 := picklistMixin[0].Fields()
+	_ = picklistMixinFields0
+	picklistMixinFields2 := picklistMixin[2].Fields()
+	_ = picklistMixinFields2
+	picklistFields := schema.Picklist{}.Fields()
+	_ = picklistFields
+	// picklistDescCreatedAt is the schema descriptor for created_at field.
+	picklistDescCreatedAt := picklistMixinFields2[0].Descriptor()
+	// picklist.DefaultCreatedAt holds the default value on creation for the created_at field.
+	picklist.DefaultCreatedAt = picklistDescCreatedAt.Default.(func() time.Time)
+	// picklistDescUpdatedAt is the schema descriptor for updated_at field.
+	picklistDescUpdatedAt := picklistMixinFields2[1].Descriptor()
+	// picklist.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	picklist.DefaultUpdatedAt = picklistDescUpdatedAt.Default.(func() time.Time)
+	// picklistDescID is the schema descriptor for id field.
+	picklistDescID := picklistMixinFields0[0].Descriptor()
+	// picklist.DefaultID holds the default value on creation for the id field.
+	picklist.DefaultID = picklistDescID.Default.(func() pulid.ID)
+	// picklist.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	picklist.IDValidator = picklistDescID.Validators[0].(func(string) error)
 	roleMixin := schema.Role{}.Mixin()
 	role.Policy = privacy.NewPolicies(roleMixin[1], schema.Role{})
 	role.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -162,6 +418,8 @@ func init() {
 	role.Hooks[2] = roleMixinHooks2[0]
 
 	role.Hooks[3] = roleHooks[0]
+
+	role.Hooks[4] = roleHooks[1]
 	roleMixinFields0 := roleMixin[0].Fields()
 	_ = roleMixinFields0
 	roleMixinFields2 := roleMixin[2].Fields()
@@ -223,6 +481,8 @@ func init() {
 	rolegrant.Hooks[2] = rolegrantMixinHooks2[0]
 
 	rolegrant.Hooks[3] = rolegrantHooks[0]
+
+	rolegrant.Hooks[4] = rolegrantHooks[1]
 	rolegrantMixinFields0 := rolegrantMixin[0].Fields()
 	_ = rolegrantMixinFields0
 	rolegrantMixinFields2 := rolegrantMixin[2].Fields()
@@ -299,6 +559,8 @@ func init() {
 	tenant.Hooks[1] = tenantMixinHooks1[0]
 
 	tenant.Hooks[2] = tenantHooks[0]
+
+	tenant.Hooks[3] = tenantHooks[1]
 	tenantMixinFields0 := tenantMixin[0].Fields()
 	_ = tenantMixinFields0
 	tenantMixinFields1 := tenantMixin[1].Fields()
@@ -341,6 +603,15 @@ func init() {
 	tenant.DefaultID = tenantDescID.Default.(func() pulid.ID)
 	// tenant.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	tenant.IDValidator = tenantDescID.Validators[0].(func(string) error)
+	tenantkey.Policy = privacy.NewPolicies(schema.TenantKey{})
+	tenantkey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := tenantkey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[1], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -353,13 +624,18 @@ func init() {
 	}
 	userMixinHooks1 := userMixin[1].Hooks()
 	userMixinHooks2 := userMixin[2].Hooks()
+	userMixinHooks3 := userMixin[3].Hooks()
 	userHooks := schema.User{}.Hooks()
 
 	user.Hooks[1] = userMixinHooks1[0]
 
 	user.Hooks[2] = userMixinHooks2[0]
 
-	user.Hooks[3] = userHooks[0]
+	user.Hooks[3] = userMixinHooks3[0]
+
+	user.Hooks[4] = userHooks[0]
+
+	user.Hooks[5] = userHooks[1]
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0
 	userMixinFields2 := userMixin[2].Fields()
@@ -374,30 +650,8 @@ func init() {
 	userDescUpdatedAt := userMixinFields2[1].Descriptor()
 	// user.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	user.DefaultUpdatedAt = userDescUpdatedAt.Default.(func() time.Time)
-	// userDescEmail is the schema descriptor for email field.
-	userDescEmail := userFields[0].Descriptor()
-	// user.EmailValidator is a validator for the "email" field. It is called by the builders before save.
-	user.EmailValidator = func() func(string) error {
-		validators := userDescEmail.Validators
-		fns := [...]func(string) error{
-			validators[0].(func(string) error),
-			validators[1].(func(string) error),
-		}
-		return func(email string) error {
-			for _, fn := range fns {
-				if err := fn(email); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-	}()
-	// userDescEmailLookup is the schema descriptor for email_lookup field.
-	userDescEmailLookup := userFields[1].Descriptor()
-	// user.EmailLookupValidator is a validator for the "email_lookup" field. It is called by the builders before save.
-	user.EmailLookupValidator = userDescEmailLookup.Validators[0].(func(string) error)
 	// userDescName is the schema descriptor for name field.
-	userDescName := userFields[2].Descriptor()
+	userDescName := userFields[0].Descriptor()
 	// user.NameValidator is a validator for the "name" field. It is called by the builders before save.
 	user.NameValidator = func() func(string) error {
 		validators := userDescName.Validators
@@ -415,7 +669,7 @@ func init() {
 		}
 	}()
 	// userDescMustChangePassword is the schema descriptor for must_change_password field.
-	userDescMustChangePassword := userFields[6].Descriptor()
+	userDescMustChangePassword := userFields[4].Descriptor()
 	// user.DefaultMustChangePassword holds the default value on creation for the must_change_password field.
 	user.DefaultMustChangePassword = userDescMustChangePassword.Default.(bool)
 	// userDescID is the schema descriptor for id field.
@@ -424,6 +678,15 @@ func init() {
 	user.DefaultID = userDescID.Default.(func() pulid.ID)
 	// user.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	user.IDValidator = userDescID.Validators[0].(func(string) error)
+	vaultmeta.Policy = privacy.NewPolicies(schema.VaultMeta{})
+	vaultmeta.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := vaultmeta.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 }
 
 const (

@@ -71,5 +71,5 @@ func (Department) Policy() ent.Policy {
 
 // Hooks of the Department.
 func (Department) Hooks() []ent.Hook {
-	return []ent.Hook{departmentHook}
+	return []ent.Hook{auditHook("Department"), departmentHook}
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/internal/apierr"
-	"github.com/custos-crm/custos/internal/lookup"
 )
 
 // tenantSettingsHook validates the settings document on every write.
@@ -35,9 +34,6 @@ func tenantSettingsHook(next ent.Mutator) ent.Mutator {
 // userHook derives the email lookup key and refuses reporting cycles.
 func userHook(next ent.Mutator) ent.Mutator {
 	return hook.UserFunc(func(ctx context.Context, m *gen.UserMutation) (ent.Value, error) {
-		if email, ok := m.Email(); ok {
-			m.SetEmailLookup(lookup.UserEmail(email))
-		}
 		if loc, ok := m.Locale(); ok && loc != "" && loc != "zh-CN" && loc != "en" {
 			return nil, apierr.BadInput(apierr.Field("/input/locale", "unsupported_locale"))
 		}

@@ -73,5 +73,5 @@ func (Role) Policy() ent.Policy {
 
 // Hooks of the Role.
 func (Role) Hooks() []ent.Hook {
-	return []ent.Hook{roleHook}
+	return []ent.Hook{auditHook("Role"), roleHook}
 }

@@ -71,5 +71,5 @@ func (RoleGrant) Policy() ent.Policy {
 
 // Hooks of the RoleGrant.
 func (RoleGrant) Hooks() []ent.Hook {
-	return []ent.Hook{grantHook}
+	return []ent.Hook{auditHook("RoleGrant"), grantHook}
 }

@@ -54,5 +54,5 @@ func (Tenant) Policy() ent.Policy {
 
 // Hooks of the Tenant.
 func (Tenant) Hooks() []ent.Hook {
-	return []ent.Hook{tenantSettingsHook}
+	return []ent.Hook{auditHook("Tenant"), tenantSettingsHook}
 }

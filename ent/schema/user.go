@@ -19,18 +19,17 @@ type User struct{ ent.Schema }
 
 // Mixin of the User.
 func (User) Mixin() []ent.Mixin {
-	return []ent.Mixin{pulid.MixinWithPrefix("usr"), TenantMixin{}, TimeMixin{}}
+	return []ent.Mixin{
+		pulid.MixinWithPrefix("usr"), TenantMixin{}, TimeMixin{},
+		// The email's blind index keeps emails unique per tenant and finds
+		// a user at sign-in.
+		PersonalMixin{fields: []personalField{{name: "email", index: emailIndex, unique: true}}},
+	}
 }
 
 // Fields of the User.
 func (User) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("email").NotEmpty().MaxLen(254).
-			Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipOrderField)),
-		// email_lookup is the normalised key that keeps emails unique per
-		// tenant and finds a user at sign-in; it is set by a hook.
-		field.String("email_lookup").NotEmpty().
-			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("name").NotEmpty().MaxLen(200).Annotations(entgql.OrderField("NAME")),
 		field.String("locale").Optional().
 			Annotations(entgql.Skip(entgql.SkipWhereInput)),
@@ -61,7 +60,6 @@ func (User) Edges() []ent.Edge {
 // Indexes of the User.
 func (User) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("tenant_id", "email_lookup").Unique(),
 		index.Fields("tenant_id", "department_id"),
 		index.Fields("tenant_id", "reports_to_id"),
 	}
@@ -90,5 +88,5 @@ func (User) Policy() ent.Policy {
 
 // Hooks of the User.
 func (User) Hooks() []ent.Hook {
-	return []ent.Hook{userHook}
+	return []ent.Hook{auditHook("User", "name"), userHook}
 }

@@ -61,7 +61,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/custos-crm/custos/ent/runtime"
 var (
-	Hooks  [3]ent.Hook
+	Hooks  [4]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time

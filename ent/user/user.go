@@ -25,10 +25,12 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldUpdatedAt holds the string denoting the updated_at field in the database.
 	FieldUpdatedAt = "updated_at"
+	// FieldDataKey holds the string denoting the data_key field in the database.
+	FieldDataKey = "data_key"
 	// FieldEmail holds the string denoting the email field in the database.
 	FieldEmail = "email"
-	// FieldEmailLookup holds the string denoting the email_lookup field in the database.
-	FieldEmailLookup = "email_lookup"
+	// FieldEmailBidx holds the string denoting the email_bidx field in the database.
+	FieldEmailBidx = "email_bidx"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
 	// FieldLocale holds the string denoting the locale field in the database.
@@ -117,8 +119,9 @@ var Columns = []string{
 	FieldTenantID,
 	FieldCreatedAt,
 	FieldUpdatedAt,
+	FieldDataKey,
 	FieldEmail,
-	FieldEmailLookup,
+	FieldEmailBidx,
 	FieldName,
 	FieldLocale,
 	FieldStatus,
@@ -150,16 +153,12 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/custos-crm/custos/ent/runtime"
 var (
-	Hooks  [4]ent.Hook
+	Hooks  [6]ent.Hook
 	Policy ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
 	DefaultUpdatedAt func() time.Time
-	// EmailValidator is a validator for the "email" field. It is called by the builders before save.
-	EmailValidator func(string) error
-	// EmailLookupValidator is a validator for the "email_lookup" field. It is called by the builders before save.
-	EmailLookupValidator func(string) error
 	// NameValidator is a validator for the "name" field. It is called by the builders before save.
 	NameValidator func(string) error
 	// DefaultMustChangePassword holds the default value on creation for the "must_change_password" field.
@@ -217,16 +216,6 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByUpdatedAt orders the results by the updated_at field.
 func ByUpdatedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUpdatedAt, opts...).ToFunc()
-}
-
-// ByEmail orders the results by the email field.
-func ByEmail(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldEmail, opts...).ToFunc()
-}
-
-// ByEmailLookup orders the results by the email_lookup field.
-func ByEmailLookup(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldEmailLookup, opts...).ToFunc()
 }
 
 // ByName orders the results by the name field.

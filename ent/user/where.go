@@ -9,6 +9,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 )
 
 // ID filters vertices based on their ID field.
@@ -71,14 +72,19 @@ func UpdatedAt(v time.Time) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// DataKey applies equality check predicate on the "data_key" field. It's identical to DataKeyEQ.
+func DataKey(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldDataKey, v))
+}
+
 // Email applies equality check predicate on the "email" field. It's identical to EmailEQ.
-func Email(v string) predicate.User {
+func Email(v secret.Text) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldEmail, v))
 }
 
-// EmailLookup applies equality check predicate on the "email_lookup" field. It's identical to EmailLookupEQ.
-func EmailLookup(v string) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldEmailLookup, v))
+// EmailBidx applies equality check predicate on the "email_bidx" field. It's identical to EmailBidxEQ.
+func EmailBidx(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBidx, v))
 }
 
 // Name applies equality check predicate on the "name" field. It's identical to NameEQ.
@@ -261,134 +267,154 @@ func UpdatedAtLTE(v time.Time) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldUpdatedAt, v))
 }
 
+// DataKeyEQ applies the EQ predicate on the "data_key" field.
+func DataKeyEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldDataKey, v))
+}
+
+// DataKeyNEQ applies the NEQ predicate on the "data_key" field.
+func DataKeyNEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldDataKey, v))
+}
+
+// DataKeyIn applies the In predicate on the "data_key" field.
+func DataKeyIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldIn(FieldDataKey, vs...))
+}
+
+// DataKeyNotIn applies the NotIn predicate on the "data_key" field.
+func DataKeyNotIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldDataKey, vs...))
+}
+
+// DataKeyGT applies the GT predicate on the "data_key" field.
+func DataKeyGT(v []byte) predicate.User {
+	return predicate.User(sql.FieldGT(FieldDataKey, v))
+}
+
+// DataKeyGTE applies the GTE predicate on the "data_key" field.
+func DataKeyGTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldDataKey, v))
+}
+
+// DataKeyLT applies the LT predicate on the "data_key" field.
+func DataKeyLT(v []byte) predicate.User {
+	return predicate.User(sql.FieldLT(FieldDataKey, v))
+}
+
+// DataKeyLTE applies the LTE predicate on the "data_key" field.
+func DataKeyLTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldDataKey, v))
+}
+
+// DataKeyIsNil applies the IsNil predicate on the "data_key" field.
+func DataKeyIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldDataKey))
+}
+
+// DataKeyNotNil applies the NotNil predicate on the "data_key" field.
+func DataKeyNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldDataKey))
+}
+
 // EmailEQ applies the EQ predicate on the "email" field.
-func EmailEQ(v string) predicate.User {
+func EmailEQ(v secret.Text) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldEmail, v))
 }
 
 // EmailNEQ applies the NEQ predicate on the "email" field.
-func EmailNEQ(v string) predicate.User {
+func EmailNEQ(v secret.Text) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldEmail, v))
 }
 
 // EmailIn applies the In predicate on the "email" field.
-func EmailIn(vs ...string) predicate.User {
+func EmailIn(vs ...secret.Text) predicate.User {
 	return predicate.User(sql.FieldIn(FieldEmail, vs...))
 }
 
 // EmailNotIn applies the NotIn predicate on the "email" field.
-func EmailNotIn(vs ...string) predicate.User {
+func EmailNotIn(vs ...secret.Text) predicate.User {
 	return predicate.User(sql.FieldNotIn(FieldEmail, vs...))
 }
 
 // EmailGT applies the GT predicate on the "email" field.
-func EmailGT(v string) predicate.User {
+func EmailGT(v secret.Text) predicate.User {
 	return predicate.User(sql.FieldGT(FieldEmail, v))
 }
 
 // EmailGTE applies the GTE predicate on the "email" field.
-func EmailGTE(v string) predicate.User {
+func EmailGTE(v secret.Text) predicate.User {
 	return predicate.User(sql.FieldGTE(FieldEmail, v))
 }
 
 // EmailLT applies the LT predicate on the "email" field.
-func EmailLT(v string) predicate.User {
+func EmailLT(v secret.Text) predicate.User {
 	return predicate.User(sql.FieldLT(FieldEmail, v))
 }
 
 // EmailLTE applies the LTE predicate on the "email" field.
-func EmailLTE(v string) predicate.User {
+func EmailLTE(v secret.Text) predicate.User {
 	return predicate.User(sql.FieldLTE(FieldEmail, v))
 }
 
-// EmailContains applies the Contains predicate on the "email" field.
-func EmailContains(v string) predicate.User {
-	return predicate.User(sql.FieldContains(FieldEmail, v))
+// EmailIsNil applies the IsNil predicate on the "email" field.
+func EmailIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldEmail))
 }
 
-// EmailHasPrefix applies the HasPrefix predicate on the "email" field.
-func EmailHasPrefix(v string) predicate.User {
-	return predicate.User(sql.FieldHasPrefix(FieldEmail, v))
+// EmailNotNil applies the NotNil predicate on the "email" field.
+func EmailNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldEmail))
 }
 
-// EmailHasSuffix applies the HasSuffix predicate on the "email" field.
-func EmailHasSuffix(v string) predicate.User {
-	return predicate.User(sql.FieldHasSuffix(FieldEmail, v))
+// EmailBidxEQ applies the EQ predicate on the "email_bidx" field.
+func EmailBidxEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldEmailBidx, v))
 }
 
-// EmailEqualFold applies the EqualFold predicate on the "email" field.
-func EmailEqualFold(v string) predicate.User {
-	return predicate.User(sql.FieldEqualFold(FieldEmail, v))
+// EmailBidxNEQ applies the NEQ predicate on the "email_bidx" field.
+func EmailBidxNEQ(v []byte) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldEmailBidx, v))
 }
 
-// EmailContainsFold applies the ContainsFold predicate on the "email" field.
-func EmailContainsFold(v string) predicate.User {
-	return predicate.User(sql.FieldContainsFold(FieldEmail, v))
+// EmailBidxIn applies the In predicate on the "email_bidx" field.
+func EmailBidxIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldIn(FieldEmailBidx, vs...))
 }
 
-// EmailLookupEQ applies the EQ predicate on the "email_lookup" field.
-func EmailLookupEQ(v string) predicate.User {
-	return predicate.User(sql.FieldEQ(FieldEmailLookup, v))
+// EmailBidxNotIn applies the NotIn predicate on the "email_bidx" field.
+func EmailBidxNotIn(vs ...[]byte) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldEmailBidx, vs...))
 }
 
-// EmailLookupNEQ applies the NEQ predicate on the "email_lookup" field.
-func EmailLookupNEQ(v string) predicate.User {
-	return predicate.User(sql.FieldNEQ(FieldEmailLookup, v))
+// EmailBidxGT applies the GT predicate on the "email_bidx" field.
+func EmailBidxGT(v []byte) predicate.User {
+	return predicate.User(sql.FieldGT(FieldEmailBidx, v))
 }
 
-// EmailLookupIn applies the In predicate on the "email_lookup" field.
-func EmailLookupIn(vs ...string) predicate.User {
-	return predicate.User(sql.FieldIn(FieldEmailLookup, vs...))
+// EmailBidxGTE applies the GTE predicate on the "email_bidx" field.
+func EmailBidxGTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldEmailBidx, v))
 }
 
-// EmailLookupNotIn applies the NotIn predicate on the "email_lookup" field.
-func EmailLookupNotIn(vs ...string) predicate.User {
-	return predicate.User(sql.FieldNotIn(FieldEmailLookup, vs...))
+// EmailBidxLT applies the LT predicate on the "email_bidx" field.
+func EmailBidxLT(v []byte) predicate.User {
+	return predicate.User(sql.FieldLT(FieldEmailBidx, v))
 }
 
-// EmailLookupGT applies the GT predicate on the "email_lookup" field.
-func EmailLookupGT(v string) predicate.User {
-	return predicate.User(sql.FieldGT(FieldEmailLookup, v))
+// EmailBidxLTE applies the LTE predicate on the "email_bidx" field.
+func EmailBidxLTE(v []byte) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldEmailBidx, v))
 }
 
-// EmailLookupGTE applies the GTE predicate on the "email_lookup" field.
-func EmailLookupGTE(v string) predicate.User {
-	return predicate.User(sql.FieldGTE(FieldEmailLookup, v))
+// EmailBidxIsNil applies the IsNil predicate on the "email_bidx" field.
+func EmailBidxIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldEmailBidx))
 }
 
-// EmailLookupLT applies the LT predicate on the "email_lookup" field.
-func EmailLookupLT(v string) predicate.User {
-	return predicate.User(sql.FieldLT(FieldEmailLookup, v))
-}
-
-// EmailLookupLTE applies the LTE predicate on the "email_lookup" field.
-func EmailLookupLTE(v string) predicate.User {
-	return predicate.User(sql.FieldLTE(FieldEmailLookup, v))
-}
-
-// EmailLookupContains applies the Contains predicate on the "email_lookup" field.
-func EmailLookupContains(v string) predicate.User {
-	return predicate.User(sql.FieldContains(FieldEmailLookup, v))
-}
-
-// EmailLookupHasPrefix applies the HasPrefix predicate on the "email_lookup" field.
-func EmailLookupHasPrefix(v string) predicate.User {
-	return predicate.User(sql.FieldHasPrefix(FieldEmailLookup, v))
-}
-
-// EmailLookupHasSuffix applies the HasSuffix predicate on the "email_lookup" field.
-func EmailLookupHasSuffix(v string) predicate.User {
-	return predicate.User(sql.FieldHasSuffix(FieldEmailLookup, v))
-}
-
-// EmailLookupEqualFold applies the EqualFold predicate on the "email_lookup" field.
-func EmailLookupEqualFold(v string) predicate.User {
-	return predicate.User(sql.FieldEqualFold(FieldEmailLookup, v))
-}
-
-// EmailLookupContainsFold applies the ContainsFold predicate on the "email_lookup" field.
-func EmailLookupContainsFold(v string) predicate.User {
-	return predicate.User(sql.FieldContainsFold(FieldEmailLookup, v))
+// EmailBidxNotNil applies the NotNil predicate on the "email_bidx" field.
+func EmailBidxNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldEmailBidx))
 }
 
 // NameEQ applies the EQ predicate on the "name" field.

@@ -7,7 +7,9 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -22,12 +24,14 @@ import (
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/server"
 	"github.com/custos-crm/custos/internal/store"
 	"github.com/custos-crm/custos/internal/store/storetest"
 	"github.com/custos-crm/custos/internal/tenancy"
+	"github.com/custos-crm/custos/internal/vault"
 )
 
 // Password is the password of every user the helpers create.
@@ -48,6 +52,8 @@ type App struct {
 	Hasher *password.Hasher
 	Server *httptest.Server
 	Logs   *SyncBuffer
+	Vault  *vault.Vault
+	Master []byte
 
 	hash string
 }
@@ -57,6 +63,15 @@ func New(t testing.TB, dialect string) *App {
 	t.Helper()
 	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	st := storetest.Open(t, dialect, clk)
+	master := make([]byte, vault.MasterKeySize)
+	if _, err := rand.Read(master); err != nil {
+		t.Fatal(err)
+	}
+	v, err := vault.Open(context.Background(), master, st.KeyStore(), vault.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.UseVault(v)
 	hasher := password.NewHasher(CheapParams(), 2)
 	logs := &SyncBuffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -73,7 +88,29 @@ func New(t testing.TB, dialect string) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &App{Store: st, Clock: clk, Hasher: hasher, Server: srv, Logs: logs, hash: hash}
+	return &App{Store: st, Clock: clk, Hasher: hasher, Server: srv, Logs: logs, Vault: v, Master: master, hash: hash}
+}
+
+// Tx runs fn in a transaction as ctx's viewer and commits when it
+// succeeds; audited changes must run in one.
+func (a *App) Tx(t testing.TB, ctx context.Context, fn func(c *ent.Client) error) {
+	t.Helper()
+	if err := a.TryTx(ctx, fn); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TryTx is Tx returning the error instead of failing the test.
+func (a *App) TryTx(ctx context.Context, fn func(c *ent.Client) error) error {
+	tx, err := a.Client().Tx(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // Client returns the ent client.
@@ -122,24 +159,28 @@ func (a *App) NewUser(t testing.TB, tn *Tenant, spec UserSpec) *ent.User {
 	if spec.Department == "" {
 		spec.Department = tn.Department.ID
 	}
-	c := a.Client().User.Create().SetEmail(spec.Email).SetName(strings.Split(spec.Email, "@")[0]).
-		SetPasswordHash(a.hash).SetDepartmentID(spec.Department)
-	if spec.ReportsTo != "" {
-		c.SetReportsToID(spec.ReportsTo)
-	}
-	u, err := c.Save(ctx)
-	if err != nil {
-		t.Fatalf("creating user %s: %v", spec.Email, err)
-	}
-	for _, r := range spec.Roles {
-		g := a.Client().RoleGrant.Create().SetUserID(u.ID).SetRoleID(r.ID)
-		if !spec.ExpiresAt.IsZero() {
-			g.SetExpiresAt(spec.ExpiresAt)
+	var u *ent.User
+	a.Tx(t, ctx, func(client *ent.Client) error {
+		c := client.User.Create().SetEmail(secret.Plain(spec.Email)).SetName(strings.Split(spec.Email, "@")[0]).
+			SetPasswordHash(a.hash).SetDepartmentID(spec.Department)
+		if spec.ReportsTo != "" {
+			c.SetReportsToID(spec.ReportsTo)
 		}
-		if _, err := g.Save(ctx); err != nil {
-			t.Fatalf("granting %s: %v", r.Name, err)
+		var err error
+		if u, err = c.Save(ctx); err != nil {
+			return fmt.Errorf("creating user %s: %w", spec.Email, err)
 		}
-	}
+		for _, r := range spec.Roles {
+			g := client.RoleGrant.Create().SetUserID(u.ID).SetRoleID(r.ID)
+			if !spec.ExpiresAt.IsZero() {
+				g.SetExpiresAt(spec.ExpiresAt)
+			}
+			if _, err := g.Save(ctx); err != nil {
+				return fmt.Errorf("granting %s: %w", r.Name, err)
+			}
+		}
+		return nil
+	})
 	return u
 }
 
@@ -149,14 +190,16 @@ func (a *App) NewDepartment(t testing.TB, tn *Tenant, name string, parent pulid.
 	if parent == "" {
 		parent = tn.Department.ID
 	}
-	c := a.Client().Department.Create().SetName(name).SetParentID(parent)
-	if leader != "" {
-		c.SetLeaderID(leader)
-	}
-	d, err := c.Save(a.System(tn.Tenant.ID))
-	if err != nil {
-		t.Fatalf("creating department %s: %v", name, err)
-	}
+	var d *ent.Department
+	a.Tx(t, a.System(tn.Tenant.ID), func(client *ent.Client) error {
+		c := client.Department.Create().SetName(name).SetParentID(parent)
+		if leader != "" {
+			c.SetLeaderID(leader)
+		}
+		var err error
+		d, err = c.Save(a.System(tn.Tenant.ID))
+		return err
+	})
 	return d
 }
 

@@ -28,6 +28,7 @@ func Bootstrap(ctx context.Context, args []string, env Env) error {
 	pwFile := fs.String("admin-password-file", "", "file holding the administrator password")
 	pwFlag := fs.String("admin-password", "", "administrator password (visible to other processes; for tests)")
 	dbURL := fs.String("database-url", "", "database URL (default CUSTOS_DATABASE_URL)")
+	keyFile := fs.String("master-key-file", "", "master key file (default CUSTOS_MASTER_KEY_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +55,9 @@ func Bootstrap(ctx context.Context, args []string, env Env) error {
 	if *dbURL != "" {
 		cfgArgs = []string{"--database-url", *dbURL}
 	}
+	if *keyFile != "" {
+		cfgArgs = append(cfgArgs, "--master-key-file", *keyFile)
+	}
 	cfg, err := loadConfig("bootstrap", cfgArgs, env)
 	if err != nil {
 		return err
@@ -65,9 +69,12 @@ func Bootstrap(ctx context.Context, args []string, env Env) error {
 	}
 	defer st.Close()
 	if cfg.AutoMigrate {
-		if _, err := migrate(ctx, st, logger, env.Clock); err != nil {
-			return err
+		if _, err := st.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrating: %w", err)
 		}
+	}
+	if _, err := openVault(ctx, cfg, st, logger); err != nil {
+		return err
 	}
 	hasher := password.NewHasher(password.DefaultParams(), 1)
 	hash, err := hasher.Hash(ctx, pw)

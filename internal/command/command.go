@@ -24,6 +24,8 @@ commands:
   serve       run the server (default)
   migrate     apply database migrations and update built-in roles
   bootstrap   create a tenant and its administrator
+  audit verify [--tenant SLUG]
+              check the audit hash chains; exits non-zero naming the first bad event
 `
 
 // Run runs the subcommand named in args[1] (serve when absent).
@@ -43,6 +45,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return Migrate(ctx, rest, env)
 	case "bootstrap":
 		return Bootstrap(ctx, rest, env)
+	case "audit":
+		if len(rest) == 0 || rest[0] != "verify" {
+			fmt.Fprint(stderr, usage)
+			return errors.New("usage: custos audit verify [--tenant SLUG]")
+		}
+		return AuditVerify(ctx, rest[1:], env)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -105,6 +113,12 @@ func Migrate(ctx context.Context, args []string, env Env) error {
 		return err
 	}
 	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	if _, err := openVault(ctx, cfg, st, logger); err != nil {
+		return err
+	}
 	applied, err := migrate(ctx, st, logger, env.Clock)
 	if err != nil {
 		return err

@@ -34,8 +34,8 @@ func Serve(ctx context.Context, args []string, env Env) error {
 	}
 	defer st.Close()
 	if cfg.AutoMigrate {
-		if _, err := migrate(ctx, st, logger, env.Clock); err != nil {
-			return err
+		if _, err := st.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrating: %w", err)
 		}
 	} else {
 		status, err := st.Status(ctx)
@@ -47,6 +47,14 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		}
 	}
 
+	if _, err := openVault(ctx, cfg, st, logger); err != nil {
+		return err
+	}
+	if cfg.AutoMigrate {
+		if _, err := migrate(ctx, st, logger, env.Clock); err != nil {
+			return err
+		}
+	}
 	hasher := password.NewHasher(password.DefaultParams(), cfg.HashConcurrency)
 	if cfg.Demo {
 		sys := systemContext(ctx, logger, env.Clock, "", "create demo tenant")

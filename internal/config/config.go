@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -35,6 +36,9 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	// LogLevel is debug, info, warn or error (CUSTOS_LOG_LEVEL).
 	LogLevel slog.Level
+	// MasterKeyFile holds the 32-byte master key (CUSTOS_MASTER_KEY_FILE);
+	// default: master.key beside an SQLite database, required otherwise.
+	MasterKeyFile string
 	// HashConcurrency bounds the argon2id hashes running at once
 	// (CUSTOS_HASH_CONCURRENCY); default half the CPUs, at least 1.
 	HashConcurrency int
@@ -61,6 +65,7 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 	demo := fs.String("demo", env("CUSTOS_DEMO", "false"), "create the demo tenant in an empty database (CUSTOS_DEMO)")
 	proxies := fs.String("trusted-proxies", env("CUSTOS_TRUSTED_PROXIES", ""), "comma-separated proxy addresses or prefixes whose X-Forwarded-For is believed (CUSTOS_TRUSTED_PROXIES)")
 	level := fs.String("log-level", env("CUSTOS_LOG_LEVEL", "info"), "debug, info, warn or error (CUSTOS_LOG_LEVEL)")
+	keyFile := fs.String("master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "file holding the 32-byte master key (CUSTOS_MASTER_KEY_FILE); default master.key beside an SQLite database")
 	hashes := fs.String("hash-concurrency", env("CUSTOS_HASH_CONCURRENCY", ""), "argon2id hashes at once; default half the CPUs (CUSTOS_HASH_CONCURRENCY)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fs, err
@@ -116,6 +121,14 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 	}
 	if err := cfg.LogLevel.UnmarshalText([]byte(*level)); err != nil {
 		errs = append(errs, fmt.Errorf("CUSTOS_LOG_LEVEL: %q is not debug, info, warn or error", *level))
+	}
+	cfg.MasterKeyFile = *keyFile
+	if cfg.MasterKeyFile == "" {
+		if path, ok := strings.CutPrefix(cfg.DatabaseURL, "sqlite:"); ok {
+			cfg.MasterKeyFile = filepath.Join(filepath.Dir(path), "master.key")
+		} else {
+			errs = append(errs, errors.New("CUSTOS_MASTER_KEY_FILE: required with PostgreSQL"))
+		}
 	}
 	cfg.HashConcurrency = max(1, runtime.GOMAXPROCS(0)/2)
 	if *hashes != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/tenancy"
 )
@@ -91,7 +92,7 @@ func seedPeople(ctx context.Context, c *ent.Client, created *tenancy.Created, ha
 		return err
 	}
 	mk := func(email, name string, dept pulid.ID, boss *pulid.ID, roleKey string) (*ent.User, error) {
-		u, err := c.User.Create().SetEmail(email).SetName(name).SetPasswordHash(hash).
+		u, err := c.User.Create().SetEmail(secret.Plain(email)).SetName(name).SetPasswordHash(hash).
 			SetDepartmentID(dept).SetNillableReportsToID(boss).Save(ctx)
 		if err != nil {
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/internal/apierr"
@@ -80,7 +81,7 @@ func (s *Service) CreateUser(ctx context.Context, client *ent.Client, in NewUser
 		return nil, fmt.Errorf("hashing password: %w", err)
 	}
 	u, err := client.User.Create().
-		SetEmail(strings.TrimSpace(in.Email)).
+		SetEmail(secret.Plain(strings.TrimSpace(in.Email))).
 		SetName(in.Name).
 		SetPasswordHash(hash).
 		SetDepartmentID(in.DepartmentID).

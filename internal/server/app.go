@@ -14,6 +14,7 @@ import (
 	"github.com/custos-crm/custos/graph"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
+	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/store"
 )
 
@@ -27,6 +28,9 @@ type AppConfig struct {
 	TrustedProxies  []netip.Prefix
 	Introspection   bool
 	SessionLifetime time.Duration
+	// Disclosure decides how personal values are shown; default: in
+	// clear to whoever may read the record.
+	Disclosure *disclosure.Discloser
 }
 
 // NewApp wires the services and returns the root handler. `custos serve`
@@ -34,6 +38,9 @@ type AppConfig struct {
 func NewApp(c AppConfig) http.Handler {
 	if c.SessionLifetime <= 0 {
 		c.SessionLifetime = session.DefaultLifetime
+	}
+	if c.Disclosure == nil {
+		c.Disclosure = disclosure.New(c.Store.Client.Vault, disclosure.ClearToReaders())
 	}
 	client := c.Store.Client
 	sessions := session.NewManager(client, c.Clock, c.SessionLifetime)
@@ -45,6 +52,8 @@ func NewApp(c AppConfig) http.Handler {
 			Client:        client,
 			Clock:         c.Clock,
 			Directory:     directory.New(c.Hasher, c.Clock),
+			Disclosure:    c.Disclosure,
+			DB:            c.Store.DB,
 			Logger:        c.Logger,
 			Introspection: c.Introspection,
 		}),

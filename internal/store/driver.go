@@ -124,3 +124,45 @@ func utcArg(a any) (any, bool) {
 	}
 	return a, false
 }
+
+// execQuerier is what the ent client's ExecContext and QueryContext need.
+type execQuerier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// ExecContext executes a statement with its time arguments in UTC; the
+// audit sealer and other SQL below the ent layer use it.
+func (d *utcDriver) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return d.drv.ExecContext(ctx, query, utcSlice(args)...)
+}
+
+// QueryContext runs a query with its time arguments in UTC.
+func (d *utcDriver) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return d.drv.QueryContext(ctx, query, utcSlice(args)...)
+}
+
+// ExecContext executes a statement in the transaction.
+func (t *utcTx) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	eq, ok := t.tx.(execQuerier)
+	if !ok {
+		return nil, fmt.Errorf("transaction %T cannot run SQL directly", t.tx)
+	}
+	return eq.ExecContext(ctx, query, utcSlice(args)...)
+}
+
+// QueryContext runs a query in the transaction.
+func (t *utcTx) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	eq, ok := t.tx.(execQuerier)
+	if !ok {
+		return nil, fmt.Errorf("transaction %T cannot run SQL directly", t.tx)
+	}
+	return eq.QueryContext(ctx, query, utcSlice(args)...)
+}
+
+func utcSlice(args []any) []any {
+	if out, ok := utcArgs(args).([]any); ok {
+		return out
+	}
+	return args
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/custos-crm/custos/ent"
 	_ "github.com/custos-crm/custos/ent/runtime" // hooks and privacy policies; without it they are silently absent
 	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/vault"
 )
 
 // sqlitePrefix starts a SQLite URL: "sqlite:PATH".
@@ -82,7 +83,7 @@ func Open(ctx context.Context, url string, clk clock.Clock) (*Store, error) {
 	}
 	drv := &utcDriver{drv: entsql.OpenDB(name, db)}
 	return &Store{
-		Client:  ent.NewClient(ent.Driver(drv), ent.Clock(clk)),
+		Client:  newClient(drv, clk, nil),
 		DB:      db,
 		Dialect: name,
 		drv:     drv,
@@ -183,4 +184,9 @@ func (s *Store) CheckCollation(ctx context.Context) error {
 		return fmt.Errorf("check collation: database %q has encoding %q, but the store needs UTF8: %s", name, encoding, howTo)
 	}
 	return nil
+}
+
+// newClient builds the ent client with its dependencies.
+func newClient(drv dialect.Driver, clk clock.Clock, v *vault.Vault) *ent.Client {
+	return ent.NewClient(ent.Driver(drv), ent.Clock(clk), ent.Vault(v))
 }

@@ -7,10 +7,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
+	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/settings"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
@@ -74,26 +78,31 @@ func Create(ctx context.Context, client *ent.Client, spec Spec) (*Created, error
 	if exists {
 		return nil, ErrTenantExists
 	}
-	tx, err := client.Tx(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("starting transaction: %w", err)
+	// The tenant's keys are made first, outside the transaction: keys of a
+	// tenant that then fails to be created are never used.
+	id := pulid.New("ten", client.Clock.Now())
+	if client.Vault == nil {
+		return nil, errors.New("tenancy: no vault configured")
 	}
-	out, err := create(ctx, tx.Client(), spec)
+	if err := client.Vault.EnsureTenant(ctx, string(id)); err != nil {
+		return nil, fmt.Errorf("creating tenant keys: %w", err)
+	}
+	var out *Created
+	err = withTx(ctx, client, func(c *ent.Client) error {
+		out, err = create(ctx, c, id, spec)
+		return err
+	})
+	if ent.IsConstraintError(err) {
+		return nil, ErrTenantExists
+	}
 	if err != nil {
-		_ = tx.Rollback()
-		if ent.IsConstraintError(err) {
-			return nil, ErrTenantExists
-		}
 		return nil, err
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("committing tenant: %w", err)
 	}
 	return out, nil
 }
 
-func create(ctx context.Context, c *ent.Client, spec Spec) (*Created, error) {
-	t, err := c.Tenant.Create().SetSlug(spec.Slug).SetName(spec.Name).SetSettings(settings.Defaults()).Save(ctx)
+func create(ctx context.Context, c *ent.Client, id pulid.ID, spec Spec) (*Created, error) {
+	t, err := c.Tenant.Create().SetID(id).SetSlug(spec.Slug).SetName(spec.Name).SetSettings(settings.Defaults()).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("creating tenant: %w", err)
 	}
@@ -108,6 +117,11 @@ func create(ctx context.Context, c *ent.Client, spec Spec) (*Created, error) {
 		}
 		out.Roles[br.Key] = r
 	}
+	for kind, options := range choices.Defaults() {
+		if _, err := c.Picklist.Create().SetKind(kind).SetOptions(options).Save(ctx); err != nil {
+			return nil, fmt.Errorf("creating picklist %s: %w", kind, err)
+		}
+	}
 	if out.Department, err = c.Department.Create().SetName(spec.Name).Save(ctx); err != nil {
 		return nil, fmt.Errorf("creating root department: %w", err)
 	}
@@ -115,7 +129,7 @@ func create(ctx context.Context, c *ent.Client, spec Spec) (*Created, error) {
 	if name == "" {
 		name = "Administrator"
 	}
-	out.Admin, err = c.User.Create().SetEmail(spec.AdminEmail).SetName(name).
+	out.Admin, err = c.User.Create().SetEmail(secret.Plain(spec.AdminEmail)).SetName(name).
 		SetPasswordHash(spec.AdminPasswordHash).SetDepartmentID(out.Department.ID).Save(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("creating administrator: %w", err)
@@ -127,40 +141,68 @@ func create(ctx context.Context, c *ent.Client, spec Spec) (*Created, error) {
 }
 
 // SyncBuiltinRoles brings every tenant's built-in roles in line with
-// BuiltinRoles, creating missing ones. `custos migrate` runs it, so that
-// permissions added by new modules reach existing tenants. ctx must be a
-// system context for all tenants.
+// BuiltinRoles, creating missing ones, each tenant in its own transaction.
+// `custos migrate` runs it, so that permissions added by new modules reach
+// existing tenants; roles that are already current are not written. ctx
+// must be a system context for all tenants.
 func SyncBuiltinRoles(ctx context.Context, client *ent.Client) error {
 	tenants, err := client.Tenant.Query().IDs(ctx)
 	if err != nil {
 		return fmt.Errorf("listing tenants: %w", err)
 	}
 	for _, tid := range tenants {
-		for _, br := range BuiltinRoles() {
-			n, err := client.Role.Update().
-				Where(role.TenantID(tid), role.Builtin(br.Key)).
-				SetPermissions(br.Permissions).SetScope(br.Scope).Save(ctx)
-			if err != nil {
-				return fmt.Errorf("updating role %s of %s: %w", br.Key, tid, err)
-			}
-			if n > 0 {
-				continue
-			}
-			_, err = client.Role.Create().SetTenantID(tid).SetName(br.Name).SetBuiltin(br.Key).
-				SetPermissions(br.Permissions).SetScope(br.Scope).Save(ctx)
-			if err != nil {
-				return fmt.Errorf("creating role %s of %s: %w", br.Key, tid, err)
-			}
+		tctx := viewer.NewSystemContext(ctx, tid, "sync built-in roles", client.Clock.Now())
+		if err := withTx(tctx, client, func(c *ent.Client) error { return syncRoles(tctx, c, tid) }); err != nil {
+			return fmt.Errorf("tenant %s: %w", tid, err)
 		}
 	}
 	return nil
 }
 
+func syncRoles(ctx context.Context, c *ent.Client, tid pulid.ID) error {
+	current, err := c.Role.Query().Where(role.TenantID(tid), role.BuiltinNEQ("")).All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading roles: %w", err)
+	}
+	byKey := map[string]*ent.Role{}
+	for _, r := range current {
+		byKey[r.Builtin] = r
+	}
+	for _, br := range BuiltinRoles() {
+		r, ok := byKey[br.Key]
+		switch {
+		case !ok:
+			_, err = c.Role.Create().SetTenantID(tid).SetName(br.Name).SetBuiltin(br.Key).
+				SetPermissions(br.Permissions).SetScope(br.Scope).Save(ctx)
+		case !slices.Equal(r.Permissions, br.Permissions) || r.Scope != br.Scope:
+			_, err = c.Role.UpdateOne(r).SetPermissions(br.Permissions).SetScope(br.Scope).Save(ctx)
+		}
+		if err != nil {
+			return fmt.Errorf("role %s: %w", br.Key, err)
+		}
+	}
+	return nil
+}
+
+// withTx runs fn on a transactional client and commits when it succeeds.
+func withTx(ctx context.Context, client *ent.Client, fn func(*ent.Client) error) error {
+	tx, err := client.Tx(ctx)
+	if err != nil {
+		return fmt.Errorf("starting transaction: %w", err)
+	}
+	if err := fn(tx.Client()); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
 // SettingsChange holds the settings a client wants to change; nil fields
 // keep their value.
 type SettingsChange struct {
-	TimeZone *string
-	Locale   *string
+	TimeZone    *string
+	Locale      *string
+	PhoneRegion *string
 }
 
 // UpdateSettings applies change to the viewer's tenant settings. The tenant
@@ -171,7 +213,10 @@ func UpdateSettings(ctx context.Context, client *ent.Client, tenantID pulid.ID, 
 	if err != nil {
 		return nil, err
 	}
-	s := t.Settings
+	s := t.Settings.WithDefaults()
+	if change.PhoneRegion != nil {
+		s.PhoneRegion = *change.PhoneRegion
+	}
 	if change.TimeZone != nil {
 		s.TimeZone = *change.TimeZone
 	}
@@ -179,4 +224,17 @@ func UpdateSettings(ctx context.Context, client *ent.Client, tenantID pulid.ID, 
 		s.Locale = *change.Locale
 	}
 	return client.Tenant.UpdateOneID(tenantID).SetSettings(s).Save(ctx)
+}
+
+// UpdatePicklist replaces the options of the viewer's picklist of kind.
+func UpdatePicklist(ctx context.Context, client *ent.Client, kind choices.Kind, options []*choices.Option) (*ent.Picklist, error) {
+	opts := make([]choices.Option, len(options))
+	for i, o := range options {
+		opts[i] = *o
+	}
+	pl, err := client.Picklist.Query().Where(picklist.KindEQ(kind)).Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pl.Update().SetOptions(opts).Save(ctx)
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/apptest"
@@ -42,12 +43,13 @@ func TestSyncBuiltinRolesRestoresDefinitions(t *testing.T) {
 		ctx := app.System("")
 		// An older release's admin role lacked permissions added since, and
 		// the sales role was lost.
-		if err := app.Client().Role.UpdateOne(tn.Role(tenancy.RoleAdmin)).SetPermissions([]string{viewer.PermCustomerRead}).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := app.Client().Role.Delete().Where(role.Builtin(tenancy.RoleSales)).Exec(ctx); err != nil {
-			t.Fatal(err)
-		}
+		app.Tx(t, app.System(tn.Tenant.ID), func(c *ent.Client) error {
+			if err := c.Role.UpdateOne(tn.Role(tenancy.RoleAdmin)).SetPermissions([]string{viewer.PermCustomerRead}).Exec(app.System(tn.Tenant.ID)); err != nil {
+				return err
+			}
+			_, err := c.Role.Delete().Where(role.Builtin(tenancy.RoleSales)).Exec(app.System(tn.Tenant.ID))
+			return err
+		})
 		if err := tenancy.SyncBuiltinRoles(ctx, app.Client()); err != nil {
 			t.Fatal(err)
 		}

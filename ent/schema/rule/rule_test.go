@@ -3,6 +3,7 @@ package rule_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sort"
 	"testing"
@@ -42,17 +43,17 @@ func newOrg(t *testing.T, dialect string) *org {
 	tn := a.NewTenant(t, "acme")
 	o := &org{app: a, tn: tn, users: map[string]*ent.User{}, owned: map[string]pulid.ID{}, depts: map[string]*ent.Department{}}
 	ctx := a.System(tn.Tenant.ID)
-	c := a.Client()
-	lead, err := c.Role.Create().SetName("team lead").SetPermissions(tn.Role(tenancy.RoleSales).Permissions).
-		SetScope(viewer.ScopeSelfAndSubordinates).Save(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deptRole, err := c.Role.Create().SetName("department clerk").SetPermissions(tn.Role(tenancy.RoleSales).Permissions).
-		SetScope(viewer.ScopeDepartment).Save(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var lead, deptRole *ent.Role
+	a.Tx(t, ctx, func(c *ent.Client) (err error) {
+		lead, err = c.Role.Create().SetName("team lead").SetPermissions(tn.Role(tenancy.RoleSales).Permissions).
+			SetScope(viewer.ScopeSelfAndSubordinates).Save(ctx)
+		if err != nil {
+			return err
+		}
+		deptRole, err = c.Role.Create().SetName("department clerk").SetPermissions(tn.Role(tenancy.RoleSales).Permissions).
+			SetScope(viewer.ScopeDepartment).Save(ctx)
+		return err
+	})
 	o.depts["east"] = a.NewDepartment(t, tn, "east", "", "")
 	o.depts["eastsub"] = a.NewDepartment(t, tn, "eastsub", o.depts["east"].ID, "")
 	o.depts["west"] = a.NewDepartment(t, tn, "west", "", "")
@@ -74,16 +75,19 @@ func newOrg(t *testing.T, dialect string) *org {
 	add("norole", "east", "", nil, time.Time{})
 	o.depts["westsub"] = a.NewDepartment(t, tn, "westsub", o.depts["west"].ID, o.users["lead"].ID)
 	add("s4", "westsub", "", []*ent.Role{tn.Role(tenancy.RoleSales)}, time.Time{})
-	if _, err := c.Department.UpdateOne(o.depts["east"]).SetLeaderID(o.users["manager"].ID).Save(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, key := range []string{"admin", "manager", "s1", "s2", "lead", "s3", "s4", "dept"} {
-		cu, err := c.Customer.Create().SetName("c-" + key).SetOwnerID(o.users[key].ID).Save(ctx)
-		if err != nil {
-			t.Fatal(err)
+	a.Tx(t, ctx, func(c *ent.Client) error {
+		if _, err := c.Department.UpdateOne(o.depts["east"]).SetLeaderID(o.users["manager"].ID).Save(ctx); err != nil {
+			return err
 		}
-		o.owned[key] = cu.ID
-	}
+		for _, key := range []string{"admin", "manager", "s1", "s2", "lead", "s3", "s4", "dept"} {
+			cu, err := c.Customer.Create().SetName("c-" + key).SetOwnerID(o.users[key].ID).Save(ctx)
+			if err != nil {
+				return err
+			}
+			o.owned[key] = cu.ID
+		}
+		return nil
+	})
 	o.others = a.NewTenant(t, "other")
 	return o
 }
@@ -158,10 +162,13 @@ func TestCustomerScopeMatrix(t *testing.T) {
 		})
 		t.Run("revoked role stops on the next request", func(t *testing.T) {
 			sys := o.app.System(o.tn.Tenant.ID)
-			n, err := o.app.Client().RoleGrant.Delete().Where(rolegrant.UserID(o.users["s1"].ID)).Exec(sys)
-			if err != nil || n != 1 {
-				t.Fatalf("revoking: %d %v", n, err)
-			}
+			o.app.Tx(t, sys, func(c *ent.Client) error {
+				n, err := c.RoleGrant.Delete().Where(rolegrant.UserID(o.users["s1"].ID)).Exec(sys)
+				if err == nil && n != 1 {
+					err = fmt.Errorf("revoked %d grants", n)
+				}
+				return err
+			})
 			if _, err := o.visible(t, o.as(t, "s1")); !errors.Is(err, privacy.Deny) {
 				t.Fatalf("after revoke: want deny, got %v", err)
 			}
@@ -180,11 +187,15 @@ func TestCustomerScopeMatrix(t *testing.T) {
 			if _, err := o.app.Client().Customer.Get(ctx, o.owned["admin"]); !ent.IsNotFound(err) {
 				t.Fatalf("cross-tenant get: want not found, got %v", err)
 			}
-			n, err := o.app.Client().Customer.Update().Where(customer.ID(o.owned["admin"])).SetName("x").Save(ctx)
-			if err != nil || n != 0 {
-				t.Fatalf("cross-tenant update changed %d rows (%v)", n, err)
+			var n int
+			o.app.Tx(t, ctx, func(c *ent.Client) (err error) {
+				n, err = c.Customer.Update().Where(customer.ID(o.owned["admin"])).SetName("x").Save(ctx)
+				return err
+			})
+			if n != 0 {
+				t.Fatalf("cross-tenant update changed %d rows", n)
 			}
-			if err := o.app.Client().Customer.DeleteOneID(o.owned["admin"]).Exec(ctx); !ent.IsNotFound(err) {
+			if err := o.app.TryTx(ctx, func(c *ent.Client) error { return c.Customer.DeleteOneID(o.owned["admin"]).Exec(ctx) }); !ent.IsNotFound(err) {
 				t.Fatalf("cross-tenant delete: want not found, got %v", err)
 			}
 		})
@@ -195,8 +206,17 @@ func TestOwnerAssignmentFollowsScope(t *testing.T) {
 	storetest.EachDialect(t, func(t *testing.T, dialect string) {
 		o := newOrg(t, dialect)
 		c := o.app.Client()
-		create := func(as, owner string) (*ent.Customer, error) {
-			return c.Customer.Create().SetName("new").SetOwnerID(o.users[owner].ID).Save(o.as(t, as))
+		// write runs fn in a transaction as the viewer with key.
+		write := func(as string, fn func(ctx context.Context, c *ent.Client) error) error {
+			ctx := o.as(t, as)
+			return o.app.TryTx(ctx, func(c *ent.Client) error { return fn(ctx, c) })
+		}
+		create := func(as, owner string) (cu *ent.Customer, err error) {
+			err = write(as, func(ctx context.Context, c *ent.Client) error {
+				cu, err = c.Customer.Create().SetName("new").SetOwnerID(o.users[owner].ID).Save(ctx)
+				return err
+			})
+			return cu, err
 		}
 		cases := []struct {
 			as, owner string
@@ -235,7 +255,11 @@ func TestOwnerAssignmentFollowsScope(t *testing.T) {
 			})
 		}
 		t.Run("owner defaults to the viewer", func(t *testing.T) {
-			cu, err := c.Customer.Create().SetName("mine").Save(o.as(t, "s2"))
+			var cu *ent.Customer
+			err := write("s2", func(ctx context.Context, c *ent.Client) (err error) {
+				cu, err = c.Customer.Create().SetName("mine").Save(ctx)
+				return err
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +268,11 @@ func TestOwnerAssignmentFollowsScope(t *testing.T) {
 			}
 		})
 		t.Run("reassigning moves the department", func(t *testing.T) {
-			cu, err := c.Customer.UpdateOneID(o.owned["s1"]).SetOwnerID(o.users["s2"].ID).Save(o.as(t, "manager"))
+			var cu *ent.Customer
+			err := write("manager", func(ctx context.Context, c *ent.Client) (err error) {
+				cu, err = c.Customer.UpdateOneID(o.owned["s1"]).SetOwnerID(o.users["s2"].ID).Save(ctx)
+				return err
+			})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -253,18 +281,23 @@ func TestOwnerAssignmentFollowsScope(t *testing.T) {
 			}
 		})
 		t.Run("updates and deletes outside the scope are not found", func(t *testing.T) {
-			err := c.Customer.UpdateOneID(o.owned["s2"]).SetName("x").Exec(o.as(t, "s1"))
+			err := write("s1", func(ctx context.Context, c *ent.Client) error {
+				return c.Customer.UpdateOneID(o.owned["s2"]).SetName("x").Exec(ctx)
+			})
 			if !ent.IsNotFound(err) {
 				t.Fatalf("update: want not found, got %v", err)
 			}
-			err = c.Customer.DeleteOneID(o.owned["s4"]).Exec(o.as(t, "dept"))
+			err = write("dept", func(ctx context.Context, c *ent.Client) error {
+				return c.Customer.DeleteOneID(o.owned["s4"]).Exec(ctx)
+			})
 			if !ent.IsNotFound(err) {
 				t.Fatalf("delete: want not found, got %v", err)
 			}
 		})
 		t.Run("soft delete hides the row from queries and counts", func(t *testing.T) {
 			ctx := o.as(t, "s3")
-			if err := c.Customer.DeleteOneID(o.owned["s3"]).Exec(ctx); err != nil {
+			del := func(ctx context.Context, c *ent.Client) error { return c.Customer.DeleteOneID(o.owned["s3"]).Exec(ctx) }
+			if err := write("s3", del); err != nil {
 				t.Fatal(err)
 			}
 			if n, err := c.Customer.Query().Where(customer.ID(o.owned["s3"])).Count(ctx); err != nil || n != 0 {
@@ -278,7 +311,7 @@ func TestOwnerAssignmentFollowsScope(t *testing.T) {
 			if err := row.Scan(&deleted); err != nil || deleted != 1 {
 				t.Fatalf("soft-deleted row kept: %d %v", deleted, err)
 			}
-			if err := c.Customer.DeleteOneID(o.owned["s3"]).Exec(ctx); !ent.IsNotFound(err) {
+			if err := write("s3", del); !ent.IsNotFound(err) {
 				t.Fatalf("second delete: want not found, got %v", err)
 			}
 		})

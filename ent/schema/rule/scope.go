@@ -38,7 +38,8 @@ func NewSoftDeleteContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, softDeleteKey{}, true)
 }
 
-func isSoftDelete(ctx context.Context) bool {
+// IsSoftDelete reports whether ctx carries a soft delete.
+func IsSoftDelete(ctx context.Context) bool {
 	v, _ := ctx.Value(softDeleteKey{}).(bool)
 	return v
 }
@@ -133,7 +134,7 @@ func (d DataScope) MutationRule() privacy.MutationRule {
 		switch {
 		case m.Op().Is(ent.OpCreate):
 			permission = d.Create
-		case m.Op().Is(ent.OpDelete | ent.OpDeleteOne), isSoftDelete(ctx):
+		case m.Op().Is(ent.OpDelete | ent.OpDeleteOne), IsSoftDelete(ctx):
 			permission = d.Delete
 		}
 		s, ok := v.ScopeFor(permission)

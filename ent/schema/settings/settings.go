@@ -5,8 +5,11 @@ package settings
 
 import (
 	"fmt"
+	"regexp"
 	"time"
 )
+
+var phoneRegion = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
 
 // Locales lists the locales Custos speaks.
 var supportedLocales = []string{"zh-CN", "en"}
@@ -27,11 +30,30 @@ type Tenant struct {
 	TimeZone string `json:"timeZone"`
 	// Locale is the default locale for users who have not chosen one.
 	Locale string `json:"locale"`
+	// PhoneRegion is the calling code (without +) that phone numbers
+	// written without one belong to.
+	PhoneRegion string `json:"phoneRegion"`
 }
 
 // Defaults returns the documented defaults.
 func Defaults() Tenant {
-	return Tenant{TimeZone: "Asia/Shanghai", Locale: "zh-CN"}
+	return Tenant{TimeZone: "Asia/Shanghai", Locale: "zh-CN", PhoneRegion: "86"}
+}
+
+// WithDefaults returns s with every unset setting at its default, so that
+// documents written before a setting existed read as the default.
+func (s Tenant) WithDefaults() Tenant {
+	d := Defaults()
+	if s.TimeZone == "" {
+		s.TimeZone = d.TimeZone
+	}
+	if s.Locale == "" {
+		s.Locale = d.Locale
+	}
+	if s.PhoneRegion == "" {
+		s.PhoneRegion = d.PhoneRegion
+	}
+	return s
 }
 
 // FieldError names one invalid setting by its JSON Pointer.
@@ -51,6 +73,9 @@ func (s Tenant) Problems() []FieldError {
 		out = append(out, FieldError{"/timeZone", "required", "time zone is required"})
 	} else if _, err := time.LoadLocation(s.TimeZone); err != nil {
 		out = append(out, FieldError{"/timeZone", "invalid_time_zone", fmt.Sprintf("%q is not an IANA time zone", s.TimeZone)})
+	}
+	if !phoneRegion.MatchString(s.PhoneRegion) {
+		out = append(out, FieldError{"/phoneRegion", "invalid_format", "phone region must be a calling code such as 86"})
 	}
 	if !SupportedLocale(s.Locale) {
 		out = append(out, FieldError{"/locale", "unsupported_locale", fmt.Sprintf("locale must be one of %v", supportedLocales)})

@@ -1,0 +1,74 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+	"entgo.io/ent/schema/mixin"
+
+	"github.com/custos-crm/custos/ent/schema/secret"
+	"github.com/custos-crm/custos/internal/personal"
+)
+
+// The blind indexes a personal field can feed. Fields of one kind share an
+// index space, so one phone number finds the customer's mobile, its
+// telephone and a contact's mobile alike.
+const (
+	noIndex     personal.Kind = ""
+	phoneIndex                = personal.Phone
+	emailIndex                = personal.Email
+	wechatIndex               = personal.WeChat
+)
+
+// personalField is an encrypted column and the blind index it feeds.
+type personalField struct {
+	name  string
+	index personal.Kind
+	// unique makes the blind index unique within the tenant.
+	unique bool
+}
+
+// PersonalMixin gives an entity holding a natural person's data its own
+// data key and encrypted columns; searchable ones get a blind index column
+// (<name>_bidx). The seal hook encrypts on the way in; GraphQL reads go
+// through the disclosure policy.
+type PersonalMixin struct {
+	mixin.Schema
+	fields []personalField
+}
+
+// Fields returns data_key and the encrypted and index columns.
+func (m PersonalMixin) Fields() []ent.Field {
+	out := []ent.Field{
+		field.Bytes("data_key").Optional().Sensitive().Annotations(entgql.Skip(entgql.SkipAll)),
+	}
+	for _, f := range m.fields {
+		out = append(out, field.Bytes(f.name).GoType(secret.Text{}).Optional().
+			Annotations(entgql.Type("String"), entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)))
+		if f.index != noIndex {
+			out = append(out, field.Bytes(f.name+"_bidx").Optional().Annotations(entgql.Skip(entgql.SkipAll)))
+		}
+	}
+	return out
+}
+
+// Indexes returns tenant-first indexes on the blind index columns.
+func (m PersonalMixin) Indexes() []ent.Index {
+	var out []ent.Index
+	for _, f := range m.fields {
+		if f.index != noIndex {
+			idx := index.Fields("tenant_id", f.name+"_bidx")
+			if f.unique {
+				idx = idx.Unique()
+			}
+			out = append(out, idx)
+		}
+	}
+	return out
+}
+
+// Hooks encrypts personal fields and computes their blind indexes.
+func (m PersonalMixin) Hooks() []ent.Hook {
+	return []ent.Hook{sealHook(m.fields)}
+}

@@ -1,0 +1,111 @@
+// Package disclosure owns the one policy point that decides how a personal
+// value is shown to a viewer: in clear, masked, or not at all. Every read
+// path that returns personal data (GraphQL today; exports, duplicate views
+// and audit views later) asks it, and it alone opens ciphertexts for
+// display.
+package disclosure
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/custos-crm/custos/ent/schema/secret"
+	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/internal/mask"
+	"github.com/custos-crm/custos/internal/vault"
+)
+
+// Decision is how a value is shown.
+type Decision int
+
+// The decisions.
+const (
+	Clear Decision = iota
+	Masked
+	Hidden
+)
+
+// Policy decides, per viewer and field, how values are shown. Field names
+// are "<Entity>.<field>", such as "Customer.mobile".
+type Policy interface {
+	Decide(ctx context.Context, v *viewer.Viewer, field string) Decision
+}
+
+// PolicyFunc adapts a function to Policy.
+type PolicyFunc func(ctx context.Context, v *viewer.Viewer, field string) Decision
+
+// Decide calls f.
+func (f PolicyFunc) Decide(ctx context.Context, v *viewer.Viewer, field string) Decision {
+	return f(ctx, v, field)
+}
+
+// ClearToReaders shows every value in clear to whoever may read the record:
+// the policy of this release, until field permissions arrive.
+func ClearToReaders() Policy {
+	return PolicyFunc(func(context.Context, *viewer.Viewer, string) Decision { return Clear })
+}
+
+// kinds tells how each personal field is masked.
+var kinds = map[string]mask.Kind{
+	"mobile": mask.KindPhone, "telephone": mask.KindPhone, "email": mask.KindEmail,
+	"wechat": mask.KindWeChat, "address": mask.KindText, "notes": mask.KindText, "content": mask.KindText,
+	"name": mask.KindText, "title": mask.KindText, "filename": mask.KindText,
+}
+
+// Discloser opens personal values for display under a Policy.
+type Discloser struct {
+	vault  *vault.Vault
+	policy Policy
+}
+
+// New returns a Discloser.
+func New(v *vault.Vault, p Policy) *Discloser { return &Discloser{vault: v, policy: p} }
+
+// Text returns field of the record ref as the viewer in ctx may see it: nil
+// when empty or hidden. column is the column the value was sealed for
+// (usually field itself).
+func (d *Discloser) Text(ctx context.Context, ref vault.Ref, recordKey []byte, field, column string, value secret.Text) (*string, error) {
+	ct := value.Ciphertext()
+	if len(ct) == 0 {
+		return nil, nil
+	}
+	decision := d.policy.Decide(ctx, viewer.FromContext(ctx), ref.Table+"."+field)
+	if decision == Hidden {
+		return nil, nil
+	}
+	plain, err := d.vault.Open(ctx, ref, recordKey, column, ct)
+	if err != nil {
+		return nil, fmt.Errorf("opening %s.%s: %w", ref.Table, field, err)
+	}
+	s := string(plain)
+	if decision == Masked {
+		s = mask.Mask(kindOf(field), s)
+	}
+	return &s, nil
+}
+
+// Decide returns the decision for a plain (unencrypted) value, for read
+// paths that show values that are not sealed, such as audit values of
+// non-personal fields.
+func (d *Discloser) Decide(ctx context.Context, table, field string) Decision {
+	return d.policy.Decide(ctx, viewer.FromContext(ctx), table+"."+field)
+}
+
+// MaskPlain applies decision to a plain value.
+func MaskPlain(decision Decision, field, value string) *string {
+	switch decision {
+	case Hidden:
+		return nil
+	case Masked:
+		s := mask.Mask(kindOf(field), value)
+		return &s
+	}
+	return &value
+}
+
+func kindOf(field string) mask.Kind {
+	if k, ok := kinds[field]; ok {
+		return k
+	}
+	return mask.KindText
+}

@@ -1,0 +1,90 @@
+-- Create "audit_chains" table
+CREATE TABLE `audit_chains` (`tenant_id` text NOT NULL, `seq` integer NOT NULL, `hash` blob NULL, PRIMARY KEY (`tenant_id`));
+-- Create "audit_events" table
+CREATE TABLE `audit_events` (`id` text NOT NULL, `seq` integer NULL, `prev_hash` blob NULL, `hash` blob NULL, `category` text NOT NULL, `actor_id` text NULL, `actor` text NOT NULL, `action` text NOT NULL, `entity_type` text NULL, `entity_id` text NULL, `changes` text NOT NULL DEFAULT ('[]'), `request_id` text NULL, `ip` text NULL, `created_at` datetime NOT NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `audit_events_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "auditevent_tenant_id_seq" to table: "audit_events"
+CREATE UNIQUE INDEX `auditevent_tenant_id_seq` ON `audit_events` (`tenant_id`, `seq`);
+-- Create index "auditevent_tenant_id_created_at" to table: "audit_events"
+CREATE INDEX `auditevent_tenant_id_created_at` ON `audit_events` (`tenant_id`, `created_at`);
+-- Create index "auditevent_tenant_id_entity_id" to table: "audit_events"
+CREATE INDEX `auditevent_tenant_id_entity_id` ON `audit_events` (`tenant_id`, `entity_id`);
+-- Create index "auditevent_tenant_id_actor_id" to table: "audit_events"
+CREATE INDEX `auditevent_tenant_id_actor_id` ON `audit_events` (`tenant_id`, `actor_id`);
+-- Create "contacts" table
+CREATE TABLE `contacts` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `mobile` blob NULL, `mobile_bidx` blob NULL, `telephone` blob NULL, `telephone_bidx` blob NULL, `wechat` blob NULL, `wechat_bidx` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `notes` blob NULL, `name` text NOT NULL, `title` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `contacts_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `contacts_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION);
+-- Create index "contact_tenant_id_mobile_bidx" to table: "contacts"
+CREATE INDEX `contact_tenant_id_mobile_bidx` ON `contacts` (`tenant_id`, `mobile_bidx`);
+-- Create index "contact_tenant_id_telephone_bidx" to table: "contacts"
+CREATE INDEX `contact_tenant_id_telephone_bidx` ON `contacts` (`tenant_id`, `telephone_bidx`);
+-- Create index "contact_tenant_id_wechat_bidx" to table: "contacts"
+CREATE INDEX `contact_tenant_id_wechat_bidx` ON `contacts` (`tenant_id`, `wechat_bidx`);
+-- Create index "contact_tenant_id_email_bidx" to table: "contacts"
+CREATE INDEX `contact_tenant_id_email_bidx` ON `contacts` (`tenant_id`, `email_bidx`);
+-- Create index "contact_tenant_id_customer_id" to table: "contacts"
+CREATE INDEX `contact_tenant_id_customer_id` ON `contacts` (`tenant_id`, `customer_id`);
+-- Create index "contact_tenant_id_name" to table: "contacts"
+CREATE INDEX `contact_tenant_id_name` ON `contacts` (`tenant_id`, `name`);
+-- Create "customers" table
+CREATE TABLE `customers` (`id` text NOT NULL, `created_by` text NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `mobile` blob NULL, `mobile_bidx` blob NULL, `telephone` blob NULL, `telephone_bidx` blob NULL, `wechat` blob NULL, `wechat_bidx` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `address` blob NULL, `notes` blob NULL, `name` text NOT NULL, `kind` text NOT NULL DEFAULT ('company'), `region_province` text NULL, `region_city` text NULL, `region_district` text NULL, `level` text NULL, `source` text NULL, `industry` text NULL, `last_follow_up_at` datetime NULL, `tenant_id` text NOT NULL, `owner_id` text NULL, `department_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `customers_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `customers_users_owner` FOREIGN KEY (`owner_id`) REFERENCES `users` (`id`) ON DELETE SET NULL, CONSTRAINT `customers_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE SET NULL);
+-- Create index "customer_tenant_id_owner_id" to table: "customers"
+CREATE INDEX `customer_tenant_id_owner_id` ON `customers` (`tenant_id`, `owner_id`);
+-- Create index "customer_tenant_id_department_id" to table: "customers"
+CREATE INDEX `customer_tenant_id_department_id` ON `customers` (`tenant_id`, `department_id`);
+-- Create index "customer_tenant_id_mobile_bidx" to table: "customers"
+CREATE INDEX `customer_tenant_id_mobile_bidx` ON `customers` (`tenant_id`, `mobile_bidx`);
+-- Create index "customer_tenant_id_telephone_bidx" to table: "customers"
+CREATE INDEX `customer_tenant_id_telephone_bidx` ON `customers` (`tenant_id`, `telephone_bidx`);
+-- Create index "customer_tenant_id_wechat_bidx" to table: "customers"
+CREATE INDEX `customer_tenant_id_wechat_bidx` ON `customers` (`tenant_id`, `wechat_bidx`);
+-- Create index "customer_tenant_id_email_bidx" to table: "customers"
+CREATE INDEX `customer_tenant_id_email_bidx` ON `customers` (`tenant_id`, `email_bidx`);
+-- Create index "customer_tenant_id_created_at" to table: "customers"
+CREATE INDEX `customer_tenant_id_created_at` ON `customers` (`tenant_id`, `created_at`);
+-- Create index "customer_tenant_id_name" to table: "customers"
+CREATE INDEX `customer_tenant_id_name` ON `customers` (`tenant_id`, `name`);
+-- Create "departments" table
+CREATE TABLE `departments` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `tenant_id` text NOT NULL, `parent_id` text NULL, `leader_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `departments_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `departments_departments_children` FOREIGN KEY (`parent_id`) REFERENCES `departments` (`id`) ON DELETE SET NULL, CONSTRAINT `departments_users_leader` FOREIGN KEY (`leader_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
+-- Create index "department_tenant_id_parent_id" to table: "departments"
+CREATE INDEX `department_tenant_id_parent_id` ON `departments` (`tenant_id`, `parent_id`);
+-- Create "follow_ups" table
+CREATE TABLE `follow_ups` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `content` blob NULL, `type` text NOT NULL, `next_follow_up_on` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, `contact_id` text NULL, `author_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `follow_ups_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `follow_ups_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION, CONSTRAINT `follow_ups_contacts_contact` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE SET NULL, CONSTRAINT `follow_ups_users_author` FOREIGN KEY (`author_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
+-- Create index "followup_tenant_id_customer_id_created_at" to table: "follow_ups"
+CREATE INDEX `followup_tenant_id_customer_id_created_at` ON `follow_ups` (`tenant_id`, `customer_id`, `created_at`);
+-- Create index "followup_tenant_id_author_id_next_follow_up_on" to table: "follow_ups"
+CREATE INDEX `followup_tenant_id_author_id_next_follow_up_on` ON `follow_ups` (`tenant_id`, `author_id`, `next_follow_up_on`);
+-- Create "picklists" table
+CREATE TABLE `picklists` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `kind` text NOT NULL, `options` json NOT NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `picklists_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "picklist_tenant_id_kind" to table: "picklists"
+CREATE UNIQUE INDEX `picklist_tenant_id_kind` ON `picklists` (`tenant_id`, `kind`);
+-- Create "roles" table
+CREATE TABLE `roles` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `builtin` text NULL, `permissions` json NOT NULL, `scope` text NOT NULL DEFAULT ('self'), `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `roles_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "role_tenant_id_name" to table: "roles"
+CREATE UNIQUE INDEX `role_tenant_id_name` ON `roles` (`tenant_id`, `name`);
+-- Create "role_grants" table
+CREATE TABLE `role_grants` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `granted_by` text NULL, `expires_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, `role_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `role_grants_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `role_grants_users_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION, CONSTRAINT `role_grants_roles_role` FOREIGN KEY (`role_id`) REFERENCES `roles` (`id`) ON DELETE NO ACTION);
+-- Create index "rolegrant_user_id_role_id" to table: "role_grants"
+CREATE UNIQUE INDEX `rolegrant_user_id_role_id` ON `role_grants` (`user_id`, `role_id`);
+-- Create index "rolegrant_tenant_id_role_id" to table: "role_grants"
+CREATE INDEX `rolegrant_tenant_id_role_id` ON `role_grants` (`tenant_id`, `role_id`);
+-- Create "sessions" table
+CREATE TABLE `sessions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `token_hash` blob NOT NULL, `last_seen_at` datetime NOT NULL, `expires_at` datetime NOT NULL, `revoked_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `sessions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `sessions_users_sessions` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
+-- Create index "session_token_hash" to table: "sessions"
+CREATE UNIQUE INDEX `session_token_hash` ON `sessions` (`token_hash`);
+-- Create index "session_tenant_id_user_id" to table: "sessions"
+CREATE INDEX `session_tenant_id_user_id` ON `sessions` (`tenant_id`, `user_id`);
+-- Create "tenants" table
+CREATE TABLE `tenants` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `slug` text NOT NULL, `name` text NOT NULL, `status` text NOT NULL DEFAULT ('active'), `settings` json NOT NULL, PRIMARY KEY (`id`));
+-- Create index "tenants_slug_key" to table: "tenants"
+CREATE UNIQUE INDEX `tenants_slug_key` ON `tenants` (`slug`);
+-- Create "tenant_keys" table
+CREATE TABLE `tenant_keys` (`tenant_id` text NOT NULL, `key_id` text NOT NULL, `wrapped_data_key` blob NOT NULL, `wrapped_index_key` blob NOT NULL, `created_at` datetime NOT NULL, PRIMARY KEY (`tenant_id`));
+-- Create "users" table
+CREATE TABLE `users` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `name` text NOT NULL, `locale` text NULL, `status` text NOT NULL DEFAULT ('active'), `password_hash` text NULL, `must_change_password` bool NOT NULL DEFAULT (false), `tenant_id` text NOT NULL, `department_id` text NOT NULL, `reports_to_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `users_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_users_subordinates` FOREIGN KEY (`reports_to_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
+-- Create index "user_tenant_id_email_bidx" to table: "users"
+CREATE UNIQUE INDEX `user_tenant_id_email_bidx` ON `users` (`tenant_id`, `email_bidx`);
+-- Create index "user_tenant_id_department_id" to table: "users"
+CREATE INDEX `user_tenant_id_department_id` ON `users` (`tenant_id`, `department_id`);
+-- Create index "user_tenant_id_reports_to_id" to table: "users"
+CREATE INDEX `user_tenant_id_reports_to_id` ON `users` (`tenant_id`, `reports_to_id`);
+-- Create "vault_meta" table
+CREATE TABLE `vault_meta` (`name` text NOT NULL, `value` blob NOT NULL, PRIMARY KEY (`name`));
