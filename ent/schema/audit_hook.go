@@ -168,9 +168,10 @@ func auditChanges(ctx context.Context, c *gen.Client, m ent.Mutation, entity str
 			if err != nil || len(k) == 0 || c.Vault == nil {
 				return nil, "", fmt.Errorf("schema: no data key to seal %s.%s in the audit trail", entity, field)
 			}
-			plain, err := json.Marshal(v)
-			if err != nil {
-				return nil, "", err
+			// Sealed values are stored as the text a reader will see.
+			plain := []byte(fmt.Sprint(v))
+			if str, ok := v.(string); ok {
+				plain = []byte(str)
 			}
 			tenantID, err := mutationTenant(ctx, m)
 			if err != nil {

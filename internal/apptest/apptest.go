@@ -27,6 +27,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/server"
 	"github.com/custos-crm/custos/internal/store"
 	"github.com/custos-crm/custos/internal/store/storetest"
@@ -73,22 +74,37 @@ func New(t testing.TB, dialect string) *App {
 	}
 	st.UseVault(v)
 	hasher := password.NewHasher(CheapParams(), 2)
-	logs := &SyncBuffer{}
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	handler := server.NewApp(server.AppConfig{
-		Store:    st,
-		Clock:    clk,
-		Hasher:   hasher,
-		Logger:   logger,
-		Registry: prometheus.NewRegistry(),
-	})
-	srv := httptest.NewServer(handler)
-	t.Cleanup(srv.Close)
 	hash, err := hasher.Hash(context.Background(), Password)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &App{Store: st, Clock: clk, Hasher: hasher, Server: srv, Logs: logs, Vault: v, Master: master, hash: hash}
+	a := &App{Store: st, Clock: clk, Hasher: hasher, Logs: &SyncBuffer{}, Vault: v, Master: master, hash: hash}
+	a.Server = a.serve(t, nil)
+	return a
+}
+
+// serve starts the HTTP stack on the app's database.
+func (a *App) serve(t testing.TB, d *disclosure.Discloser) *httptest.Server {
+	logger := slog.New(slog.NewJSONHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	handler := server.NewApp(server.AppConfig{
+		Store:      a.Store,
+		Clock:      a.Clock,
+		Hasher:     a.Hasher,
+		Logger:     logger,
+		Registry:   prometheus.NewRegistry(),
+		Disclosure: d,
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// WithDisclosure returns the app served a second time, on the same
+// database, with another disclosure policy.
+func (a *App) WithDisclosure(t testing.TB, p disclosure.Policy) *App {
+	b := *a
+	b.Server = a.serve(t, disclosure.New(a.Vault, p))
+	return &b
 }
 
 // Tx runs fn in a transaction as ctx's viewer and commits when it

@@ -91,12 +91,6 @@ func (r *Reader) Changes(ctx context.Context, ev *ent.AuditEvent) ([]*ReadableCh
 			if errors.Is(err, vault.ErrDecrypt) {
 				return nil, nil
 			}
-			if err == nil && s != nil && ch.Sealed == SealedAudit {
-				var v string
-				if json.Unmarshal([]byte(*s), &v) == nil {
-					s = &v
-				}
-			}
 			return s, err
 		}
 		var err error
