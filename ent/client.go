@@ -16,6 +16,8 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/custos-crm/custos/ent/attachment"
+	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -41,6 +43,10 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// Attachment is the client for interacting with the Attachment builders.
+	Attachment *AttachmentClient
+	// AttachmentChunk is the client for interacting with the AttachmentChunk builders.
+	AttachmentChunk *AttachmentChunkClient
 	// AuditChain is the client for interacting with the AuditChain builders.
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
@@ -80,6 +86,8 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.Attachment = NewAttachmentClient(c.config)
+	c.AttachmentChunk = NewAttachmentChunkClient(c.config)
 	c.AuditChain = NewAuditChainClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
 	c.Contact = NewContactClient(c.config)
@@ -200,22 +208,24 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:        ctx,
-		config:     cfg,
-		AuditChain: NewAuditChainClient(cfg),
-		AuditEvent: NewAuditEventClient(cfg),
-		Contact:    NewContactClient(cfg),
-		Customer:   NewCustomerClient(cfg),
-		Department: NewDepartmentClient(cfg),
-		FollowUp:   NewFollowUpClient(cfg),
-		Picklist:   NewPicklistClient(cfg),
-		Role:       NewRoleClient(cfg),
-		RoleGrant:  NewRoleGrantClient(cfg),
-		Session:    NewSessionClient(cfg),
-		Tenant:     NewTenantClient(cfg),
-		TenantKey:  NewTenantKeyClient(cfg),
-		User:       NewUserClient(cfg),
-		VaultMeta:  NewVaultMetaClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		Attachment:      NewAttachmentClient(cfg),
+		AttachmentChunk: NewAttachmentChunkClient(cfg),
+		AuditChain:      NewAuditChainClient(cfg),
+		AuditEvent:      NewAuditEventClient(cfg),
+		Contact:         NewContactClient(cfg),
+		Customer:        NewCustomerClient(cfg),
+		Department:      NewDepartmentClient(cfg),
+		FollowUp:        NewFollowUpClient(cfg),
+		Picklist:        NewPicklistClient(cfg),
+		Role:            NewRoleClient(cfg),
+		RoleGrant:       NewRoleGrantClient(cfg),
+		Session:         NewSessionClient(cfg),
+		Tenant:          NewTenantClient(cfg),
+		TenantKey:       NewTenantKeyClient(cfg),
+		User:            NewUserClient(cfg),
+		VaultMeta:       NewVaultMetaClient(cfg),
 	}, nil
 }
 
@@ -233,29 +243,31 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:        ctx,
-		config:     cfg,
-		AuditChain: NewAuditChainClient(cfg),
-		AuditEvent: NewAuditEventClient(cfg),
-		Contact:    NewContactClient(cfg),
-		Customer:   NewCustomerClient(cfg),
-		Department: NewDepartmentClient(cfg),
-		FollowUp:   NewFollowUpClient(cfg),
-		Picklist:   NewPicklistClient(cfg),
-		Role:       NewRoleClient(cfg),
-		RoleGrant:  NewRoleGrantClient(cfg),
-		Session:    NewSessionClient(cfg),
-		Tenant:     NewTenantClient(cfg),
-		TenantKey:  NewTenantKeyClient(cfg),
-		User:       NewUserClient(cfg),
-		VaultMeta:  NewVaultMetaClient(cfg),
+		ctx:             ctx,
+		config:          cfg,
+		Attachment:      NewAttachmentClient(cfg),
+		AttachmentChunk: NewAttachmentChunkClient(cfg),
+		AuditChain:      NewAuditChainClient(cfg),
+		AuditEvent:      NewAuditEventClient(cfg),
+		Contact:         NewContactClient(cfg),
+		Customer:        NewCustomerClient(cfg),
+		Department:      NewDepartmentClient(cfg),
+		FollowUp:        NewFollowUpClient(cfg),
+		Picklist:        NewPicklistClient(cfg),
+		Role:            NewRoleClient(cfg),
+		RoleGrant:       NewRoleGrantClient(cfg),
+		Session:         NewSessionClient(cfg),
+		Tenant:          NewTenantClient(cfg),
+		TenantKey:       NewTenantKeyClient(cfg),
+		User:            NewUserClient(cfg),
+		VaultMeta:       NewVaultMetaClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		AuditChain.
+//		Attachment.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -278,9 +290,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditChain, c.AuditEvent, c.Contact, c.Customer, c.Department, c.FollowUp,
-		c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User,
-		c.VaultMeta,
+		c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent, c.Contact,
+		c.Customer, c.Department, c.FollowUp, c.Picklist, c.Role, c.RoleGrant,
+		c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
 	} {
 		n.Use(hooks...)
 	}
@@ -290,9 +302,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditChain, c.AuditEvent, c.Contact, c.Customer, c.Department, c.FollowUp,
-		c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User,
-		c.VaultMeta,
+		c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent, c.Contact,
+		c.Customer, c.Department, c.FollowUp, c.Picklist, c.Role, c.RoleGrant,
+		c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -301,6 +313,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *AttachmentMutation:
+		return c.Attachment.mutate(ctx, m)
+	case *AttachmentChunkMutation:
+		return c.AttachmentChunk.mutate(ctx, m)
 	case *AuditChainMutation:
 		return c.AuditChain.mutate(ctx, m)
 	case *AuditEventMutation:
@@ -331,6 +347,323 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.VaultMeta.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// AttachmentClient is a client for the Attachment schema.
+type AttachmentClient struct {
+	config
+}
+
+// NewAttachmentClient returns a client for the Attachment from the given config.
+func NewAttachmentClient(c config) *AttachmentClient {
+	return &AttachmentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `attachment.Hooks(f(g(h())))`.
+func (c *AttachmentClient) Use(hooks ...Hook) {
+	c.hooks.Attachment = append(c.hooks.Attachment, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `attachment.Intercept(f(g(h())))`.
+func (c *AttachmentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Attachment = append(c.inters.Attachment, interceptors...)
+}
+
+// Create returns a builder for creating a Attachment entity.
+func (c *AttachmentClient) Create() *AttachmentCreate {
+	mutation := newAttachmentMutation(c.config, OpCreate)
+	return &AttachmentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Attachment entities.
+func (c *AttachmentClient) CreateBulk(builders ...*AttachmentCreate) *AttachmentCreateBulk {
+	return &AttachmentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AttachmentClient) MapCreateBulk(slice any, setFunc func(*AttachmentCreate, int)) *AttachmentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AttachmentCreateBulk{err: fmt.Errorf("calling to AttachmentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AttachmentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AttachmentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Attachment.
+func (c *AttachmentClient) Update() *AttachmentUpdate {
+	mutation := newAttachmentMutation(c.config, OpUpdate)
+	return &AttachmentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AttachmentClient) UpdateOne(_m *Attachment) *AttachmentUpdateOne {
+	mutation := newAttachmentMutation(c.config, OpUpdateOne, withAttachment(_m))
+	return &AttachmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AttachmentClient) UpdateOneID(id pulid.ID) *AttachmentUpdateOne {
+	mutation := newAttachmentMutation(c.config, OpUpdateOne, withAttachmentID(id))
+	return &AttachmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Attachment.
+func (c *AttachmentClient) Delete() *AttachmentDelete {
+	mutation := newAttachmentMutation(c.config, OpDelete)
+	return &AttachmentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AttachmentClient) DeleteOne(_m *Attachment) *AttachmentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AttachmentClient) DeleteOneID(id pulid.ID) *AttachmentDeleteOne {
+	builder := c.Delete().Where(attachment.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AttachmentDeleteOne{builder}
+}
+
+// Query returns a query builder for Attachment.
+func (c *AttachmentClient) Query() *AttachmentQuery {
+	return &AttachmentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAttachment},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Attachment entity by its id.
+func (c *AttachmentClient) Get(ctx context.Context, id pulid.ID) (*Attachment, error) {
+	return c.Query().Where(attachment.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AttachmentClient) GetX(ctx context.Context, id pulid.ID) *Attachment {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Attachment.
+func (c *AttachmentClient) QueryTenant(_m *Attachment) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(attachment.Table, attachment.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, attachment.TenantTable, attachment.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a Attachment.
+func (c *AttachmentClient) QueryCustomer(_m *Attachment) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(attachment.Table, attachment.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, attachment.CustomerTable, attachment.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryFollowUp queries the follow_up edge of a Attachment.
+func (c *AttachmentClient) QueryFollowUp(_m *Attachment) *FollowUpQuery {
+	query := (&FollowUpClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(attachment.Table, attachment.FieldID, id),
+			sqlgraph.To(followup.Table, followup.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, attachment.FollowUpTable, attachment.FollowUpColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *AttachmentClient) Hooks() []Hook {
+	hooks := c.hooks.Attachment
+	return append(hooks[:len(hooks):len(hooks)], attachment.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AttachmentClient) Interceptors() []Interceptor {
+	inters := c.inters.Attachment
+	return append(inters[:len(inters):len(inters)], attachment.Interceptors[:]...)
+}
+
+func (c *AttachmentClient) mutate(ctx context.Context, m *AttachmentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AttachmentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AttachmentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AttachmentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AttachmentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Attachment mutation op: %q", m.Op())
+	}
+}
+
+// AttachmentChunkClient is a client for the AttachmentChunk schema.
+type AttachmentChunkClient struct {
+	config
+}
+
+// NewAttachmentChunkClient returns a client for the AttachmentChunk from the given config.
+func NewAttachmentChunkClient(c config) *AttachmentChunkClient {
+	return &AttachmentChunkClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `attachmentchunk.Hooks(f(g(h())))`.
+func (c *AttachmentChunkClient) Use(hooks ...Hook) {
+	c.hooks.AttachmentChunk = append(c.hooks.AttachmentChunk, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `attachmentchunk.Intercept(f(g(h())))`.
+func (c *AttachmentChunkClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AttachmentChunk = append(c.inters.AttachmentChunk, interceptors...)
+}
+
+// Create returns a builder for creating a AttachmentChunk entity.
+func (c *AttachmentChunkClient) Create() *AttachmentChunkCreate {
+	mutation := newAttachmentChunkMutation(c.config, OpCreate)
+	return &AttachmentChunkCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AttachmentChunk entities.
+func (c *AttachmentChunkClient) CreateBulk(builders ...*AttachmentChunkCreate) *AttachmentChunkCreateBulk {
+	return &AttachmentChunkCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AttachmentChunkClient) MapCreateBulk(slice any, setFunc func(*AttachmentChunkCreate, int)) *AttachmentChunkCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AttachmentChunkCreateBulk{err: fmt.Errorf("calling to AttachmentChunkClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AttachmentChunkCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AttachmentChunkCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AttachmentChunk.
+func (c *AttachmentChunkClient) Update() *AttachmentChunkUpdate {
+	mutation := newAttachmentChunkMutation(c.config, OpUpdate)
+	return &AttachmentChunkUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AttachmentChunkClient) UpdateOne(_m *AttachmentChunk) *AttachmentChunkUpdateOne {
+	mutation := newAttachmentChunkMutation(c.config, OpUpdateOne, withAttachmentChunk(_m))
+	return &AttachmentChunkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AttachmentChunkClient) UpdateOneID(id int) *AttachmentChunkUpdateOne {
+	mutation := newAttachmentChunkMutation(c.config, OpUpdateOne, withAttachmentChunkID(id))
+	return &AttachmentChunkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AttachmentChunk.
+func (c *AttachmentChunkClient) Delete() *AttachmentChunkDelete {
+	mutation := newAttachmentChunkMutation(c.config, OpDelete)
+	return &AttachmentChunkDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AttachmentChunkClient) DeleteOne(_m *AttachmentChunk) *AttachmentChunkDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AttachmentChunkClient) DeleteOneID(id int) *AttachmentChunkDeleteOne {
+	builder := c.Delete().Where(attachmentchunk.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AttachmentChunkDeleteOne{builder}
+}
+
+// Query returns a query builder for AttachmentChunk.
+func (c *AttachmentChunkClient) Query() *AttachmentChunkQuery {
+	return &AttachmentChunkQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAttachmentChunk},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AttachmentChunk entity by its id.
+func (c *AttachmentChunkClient) Get(ctx context.Context, id int) (*AttachmentChunk, error) {
+	return c.Query().Where(attachmentchunk.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AttachmentChunkClient) GetX(ctx context.Context, id int) *AttachmentChunk {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AttachmentChunkClient) Hooks() []Hook {
+	hooks := c.hooks.AttachmentChunk
+	return append(hooks[:len(hooks):len(hooks)], attachmentchunk.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AttachmentChunkClient) Interceptors() []Interceptor {
+	return c.inters.AttachmentChunk
+}
+
+func (c *AttachmentChunkClient) mutate(ctx context.Context, m *AttachmentChunkMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AttachmentChunkCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AttachmentChunkUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AttachmentChunkUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AttachmentChunkDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AttachmentChunk mutation op: %q", m.Op())
 	}
 }
 
@@ -973,6 +1306,22 @@ func (c *CustomerClient) QueryFollowUps(_m *Customer) *FollowUpQuery {
 	return query
 }
 
+// QueryAttachments queries the attachments edge of a Customer.
+func (c *CustomerClient) QueryAttachments(_m *Customer) *AttachmentQuery {
+	query := (&AttachmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, id),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, customer.AttachmentsTable, customer.AttachmentsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
 // Hooks returns the client hooks.
 func (c *CustomerClient) Hooks() []Hook {
 	hooks := c.hooks.Customer
@@ -1363,6 +1712,22 @@ func (c *FollowUpClient) QueryContact(_m *FollowUp) *ContactQuery {
 			sqlgraph.From(followup.Table, followup.FieldID, id),
 			sqlgraph.To(contact.Table, contact.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, followup.ContactTable, followup.ContactColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAttachments queries the attachments edge of a FollowUp.
+func (c *FollowUpClient) QueryAttachments(_m *FollowUp) *AttachmentQuery {
+	query := (&AttachmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, id),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, followup.AttachmentsTable, followup.AttachmentsColumn),
 		)
 		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
 		return fromV, nil
@@ -2760,12 +3125,14 @@ func (c *VaultMetaClient) mutate(ctx context.Context, m *VaultMetaMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditChain, AuditEvent, Contact, Customer, Department, FollowUp, Picklist, Role,
-		RoleGrant, Session, Tenant, TenantKey, User, VaultMeta []ent.Hook
+		Attachment, AttachmentChunk, AuditChain, AuditEvent, Contact, Customer,
+		Department, FollowUp, Picklist, Role, RoleGrant, Session, Tenant, TenantKey,
+		User, VaultMeta []ent.Hook
 	}
 	inters struct {
-		AuditChain, AuditEvent, Contact, Customer, Department, FollowUp, Picklist, Role,
-		RoleGrant, Session, Tenant, TenantKey, User, VaultMeta []ent.Interceptor
+		Attachment, AttachmentChunk, AuditChain, AuditEvent, Contact, Customer,
+		Department, FollowUp, Picklist, Role, RoleGrant, Session, Tenant, TenantKey,
+		User, VaultMeta []ent.Interceptor
 	}
 )
 

@@ -98,14 +98,17 @@ type CustomerEdges struct {
 	Contacts []*Contact `json:"contacts,omitempty"`
 	// FollowUps holds the value of the follow_ups edge.
 	FollowUps []*FollowUp `json:"follow_ups,omitempty"`
+	// Attachments holds the value of the attachments edge.
+	Attachments []*Attachment `json:"attachments,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [5]bool
+	loadedTypes [6]bool
 	// totalCount holds the count of the edges above.
-	totalCount [4]map[string]int
+	totalCount [5]map[string]int
 
-	namedContacts  map[string][]*Contact
-	namedFollowUps map[string][]*FollowUp
+	namedContacts    map[string][]*Contact
+	namedFollowUps   map[string][]*FollowUp
+	namedAttachments map[string][]*Attachment
 }
 
 // TenantOrErr returns the Tenant value or an error if the edge
@@ -157,6 +160,15 @@ func (e CustomerEdges) FollowUpsOrErr() ([]*FollowUp, error) {
 		return e.FollowUps, nil
 	}
 	return nil, &NotLoadedError{edge: "follow_ups"}
+}
+
+// AttachmentsOrErr returns the Attachments value or an error if the edge
+// was not loaded in eager-loading.
+func (e CustomerEdges) AttachmentsOrErr() ([]*Attachment, error) {
+	if e.loadedTypes[5] {
+		return e.Attachments, nil
+	}
+	return nil, &NotLoadedError{edge: "attachments"}
 }
 
 // scanValues returns the types for scanning values from sql.Rows.
@@ -409,6 +421,11 @@ func (_m *Customer) QueryFollowUps() *FollowUpQuery {
 	return NewCustomerClient(_m.config).QueryFollowUps(_m)
 }
 
+// QueryAttachments queries the "attachments" edge of the Customer entity.
+func (_m *Customer) QueryAttachments() *AttachmentQuery {
+	return NewCustomerClient(_m.config).QueryAttachments(_m)
+}
+
 // Update returns a builder for updating this Customer.
 // Note that you need to call Customer.Unwrap() before calling this method if this Customer
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -570,6 +587,30 @@ func (_m *Customer) appendNamedFollowUps(name string, edges ...*FollowUp) {
 		_m.Edges.namedFollowUps[name] = []*FollowUp{}
 	} else {
 		_m.Edges.namedFollowUps[name] = append(_m.Edges.namedFollowUps[name], edges...)
+	}
+}
+
+// NamedAttachments returns the Attachments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *Customer) NamedAttachments(name string) ([]*Attachment, error) {
+	if _m.Edges.namedAttachments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttachments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *Customer) appendNamedAttachments(name string, edges ...*Attachment) {
+	if _m.Edges.namedAttachments == nil {
+		_m.Edges.namedAttachments = make(map[string][]*Attachment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttachments[name] = []*Attachment{}
+	} else {
+		_m.Edges.namedAttachments[name] = append(_m.Edges.namedAttachments[name], edges...)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
@@ -27,19 +28,21 @@ import (
 // CustomerQuery is the builder for querying Customer entities.
 type CustomerQuery struct {
 	config
-	ctx                *QueryContext
-	order              []customer.OrderOption
-	inters             []Interceptor
-	predicates         []predicate.Customer
-	withTenant         *TenantQuery
-	withOwner          *UserQuery
-	withDepartment     *DepartmentQuery
-	withContacts       *ContactQuery
-	withFollowUps      *FollowUpQuery
-	loadTotal          []func(context.Context, []*Customer) error
-	modifiers          []func(*sql.Selector)
-	withNamedContacts  map[string]*ContactQuery
-	withNamedFollowUps map[string]*FollowUpQuery
+	ctx                  *QueryContext
+	order                []customer.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.Customer
+	withTenant           *TenantQuery
+	withOwner            *UserQuery
+	withDepartment       *DepartmentQuery
+	withContacts         *ContactQuery
+	withFollowUps        *FollowUpQuery
+	withAttachments      *AttachmentQuery
+	loadTotal            []func(context.Context, []*Customer) error
+	modifiers            []func(*sql.Selector)
+	withNamedContacts    map[string]*ContactQuery
+	withNamedFollowUps   map[string]*FollowUpQuery
+	withNamedAttachments map[string]*AttachmentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -179,6 +182,28 @@ func (_q *CustomerQuery) QueryFollowUps() *FollowUpQuery {
 			sqlgraph.From(customer.Table, customer.FieldID, selector),
 			sqlgraph.To(followup.Table, followup.FieldID),
 			sqlgraph.Edge(sqlgraph.O2M, true, customer.FollowUpsTable, customer.FollowUpsColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttachments chains the current query on the "attachments" edge.
+func (_q *CustomerQuery) QueryAttachments() *AttachmentQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(customer.Table, customer.FieldID, selector),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, customer.AttachmentsTable, customer.AttachmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -373,16 +398,17 @@ func (_q *CustomerQuery) Clone() *CustomerQuery {
 		return nil
 	}
 	return &CustomerQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]customer.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.Customer{}, _q.predicates...),
-		withTenant:     _q.withTenant.Clone(),
-		withOwner:      _q.withOwner.Clone(),
-		withDepartment: _q.withDepartment.Clone(),
-		withContacts:   _q.withContacts.Clone(),
-		withFollowUps:  _q.withFollowUps.Clone(),
+		config:          _q.config,
+		ctx:             _q.ctx.Clone(),
+		order:           append([]customer.OrderOption{}, _q.order...),
+		inters:          append([]Interceptor{}, _q.inters...),
+		predicates:      append([]predicate.Customer{}, _q.predicates...),
+		withTenant:      _q.withTenant.Clone(),
+		withOwner:       _q.withOwner.Clone(),
+		withDepartment:  _q.withDepartment.Clone(),
+		withContacts:    _q.withContacts.Clone(),
+		withFollowUps:   _q.withFollowUps.Clone(),
+		withAttachments: _q.withAttachments.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -442,6 +468,17 @@ func (_q *CustomerQuery) WithFollowUps(opts ...func(*FollowUpQuery)) *CustomerQu
 		opt(query)
 	}
 	_q.withFollowUps = query
+	return _q
+}
+
+// WithAttachments tells the query-builder to eager-load the nodes that are connected to
+// the "attachments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithAttachments(opts ...func(*AttachmentQuery)) *CustomerQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttachments = query
 	return _q
 }
 
@@ -529,12 +566,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 	var (
 		nodes       = []*Customer{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withTenant != nil,
 			_q.withOwner != nil,
 			_q.withDepartment != nil,
 			_q.withContacts != nil,
 			_q.withFollowUps != nil,
+			_q.withAttachments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -590,6 +628,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 			return nil, err
 		}
 	}
+	if query := _q.withAttachments; query != nil {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Customer) { n.Edges.Attachments = []*Attachment{} },
+			func(n *Customer, e *Attachment) { n.Edges.Attachments = append(n.Edges.Attachments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	for name, query := range _q.withNamedContacts {
 		if err := _q.loadContacts(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedContacts(name) },
@@ -601,6 +646,13 @@ func (_q *CustomerQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Cus
 		if err := _q.loadFollowUps(ctx, query, nodes,
 			func(n *Customer) { n.appendNamedFollowUps(name) },
 			func(n *Customer, e *FollowUp) { n.appendNamedFollowUps(name, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttachments {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Customer) { n.appendNamedAttachments(name) },
+			func(n *Customer, e *Attachment) { n.appendNamedAttachments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -744,6 +796,36 @@ func (_q *CustomerQuery) loadFollowUps(ctx context.Context, query *FollowUpQuery
 	}
 	query.Where(predicate.FollowUp(func(s *sql.Selector) {
 		s.Where(sql.InValues(s.C(customer.FollowUpsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.CustomerID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "customer_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
+func (_q *CustomerQuery) loadAttachments(ctx context.Context, query *AttachmentQuery, nodes []*Customer, init func(*Customer), assign func(*Customer, *Attachment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Customer)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(attachment.FieldCustomerID)
+	}
+	query.Where(predicate.Attachment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(customer.AttachmentsColumn), fks...))
 	}))
 	neighbors, err := query.All(ctx)
 	if err != nil {
@@ -913,6 +995,20 @@ func (_q *CustomerQuery) WithNamedFollowUps(name string, opts ...func(*FollowUpQ
 		_q.withNamedFollowUps = make(map[string]*FollowUpQuery)
 	}
 	_q.withNamedFollowUps[name] = query
+	return _q
+}
+
+// WithNamedAttachments tells the query-builder to eager-load the nodes that are connected to the "attachments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *CustomerQuery) WithNamedAttachments(name string, opts ...func(*AttachmentQuery)) *CustomerQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttachments == nil {
+		_q.withNamedAttachments = make(map[string]*AttachmentQuery)
+	}
+	_q.withNamedAttachments[name] = query
 	return _q
 }
 

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/custos-crm/custos/ent/attachment"
+	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -86,20 +88,22 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditchain.Table: auditchain.ValidColumn,
-			auditevent.Table: auditevent.ValidColumn,
-			contact.Table:    contact.ValidColumn,
-			customer.Table:   customer.ValidColumn,
-			department.Table: department.ValidColumn,
-			followup.Table:   followup.ValidColumn,
-			picklist.Table:   picklist.ValidColumn,
-			role.Table:       role.ValidColumn,
-			rolegrant.Table:  rolegrant.ValidColumn,
-			session.Table:    session.ValidColumn,
-			tenant.Table:     tenant.ValidColumn,
-			tenantkey.Table:  tenantkey.ValidColumn,
-			user.Table:       user.ValidColumn,
-			vaultmeta.Table:  vaultmeta.ValidColumn,
+			attachment.Table:      attachment.ValidColumn,
+			attachmentchunk.Table: attachmentchunk.ValidColumn,
+			auditchain.Table:      auditchain.ValidColumn,
+			auditevent.Table:      auditevent.ValidColumn,
+			contact.Table:         contact.ValidColumn,
+			customer.Table:        customer.ValidColumn,
+			department.Table:      department.ValidColumn,
+			followup.Table:        followup.ValidColumn,
+			picklist.Table:        picklist.ValidColumn,
+			role.Table:            role.ValidColumn,
+			rolegrant.Table:       rolegrant.ValidColumn,
+			session.Table:         session.ValidColumn,
+			tenant.Table:          tenant.ValidColumn,
+			tenantkey.Table:       tenantkey.ValidColumn,
+			user.Table:            user.ValidColumn,
+			vaultmeta.Table:       vaultmeta.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

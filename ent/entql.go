@@ -3,6 +3,8 @@
 package ent
 
 import (
+	"github.com/custos-crm/custos/ent/attachment"
+	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -27,8 +29,51 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 14)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   attachment.Table,
+			Columns: attachment.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: attachment.FieldID,
+			},
+		},
+		Type: "Attachment",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			attachment.FieldTenantID:      {Type: field.TypeString, Column: attachment.FieldTenantID},
+			attachment.FieldCreatedAt:     {Type: field.TypeTime, Column: attachment.FieldCreatedAt},
+			attachment.FieldUpdatedAt:     {Type: field.TypeTime, Column: attachment.FieldUpdatedAt},
+			attachment.FieldDeletedAt:     {Type: field.TypeTime, Column: attachment.FieldDeletedAt},
+			attachment.FieldDeletedBy:     {Type: field.TypeString, Column: attachment.FieldDeletedBy},
+			attachment.FieldDeleteBatchID: {Type: field.TypeString, Column: attachment.FieldDeleteBatchID},
+			attachment.FieldDataKey:       {Type: field.TypeBytes, Column: attachment.FieldDataKey},
+			attachment.FieldFilename:      {Type: field.TypeBytes, Column: attachment.FieldFilename},
+			attachment.FieldCustomerID:    {Type: field.TypeString, Column: attachment.FieldCustomerID},
+			attachment.FieldFollowUpID:    {Type: field.TypeString, Column: attachment.FieldFollowUpID},
+			attachment.FieldContentType:   {Type: field.TypeString, Column: attachment.FieldContentType},
+			attachment.FieldSize:          {Type: field.TypeInt64, Column: attachment.FieldSize},
+			attachment.FieldStorage:       {Type: field.TypeEnum, Column: attachment.FieldStorage},
+			attachment.FieldUploadedBy:    {Type: field.TypeString, Column: attachment.FieldUploadedBy},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   attachmentchunk.Table,
+			Columns: attachmentchunk.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: attachmentchunk.FieldID,
+			},
+		},
+		Type: "AttachmentChunk",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			attachmentchunk.FieldAttachmentID: {Type: field.TypeString, Column: attachmentchunk.FieldAttachmentID},
+			attachmentchunk.FieldSeq:          {Type: field.TypeInt, Column: attachmentchunk.FieldSeq},
+			attachmentchunk.FieldData:         {Type: field.TypeBytes, Column: attachmentchunk.FieldData},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditchain.Table,
 			Columns: auditchain.Columns,
@@ -43,7 +88,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditchain.FieldHash: {Type: field.TypeBytes, Column: auditchain.FieldHash},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -70,7 +115,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldCreatedAt:  {Type: field.TypeTime, Column: auditevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -102,7 +147,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldTitle:         {Type: field.TypeString, Column: contact.FieldTitle},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -144,7 +189,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldLastFollowUpAt: {Type: field.TypeTime, Column: customer.FieldLastFollowUpAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   department.Table,
 			Columns: department.Columns,
@@ -163,7 +208,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldLeaderID:  {Type: field.TypeString, Column: department.FieldLeaderID},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   followup.Table,
 			Columns: followup.Columns,
@@ -189,7 +234,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			followup.FieldNextFollowUpOn: {Type: field.TypeString, Column: followup.FieldNextFollowUpOn},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   picklist.Table,
 			Columns: picklist.Columns,
@@ -207,7 +252,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			picklist.FieldOptions:   {Type: field.TypeJSON, Column: picklist.FieldOptions},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -227,7 +272,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldScope:       {Type: field.TypeEnum, Column: role.FieldScope},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rolegrant.Table,
 			Columns: rolegrant.Columns,
@@ -247,7 +292,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rolegrant.FieldExpiresAt: {Type: field.TypeTime, Column: rolegrant.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -268,7 +313,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldRevokedAt:  {Type: field.TypeTime, Column: session.FieldRevokedAt},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -287,7 +332,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenantkey.Table,
 			Columns: tenantkey.Columns,
@@ -304,7 +349,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenantkey.FieldCreatedAt:       {Type: field.TypeTime, Column: tenantkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -330,7 +375,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldReportsToID:        {Type: field.TypeString, Column: user.FieldReportsToID},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   vaultmeta.Table,
 			Columns: vaultmeta.Columns,
@@ -344,6 +389,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			vaultmeta.FieldValue: {Type: field.TypeBytes, Column: vaultmeta.FieldValue},
 		},
 	}
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attachment.TenantTable,
+			Columns: []string{attachment.TenantColumn},
+			Bidi:    false,
+		},
+		"Attachment",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"customer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attachment.CustomerTable,
+			Columns: []string{attachment.CustomerColumn},
+			Bidi:    false,
+		},
+		"Attachment",
+		"Customer",
+	)
+	graph.MustAddE(
+		"follow_up",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attachment.FollowUpTable,
+			Columns: []string{attachment.FollowUpColumn},
+			Bidi:    false,
+		},
+		"Attachment",
+		"FollowUp",
+	)
 	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
@@ -441,6 +522,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"FollowUp",
 	)
 	graph.MustAddE(
+		"attachments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   customer.AttachmentsTable,
+			Columns: []string{customer.AttachmentsColumn},
+			Bidi:    false,
+		},
+		"Customer",
+		"Attachment",
+	)
+	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -535,6 +628,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"FollowUp",
 		"Contact",
+	)
+	graph.MustAddE(
+		"attachments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+		},
+		"FollowUp",
+		"Attachment",
 	)
 	graph.MustAddE(
 		"author",
@@ -762,6 +867,213 @@ type predicateAdder interface {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AttachmentQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AttachmentQuery builder.
+func (_q *AttachmentQuery) Filter() *AttachmentFilter {
+	return &AttachmentFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AttachmentMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AttachmentMutation builder.
+func (m *AttachmentMutation) Filter() *AttachmentFilter {
+	return &AttachmentFilter{config: m.config, predicateAdder: m}
+}
+
+// AttachmentFilter provides a generic filtering capability at runtime for AttachmentQuery.
+type AttachmentFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AttachmentFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AttachmentFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *AttachmentFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *AttachmentFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(attachment.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *AttachmentFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(attachment.FieldUpdatedAt))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *AttachmentFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(attachment.FieldDeletedAt))
+}
+
+// WhereDeletedBy applies the entql string predicate on the deleted_by field.
+func (f *AttachmentFilter) WhereDeletedBy(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldDeletedBy))
+}
+
+// WhereDeleteBatchID applies the entql string predicate on the delete_batch_id field.
+func (f *AttachmentFilter) WhereDeleteBatchID(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldDeleteBatchID))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *AttachmentFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(attachment.FieldDataKey))
+}
+
+// WhereFilename applies the entql []byte predicate on the filename field.
+func (f *AttachmentFilter) WhereFilename(p entql.BytesP) {
+	f.Where(p.Field(attachment.FieldFilename))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *AttachmentFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldCustomerID))
+}
+
+// WhereFollowUpID applies the entql string predicate on the follow_up_id field.
+func (f *AttachmentFilter) WhereFollowUpID(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldFollowUpID))
+}
+
+// WhereContentType applies the entql string predicate on the content_type field.
+func (f *AttachmentFilter) WhereContentType(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldContentType))
+}
+
+// WhereSize applies the entql int64 predicate on the size field.
+func (f *AttachmentFilter) WhereSize(p entql.Int64P) {
+	f.Where(p.Field(attachment.FieldSize))
+}
+
+// WhereStorage applies the entql string predicate on the storage field.
+func (f *AttachmentFilter) WhereStorage(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldStorage))
+}
+
+// WhereUploadedBy applies the entql string predicate on the uploaded_by field.
+func (f *AttachmentFilter) WhereUploadedBy(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldUploadedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *AttachmentFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *AttachmentFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomer applies a predicate to check if query has an edge customer.
+func (f *AttachmentFilter) WhereHasCustomer() {
+	f.Where(entql.HasEdge("customer"))
+}
+
+// WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
+func (f *AttachmentFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasFollowUp applies a predicate to check if query has an edge follow_up.
+func (f *AttachmentFilter) WhereHasFollowUp() {
+	f.Where(entql.HasEdge("follow_up"))
+}
+
+// WhereHasFollowUpWith applies a predicate to check if query has an edge follow_up with a given conditions (other predicates).
+func (f *AttachmentFilter) WhereHasFollowUpWith(preds ...predicate.FollowUp) {
+	f.Where(entql.HasEdgeWith("follow_up", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *AttachmentChunkQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AttachmentChunkQuery builder.
+func (_q *AttachmentChunkQuery) Filter() *AttachmentChunkFilter {
+	return &AttachmentChunkFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AttachmentChunkMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AttachmentChunkMutation builder.
+func (m *AttachmentChunkMutation) Filter() *AttachmentChunkFilter {
+	return &AttachmentChunkFilter{config: m.config, predicateAdder: m}
+}
+
+// AttachmentChunkFilter provides a generic filtering capability at runtime for AttachmentChunkQuery.
+type AttachmentChunkFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AttachmentChunkFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *AttachmentChunkFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(attachmentchunk.FieldID))
+}
+
+// WhereAttachmentID applies the entql string predicate on the attachment_id field.
+func (f *AttachmentChunkFilter) WhereAttachmentID(p entql.StringP) {
+	f.Where(p.Field(attachmentchunk.FieldAttachmentID))
+}
+
+// WhereSeq applies the entql int predicate on the seq field.
+func (f *AttachmentChunkFilter) WhereSeq(p entql.IntP) {
+	f.Where(p.Field(attachmentchunk.FieldSeq))
+}
+
+// WhereData applies the entql []byte predicate on the data field.
+func (f *AttachmentChunkFilter) WhereData(p entql.BytesP) {
+	f.Where(p.Field(attachmentchunk.FieldData))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AuditChainQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -790,7 +1102,7 @@ type AuditChainFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditChainFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -840,7 +1152,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -964,7 +1276,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1127,7 +1439,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1353,6 +1665,20 @@ func (f *CustomerFilter) WhereHasFollowUpsWith(preds ...predicate.FollowUp) {
 	})))
 }
 
+// WhereHasAttachments applies a predicate to check if query has an edge attachments.
+func (f *CustomerFilter) WhereHasAttachments() {
+	f.Where(entql.HasEdge("attachments"))
+}
+
+// WhereHasAttachmentsWith applies a predicate to check if query has an edge attachments with a given conditions (other predicates).
+func (f *CustomerFilter) WhereHasAttachmentsWith(preds ...predicate.Attachment) {
+	f.Where(entql.HasEdgeWith("attachments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *DepartmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -1382,7 +1708,7 @@ type DepartmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DepartmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1522,7 +1848,7 @@ type FollowUpFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FollowUpFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1640,6 +1966,20 @@ func (f *FollowUpFilter) WhereHasContactWith(preds ...predicate.Contact) {
 	})))
 }
 
+// WhereHasAttachments applies a predicate to check if query has an edge attachments.
+func (f *FollowUpFilter) WhereHasAttachments() {
+	f.Where(entql.HasEdge("attachments"))
+}
+
+// WhereHasAttachmentsWith applies a predicate to check if query has an edge attachments with a given conditions (other predicates).
+func (f *FollowUpFilter) WhereHasAttachmentsWith(preds ...predicate.Attachment) {
+	f.Where(entql.HasEdgeWith("attachments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // WhereHasAuthor applies a predicate to check if query has an edge author.
 func (f *FollowUpFilter) WhereHasAuthor() {
 	f.Where(entql.HasEdge("author"))
@@ -1683,7 +2023,7 @@ type PicklistFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PicklistFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1762,7 +2102,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1879,7 +2219,7 @@ type RoleGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1996,7 +2336,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2104,7 +2444,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2174,7 +2514,7 @@ type TenantKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2234,7 +2574,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2451,7 +2791,7 @@ type VaultMetaFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VaultMetaFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

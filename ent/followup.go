@@ -64,13 +64,17 @@ type FollowUpEdges struct {
 	Customer *Customer `json:"customer,omitempty"`
 	// Contact holds the value of the contact edge.
 	Contact *Contact `json:"contact,omitempty"`
+	// Attachments holds the value of the attachments edge.
+	Attachments []*Attachment `json:"attachments,omitempty"`
 	// Author holds the value of the author edge.
 	Author *User `json:"author,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [4]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [3]map[string]int
+	totalCount [4]map[string]int
+
+	namedAttachments map[string][]*Attachment
 }
 
 // TenantOrErr returns the Tenant value or an error if the edge
@@ -106,12 +110,21 @@ func (e FollowUpEdges) ContactOrErr() (*Contact, error) {
 	return nil, &NotLoadedError{edge: "contact"}
 }
 
+// AttachmentsOrErr returns the Attachments value or an error if the edge
+// was not loaded in eager-loading.
+func (e FollowUpEdges) AttachmentsOrErr() ([]*Attachment, error) {
+	if e.loadedTypes[3] {
+		return e.Attachments, nil
+	}
+	return nil, &NotLoadedError{edge: "attachments"}
+}
+
 // AuthorOrErr returns the Author value or an error if the edge
 // was not loaded in eager-loading, or loaded but was not found.
 func (e FollowUpEdges) AuthorOrErr() (*User, error) {
 	if e.Author != nil {
 		return e.Author, nil
-	} else if e.loadedTypes[3] {
+	} else if e.loadedTypes[4] {
 		return nil, &NotFoundError{label: user.Label}
 	}
 	return nil, &NotLoadedError{edge: "author"}
@@ -263,6 +276,11 @@ func (_m *FollowUp) QueryContact() *ContactQuery {
 	return NewFollowUpClient(_m.config).QueryContact(_m)
 }
 
+// QueryAttachments queries the "attachments" edge of the FollowUp entity.
+func (_m *FollowUp) QueryAttachments() *AttachmentQuery {
+	return NewFollowUpClient(_m.config).QueryAttachments(_m)
+}
+
 // QueryAuthor queries the "author" edge of the FollowUp entity.
 func (_m *FollowUp) QueryAuthor() *UserQuery {
 	return NewFollowUpClient(_m.config).QueryAuthor(_m)
@@ -334,6 +352,30 @@ func (_m *FollowUp) String() string {
 	}
 	builder.WriteByte(')')
 	return builder.String()
+}
+
+// NamedAttachments returns the Attachments named value or an error if the edge was not
+// loaded in eager-loading with this name.
+func (_m *FollowUp) NamedAttachments(name string) ([]*Attachment, error) {
+	if _m.Edges.namedAttachments == nil {
+		return nil, &NotLoadedError{edge: name}
+	}
+	nodes, ok := _m.Edges.namedAttachments[name]
+	if !ok {
+		return nil, &NotLoadedError{edge: name}
+	}
+	return nodes, nil
+}
+
+func (_m *FollowUp) appendNamedAttachments(name string, edges ...*Attachment) {
+	if _m.Edges.namedAttachments == nil {
+		_m.Edges.namedAttachments = make(map[string][]*Attachment)
+	}
+	if len(edges) == 0 {
+		_m.Edges.namedAttachments[name] = []*Attachment{}
+	} else {
+		_m.Edges.namedAttachments[name] = append(_m.Edges.namedAttachments[name], edges...)
+	}
 }
 
 // FollowUps is a parsable slice of FollowUp.

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/followup"
@@ -207,6 +208,21 @@ func (_c *FollowUpCreate) SetCustomer(v *Customer) *FollowUpCreate {
 // SetContact sets the "contact" edge to the Contact entity.
 func (_c *FollowUpCreate) SetContact(v *Contact) *FollowUpCreate {
 	return _c.SetContactID(v.ID)
+}
+
+// AddAttachmentIDs adds the "attachments" edge to the Attachment entity by IDs.
+func (_c *FollowUpCreate) AddAttachmentIDs(ids ...pulid.ID) *FollowUpCreate {
+	_c.mutation.AddAttachmentIDs(ids...)
+	return _c
+}
+
+// AddAttachments adds the "attachments" edges to the Attachment entity.
+func (_c *FollowUpCreate) AddAttachments(v ...*Attachment) *FollowUpCreate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _c.AddAttachmentIDs(ids...)
 }
 
 // SetAuthor sets the "author" edge to the User entity.
@@ -429,6 +445,22 @@ func (_c *FollowUpCreate) createSpec() (*FollowUp, *sqlgraph.CreateSpec) {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
 		_node.ContactID = nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.AttachmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(attachment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.AuthorIDs(); len(nodes) > 0 {

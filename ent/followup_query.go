@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/followup"
@@ -25,16 +27,18 @@ import (
 // FollowUpQuery is the builder for querying FollowUp entities.
 type FollowUpQuery struct {
 	config
-	ctx          *QueryContext
-	order        []followup.OrderOption
-	inters       []Interceptor
-	predicates   []predicate.FollowUp
-	withTenant   *TenantQuery
-	withCustomer *CustomerQuery
-	withContact  *ContactQuery
-	withAuthor   *UserQuery
-	loadTotal    []func(context.Context, []*FollowUp) error
-	modifiers    []func(*sql.Selector)
+	ctx                  *QueryContext
+	order                []followup.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.FollowUp
+	withTenant           *TenantQuery
+	withCustomer         *CustomerQuery
+	withContact          *ContactQuery
+	withAttachments      *AttachmentQuery
+	withAuthor           *UserQuery
+	loadTotal            []func(context.Context, []*FollowUp) error
+	modifiers            []func(*sql.Selector)
+	withNamedAttachments map[string]*AttachmentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -130,6 +134,28 @@ func (_q *FollowUpQuery) QueryContact() *ContactQuery {
 			sqlgraph.From(followup.Table, followup.FieldID, selector),
 			sqlgraph.To(contact.Table, contact.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, followup.ContactTable, followup.ContactColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttachments chains the current query on the "attachments" edge.
+func (_q *FollowUpQuery) QueryAttachments() *AttachmentQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(followup.Table, followup.FieldID, selector),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, followup.AttachmentsTable, followup.AttachmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -346,15 +372,16 @@ func (_q *FollowUpQuery) Clone() *FollowUpQuery {
 		return nil
 	}
 	return &FollowUpQuery{
-		config:       _q.config,
-		ctx:          _q.ctx.Clone(),
-		order:        append([]followup.OrderOption{}, _q.order...),
-		inters:       append([]Interceptor{}, _q.inters...),
-		predicates:   append([]predicate.FollowUp{}, _q.predicates...),
-		withTenant:   _q.withTenant.Clone(),
-		withCustomer: _q.withCustomer.Clone(),
-		withContact:  _q.withContact.Clone(),
-		withAuthor:   _q.withAuthor.Clone(),
+		config:          _q.config,
+		ctx:             _q.ctx.Clone(),
+		order:           append([]followup.OrderOption{}, _q.order...),
+		inters:          append([]Interceptor{}, _q.inters...),
+		predicates:      append([]predicate.FollowUp{}, _q.predicates...),
+		withTenant:      _q.withTenant.Clone(),
+		withCustomer:    _q.withCustomer.Clone(),
+		withContact:     _q.withContact.Clone(),
+		withAttachments: _q.withAttachments.Clone(),
+		withAuthor:      _q.withAuthor.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -392,6 +419,17 @@ func (_q *FollowUpQuery) WithContact(opts ...func(*ContactQuery)) *FollowUpQuery
 		opt(query)
 	}
 	_q.withContact = query
+	return _q
+}
+
+// WithAttachments tells the query-builder to eager-load the nodes that are connected to
+// the "attachments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *FollowUpQuery) WithAttachments(opts ...func(*AttachmentQuery)) *FollowUpQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttachments = query
 	return _q
 }
 
@@ -490,10 +528,11 @@ func (_q *FollowUpQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fol
 	var (
 		nodes       = []*FollowUp{}
 		_spec       = _q.querySpec()
-		loadedTypes = [4]bool{
+		loadedTypes = [5]bool{
 			_q.withTenant != nil,
 			_q.withCustomer != nil,
 			_q.withContact != nil,
+			_q.withAttachments != nil,
 			_q.withAuthor != nil,
 		}
 	)
@@ -536,9 +575,23 @@ func (_q *FollowUpQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Fol
 			return nil, err
 		}
 	}
+	if query := _q.withAttachments; query != nil {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *FollowUp) { n.Edges.Attachments = []*Attachment{} },
+			func(n *FollowUp, e *Attachment) { n.Edges.Attachments = append(n.Edges.Attachments, e) }); err != nil {
+			return nil, err
+		}
+	}
 	if query := _q.withAuthor; query != nil {
 		if err := _q.loadAuthor(ctx, query, nodes, nil,
 			func(n *FollowUp, e *User) { n.Edges.Author = e }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttachments {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *FollowUp) { n.appendNamedAttachments(name) },
+			func(n *FollowUp, e *Attachment) { n.appendNamedAttachments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -634,6 +687,36 @@ func (_q *FollowUpQuery) loadContact(ctx context.Context, query *ContactQuery, n
 		for i := range nodes {
 			assign(nodes[i], n)
 		}
+	}
+	return nil
+}
+func (_q *FollowUpQuery) loadAttachments(ctx context.Context, query *AttachmentQuery, nodes []*FollowUp, init func(*FollowUp), assign func(*FollowUp, *Attachment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*FollowUp)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(attachment.FieldFollowUpID)
+	}
+	query.Where(predicate.Attachment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(followup.AttachmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.FollowUpID
+		node, ok := nodeids[fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "follow_up_id" returned %v for node %v`, fk, n.ID)
+		}
+		assign(node, n)
 	}
 	return nil
 }
@@ -796,6 +879,20 @@ func (_q *FollowUpQuery) ForShare(opts ...sql.LockOption) *FollowUpQuery {
 func (_q *FollowUpQuery) Modify(modifiers ...func(s *sql.Selector)) *FollowUpSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedAttachments tells the query-builder to eager-load the nodes that are connected to the "attachments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *FollowUpQuery) WithNamedAttachments(name string, opts ...func(*AttachmentQuery)) *FollowUpQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttachments == nil {
+		_q.withNamedAttachments = make(map[string]*AttachmentQuery)
+	}
+	_q.withNamedAttachments[name] = query
+	return _q
 }
 
 // FollowUpGroupBy is the group-by builder for FollowUp entities.

@@ -11,6 +11,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/predicate"
@@ -198,6 +199,21 @@ func (_u *FollowUpUpdate) SetContact(v *Contact) *FollowUpUpdate {
 	return _u.SetContactID(v.ID)
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Attachment entity by IDs.
+func (_u *FollowUpUpdate) AddAttachmentIDs(ids ...pulid.ID) *FollowUpUpdate {
+	_u.mutation.AddAttachmentIDs(ids...)
+	return _u
+}
+
+// AddAttachments adds the "attachments" edges to the Attachment entity.
+func (_u *FollowUpUpdate) AddAttachments(v ...*Attachment) *FollowUpUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttachmentIDs(ids...)
+}
+
 // Mutation returns the FollowUpMutation object of the builder.
 func (_u *FollowUpUpdate) Mutation() *FollowUpMutation {
 	return _u.mutation
@@ -207,6 +223,27 @@ func (_u *FollowUpUpdate) Mutation() *FollowUpMutation {
 func (_u *FollowUpUpdate) ClearContact() *FollowUpUpdate {
 	_u.mutation.ClearContact()
 	return _u
+}
+
+// ClearAttachments clears all "attachments" edges to the Attachment entity.
+func (_u *FollowUpUpdate) ClearAttachments() *FollowUpUpdate {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to Attachment entities by IDs.
+func (_u *FollowUpUpdate) RemoveAttachmentIDs(ids ...pulid.ID) *FollowUpUpdate {
+	_u.mutation.RemoveAttachmentIDs(ids...)
+	return _u
+}
+
+// RemoveAttachments removes "attachments" edges to Attachment entities.
+func (_u *FollowUpUpdate) RemoveAttachments(v ...*Attachment) *FollowUpUpdate {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttachmentIDs(ids...)
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -334,6 +371,51 @@ func (_u *FollowUpUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(attachment.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttachmentsIDs(); len(nodes) > 0 && !_u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(attachment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttachmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(attachment.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {
@@ -528,6 +610,21 @@ func (_u *FollowUpUpdateOne) SetContact(v *Contact) *FollowUpUpdateOne {
 	return _u.SetContactID(v.ID)
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Attachment entity by IDs.
+func (_u *FollowUpUpdateOne) AddAttachmentIDs(ids ...pulid.ID) *FollowUpUpdateOne {
+	_u.mutation.AddAttachmentIDs(ids...)
+	return _u
+}
+
+// AddAttachments adds the "attachments" edges to the Attachment entity.
+func (_u *FollowUpUpdateOne) AddAttachments(v ...*Attachment) *FollowUpUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.AddAttachmentIDs(ids...)
+}
+
 // Mutation returns the FollowUpMutation object of the builder.
 func (_u *FollowUpUpdateOne) Mutation() *FollowUpMutation {
 	return _u.mutation
@@ -537,6 +634,27 @@ func (_u *FollowUpUpdateOne) Mutation() *FollowUpMutation {
 func (_u *FollowUpUpdateOne) ClearContact() *FollowUpUpdateOne {
 	_u.mutation.ClearContact()
 	return _u
+}
+
+// ClearAttachments clears all "attachments" edges to the Attachment entity.
+func (_u *FollowUpUpdateOne) ClearAttachments() *FollowUpUpdateOne {
+	_u.mutation.ClearAttachments()
+	return _u
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to Attachment entities by IDs.
+func (_u *FollowUpUpdateOne) RemoveAttachmentIDs(ids ...pulid.ID) *FollowUpUpdateOne {
+	_u.mutation.RemoveAttachmentIDs(ids...)
+	return _u
+}
+
+// RemoveAttachments removes "attachments" edges to Attachment entities.
+func (_u *FollowUpUpdateOne) RemoveAttachments(v ...*Attachment) *FollowUpUpdateOne {
+	ids := make([]pulid.ID, len(v))
+	for i := range v {
+		ids[i] = v[i].ID
+	}
+	return _u.RemoveAttachmentIDs(ids...)
 }
 
 // Where appends a list predicates to the FollowUpUpdate builder.
@@ -694,6 +812,51 @@ func (_u *FollowUpUpdateOne) sqlSave(ctx context.Context) (_node *FollowUp, err 
 			Bidi:    false,
 			Target: &sqlgraph.EdgeTarget{
 				IDSpec: sqlgraph.NewFieldSpec(contact.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Add = append(_spec.Edges.Add, edge)
+	}
+	if _u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(attachment.FieldID, field.TypeString),
+			},
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.RemovedAttachmentsIDs(); len(nodes) > 0 && !_u.mutation.AttachmentsCleared() {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(attachment.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
+	}
+	if nodes := _u.mutation.AttachmentsIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   followup.AttachmentsTable,
+			Columns: []string{followup.AttachmentsColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(attachment.FieldID, field.TypeString),
 			},
 		}
 		for _, k := range nodes {

@@ -10,6 +10,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
@@ -22,6 +23,155 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *AttachmentQuery) CollectFields(ctx context.Context, satisfies ...string) (*AttachmentQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *AttachmentQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(attachment.Columns))
+		selectedFields = []string{attachment.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[attachment.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldCustomerID)
+				fieldSeen[attachment.FieldCustomerID] = struct{}{}
+			}
+
+		case "followUp":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FollowUpClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, followupImplementors)...); err != nil {
+				return err
+			}
+			_q.withFollowUp = query
+			if _, ok := fieldSeen[attachment.FieldFollowUpID]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldFollowUpID)
+				fieldSeen[attachment.FieldFollowUpID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[attachment.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldCreatedAt)
+				fieldSeen[attachment.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[attachment.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldUpdatedAt)
+				fieldSeen[attachment.FieldUpdatedAt] = struct{}{}
+			}
+		case "customerID":
+			if _, ok := fieldSeen[attachment.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldCustomerID)
+				fieldSeen[attachment.FieldCustomerID] = struct{}{}
+			}
+		case "followUpID":
+			if _, ok := fieldSeen[attachment.FieldFollowUpID]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldFollowUpID)
+				fieldSeen[attachment.FieldFollowUpID] = struct{}{}
+			}
+		case "contentType":
+			if _, ok := fieldSeen[attachment.FieldContentType]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldContentType)
+				fieldSeen[attachment.FieldContentType] = struct{}{}
+			}
+		case "size":
+			if _, ok := fieldSeen[attachment.FieldSize]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldSize)
+				fieldSeen[attachment.FieldSize] = struct{}{}
+			}
+		case "uploadedBy":
+			if _, ok := fieldSeen[attachment.FieldUploadedBy]; !ok {
+				selectedFields = append(selectedFields, attachment.FieldUploadedBy)
+				fieldSeen[attachment.FieldUploadedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type attachmentPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []AttachmentPaginateOption
+}
+
+func newAttachmentPaginateArgs(rv map[string]any) *attachmentPaginateArgs {
+	args := &attachmentPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &AttachmentOrder{Field: &AttachmentOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAttachmentOrder(order))
+			}
+		case *AttachmentOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAttachmentOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*AttachmentWhereInput); ok {
+		args.opts = append(args.opts, WithAttachmentFilter(v.Filter))
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *AuditEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*AuditEventQuery, error) {
@@ -510,6 +660,19 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			_q.WithNamedFollowUps(alias, func(wq *FollowUpQuery) {
 				*wq = *query
 			})
+
+		case "attachments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AttachmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, attachmentImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAttachments(alias, func(wq *AttachmentQuery) {
+				*wq = *query
+			})
 		case "ownerID":
 			if _, ok := fieldSeen[customer.FieldOwnerID]; !ok {
 				selectedFields = append(selectedFields, customer.FieldOwnerID)
@@ -935,6 +1098,19 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 				selectedFields = append(selectedFields, followup.FieldContactID)
 				fieldSeen[followup.FieldContactID] = struct{}{}
 			}
+
+		case "attachments":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&AttachmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, attachmentImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedAttachments(alias, func(wq *AttachmentQuery) {
+				*wq = *query
+			})
 
 		case "author":
 			var (

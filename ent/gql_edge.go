@@ -8,6 +8,22 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *Attachment) Customer(ctx context.Context) (*Customer, error) {
+	result, err := _m.Edges.CustomerOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryCustomer().Only(ctx)
+	}
+	return result, err
+}
+
+func (_m *Attachment) FollowUp(ctx context.Context) (*FollowUp, error) {
+	result, err := _m.Edges.FollowUpOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryFollowUp().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
 func (_m *Contact) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {
@@ -74,6 +90,18 @@ func (_m *Customer) FollowUps(
 	return _m.QueryFollowUps().Paginate(ctx, after, first, before, last, opts...)
 }
 
+func (_m *Customer) Attachments(ctx context.Context) (result []*Attachment, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAttachments(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AttachmentsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAttachments().All(ctx)
+	}
+	return result, err
+}
+
 func (_m *Department) Parent(ctx context.Context) (*Department, error) {
 	result, err := _m.Edges.ParentOrErr()
 	if IsNotLoaded(err) {
@@ -137,6 +165,18 @@ func (_m *FollowUp) Contact(ctx context.Context) (*Contact, error) {
 		result, err = _m.QueryContact().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *FollowUp) Attachments(ctx context.Context) (result []*Attachment, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedAttachments(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.AttachmentsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryAttachments().All(ctx)
+	}
+	return result, err
 }
 
 func (_m *FollowUp) Author(ctx context.Context) (*User, error) {

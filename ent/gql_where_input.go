@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
@@ -23,6 +24,508 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
+
+// AttachmentWhereInput represents a where input for filtering Attachment queries.
+type AttachmentWhereInput struct {
+	Predicates []predicate.Attachment  `json:"-"`
+	Not        *AttachmentWhereInput   `json:"not,omitempty"`
+	Or         []*AttachmentWhereInput `json:"or,omitempty"`
+	And        []*AttachmentWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "customer_id" field predicates.
+	CustomerID             *pulid.ID  `json:"customerID,omitempty"`
+	CustomerIDNEQ          *pulid.ID  `json:"customerIDNEQ,omitempty"`
+	CustomerIDIn           []pulid.ID `json:"customerIDIn,omitempty"`
+	CustomerIDNotIn        []pulid.ID `json:"customerIDNotIn,omitempty"`
+	CustomerIDGT           *pulid.ID  `json:"customerIDGT,omitempty"`
+	CustomerIDGTE          *pulid.ID  `json:"customerIDGTE,omitempty"`
+	CustomerIDLT           *pulid.ID  `json:"customerIDLT,omitempty"`
+	CustomerIDLTE          *pulid.ID  `json:"customerIDLTE,omitempty"`
+	CustomerIDContains     *pulid.ID  `json:"customerIDContains,omitempty"`
+	CustomerIDHasPrefix    *pulid.ID  `json:"customerIDHasPrefix,omitempty"`
+	CustomerIDHasSuffix    *pulid.ID  `json:"customerIDHasSuffix,omitempty"`
+	CustomerIDEqualFold    *pulid.ID  `json:"customerIDEqualFold,omitempty"`
+	CustomerIDContainsFold *pulid.ID  `json:"customerIDContainsFold,omitempty"`
+
+	// "follow_up_id" field predicates.
+	FollowUpID             *pulid.ID  `json:"followUpID,omitempty"`
+	FollowUpIDNEQ          *pulid.ID  `json:"followUpIDNEQ,omitempty"`
+	FollowUpIDIn           []pulid.ID `json:"followUpIDIn,omitempty"`
+	FollowUpIDNotIn        []pulid.ID `json:"followUpIDNotIn,omitempty"`
+	FollowUpIDGT           *pulid.ID  `json:"followUpIDGT,omitempty"`
+	FollowUpIDGTE          *pulid.ID  `json:"followUpIDGTE,omitempty"`
+	FollowUpIDLT           *pulid.ID  `json:"followUpIDLT,omitempty"`
+	FollowUpIDLTE          *pulid.ID  `json:"followUpIDLTE,omitempty"`
+	FollowUpIDContains     *pulid.ID  `json:"followUpIDContains,omitempty"`
+	FollowUpIDHasPrefix    *pulid.ID  `json:"followUpIDHasPrefix,omitempty"`
+	FollowUpIDHasSuffix    *pulid.ID  `json:"followUpIDHasSuffix,omitempty"`
+	FollowUpIDIsNil        bool       `json:"followUpIDIsNil,omitempty"`
+	FollowUpIDNotNil       bool       `json:"followUpIDNotNil,omitempty"`
+	FollowUpIDEqualFold    *pulid.ID  `json:"followUpIDEqualFold,omitempty"`
+	FollowUpIDContainsFold *pulid.ID  `json:"followUpIDContainsFold,omitempty"`
+
+	// "content_type" field predicates.
+	ContentType             *string  `json:"contentType,omitempty"`
+	ContentTypeNEQ          *string  `json:"contentTypeNEQ,omitempty"`
+	ContentTypeIn           []string `json:"contentTypeIn,omitempty"`
+	ContentTypeNotIn        []string `json:"contentTypeNotIn,omitempty"`
+	ContentTypeGT           *string  `json:"contentTypeGT,omitempty"`
+	ContentTypeGTE          *string  `json:"contentTypeGTE,omitempty"`
+	ContentTypeLT           *string  `json:"contentTypeLT,omitempty"`
+	ContentTypeLTE          *string  `json:"contentTypeLTE,omitempty"`
+	ContentTypeContains     *string  `json:"contentTypeContains,omitempty"`
+	ContentTypeHasPrefix    *string  `json:"contentTypeHasPrefix,omitempty"`
+	ContentTypeHasSuffix    *string  `json:"contentTypeHasSuffix,omitempty"`
+	ContentTypeEqualFold    *string  `json:"contentTypeEqualFold,omitempty"`
+	ContentTypeContainsFold *string  `json:"contentTypeContainsFold,omitempty"`
+
+	// "size" field predicates.
+	Size      *int64  `json:"size,omitempty"`
+	SizeNEQ   *int64  `json:"sizeNEQ,omitempty"`
+	SizeIn    []int64 `json:"sizeIn,omitempty"`
+	SizeNotIn []int64 `json:"sizeNotIn,omitempty"`
+	SizeGT    *int64  `json:"sizeGT,omitempty"`
+	SizeGTE   *int64  `json:"sizeGTE,omitempty"`
+	SizeLT    *int64  `json:"sizeLT,omitempty"`
+	SizeLTE   *int64  `json:"sizeLTE,omitempty"`
+
+	// "uploaded_by" field predicates.
+	UploadedBy             *pulid.ID  `json:"uploadedBy,omitempty"`
+	UploadedByNEQ          *pulid.ID  `json:"uploadedByNEQ,omitempty"`
+	UploadedByIn           []pulid.ID `json:"uploadedByIn,omitempty"`
+	UploadedByNotIn        []pulid.ID `json:"uploadedByNotIn,omitempty"`
+	UploadedByGT           *pulid.ID  `json:"uploadedByGT,omitempty"`
+	UploadedByGTE          *pulid.ID  `json:"uploadedByGTE,omitempty"`
+	UploadedByLT           *pulid.ID  `json:"uploadedByLT,omitempty"`
+	UploadedByLTE          *pulid.ID  `json:"uploadedByLTE,omitempty"`
+	UploadedByContains     *pulid.ID  `json:"uploadedByContains,omitempty"`
+	UploadedByHasPrefix    *pulid.ID  `json:"uploadedByHasPrefix,omitempty"`
+	UploadedByHasSuffix    *pulid.ID  `json:"uploadedByHasSuffix,omitempty"`
+	UploadedByIsNil        bool       `json:"uploadedByIsNil,omitempty"`
+	UploadedByNotNil       bool       `json:"uploadedByNotNil,omitempty"`
+	UploadedByEqualFold    *pulid.ID  `json:"uploadedByEqualFold,omitempty"`
+	UploadedByContainsFold *pulid.ID  `json:"uploadedByContainsFold,omitempty"`
+
+	// "customer" edge predicates.
+	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
+	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
+
+	// "follow_up" edge predicates.
+	HasFollowUp     *bool                 `json:"hasFollowUp,omitempty"`
+	HasFollowUpWith []*FollowUpWhereInput `json:"hasFollowUpWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *AttachmentWhereInput) AddPredicates(predicates ...predicate.Attachment) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the AttachmentWhereInput filter on the AttachmentQuery builder.
+func (i *AttachmentWhereInput) Filter(q *AttachmentQuery) (*AttachmentQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAttachmentWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAttachmentWhereInput is returned in case the AttachmentWhereInput is empty.
+var ErrEmptyAttachmentWhereInput = errors.New("ent: empty predicate AttachmentWhereInput")
+
+// P returns a predicate for filtering attachments.
+// An error is returned if the input is empty or invalid.
+func (i *AttachmentWhereInput) P() (predicate.Attachment, error) {
+	var predicates []predicate.Attachment
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, attachment.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Attachment, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, attachment.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Attachment, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, attachment.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, attachment.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, attachment.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, attachment.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, attachment.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, attachment.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, attachment.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, attachment.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, attachment.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, attachment.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, attachment.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, attachment.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, attachment.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, attachment.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, attachment.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, attachment.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, attachment.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, attachment.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, attachment.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, attachment.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, attachment.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, attachment.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, attachment.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, attachment.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, attachment.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.CustomerID != nil {
+		predicates = append(predicates, attachment.CustomerIDEQ(*i.CustomerID))
+	}
+	if i.CustomerIDNEQ != nil {
+		predicates = append(predicates, attachment.CustomerIDNEQ(*i.CustomerIDNEQ))
+	}
+	if len(i.CustomerIDIn) > 0 {
+		predicates = append(predicates, attachment.CustomerIDIn(i.CustomerIDIn...))
+	}
+	if len(i.CustomerIDNotIn) > 0 {
+		predicates = append(predicates, attachment.CustomerIDNotIn(i.CustomerIDNotIn...))
+	}
+	if i.CustomerIDGT != nil {
+		predicates = append(predicates, attachment.CustomerIDGT(*i.CustomerIDGT))
+	}
+	if i.CustomerIDGTE != nil {
+		predicates = append(predicates, attachment.CustomerIDGTE(*i.CustomerIDGTE))
+	}
+	if i.CustomerIDLT != nil {
+		predicates = append(predicates, attachment.CustomerIDLT(*i.CustomerIDLT))
+	}
+	if i.CustomerIDLTE != nil {
+		predicates = append(predicates, attachment.CustomerIDLTE(*i.CustomerIDLTE))
+	}
+	if i.CustomerIDContains != nil {
+		predicates = append(predicates, attachment.CustomerIDContains(*i.CustomerIDContains))
+	}
+	if i.CustomerIDHasPrefix != nil {
+		predicates = append(predicates, attachment.CustomerIDHasPrefix(*i.CustomerIDHasPrefix))
+	}
+	if i.CustomerIDHasSuffix != nil {
+		predicates = append(predicates, attachment.CustomerIDHasSuffix(*i.CustomerIDHasSuffix))
+	}
+	if i.CustomerIDEqualFold != nil {
+		predicates = append(predicates, attachment.CustomerIDEqualFold(*i.CustomerIDEqualFold))
+	}
+	if i.CustomerIDContainsFold != nil {
+		predicates = append(predicates, attachment.CustomerIDContainsFold(*i.CustomerIDContainsFold))
+	}
+	if i.FollowUpID != nil {
+		predicates = append(predicates, attachment.FollowUpIDEQ(*i.FollowUpID))
+	}
+	if i.FollowUpIDNEQ != nil {
+		predicates = append(predicates, attachment.FollowUpIDNEQ(*i.FollowUpIDNEQ))
+	}
+	if len(i.FollowUpIDIn) > 0 {
+		predicates = append(predicates, attachment.FollowUpIDIn(i.FollowUpIDIn...))
+	}
+	if len(i.FollowUpIDNotIn) > 0 {
+		predicates = append(predicates, attachment.FollowUpIDNotIn(i.FollowUpIDNotIn...))
+	}
+	if i.FollowUpIDGT != nil {
+		predicates = append(predicates, attachment.FollowUpIDGT(*i.FollowUpIDGT))
+	}
+	if i.FollowUpIDGTE != nil {
+		predicates = append(predicates, attachment.FollowUpIDGTE(*i.FollowUpIDGTE))
+	}
+	if i.FollowUpIDLT != nil {
+		predicates = append(predicates, attachment.FollowUpIDLT(*i.FollowUpIDLT))
+	}
+	if i.FollowUpIDLTE != nil {
+		predicates = append(predicates, attachment.FollowUpIDLTE(*i.FollowUpIDLTE))
+	}
+	if i.FollowUpIDContains != nil {
+		predicates = append(predicates, attachment.FollowUpIDContains(*i.FollowUpIDContains))
+	}
+	if i.FollowUpIDHasPrefix != nil {
+		predicates = append(predicates, attachment.FollowUpIDHasPrefix(*i.FollowUpIDHasPrefix))
+	}
+	if i.FollowUpIDHasSuffix != nil {
+		predicates = append(predicates, attachment.FollowUpIDHasSuffix(*i.FollowUpIDHasSuffix))
+	}
+	if i.FollowUpIDIsNil {
+		predicates = append(predicates, attachment.FollowUpIDIsNil())
+	}
+	if i.FollowUpIDNotNil {
+		predicates = append(predicates, attachment.FollowUpIDNotNil())
+	}
+	if i.FollowUpIDEqualFold != nil {
+		predicates = append(predicates, attachment.FollowUpIDEqualFold(*i.FollowUpIDEqualFold))
+	}
+	if i.FollowUpIDContainsFold != nil {
+		predicates = append(predicates, attachment.FollowUpIDContainsFold(*i.FollowUpIDContainsFold))
+	}
+	if i.ContentType != nil {
+		predicates = append(predicates, attachment.ContentTypeEQ(*i.ContentType))
+	}
+	if i.ContentTypeNEQ != nil {
+		predicates = append(predicates, attachment.ContentTypeNEQ(*i.ContentTypeNEQ))
+	}
+	if len(i.ContentTypeIn) > 0 {
+		predicates = append(predicates, attachment.ContentTypeIn(i.ContentTypeIn...))
+	}
+	if len(i.ContentTypeNotIn) > 0 {
+		predicates = append(predicates, attachment.ContentTypeNotIn(i.ContentTypeNotIn...))
+	}
+	if i.ContentTypeGT != nil {
+		predicates = append(predicates, attachment.ContentTypeGT(*i.ContentTypeGT))
+	}
+	if i.ContentTypeGTE != nil {
+		predicates = append(predicates, attachment.ContentTypeGTE(*i.ContentTypeGTE))
+	}
+	if i.ContentTypeLT != nil {
+		predicates = append(predicates, attachment.ContentTypeLT(*i.ContentTypeLT))
+	}
+	if i.ContentTypeLTE != nil {
+		predicates = append(predicates, attachment.ContentTypeLTE(*i.ContentTypeLTE))
+	}
+	if i.ContentTypeContains != nil {
+		predicates = append(predicates, attachment.ContentTypeContains(*i.ContentTypeContains))
+	}
+	if i.ContentTypeHasPrefix != nil {
+		predicates = append(predicates, attachment.ContentTypeHasPrefix(*i.ContentTypeHasPrefix))
+	}
+	if i.ContentTypeHasSuffix != nil {
+		predicates = append(predicates, attachment.ContentTypeHasSuffix(*i.ContentTypeHasSuffix))
+	}
+	if i.ContentTypeEqualFold != nil {
+		predicates = append(predicates, attachment.ContentTypeEqualFold(*i.ContentTypeEqualFold))
+	}
+	if i.ContentTypeContainsFold != nil {
+		predicates = append(predicates, attachment.ContentTypeContainsFold(*i.ContentTypeContainsFold))
+	}
+	if i.Size != nil {
+		predicates = append(predicates, attachment.SizeEQ(*i.Size))
+	}
+	if i.SizeNEQ != nil {
+		predicates = append(predicates, attachment.SizeNEQ(*i.SizeNEQ))
+	}
+	if len(i.SizeIn) > 0 {
+		predicates = append(predicates, attachment.SizeIn(i.SizeIn...))
+	}
+	if len(i.SizeNotIn) > 0 {
+		predicates = append(predicates, attachment.SizeNotIn(i.SizeNotIn...))
+	}
+	if i.SizeGT != nil {
+		predicates = append(predicates, attachment.SizeGT(*i.SizeGT))
+	}
+	if i.SizeGTE != nil {
+		predicates = append(predicates, attachment.SizeGTE(*i.SizeGTE))
+	}
+	if i.SizeLT != nil {
+		predicates = append(predicates, attachment.SizeLT(*i.SizeLT))
+	}
+	if i.SizeLTE != nil {
+		predicates = append(predicates, attachment.SizeLTE(*i.SizeLTE))
+	}
+	if i.UploadedBy != nil {
+		predicates = append(predicates, attachment.UploadedByEQ(*i.UploadedBy))
+	}
+	if i.UploadedByNEQ != nil {
+		predicates = append(predicates, attachment.UploadedByNEQ(*i.UploadedByNEQ))
+	}
+	if len(i.UploadedByIn) > 0 {
+		predicates = append(predicates, attachment.UploadedByIn(i.UploadedByIn...))
+	}
+	if len(i.UploadedByNotIn) > 0 {
+		predicates = append(predicates, attachment.UploadedByNotIn(i.UploadedByNotIn...))
+	}
+	if i.UploadedByGT != nil {
+		predicates = append(predicates, attachment.UploadedByGT(*i.UploadedByGT))
+	}
+	if i.UploadedByGTE != nil {
+		predicates = append(predicates, attachment.UploadedByGTE(*i.UploadedByGTE))
+	}
+	if i.UploadedByLT != nil {
+		predicates = append(predicates, attachment.UploadedByLT(*i.UploadedByLT))
+	}
+	if i.UploadedByLTE != nil {
+		predicates = append(predicates, attachment.UploadedByLTE(*i.UploadedByLTE))
+	}
+	if i.UploadedByContains != nil {
+		predicates = append(predicates, attachment.UploadedByContains(*i.UploadedByContains))
+	}
+	if i.UploadedByHasPrefix != nil {
+		predicates = append(predicates, attachment.UploadedByHasPrefix(*i.UploadedByHasPrefix))
+	}
+	if i.UploadedByHasSuffix != nil {
+		predicates = append(predicates, attachment.UploadedByHasSuffix(*i.UploadedByHasSuffix))
+	}
+	if i.UploadedByIsNil {
+		predicates = append(predicates, attachment.UploadedByIsNil())
+	}
+	if i.UploadedByNotNil {
+		predicates = append(predicates, attachment.UploadedByNotNil())
+	}
+	if i.UploadedByEqualFold != nil {
+		predicates = append(predicates, attachment.UploadedByEqualFold(*i.UploadedByEqualFold))
+	}
+	if i.UploadedByContainsFold != nil {
+		predicates = append(predicates, attachment.UploadedByContainsFold(*i.UploadedByContainsFold))
+	}
+
+	if i.HasCustomer != nil {
+		p := attachment.HasCustomer()
+		if !*i.HasCustomer {
+			p = attachment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasCustomerWith) > 0 {
+		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
+		for _, w := range i.HasCustomerWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, attachment.HasCustomerWith(with...))
+	}
+	if i.HasFollowUp != nil {
+		p := attachment.HasFollowUp()
+		if !*i.HasFollowUp {
+			p = attachment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasFollowUpWith) > 0 {
+		with := make([]predicate.FollowUp, 0, len(i.HasFollowUpWith))
+		for _, w := range i.HasFollowUpWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasFollowUpWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, attachment.HasFollowUpWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAttachmentWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return attachment.And(predicates...), nil
+	}
+}
 
 // AuditEventWhereInput represents a where input for filtering AuditEvent queries.
 type AuditEventWhereInput struct {
@@ -1141,6 +1644,10 @@ type CustomerWhereInput struct {
 	// "follow_ups" edge predicates.
 	HasFollowUps     *bool                 `json:"hasFollowUps,omitempty"`
 	HasFollowUpsWith []*FollowUpWhereInput `json:"hasFollowUpsWith,omitempty"`
+
+	// "attachments" edge predicates.
+	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
+	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1800,6 +2307,24 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 		}
 		predicates = append(predicates, customer.HasFollowUpsWith(with...))
 	}
+	if i.HasAttachments != nil {
+		p := customer.HasAttachments()
+		if !*i.HasAttachments {
+			p = customer.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAttachmentsWith) > 0 {
+		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
+		for _, w := range i.HasAttachmentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, customer.HasAttachmentsWith(with...))
+	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCustomerWhereInput
@@ -2394,6 +2919,10 @@ type FollowUpWhereInput struct {
 	HasContact     *bool                `json:"hasContact,omitempty"`
 	HasContactWith []*ContactWhereInput `json:"hasContactWith,omitempty"`
 
+	// "attachments" edge predicates.
+	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
+	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
+
 	// "author" edge predicates.
 	HasAuthor     *bool             `json:"hasAuthor,omitempty"`
 	HasAuthorWith []*UserWhereInput `json:"hasAuthorWith,omitempty"`
@@ -2791,6 +3320,24 @@ func (i *FollowUpWhereInput) P() (predicate.FollowUp, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, followup.HasContactWith(with...))
+	}
+	if i.HasAttachments != nil {
+		p := followup.HasAttachments()
+		if !*i.HasAttachments {
+			p = followup.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAttachmentsWith) > 0 {
+		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
+		for _, w := range i.HasAttachmentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, followup.HasAttachmentsWith(with...))
 	}
 	if i.HasAuthor != nil {
 		p := followup.HasAuthor()

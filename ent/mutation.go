@@ -11,6 +11,8 @@ import (
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
+	"github.com/custos-crm/custos/ent/attachment"
+	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -43,21 +45,1845 @@ const (
 	OpUpdateOne = ent.OpUpdateOne
 
 	// Node types.
-	TypeAuditChain = "AuditChain"
-	TypeAuditEvent = "AuditEvent"
-	TypeContact    = "Contact"
-	TypeCustomer   = "Customer"
-	TypeDepartment = "Department"
-	TypeFollowUp   = "FollowUp"
-	TypePicklist   = "Picklist"
-	TypeRole       = "Role"
-	TypeRoleGrant  = "RoleGrant"
-	TypeSession    = "Session"
-	TypeTenant     = "Tenant"
-	TypeTenantKey  = "TenantKey"
-	TypeUser       = "User"
-	TypeVaultMeta  = "VaultMeta"
+	TypeAttachment      = "Attachment"
+	TypeAttachmentChunk = "AttachmentChunk"
+	TypeAuditChain      = "AuditChain"
+	TypeAuditEvent      = "AuditEvent"
+	TypeContact         = "Contact"
+	TypeCustomer        = "Customer"
+	TypeDepartment      = "Department"
+	TypeFollowUp        = "FollowUp"
+	TypePicklist        = "Picklist"
+	TypeRole            = "Role"
+	TypeRoleGrant       = "RoleGrant"
+	TypeSession         = "Session"
+	TypeTenant          = "Tenant"
+	TypeTenantKey       = "TenantKey"
+	TypeUser            = "User"
+	TypeVaultMeta       = "VaultMeta"
 )
+
+// AttachmentMutation represents an operation that mutates the Attachment nodes in the graph.
+type AttachmentMutation struct {
+	config
+	op               Op
+	typ              string
+	id               *pulid.ID
+	created_at       *time.Time
+	updated_at       *time.Time
+	deleted_at       *time.Time
+	deleted_by       *pulid.ID
+	delete_batch_id  *pulid.ID
+	data_key         *[]byte
+	filename         *secret.Text
+	content_type     *string
+	size             *int64
+	addsize          *int64
+	storage          *attachment.Storage
+	uploaded_by      *pulid.ID
+	clearedFields    map[string]struct{}
+	tenant           *pulid.ID
+	clearedtenant    bool
+	customer         *pulid.ID
+	clearedcustomer  bool
+	follow_up        *pulid.ID
+	clearedfollow_up bool
+	done             bool
+	oldValue         func(context.Context) (*Attachment, error)
+	predicates       []predicate.Attachment
+}
+
+var _ ent.Mutation = (*AttachmentMutation)(nil)
+
+// attachmentOption allows management of the mutation configuration using functional options.
+type attachmentOption func(*AttachmentMutation)
+
+// newAttachmentMutation creates new mutation for the Attachment entity.
+func newAttachmentMutation(c config, op Op, opts ...attachmentOption) *AttachmentMutation {
+	m := &AttachmentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAttachment,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAttachmentID sets the ID field of the mutation.
+func withAttachmentID(id pulid.ID) attachmentOption {
+	return func(m *AttachmentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Attachment
+		)
+		m.oldValue = func(ctx context.Context) (*Attachment, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Attachment.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAttachment sets the old Attachment of the mutation.
+func withAttachment(node *Attachment) attachmentOption {
+	return func(m *AttachmentMutation) {
+		m.oldValue = func(context.Context) (*Attachment, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AttachmentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AttachmentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of Attachment entities.
+func (m *AttachmentMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AttachmentMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AttachmentMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Attachment.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *AttachmentMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *AttachmentMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *AttachmentMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *AttachmentMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *AttachmentMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *AttachmentMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *AttachmentMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *AttachmentMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *AttachmentMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetDeletedAt sets the "deleted_at" field.
+func (m *AttachmentMutation) SetDeletedAt(t time.Time) {
+	m.deleted_at = &t
+}
+
+// DeletedAt returns the value of the "deleted_at" field in the mutation.
+func (m *AttachmentMutation) DeletedAt() (r time.Time, exists bool) {
+	v := m.deleted_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedAt returns the old "deleted_at" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldDeletedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedAt: %w", err)
+	}
+	return oldValue.DeletedAt, nil
+}
+
+// ClearDeletedAt clears the value of the "deleted_at" field.
+func (m *AttachmentMutation) ClearDeletedAt() {
+	m.deleted_at = nil
+	m.clearedFields[attachment.FieldDeletedAt] = struct{}{}
+}
+
+// DeletedAtCleared returns if the "deleted_at" field was cleared in this mutation.
+func (m *AttachmentMutation) DeletedAtCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldDeletedAt]
+	return ok
+}
+
+// ResetDeletedAt resets all changes to the "deleted_at" field.
+func (m *AttachmentMutation) ResetDeletedAt() {
+	m.deleted_at = nil
+	delete(m.clearedFields, attachment.FieldDeletedAt)
+}
+
+// SetDeletedBy sets the "deleted_by" field.
+func (m *AttachmentMutation) SetDeletedBy(pu pulid.ID) {
+	m.deleted_by = &pu
+}
+
+// DeletedBy returns the value of the "deleted_by" field in the mutation.
+func (m *AttachmentMutation) DeletedBy() (r pulid.ID, exists bool) {
+	v := m.deleted_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeletedBy returns the old "deleted_by" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldDeletedBy(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeletedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeletedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeletedBy: %w", err)
+	}
+	return oldValue.DeletedBy, nil
+}
+
+// ClearDeletedBy clears the value of the "deleted_by" field.
+func (m *AttachmentMutation) ClearDeletedBy() {
+	m.deleted_by = nil
+	m.clearedFields[attachment.FieldDeletedBy] = struct{}{}
+}
+
+// DeletedByCleared returns if the "deleted_by" field was cleared in this mutation.
+func (m *AttachmentMutation) DeletedByCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldDeletedBy]
+	return ok
+}
+
+// ResetDeletedBy resets all changes to the "deleted_by" field.
+func (m *AttachmentMutation) ResetDeletedBy() {
+	m.deleted_by = nil
+	delete(m.clearedFields, attachment.FieldDeletedBy)
+}
+
+// SetDeleteBatchID sets the "delete_batch_id" field.
+func (m *AttachmentMutation) SetDeleteBatchID(pu pulid.ID) {
+	m.delete_batch_id = &pu
+}
+
+// DeleteBatchID returns the value of the "delete_batch_id" field in the mutation.
+func (m *AttachmentMutation) DeleteBatchID() (r pulid.ID, exists bool) {
+	v := m.delete_batch_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeleteBatchID returns the old "delete_batch_id" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldDeleteBatchID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeleteBatchID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeleteBatchID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeleteBatchID: %w", err)
+	}
+	return oldValue.DeleteBatchID, nil
+}
+
+// ClearDeleteBatchID clears the value of the "delete_batch_id" field.
+func (m *AttachmentMutation) ClearDeleteBatchID() {
+	m.delete_batch_id = nil
+	m.clearedFields[attachment.FieldDeleteBatchID] = struct{}{}
+}
+
+// DeleteBatchIDCleared returns if the "delete_batch_id" field was cleared in this mutation.
+func (m *AttachmentMutation) DeleteBatchIDCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldDeleteBatchID]
+	return ok
+}
+
+// ResetDeleteBatchID resets all changes to the "delete_batch_id" field.
+func (m *AttachmentMutation) ResetDeleteBatchID() {
+	m.delete_batch_id = nil
+	delete(m.clearedFields, attachment.FieldDeleteBatchID)
+}
+
+// SetDataKey sets the "data_key" field.
+func (m *AttachmentMutation) SetDataKey(b []byte) {
+	m.data_key = &b
+}
+
+// DataKey returns the value of the "data_key" field in the mutation.
+func (m *AttachmentMutation) DataKey() (r []byte, exists bool) {
+	v := m.data_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataKey returns the old "data_key" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldDataKey(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataKey: %w", err)
+	}
+	return oldValue.DataKey, nil
+}
+
+// ClearDataKey clears the value of the "data_key" field.
+func (m *AttachmentMutation) ClearDataKey() {
+	m.data_key = nil
+	m.clearedFields[attachment.FieldDataKey] = struct{}{}
+}
+
+// DataKeyCleared returns if the "data_key" field was cleared in this mutation.
+func (m *AttachmentMutation) DataKeyCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldDataKey]
+	return ok
+}
+
+// ResetDataKey resets all changes to the "data_key" field.
+func (m *AttachmentMutation) ResetDataKey() {
+	m.data_key = nil
+	delete(m.clearedFields, attachment.FieldDataKey)
+}
+
+// SetFilename sets the "filename" field.
+func (m *AttachmentMutation) SetFilename(s secret.Text) {
+	m.filename = &s
+}
+
+// Filename returns the value of the "filename" field in the mutation.
+func (m *AttachmentMutation) Filename() (r secret.Text, exists bool) {
+	v := m.filename
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFilename returns the old "filename" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldFilename(ctx context.Context) (v secret.Text, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFilename is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFilename requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFilename: %w", err)
+	}
+	return oldValue.Filename, nil
+}
+
+// ClearFilename clears the value of the "filename" field.
+func (m *AttachmentMutation) ClearFilename() {
+	m.filename = nil
+	m.clearedFields[attachment.FieldFilename] = struct{}{}
+}
+
+// FilenameCleared returns if the "filename" field was cleared in this mutation.
+func (m *AttachmentMutation) FilenameCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldFilename]
+	return ok
+}
+
+// ResetFilename resets all changes to the "filename" field.
+func (m *AttachmentMutation) ResetFilename() {
+	m.filename = nil
+	delete(m.clearedFields, attachment.FieldFilename)
+}
+
+// SetCustomerID sets the "customer_id" field.
+func (m *AttachmentMutation) SetCustomerID(pu pulid.ID) {
+	m.customer = &pu
+}
+
+// CustomerID returns the value of the "customer_id" field in the mutation.
+func (m *AttachmentMutation) CustomerID() (r pulid.ID, exists bool) {
+	v := m.customer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomerID returns the old "customer_id" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldCustomerID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomerID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomerID: %w", err)
+	}
+	return oldValue.CustomerID, nil
+}
+
+// ResetCustomerID resets all changes to the "customer_id" field.
+func (m *AttachmentMutation) ResetCustomerID() {
+	m.customer = nil
+}
+
+// SetFollowUpID sets the "follow_up_id" field.
+func (m *AttachmentMutation) SetFollowUpID(pu pulid.ID) {
+	m.follow_up = &pu
+}
+
+// FollowUpID returns the value of the "follow_up_id" field in the mutation.
+func (m *AttachmentMutation) FollowUpID() (r pulid.ID, exists bool) {
+	v := m.follow_up
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFollowUpID returns the old "follow_up_id" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldFollowUpID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFollowUpID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFollowUpID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFollowUpID: %w", err)
+	}
+	return oldValue.FollowUpID, nil
+}
+
+// ClearFollowUpID clears the value of the "follow_up_id" field.
+func (m *AttachmentMutation) ClearFollowUpID() {
+	m.follow_up = nil
+	m.clearedFields[attachment.FieldFollowUpID] = struct{}{}
+}
+
+// FollowUpIDCleared returns if the "follow_up_id" field was cleared in this mutation.
+func (m *AttachmentMutation) FollowUpIDCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldFollowUpID]
+	return ok
+}
+
+// ResetFollowUpID resets all changes to the "follow_up_id" field.
+func (m *AttachmentMutation) ResetFollowUpID() {
+	m.follow_up = nil
+	delete(m.clearedFields, attachment.FieldFollowUpID)
+}
+
+// SetContentType sets the "content_type" field.
+func (m *AttachmentMutation) SetContentType(s string) {
+	m.content_type = &s
+}
+
+// ContentType returns the value of the "content_type" field in the mutation.
+func (m *AttachmentMutation) ContentType() (r string, exists bool) {
+	v := m.content_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContentType returns the old "content_type" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldContentType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContentType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContentType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContentType: %w", err)
+	}
+	return oldValue.ContentType, nil
+}
+
+// ResetContentType resets all changes to the "content_type" field.
+func (m *AttachmentMutation) ResetContentType() {
+	m.content_type = nil
+}
+
+// SetSize sets the "size" field.
+func (m *AttachmentMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *AttachmentMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *AttachmentMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *AttachmentMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *AttachmentMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetStorage sets the "storage" field.
+func (m *AttachmentMutation) SetStorage(a attachment.Storage) {
+	m.storage = &a
+}
+
+// Storage returns the value of the "storage" field in the mutation.
+func (m *AttachmentMutation) Storage() (r attachment.Storage, exists bool) {
+	v := m.storage
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStorage returns the old "storage" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldStorage(ctx context.Context) (v attachment.Storage, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStorage is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStorage requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStorage: %w", err)
+	}
+	return oldValue.Storage, nil
+}
+
+// ResetStorage resets all changes to the "storage" field.
+func (m *AttachmentMutation) ResetStorage() {
+	m.storage = nil
+}
+
+// SetUploadedBy sets the "uploaded_by" field.
+func (m *AttachmentMutation) SetUploadedBy(pu pulid.ID) {
+	m.uploaded_by = &pu
+}
+
+// UploadedBy returns the value of the "uploaded_by" field in the mutation.
+func (m *AttachmentMutation) UploadedBy() (r pulid.ID, exists bool) {
+	v := m.uploaded_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUploadedBy returns the old "uploaded_by" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldUploadedBy(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUploadedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUploadedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUploadedBy: %w", err)
+	}
+	return oldValue.UploadedBy, nil
+}
+
+// ClearUploadedBy clears the value of the "uploaded_by" field.
+func (m *AttachmentMutation) ClearUploadedBy() {
+	m.uploaded_by = nil
+	m.clearedFields[attachment.FieldUploadedBy] = struct{}{}
+}
+
+// UploadedByCleared returns if the "uploaded_by" field was cleared in this mutation.
+func (m *AttachmentMutation) UploadedByCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldUploadedBy]
+	return ok
+}
+
+// ResetUploadedBy resets all changes to the "uploaded_by" field.
+func (m *AttachmentMutation) ResetUploadedBy() {
+	m.uploaded_by = nil
+	delete(m.clearedFields, attachment.FieldUploadedBy)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *AttachmentMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[attachment.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *AttachmentMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *AttachmentMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *AttachmentMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearCustomer clears the "customer" edge to the Customer entity.
+func (m *AttachmentMutation) ClearCustomer() {
+	m.clearedcustomer = true
+	m.clearedFields[attachment.FieldCustomerID] = struct{}{}
+}
+
+// CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
+func (m *AttachmentMutation) CustomerCleared() bool {
+	return m.clearedcustomer
+}
+
+// CustomerIDs returns the "customer" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// CustomerID instead. It exists only for internal usage by the builders.
+func (m *AttachmentMutation) CustomerIDs() (ids []pulid.ID) {
+	if id := m.customer; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetCustomer resets all changes to the "customer" edge.
+func (m *AttachmentMutation) ResetCustomer() {
+	m.customer = nil
+	m.clearedcustomer = false
+}
+
+// ClearFollowUp clears the "follow_up" edge to the FollowUp entity.
+func (m *AttachmentMutation) ClearFollowUp() {
+	m.clearedfollow_up = true
+	m.clearedFields[attachment.FieldFollowUpID] = struct{}{}
+}
+
+// FollowUpCleared reports if the "follow_up" edge to the FollowUp entity was cleared.
+func (m *AttachmentMutation) FollowUpCleared() bool {
+	return m.FollowUpIDCleared() || m.clearedfollow_up
+}
+
+// FollowUpIDs returns the "follow_up" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// FollowUpID instead. It exists only for internal usage by the builders.
+func (m *AttachmentMutation) FollowUpIDs() (ids []pulid.ID) {
+	if id := m.follow_up; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetFollowUp resets all changes to the "follow_up" edge.
+func (m *AttachmentMutation) ResetFollowUp() {
+	m.follow_up = nil
+	m.clearedfollow_up = false
+}
+
+// Where appends a list predicates to the AttachmentMutation builder.
+func (m *AttachmentMutation) Where(ps ...predicate.Attachment) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AttachmentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AttachmentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Attachment, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AttachmentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AttachmentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Attachment).
+func (m *AttachmentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AttachmentMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.tenant != nil {
+		fields = append(fields, attachment.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, attachment.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, attachment.FieldUpdatedAt)
+	}
+	if m.deleted_at != nil {
+		fields = append(fields, attachment.FieldDeletedAt)
+	}
+	if m.deleted_by != nil {
+		fields = append(fields, attachment.FieldDeletedBy)
+	}
+	if m.delete_batch_id != nil {
+		fields = append(fields, attachment.FieldDeleteBatchID)
+	}
+	if m.data_key != nil {
+		fields = append(fields, attachment.FieldDataKey)
+	}
+	if m.filename != nil {
+		fields = append(fields, attachment.FieldFilename)
+	}
+	if m.customer != nil {
+		fields = append(fields, attachment.FieldCustomerID)
+	}
+	if m.follow_up != nil {
+		fields = append(fields, attachment.FieldFollowUpID)
+	}
+	if m.content_type != nil {
+		fields = append(fields, attachment.FieldContentType)
+	}
+	if m.size != nil {
+		fields = append(fields, attachment.FieldSize)
+	}
+	if m.storage != nil {
+		fields = append(fields, attachment.FieldStorage)
+	}
+	if m.uploaded_by != nil {
+		fields = append(fields, attachment.FieldUploadedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AttachmentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case attachment.FieldTenantID:
+		return m.TenantID()
+	case attachment.FieldCreatedAt:
+		return m.CreatedAt()
+	case attachment.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case attachment.FieldDeletedAt:
+		return m.DeletedAt()
+	case attachment.FieldDeletedBy:
+		return m.DeletedBy()
+	case attachment.FieldDeleteBatchID:
+		return m.DeleteBatchID()
+	case attachment.FieldDataKey:
+		return m.DataKey()
+	case attachment.FieldFilename:
+		return m.Filename()
+	case attachment.FieldCustomerID:
+		return m.CustomerID()
+	case attachment.FieldFollowUpID:
+		return m.FollowUpID()
+	case attachment.FieldContentType:
+		return m.ContentType()
+	case attachment.FieldSize:
+		return m.Size()
+	case attachment.FieldStorage:
+		return m.Storage()
+	case attachment.FieldUploadedBy:
+		return m.UploadedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AttachmentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case attachment.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case attachment.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case attachment.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case attachment.FieldDeletedAt:
+		return m.OldDeletedAt(ctx)
+	case attachment.FieldDeletedBy:
+		return m.OldDeletedBy(ctx)
+	case attachment.FieldDeleteBatchID:
+		return m.OldDeleteBatchID(ctx)
+	case attachment.FieldDataKey:
+		return m.OldDataKey(ctx)
+	case attachment.FieldFilename:
+		return m.OldFilename(ctx)
+	case attachment.FieldCustomerID:
+		return m.OldCustomerID(ctx)
+	case attachment.FieldFollowUpID:
+		return m.OldFollowUpID(ctx)
+	case attachment.FieldContentType:
+		return m.OldContentType(ctx)
+	case attachment.FieldSize:
+		return m.OldSize(ctx)
+	case attachment.FieldStorage:
+		return m.OldStorage(ctx)
+	case attachment.FieldUploadedBy:
+		return m.OldUploadedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown Attachment field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AttachmentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case attachment.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case attachment.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case attachment.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case attachment.FieldDeletedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedAt(v)
+		return nil
+	case attachment.FieldDeletedBy:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeletedBy(v)
+		return nil
+	case attachment.FieldDeleteBatchID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeleteBatchID(v)
+		return nil
+	case attachment.FieldDataKey:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataKey(v)
+		return nil
+	case attachment.FieldFilename:
+		v, ok := value.(secret.Text)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFilename(v)
+		return nil
+	case attachment.FieldCustomerID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomerID(v)
+		return nil
+	case attachment.FieldFollowUpID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFollowUpID(v)
+		return nil
+	case attachment.FieldContentType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContentType(v)
+		return nil
+	case attachment.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case attachment.FieldStorage:
+		v, ok := value.(attachment.Storage)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStorage(v)
+		return nil
+	case attachment.FieldUploadedBy:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUploadedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Attachment field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AttachmentMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, attachment.FieldSize)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AttachmentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case attachment.FieldSize:
+		return m.AddedSize()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AttachmentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case attachment.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Attachment numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AttachmentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(attachment.FieldDeletedAt) {
+		fields = append(fields, attachment.FieldDeletedAt)
+	}
+	if m.FieldCleared(attachment.FieldDeletedBy) {
+		fields = append(fields, attachment.FieldDeletedBy)
+	}
+	if m.FieldCleared(attachment.FieldDeleteBatchID) {
+		fields = append(fields, attachment.FieldDeleteBatchID)
+	}
+	if m.FieldCleared(attachment.FieldDataKey) {
+		fields = append(fields, attachment.FieldDataKey)
+	}
+	if m.FieldCleared(attachment.FieldFilename) {
+		fields = append(fields, attachment.FieldFilename)
+	}
+	if m.FieldCleared(attachment.FieldFollowUpID) {
+		fields = append(fields, attachment.FieldFollowUpID)
+	}
+	if m.FieldCleared(attachment.FieldUploadedBy) {
+		fields = append(fields, attachment.FieldUploadedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AttachmentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AttachmentMutation) ClearField(name string) error {
+	switch name {
+	case attachment.FieldDeletedAt:
+		m.ClearDeletedAt()
+		return nil
+	case attachment.FieldDeletedBy:
+		m.ClearDeletedBy()
+		return nil
+	case attachment.FieldDeleteBatchID:
+		m.ClearDeleteBatchID()
+		return nil
+	case attachment.FieldDataKey:
+		m.ClearDataKey()
+		return nil
+	case attachment.FieldFilename:
+		m.ClearFilename()
+		return nil
+	case attachment.FieldFollowUpID:
+		m.ClearFollowUpID()
+		return nil
+	case attachment.FieldUploadedBy:
+		m.ClearUploadedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown Attachment nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AttachmentMutation) ResetField(name string) error {
+	switch name {
+	case attachment.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case attachment.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case attachment.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case attachment.FieldDeletedAt:
+		m.ResetDeletedAt()
+		return nil
+	case attachment.FieldDeletedBy:
+		m.ResetDeletedBy()
+		return nil
+	case attachment.FieldDeleteBatchID:
+		m.ResetDeleteBatchID()
+		return nil
+	case attachment.FieldDataKey:
+		m.ResetDataKey()
+		return nil
+	case attachment.FieldFilename:
+		m.ResetFilename()
+		return nil
+	case attachment.FieldCustomerID:
+		m.ResetCustomerID()
+		return nil
+	case attachment.FieldFollowUpID:
+		m.ResetFollowUpID()
+		return nil
+	case attachment.FieldContentType:
+		m.ResetContentType()
+		return nil
+	case attachment.FieldSize:
+		m.ResetSize()
+		return nil
+	case attachment.FieldStorage:
+		m.ResetStorage()
+		return nil
+	case attachment.FieldUploadedBy:
+		m.ResetUploadedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown Attachment field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AttachmentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.tenant != nil {
+		edges = append(edges, attachment.EdgeTenant)
+	}
+	if m.customer != nil {
+		edges = append(edges, attachment.EdgeCustomer)
+	}
+	if m.follow_up != nil {
+		edges = append(edges, attachment.EdgeFollowUp)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AttachmentMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case attachment.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case attachment.EdgeCustomer:
+		if id := m.customer; id != nil {
+			return []ent.Value{*id}
+		}
+	case attachment.EdgeFollowUp:
+		if id := m.follow_up; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AttachmentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 3)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AttachmentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AttachmentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 3)
+	if m.clearedtenant {
+		edges = append(edges, attachment.EdgeTenant)
+	}
+	if m.clearedcustomer {
+		edges = append(edges, attachment.EdgeCustomer)
+	}
+	if m.clearedfollow_up {
+		edges = append(edges, attachment.EdgeFollowUp)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AttachmentMutation) EdgeCleared(name string) bool {
+	switch name {
+	case attachment.EdgeTenant:
+		return m.clearedtenant
+	case attachment.EdgeCustomer:
+		return m.clearedcustomer
+	case attachment.EdgeFollowUp:
+		return m.clearedfollow_up
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AttachmentMutation) ClearEdge(name string) error {
+	switch name {
+	case attachment.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case attachment.EdgeCustomer:
+		m.ClearCustomer()
+		return nil
+	case attachment.EdgeFollowUp:
+		m.ClearFollowUp()
+		return nil
+	}
+	return fmt.Errorf("unknown Attachment unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AttachmentMutation) ResetEdge(name string) error {
+	switch name {
+	case attachment.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case attachment.EdgeCustomer:
+		m.ResetCustomer()
+		return nil
+	case attachment.EdgeFollowUp:
+		m.ResetFollowUp()
+		return nil
+	}
+	return fmt.Errorf("unknown Attachment edge %s", name)
+}
+
+// AttachmentChunkMutation represents an operation that mutates the AttachmentChunk nodes in the graph.
+type AttachmentChunkMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	attachment_id *pulid.ID
+	seq           *int
+	addseq        *int
+	data          *[]byte
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*AttachmentChunk, error)
+	predicates    []predicate.AttachmentChunk
+}
+
+var _ ent.Mutation = (*AttachmentChunkMutation)(nil)
+
+// attachmentchunkOption allows management of the mutation configuration using functional options.
+type attachmentchunkOption func(*AttachmentChunkMutation)
+
+// newAttachmentChunkMutation creates new mutation for the AttachmentChunk entity.
+func newAttachmentChunkMutation(c config, op Op, opts ...attachmentchunkOption) *AttachmentChunkMutation {
+	m := &AttachmentChunkMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeAttachmentChunk,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withAttachmentChunkID sets the ID field of the mutation.
+func withAttachmentChunkID(id int) attachmentchunkOption {
+	return func(m *AttachmentChunkMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *AttachmentChunk
+		)
+		m.oldValue = func(ctx context.Context) (*AttachmentChunk, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().AttachmentChunk.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withAttachmentChunk sets the old AttachmentChunk of the mutation.
+func withAttachmentChunk(node *AttachmentChunk) attachmentchunkOption {
+	return func(m *AttachmentChunkMutation) {
+		m.oldValue = func(context.Context) (*AttachmentChunk, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m AttachmentChunkMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m AttachmentChunkMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *AttachmentChunkMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *AttachmentChunkMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().AttachmentChunk.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetAttachmentID sets the "attachment_id" field.
+func (m *AttachmentChunkMutation) SetAttachmentID(pu pulid.ID) {
+	m.attachment_id = &pu
+}
+
+// AttachmentID returns the value of the "attachment_id" field in the mutation.
+func (m *AttachmentChunkMutation) AttachmentID() (r pulid.ID, exists bool) {
+	v := m.attachment_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAttachmentID returns the old "attachment_id" field's value of the AttachmentChunk entity.
+// If the AttachmentChunk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentChunkMutation) OldAttachmentID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAttachmentID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAttachmentID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAttachmentID: %w", err)
+	}
+	return oldValue.AttachmentID, nil
+}
+
+// ResetAttachmentID resets all changes to the "attachment_id" field.
+func (m *AttachmentChunkMutation) ResetAttachmentID() {
+	m.attachment_id = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *AttachmentChunkMutation) SetSeq(i int) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *AttachmentChunkMutation) Seq() (r int, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the AttachmentChunk entity.
+// If the AttachmentChunk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentChunkMutation) OldSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *AttachmentChunkMutation) AddSeq(i int) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *AttachmentChunkMutation) AddedSeq() (r int, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *AttachmentChunkMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetData sets the "data" field.
+func (m *AttachmentChunkMutation) SetData(b []byte) {
+	m.data = &b
+}
+
+// Data returns the value of the "data" field in the mutation.
+func (m *AttachmentChunkMutation) Data() (r []byte, exists bool) {
+	v := m.data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldData returns the old "data" field's value of the AttachmentChunk entity.
+// If the AttachmentChunk object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentChunkMutation) OldData(ctx context.Context) (v []byte, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldData: %w", err)
+	}
+	return oldValue.Data, nil
+}
+
+// ResetData resets all changes to the "data" field.
+func (m *AttachmentChunkMutation) ResetData() {
+	m.data = nil
+}
+
+// Where appends a list predicates to the AttachmentChunkMutation builder.
+func (m *AttachmentChunkMutation) Where(ps ...predicate.AttachmentChunk) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the AttachmentChunkMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *AttachmentChunkMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.AttachmentChunk, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *AttachmentChunkMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *AttachmentChunkMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (AttachmentChunk).
+func (m *AttachmentChunkMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *AttachmentChunkMutation) Fields() []string {
+	fields := make([]string, 0, 3)
+	if m.attachment_id != nil {
+		fields = append(fields, attachmentchunk.FieldAttachmentID)
+	}
+	if m.seq != nil {
+		fields = append(fields, attachmentchunk.FieldSeq)
+	}
+	if m.data != nil {
+		fields = append(fields, attachmentchunk.FieldData)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *AttachmentChunkMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case attachmentchunk.FieldAttachmentID:
+		return m.AttachmentID()
+	case attachmentchunk.FieldSeq:
+		return m.Seq()
+	case attachmentchunk.FieldData:
+		return m.Data()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *AttachmentChunkMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case attachmentchunk.FieldAttachmentID:
+		return m.OldAttachmentID(ctx)
+	case attachmentchunk.FieldSeq:
+		return m.OldSeq(ctx)
+	case attachmentchunk.FieldData:
+		return m.OldData(ctx)
+	}
+	return nil, fmt.Errorf("unknown AttachmentChunk field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AttachmentChunkMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case attachmentchunk.FieldAttachmentID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAttachmentID(v)
+		return nil
+	case attachmentchunk.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case attachmentchunk.FieldData:
+		v, ok := value.([]byte)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetData(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AttachmentChunk field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *AttachmentChunkMutation) AddedFields() []string {
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, attachmentchunk.FieldSeq)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *AttachmentChunkMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case attachmentchunk.FieldSeq:
+		return m.AddedSeq()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *AttachmentChunkMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case attachmentchunk.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	}
+	return fmt.Errorf("unknown AttachmentChunk numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *AttachmentChunkMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *AttachmentChunkMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *AttachmentChunkMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown AttachmentChunk nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *AttachmentChunkMutation) ResetField(name string) error {
+	switch name {
+	case attachmentchunk.FieldAttachmentID:
+		m.ResetAttachmentID()
+		return nil
+	case attachmentchunk.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case attachmentchunk.FieldData:
+		m.ResetData()
+		return nil
+	}
+	return fmt.Errorf("unknown AttachmentChunk field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *AttachmentChunkMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *AttachmentChunkMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *AttachmentChunkMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *AttachmentChunkMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *AttachmentChunkMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *AttachmentChunkMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *AttachmentChunkMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown AttachmentChunk unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *AttachmentChunkMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown AttachmentChunk edge %s", name)
+}
 
 // AuditChainMutation represents an operation that mutates the AuditChain nodes in the graph.
 type AuditChainMutation struct {
@@ -3459,51 +5285,54 @@ func (m *ContactMutation) ResetEdge(name string) error {
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *pulid.ID
-	created_by        *pulid.ID
-	created_at        *time.Time
-	updated_at        *time.Time
-	deleted_at        *time.Time
-	deleted_by        *pulid.ID
-	delete_batch_id   *pulid.ID
-	data_key          *[]byte
-	mobile            *secret.Text
-	mobile_bidx       *[]byte
-	telephone         *secret.Text
-	telephone_bidx    *[]byte
-	wechat            *secret.Text
-	wechat_bidx       *[]byte
-	email             *secret.Text
-	email_bidx        *[]byte
-	address           *secret.Text
-	notes             *secret.Text
-	name              *string
-	kind              *customer.Kind
-	region_province   *string
-	region_city       *string
-	region_district   *string
-	level             *string
-	source            *string
-	industry          *string
-	last_follow_up_at *time.Time
-	clearedFields     map[string]struct{}
-	tenant            *pulid.ID
-	clearedtenant     bool
-	owner             *pulid.ID
-	clearedowner      bool
-	department        *pulid.ID
-	cleareddepartment bool
-	contacts          map[pulid.ID]struct{}
-	removedcontacts   map[pulid.ID]struct{}
-	clearedcontacts   bool
-	follow_ups        map[pulid.ID]struct{}
-	removedfollow_ups map[pulid.ID]struct{}
-	clearedfollow_ups bool
-	done              bool
-	oldValue          func(context.Context) (*Customer, error)
-	predicates        []predicate.Customer
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_by         *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	deleted_at         *time.Time
+	deleted_by         *pulid.ID
+	delete_batch_id    *pulid.ID
+	data_key           *[]byte
+	mobile             *secret.Text
+	mobile_bidx        *[]byte
+	telephone          *secret.Text
+	telephone_bidx     *[]byte
+	wechat             *secret.Text
+	wechat_bidx        *[]byte
+	email              *secret.Text
+	email_bidx         *[]byte
+	address            *secret.Text
+	notes              *secret.Text
+	name               *string
+	kind               *customer.Kind
+	region_province    *string
+	region_city        *string
+	region_district    *string
+	level              *string
+	source             *string
+	industry           *string
+	last_follow_up_at  *time.Time
+	clearedFields      map[string]struct{}
+	tenant             *pulid.ID
+	clearedtenant      bool
+	owner              *pulid.ID
+	clearedowner       bool
+	department         *pulid.ID
+	cleareddepartment  bool
+	contacts           map[pulid.ID]struct{}
+	removedcontacts    map[pulid.ID]struct{}
+	clearedcontacts    bool
+	follow_ups         map[pulid.ID]struct{}
+	removedfollow_ups  map[pulid.ID]struct{}
+	clearedfollow_ups  bool
+	attachments        map[pulid.ID]struct{}
+	removedattachments map[pulid.ID]struct{}
+	clearedattachments bool
+	done               bool
+	oldValue           func(context.Context) (*Customer, error)
+	predicates         []predicate.Customer
 }
 
 var _ ent.Mutation = (*CustomerMutation)(nil)
@@ -5155,6 +6984,60 @@ func (m *CustomerMutation) ResetFollowUps() {
 	m.removedfollow_ups = nil
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Attachment entity by ids.
+func (m *CustomerMutation) AddAttachmentIDs(ids ...pulid.ID) {
+	if m.attachments == nil {
+		m.attachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.attachments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttachments clears the "attachments" edge to the Attachment entity.
+func (m *CustomerMutation) ClearAttachments() {
+	m.clearedattachments = true
+}
+
+// AttachmentsCleared reports if the "attachments" edge to the Attachment entity was cleared.
+func (m *CustomerMutation) AttachmentsCleared() bool {
+	return m.clearedattachments
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to the Attachment entity by IDs.
+func (m *CustomerMutation) RemoveAttachmentIDs(ids ...pulid.ID) {
+	if m.removedattachments == nil {
+		m.removedattachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.attachments, ids[i])
+		m.removedattachments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttachments returns the removed IDs of the "attachments" edge to the Attachment entity.
+func (m *CustomerMutation) RemovedAttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.removedattachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttachmentsIDs returns the "attachments" edge IDs in the mutation.
+func (m *CustomerMutation) AttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.attachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttachments resets all changes to the "attachments" edge.
+func (m *CustomerMutation) ResetAttachments() {
+	m.attachments = nil
+	m.clearedattachments = false
+	m.removedattachments = nil
+}
+
 // Where appends a list predicates to the CustomerMutation builder.
 func (m *CustomerMutation) Where(ps ...predicate.Customer) {
 	m.predicates = append(m.predicates, ps...)
@@ -5911,7 +7794,7 @@ func (m *CustomerMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *CustomerMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.tenant != nil {
 		edges = append(edges, customer.EdgeTenant)
 	}
@@ -5926,6 +7809,9 @@ func (m *CustomerMutation) AddedEdges() []string {
 	}
 	if m.follow_ups != nil {
 		edges = append(edges, customer.EdgeFollowUps)
+	}
+	if m.attachments != nil {
+		edges = append(edges, customer.EdgeAttachments)
 	}
 	return edges
 }
@@ -5958,18 +7844,27 @@ func (m *CustomerMutation) AddedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.attachments))
+		for id := range m.attachments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *CustomerMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.removedcontacts != nil {
 		edges = append(edges, customer.EdgeContacts)
 	}
 	if m.removedfollow_ups != nil {
 		edges = append(edges, customer.EdgeFollowUps)
+	}
+	if m.removedattachments != nil {
+		edges = append(edges, customer.EdgeAttachments)
 	}
 	return edges
 }
@@ -5990,13 +7885,19 @@ func (m *CustomerMutation) RemovedIDs(name string) []ent.Value {
 			ids = append(ids, id)
 		}
 		return ids
+	case customer.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.removedattachments))
+		for id := range m.removedattachments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *CustomerMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedtenant {
 		edges = append(edges, customer.EdgeTenant)
 	}
@@ -6011,6 +7912,9 @@ func (m *CustomerMutation) ClearedEdges() []string {
 	}
 	if m.clearedfollow_ups {
 		edges = append(edges, customer.EdgeFollowUps)
+	}
+	if m.clearedattachments {
+		edges = append(edges, customer.EdgeAttachments)
 	}
 	return edges
 }
@@ -6029,6 +7933,8 @@ func (m *CustomerMutation) EdgeCleared(name string) bool {
 		return m.clearedcontacts
 	case customer.EdgeFollowUps:
 		return m.clearedfollow_ups
+	case customer.EdgeAttachments:
+		return m.clearedattachments
 	}
 	return false
 }
@@ -6068,6 +7974,9 @@ func (m *CustomerMutation) ResetEdge(name string) error {
 		return nil
 	case customer.EdgeFollowUps:
 		m.ResetFollowUps()
+		return nil
+	case customer.EdgeAttachments:
+		m.ResetAttachments()
 		return nil
 	}
 	return fmt.Errorf("unknown Customer edge %s", name)
@@ -7033,30 +8942,33 @@ func (m *DepartmentMutation) ResetEdge(name string) error {
 // FollowUpMutation represents an operation that mutates the FollowUp nodes in the graph.
 type FollowUpMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *pulid.ID
-	created_at        *time.Time
-	updated_at        *time.Time
-	deleted_at        *time.Time
-	deleted_by        *pulid.ID
-	delete_batch_id   *pulid.ID
-	data_key          *[]byte
-	content           *secret.Text
-	_type             *string
-	next_follow_up_on *caldate.Date
-	clearedFields     map[string]struct{}
-	tenant            *pulid.ID
-	clearedtenant     bool
-	customer          *pulid.ID
-	clearedcustomer   bool
-	contact           *pulid.ID
-	clearedcontact    bool
-	author            *pulid.ID
-	clearedauthor     bool
-	done              bool
-	oldValue          func(context.Context) (*FollowUp, error)
-	predicates        []predicate.FollowUp
+	op                 Op
+	typ                string
+	id                 *pulid.ID
+	created_at         *time.Time
+	updated_at         *time.Time
+	deleted_at         *time.Time
+	deleted_by         *pulid.ID
+	delete_batch_id    *pulid.ID
+	data_key           *[]byte
+	content            *secret.Text
+	_type              *string
+	next_follow_up_on  *caldate.Date
+	clearedFields      map[string]struct{}
+	tenant             *pulid.ID
+	clearedtenant      bool
+	customer           *pulid.ID
+	clearedcustomer    bool
+	contact            *pulid.ID
+	clearedcontact     bool
+	attachments        map[pulid.ID]struct{}
+	removedattachments map[pulid.ID]struct{}
+	clearedattachments bool
+	author             *pulid.ID
+	clearedauthor      bool
+	done               bool
+	oldValue           func(context.Context) (*FollowUp, error)
+	predicates         []predicate.FollowUp
 }
 
 var _ ent.Mutation = (*FollowUpMutation)(nil)
@@ -7816,6 +9728,60 @@ func (m *FollowUpMutation) ResetContact() {
 	m.clearedcontact = false
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Attachment entity by ids.
+func (m *FollowUpMutation) AddAttachmentIDs(ids ...pulid.ID) {
+	if m.attachments == nil {
+		m.attachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.attachments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttachments clears the "attachments" edge to the Attachment entity.
+func (m *FollowUpMutation) ClearAttachments() {
+	m.clearedattachments = true
+}
+
+// AttachmentsCleared reports if the "attachments" edge to the Attachment entity was cleared.
+func (m *FollowUpMutation) AttachmentsCleared() bool {
+	return m.clearedattachments
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to the Attachment entity by IDs.
+func (m *FollowUpMutation) RemoveAttachmentIDs(ids ...pulid.ID) {
+	if m.removedattachments == nil {
+		m.removedattachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.attachments, ids[i])
+		m.removedattachments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttachments returns the removed IDs of the "attachments" edge to the Attachment entity.
+func (m *FollowUpMutation) RemovedAttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.removedattachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttachmentsIDs returns the "attachments" edge IDs in the mutation.
+func (m *FollowUpMutation) AttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.attachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttachments resets all changes to the "attachments" edge.
+func (m *FollowUpMutation) ResetAttachments() {
+	m.attachments = nil
+	m.clearedattachments = false
+	m.removedattachments = nil
+}
+
 // ClearAuthor clears the "author" edge to the User entity.
 func (m *FollowUpMutation) ClearAuthor() {
 	m.clearedauthor = true
@@ -8231,7 +10197,7 @@ func (m *FollowUpMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *FollowUpMutation) AddedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.tenant != nil {
 		edges = append(edges, followup.EdgeTenant)
 	}
@@ -8240,6 +10206,9 @@ func (m *FollowUpMutation) AddedEdges() []string {
 	}
 	if m.contact != nil {
 		edges = append(edges, followup.EdgeContact)
+	}
+	if m.attachments != nil {
+		edges = append(edges, followup.EdgeAttachments)
 	}
 	if m.author != nil {
 		edges = append(edges, followup.EdgeAuthor)
@@ -8263,6 +10232,12 @@ func (m *FollowUpMutation) AddedIDs(name string) []ent.Value {
 		if id := m.contact; id != nil {
 			return []ent.Value{*id}
 		}
+	case followup.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.attachments))
+		for id := range m.attachments {
+			ids = append(ids, id)
+		}
+		return ids
 	case followup.EdgeAuthor:
 		if id := m.author; id != nil {
 			return []ent.Value{*id}
@@ -8273,19 +10248,30 @@ func (m *FollowUpMutation) AddedIDs(name string) []ent.Value {
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *FollowUpMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
+	if m.removedattachments != nil {
+		edges = append(edges, followup.EdgeAttachments)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *FollowUpMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case followup.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.removedattachments))
+		for id := range m.removedattachments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *FollowUpMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 4)
+	edges := make([]string, 0, 5)
 	if m.clearedtenant {
 		edges = append(edges, followup.EdgeTenant)
 	}
@@ -8294,6 +10280,9 @@ func (m *FollowUpMutation) ClearedEdges() []string {
 	}
 	if m.clearedcontact {
 		edges = append(edges, followup.EdgeContact)
+	}
+	if m.clearedattachments {
+		edges = append(edges, followup.EdgeAttachments)
 	}
 	if m.clearedauthor {
 		edges = append(edges, followup.EdgeAuthor)
@@ -8311,6 +10300,8 @@ func (m *FollowUpMutation) EdgeCleared(name string) bool {
 		return m.clearedcustomer
 	case followup.EdgeContact:
 		return m.clearedcontact
+	case followup.EdgeAttachments:
+		return m.clearedattachments
 	case followup.EdgeAuthor:
 		return m.clearedauthor
 	}
@@ -8349,6 +10340,9 @@ func (m *FollowUpMutation) ResetEdge(name string) error {
 		return nil
 	case followup.EdgeContact:
 		m.ResetContact()
+		return nil
+	case followup.EdgeAttachments:
+		m.ResetAttachments()
 		return nil
 	case followup.EdgeAuthor:
 		m.ResetAuthor()

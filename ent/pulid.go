@@ -5,6 +5,7 @@ package ent
 import (
 	"context"
 
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
@@ -21,6 +22,7 @@ import (
 
 // prefixTable maps id prefixes to table names.
 var prefixTable = map[string]string{
+	"att": attachment.Table,
 	"aud": auditevent.Table,
 	"con": contact.Table,
 	"cus": customer.Table,
@@ -46,7 +48,13 @@ func IDToType(ctx context.Context, id pulid.ID) (string, error) {
 // edgeTables maps each entity type and edge name to the table the edge
 // points at.
 var edgeTables = map[string]map[string]string{
-	"AuditChain": {},
+	"Attachment": {
+		"tenant":    "tenants",
+		"customer":  "customers",
+		"follow_up": "follow_ups",
+	},
+	"AttachmentChunk": {},
+	"AuditChain":      {},
 	"AuditEvent": {
 		"tenant": "tenants",
 	},
@@ -55,11 +63,12 @@ var edgeTables = map[string]map[string]string{
 		"customer": "customers",
 	},
 	"Customer": {
-		"tenant":     "tenants",
-		"owner":      "users",
-		"department": "departments",
-		"contacts":   "contacts",
-		"follow_ups": "follow_ups",
+		"tenant":      "tenants",
+		"owner":       "users",
+		"department":  "departments",
+		"contacts":    "contacts",
+		"follow_ups":  "follow_ups",
+		"attachments": "attachments",
 	},
 	"Department": {
 		"tenant":   "tenants",
@@ -69,10 +78,11 @@ var edgeTables = map[string]map[string]string{
 		"members":  "users",
 	},
 	"FollowUp": {
-		"tenant":   "tenants",
-		"customer": "customers",
-		"contact":  "contacts",
-		"author":   "users",
+		"tenant":      "tenants",
+		"customer":    "customers",
+		"contact":     "contacts",
+		"attachments": "attachments",
+		"author":      "users",
 	},
 	"Picklist": {
 		"tenant": "tenants",
@@ -108,6 +118,14 @@ var edgeTables = map[string]map[string]string{
 
 // Dialect returns the SQL dialect the client talks to.
 func (c *Client) Dialect() string { return c.driver.Dialect() }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *AttachmentMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *AttachmentChunkMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.

@@ -14,6 +14,10 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// Attachment is the client for interacting with the Attachment builders.
+	Attachment *AttachmentClient
+	// AttachmentChunk is the client for interacting with the AttachmentChunk builders.
+	AttachmentChunk *AttachmentChunkClient
 	// AuditChain is the client for interacting with the AuditChain builders.
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
@@ -173,6 +177,8 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.Attachment = NewAttachmentClient(tx.config)
+	tx.AttachmentChunk = NewAttachmentChunkClient(tx.config)
 	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
@@ -196,7 +202,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: AuditChain.QueryXXX(), the query will be executed
+// applies a query, for example: Attachment.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -13,11 +13,23 @@ import (
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/graph/model"
 	"github.com/custos-crm/custos/internal/audit"
+	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/personal"
 	"github.com/custos-crm/custos/internal/search"
 	"github.com/custos-crm/custos/internal/tenancy"
 )
+
+// Filename is the resolver for the filename field.
+func (r *attachmentResolver) Filename(ctx context.Context, obj *ent.Attachment) (*string, error) {
+	return r.reveal(ctx, "Attachment", obj.TenantID, obj.ID, obj.DataKey, "filename", obj.Filename)
+}
+
+// URL is the resolver for the url field.
+func (r *attachmentResolver) URL(ctx context.Context, obj *ent.Attachment) (string, error) {
+	return "/files/" + string(obj.ID), nil
+}
 
 // Changes is the resolver for the changes field.
 func (r *auditEventResolver) Changes(ctx context.Context, obj *ent.AuditEvent) ([]*audit.ReadableChange, error) {
@@ -117,6 +129,19 @@ func (r *mutationResolver) DeleteFollowUp(ctx context.Context, id pulid.ID) (pul
 // UpdatePicklist is the resolver for the updatePicklist field.
 func (r *mutationResolver) UpdatePicklist(ctx context.Context, kind choices.Kind, options []*choices.Option) (*ent.Picklist, error) {
 	return tenancy.UpdatePicklist(ctx, ent.FromContext(ctx), kind, options)
+}
+
+// AttachFile is the resolver for the attachFile field.
+func (r *mutationResolver) AttachFile(ctx context.Context, input model.AttachFileInput) (*ent.Attachment, error) {
+	return r.files.Attach(ctx, ent.FromContext(ctx), files.Upload{
+		CustomerID: input.CustomerID, FollowUpID: input.FollowUpID,
+		Filename: input.File.Filename, Size: input.File.Size, Content: input.File.File,
+	})
+}
+
+// DeleteAttachment is the resolver for the deleteAttachment field.
+func (r *mutationResolver) DeleteAttachment(ctx context.Context, id pulid.ID) (pulid.ID, error) {
+	return id, ent.FromContext(ctx).Attachment.DeleteOneID(id).Exec(ctx)
 }
 
 // Search is the resolver for the search field.

@@ -174,7 +174,9 @@ func TestSearchByPersonalValues(t *testing.T) {
 					Mobile, Telephone, Email, Wechat, Address, Notes *string
 					LastFollowUpAt                                   *string
 					Contacts                                         struct {
-						Edges []struct{ Node struct{ Email, Notes *string } }
+						Edges []struct {
+							Node struct{ Email, Notes *string }
+						}
 					}
 				}
 			}
@@ -338,4 +340,3 @@ func TestAuditTrail(t *testing.T) {
 		})
 	})
 }
-

@@ -70,6 +70,9 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// Attachment returns AttachmentResolver implementation.
+func (r *Resolver) Attachment() AttachmentResolver { return &attachmentResolver{r} }
+
 // AuditEvent returns AuditEventResolver implementation.
 func (r *Resolver) AuditEvent() AuditEventResolver { return &auditEventResolver{r} }
 
@@ -99,6 +102,7 @@ func (r *Resolver) CustomerWhereInput() CustomerWhereInputResolver {
 }
 
 type (
+	attachmentResolver         struct{ *Resolver }
 	auditEventResolver         struct{ *Resolver }
 	contactResolver            struct{ *Resolver }
 	customerResolver           struct{ *Resolver }

@@ -18,6 +18,7 @@ import (
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
+	"github.com/custos-crm/custos/internal/files"
 )
 
 // Limits every operation must stay within.
@@ -34,6 +35,8 @@ type HandlerConfig struct {
 	Logger    *slog.Logger
 	// Disclosure decides how personal values are shown.
 	Disclosure *disclosure.Discloser
+	// Files stores attachments.
+	Files *files.Service
 	// DB is the database the audit reader looks record keys up in.
 	DB *sql.DB
 	// Introspection enables schema introspection (development only).
@@ -49,8 +52,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		directory: cfg.Directory,
 		disclose:  cfg.Disclosure,
 		audit:     audit.NewReader(cfg.DB, cfg.Disclosure),
+		files:     cfg.Files,
 	}}))
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.Files.MaxSize() + 1<<20, MaxMemory: 4 << 20})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	if cfg.Introspection {
 		srv.Use(extension.Introspection{})

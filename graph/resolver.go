@@ -17,6 +17,7 @@ import (
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
+	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/personal"
 	"github.com/custos-crm/custos/internal/vault"
 )
@@ -35,6 +36,7 @@ type Resolver struct {
 	directory *directory.Service
 	disclose  *disclosure.Discloser
 	audit     *audit.Reader
+	files     *files.Service
 }
 
 // pageSize applies the default page size to a list called without first or

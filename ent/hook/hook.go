@@ -9,6 +9,30 @@ import (
 	"github.com/custos-crm/custos/ent"
 )
 
+// The AttachmentFunc type is an adapter to allow the use of ordinary
+// function as Attachment mutator.
+type AttachmentFunc func(context.Context, *ent.AttachmentMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AttachmentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AttachmentMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AttachmentMutation", m)
+}
+
+// The AttachmentChunkFunc type is an adapter to allow the use of ordinary
+// function as AttachmentChunk mutator.
+type AttachmentChunkFunc func(context.Context, *ent.AttachmentChunkMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AttachmentChunkFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AttachmentChunkMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AttachmentChunkMutation", m)
+}
+
 // The AuditChainFunc type is an adapter to allow the use of ordinary
 // function as AuditChain mutator.
 type AuditChainFunc func(context.Context, *ent.AuditChainMutation) (ent.Value, error)

@@ -8,6 +8,8 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/attachment"
+	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -79,6 +81,60 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 		return err
 	}
 	return f(ctx, query)
+}
+
+// The AttachmentFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AttachmentFunc func(context.Context, *ent.AttachmentQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AttachmentFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AttachmentQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AttachmentQuery", q)
+}
+
+// The TraverseAttachment type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAttachment func(context.Context, *ent.AttachmentQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAttachment) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAttachment) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AttachmentQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AttachmentQuery", q)
+}
+
+// The AttachmentChunkFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AttachmentChunkFunc func(context.Context, *ent.AttachmentChunkQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AttachmentChunkFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AttachmentChunkQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AttachmentChunkQuery", q)
+}
+
+// The TraverseAttachmentChunk type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAttachmentChunk func(context.Context, *ent.AttachmentChunkQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAttachmentChunk) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAttachmentChunk) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AttachmentChunkQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AttachmentChunkQuery", q)
 }
 
 // The AuditChainFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -462,6 +518,10 @@ func (f TraverseVaultMeta) Traverse(ctx context.Context, q ent.Query) error {
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.AttachmentQuery:
+		return &query[*ent.AttachmentQuery, predicate.Attachment, attachment.OrderOption]{typ: ent.TypeAttachment, tq: q}, nil
+	case *ent.AttachmentChunkQuery:
+		return &query[*ent.AttachmentChunkQuery, predicate.AttachmentChunk, attachmentchunk.OrderOption]{typ: ent.TypeAttachmentChunk, tq: q}, nil
 	case *ent.AuditChainQuery:
 		return &query[*ent.AuditChainQuery, predicate.AuditChain, auditchain.OrderOption]{typ: ent.TypeAuditChain, tq: q}, nil
 	case *ent.AuditEventQuery:

@@ -8,6 +8,82 @@ import (
 )
 
 var (
+	// AttachmentsColumns holds the columns for the "attachments" table.
+	AttachmentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
+		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "filename", Type: field.TypeBytes, Nullable: true},
+		{Name: "content_type", Type: field.TypeString},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "storage", Type: field.TypeEnum, Enums: []string{"database", "directory"}},
+		{Name: "uploaded_by", Type: field.TypeString, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "customer_id", Type: field.TypeString, Size: 29},
+		{Name: "follow_up_id", Type: field.TypeString, Nullable: true, Size: 29},
+	}
+	// AttachmentsTable holds the schema information for the "attachments" table.
+	AttachmentsTable = &schema.Table{
+		Name:       "attachments",
+		Columns:    AttachmentsColumns,
+		PrimaryKey: []*schema.Column{AttachmentsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "attachments_tenants_tenant",
+				Columns:    []*schema.Column{AttachmentsColumns[12]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "attachments_customers_customer",
+				Columns:    []*schema.Column{AttachmentsColumns[13]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "attachments_follow_ups_follow_up",
+				Columns:    []*schema.Column{AttachmentsColumns[14]},
+				RefColumns: []*schema.Column{FollowUpsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "attachment_tenant_id_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[12], AttachmentsColumns[13]},
+			},
+			{
+				Name:    "attachment_tenant_id_follow_up_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[12], AttachmentsColumns[14]},
+			},
+		},
+	}
+	// AttachmentChunksColumns holds the columns for the "attachment_chunks" table.
+	AttachmentChunksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "attachment_id", Type: field.TypeString},
+		{Name: "seq", Type: field.TypeInt},
+		{Name: "data", Type: field.TypeBytes},
+	}
+	// AttachmentChunksTable holds the schema information for the "attachment_chunks" table.
+	AttachmentChunksTable = &schema.Table{
+		Name:       "attachment_chunks",
+		Columns:    AttachmentChunksColumns,
+		PrimaryKey: []*schema.Column{AttachmentChunksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "attachmentchunk_attachment_id_seq",
+				Unique:  true,
+				Columns: []*schema.Column{AttachmentChunksColumns[1], AttachmentChunksColumns[2]},
+			},
+		},
+	}
 	// AuditChainsColumns holds the columns for the "audit_chains" table.
 	AuditChainsColumns = []*schema.Column{
 		{Name: "tenant_id", Type: field.TypeString},
@@ -612,6 +688,8 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AttachmentsTable,
+		AttachmentChunksTable,
 		AuditChainsTable,
 		AuditEventsTable,
 		ContactsTable,
@@ -630,6 +708,9 @@ var (
 )
 
 func init() {
+	AttachmentsTable.ForeignKeys[0].RefTable = TenantsTable
+	AttachmentsTable.ForeignKeys[1].RefTable = CustomersTable
+	AttachmentsTable.ForeignKeys[2].RefTable = FollowUpsTable
 	AuditEventsTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[1].RefTable = CustomersTable

@@ -6,6 +6,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// Attachment is the predicate function for attachment builders.
+type Attachment func(*sql.Selector)
+
+// AttachmentChunk is the predicate function for attachmentchunk builders.
+type AttachmentChunk func(*sql.Selector)
+
 // AuditChain is the predicate function for auditchain builders.
 type AuditChain func(*sql.Selector)
 

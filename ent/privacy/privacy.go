@@ -111,6 +111,54 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The AttachmentQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AttachmentQueryRuleFunc func(context.Context, *ent.AttachmentQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AttachmentQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AttachmentQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AttachmentQuery", q)
+}
+
+// The AttachmentMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AttachmentMutationRuleFunc func(context.Context, *ent.AttachmentMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AttachmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AttachmentMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AttachmentMutation", m)
+}
+
+// The AttachmentChunkQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AttachmentChunkQueryRuleFunc func(context.Context, *ent.AttachmentChunkQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AttachmentChunkQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AttachmentChunkQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AttachmentChunkQuery", q)
+}
+
+// The AttachmentChunkMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AttachmentChunkMutationRuleFunc func(context.Context, *ent.AttachmentChunkMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AttachmentChunkMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AttachmentChunkMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AttachmentChunkMutation", m)
+}
+
 // The AuditChainQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AuditChainQueryRuleFunc func(context.Context, *ent.AuditChainQuery) error
@@ -482,6 +530,10 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.AttachmentQuery:
+		return q.Filter(), nil
+	case *ent.AttachmentChunkQuery:
+		return q.Filter(), nil
 	case *ent.AuditChainQuery:
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
@@ -517,6 +569,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.AttachmentMutation:
+		return m.Filter(), nil
+	case *ent.AttachmentChunkMutation:
+		return m.Filter(), nil
 	case *ent.AuditChainMutation:
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:

@@ -6,6 +6,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/custos-crm/custos/ent/attachment"
+	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -31,6 +33,66 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	attachmentMixin := schema.Attachment{}.Mixin()
+	attachment.Policy = privacy.NewPolicies(attachmentMixin[1], schema.Attachment{})
+	attachment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := attachment.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	attachmentMixinHooks1 := attachmentMixin[1].Hooks()
+	attachmentMixinHooks2 := attachmentMixin[2].Hooks()
+	attachmentMixinHooks3 := attachmentMixin[3].Hooks()
+	attachmentMixinHooks4 := attachmentMixin[4].Hooks()
+	attachmentHooks := schema.Attachment{}.Hooks()
+
+	attachment.Hooks[1] = attachmentMixinHooks1[0]
+
+	attachment.Hooks[2] = attachmentMixinHooks2[0]
+
+	attachment.Hooks[3] = attachmentMixinHooks3[0]
+
+	attachment.Hooks[4] = attachmentMixinHooks4[0]
+
+	attachment.Hooks[5] = attachmentHooks[0]
+	attachmentMixinInters3 := attachmentMixin[3].Interceptors()
+	attachment.Interceptors[0] = attachmentMixinInters3[0]
+	attachmentMixinFields0 := attachmentMixin[0].Fields()
+	_ = attachmentMixinFields0
+	attachmentMixinFields2 := attachmentMixin[2].Fields()
+	_ = attachmentMixinFields2
+	attachmentFields := schema.Attachment{}.Fields()
+	_ = attachmentFields
+	// attachmentDescCreatedAt is the schema descriptor for created_at field.
+	attachmentDescCreatedAt := attachmentMixinFields2[0].Descriptor()
+	// attachment.DefaultCreatedAt holds the default value on creation for the created_at field.
+	attachment.DefaultCreatedAt = attachmentDescCreatedAt.Default.(func() time.Time)
+	// attachmentDescUpdatedAt is the schema descriptor for updated_at field.
+	attachmentDescUpdatedAt := attachmentMixinFields2[1].Descriptor()
+	// attachment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	attachment.DefaultUpdatedAt = attachmentDescUpdatedAt.Default.(func() time.Time)
+	// attachmentDescSize is the schema descriptor for size field.
+	attachmentDescSize := attachmentFields[3].Descriptor()
+	// attachment.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	attachment.SizeValidator = attachmentDescSize.Validators[0].(func(int64) error)
+	// attachmentDescID is the schema descriptor for id field.
+	attachmentDescID := attachmentMixinFields0[0].Descriptor()
+	// attachment.DefaultID holds the default value on creation for the id field.
+	attachment.DefaultID = attachmentDescID.Default.(func() pulid.ID)
+	// attachment.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	attachment.IDValidator = attachmentDescID.Validators[0].(func(string) error)
+	attachmentchunk.Policy = privacy.NewPolicies(schema.AttachmentChunk{})
+	attachmentchunk.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := attachmentchunk.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	auditchain.Policy = privacy.NewPolicies(schema.AuditChain{})
 	auditchain.Hooks[0] = func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {

@@ -3,7 +3,6 @@ package schema
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -18,13 +17,8 @@ import (
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/audit"
-	"github.com/custos-crm/custos/internal/requestinfo"
 	"github.com/custos-crm/custos/internal/vault"
 )
-
-// errNoTx is returned when an audited change runs outside a transaction:
-// the event must commit or roll back with the change.
-var errNoTx = errors.New("schema: audited changes must run in a transaction")
 
 // auditSkip lists columns never copied into events: keys and derived
 // values.
@@ -43,7 +37,7 @@ func auditHook(entity string, sensitive ...string) ent.Hook {
 			}
 			tx, err := txm.Tx()
 			if err != nil {
-				return nil, errNoTx
+				return nil, audit.ErrNoTx
 			}
 			c, err := clientOf(m)
 			if err != nil {
@@ -67,11 +61,10 @@ func auditHook(entity string, sensitive ...string) ent.Hook {
 				if err != nil {
 					return nil, err
 				}
-				if err := writeEvent(ctx, c, m, entity, id, action, changes); err != nil {
+				if err := writeEvent(ctx, tx, m, entity, id, action, changes); err != nil {
 					return nil, err
 				}
 			}
-			audit.SealOnCommit(tx, c.Dialect())
 			return value, nil
 		})
 	}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne)
@@ -213,45 +206,15 @@ func auditChanges(ctx context.Context, c *gen.Client, m ent.Mutation, entity str
 }
 
 // writeEvent inserts one unsealed event.
-func writeEvent(ctx context.Context, c *gen.Client, m ent.Mutation, entity string, id pulid.ID, action string, changes []audit.Change) error {
+func writeEvent(ctx context.Context, tx *gen.Tx, m ent.Mutation, entity string, id pulid.ID, action string, changes []audit.Change) error {
 	tenantID, err := eventTenant(ctx, m, id)
 	if err != nil {
 		return err
 	}
-	if changes == nil {
-		changes = []audit.Change{}
-	}
-	raw, err := json.Marshal(changes)
-	if err != nil {
-		return err
-	}
-	v := viewer.FromContext(ctx)
-	var (
-		actorID string
-		actor   string
-	)
-	switch {
-	case v != nil && !v.System:
-		actorID, actor = string(v.UserID), string(v.UserID)
-	case v != nil:
-		actor = audit.ActorLabel("", true, v.Reason)
-	default:
-		actor = audit.ActorLabel("", true, "pre-authentication")
-	}
-	info := requestinfo.FromContext(ctx)
-	return c.AuditEvent.Create().
-		SetTenantID(tenantID).
-		SetCategory(auditevent.CategoryData).
-		SetNillableActorID(nonEmptyID(actorID)).
-		SetActor(actor).
-		SetAction(action).
-		SetEntityType(entity).
-		SetEntityID(id).
-		SetChanges(string(raw)).
-		SetNillableRequestID(nonEmpty(info.ID)).
-		SetNillableIP(nonEmpty(info.ClientIP)).
-		SetCreatedAt(c.Clock.Now().UTC().Truncate(time.Microsecond)).
-		Exec(rule.NewAuditWriteContext(ctx))
+	return audit.Write(ctx, tx, audit.Event{
+		TenantID: tenantID, Category: auditevent.CategoryData, Action: action,
+		EntityType: entity, EntityID: id, Changes: changes,
+	})
 }
 
 // eventTenant returns the tenant an event about row id belongs to.
@@ -268,19 +231,4 @@ func eventTenant(ctx context.Context, m ent.Mutation, id pulid.ID) (pulid.ID, er
 		return v.TenantID, nil
 	}
 	return "", fmt.Errorf("schema: bulk change of %s without a tenant in the viewer", m.Type())
-}
-
-func nonEmpty(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
-func nonEmptyID(s string) *pulid.ID {
-	if s == "" {
-		return nil
-	}
-	id := pulid.ID(s)
-	return &id
 }

@@ -54,6 +54,7 @@ func (Customer) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.From("contacts", Contact.Type).Ref("customer").Annotations(entgql.RelayConnection(), skipInputs),
 		edge.From("follow_ups", FollowUp.Type).Ref("customer").Annotations(entgql.RelayConnection(), skipInputs),
+		edge.From("attachments", Attachment.Type).Ref("customer").Annotations(skipInputs),
 	}
 }
 

@@ -43,6 +43,8 @@ func (FollowUp) Edges() []ent.Edge {
 	return []ent.Edge{
 		edge.To("customer", Customer.Type).Field("customer_id").Unique().Required().Immutable(),
 		edge.To("contact", Contact.Type).Field("contact_id").Unique(),
+		edge.From("attachments", Attachment.Type).Ref("follow_up").
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 		edge.To("author", User.Type).Field("author_id").Unique().Immutable().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput)),
 	}

@@ -3,9 +3,18 @@
 package model
 
 import (
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 )
+
+// A file to attach to a customer, or to a follow-up (and so to its customer).
+type AttachFileInput struct {
+	CustomerID *pulid.ID      `json:"customerID,omitempty"`
+	FollowUpID *pulid.ID      `json:"followUpID,omitempty"`
+	File       graphql.Upload `json:"file"`
+}
 
 // The signed-in user, their tenant and what they may do.
 type Viewer struct {

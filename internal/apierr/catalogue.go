@@ -47,6 +47,10 @@ var catalogue = map[string]map[string]string{
 	"invalid_format":            {"en": "does not have the expected format", "zh-CN": "格式不正确"},
 	"unknown_option":            {"en": "{value} is not an active choice of this list", "zh-CN": "{value} 不是此列表中可用的选项"},
 	"contact_of_other_customer": {"en": "is a contact of another customer", "zh-CN": "是其他客户的联系人"},
+	"file_too_large":            {"en": "is larger than {max} bytes", "zh-CN": "超过 {max} 字节"},
+	"file_type":                 {"en": "files of type {type} are not accepted", "zh-CN": "不接受 {type} 类型的文件"},
+	"invalid_filename":          {"en": "has no usable file name", "zh-CN": "文件名无效"},
+	"preflight_required":        {"en": "Multipart requests with a session cookie need the header GraphQL-Require-Preflight: 1.", "zh-CN": "使用会话 Cookie 的 multipart 请求必须带有 GraphQL-Require-Preflight: 1 请求头。"},
 	"expired":                   {"en": "must be in the future", "zh-CN": "必须是将来的时间"},
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
+	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/store"
 )
 
@@ -31,6 +32,8 @@ type AppConfig struct {
 	// Disclosure decides how personal values are shown; default: in
 	// clear to whoever may read the record.
 	Disclosure *disclosure.Discloser
+	// Files configures attachments.
+	Files files.Config
 }
 
 // NewApp wires the services and returns the root handler. `custos serve`
@@ -43,6 +46,7 @@ func NewApp(c AppConfig) http.Handler {
 		c.Disclosure = disclosure.New(c.Store.Client.Vault, disclosure.ClearToReaders())
 	}
 	client := c.Store.Client
+	fileService := files.New(c.Files)
 	sessions := session.NewManager(client, c.Clock, c.SessionLifetime)
 	return New(Deps{
 		Logger: c.Logger,
@@ -53,11 +57,14 @@ func NewApp(c AppConfig) http.Handler {
 			Clock:         c.Clock,
 			Directory:     directory.New(c.Hasher, c.Clock),
 			Disclosure:    c.Disclosure,
+			Files:         fileService,
 			DB:            c.Store.DB,
 			Logger:        c.Logger,
 			Introspection: c.Introspection,
 		}),
 		Registry:       c.Registry,
 		TrustedProxies: c.TrustedProxies,
+		Files:          fileService.Download(client, c.Disclosure, c.Logger),
+		MaxUploadBytes: fileService.MaxSize() + 1<<20,
 	})
 }

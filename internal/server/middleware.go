@@ -163,15 +163,20 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 	})
 }
 
-// limitBody bounds every request body.
-func limitBody(n int64, next http.Handler) http.Handler {
+// limitBody bounds every request body: multipart uploads by upload, the
+// rest by n.
+func limitBody(n, upload int64, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.ContentLength > n {
+		limit := n
+		if isMultipart(r) {
+			limit = upload
+		}
+		if r.ContentLength > limit {
 			info := requestinfo.FromContext(r.Context())
 			apierr.WriteHTTP(w, &apierr.Error{Code: apierr.LimitExceeded, MessageKey: "body_too_large"}, info.Locale, info.ID)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, n)
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -186,6 +191,12 @@ func securityHeaders(next http.Handler) http.Handler {
 	})
 }
 
+// isMultipart reports whether the request body is multipart form data.
+func isMultipart(r *http.Request) bool {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	return err == nil && mt == "multipart/form-data"
+}
+
 // isJSON reports whether the request body is declared as JSON.
 func isJSON(r *http.Request) bool {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
@@ -194,14 +205,23 @@ func isJSON(r *http.Request) bool {
 
 // guardCookieRequests applies the CSRF rules to requests authenticated by
 // the session cookie: they must pass Go's cross-origin protection and be
-// POST application/json. Bearer-token requests carry no ambient
-// credentials and pass.
+// POST application/json, or multipart uploads carrying the header
+// GraphQL-Require-Preflight: 1 (which a cross-site form cannot send).
+// Bearer-token requests carry no ambient credentials and pass.
 func guardCookieRequests(csrf *http.CrossOriginProtection, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if authn.MethodFrom(r.Context()) == authn.MethodCookie {
 			info := requestinfo.FromContext(r.Context())
 			if err := csrf.Check(r); err != nil {
 				apierr.WriteHTTP(w, &apierr.Error{Code: apierr.Forbidden, MessageKey: "csrf"}, info.Locale, info.ID)
+				return
+			}
+			if r.Method == http.MethodPost && isMultipart(r) {
+				if r.Header.Get("GraphQL-Require-Preflight") != "1" {
+					apierr.WriteHTTP(w, &apierr.Error{Code: apierr.Forbidden, MessageKey: "preflight_required"}, info.Locale, info.ID)
+					return
+				}
+				next.ServeHTTP(w, r)
 				return
 			}
 			if r.Method != http.MethodPost || !isJSON(r) {

@@ -30,6 +30,10 @@ type Deps struct {
 	Registry       *prometheus.Registry
 	TrustedProxies []netip.Prefix
 	MaxBodyBytes   int64
+	// Files answers attachment downloads.
+	Files http.Handler
+	// MaxUploadBytes bounds multipart GraphQL requests.
+	MaxUploadBytes int64
 }
 
 // New returns the root handler.
@@ -41,7 +45,7 @@ func New(d Deps) http.Handler {
 	addRoutes(mux, d)
 	m := newMetrics(d.Registry)
 	var h http.Handler = mux
-	h = limitBody(d.MaxBodyBytes, h)
+	h = limitBody(d.MaxBodyBytes, max(d.MaxUploadBytes, d.MaxBodyBytes), h)
 	h = securityHeaders(h)
 	h = recoverPanics(d.Logger, h)
 	h = logRequests(d.Logger, m, h)
@@ -55,6 +59,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /graphql", d.Auth.Authenticate(authn.RequireViewer(guardCookieRequests(csrf, d.GraphQL))))
 	mux.Handle("POST /auth/login", guardLogin(csrf, d.Auth.Login()))
 	mux.Handle("POST /auth/logout", d.Auth.Authenticate(guardCookieRequests(csrf, d.Auth.Logout())))
+	mux.Handle("GET /files/{id}", d.Auth.Authenticate(authn.RequireViewer(d.Files)))
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Store))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))

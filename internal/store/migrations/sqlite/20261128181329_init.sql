@@ -1,3 +1,13 @@
+-- Create "attachments" table
+CREATE TABLE `attachments` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `filename` blob NULL, `content_type` text NOT NULL, `size` integer NOT NULL, `storage` text NOT NULL, `uploaded_by` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, `follow_up_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `attachments_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_follow_ups_follow_up` FOREIGN KEY (`follow_up_id`) REFERENCES `follow_ups` (`id`) ON DELETE SET NULL);
+-- Create index "attachment_tenant_id_customer_id" to table: "attachments"
+CREATE INDEX `attachment_tenant_id_customer_id` ON `attachments` (`tenant_id`, `customer_id`);
+-- Create index "attachment_tenant_id_follow_up_id" to table: "attachments"
+CREATE INDEX `attachment_tenant_id_follow_up_id` ON `attachments` (`tenant_id`, `follow_up_id`);
+-- Create "attachment_chunks" table
+CREATE TABLE `attachment_chunks` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `attachment_id` text NOT NULL, `seq` integer NOT NULL, `data` blob NOT NULL);
+-- Create index "attachmentchunk_attachment_id_seq" to table: "attachment_chunks"
+CREATE UNIQUE INDEX `attachmentchunk_attachment_id_seq` ON `attachment_chunks` (`attachment_id`, `seq`);
 -- Create "audit_chains" table
 CREATE TABLE `audit_chains` (`tenant_id` text NOT NULL, `seq` integer NOT NULL, `hash` blob NULL, PRIMARY KEY (`tenant_id`));
 -- Create "audit_events" table

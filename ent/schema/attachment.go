@@ -1,0 +1,95 @@
+package schema
+
+import (
+	"entgo.io/contrib/entgql"
+	"entgo.io/ent"
+	"entgo.io/ent/schema"
+	"entgo.io/ent/schema/edge"
+	"entgo.io/ent/schema/field"
+	"entgo.io/ent/schema/index"
+
+	"github.com/custos-crm/custos/ent/privacy"
+	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/rule"
+)
+
+// Attachment is a file attached to a customer or to one of its follow-ups.
+// Its name and content are encrypted under its own data key; the content
+// lives in attachment_chunks (or a configured directory) and is read through
+// GET /files/{id}, which checks the customer's access rules.
+type Attachment struct{ ent.Schema }
+
+// Mixin of the Attachment.
+func (Attachment) Mixin() []ent.Mixin {
+	return []ent.Mixin{
+		pulid.MixinWithPrefix("att"), TenantMixin{}, TimeMixin{}, SoftDeleteMixin{},
+		PersonalMixin{fields: []personalField{{name: "filename", index: noIndex}}},
+	}
+}
+
+// Fields of the Attachment.
+func (Attachment) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("customer_id").GoType(pulid.ID("")).Immutable(),
+		field.String("follow_up_id").GoType(pulid.ID("")).Optional().Immutable(),
+		field.String("content_type").Immutable(),
+		field.Int64("size").Immutable().NonNegative(),
+		field.Enum("storage").Values("database", "directory").Immutable().
+			Annotations(entgql.Skip(entgql.SkipAll)),
+		field.String("uploaded_by").GoType(pulid.ID("")).Optional().Immutable().Annotations(entgql.Type("ID")),
+	}
+}
+
+// Edges of the Attachment.
+func (Attachment) Edges() []ent.Edge {
+	return []ent.Edge{
+		edge.To("customer", Customer.Type).Field("customer_id").Unique().Required().Immutable(),
+		edge.To("follow_up", FollowUp.Type).Field("follow_up_id").Unique().Immutable(),
+	}
+}
+
+// Indexes of the Attachment.
+func (Attachment) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("tenant_id", "customer_id"), index.Fields("tenant_id", "follow_up_id")}
+}
+
+// Annotations of the Attachment.
+func (Attachment) Annotations() []schema.Annotation {
+	return []schema.Annotation{entgql.RelayConnection()}
+}
+
+// Policy makes attachments visible exactly when their customer is.
+func (Attachment) Policy() ent.Policy {
+	return privacy.Policy{
+		Query:    privacy.QueryPolicy{rule.AllowIfSystem(), rule.CustomerChild().QueryRule(), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), rule.CustomerChild().MutationRule(), privacy.AlwaysDenyRule()},
+	}
+}
+
+// Hooks records the audit trail.
+func (Attachment) Hooks() []ent.Hook {
+	return []ent.Hook{auditHook("Attachment")}
+}
+
+// AttachmentChunk holds one encrypted piece of an attachment's content.
+type AttachmentChunk struct{ ent.Schema }
+
+// Mixin of the AttachmentChunk.
+func (AttachmentChunk) Mixin() []ent.Mixin { return []ent.Mixin{internalMixin{}} }
+
+// Fields of the AttachmentChunk.
+func (AttachmentChunk) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("attachment_id").GoType(pulid.ID("")).Immutable(),
+		field.Int("seq").Immutable(),
+		field.Bytes("data").Immutable(),
+	}
+}
+
+// Indexes of the AttachmentChunk.
+func (AttachmentChunk) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("attachment_id", "seq").Unique()}
+}
+
+// Policy denies everything: the file store uses SQL.
+func (AttachmentChunk) Policy() ent.Policy { return denyAll() }
