@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"mime/multipart"
 	"net/http"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"github.com/custos-crm/custos/authn/session"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/internal/apptest"
+	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/store/storetest"
 )
 
@@ -139,4 +143,42 @@ func TestAttachments(t *testing.T) {
 			}
 		})
 	})
+}
+
+func TestAttachmentsInADirectory(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	dir := t.TempDir()
+	app := f.app.WithFiles(t, files.Config{Dir: dir, MaxSize: 1 << 20})
+	content := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("secret-contract-text "), 10000)...)
+	bearer := http.Header{"Authorization": {"Bearer " + f.tokA}}
+	_, r := upload(t, app, bearer, f.customerA, "c.pdf", content)
+	var out struct {
+		AttachFile struct{ URL string }
+	}
+	r.MustSucceed(t).Decode(t, &out)
+	status, got, _ := download(t, app, f.tokA, out.AttachFile.URL)
+	if status != http.StatusOK || !bytes.Equal(got, content) {
+		t.Fatalf("download: %d, %d bytes", status, len(got))
+	}
+	var found int
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		found++
+		b, _ := os.ReadFile(path)
+		if bytes.Contains(b, []byte("secret-contract-text")) {
+			t.Errorf("%s holds plain text", path)
+		}
+		if info, _ := d.Info(); info.Mode().Perm() != 0o600 {
+			t.Errorf("%s has mode %v", path, info.Mode().Perm())
+		}
+		return nil
+	})
+	if err != nil || found != 1 {
+		t.Fatalf("files in the directory: %d %v", found, err)
+	}
+	if status, r := upload(t, app, bearer, f.customerA, "big.pdf", append([]byte("%PDF-1.4\n"), make([]byte, 2<<20)...)); status == http.StatusOK && len(r.Errors) == 0 {
+		t.Fatal("the configured size limit was not applied")
+	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/disclosure"
+	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/server"
 	"github.com/custos-crm/custos/internal/store"
 	"github.com/custos-crm/custos/internal/store/storetest"
@@ -79,12 +80,12 @@ func New(t testing.TB, dialect string) *App {
 		t.Fatal(err)
 	}
 	a := &App{Store: st, Clock: clk, Hasher: hasher, Logs: &SyncBuffer{}, Vault: v, Master: master, hash: hash}
-	a.Server = a.serve(t, nil)
+	a.Server = a.serve(t, nil, files.Config{})
 	return a
 }
 
 // serve starts the HTTP stack on the app's database.
-func (a *App) serve(t testing.TB, d *disclosure.Discloser) *httptest.Server {
+func (a *App) serve(t testing.TB, d *disclosure.Discloser, fc files.Config) *httptest.Server {
 	logger := slog.New(slog.NewJSONHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	handler := server.NewApp(server.AppConfig{
 		Store:      a.Store,
@@ -93,6 +94,7 @@ func (a *App) serve(t testing.TB, d *disclosure.Discloser) *httptest.Server {
 		Logger:     logger,
 		Registry:   prometheus.NewRegistry(),
 		Disclosure: d,
+		Files:      fc,
 	})
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
@@ -103,7 +105,15 @@ func (a *App) serve(t testing.TB, d *disclosure.Discloser) *httptest.Server {
 // database, with another disclosure policy.
 func (a *App) WithDisclosure(t testing.TB, p disclosure.Policy) *App {
 	b := *a
-	b.Server = a.serve(t, disclosure.New(a.Vault, p))
+	b.Server = a.serve(t, disclosure.New(a.Vault, p), files.Config{})
+	return &b
+}
+
+// WithFiles returns the app served a second time, on the same database,
+// with another attachment configuration.
+func (a *App) WithFiles(t testing.TB, fc files.Config) *App {
+	b := *a
+	b.Server = a.serve(t, nil, fc)
 	return &b
 }
 

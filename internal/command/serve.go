@@ -13,6 +13,7 @@ import (
 
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/internal/demo"
+	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/server"
 	"github.com/custos-crm/custos/internal/store"
 )
@@ -77,6 +78,7 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		Registry:       registry,
 		TrustedProxies: cfg.TrustedProxies,
 		Introspection:  cfg.Dev,
+		Files:          files.Config{Dir: cfg.FileDir, MaxSize: cfg.MaxUploadBytes},
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)

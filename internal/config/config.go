@@ -39,6 +39,12 @@ type Config struct {
 	// MasterKeyFile holds the 32-byte master key (CUSTOS_MASTER_KEY_FILE);
 	// default: master.key beside an SQLite database, required otherwise.
 	MasterKeyFile string
+	// FileDir keeps attachment content in this directory instead of the
+	// database (CUSTOS_FILE_DIR).
+	FileDir string
+	// MaxUploadBytes is the largest attachment accepted
+	// (CUSTOS_MAX_UPLOAD_BYTES, default 20 MiB).
+	MaxUploadBytes int64
 	// HashConcurrency bounds the argon2id hashes running at once
 	// (CUSTOS_HASH_CONCURRENCY); default half the CPUs, at least 1.
 	HashConcurrency int
@@ -66,6 +72,8 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 	proxies := fs.String("trusted-proxies", env("CUSTOS_TRUSTED_PROXIES", ""), "comma-separated proxy addresses or prefixes whose X-Forwarded-For is believed (CUSTOS_TRUSTED_PROXIES)")
 	level := fs.String("log-level", env("CUSTOS_LOG_LEVEL", "info"), "debug, info, warn or error (CUSTOS_LOG_LEVEL)")
 	keyFile := fs.String("master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "file holding the 32-byte master key (CUSTOS_MASTER_KEY_FILE); default master.key beside an SQLite database")
+	fileDir := fs.String("file-dir", env("CUSTOS_FILE_DIR", ""), "keep attachment content in this directory instead of the database (CUSTOS_FILE_DIR)")
+	maxUpload := fs.String("max-upload-bytes", env("CUSTOS_MAX_UPLOAD_BYTES", "20971520"), "largest attachment in bytes (CUSTOS_MAX_UPLOAD_BYTES)")
 	hashes := fs.String("hash-concurrency", env("CUSTOS_HASH_CONCURRENCY", ""), "argon2id hashes at once; default half the CPUs (CUSTOS_HASH_CONCURRENCY)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fs, err
@@ -129,6 +137,12 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 		} else {
 			errs = append(errs, errors.New("CUSTOS_MASTER_KEY_FILE: required with PostgreSQL"))
 		}
+	}
+	cfg.FileDir = *fileDir
+	if n, err := strconv.ParseInt(*maxUpload, 10, 64); err != nil || n < 1 {
+		errs = append(errs, fmt.Errorf("CUSTOS_MAX_UPLOAD_BYTES: %q is not a positive number", *maxUpload))
+	} else {
+		cfg.MaxUploadBytes = n
 	}
 	cfg.HashConcurrency = max(1, runtime.GOMAXPROCS(0)/2)
 	if *hashes != "" {
