@@ -340,3 +340,48 @@ func TestAuditTrail(t *testing.T) {
 		})
 	})
 }
+
+func TestPicklistsAndFollowUps(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	customerID, contactID := createPersonalData(t, f)
+	wantError(t, f.app.GraphQL(t, f.tokA, `mutation { createCustomer(input: {name: "x", level: "platinum"}) { id } }`, nil), "BAD_USER_INPUT", "/input/level")
+	r := f.app.GraphQL(t, f.tokA, `mutation { updatePicklist(kind: customer_level, options: [
+		{key: "platinum", labelZh: "铂金", labelEn: "Platinum"}, {key: "regular", labelZh: "普通", labelEn: "Regular", active: false}]) { kind options { key active } } }`, nil).MustSucceed(t)
+	if !strings.Contains(string(r.Data), `"platinum"`) {
+		t.Fatalf("%s", r.Data)
+	}
+	f.app.GraphQL(t, f.tokA, `mutation { createCustomer(input: {name: "x", level: "platinum"}) { id } }`, nil).MustSucceed(t)
+	wantError(t, f.app.GraphQL(t, f.tokA, `mutation { createCustomer(input: {name: "y", level: "regular"}) { id } }`, nil), "BAD_USER_INPUT", "/input/level")
+	wantError(t, f.app.GraphQL(t, f.tokA, `mutation { updatePicklist(kind: customer_level, options: [{key: "Bad Key", labelZh: "", labelEn: "x"}]) { kind } }`, nil),
+		"BAD_USER_INPUT", "/input/options/0/key", "/input/options/0/labelZh")
+	sales := f.app.Login(t, "alpha", "sales@alpha.test")
+	wantError(t, f.app.GraphQL(t, sales, `mutation { updatePicklist(kind: follow_up_type, options: []) { kind } }`, nil), "FORBIDDEN")
+	var lists struct{ Picklists []struct{ Kind string } }
+	f.app.GraphQL(t, sales, `{ picklists { kind } }`, nil).MustSucceed(t).Decode(t, &lists)
+	if len(lists.Picklists) != 4 {
+		t.Fatalf("picklists %+v", lists)
+	}
+
+	// A follow-up cannot name a contact of another customer.
+	r = f.app.GraphQL(t, f.tokA, `mutation($c: ID!, $p: ID!) { createFollowUp(input: {customerID: $c, contactID: $p, type: "call"}) { id } }`,
+		map[string]any{"c": f.customerA, "p": contactID})
+	wantError(t, r, "BAD_USER_INPUT", "/input/contactID")
+	// Sales users can neither read nor add follow-ups of customers they do not own.
+	r = f.app.GraphQL(t, sales, `mutation($c: ID!) { createFollowUp(input: {customerID: $c, type: "call"}) { id } }`, map[string]any{"c": customerID})
+	wantError(t, r, "BAD_USER_INPUT", "/input/customerID")
+	var seen struct{ FollowUps struct{ TotalCount int } }
+	f.app.GraphQL(t, sales, `{ followUps { totalCount } }`, nil).MustSucceed(t).Decode(t, &seen)
+	if seen.FollowUps.TotalCount != 0 {
+		t.Fatalf("sales user sees %d follow-ups of others", seen.FollowUps.TotalCount)
+	}
+	// Deleting the customer hides its contacts and follow-ups.
+	f.app.GraphQL(t, f.tokA, `mutation($id: ID!) { deleteCustomer(id: $id) }`, map[string]any{"id": customerID}).MustSucceed(t)
+	var after struct {
+		Contacts  struct{ TotalCount int }
+		FollowUps struct{ TotalCount int }
+	}
+	f.app.GraphQL(t, f.tokA, `{ contacts { totalCount } followUps { totalCount } }`, nil).MustSucceed(t).Decode(t, &after)
+	if after.Contacts.TotalCount != 0 || after.FollowUps.TotalCount != 0 {
+		t.Fatalf("children of a deleted customer are visible: %+v", after)
+	}
+}

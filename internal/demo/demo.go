@@ -8,9 +8,13 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
+	"time"
 
+	"github.com/custos-crm/custos/authn"
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/customer"
+	"github.com/custos-crm/custos/ent/schema/caldate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
@@ -115,19 +119,75 @@ func seedPeople(ctx context.Context, c *ent.Client, created *tenancy.Created, ha
 	if err != nil {
 		return err
 	}
+	return seedCustomers(ctx, c, map[string]*ent.User{"manager": manager, "li": li, "wang": wang})
+}
+
+// seedCustomers adds customers with contacts and follow-ups, each written
+// as its owner would write it.
+func seedCustomers(ctx context.Context, c *ent.Client, users map[string]*ent.User) error {
+	type contact struct{ name, title, mobile, email string }
 	customers := []struct {
-		name  string
-		owner pulid.ID
+		owner, name, kind, mobile, phone, email, address, level, source, industry, province, city string
+		contacts                                                                                  []contact
+		followUps                                                                                 []string
 	}{
-		{"上海明远科技有限公司", li.ID},
-		{"杭州青禾贸易有限公司", li.ID},
-		{"Northwind Trading Ltd.", manager.ID},
-		{"成都天府物流有限公司", wang.ID},
-		{"Globex Corporation", wang.ID},
+		{"li", "上海明远科技有限公司", "company", "13812345678", "021-5888 1234", "info@mingyuan.example", "浦东新区张江路 88 号", "key_account", "exhibition", "it", "310000", "310100",
+			[]contact{{"陈静", "采购总监", "13911112222", "chen.jing@mingyuan.example"}, {"刘洋", "IT 经理", "13733334444", "liu.yang@mingyuan.example"}},
+			[]string{"首次拜访，介绍 CRM 方案", "报价已发出，等待采购审批"}},
+		{"li", "杭州青禾贸易有限公司", "company", "15867891234", "0571-8888 6666", "sales@qinghe.example", "西湖区文三路 200 号", "regular", "referral", "retail", "330000", "330100",
+			[]contact{{"周敏", "总经理", "15800001111", "zhou.min@qinghe.example"}},
+			[]string{"电话沟通续约事宜"}},
+		{"manager", "Northwind Trading Ltd.", "company", "+44 20 7946 0958", "", "orders@northwind.example", "12 Harbour Road, London", "prospect", "website", "logistics", "", "",
+			[]contact{{"Anne Dodsworth", "Buyer", "+44 7700 900123", "anne@northwind.example"}},
+			[]string{"Intro call, interested in the multi-currency quotes"}},
+		{"wang", "成都天府物流有限公司", "company", "18628001234", "028-8555 6677", "contact@tianfu.example", "高新区天府大道 1000 号", "key_account", "cold_call", "logistics", "510000", "510100",
+			[]contact{{"王芳", "运营总监", "18600002222", "wang.fang@tianfu.example"}},
+			[]string{"到访仓库，了解车队管理需求"}},
+		{"wang", "赵六", "individual", "13500135000", "", "zhao.liu@example.com", "锦江区春熙路 8 号", "prospect", "wechat", "other", "510000", "510100",
+			nil, []string{"微信咨询个人版价格"}},
 	}
-	for _, cu := range customers {
-		if _, err := c.Customer.Create().SetName(cu.name).SetOwnerID(cu.owner).Save(ctx); err != nil {
+	now := c.Clock.Now()
+	for i, cu := range customers {
+		owner := users[cu.owner]
+		loaded, err := authn.LoadViewer(ctx, c, owner.TenantID, owner.ID, now)
+		if err != nil {
 			return err
+		}
+		octx := viewer.NewContext(ctx, loaded.Viewer)
+		create := c.Customer.Create().SetName(cu.name).SetKind(customer.Kind(cu.kind)).
+			SetMobile(secret.Plain(cu.mobile)).SetEmail(secret.Plain(cu.email)).SetAddress(secret.Plain(cu.address)).
+			SetLevel(cu.level).SetSource(cu.source).SetIndustry(cu.industry)
+		if cu.phone != "" {
+			create.SetTelephone(secret.Plain(cu.phone))
+		}
+		if cu.province != "" {
+			create.SetRegionProvince(cu.province).SetRegionCity(cu.city)
+		}
+		saved, err := create.Save(octx)
+		if err != nil {
+			return fmt.Errorf("customer %s: %w", cu.name, err)
+		}
+		var firstContact *ent.Contact
+		for _, ct := range cu.contacts {
+			made, err := c.Contact.Create().SetCustomerID(saved.ID).SetName(ct.name).SetTitle(ct.title).
+				SetMobile(secret.Plain(ct.mobile)).SetEmail(secret.Plain(ct.email)).Save(octx)
+			if err != nil {
+				return fmt.Errorf("contact %s: %w", ct.name, err)
+			}
+			if firstContact == nil {
+				firstContact = made
+			}
+		}
+		for j, content := range cu.followUps {
+			next := caldate.Of(now, time.UTC).AddDays(3 + i + j)
+			f := c.FollowUp.Create().SetCustomerID(saved.ID).SetType([]string{"visit", "call", "wechat"}[j%3]).
+				SetContent(secret.Plain(content)).SetNextFollowUpOn(next)
+			if firstContact != nil {
+				f.SetContactID(firstContact.ID)
+			}
+			if _, err := f.Save(octx); err != nil {
+				return fmt.Errorf("follow-up: %w", err)
+			}
 		}
 	}
 	return nil
