@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"mime/multipart"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
