@@ -7,8 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/custos-crm/custos/ent/privacy"
-	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -59,14 +57,7 @@ func (Department) Annotations() []schema.Annotation {
 // Policy lets every member of the tenant read departments and those holding
 // department:manage change them.
 func (Department) Policy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{
-			rule.AllowPreAuthQuery(), rule.AllowIfSystem(), rule.AllowTenantMember(), privacy.AlwaysDenyRule(),
-		},
-		Mutation: privacy.MutationPolicy{
-			rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermDepartmentManage), privacy.AlwaysDenyRule(),
-		},
-	}
+	return directoryPolicy(viewer.PermDepartmentManage)
 }
 
 // Hooks of the Department.

@@ -136,3 +136,17 @@ func (SoftDeleteMixin) Interceptors() []ent.Interceptor {
 func (OwnerMixin) Hooks() []ent.Hook {
 	return []ent.Hook{hook.On(ownerHook, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne)}
 }
+
+// directoryPolicy is the policy of the tenant's directory (users,
+// departments, roles): the sign-in path and every member read it, and
+// holders of manage change it.
+func directoryPolicy(manage string) ent.Policy {
+	return privacy.Policy{
+		Query: privacy.QueryPolicy{
+			rule.AllowPreAuthQuery(), rule.AllowIfSystem(), rule.AllowTenantMember(), privacy.AlwaysDenyRule(),
+		},
+		Mutation: privacy.MutationPolicy{
+			rule.AllowIfSystem(), rule.AllowIfPermission(manage), privacy.AlwaysDenyRule(),
+		},
+	}
+}

@@ -7,8 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/custos-crm/custos/ent/privacy"
-	"github.com/custos-crm/custos/ent/schema/rule"
 
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
@@ -61,14 +59,7 @@ func (Role) Annotations() []schema.Annotation {
 // Policy lets every member of the tenant read roles and those holding
 // role:manage change them.
 func (Role) Policy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{
-			rule.AllowPreAuthQuery(), rule.AllowIfSystem(), rule.AllowTenantMember(), privacy.AlwaysDenyRule(),
-		},
-		Mutation: privacy.MutationPolicy{
-			rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermRoleManage), privacy.AlwaysDenyRule(),
-		},
-	}
+	return directoryPolicy(viewer.PermRoleManage)
 }
 
 // Hooks of the Role.

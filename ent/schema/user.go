@@ -7,8 +7,6 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
-	"github.com/custos-crm/custos/ent/privacy"
-	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -76,14 +74,7 @@ func (User) Annotations() []schema.Annotation {
 // Policy lets every member of the tenant read users and those holding
 // user:manage change them.
 func (User) Policy() ent.Policy {
-	return privacy.Policy{
-		Query: privacy.QueryPolicy{
-			rule.AllowPreAuthQuery(), rule.AllowIfSystem(), rule.AllowTenantMember(), privacy.AlwaysDenyRule(),
-		},
-		Mutation: privacy.MutationPolicy{
-			rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermUserManage), privacy.AlwaysDenyRule(),
-		},
-	}
+	return directoryPolicy(viewer.PermUserManage)
 }
 
 // Hooks of the User.

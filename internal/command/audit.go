@@ -8,7 +8,6 @@ import (
 
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/internal/audit"
-	"github.com/custos-crm/custos/internal/store"
 )
 
 // errChainBroken is returned when a chain does not verify.
@@ -29,12 +28,7 @@ func AuditVerify(ctx context.Context, args []string, env Env) error {
 	if *dbURL != "" {
 		cfgArgs = []string{"--database-url", *dbURL}
 	}
-	cfg, err := loadConfig("audit verify", cfgArgs, env)
-	if err != nil {
-		return err
-	}
-	logger := newLogger(env.Stderr, cfg.LogLevel)
-	st, err := store.Open(ctx, cfg.DatabaseURL, env.Clock)
+	_, logger, st, err := openStore(ctx, "audit verify", cfgArgs, env, false)
 	if err != nil {
 		return err
 	}

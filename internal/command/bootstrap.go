@@ -12,7 +12,6 @@ import (
 
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/internal/directory"
-	"github.com/custos-crm/custos/internal/store"
 	"github.com/custos-crm/custos/internal/tenancy"
 )
 
@@ -62,17 +61,11 @@ func Bootstrap(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(env.Stderr, cfg.LogLevel)
-	st, err := store.Open(ctx, cfg.DatabaseURL, env.Clock)
+	cfg, logger, st, err := openStore(ctx, "bootstrap", cfgArgs, env, cfg.AutoMigrate)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if cfg.AutoMigrate {
-		if _, err := st.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrating: %w", err)
-		}
-	}
 	if _, err := openVault(ctx, cfg, st, logger); err != nil {
 		return err
 	}

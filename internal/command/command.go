@@ -103,19 +103,11 @@ func migrate(ctx context.Context, st *store.Store, logger *slog.Logger, clk cloc
 
 // Migrate applies pending migrations.
 func Migrate(ctx context.Context, args []string, env Env) error {
-	cfg, err := loadConfig("migrate", args, env)
-	if err != nil {
-		return err
-	}
-	logger := newLogger(env.Stderr, cfg.LogLevel)
-	st, err := store.Open(ctx, cfg.DatabaseURL, env.Clock)
+	cfg, logger, st, err := openStore(ctx, "migrate", args, env, true)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return fmt.Errorf("migrating: %w", err)
-	}
 	if _, err := openVault(ctx, cfg, st, logger); err != nil {
 		return err
 	}
@@ -134,3 +126,25 @@ func Migrate(ctx context.Context, args []string, env Env) error {
 }
 
 var errSchemaBehind = errors.New("database schema is behind this binary; run `custos migrate` (or set CUSTOS_AUTO_MIGRATE=true)")
+
+// openStore loads the configuration from args and the environment and opens
+// the database, applying migrations first when migrate is set. The caller
+// closes the store.
+func openStore(ctx context.Context, name string, args []string, env Env, migrate bool) (config.Config, *slog.Logger, *store.Store, error) {
+	cfg, err := loadConfig(name, args, env)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	logger := newLogger(env.Stderr, cfg.LogLevel)
+	st, err := store.Open(ctx, cfg.DatabaseURL, env.Clock)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if migrate {
+		if _, err := st.Migrate(ctx); err != nil {
+			st.Close()
+			return cfg, nil, nil, fmt.Errorf("migrating: %w", err)
+		}
+	}
+	return cfg, logger, st, nil
+}

@@ -15,7 +15,6 @@ import (
 	"github.com/custos-crm/custos/internal/demo"
 	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/server"
-	"github.com/custos-crm/custos/internal/store"
 )
 
 // shutdownGrace is how long requests in flight may finish after SIGTERM.
@@ -28,17 +27,12 @@ func Serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(env.Stderr, cfg.LogLevel)
-	st, err := store.Open(ctx, cfg.DatabaseURL, env.Clock)
+	cfg, logger, st, err := openStore(ctx, "serve", args, env, cfg.AutoMigrate)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if cfg.AutoMigrate {
-		if _, err := st.Migrate(ctx); err != nil {
-			return fmt.Errorf("migrating: %w", err)
-		}
-	} else {
+	if !cfg.AutoMigrate {
 		status, err := st.Status(ctx)
 		if err != nil {
 			return fmt.Errorf("reading schema version: %w", err)
