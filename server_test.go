@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
 
 	"github.com/custos-crm/custos/internal/store/storetest"
 	"github.com/custos-crm/custos/internal/vault"
@@ -149,6 +153,26 @@ func TestBinaryEndToEnd(t *testing.T) {
 		if !strings.Contains(verify.String(), "acme: ok,") {
 			t.Fatalf("audit verify said %q", verify.String())
 		}
+		t.Run("audit verify names a tampered event", func(t *testing.T) {
+			db, err := sql.Open(map[string]string{"sqlite": "sqlite", "postgres": "pgx"}[dialect],
+				strings.TrimPrefix(dbURL, "sqlite:"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var id string
+			if err := db.QueryRow(`SELECT id FROM audit_events WHERE seq = 3`).Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec(`UPDATE audit_events SET actor = 'someone else' WHERE id = $1`, id); err != nil {
+				t.Fatal(err)
+			}
+			var out bytes.Buffer
+			err = run(ctx, []string{"custos", "audit", "verify", "--tenant", "acme"}, getenv, &out, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), id) || !strings.Contains(out.String(), "BROKEN at event "+id) {
+				t.Fatalf("tampering at %s: %v / %q", id, err, out.String())
+			}
+		})
 
 		t.Run("a wrong master key stops the server", func(t *testing.T) {
 			other := filepath.Join(t.TempDir(), "other.key")
