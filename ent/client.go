@@ -16,14 +16,20 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/authflow"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
@@ -43,6 +49,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
 	// Attachment is the client for interacting with the Attachment builders.
 	Attachment *AttachmentClient
 	// AttachmentChunk is the client for interacting with the AttachmentChunk builders.
@@ -51,14 +59,24 @@ type Client struct {
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// AuthFlow is the client for interacting with the AuthFlow builders.
+	AuthFlow *AuthFlowClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
+	// ExternalIdentity is the client for interacting with the ExternalIdentity builders.
+	ExternalIdentity *ExternalIdentityClient
 	// FollowUp is the client for interacting with the FollowUp builders.
 	FollowUp *FollowUpClient
+	// IdentityProvider is the client for interacting with the IdentityProvider builders.
+	IdentityProvider *IdentityProviderClient
+	// LoginThrottle is the client for interacting with the LoginThrottle builders.
+	LoginThrottle *LoginThrottleClient
+	// Passkey is the client for interacting with the Passkey builders.
+	Passkey *PasskeyClient
 	// Picklist is the client for interacting with the Picklist builders.
 	Picklist *PicklistClient
 	// Role is the client for interacting with the Role builders.
@@ -86,14 +104,20 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.APIToken = NewAPITokenClient(c.config)
 	c.Attachment = NewAttachmentClient(c.config)
 	c.AttachmentChunk = NewAttachmentChunkClient(c.config)
 	c.AuditChain = NewAuditChainClient(c.config)
 	c.AuditEvent = NewAuditEventClient(c.config)
+	c.AuthFlow = NewAuthFlowClient(c.config)
 	c.Contact = NewContactClient(c.config)
 	c.Customer = NewCustomerClient(c.config)
 	c.Department = NewDepartmentClient(c.config)
+	c.ExternalIdentity = NewExternalIdentityClient(c.config)
 	c.FollowUp = NewFollowUpClient(c.config)
+	c.IdentityProvider = NewIdentityProviderClient(c.config)
+	c.LoginThrottle = NewLoginThrottleClient(c.config)
+	c.Passkey = NewPasskeyClient(c.config)
 	c.Picklist = NewPicklistClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.RoleGrant = NewRoleGrantClient(c.config)
@@ -208,24 +232,30 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		Attachment:      NewAttachmentClient(cfg),
-		AttachmentChunk: NewAttachmentChunkClient(cfg),
-		AuditChain:      NewAuditChainClient(cfg),
-		AuditEvent:      NewAuditEventClient(cfg),
-		Contact:         NewContactClient(cfg),
-		Customer:        NewCustomerClient(cfg),
-		Department:      NewDepartmentClient(cfg),
-		FollowUp:        NewFollowUpClient(cfg),
-		Picklist:        NewPicklistClient(cfg),
-		Role:            NewRoleClient(cfg),
-		RoleGrant:       NewRoleGrantClient(cfg),
-		Session:         NewSessionClient(cfg),
-		Tenant:          NewTenantClient(cfg),
-		TenantKey:       NewTenantKeyClient(cfg),
-		User:            NewUserClient(cfg),
-		VaultMeta:       NewVaultMetaClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		APIToken:         NewAPITokenClient(cfg),
+		Attachment:       NewAttachmentClient(cfg),
+		AttachmentChunk:  NewAttachmentChunkClient(cfg),
+		AuditChain:       NewAuditChainClient(cfg),
+		AuditEvent:       NewAuditEventClient(cfg),
+		AuthFlow:         NewAuthFlowClient(cfg),
+		Contact:          NewContactClient(cfg),
+		Customer:         NewCustomerClient(cfg),
+		Department:       NewDepartmentClient(cfg),
+		ExternalIdentity: NewExternalIdentityClient(cfg),
+		FollowUp:         NewFollowUpClient(cfg),
+		IdentityProvider: NewIdentityProviderClient(cfg),
+		LoginThrottle:    NewLoginThrottleClient(cfg),
+		Passkey:          NewPasskeyClient(cfg),
+		Picklist:         NewPicklistClient(cfg),
+		Role:             NewRoleClient(cfg),
+		RoleGrant:        NewRoleGrantClient(cfg),
+		Session:          NewSessionClient(cfg),
+		Tenant:           NewTenantClient(cfg),
+		TenantKey:        NewTenantKeyClient(cfg),
+		User:             NewUserClient(cfg),
+		VaultMeta:        NewVaultMetaClient(cfg),
 	}, nil
 }
 
@@ -243,31 +273,37 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:             ctx,
-		config:          cfg,
-		Attachment:      NewAttachmentClient(cfg),
-		AttachmentChunk: NewAttachmentChunkClient(cfg),
-		AuditChain:      NewAuditChainClient(cfg),
-		AuditEvent:      NewAuditEventClient(cfg),
-		Contact:         NewContactClient(cfg),
-		Customer:        NewCustomerClient(cfg),
-		Department:      NewDepartmentClient(cfg),
-		FollowUp:        NewFollowUpClient(cfg),
-		Picklist:        NewPicklistClient(cfg),
-		Role:            NewRoleClient(cfg),
-		RoleGrant:       NewRoleGrantClient(cfg),
-		Session:         NewSessionClient(cfg),
-		Tenant:          NewTenantClient(cfg),
-		TenantKey:       NewTenantKeyClient(cfg),
-		User:            NewUserClient(cfg),
-		VaultMeta:       NewVaultMetaClient(cfg),
+		ctx:              ctx,
+		config:           cfg,
+		APIToken:         NewAPITokenClient(cfg),
+		Attachment:       NewAttachmentClient(cfg),
+		AttachmentChunk:  NewAttachmentChunkClient(cfg),
+		AuditChain:       NewAuditChainClient(cfg),
+		AuditEvent:       NewAuditEventClient(cfg),
+		AuthFlow:         NewAuthFlowClient(cfg),
+		Contact:          NewContactClient(cfg),
+		Customer:         NewCustomerClient(cfg),
+		Department:       NewDepartmentClient(cfg),
+		ExternalIdentity: NewExternalIdentityClient(cfg),
+		FollowUp:         NewFollowUpClient(cfg),
+		IdentityProvider: NewIdentityProviderClient(cfg),
+		LoginThrottle:    NewLoginThrottleClient(cfg),
+		Passkey:          NewPasskeyClient(cfg),
+		Picklist:         NewPicklistClient(cfg),
+		Role:             NewRoleClient(cfg),
+		RoleGrant:        NewRoleGrantClient(cfg),
+		Session:          NewSessionClient(cfg),
+		Tenant:           NewTenantClient(cfg),
+		TenantKey:        NewTenantKeyClient(cfg),
+		User:             NewUserClient(cfg),
+		VaultMeta:        NewVaultMetaClient(cfg),
 	}, nil
 }
 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		Attachment.
+//		APIToken.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -290,9 +326,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent, c.Contact,
-		c.Customer, c.Department, c.FollowUp, c.Picklist, c.Role, c.RoleGrant,
-		c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
+		c.APIToken, c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent,
+		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
+		c.FollowUp, c.IdentityProvider, c.LoginThrottle, c.Passkey, c.Picklist, c.Role,
+		c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
 	} {
 		n.Use(hooks...)
 	}
@@ -302,9 +339,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent, c.Contact,
-		c.Customer, c.Department, c.FollowUp, c.Picklist, c.Role, c.RoleGrant,
-		c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
+		c.APIToken, c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent,
+		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
+		c.FollowUp, c.IdentityProvider, c.LoginThrottle, c.Passkey, c.Picklist, c.Role,
+		c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -313,6 +351,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *APITokenMutation:
+		return c.APIToken.mutate(ctx, m)
 	case *AttachmentMutation:
 		return c.Attachment.mutate(ctx, m)
 	case *AttachmentChunkMutation:
@@ -321,14 +361,24 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditChain.mutate(ctx, m)
 	case *AuditEventMutation:
 		return c.AuditEvent.mutate(ctx, m)
+	case *AuthFlowMutation:
+		return c.AuthFlow.mutate(ctx, m)
 	case *ContactMutation:
 		return c.Contact.mutate(ctx, m)
 	case *CustomerMutation:
 		return c.Customer.mutate(ctx, m)
 	case *DepartmentMutation:
 		return c.Department.mutate(ctx, m)
+	case *ExternalIdentityMutation:
+		return c.ExternalIdentity.mutate(ctx, m)
 	case *FollowUpMutation:
 		return c.FollowUp.mutate(ctx, m)
+	case *IdentityProviderMutation:
+		return c.IdentityProvider.mutate(ctx, m)
+	case *LoginThrottleMutation:
+		return c.LoginThrottle.mutate(ctx, m)
+	case *PasskeyMutation:
+		return c.Passkey.mutate(ctx, m)
 	case *PicklistMutation:
 		return c.Picklist.mutate(ctx, m)
 	case *RoleMutation:
@@ -347,6 +397,172 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.VaultMeta.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// APITokenClient is a client for the APIToken schema.
+type APITokenClient struct {
+	config
+}
+
+// NewAPITokenClient returns a client for the APIToken from the given config.
+func NewAPITokenClient(c config) *APITokenClient {
+	return &APITokenClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `apitoken.Hooks(f(g(h())))`.
+func (c *APITokenClient) Use(hooks ...Hook) {
+	c.hooks.APIToken = append(c.hooks.APIToken, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `apitoken.Intercept(f(g(h())))`.
+func (c *APITokenClient) Intercept(interceptors ...Interceptor) {
+	c.inters.APIToken = append(c.inters.APIToken, interceptors...)
+}
+
+// Create returns a builder for creating a APIToken entity.
+func (c *APITokenClient) Create() *APITokenCreate {
+	mutation := newAPITokenMutation(c.config, OpCreate)
+	return &APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of APIToken entities.
+func (c *APITokenClient) CreateBulk(builders ...*APITokenCreate) *APITokenCreateBulk {
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *APITokenClient) MapCreateBulk(slice any, setFunc func(*APITokenCreate, int)) *APITokenCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &APITokenCreateBulk{err: fmt.Errorf("calling to APITokenClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*APITokenCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &APITokenCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for APIToken.
+func (c *APITokenClient) Update() *APITokenUpdate {
+	mutation := newAPITokenMutation(c.config, OpUpdate)
+	return &APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *APITokenClient) UpdateOne(_m *APIToken) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPIToken(_m))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *APITokenClient) UpdateOneID(id pulid.ID) *APITokenUpdateOne {
+	mutation := newAPITokenMutation(c.config, OpUpdateOne, withAPITokenID(id))
+	return &APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for APIToken.
+func (c *APITokenClient) Delete() *APITokenDelete {
+	mutation := newAPITokenMutation(c.config, OpDelete)
+	return &APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *APITokenClient) DeleteOne(_m *APIToken) *APITokenDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *APITokenClient) DeleteOneID(id pulid.ID) *APITokenDeleteOne {
+	builder := c.Delete().Where(apitoken.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &APITokenDeleteOne{builder}
+}
+
+// Query returns a query builder for APIToken.
+func (c *APITokenClient) Query() *APITokenQuery {
+	return &APITokenQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAPIToken},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a APIToken entity by its id.
+func (c *APITokenClient) Get(ctx context.Context, id pulid.ID) (*APIToken, error) {
+	return c.Query().Where(apitoken.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *APITokenClient) GetX(ctx context.Context, id pulid.ID) *APIToken {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a APIToken.
+func (c *APITokenClient) QueryTenant(_m *APIToken) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apitoken.Table, apitoken.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apitoken.TenantTable, apitoken.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a APIToken.
+func (c *APITokenClient) QueryUser(_m *APIToken) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(apitoken.Table, apitoken.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, apitoken.UserTable, apitoken.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *APITokenClient) Hooks() []Hook {
+	hooks := c.hooks.APIToken
+	return append(hooks[:len(hooks):len(hooks)], apitoken.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *APITokenClient) Interceptors() []Interceptor {
+	return c.inters.APIToken
+}
+
+func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&APITokenCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&APITokenUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&APITokenUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
 	}
 }
 
@@ -948,6 +1164,140 @@ func (c *AuditEventClient) mutate(ctx context.Context, m *AuditEventMutation) (V
 		return (&AuditEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEvent mutation op: %q", m.Op())
+	}
+}
+
+// AuthFlowClient is a client for the AuthFlow schema.
+type AuthFlowClient struct {
+	config
+}
+
+// NewAuthFlowClient returns a client for the AuthFlow from the given config.
+func NewAuthFlowClient(c config) *AuthFlowClient {
+	return &AuthFlowClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `authflow.Hooks(f(g(h())))`.
+func (c *AuthFlowClient) Use(hooks ...Hook) {
+	c.hooks.AuthFlow = append(c.hooks.AuthFlow, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `authflow.Intercept(f(g(h())))`.
+func (c *AuthFlowClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AuthFlow = append(c.inters.AuthFlow, interceptors...)
+}
+
+// Create returns a builder for creating a AuthFlow entity.
+func (c *AuthFlowClient) Create() *AuthFlowCreate {
+	mutation := newAuthFlowMutation(c.config, OpCreate)
+	return &AuthFlowCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AuthFlow entities.
+func (c *AuthFlowClient) CreateBulk(builders ...*AuthFlowCreate) *AuthFlowCreateBulk {
+	return &AuthFlowCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AuthFlowClient) MapCreateBulk(slice any, setFunc func(*AuthFlowCreate, int)) *AuthFlowCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AuthFlowCreateBulk{err: fmt.Errorf("calling to AuthFlowClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AuthFlowCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AuthFlowCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AuthFlow.
+func (c *AuthFlowClient) Update() *AuthFlowUpdate {
+	mutation := newAuthFlowMutation(c.config, OpUpdate)
+	return &AuthFlowUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AuthFlowClient) UpdateOne(_m *AuthFlow) *AuthFlowUpdateOne {
+	mutation := newAuthFlowMutation(c.config, OpUpdateOne, withAuthFlow(_m))
+	return &AuthFlowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AuthFlowClient) UpdateOneID(id string) *AuthFlowUpdateOne {
+	mutation := newAuthFlowMutation(c.config, OpUpdateOne, withAuthFlowID(id))
+	return &AuthFlowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AuthFlow.
+func (c *AuthFlowClient) Delete() *AuthFlowDelete {
+	mutation := newAuthFlowMutation(c.config, OpDelete)
+	return &AuthFlowDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AuthFlowClient) DeleteOne(_m *AuthFlow) *AuthFlowDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AuthFlowClient) DeleteOneID(id string) *AuthFlowDeleteOne {
+	builder := c.Delete().Where(authflow.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AuthFlowDeleteOne{builder}
+}
+
+// Query returns a query builder for AuthFlow.
+func (c *AuthFlowClient) Query() *AuthFlowQuery {
+	return &AuthFlowQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAuthFlow},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AuthFlow entity by its id.
+func (c *AuthFlowClient) Get(ctx context.Context, id string) (*AuthFlow, error) {
+	return c.Query().Where(authflow.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AuthFlowClient) GetX(ctx context.Context, id string) *AuthFlow {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AuthFlowClient) Hooks() []Hook {
+	hooks := c.hooks.AuthFlow
+	return append(hooks[:len(hooks):len(hooks)], authflow.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *AuthFlowClient) Interceptors() []Interceptor {
+	return c.inters.AuthFlow
+}
+
+func (c *AuthFlowClient) mutate(ctx context.Context, m *AuthFlowMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AuthFlowCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AuthFlowUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AuthFlowUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AuthFlowDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AuthFlow mutation op: %q", m.Op())
 	}
 }
 
@@ -1563,6 +1913,156 @@ func (c *DepartmentClient) mutate(ctx context.Context, m *DepartmentMutation) (V
 	}
 }
 
+// ExternalIdentityClient is a client for the ExternalIdentity schema.
+type ExternalIdentityClient struct {
+	config
+}
+
+// NewExternalIdentityClient returns a client for the ExternalIdentity from the given config.
+func NewExternalIdentityClient(c config) *ExternalIdentityClient {
+	return &ExternalIdentityClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `externalidentity.Hooks(f(g(h())))`.
+func (c *ExternalIdentityClient) Use(hooks ...Hook) {
+	c.hooks.ExternalIdentity = append(c.hooks.ExternalIdentity, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `externalidentity.Intercept(f(g(h())))`.
+func (c *ExternalIdentityClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ExternalIdentity = append(c.inters.ExternalIdentity, interceptors...)
+}
+
+// Create returns a builder for creating a ExternalIdentity entity.
+func (c *ExternalIdentityClient) Create() *ExternalIdentityCreate {
+	mutation := newExternalIdentityMutation(c.config, OpCreate)
+	return &ExternalIdentityCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ExternalIdentity entities.
+func (c *ExternalIdentityClient) CreateBulk(builders ...*ExternalIdentityCreate) *ExternalIdentityCreateBulk {
+	return &ExternalIdentityCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ExternalIdentityClient) MapCreateBulk(slice any, setFunc func(*ExternalIdentityCreate, int)) *ExternalIdentityCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ExternalIdentityCreateBulk{err: fmt.Errorf("calling to ExternalIdentityClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ExternalIdentityCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ExternalIdentityCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ExternalIdentity.
+func (c *ExternalIdentityClient) Update() *ExternalIdentityUpdate {
+	mutation := newExternalIdentityMutation(c.config, OpUpdate)
+	return &ExternalIdentityUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ExternalIdentityClient) UpdateOne(_m *ExternalIdentity) *ExternalIdentityUpdateOne {
+	mutation := newExternalIdentityMutation(c.config, OpUpdateOne, withExternalIdentity(_m))
+	return &ExternalIdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ExternalIdentityClient) UpdateOneID(id pulid.ID) *ExternalIdentityUpdateOne {
+	mutation := newExternalIdentityMutation(c.config, OpUpdateOne, withExternalIdentityID(id))
+	return &ExternalIdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ExternalIdentity.
+func (c *ExternalIdentityClient) Delete() *ExternalIdentityDelete {
+	mutation := newExternalIdentityMutation(c.config, OpDelete)
+	return &ExternalIdentityDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ExternalIdentityClient) DeleteOne(_m *ExternalIdentity) *ExternalIdentityDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ExternalIdentityClient) DeleteOneID(id pulid.ID) *ExternalIdentityDeleteOne {
+	builder := c.Delete().Where(externalidentity.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ExternalIdentityDeleteOne{builder}
+}
+
+// Query returns a query builder for ExternalIdentity.
+func (c *ExternalIdentityClient) Query() *ExternalIdentityQuery {
+	return &ExternalIdentityQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeExternalIdentity},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ExternalIdentity entity by its id.
+func (c *ExternalIdentityClient) Get(ctx context.Context, id pulid.ID) (*ExternalIdentity, error) {
+	return c.Query().Where(externalidentity.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ExternalIdentityClient) GetX(ctx context.Context, id pulid.ID) *ExternalIdentity {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ExternalIdentity.
+func (c *ExternalIdentityClient) QueryTenant(_m *ExternalIdentity) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(externalidentity.Table, externalidentity.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, externalidentity.TenantTable, externalidentity.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ExternalIdentityClient) Hooks() []Hook {
+	hooks := c.hooks.ExternalIdentity
+	return append(hooks[:len(hooks):len(hooks)], externalidentity.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ExternalIdentityClient) Interceptors() []Interceptor {
+	return c.inters.ExternalIdentity
+}
+
+func (c *ExternalIdentityClient) mutate(ctx context.Context, m *ExternalIdentityMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ExternalIdentityCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ExternalIdentityUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ExternalIdentityUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ExternalIdentityDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ExternalIdentity mutation op: %q", m.Op())
+	}
+}
+
 // FollowUpClient is a client for the FollowUp schema.
 type FollowUpClient struct {
 	config
@@ -1775,6 +2275,456 @@ func (c *FollowUpClient) mutate(ctx context.Context, m *FollowUpMutation) (Value
 		return (&FollowUpDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown FollowUp mutation op: %q", m.Op())
+	}
+}
+
+// IdentityProviderClient is a client for the IdentityProvider schema.
+type IdentityProviderClient struct {
+	config
+}
+
+// NewIdentityProviderClient returns a client for the IdentityProvider from the given config.
+func NewIdentityProviderClient(c config) *IdentityProviderClient {
+	return &IdentityProviderClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `identityprovider.Hooks(f(g(h())))`.
+func (c *IdentityProviderClient) Use(hooks ...Hook) {
+	c.hooks.IdentityProvider = append(c.hooks.IdentityProvider, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `identityprovider.Intercept(f(g(h())))`.
+func (c *IdentityProviderClient) Intercept(interceptors ...Interceptor) {
+	c.inters.IdentityProvider = append(c.inters.IdentityProvider, interceptors...)
+}
+
+// Create returns a builder for creating a IdentityProvider entity.
+func (c *IdentityProviderClient) Create() *IdentityProviderCreate {
+	mutation := newIdentityProviderMutation(c.config, OpCreate)
+	return &IdentityProviderCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of IdentityProvider entities.
+func (c *IdentityProviderClient) CreateBulk(builders ...*IdentityProviderCreate) *IdentityProviderCreateBulk {
+	return &IdentityProviderCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *IdentityProviderClient) MapCreateBulk(slice any, setFunc func(*IdentityProviderCreate, int)) *IdentityProviderCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &IdentityProviderCreateBulk{err: fmt.Errorf("calling to IdentityProviderClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*IdentityProviderCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &IdentityProviderCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for IdentityProvider.
+func (c *IdentityProviderClient) Update() *IdentityProviderUpdate {
+	mutation := newIdentityProviderMutation(c.config, OpUpdate)
+	return &IdentityProviderUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *IdentityProviderClient) UpdateOne(_m *IdentityProvider) *IdentityProviderUpdateOne {
+	mutation := newIdentityProviderMutation(c.config, OpUpdateOne, withIdentityProvider(_m))
+	return &IdentityProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *IdentityProviderClient) UpdateOneID(id pulid.ID) *IdentityProviderUpdateOne {
+	mutation := newIdentityProviderMutation(c.config, OpUpdateOne, withIdentityProviderID(id))
+	return &IdentityProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for IdentityProvider.
+func (c *IdentityProviderClient) Delete() *IdentityProviderDelete {
+	mutation := newIdentityProviderMutation(c.config, OpDelete)
+	return &IdentityProviderDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *IdentityProviderClient) DeleteOne(_m *IdentityProvider) *IdentityProviderDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *IdentityProviderClient) DeleteOneID(id pulid.ID) *IdentityProviderDeleteOne {
+	builder := c.Delete().Where(identityprovider.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &IdentityProviderDeleteOne{builder}
+}
+
+// Query returns a query builder for IdentityProvider.
+func (c *IdentityProviderClient) Query() *IdentityProviderQuery {
+	return &IdentityProviderQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeIdentityProvider},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a IdentityProvider entity by its id.
+func (c *IdentityProviderClient) Get(ctx context.Context, id pulid.ID) (*IdentityProvider, error) {
+	return c.Query().Where(identityprovider.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *IdentityProviderClient) GetX(ctx context.Context, id pulid.ID) *IdentityProvider {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a IdentityProvider.
+func (c *IdentityProviderClient) QueryTenant(_m *IdentityProvider) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(identityprovider.Table, identityprovider.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, identityprovider.TenantTable, identityprovider.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *IdentityProviderClient) Hooks() []Hook {
+	hooks := c.hooks.IdentityProvider
+	return append(hooks[:len(hooks):len(hooks)], identityprovider.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *IdentityProviderClient) Interceptors() []Interceptor {
+	return c.inters.IdentityProvider
+}
+
+func (c *IdentityProviderClient) mutate(ctx context.Context, m *IdentityProviderMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&IdentityProviderCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&IdentityProviderUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&IdentityProviderUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&IdentityProviderDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown IdentityProvider mutation op: %q", m.Op())
+	}
+}
+
+// LoginThrottleClient is a client for the LoginThrottle schema.
+type LoginThrottleClient struct {
+	config
+}
+
+// NewLoginThrottleClient returns a client for the LoginThrottle from the given config.
+func NewLoginThrottleClient(c config) *LoginThrottleClient {
+	return &LoginThrottleClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `loginthrottle.Hooks(f(g(h())))`.
+func (c *LoginThrottleClient) Use(hooks ...Hook) {
+	c.hooks.LoginThrottle = append(c.hooks.LoginThrottle, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `loginthrottle.Intercept(f(g(h())))`.
+func (c *LoginThrottleClient) Intercept(interceptors ...Interceptor) {
+	c.inters.LoginThrottle = append(c.inters.LoginThrottle, interceptors...)
+}
+
+// Create returns a builder for creating a LoginThrottle entity.
+func (c *LoginThrottleClient) Create() *LoginThrottleCreate {
+	mutation := newLoginThrottleMutation(c.config, OpCreate)
+	return &LoginThrottleCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of LoginThrottle entities.
+func (c *LoginThrottleClient) CreateBulk(builders ...*LoginThrottleCreate) *LoginThrottleCreateBulk {
+	return &LoginThrottleCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *LoginThrottleClient) MapCreateBulk(slice any, setFunc func(*LoginThrottleCreate, int)) *LoginThrottleCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &LoginThrottleCreateBulk{err: fmt.Errorf("calling to LoginThrottleClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*LoginThrottleCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &LoginThrottleCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for LoginThrottle.
+func (c *LoginThrottleClient) Update() *LoginThrottleUpdate {
+	mutation := newLoginThrottleMutation(c.config, OpUpdate)
+	return &LoginThrottleUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *LoginThrottleClient) UpdateOne(_m *LoginThrottle) *LoginThrottleUpdateOne {
+	mutation := newLoginThrottleMutation(c.config, OpUpdateOne, withLoginThrottle(_m))
+	return &LoginThrottleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *LoginThrottleClient) UpdateOneID(id int) *LoginThrottleUpdateOne {
+	mutation := newLoginThrottleMutation(c.config, OpUpdateOne, withLoginThrottleID(id))
+	return &LoginThrottleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for LoginThrottle.
+func (c *LoginThrottleClient) Delete() *LoginThrottleDelete {
+	mutation := newLoginThrottleMutation(c.config, OpDelete)
+	return &LoginThrottleDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *LoginThrottleClient) DeleteOne(_m *LoginThrottle) *LoginThrottleDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *LoginThrottleClient) DeleteOneID(id int) *LoginThrottleDeleteOne {
+	builder := c.Delete().Where(loginthrottle.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &LoginThrottleDeleteOne{builder}
+}
+
+// Query returns a query builder for LoginThrottle.
+func (c *LoginThrottleClient) Query() *LoginThrottleQuery {
+	return &LoginThrottleQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeLoginThrottle},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a LoginThrottle entity by its id.
+func (c *LoginThrottleClient) Get(ctx context.Context, id int) (*LoginThrottle, error) {
+	return c.Query().Where(loginthrottle.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *LoginThrottleClient) GetX(ctx context.Context, id int) *LoginThrottle {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *LoginThrottleClient) Hooks() []Hook {
+	hooks := c.hooks.LoginThrottle
+	return append(hooks[:len(hooks):len(hooks)], loginthrottle.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *LoginThrottleClient) Interceptors() []Interceptor {
+	return c.inters.LoginThrottle
+}
+
+func (c *LoginThrottleClient) mutate(ctx context.Context, m *LoginThrottleMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&LoginThrottleCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&LoginThrottleUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&LoginThrottleUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&LoginThrottleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown LoginThrottle mutation op: %q", m.Op())
+	}
+}
+
+// PasskeyClient is a client for the Passkey schema.
+type PasskeyClient struct {
+	config
+}
+
+// NewPasskeyClient returns a client for the Passkey from the given config.
+func NewPasskeyClient(c config) *PasskeyClient {
+	return &PasskeyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `passkey.Hooks(f(g(h())))`.
+func (c *PasskeyClient) Use(hooks ...Hook) {
+	c.hooks.Passkey = append(c.hooks.Passkey, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `passkey.Intercept(f(g(h())))`.
+func (c *PasskeyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Passkey = append(c.inters.Passkey, interceptors...)
+}
+
+// Create returns a builder for creating a Passkey entity.
+func (c *PasskeyClient) Create() *PasskeyCreate {
+	mutation := newPasskeyMutation(c.config, OpCreate)
+	return &PasskeyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Passkey entities.
+func (c *PasskeyClient) CreateBulk(builders ...*PasskeyCreate) *PasskeyCreateBulk {
+	return &PasskeyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *PasskeyClient) MapCreateBulk(slice any, setFunc func(*PasskeyCreate, int)) *PasskeyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &PasskeyCreateBulk{err: fmt.Errorf("calling to PasskeyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*PasskeyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &PasskeyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Passkey.
+func (c *PasskeyClient) Update() *PasskeyUpdate {
+	mutation := newPasskeyMutation(c.config, OpUpdate)
+	return &PasskeyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *PasskeyClient) UpdateOne(_m *Passkey) *PasskeyUpdateOne {
+	mutation := newPasskeyMutation(c.config, OpUpdateOne, withPasskey(_m))
+	return &PasskeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *PasskeyClient) UpdateOneID(id pulid.ID) *PasskeyUpdateOne {
+	mutation := newPasskeyMutation(c.config, OpUpdateOne, withPasskeyID(id))
+	return &PasskeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Passkey.
+func (c *PasskeyClient) Delete() *PasskeyDelete {
+	mutation := newPasskeyMutation(c.config, OpDelete)
+	return &PasskeyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *PasskeyClient) DeleteOne(_m *Passkey) *PasskeyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *PasskeyClient) DeleteOneID(id pulid.ID) *PasskeyDeleteOne {
+	builder := c.Delete().Where(passkey.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &PasskeyDeleteOne{builder}
+}
+
+// Query returns a query builder for Passkey.
+func (c *PasskeyClient) Query() *PasskeyQuery {
+	return &PasskeyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypePasskey},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Passkey entity by its id.
+func (c *PasskeyClient) Get(ctx context.Context, id pulid.ID) (*Passkey, error) {
+	return c.Query().Where(passkey.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *PasskeyClient) GetX(ctx context.Context, id pulid.ID) *Passkey {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Passkey.
+func (c *PasskeyClient) QueryTenant(_m *Passkey) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(passkey.Table, passkey.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, passkey.TenantTable, passkey.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryUser queries the user edge of a Passkey.
+func (c *PasskeyClient) QueryUser(_m *Passkey) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(passkey.Table, passkey.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, passkey.UserTable, passkey.UserColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *PasskeyClient) Hooks() []Hook {
+	hooks := c.hooks.Passkey
+	return append(hooks[:len(hooks):len(hooks)], passkey.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *PasskeyClient) Interceptors() []Interceptor {
+	return c.inters.Passkey
+}
+
+func (c *PasskeyClient) mutate(ctx context.Context, m *PasskeyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&PasskeyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&PasskeyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&PasskeyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&PasskeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Passkey mutation op: %q", m.Op())
 	}
 }
 
@@ -3125,13 +4075,15 @@ func (c *VaultMetaClient) mutate(ctx context.Context, m *VaultMetaMutation) (Val
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		Attachment, AttachmentChunk, AuditChain, AuditEvent, Contact, Customer,
-		Department, FollowUp, Picklist, Role, RoleGrant, Session, Tenant, TenantKey,
+		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
+		Contact, Customer, Department, ExternalIdentity, FollowUp, IdentityProvider,
+		LoginThrottle, Passkey, Picklist, Role, RoleGrant, Session, Tenant, TenantKey,
 		User, VaultMeta []ent.Hook
 	}
 	inters struct {
-		Attachment, AttachmentChunk, AuditChain, AuditEvent, Contact, Customer,
-		Department, FollowUp, Picklist, Role, RoleGrant, Session, Tenant, TenantKey,
+		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
+		Contact, Customer, Department, ExternalIdentity, FollowUp, IdentityProvider,
+		LoginThrottle, Passkey, Picklist, Role, RoleGrant, Session, Tenant, TenantKey,
 		User, VaultMeta []ent.Interceptor
 	}
 )

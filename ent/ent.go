@@ -12,14 +12,20 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/authflow"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
@@ -88,22 +94,28 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			attachment.Table:      attachment.ValidColumn,
-			attachmentchunk.Table: attachmentchunk.ValidColumn,
-			auditchain.Table:      auditchain.ValidColumn,
-			auditevent.Table:      auditevent.ValidColumn,
-			contact.Table:         contact.ValidColumn,
-			customer.Table:        customer.ValidColumn,
-			department.Table:      department.ValidColumn,
-			followup.Table:        followup.ValidColumn,
-			picklist.Table:        picklist.ValidColumn,
-			role.Table:            role.ValidColumn,
-			rolegrant.Table:       rolegrant.ValidColumn,
-			session.Table:         session.ValidColumn,
-			tenant.Table:          tenant.ValidColumn,
-			tenantkey.Table:       tenantkey.ValidColumn,
-			user.Table:            user.ValidColumn,
-			vaultmeta.Table:       vaultmeta.ValidColumn,
+			apitoken.Table:         apitoken.ValidColumn,
+			attachment.Table:       attachment.ValidColumn,
+			attachmentchunk.Table:  attachmentchunk.ValidColumn,
+			auditchain.Table:       auditchain.ValidColumn,
+			auditevent.Table:       auditevent.ValidColumn,
+			authflow.Table:         authflow.ValidColumn,
+			contact.Table:          contact.ValidColumn,
+			customer.Table:         customer.ValidColumn,
+			department.Table:       department.ValidColumn,
+			externalidentity.Table: externalidentity.ValidColumn,
+			followup.Table:         followup.ValidColumn,
+			identityprovider.Table: identityprovider.ValidColumn,
+			loginthrottle.Table:    loginthrottle.ValidColumn,
+			passkey.Table:          passkey.ValidColumn,
+			picklist.Table:         picklist.ValidColumn,
+			role.Table:             role.ValidColumn,
+			rolegrant.Table:        rolegrant.ValidColumn,
+			session.Table:          session.ValidColumn,
+			tenant.Table:           tenant.ValidColumn,
+			tenantkey.Table:        tenantkey.ValidColumn,
+			user.Table:             user.ValidColumn,
+			vaultmeta.Table:        vaultmeta.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

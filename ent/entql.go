@@ -3,14 +3,20 @@
 package ent
 
 import (
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/authflow"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/role"
@@ -29,8 +35,31 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 16)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
 	graph.Nodes[0] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   apitoken.Table,
+			Columns: apitoken.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: apitoken.FieldID,
+			},
+		},
+		Type: "APIToken",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			apitoken.FieldTenantID:    {Type: field.TypeString, Column: apitoken.FieldTenantID},
+			apitoken.FieldCreatedAt:   {Type: field.TypeTime, Column: apitoken.FieldCreatedAt},
+			apitoken.FieldUpdatedAt:   {Type: field.TypeTime, Column: apitoken.FieldUpdatedAt},
+			apitoken.FieldUserID:      {Type: field.TypeString, Column: apitoken.FieldUserID},
+			apitoken.FieldName:        {Type: field.TypeString, Column: apitoken.FieldName},
+			apitoken.FieldTokenHash:   {Type: field.TypeBytes, Column: apitoken.FieldTokenHash},
+			apitoken.FieldPermissions: {Type: field.TypeJSON, Column: apitoken.FieldPermissions},
+			apitoken.FieldExpiresAt:   {Type: field.TypeTime, Column: apitoken.FieldExpiresAt},
+			apitoken.FieldRevokedAt:   {Type: field.TypeTime, Column: apitoken.FieldRevokedAt},
+			apitoken.FieldLastUsedAt:  {Type: field.TypeTime, Column: apitoken.FieldLastUsedAt},
+		},
+	}
+	graph.Nodes[1] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   attachment.Table,
 			Columns: attachment.Columns,
@@ -57,7 +86,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			attachment.FieldUploadedBy:    {Type: field.TypeString, Column: attachment.FieldUploadedBy},
 		},
 	}
-	graph.Nodes[1] = &sqlgraph.Node{
+	graph.Nodes[2] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   attachmentchunk.Table,
 			Columns: attachmentchunk.Columns,
@@ -73,7 +102,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			attachmentchunk.FieldData:         {Type: field.TypeBytes, Column: attachmentchunk.FieldData},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditchain.Table,
 			Columns: auditchain.Columns,
@@ -88,7 +117,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditchain.FieldHash: {Type: field.TypeBytes, Column: auditchain.FieldHash},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -115,7 +144,23 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldCreatedAt:  {Type: field.TypeTime, Column: auditevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   authflow.Table,
+			Columns: authflow.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: authflow.FieldID,
+			},
+		},
+		Type: "AuthFlow",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			authflow.FieldKind:      {Type: field.TypeString, Column: authflow.FieldKind},
+			authflow.FieldData:      {Type: field.TypeBytes, Column: authflow.FieldData},
+			authflow.FieldExpiresAt: {Type: field.TypeTime, Column: authflow.FieldExpiresAt},
+		},
+	}
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -147,7 +192,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldTitle:         {Type: field.TypeString, Column: contact.FieldTitle},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -189,7 +234,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldLastFollowUpAt: {Type: field.TypeTime, Column: customer.FieldLastFollowUpAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   department.Table,
 			Columns: department.Columns,
@@ -208,7 +253,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldLeaderID:  {Type: field.TypeString, Column: department.FieldLeaderID},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   externalidentity.Table,
+			Columns: externalidentity.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: externalidentity.FieldID,
+			},
+		},
+		Type: "ExternalIdentity",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			externalidentity.FieldTenantID:   {Type: field.TypeString, Column: externalidentity.FieldTenantID},
+			externalidentity.FieldCreatedAt:  {Type: field.TypeTime, Column: externalidentity.FieldCreatedAt},
+			externalidentity.FieldUpdatedAt:  {Type: field.TypeTime, Column: externalidentity.FieldUpdatedAt},
+			externalidentity.FieldUserID:     {Type: field.TypeString, Column: externalidentity.FieldUserID},
+			externalidentity.FieldProviderID: {Type: field.TypeString, Column: externalidentity.FieldProviderID},
+			externalidentity.FieldIssuer:     {Type: field.TypeString, Column: externalidentity.FieldIssuer},
+			externalidentity.FieldSubject:    {Type: field.TypeString, Column: externalidentity.FieldSubject},
+		},
+	}
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   followup.Table,
 			Columns: followup.Columns,
@@ -234,7 +299,82 @@ var schemaGraph = func() *sqlgraph.Schema {
 			followup.FieldNextFollowUpOn: {Type: field.TypeString, Column: followup.FieldNextFollowUpOn},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   identityprovider.Table,
+			Columns: identityprovider.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: identityprovider.FieldID,
+			},
+		},
+		Type: "IdentityProvider",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			identityprovider.FieldTenantID:        {Type: field.TypeString, Column: identityprovider.FieldTenantID},
+			identityprovider.FieldCreatedAt:       {Type: field.TypeTime, Column: identityprovider.FieldCreatedAt},
+			identityprovider.FieldUpdatedAt:       {Type: field.TypeTime, Column: identityprovider.FieldUpdatedAt},
+			identityprovider.FieldDataKey:         {Type: field.TypeBytes, Column: identityprovider.FieldDataKey},
+			identityprovider.FieldClientSecret:    {Type: field.TypeBytes, Column: identityprovider.FieldClientSecret},
+			identityprovider.FieldName:            {Type: field.TypeString, Column: identityprovider.FieldName},
+			identityprovider.FieldIssuer:          {Type: field.TypeString, Column: identityprovider.FieldIssuer},
+			identityprovider.FieldClientID:        {Type: field.TypeString, Column: identityprovider.FieldClientID},
+			identityprovider.FieldScopes:          {Type: field.TypeJSON, Column: identityprovider.FieldScopes},
+			identityprovider.FieldEmailClaim:      {Type: field.TypeString, Column: identityprovider.FieldEmailClaim},
+			identityprovider.FieldNameClaim:       {Type: field.TypeString, Column: identityprovider.FieldNameClaim},
+			identityprovider.FieldGroupsClaim:     {Type: field.TypeString, Column: identityprovider.FieldGroupsClaim},
+			identityprovider.FieldGroupRoles:      {Type: field.TypeJSON, Column: identityprovider.FieldGroupRoles},
+			identityprovider.FieldJitProvisioning: {Type: field.TypeBool, Column: identityprovider.FieldJitProvisioning},
+			identityprovider.FieldEnforcesMfa:     {Type: field.TypeBool, Column: identityprovider.FieldEnforcesMfa},
+			identityprovider.FieldTrustedForEmail: {Type: field.TypeBool, Column: identityprovider.FieldTrustedForEmail},
+			identityprovider.FieldAllowedDomains:  {Type: field.TypeJSON, Column: identityprovider.FieldAllowedDomains},
+			identityprovider.FieldEnabled:         {Type: field.TypeBool, Column: identityprovider.FieldEnabled},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   loginthrottle.Table,
+			Columns: loginthrottle.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeInt,
+				Column: loginthrottle.FieldID,
+			},
+		},
+		Type: "LoginThrottle",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			loginthrottle.FieldKey:    {Type: field.TypeBytes, Column: loginthrottle.FieldKey},
+			loginthrottle.FieldWindow: {Type: field.TypeInt64, Column: loginthrottle.FieldWindow},
+			loginthrottle.FieldCount:  {Type: field.TypeInt, Column: loginthrottle.FieldCount},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   passkey.Table,
+			Columns: passkey.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: passkey.FieldID,
+			},
+		},
+		Type: "Passkey",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			passkey.FieldTenantID:        {Type: field.TypeString, Column: passkey.FieldTenantID},
+			passkey.FieldCreatedAt:       {Type: field.TypeTime, Column: passkey.FieldCreatedAt},
+			passkey.FieldUpdatedAt:       {Type: field.TypeTime, Column: passkey.FieldUpdatedAt},
+			passkey.FieldUserID:          {Type: field.TypeString, Column: passkey.FieldUserID},
+			passkey.FieldName:            {Type: field.TypeString, Column: passkey.FieldName},
+			passkey.FieldCredentialID:    {Type: field.TypeBytes, Column: passkey.FieldCredentialID},
+			passkey.FieldPublicKey:       {Type: field.TypeBytes, Column: passkey.FieldPublicKey},
+			passkey.FieldAttestationType: {Type: field.TypeString, Column: passkey.FieldAttestationType},
+			passkey.FieldAaguid:          {Type: field.TypeBytes, Column: passkey.FieldAaguid},
+			passkey.FieldSignCount:       {Type: field.TypeUint32, Column: passkey.FieldSignCount},
+			passkey.FieldTransports:      {Type: field.TypeJSON, Column: passkey.FieldTransports},
+			passkey.FieldBackupEligible:  {Type: field.TypeBool, Column: passkey.FieldBackupEligible},
+			passkey.FieldBackupState:     {Type: field.TypeBool, Column: passkey.FieldBackupState},
+			passkey.FieldLastUsedAt:      {Type: field.TypeTime, Column: passkey.FieldLastUsedAt},
+			passkey.FieldBlockedAt:       {Type: field.TypeTime, Column: passkey.FieldBlockedAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   picklist.Table,
 			Columns: picklist.Columns,
@@ -252,7 +392,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			picklist.FieldOptions:   {Type: field.TypeJSON, Column: picklist.FieldOptions},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -272,7 +412,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldScope:       {Type: field.TypeEnum, Column: role.FieldScope},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rolegrant.Table,
 			Columns: rolegrant.Columns,
@@ -292,7 +432,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rolegrant.FieldExpiresAt: {Type: field.TypeTime, Column: rolegrant.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -303,17 +443,22 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Session",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			session.FieldTenantID:   {Type: field.TypeString, Column: session.FieldTenantID},
-			session.FieldCreatedAt:  {Type: field.TypeTime, Column: session.FieldCreatedAt},
-			session.FieldUpdatedAt:  {Type: field.TypeTime, Column: session.FieldUpdatedAt},
-			session.FieldUserID:     {Type: field.TypeString, Column: session.FieldUserID},
-			session.FieldTokenHash:  {Type: field.TypeBytes, Column: session.FieldTokenHash},
-			session.FieldLastSeenAt: {Type: field.TypeTime, Column: session.FieldLastSeenAt},
-			session.FieldExpiresAt:  {Type: field.TypeTime, Column: session.FieldExpiresAt},
-			session.FieldRevokedAt:  {Type: field.TypeTime, Column: session.FieldRevokedAt},
+			session.FieldTenantID:     {Type: field.TypeString, Column: session.FieldTenantID},
+			session.FieldCreatedAt:    {Type: field.TypeTime, Column: session.FieldCreatedAt},
+			session.FieldUpdatedAt:    {Type: field.TypeTime, Column: session.FieldUpdatedAt},
+			session.FieldUserID:       {Type: field.TypeString, Column: session.FieldUserID},
+			session.FieldTokenHash:    {Type: field.TypeBytes, Column: session.FieldTokenHash},
+			session.FieldLastSeenAt:   {Type: field.TypeTime, Column: session.FieldLastSeenAt},
+			session.FieldExpiresAt:    {Type: field.TypeTime, Column: session.FieldExpiresAt},
+			session.FieldRevokedAt:    {Type: field.TypeTime, Column: session.FieldRevokedAt},
+			session.FieldStrongAuthAt: {Type: field.TypeTime, Column: session.FieldStrongAuthAt},
+			session.FieldRestricted:   {Type: field.TypeBool, Column: session.FieldRestricted},
+			session.FieldMethod:       {Type: field.TypeString, Column: session.FieldMethod},
+			session.FieldIP:           {Type: field.TypeString, Column: session.FieldIP},
+			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -332,7 +477,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenantkey.Table,
 			Columns: tenantkey.Columns,
@@ -349,7 +494,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenantkey.FieldCreatedAt:       {Type: field.TypeTime, Column: tenantkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -366,16 +511,24 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldDataKey:            {Type: field.TypeBytes, Column: user.FieldDataKey},
 			user.FieldEmail:              {Type: field.TypeBytes, Column: user.FieldEmail},
 			user.FieldEmailBidx:          {Type: field.TypeBytes, Column: user.FieldEmailBidx},
+			user.FieldTotpSecret:         {Type: field.TypeBytes, Column: user.FieldTotpSecret},
 			user.FieldName:               {Type: field.TypeString, Column: user.FieldName},
 			user.FieldLocale:             {Type: field.TypeString, Column: user.FieldLocale},
 			user.FieldStatus:             {Type: field.TypeEnum, Column: user.FieldStatus},
 			user.FieldPasswordHash:       {Type: field.TypeString, Column: user.FieldPasswordHash},
 			user.FieldMustChangePassword: {Type: field.TypeBool, Column: user.FieldMustChangePassword},
+			user.FieldPasswordChangedAt:  {Type: field.TypeTime, Column: user.FieldPasswordChangedAt},
+			user.FieldFailedLogins:       {Type: field.TypeInt, Column: user.FieldFailedLogins},
+			user.FieldLockCount:          {Type: field.TypeInt, Column: user.FieldLockCount},
+			user.FieldLockedUntil:        {Type: field.TypeTime, Column: user.FieldLockedUntil},
+			user.FieldTotpLastStep:       {Type: field.TypeInt64, Column: user.FieldTotpLastStep},
+			user.FieldTotpEnabledAt:      {Type: field.TypeTime, Column: user.FieldTotpEnabledAt},
+			user.FieldRecoveryCodes:      {Type: field.TypeJSON, Column: user.FieldRecoveryCodes},
 			user.FieldDepartmentID:       {Type: field.TypeString, Column: user.FieldDepartmentID},
 			user.FieldReportsToID:        {Type: field.TypeString, Column: user.FieldReportsToID},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   vaultmeta.Table,
 			Columns: vaultmeta.Columns,
@@ -389,6 +542,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 			vaultmeta.FieldValue: {Type: field.TypeBytes, Column: vaultmeta.FieldValue},
 		},
 	}
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   apitoken.TenantTable,
+			Columns: []string{apitoken.TenantColumn},
+			Bidi:    false,
+		},
+		"APIToken",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   apitoken.UserTable,
+			Columns: []string{apitoken.UserColumn},
+			Bidi:    false,
+		},
+		"APIToken",
+		"User",
+	)
 	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
@@ -598,6 +775,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   externalidentity.TenantTable,
+			Columns: []string{externalidentity.TenantColumn},
+			Bidi:    false,
+		},
+		"ExternalIdentity",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   followup.TenantTable,
 			Columns: []string{followup.TenantColumn},
 			Bidi:    false,
@@ -651,6 +840,42 @@ var schemaGraph = func() *sqlgraph.Schema {
 			Bidi:    false,
 		},
 		"FollowUp",
+		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   identityprovider.TenantTable,
+			Columns: []string{identityprovider.TenantColumn},
+			Bidi:    false,
+		},
+		"IdentityProvider",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   passkey.TenantTable,
+			Columns: []string{passkey.TenantColumn},
+			Bidi:    false,
+		},
+		"Passkey",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   passkey.UserTable,
+			Columns: []string{passkey.UserColumn},
+			Bidi:    false,
+		},
+		"Passkey",
 		"User",
 	)
 	graph.MustAddE(
@@ -867,6 +1092,124 @@ type predicateAdder interface {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *APITokenQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the APITokenQuery builder.
+func (_q *APITokenQuery) Filter() *APITokenFilter {
+	return &APITokenFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *APITokenMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the APITokenMutation builder.
+func (m *APITokenMutation) Filter() *APITokenFilter {
+	return &APITokenFilter{config: m.config, predicateAdder: m}
+}
+
+// APITokenFilter provides a generic filtering capability at runtime for APITokenQuery.
+type APITokenFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *APITokenFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *APITokenFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *APITokenFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *APITokenFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *APITokenFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *APITokenFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldUserID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *APITokenFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(apitoken.FieldName))
+}
+
+// WhereTokenHash applies the entql []byte predicate on the token_hash field.
+func (f *APITokenFilter) WhereTokenHash(p entql.BytesP) {
+	f.Where(p.Field(apitoken.FieldTokenHash))
+}
+
+// WherePermissions applies the entql json.RawMessage predicate on the permissions field.
+func (f *APITokenFilter) WherePermissions(p entql.BytesP) {
+	f.Where(p.Field(apitoken.FieldPermissions))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *APITokenFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldExpiresAt))
+}
+
+// WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
+func (f *APITokenFilter) WhereRevokedAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldRevokedAt))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *APITokenFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(apitoken.FieldLastUsedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *APITokenFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *APITokenFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *APITokenFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *APITokenFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AttachmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -895,7 +1238,7 @@ type AttachmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AttachmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[0].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1047,7 +1390,7 @@ type AttachmentChunkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AttachmentChunkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1102,7 +1445,7 @@ type AuditChainFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditChainFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1152,7 +1495,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1248,6 +1591,61 @@ func (f *AuditEventFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *AuthFlowQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the AuthFlowQuery builder.
+func (_q *AuthFlowQuery) Filter() *AuthFlowFilter {
+	return &AuthFlowFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *AuthFlowMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the AuthFlowMutation builder.
+func (m *AuthFlowMutation) Filter() *AuthFlowFilter {
+	return &AuthFlowFilter{config: m.config, predicateAdder: m}
+}
+
+// AuthFlowFilter provides a generic filtering capability at runtime for AuthFlowQuery.
+type AuthFlowFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *AuthFlowFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *AuthFlowFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(authflow.FieldID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *AuthFlowFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(authflow.FieldKind))
+}
+
+// WhereData applies the entql []byte predicate on the data field.
+func (f *AuthFlowFilter) WhereData(p entql.BytesP) {
+	f.Where(p.Field(authflow.FieldData))
+}
+
+// WhereExpiresAt applies the entql time.Time predicate on the expires_at field.
+func (f *AuthFlowFilter) WhereExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(authflow.FieldExpiresAt))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *ContactQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1276,7 +1674,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1439,7 +1837,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1708,7 +2106,7 @@ type DepartmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DepartmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1820,6 +2218,95 @@ func (f *DepartmentFilter) WhereHasMembersWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ExternalIdentityQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ExternalIdentityQuery builder.
+func (_q *ExternalIdentityQuery) Filter() *ExternalIdentityFilter {
+	return &ExternalIdentityFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ExternalIdentityMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ExternalIdentityMutation builder.
+func (m *ExternalIdentityMutation) Filter() *ExternalIdentityFilter {
+	return &ExternalIdentityFilter{config: m.config, predicateAdder: m}
+}
+
+// ExternalIdentityFilter provides a generic filtering capability at runtime for ExternalIdentityQuery.
+type ExternalIdentityFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ExternalIdentityFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ExternalIdentityFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(externalidentity.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *ExternalIdentityFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(externalidentity.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ExternalIdentityFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(externalidentity.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ExternalIdentityFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(externalidentity.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *ExternalIdentityFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(externalidentity.FieldUserID))
+}
+
+// WhereProviderID applies the entql string predicate on the provider_id field.
+func (f *ExternalIdentityFilter) WhereProviderID(p entql.StringP) {
+	f.Where(p.Field(externalidentity.FieldProviderID))
+}
+
+// WhereIssuer applies the entql string predicate on the issuer field.
+func (f *ExternalIdentityFilter) WhereIssuer(p entql.StringP) {
+	f.Where(p.Field(externalidentity.FieldIssuer))
+}
+
+// WhereSubject applies the entql string predicate on the subject field.
+func (f *ExternalIdentityFilter) WhereSubject(p entql.StringP) {
+	f.Where(p.Field(externalidentity.FieldSubject))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ExternalIdentityFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ExternalIdentityFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *FollowUpQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1848,7 +2335,7 @@ type FollowUpFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FollowUpFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -1995,6 +2482,348 @@ func (f *FollowUpFilter) WhereHasAuthorWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *IdentityProviderQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the IdentityProviderQuery builder.
+func (_q *IdentityProviderQuery) Filter() *IdentityProviderFilter {
+	return &IdentityProviderFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *IdentityProviderMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the IdentityProviderMutation builder.
+func (m *IdentityProviderMutation) Filter() *IdentityProviderFilter {
+	return &IdentityProviderFilter{config: m.config, predicateAdder: m}
+}
+
+// IdentityProviderFilter provides a generic filtering capability at runtime for IdentityProviderQuery.
+type IdentityProviderFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *IdentityProviderFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *IdentityProviderFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *IdentityProviderFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *IdentityProviderFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(identityprovider.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *IdentityProviderFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(identityprovider.FieldUpdatedAt))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *IdentityProviderFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(identityprovider.FieldDataKey))
+}
+
+// WhereClientSecret applies the entql []byte predicate on the client_secret field.
+func (f *IdentityProviderFilter) WhereClientSecret(p entql.BytesP) {
+	f.Where(p.Field(identityprovider.FieldClientSecret))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *IdentityProviderFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldName))
+}
+
+// WhereIssuer applies the entql string predicate on the issuer field.
+func (f *IdentityProviderFilter) WhereIssuer(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldIssuer))
+}
+
+// WhereClientID applies the entql string predicate on the client_id field.
+func (f *IdentityProviderFilter) WhereClientID(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldClientID))
+}
+
+// WhereScopes applies the entql json.RawMessage predicate on the scopes field.
+func (f *IdentityProviderFilter) WhereScopes(p entql.BytesP) {
+	f.Where(p.Field(identityprovider.FieldScopes))
+}
+
+// WhereEmailClaim applies the entql string predicate on the email_claim field.
+func (f *IdentityProviderFilter) WhereEmailClaim(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldEmailClaim))
+}
+
+// WhereNameClaim applies the entql string predicate on the name_claim field.
+func (f *IdentityProviderFilter) WhereNameClaim(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldNameClaim))
+}
+
+// WhereGroupsClaim applies the entql string predicate on the groups_claim field.
+func (f *IdentityProviderFilter) WhereGroupsClaim(p entql.StringP) {
+	f.Where(p.Field(identityprovider.FieldGroupsClaim))
+}
+
+// WhereGroupRoles applies the entql json.RawMessage predicate on the group_roles field.
+func (f *IdentityProviderFilter) WhereGroupRoles(p entql.BytesP) {
+	f.Where(p.Field(identityprovider.FieldGroupRoles))
+}
+
+// WhereJitProvisioning applies the entql bool predicate on the jit_provisioning field.
+func (f *IdentityProviderFilter) WhereJitProvisioning(p entql.BoolP) {
+	f.Where(p.Field(identityprovider.FieldJitProvisioning))
+}
+
+// WhereEnforcesMfa applies the entql bool predicate on the enforces_mfa field.
+func (f *IdentityProviderFilter) WhereEnforcesMfa(p entql.BoolP) {
+	f.Where(p.Field(identityprovider.FieldEnforcesMfa))
+}
+
+// WhereTrustedForEmail applies the entql bool predicate on the trusted_for_email field.
+func (f *IdentityProviderFilter) WhereTrustedForEmail(p entql.BoolP) {
+	f.Where(p.Field(identityprovider.FieldTrustedForEmail))
+}
+
+// WhereAllowedDomains applies the entql json.RawMessage predicate on the allowed_domains field.
+func (f *IdentityProviderFilter) WhereAllowedDomains(p entql.BytesP) {
+	f.Where(p.Field(identityprovider.FieldAllowedDomains))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *IdentityProviderFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(identityprovider.FieldEnabled))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *IdentityProviderFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *IdentityProviderFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *LoginThrottleQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the LoginThrottleQuery builder.
+func (_q *LoginThrottleQuery) Filter() *LoginThrottleFilter {
+	return &LoginThrottleFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *LoginThrottleMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the LoginThrottleMutation builder.
+func (m *LoginThrottleMutation) Filter() *LoginThrottleFilter {
+	return &LoginThrottleFilter{config: m.config, predicateAdder: m}
+}
+
+// LoginThrottleFilter provides a generic filtering capability at runtime for LoginThrottleQuery.
+type LoginThrottleFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *LoginThrottleFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql int predicate on the id field.
+func (f *LoginThrottleFilter) WhereID(p entql.IntP) {
+	f.Where(p.Field(loginthrottle.FieldID))
+}
+
+// WhereKey applies the entql []byte predicate on the key field.
+func (f *LoginThrottleFilter) WhereKey(p entql.BytesP) {
+	f.Where(p.Field(loginthrottle.FieldKey))
+}
+
+// WhereWindow applies the entql int64 predicate on the window field.
+func (f *LoginThrottleFilter) WhereWindow(p entql.Int64P) {
+	f.Where(p.Field(loginthrottle.FieldWindow))
+}
+
+// WhereCount applies the entql int predicate on the count field.
+func (f *LoginThrottleFilter) WhereCount(p entql.IntP) {
+	f.Where(p.Field(loginthrottle.FieldCount))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *PasskeyQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the PasskeyQuery builder.
+func (_q *PasskeyQuery) Filter() *PasskeyFilter {
+	return &PasskeyFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *PasskeyMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the PasskeyMutation builder.
+func (m *PasskeyMutation) Filter() *PasskeyFilter {
+	return &PasskeyFilter{config: m.config, predicateAdder: m}
+}
+
+// PasskeyFilter provides a generic filtering capability at runtime for PasskeyQuery.
+type PasskeyFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *PasskeyFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *PasskeyFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *PasskeyFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *PasskeyFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(passkey.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *PasskeyFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(passkey.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *PasskeyFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldUserID))
+}
+
+// WhereName applies the entql string predicate on the name field.
+func (f *PasskeyFilter) WhereName(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldName))
+}
+
+// WhereCredentialID applies the entql []byte predicate on the credential_id field.
+func (f *PasskeyFilter) WhereCredentialID(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldCredentialID))
+}
+
+// WherePublicKey applies the entql []byte predicate on the public_key field.
+func (f *PasskeyFilter) WherePublicKey(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldPublicKey))
+}
+
+// WhereAttestationType applies the entql string predicate on the attestation_type field.
+func (f *PasskeyFilter) WhereAttestationType(p entql.StringP) {
+	f.Where(p.Field(passkey.FieldAttestationType))
+}
+
+// WhereAaguid applies the entql []byte predicate on the aaguid field.
+func (f *PasskeyFilter) WhereAaguid(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldAaguid))
+}
+
+// WhereSignCount applies the entql uint32 predicate on the sign_count field.
+func (f *PasskeyFilter) WhereSignCount(p entql.Uint32P) {
+	f.Where(p.Field(passkey.FieldSignCount))
+}
+
+// WhereTransports applies the entql json.RawMessage predicate on the transports field.
+func (f *PasskeyFilter) WhereTransports(p entql.BytesP) {
+	f.Where(p.Field(passkey.FieldTransports))
+}
+
+// WhereBackupEligible applies the entql bool predicate on the backup_eligible field.
+func (f *PasskeyFilter) WhereBackupEligible(p entql.BoolP) {
+	f.Where(p.Field(passkey.FieldBackupEligible))
+}
+
+// WhereBackupState applies the entql bool predicate on the backup_state field.
+func (f *PasskeyFilter) WhereBackupState(p entql.BoolP) {
+	f.Where(p.Field(passkey.FieldBackupState))
+}
+
+// WhereLastUsedAt applies the entql time.Time predicate on the last_used_at field.
+func (f *PasskeyFilter) WhereLastUsedAt(p entql.TimeP) {
+	f.Where(p.Field(passkey.FieldLastUsedAt))
+}
+
+// WhereBlockedAt applies the entql time.Time predicate on the blocked_at field.
+func (f *PasskeyFilter) WhereBlockedAt(p entql.TimeP) {
+	f.Where(p.Field(passkey.FieldBlockedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *PasskeyFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *PasskeyFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *PasskeyFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *PasskeyFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PicklistQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2023,7 +2852,7 @@ type PicklistFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PicklistFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2102,7 +2931,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2219,7 +3048,7 @@ type RoleGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2336,7 +3165,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2385,6 +3214,31 @@ func (f *SessionFilter) WhereExpiresAt(p entql.TimeP) {
 // WhereRevokedAt applies the entql time.Time predicate on the revoked_at field.
 func (f *SessionFilter) WhereRevokedAt(p entql.TimeP) {
 	f.Where(p.Field(session.FieldRevokedAt))
+}
+
+// WhereStrongAuthAt applies the entql time.Time predicate on the strong_auth_at field.
+func (f *SessionFilter) WhereStrongAuthAt(p entql.TimeP) {
+	f.Where(p.Field(session.FieldStrongAuthAt))
+}
+
+// WhereRestricted applies the entql bool predicate on the restricted field.
+func (f *SessionFilter) WhereRestricted(p entql.BoolP) {
+	f.Where(p.Field(session.FieldRestricted))
+}
+
+// WhereMethod applies the entql string predicate on the method field.
+func (f *SessionFilter) WhereMethod(p entql.StringP) {
+	f.Where(p.Field(session.FieldMethod))
+}
+
+// WhereIP applies the entql string predicate on the ip field.
+func (f *SessionFilter) WhereIP(p entql.StringP) {
+	f.Where(p.Field(session.FieldIP))
+}
+
+// WhereUserAgent applies the entql string predicate on the user_agent field.
+func (f *SessionFilter) WhereUserAgent(p entql.StringP) {
+	f.Where(p.Field(session.FieldUserAgent))
 }
 
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
@@ -2444,7 +3298,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2514,7 +3368,7 @@ type TenantKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2574,7 +3428,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2615,6 +3469,11 @@ func (f *UserFilter) WhereEmailBidx(p entql.BytesP) {
 	f.Where(p.Field(user.FieldEmailBidx))
 }
 
+// WhereTotpSecret applies the entql []byte predicate on the totp_secret field.
+func (f *UserFilter) WhereTotpSecret(p entql.BytesP) {
+	f.Where(p.Field(user.FieldTotpSecret))
+}
+
 // WhereName applies the entql string predicate on the name field.
 func (f *UserFilter) WhereName(p entql.StringP) {
 	f.Where(p.Field(user.FieldName))
@@ -2638,6 +3497,41 @@ func (f *UserFilter) WherePasswordHash(p entql.StringP) {
 // WhereMustChangePassword applies the entql bool predicate on the must_change_password field.
 func (f *UserFilter) WhereMustChangePassword(p entql.BoolP) {
 	f.Where(p.Field(user.FieldMustChangePassword))
+}
+
+// WherePasswordChangedAt applies the entql time.Time predicate on the password_changed_at field.
+func (f *UserFilter) WherePasswordChangedAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldPasswordChangedAt))
+}
+
+// WhereFailedLogins applies the entql int predicate on the failed_logins field.
+func (f *UserFilter) WhereFailedLogins(p entql.IntP) {
+	f.Where(p.Field(user.FieldFailedLogins))
+}
+
+// WhereLockCount applies the entql int predicate on the lock_count field.
+func (f *UserFilter) WhereLockCount(p entql.IntP) {
+	f.Where(p.Field(user.FieldLockCount))
+}
+
+// WhereLockedUntil applies the entql time.Time predicate on the locked_until field.
+func (f *UserFilter) WhereLockedUntil(p entql.TimeP) {
+	f.Where(p.Field(user.FieldLockedUntil))
+}
+
+// WhereTotpLastStep applies the entql int64 predicate on the totp_last_step field.
+func (f *UserFilter) WhereTotpLastStep(p entql.Int64P) {
+	f.Where(p.Field(user.FieldTotpLastStep))
+}
+
+// WhereTotpEnabledAt applies the entql time.Time predicate on the totp_enabled_at field.
+func (f *UserFilter) WhereTotpEnabledAt(p entql.TimeP) {
+	f.Where(p.Field(user.FieldTotpEnabledAt))
+}
+
+// WhereRecoveryCodes applies the entql json.RawMessage predicate on the recovery_codes field.
+func (f *UserFilter) WhereRecoveryCodes(p entql.BytesP) {
+	f.Where(p.Field(user.FieldRecoveryCodes))
 }
 
 // WhereDepartmentID applies the entql string predicate on the department_id field.
@@ -2791,7 +3685,7 @@ type VaultMetaFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VaultMetaFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -10,12 +10,15 @@ import (
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
@@ -23,6 +26,145 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *APITokenQuery) CollectFields(ctx context.Context, satisfies ...string) (*APITokenQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *APITokenQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(apitoken.Columns))
+		selectedFields = []string{apitoken.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[apitoken.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldUserID)
+				fieldSeen[apitoken.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[apitoken.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldCreatedAt)
+				fieldSeen[apitoken.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[apitoken.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldUpdatedAt)
+				fieldSeen[apitoken.FieldUpdatedAt] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[apitoken.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldUserID)
+				fieldSeen[apitoken.FieldUserID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[apitoken.FieldName]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldName)
+				fieldSeen[apitoken.FieldName] = struct{}{}
+			}
+		case "permissions":
+			if _, ok := fieldSeen[apitoken.FieldPermissions]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldPermissions)
+				fieldSeen[apitoken.FieldPermissions] = struct{}{}
+			}
+		case "expiresAt":
+			if _, ok := fieldSeen[apitoken.FieldExpiresAt]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldExpiresAt)
+				fieldSeen[apitoken.FieldExpiresAt] = struct{}{}
+			}
+		case "revokedAt":
+			if _, ok := fieldSeen[apitoken.FieldRevokedAt]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldRevokedAt)
+				fieldSeen[apitoken.FieldRevokedAt] = struct{}{}
+			}
+		case "lastUsedAt":
+			if _, ok := fieldSeen[apitoken.FieldLastUsedAt]; !ok {
+				selectedFields = append(selectedFields, apitoken.FieldLastUsedAt)
+				fieldSeen[apitoken.FieldLastUsedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type apitokenPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []APITokenPaginateOption
+}
+
+func newAPITokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
+	args := &apitokenPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &APITokenOrder{Field: &APITokenOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithAPITokenOrder(order))
+			}
+		case *APITokenOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithAPITokenOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*APITokenWhereInput); ok {
+		args.opts = append(args.opts, WithAPITokenFilter(v.Filter))
+	}
+	return args
+}
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *AttachmentQuery) CollectFields(ctx context.Context, satisfies ...string) (*AttachmentQuery, error) {
@@ -1225,6 +1367,294 @@ func newFollowUpPaginateArgs(rv map[string]any) *followupPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *IdentityProviderQuery) CollectFields(ctx context.Context, satisfies ...string) (*IdentityProviderQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *IdentityProviderQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(identityprovider.Columns))
+		selectedFields = []string{identityprovider.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[identityprovider.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldCreatedAt)
+				fieldSeen[identityprovider.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[identityprovider.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldUpdatedAt)
+				fieldSeen[identityprovider.FieldUpdatedAt] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[identityprovider.FieldName]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldName)
+				fieldSeen[identityprovider.FieldName] = struct{}{}
+			}
+		case "issuer":
+			if _, ok := fieldSeen[identityprovider.FieldIssuer]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldIssuer)
+				fieldSeen[identityprovider.FieldIssuer] = struct{}{}
+			}
+		case "clientID":
+			if _, ok := fieldSeen[identityprovider.FieldClientID]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldClientID)
+				fieldSeen[identityprovider.FieldClientID] = struct{}{}
+			}
+		case "scopes":
+			if _, ok := fieldSeen[identityprovider.FieldScopes]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldScopes)
+				fieldSeen[identityprovider.FieldScopes] = struct{}{}
+			}
+		case "emailClaim":
+			if _, ok := fieldSeen[identityprovider.FieldEmailClaim]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldEmailClaim)
+				fieldSeen[identityprovider.FieldEmailClaim] = struct{}{}
+			}
+		case "nameClaim":
+			if _, ok := fieldSeen[identityprovider.FieldNameClaim]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldNameClaim)
+				fieldSeen[identityprovider.FieldNameClaim] = struct{}{}
+			}
+		case "groupsClaim":
+			if _, ok := fieldSeen[identityprovider.FieldGroupsClaim]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldGroupsClaim)
+				fieldSeen[identityprovider.FieldGroupsClaim] = struct{}{}
+			}
+		case "groupRoles":
+			if _, ok := fieldSeen[identityprovider.FieldGroupRoles]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldGroupRoles)
+				fieldSeen[identityprovider.FieldGroupRoles] = struct{}{}
+			}
+		case "jitProvisioning":
+			if _, ok := fieldSeen[identityprovider.FieldJitProvisioning]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldJitProvisioning)
+				fieldSeen[identityprovider.FieldJitProvisioning] = struct{}{}
+			}
+		case "enforcesMfa":
+			if _, ok := fieldSeen[identityprovider.FieldEnforcesMfa]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldEnforcesMfa)
+				fieldSeen[identityprovider.FieldEnforcesMfa] = struct{}{}
+			}
+		case "trustedForEmail":
+			if _, ok := fieldSeen[identityprovider.FieldTrustedForEmail]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldTrustedForEmail)
+				fieldSeen[identityprovider.FieldTrustedForEmail] = struct{}{}
+			}
+		case "allowedDomains":
+			if _, ok := fieldSeen[identityprovider.FieldAllowedDomains]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldAllowedDomains)
+				fieldSeen[identityprovider.FieldAllowedDomains] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[identityprovider.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, identityprovider.FieldEnabled)
+				fieldSeen[identityprovider.FieldEnabled] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type identityproviderPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []IdentityProviderPaginateOption
+}
+
+func newIdentityProviderPaginateArgs(rv map[string]any) *identityproviderPaginateArgs {
+	args := &identityproviderPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &IdentityProviderOrder{Field: &IdentityProviderOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithIdentityProviderOrder(order))
+			}
+		case *IdentityProviderOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithIdentityProviderOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*IdentityProviderWhereInput); ok {
+		args.opts = append(args.opts, WithIdentityProviderFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *PasskeyQuery) CollectFields(ctx context.Context, satisfies ...string) (*PasskeyQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *PasskeyQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(passkey.Columns))
+		selectedFields = []string{passkey.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "user":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withUser = query
+			if _, ok := fieldSeen[passkey.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, passkey.FieldUserID)
+				fieldSeen[passkey.FieldUserID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[passkey.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, passkey.FieldCreatedAt)
+				fieldSeen[passkey.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[passkey.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, passkey.FieldUpdatedAt)
+				fieldSeen[passkey.FieldUpdatedAt] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[passkey.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, passkey.FieldUserID)
+				fieldSeen[passkey.FieldUserID] = struct{}{}
+			}
+		case "name":
+			if _, ok := fieldSeen[passkey.FieldName]; !ok {
+				selectedFields = append(selectedFields, passkey.FieldName)
+				fieldSeen[passkey.FieldName] = struct{}{}
+			}
+		case "lastUsedAt":
+			if _, ok := fieldSeen[passkey.FieldLastUsedAt]; !ok {
+				selectedFields = append(selectedFields, passkey.FieldLastUsedAt)
+				fieldSeen[passkey.FieldLastUsedAt] = struct{}{}
+			}
+		case "blockedAt":
+			if _, ok := fieldSeen[passkey.FieldBlockedAt]; !ok {
+				selectedFields = append(selectedFields, passkey.FieldBlockedAt)
+				fieldSeen[passkey.FieldBlockedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type passkeyPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []PasskeyPaginateOption
+}
+
+func newPasskeyPaginateArgs(rv map[string]any) *passkeyPaginateArgs {
+	args := &passkeyPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &PasskeyOrder{Field: &PasskeyOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithPasskeyOrder(order))
+			}
+		case *PasskeyOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithPasskeyOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*PasskeyWhereInput); ok {
+		args.opts = append(args.opts, WithPasskeyFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *PicklistQuery) CollectFields(ctx context.Context, satisfies ...string) (*PicklistQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -1853,6 +2283,21 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			if _, ok := fieldSeen[user.FieldMustChangePassword]; !ok {
 				selectedFields = append(selectedFields, user.FieldMustChangePassword)
 				fieldSeen[user.FieldMustChangePassword] = struct{}{}
+			}
+		case "passwordChangedAt":
+			if _, ok := fieldSeen[user.FieldPasswordChangedAt]; !ok {
+				selectedFields = append(selectedFields, user.FieldPasswordChangedAt)
+				fieldSeen[user.FieldPasswordChangedAt] = struct{}{}
+			}
+		case "lockedUntil":
+			if _, ok := fieldSeen[user.FieldLockedUntil]; !ok {
+				selectedFields = append(selectedFields, user.FieldLockedUntil)
+				fieldSeen[user.FieldLockedUntil] = struct{}{}
+			}
+		case "totpEnabledAt":
+			if _, ok := fieldSeen[user.FieldTotpEnabledAt]; !ok {
+				selectedFields = append(selectedFields, user.FieldTotpEnabledAt)
+				fieldSeen[user.FieldTotpEnabledAt] = struct{}{}
 			}
 		case "departmentID":
 			if _, ok := fieldSeen[user.FieldDepartmentID]; !ok {

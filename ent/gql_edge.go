@@ -8,6 +8,14 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 )
 
+func (_m *APIToken) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Attachment) Customer(ctx context.Context) (*Customer, error) {
 	result, err := _m.Edges.CustomerOrErr()
 	if IsNotLoaded(err) {
@@ -185,6 +193,14 @@ func (_m *FollowUp) Author(ctx context.Context) (*User, error) {
 		result, err = _m.QueryAuthor().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Passkey) User(ctx context.Context) (*User, error) {
+	result, err := _m.Edges.UserOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryUser().Only(ctx)
+	}
+	return result, err
 }
 
 func (_m *Role) Users(ctx context.Context) (result []*User, err error) {

@@ -476,6 +476,170 @@ func (c *FollowUpUpdateOne) SetInput(i UpdateFollowUpInput) *FollowUpUpdateOne {
 	return c
 }
 
+// CreateIdentityProviderInput represents a mutation input for creating identityproviders.
+type CreateIdentityProviderInput struct {
+	Name            string
+	Issuer          string
+	ClientID        string
+	Scopes          []string
+	EmailClaim      *string
+	NameClaim       *string
+	GroupsClaim     *string
+	JitProvisioning *bool
+	EnforcesMfa     *bool
+	TrustedForEmail *bool
+	AllowedDomains  []string
+	Enabled         *bool
+}
+
+// Mutate applies the CreateIdentityProviderInput on the IdentityProviderMutation builder.
+func (i *CreateIdentityProviderInput) Mutate(m *IdentityProviderMutation) {
+	m.SetName(i.Name)
+	m.SetIssuer(i.Issuer)
+	m.SetClientID(i.ClientID)
+	if v := i.Scopes; v != nil {
+		m.SetScopes(v)
+	}
+	if v := i.EmailClaim; v != nil {
+		m.SetEmailClaim(*v)
+	}
+	if v := i.NameClaim; v != nil {
+		m.SetNameClaim(*v)
+	}
+	if v := i.GroupsClaim; v != nil {
+		m.SetGroupsClaim(*v)
+	}
+	if v := i.JitProvisioning; v != nil {
+		m.SetJitProvisioning(*v)
+	}
+	if v := i.EnforcesMfa; v != nil {
+		m.SetEnforcesMfa(*v)
+	}
+	if v := i.TrustedForEmail; v != nil {
+		m.SetTrustedForEmail(*v)
+	}
+	if v := i.AllowedDomains; v != nil {
+		m.SetAllowedDomains(v)
+	}
+	if v := i.Enabled; v != nil {
+		m.SetEnabled(*v)
+	}
+}
+
+// SetInput applies the change-set in the CreateIdentityProviderInput on the IdentityProviderCreate builder.
+func (c *IdentityProviderCreate) SetInput(i CreateIdentityProviderInput) *IdentityProviderCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateIdentityProviderInput represents a mutation input for updating identityproviders.
+type UpdateIdentityProviderInput struct {
+	Name                 *string
+	Issuer               *string
+	ClientID             *string
+	ClearScopes          bool
+	Scopes               []string
+	AppendScopes         []string
+	EmailClaim           *string
+	NameClaim            *string
+	GroupsClaim          *string
+	JitProvisioning      *bool
+	EnforcesMfa          *bool
+	TrustedForEmail      *bool
+	ClearAllowedDomains  bool
+	AllowedDomains       []string
+	AppendAllowedDomains []string
+	Enabled              *bool
+}
+
+// Mutate applies the UpdateIdentityProviderInput on the IdentityProviderMutation builder.
+func (i *UpdateIdentityProviderInput) Mutate(m *IdentityProviderMutation) {
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+	if v := i.Issuer; v != nil {
+		m.SetIssuer(*v)
+	}
+	if v := i.ClientID; v != nil {
+		m.SetClientID(*v)
+	}
+	if i.ClearScopes {
+		m.ClearScopes()
+	}
+	if v := i.Scopes; v != nil {
+		m.SetScopes(v)
+	}
+	if i.AppendScopes != nil {
+		m.AppendScopes(i.Scopes)
+	}
+	if v := i.EmailClaim; v != nil {
+		m.SetEmailClaim(*v)
+	}
+	if v := i.NameClaim; v != nil {
+		m.SetNameClaim(*v)
+	}
+	if v := i.GroupsClaim; v != nil {
+		m.SetGroupsClaim(*v)
+	}
+	if v := i.JitProvisioning; v != nil {
+		m.SetJitProvisioning(*v)
+	}
+	if v := i.EnforcesMfa; v != nil {
+		m.SetEnforcesMfa(*v)
+	}
+	if v := i.TrustedForEmail; v != nil {
+		m.SetTrustedForEmail(*v)
+	}
+	if i.ClearAllowedDomains {
+		m.ClearAllowedDomains()
+	}
+	if v := i.AllowedDomains; v != nil {
+		m.SetAllowedDomains(v)
+	}
+	if i.AppendAllowedDomains != nil {
+		m.AppendAllowedDomains(i.AllowedDomains)
+	}
+	if v := i.Enabled; v != nil {
+		m.SetEnabled(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateIdentityProviderInput on the IdentityProviderUpdate builder.
+func (c *IdentityProviderUpdate) SetInput(i UpdateIdentityProviderInput) *IdentityProviderUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateIdentityProviderInput on the IdentityProviderUpdateOne builder.
+func (c *IdentityProviderUpdateOne) SetInput(i UpdateIdentityProviderInput) *IdentityProviderUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdatePasskeyInput represents a mutation input for updating passkeys.
+type UpdatePasskeyInput struct {
+	Name *string
+}
+
+// Mutate applies the UpdatePasskeyInput on the PasskeyMutation builder.
+func (i *UpdatePasskeyInput) Mutate(m *PasskeyMutation) {
+	if v := i.Name; v != nil {
+		m.SetName(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdatePasskeyInput on the PasskeyUpdate builder.
+func (c *PasskeyUpdate) SetInput(i UpdatePasskeyInput) *PasskeyUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdatePasskeyInput on the PasskeyUpdateOne builder.
+func (c *PasskeyUpdateOne) SetInput(i UpdatePasskeyInput) *PasskeyUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateRoleInput represents a mutation input for creating roles.
 type CreateRoleInput struct {
 	Name        string

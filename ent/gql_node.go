@@ -8,12 +8,15 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
@@ -27,6 +30,11 @@ import (
 type Noder interface {
 	IsNode()
 }
+
+var apitokenImplementors = []string{"APIToken", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*APIToken) IsNode() {}
 
 var attachmentImplementors = []string{"Attachment", "Node"}
 
@@ -57,6 +65,16 @@ var followupImplementors = []string{"FollowUp", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*FollowUp) IsNode() {}
+
+var identityproviderImplementors = []string{"IdentityProvider", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*IdentityProvider) IsNode() {}
+
+var passkeyImplementors = []string{"Passkey", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*Passkey) IsNode() {}
 
 var picklistImplementors = []string{"Picklist", "Node"}
 
@@ -141,6 +159,19 @@ func (c *Client) Noder(ctx context.Context, id pulid.ID, opts ...NodeOption) (_ 
 
 func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, error) {
 	switch table {
+	case apitoken.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.APIToken.Query().
+			Where(apitoken.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, apitokenImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case attachment.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -215,6 +246,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(followup.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, followupImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case identityprovider.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.IdentityProvider.Query().
+			Where(identityprovider.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, identityproviderImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case passkey.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.Passkey.Query().
+			Where(passkey.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, passkeyImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -357,6 +414,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		idmap[id] = append(idmap[id], &noders[i])
 	}
 	switch table {
+	case apitoken.Table:
+		query := c.APIToken.Query().
+			Where(apitoken.IDIn(ids...))
+		query, err := query.CollectFields(ctx, apitokenImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
 	case attachment.Table:
 		query := c.Attachment.Query().
 			Where(attachment.IDIn(ids...))
@@ -441,6 +514,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.FollowUp.Query().
 			Where(followup.IDIn(ids...))
 		query, err := query.CollectFields(ctx, followupImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case identityprovider.Table:
+		query := c.IdentityProvider.Query().
+			Where(identityprovider.IDIn(ids...))
+		query, err := query.CollectFields(ctx, identityproviderImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case passkey.Table:
+		query := c.Passkey.Query().
+			Where(passkey.IDIn(ids...))
+		query, err := query.CollectFields(ctx, passkeyImplementors...)
 		if err != nil {
 			return nil, err
 		}

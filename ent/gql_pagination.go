@@ -14,12 +14,15 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
@@ -107,6 +110,320 @@ func paginateLimit(first, last *int) int {
 		limit = *last + 1
 	}
 	return limit
+}
+
+// APITokenEdge is the edge representation of APIToken.
+type APITokenEdge struct {
+	Node   *APIToken `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// APITokenConnection is the connection containing edges to APIToken.
+type APITokenConnection struct {
+	Edges      []*APITokenEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *APITokenConnection) build(nodes []*APIToken, pager *apitokenPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *APIToken
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *APIToken {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *APIToken {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*APITokenEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &APITokenEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// APITokenPaginateOption enables pagination customization.
+type APITokenPaginateOption func(*apitokenPager) error
+
+// WithAPITokenOrder configures pagination ordering.
+func WithAPITokenOrder(order *APITokenOrder) APITokenPaginateOption {
+	if order == nil {
+		order = DefaultAPITokenOrder
+	}
+	o := *order
+	return func(pager *apitokenPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultAPITokenOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithAPITokenFilter configures pagination filter.
+func WithAPITokenFilter(filter func(*APITokenQuery) (*APITokenQuery, error)) APITokenPaginateOption {
+	return func(pager *apitokenPager) error {
+		if filter == nil {
+			return errors.New("APITokenQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type apitokenPager struct {
+	reverse bool
+	order   *APITokenOrder
+	filter  func(*APITokenQuery) (*APITokenQuery, error)
+}
+
+func newAPITokenPager(opts []APITokenPaginateOption, reverse bool) (*apitokenPager, error) {
+	pager := &apitokenPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultAPITokenOrder
+	}
+	return pager, nil
+}
+
+func (p *apitokenPager) applyFilter(query *APITokenQuery) (*APITokenQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *apitokenPager) toCursor(_m *APIToken) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *apitokenPager) applyCursors(query *APITokenQuery, after, before *Cursor) (*APITokenQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultAPITokenOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *apitokenPager) applyOrder(query *APITokenQuery) *APITokenQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultAPITokenOrder.Field {
+		query = query.Order(DefaultAPITokenOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *apitokenPager) orderExpr(query *APITokenQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultAPITokenOrder.Field {
+			b.Comma().Ident(DefaultAPITokenOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to APIToken.
+func (_m *APITokenQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...APITokenPaginateOption,
+) (*APITokenConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newAPITokenPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &APITokenConnection{Edges: []*APITokenEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// APITokenOrderFieldCreatedAt orders APIToken by created_at.
+	APITokenOrderFieldCreatedAt = &APITokenOrderField{
+		Value: func(_m *APIToken) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: apitoken.FieldCreatedAt,
+		toTerm: apitoken.ByCreatedAt,
+		toCursor: func(_m *APIToken) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// APITokenOrderFieldUpdatedAt orders APIToken by updated_at.
+	APITokenOrderFieldUpdatedAt = &APITokenOrderField{
+		Value: func(_m *APIToken) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: apitoken.FieldUpdatedAt,
+		toTerm: apitoken.ByUpdatedAt,
+		toCursor: func(_m *APIToken) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f APITokenOrderField) String() string {
+	var str string
+	switch f.column {
+	case APITokenOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case APITokenOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f APITokenOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *APITokenOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("APITokenOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *APITokenOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *APITokenOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid APITokenOrderField", str)
+	}
+	return nil
+}
+
+// APITokenOrderField defines the ordering field of APIToken.
+type APITokenOrderField struct {
+	// Value extracts the ordering value from the given APIToken.
+	Value    func(*APIToken) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) apitoken.OrderOption
+	toCursor func(*APIToken) Cursor
+}
+
+// APITokenOrder defines the ordering of APIToken.
+type APITokenOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *APITokenOrderField `json:"field"`
+}
+
+// DefaultAPITokenOrder is the default ordering of APIToken.
+var DefaultAPITokenOrder = &APITokenOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &APITokenOrderField{
+		Value: func(_m *APIToken) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: apitoken.FieldID,
+		toTerm: apitoken.ByID,
+		toCursor: func(_m *APIToken) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts APIToken into APITokenEdge.
+func (_m *APIToken) ToEdge(order *APITokenOrder) *APITokenEdge {
+	if order == nil {
+		order = DefaultAPITokenOrder
+	}
+	return &APITokenEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
 }
 
 // AttachmentEdge is the edge representation of Attachment.
@@ -2078,6 +2395,634 @@ func (_m *FollowUp) ToEdge(order *FollowUpOrder) *FollowUpEdge {
 		order = DefaultFollowUpOrder
 	}
 	return &FollowUpEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// IdentityProviderEdge is the edge representation of IdentityProvider.
+type IdentityProviderEdge struct {
+	Node   *IdentityProvider `json:"node"`
+	Cursor Cursor            `json:"cursor"`
+}
+
+// IdentityProviderConnection is the connection containing edges to IdentityProvider.
+type IdentityProviderConnection struct {
+	Edges      []*IdentityProviderEdge `json:"edges"`
+	PageInfo   PageInfo                `json:"pageInfo"`
+	TotalCount int                     `json:"totalCount"`
+}
+
+func (c *IdentityProviderConnection) build(nodes []*IdentityProvider, pager *identityproviderPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *IdentityProvider
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *IdentityProvider {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *IdentityProvider {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*IdentityProviderEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &IdentityProviderEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// IdentityProviderPaginateOption enables pagination customization.
+type IdentityProviderPaginateOption func(*identityproviderPager) error
+
+// WithIdentityProviderOrder configures pagination ordering.
+func WithIdentityProviderOrder(order *IdentityProviderOrder) IdentityProviderPaginateOption {
+	if order == nil {
+		order = DefaultIdentityProviderOrder
+	}
+	o := *order
+	return func(pager *identityproviderPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultIdentityProviderOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithIdentityProviderFilter configures pagination filter.
+func WithIdentityProviderFilter(filter func(*IdentityProviderQuery) (*IdentityProviderQuery, error)) IdentityProviderPaginateOption {
+	return func(pager *identityproviderPager) error {
+		if filter == nil {
+			return errors.New("IdentityProviderQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type identityproviderPager struct {
+	reverse bool
+	order   *IdentityProviderOrder
+	filter  func(*IdentityProviderQuery) (*IdentityProviderQuery, error)
+}
+
+func newIdentityProviderPager(opts []IdentityProviderPaginateOption, reverse bool) (*identityproviderPager, error) {
+	pager := &identityproviderPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultIdentityProviderOrder
+	}
+	return pager, nil
+}
+
+func (p *identityproviderPager) applyFilter(query *IdentityProviderQuery) (*IdentityProviderQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *identityproviderPager) toCursor(_m *IdentityProvider) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *identityproviderPager) applyCursors(query *IdentityProviderQuery, after, before *Cursor) (*IdentityProviderQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultIdentityProviderOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *identityproviderPager) applyOrder(query *IdentityProviderQuery) *IdentityProviderQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultIdentityProviderOrder.Field {
+		query = query.Order(DefaultIdentityProviderOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *identityproviderPager) orderExpr(query *IdentityProviderQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultIdentityProviderOrder.Field {
+			b.Comma().Ident(DefaultIdentityProviderOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to IdentityProvider.
+func (_m *IdentityProviderQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...IdentityProviderPaginateOption,
+) (*IdentityProviderConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newIdentityProviderPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &IdentityProviderConnection{Edges: []*IdentityProviderEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// IdentityProviderOrderFieldCreatedAt orders IdentityProvider by created_at.
+	IdentityProviderOrderFieldCreatedAt = &IdentityProviderOrderField{
+		Value: func(_m *IdentityProvider) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: identityprovider.FieldCreatedAt,
+		toTerm: identityprovider.ByCreatedAt,
+		toCursor: func(_m *IdentityProvider) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// IdentityProviderOrderFieldUpdatedAt orders IdentityProvider by updated_at.
+	IdentityProviderOrderFieldUpdatedAt = &IdentityProviderOrderField{
+		Value: func(_m *IdentityProvider) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: identityprovider.FieldUpdatedAt,
+		toTerm: identityprovider.ByUpdatedAt,
+		toCursor: func(_m *IdentityProvider) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f IdentityProviderOrderField) String() string {
+	var str string
+	switch f.column {
+	case IdentityProviderOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case IdentityProviderOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f IdentityProviderOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *IdentityProviderOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("IdentityProviderOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *IdentityProviderOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *IdentityProviderOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid IdentityProviderOrderField", str)
+	}
+	return nil
+}
+
+// IdentityProviderOrderField defines the ordering field of IdentityProvider.
+type IdentityProviderOrderField struct {
+	// Value extracts the ordering value from the given IdentityProvider.
+	Value    func(*IdentityProvider) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) identityprovider.OrderOption
+	toCursor func(*IdentityProvider) Cursor
+}
+
+// IdentityProviderOrder defines the ordering of IdentityProvider.
+type IdentityProviderOrder struct {
+	Direction OrderDirection              `json:"direction"`
+	Field     *IdentityProviderOrderField `json:"field"`
+}
+
+// DefaultIdentityProviderOrder is the default ordering of IdentityProvider.
+var DefaultIdentityProviderOrder = &IdentityProviderOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &IdentityProviderOrderField{
+		Value: func(_m *IdentityProvider) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: identityprovider.FieldID,
+		toTerm: identityprovider.ByID,
+		toCursor: func(_m *IdentityProvider) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts IdentityProvider into IdentityProviderEdge.
+func (_m *IdentityProvider) ToEdge(order *IdentityProviderOrder) *IdentityProviderEdge {
+	if order == nil {
+		order = DefaultIdentityProviderOrder
+	}
+	return &IdentityProviderEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// PasskeyEdge is the edge representation of Passkey.
+type PasskeyEdge struct {
+	Node   *Passkey `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// PasskeyConnection is the connection containing edges to Passkey.
+type PasskeyConnection struct {
+	Edges      []*PasskeyEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *PasskeyConnection) build(nodes []*Passkey, pager *passkeyPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Passkey
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Passkey {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Passkey {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*PasskeyEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &PasskeyEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// PasskeyPaginateOption enables pagination customization.
+type PasskeyPaginateOption func(*passkeyPager) error
+
+// WithPasskeyOrder configures pagination ordering.
+func WithPasskeyOrder(order *PasskeyOrder) PasskeyPaginateOption {
+	if order == nil {
+		order = DefaultPasskeyOrder
+	}
+	o := *order
+	return func(pager *passkeyPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultPasskeyOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithPasskeyFilter configures pagination filter.
+func WithPasskeyFilter(filter func(*PasskeyQuery) (*PasskeyQuery, error)) PasskeyPaginateOption {
+	return func(pager *passkeyPager) error {
+		if filter == nil {
+			return errors.New("PasskeyQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type passkeyPager struct {
+	reverse bool
+	order   *PasskeyOrder
+	filter  func(*PasskeyQuery) (*PasskeyQuery, error)
+}
+
+func newPasskeyPager(opts []PasskeyPaginateOption, reverse bool) (*passkeyPager, error) {
+	pager := &passkeyPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultPasskeyOrder
+	}
+	return pager, nil
+}
+
+func (p *passkeyPager) applyFilter(query *PasskeyQuery) (*PasskeyQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *passkeyPager) toCursor(_m *Passkey) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *passkeyPager) applyCursors(query *PasskeyQuery, after, before *Cursor) (*PasskeyQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultPasskeyOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *passkeyPager) applyOrder(query *PasskeyQuery) *PasskeyQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultPasskeyOrder.Field {
+		query = query.Order(DefaultPasskeyOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *passkeyPager) orderExpr(query *PasskeyQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultPasskeyOrder.Field {
+			b.Comma().Ident(DefaultPasskeyOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Passkey.
+func (_m *PasskeyQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...PasskeyPaginateOption,
+) (*PasskeyConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newPasskeyPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &PasskeyConnection{Edges: []*PasskeyEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// PasskeyOrderFieldCreatedAt orders Passkey by created_at.
+	PasskeyOrderFieldCreatedAt = &PasskeyOrderField{
+		Value: func(_m *Passkey) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: passkey.FieldCreatedAt,
+		toTerm: passkey.ByCreatedAt,
+		toCursor: func(_m *Passkey) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// PasskeyOrderFieldUpdatedAt orders Passkey by updated_at.
+	PasskeyOrderFieldUpdatedAt = &PasskeyOrderField{
+		Value: func(_m *Passkey) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: passkey.FieldUpdatedAt,
+		toTerm: passkey.ByUpdatedAt,
+		toCursor: func(_m *Passkey) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f PasskeyOrderField) String() string {
+	var str string
+	switch f.column {
+	case PasskeyOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case PasskeyOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f PasskeyOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *PasskeyOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("PasskeyOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *PasskeyOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *PasskeyOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid PasskeyOrderField", str)
+	}
+	return nil
+}
+
+// PasskeyOrderField defines the ordering field of Passkey.
+type PasskeyOrderField struct {
+	// Value extracts the ordering value from the given Passkey.
+	Value    func(*Passkey) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) passkey.OrderOption
+	toCursor func(*Passkey) Cursor
+}
+
+// PasskeyOrder defines the ordering of Passkey.
+type PasskeyOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *PasskeyOrderField `json:"field"`
+}
+
+// DefaultPasskeyOrder is the default ordering of Passkey.
+var DefaultPasskeyOrder = &PasskeyOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &PasskeyOrderField{
+		Value: func(_m *Passkey) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: passkey.FieldID,
+		toTerm: passkey.ByID,
+		toCursor: func(_m *Passkey) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Passkey into PasskeyEdge.
+func (_m *Passkey) ToEdge(order *PasskeyOrder) *PasskeyEdge {
+	if order == nil {
+		order = DefaultPasskeyOrder
+	}
+	return &PasskeyEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

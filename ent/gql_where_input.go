@@ -7,12 +7,15 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/role"
@@ -24,6 +27,454 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 )
+
+// APITokenWhereInput represents a where input for filtering APIToken queries.
+type APITokenWhereInput struct {
+	Predicates []predicate.APIToken  `json:"-"`
+	Not        *APITokenWhereInput   `json:"not,omitempty"`
+	Or         []*APITokenWhereInput `json:"or,omitempty"`
+	And        []*APITokenWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "user_id" field predicates.
+	UserID             *pulid.ID  `json:"userID,omitempty"`
+	UserIDNEQ          *pulid.ID  `json:"userIDNEQ,omitempty"`
+	UserIDIn           []pulid.ID `json:"userIDIn,omitempty"`
+	UserIDNotIn        []pulid.ID `json:"userIDNotIn,omitempty"`
+	UserIDGT           *pulid.ID  `json:"userIDGT,omitempty"`
+	UserIDGTE          *pulid.ID  `json:"userIDGTE,omitempty"`
+	UserIDLT           *pulid.ID  `json:"userIDLT,omitempty"`
+	UserIDLTE          *pulid.ID  `json:"userIDLTE,omitempty"`
+	UserIDContains     *pulid.ID  `json:"userIDContains,omitempty"`
+	UserIDHasPrefix    *pulid.ID  `json:"userIDHasPrefix,omitempty"`
+	UserIDHasSuffix    *pulid.ID  `json:"userIDHasSuffix,omitempty"`
+	UserIDEqualFold    *pulid.ID  `json:"userIDEqualFold,omitempty"`
+	UserIDContainsFold *pulid.ID  `json:"userIDContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "expires_at" field predicates.
+	ExpiresAt       *time.Time  `json:"expiresAt,omitempty"`
+	ExpiresAtNEQ    *time.Time  `json:"expiresAtNEQ,omitempty"`
+	ExpiresAtIn     []time.Time `json:"expiresAtIn,omitempty"`
+	ExpiresAtNotIn  []time.Time `json:"expiresAtNotIn,omitempty"`
+	ExpiresAtGT     *time.Time  `json:"expiresAtGT,omitempty"`
+	ExpiresAtGTE    *time.Time  `json:"expiresAtGTE,omitempty"`
+	ExpiresAtLT     *time.Time  `json:"expiresAtLT,omitempty"`
+	ExpiresAtLTE    *time.Time  `json:"expiresAtLTE,omitempty"`
+	ExpiresAtIsNil  bool        `json:"expiresAtIsNil,omitempty"`
+	ExpiresAtNotNil bool        `json:"expiresAtNotNil,omitempty"`
+
+	// "revoked_at" field predicates.
+	RevokedAt       *time.Time  `json:"revokedAt,omitempty"`
+	RevokedAtNEQ    *time.Time  `json:"revokedAtNEQ,omitempty"`
+	RevokedAtIn     []time.Time `json:"revokedAtIn,omitempty"`
+	RevokedAtNotIn  []time.Time `json:"revokedAtNotIn,omitempty"`
+	RevokedAtGT     *time.Time  `json:"revokedAtGT,omitempty"`
+	RevokedAtGTE    *time.Time  `json:"revokedAtGTE,omitempty"`
+	RevokedAtLT     *time.Time  `json:"revokedAtLT,omitempty"`
+	RevokedAtLTE    *time.Time  `json:"revokedAtLTE,omitempty"`
+	RevokedAtIsNil  bool        `json:"revokedAtIsNil,omitempty"`
+	RevokedAtNotNil bool        `json:"revokedAtNotNil,omitempty"`
+
+	// "last_used_at" field predicates.
+	LastUsedAt       *time.Time  `json:"lastUsedAt,omitempty"`
+	LastUsedAtNEQ    *time.Time  `json:"lastUsedAtNEQ,omitempty"`
+	LastUsedAtIn     []time.Time `json:"lastUsedAtIn,omitempty"`
+	LastUsedAtNotIn  []time.Time `json:"lastUsedAtNotIn,omitempty"`
+	LastUsedAtGT     *time.Time  `json:"lastUsedAtGT,omitempty"`
+	LastUsedAtGTE    *time.Time  `json:"lastUsedAtGTE,omitempty"`
+	LastUsedAtLT     *time.Time  `json:"lastUsedAtLT,omitempty"`
+	LastUsedAtLTE    *time.Time  `json:"lastUsedAtLTE,omitempty"`
+	LastUsedAtIsNil  bool        `json:"lastUsedAtIsNil,omitempty"`
+	LastUsedAtNotNil bool        `json:"lastUsedAtNotNil,omitempty"`
+
+	// "user" edge predicates.
+	HasUser     *bool             `json:"hasUser,omitempty"`
+	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *APITokenWhereInput) AddPredicates(predicates ...predicate.APIToken) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the APITokenWhereInput filter on the APITokenQuery builder.
+func (i *APITokenWhereInput) Filter(q *APITokenQuery) (*APITokenQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyAPITokenWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyAPITokenWhereInput is returned in case the APITokenWhereInput is empty.
+var ErrEmptyAPITokenWhereInput = errors.New("ent: empty predicate APITokenWhereInput")
+
+// P returns a predicate for filtering apitokens.
+// An error is returned if the input is empty or invalid.
+func (i *APITokenWhereInput) P() (predicate.APIToken, error) {
+	var predicates []predicate.APIToken
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, apitoken.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.APIToken, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, apitoken.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.APIToken, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, apitoken.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, apitoken.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, apitoken.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, apitoken.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, apitoken.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, apitoken.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, apitoken.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, apitoken.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, apitoken.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, apitoken.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, apitoken.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, apitoken.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, apitoken.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, apitoken.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, apitoken.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, apitoken.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, apitoken.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, apitoken.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, apitoken.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, apitoken.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, apitoken.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, apitoken.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, apitoken.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, apitoken.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, apitoken.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.UserID != nil {
+		predicates = append(predicates, apitoken.UserIDEQ(*i.UserID))
+	}
+	if i.UserIDNEQ != nil {
+		predicates = append(predicates, apitoken.UserIDNEQ(*i.UserIDNEQ))
+	}
+	if len(i.UserIDIn) > 0 {
+		predicates = append(predicates, apitoken.UserIDIn(i.UserIDIn...))
+	}
+	if len(i.UserIDNotIn) > 0 {
+		predicates = append(predicates, apitoken.UserIDNotIn(i.UserIDNotIn...))
+	}
+	if i.UserIDGT != nil {
+		predicates = append(predicates, apitoken.UserIDGT(*i.UserIDGT))
+	}
+	if i.UserIDGTE != nil {
+		predicates = append(predicates, apitoken.UserIDGTE(*i.UserIDGTE))
+	}
+	if i.UserIDLT != nil {
+		predicates = append(predicates, apitoken.UserIDLT(*i.UserIDLT))
+	}
+	if i.UserIDLTE != nil {
+		predicates = append(predicates, apitoken.UserIDLTE(*i.UserIDLTE))
+	}
+	if i.UserIDContains != nil {
+		predicates = append(predicates, apitoken.UserIDContains(*i.UserIDContains))
+	}
+	if i.UserIDHasPrefix != nil {
+		predicates = append(predicates, apitoken.UserIDHasPrefix(*i.UserIDHasPrefix))
+	}
+	if i.UserIDHasSuffix != nil {
+		predicates = append(predicates, apitoken.UserIDHasSuffix(*i.UserIDHasSuffix))
+	}
+	if i.UserIDEqualFold != nil {
+		predicates = append(predicates, apitoken.UserIDEqualFold(*i.UserIDEqualFold))
+	}
+	if i.UserIDContainsFold != nil {
+		predicates = append(predicates, apitoken.UserIDContainsFold(*i.UserIDContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, apitoken.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, apitoken.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, apitoken.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, apitoken.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, apitoken.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, apitoken.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, apitoken.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, apitoken.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, apitoken.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, apitoken.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, apitoken.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, apitoken.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, apitoken.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.ExpiresAt != nil {
+		predicates = append(predicates, apitoken.ExpiresAtEQ(*i.ExpiresAt))
+	}
+	if i.ExpiresAtNEQ != nil {
+		predicates = append(predicates, apitoken.ExpiresAtNEQ(*i.ExpiresAtNEQ))
+	}
+	if len(i.ExpiresAtIn) > 0 {
+		predicates = append(predicates, apitoken.ExpiresAtIn(i.ExpiresAtIn...))
+	}
+	if len(i.ExpiresAtNotIn) > 0 {
+		predicates = append(predicates, apitoken.ExpiresAtNotIn(i.ExpiresAtNotIn...))
+	}
+	if i.ExpiresAtGT != nil {
+		predicates = append(predicates, apitoken.ExpiresAtGT(*i.ExpiresAtGT))
+	}
+	if i.ExpiresAtGTE != nil {
+		predicates = append(predicates, apitoken.ExpiresAtGTE(*i.ExpiresAtGTE))
+	}
+	if i.ExpiresAtLT != nil {
+		predicates = append(predicates, apitoken.ExpiresAtLT(*i.ExpiresAtLT))
+	}
+	if i.ExpiresAtLTE != nil {
+		predicates = append(predicates, apitoken.ExpiresAtLTE(*i.ExpiresAtLTE))
+	}
+	if i.ExpiresAtIsNil {
+		predicates = append(predicates, apitoken.ExpiresAtIsNil())
+	}
+	if i.ExpiresAtNotNil {
+		predicates = append(predicates, apitoken.ExpiresAtNotNil())
+	}
+	if i.RevokedAt != nil {
+		predicates = append(predicates, apitoken.RevokedAtEQ(*i.RevokedAt))
+	}
+	if i.RevokedAtNEQ != nil {
+		predicates = append(predicates, apitoken.RevokedAtNEQ(*i.RevokedAtNEQ))
+	}
+	if len(i.RevokedAtIn) > 0 {
+		predicates = append(predicates, apitoken.RevokedAtIn(i.RevokedAtIn...))
+	}
+	if len(i.RevokedAtNotIn) > 0 {
+		predicates = append(predicates, apitoken.RevokedAtNotIn(i.RevokedAtNotIn...))
+	}
+	if i.RevokedAtGT != nil {
+		predicates = append(predicates, apitoken.RevokedAtGT(*i.RevokedAtGT))
+	}
+	if i.RevokedAtGTE != nil {
+		predicates = append(predicates, apitoken.RevokedAtGTE(*i.RevokedAtGTE))
+	}
+	if i.RevokedAtLT != nil {
+		predicates = append(predicates, apitoken.RevokedAtLT(*i.RevokedAtLT))
+	}
+	if i.RevokedAtLTE != nil {
+		predicates = append(predicates, apitoken.RevokedAtLTE(*i.RevokedAtLTE))
+	}
+	if i.RevokedAtIsNil {
+		predicates = append(predicates, apitoken.RevokedAtIsNil())
+	}
+	if i.RevokedAtNotNil {
+		predicates = append(predicates, apitoken.RevokedAtNotNil())
+	}
+	if i.LastUsedAt != nil {
+		predicates = append(predicates, apitoken.LastUsedAtEQ(*i.LastUsedAt))
+	}
+	if i.LastUsedAtNEQ != nil {
+		predicates = append(predicates, apitoken.LastUsedAtNEQ(*i.LastUsedAtNEQ))
+	}
+	if len(i.LastUsedAtIn) > 0 {
+		predicates = append(predicates, apitoken.LastUsedAtIn(i.LastUsedAtIn...))
+	}
+	if len(i.LastUsedAtNotIn) > 0 {
+		predicates = append(predicates, apitoken.LastUsedAtNotIn(i.LastUsedAtNotIn...))
+	}
+	if i.LastUsedAtGT != nil {
+		predicates = append(predicates, apitoken.LastUsedAtGT(*i.LastUsedAtGT))
+	}
+	if i.LastUsedAtGTE != nil {
+		predicates = append(predicates, apitoken.LastUsedAtGTE(*i.LastUsedAtGTE))
+	}
+	if i.LastUsedAtLT != nil {
+		predicates = append(predicates, apitoken.LastUsedAtLT(*i.LastUsedAtLT))
+	}
+	if i.LastUsedAtLTE != nil {
+		predicates = append(predicates, apitoken.LastUsedAtLTE(*i.LastUsedAtLTE))
+	}
+	if i.LastUsedAtIsNil {
+		predicates = append(predicates, apitoken.LastUsedAtIsNil())
+	}
+	if i.LastUsedAtNotNil {
+		predicates = append(predicates, apitoken.LastUsedAtNotNil())
+	}
+
+	if i.HasUser != nil {
+		p := apitoken.HasUser()
+		if !*i.HasUser {
+			p = apitoken.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasUserWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasUserWith))
+		for _, w := range i.HasUserWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, apitoken.HasUserWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyAPITokenWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return apitoken.And(predicates...), nil
+	}
+}
 
 // AttachmentWhereInput represents a where input for filtering Attachment queries.
 type AttachmentWhereInput struct {
@@ -3364,6 +3815,968 @@ func (i *FollowUpWhereInput) P() (predicate.FollowUp, error) {
 		return predicates[0], nil
 	default:
 		return followup.And(predicates...), nil
+	}
+}
+
+// IdentityProviderWhereInput represents a where input for filtering IdentityProvider queries.
+type IdentityProviderWhereInput struct {
+	Predicates []predicate.IdentityProvider  `json:"-"`
+	Not        *IdentityProviderWhereInput   `json:"not,omitempty"`
+	Or         []*IdentityProviderWhereInput `json:"or,omitempty"`
+	And        []*IdentityProviderWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "issuer" field predicates.
+	Issuer             *string  `json:"issuer,omitempty"`
+	IssuerNEQ          *string  `json:"issuerNEQ,omitempty"`
+	IssuerIn           []string `json:"issuerIn,omitempty"`
+	IssuerNotIn        []string `json:"issuerNotIn,omitempty"`
+	IssuerGT           *string  `json:"issuerGT,omitempty"`
+	IssuerGTE          *string  `json:"issuerGTE,omitempty"`
+	IssuerLT           *string  `json:"issuerLT,omitempty"`
+	IssuerLTE          *string  `json:"issuerLTE,omitempty"`
+	IssuerContains     *string  `json:"issuerContains,omitempty"`
+	IssuerHasPrefix    *string  `json:"issuerHasPrefix,omitempty"`
+	IssuerHasSuffix    *string  `json:"issuerHasSuffix,omitempty"`
+	IssuerEqualFold    *string  `json:"issuerEqualFold,omitempty"`
+	IssuerContainsFold *string  `json:"issuerContainsFold,omitempty"`
+
+	// "client_id" field predicates.
+	ClientID             *string  `json:"clientID,omitempty"`
+	ClientIDNEQ          *string  `json:"clientIDNEQ,omitempty"`
+	ClientIDIn           []string `json:"clientIDIn,omitempty"`
+	ClientIDNotIn        []string `json:"clientIDNotIn,omitempty"`
+	ClientIDGT           *string  `json:"clientIDGT,omitempty"`
+	ClientIDGTE          *string  `json:"clientIDGTE,omitempty"`
+	ClientIDLT           *string  `json:"clientIDLT,omitempty"`
+	ClientIDLTE          *string  `json:"clientIDLTE,omitempty"`
+	ClientIDContains     *string  `json:"clientIDContains,omitempty"`
+	ClientIDHasPrefix    *string  `json:"clientIDHasPrefix,omitempty"`
+	ClientIDHasSuffix    *string  `json:"clientIDHasSuffix,omitempty"`
+	ClientIDEqualFold    *string  `json:"clientIDEqualFold,omitempty"`
+	ClientIDContainsFold *string  `json:"clientIDContainsFold,omitempty"`
+
+	// "email_claim" field predicates.
+	EmailClaim             *string  `json:"emailClaim,omitempty"`
+	EmailClaimNEQ          *string  `json:"emailClaimNEQ,omitempty"`
+	EmailClaimIn           []string `json:"emailClaimIn,omitempty"`
+	EmailClaimNotIn        []string `json:"emailClaimNotIn,omitempty"`
+	EmailClaimGT           *string  `json:"emailClaimGT,omitempty"`
+	EmailClaimGTE          *string  `json:"emailClaimGTE,omitempty"`
+	EmailClaimLT           *string  `json:"emailClaimLT,omitempty"`
+	EmailClaimLTE          *string  `json:"emailClaimLTE,omitempty"`
+	EmailClaimContains     *string  `json:"emailClaimContains,omitempty"`
+	EmailClaimHasPrefix    *string  `json:"emailClaimHasPrefix,omitempty"`
+	EmailClaimHasSuffix    *string  `json:"emailClaimHasSuffix,omitempty"`
+	EmailClaimEqualFold    *string  `json:"emailClaimEqualFold,omitempty"`
+	EmailClaimContainsFold *string  `json:"emailClaimContainsFold,omitempty"`
+
+	// "name_claim" field predicates.
+	NameClaim             *string  `json:"nameClaim,omitempty"`
+	NameClaimNEQ          *string  `json:"nameClaimNEQ,omitempty"`
+	NameClaimIn           []string `json:"nameClaimIn,omitempty"`
+	NameClaimNotIn        []string `json:"nameClaimNotIn,omitempty"`
+	NameClaimGT           *string  `json:"nameClaimGT,omitempty"`
+	NameClaimGTE          *string  `json:"nameClaimGTE,omitempty"`
+	NameClaimLT           *string  `json:"nameClaimLT,omitempty"`
+	NameClaimLTE          *string  `json:"nameClaimLTE,omitempty"`
+	NameClaimContains     *string  `json:"nameClaimContains,omitempty"`
+	NameClaimHasPrefix    *string  `json:"nameClaimHasPrefix,omitempty"`
+	NameClaimHasSuffix    *string  `json:"nameClaimHasSuffix,omitempty"`
+	NameClaimEqualFold    *string  `json:"nameClaimEqualFold,omitempty"`
+	NameClaimContainsFold *string  `json:"nameClaimContainsFold,omitempty"`
+
+	// "groups_claim" field predicates.
+	GroupsClaim             *string  `json:"groupsClaim,omitempty"`
+	GroupsClaimNEQ          *string  `json:"groupsClaimNEQ,omitempty"`
+	GroupsClaimIn           []string `json:"groupsClaimIn,omitempty"`
+	GroupsClaimNotIn        []string `json:"groupsClaimNotIn,omitempty"`
+	GroupsClaimGT           *string  `json:"groupsClaimGT,omitempty"`
+	GroupsClaimGTE          *string  `json:"groupsClaimGTE,omitempty"`
+	GroupsClaimLT           *string  `json:"groupsClaimLT,omitempty"`
+	GroupsClaimLTE          *string  `json:"groupsClaimLTE,omitempty"`
+	GroupsClaimContains     *string  `json:"groupsClaimContains,omitempty"`
+	GroupsClaimHasPrefix    *string  `json:"groupsClaimHasPrefix,omitempty"`
+	GroupsClaimHasSuffix    *string  `json:"groupsClaimHasSuffix,omitempty"`
+	GroupsClaimEqualFold    *string  `json:"groupsClaimEqualFold,omitempty"`
+	GroupsClaimContainsFold *string  `json:"groupsClaimContainsFold,omitempty"`
+
+	// "jit_provisioning" field predicates.
+	JitProvisioning    *bool `json:"jitProvisioning,omitempty"`
+	JitProvisioningNEQ *bool `json:"jitProvisioningNEQ,omitempty"`
+
+	// "enforces_mfa" field predicates.
+	EnforcesMfa    *bool `json:"enforcesMfa,omitempty"`
+	EnforcesMfaNEQ *bool `json:"enforcesMfaNEQ,omitempty"`
+
+	// "trusted_for_email" field predicates.
+	TrustedForEmail    *bool `json:"trustedForEmail,omitempty"`
+	TrustedForEmailNEQ *bool `json:"trustedForEmailNEQ,omitempty"`
+
+	// "enabled" field predicates.
+	Enabled    *bool `json:"enabled,omitempty"`
+	EnabledNEQ *bool `json:"enabledNEQ,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *IdentityProviderWhereInput) AddPredicates(predicates ...predicate.IdentityProvider) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the IdentityProviderWhereInput filter on the IdentityProviderQuery builder.
+func (i *IdentityProviderWhereInput) Filter(q *IdentityProviderQuery) (*IdentityProviderQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyIdentityProviderWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyIdentityProviderWhereInput is returned in case the IdentityProviderWhereInput is empty.
+var ErrEmptyIdentityProviderWhereInput = errors.New("ent: empty predicate IdentityProviderWhereInput")
+
+// P returns a predicate for filtering identityproviders.
+// An error is returned if the input is empty or invalid.
+func (i *IdentityProviderWhereInput) P() (predicate.IdentityProvider, error) {
+	var predicates []predicate.IdentityProvider
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, identityprovider.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.IdentityProvider, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, identityprovider.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.IdentityProvider, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, identityprovider.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, identityprovider.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, identityprovider.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, identityprovider.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, identityprovider.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, identityprovider.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, identityprovider.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, identityprovider.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, identityprovider.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, identityprovider.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, identityprovider.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, identityprovider.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, identityprovider.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, identityprovider.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, identityprovider.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, identityprovider.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, identityprovider.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, identityprovider.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, identityprovider.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, identityprovider.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, identityprovider.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, identityprovider.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, identityprovider.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, identityprovider.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, identityprovider.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, identityprovider.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, identityprovider.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, identityprovider.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, identityprovider.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, identityprovider.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, identityprovider.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, identityprovider.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, identityprovider.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, identityprovider.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, identityprovider.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, identityprovider.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, identityprovider.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, identityprovider.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.Issuer != nil {
+		predicates = append(predicates, identityprovider.IssuerEQ(*i.Issuer))
+	}
+	if i.IssuerNEQ != nil {
+		predicates = append(predicates, identityprovider.IssuerNEQ(*i.IssuerNEQ))
+	}
+	if len(i.IssuerIn) > 0 {
+		predicates = append(predicates, identityprovider.IssuerIn(i.IssuerIn...))
+	}
+	if len(i.IssuerNotIn) > 0 {
+		predicates = append(predicates, identityprovider.IssuerNotIn(i.IssuerNotIn...))
+	}
+	if i.IssuerGT != nil {
+		predicates = append(predicates, identityprovider.IssuerGT(*i.IssuerGT))
+	}
+	if i.IssuerGTE != nil {
+		predicates = append(predicates, identityprovider.IssuerGTE(*i.IssuerGTE))
+	}
+	if i.IssuerLT != nil {
+		predicates = append(predicates, identityprovider.IssuerLT(*i.IssuerLT))
+	}
+	if i.IssuerLTE != nil {
+		predicates = append(predicates, identityprovider.IssuerLTE(*i.IssuerLTE))
+	}
+	if i.IssuerContains != nil {
+		predicates = append(predicates, identityprovider.IssuerContains(*i.IssuerContains))
+	}
+	if i.IssuerHasPrefix != nil {
+		predicates = append(predicates, identityprovider.IssuerHasPrefix(*i.IssuerHasPrefix))
+	}
+	if i.IssuerHasSuffix != nil {
+		predicates = append(predicates, identityprovider.IssuerHasSuffix(*i.IssuerHasSuffix))
+	}
+	if i.IssuerEqualFold != nil {
+		predicates = append(predicates, identityprovider.IssuerEqualFold(*i.IssuerEqualFold))
+	}
+	if i.IssuerContainsFold != nil {
+		predicates = append(predicates, identityprovider.IssuerContainsFold(*i.IssuerContainsFold))
+	}
+	if i.ClientID != nil {
+		predicates = append(predicates, identityprovider.ClientIDEQ(*i.ClientID))
+	}
+	if i.ClientIDNEQ != nil {
+		predicates = append(predicates, identityprovider.ClientIDNEQ(*i.ClientIDNEQ))
+	}
+	if len(i.ClientIDIn) > 0 {
+		predicates = append(predicates, identityprovider.ClientIDIn(i.ClientIDIn...))
+	}
+	if len(i.ClientIDNotIn) > 0 {
+		predicates = append(predicates, identityprovider.ClientIDNotIn(i.ClientIDNotIn...))
+	}
+	if i.ClientIDGT != nil {
+		predicates = append(predicates, identityprovider.ClientIDGT(*i.ClientIDGT))
+	}
+	if i.ClientIDGTE != nil {
+		predicates = append(predicates, identityprovider.ClientIDGTE(*i.ClientIDGTE))
+	}
+	if i.ClientIDLT != nil {
+		predicates = append(predicates, identityprovider.ClientIDLT(*i.ClientIDLT))
+	}
+	if i.ClientIDLTE != nil {
+		predicates = append(predicates, identityprovider.ClientIDLTE(*i.ClientIDLTE))
+	}
+	if i.ClientIDContains != nil {
+		predicates = append(predicates, identityprovider.ClientIDContains(*i.ClientIDContains))
+	}
+	if i.ClientIDHasPrefix != nil {
+		predicates = append(predicates, identityprovider.ClientIDHasPrefix(*i.ClientIDHasPrefix))
+	}
+	if i.ClientIDHasSuffix != nil {
+		predicates = append(predicates, identityprovider.ClientIDHasSuffix(*i.ClientIDHasSuffix))
+	}
+	if i.ClientIDEqualFold != nil {
+		predicates = append(predicates, identityprovider.ClientIDEqualFold(*i.ClientIDEqualFold))
+	}
+	if i.ClientIDContainsFold != nil {
+		predicates = append(predicates, identityprovider.ClientIDContainsFold(*i.ClientIDContainsFold))
+	}
+	if i.EmailClaim != nil {
+		predicates = append(predicates, identityprovider.EmailClaimEQ(*i.EmailClaim))
+	}
+	if i.EmailClaimNEQ != nil {
+		predicates = append(predicates, identityprovider.EmailClaimNEQ(*i.EmailClaimNEQ))
+	}
+	if len(i.EmailClaimIn) > 0 {
+		predicates = append(predicates, identityprovider.EmailClaimIn(i.EmailClaimIn...))
+	}
+	if len(i.EmailClaimNotIn) > 0 {
+		predicates = append(predicates, identityprovider.EmailClaimNotIn(i.EmailClaimNotIn...))
+	}
+	if i.EmailClaimGT != nil {
+		predicates = append(predicates, identityprovider.EmailClaimGT(*i.EmailClaimGT))
+	}
+	if i.EmailClaimGTE != nil {
+		predicates = append(predicates, identityprovider.EmailClaimGTE(*i.EmailClaimGTE))
+	}
+	if i.EmailClaimLT != nil {
+		predicates = append(predicates, identityprovider.EmailClaimLT(*i.EmailClaimLT))
+	}
+	if i.EmailClaimLTE != nil {
+		predicates = append(predicates, identityprovider.EmailClaimLTE(*i.EmailClaimLTE))
+	}
+	if i.EmailClaimContains != nil {
+		predicates = append(predicates, identityprovider.EmailClaimContains(*i.EmailClaimContains))
+	}
+	if i.EmailClaimHasPrefix != nil {
+		predicates = append(predicates, identityprovider.EmailClaimHasPrefix(*i.EmailClaimHasPrefix))
+	}
+	if i.EmailClaimHasSuffix != nil {
+		predicates = append(predicates, identityprovider.EmailClaimHasSuffix(*i.EmailClaimHasSuffix))
+	}
+	if i.EmailClaimEqualFold != nil {
+		predicates = append(predicates, identityprovider.EmailClaimEqualFold(*i.EmailClaimEqualFold))
+	}
+	if i.EmailClaimContainsFold != nil {
+		predicates = append(predicates, identityprovider.EmailClaimContainsFold(*i.EmailClaimContainsFold))
+	}
+	if i.NameClaim != nil {
+		predicates = append(predicates, identityprovider.NameClaimEQ(*i.NameClaim))
+	}
+	if i.NameClaimNEQ != nil {
+		predicates = append(predicates, identityprovider.NameClaimNEQ(*i.NameClaimNEQ))
+	}
+	if len(i.NameClaimIn) > 0 {
+		predicates = append(predicates, identityprovider.NameClaimIn(i.NameClaimIn...))
+	}
+	if len(i.NameClaimNotIn) > 0 {
+		predicates = append(predicates, identityprovider.NameClaimNotIn(i.NameClaimNotIn...))
+	}
+	if i.NameClaimGT != nil {
+		predicates = append(predicates, identityprovider.NameClaimGT(*i.NameClaimGT))
+	}
+	if i.NameClaimGTE != nil {
+		predicates = append(predicates, identityprovider.NameClaimGTE(*i.NameClaimGTE))
+	}
+	if i.NameClaimLT != nil {
+		predicates = append(predicates, identityprovider.NameClaimLT(*i.NameClaimLT))
+	}
+	if i.NameClaimLTE != nil {
+		predicates = append(predicates, identityprovider.NameClaimLTE(*i.NameClaimLTE))
+	}
+	if i.NameClaimContains != nil {
+		predicates = append(predicates, identityprovider.NameClaimContains(*i.NameClaimContains))
+	}
+	if i.NameClaimHasPrefix != nil {
+		predicates = append(predicates, identityprovider.NameClaimHasPrefix(*i.NameClaimHasPrefix))
+	}
+	if i.NameClaimHasSuffix != nil {
+		predicates = append(predicates, identityprovider.NameClaimHasSuffix(*i.NameClaimHasSuffix))
+	}
+	if i.NameClaimEqualFold != nil {
+		predicates = append(predicates, identityprovider.NameClaimEqualFold(*i.NameClaimEqualFold))
+	}
+	if i.NameClaimContainsFold != nil {
+		predicates = append(predicates, identityprovider.NameClaimContainsFold(*i.NameClaimContainsFold))
+	}
+	if i.GroupsClaim != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimEQ(*i.GroupsClaim))
+	}
+	if i.GroupsClaimNEQ != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimNEQ(*i.GroupsClaimNEQ))
+	}
+	if len(i.GroupsClaimIn) > 0 {
+		predicates = append(predicates, identityprovider.GroupsClaimIn(i.GroupsClaimIn...))
+	}
+	if len(i.GroupsClaimNotIn) > 0 {
+		predicates = append(predicates, identityprovider.GroupsClaimNotIn(i.GroupsClaimNotIn...))
+	}
+	if i.GroupsClaimGT != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimGT(*i.GroupsClaimGT))
+	}
+	if i.GroupsClaimGTE != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimGTE(*i.GroupsClaimGTE))
+	}
+	if i.GroupsClaimLT != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimLT(*i.GroupsClaimLT))
+	}
+	if i.GroupsClaimLTE != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimLTE(*i.GroupsClaimLTE))
+	}
+	if i.GroupsClaimContains != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimContains(*i.GroupsClaimContains))
+	}
+	if i.GroupsClaimHasPrefix != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimHasPrefix(*i.GroupsClaimHasPrefix))
+	}
+	if i.GroupsClaimHasSuffix != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimHasSuffix(*i.GroupsClaimHasSuffix))
+	}
+	if i.GroupsClaimEqualFold != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimEqualFold(*i.GroupsClaimEqualFold))
+	}
+	if i.GroupsClaimContainsFold != nil {
+		predicates = append(predicates, identityprovider.GroupsClaimContainsFold(*i.GroupsClaimContainsFold))
+	}
+	if i.JitProvisioning != nil {
+		predicates = append(predicates, identityprovider.JitProvisioningEQ(*i.JitProvisioning))
+	}
+	if i.JitProvisioningNEQ != nil {
+		predicates = append(predicates, identityprovider.JitProvisioningNEQ(*i.JitProvisioningNEQ))
+	}
+	if i.EnforcesMfa != nil {
+		predicates = append(predicates, identityprovider.EnforcesMfaEQ(*i.EnforcesMfa))
+	}
+	if i.EnforcesMfaNEQ != nil {
+		predicates = append(predicates, identityprovider.EnforcesMfaNEQ(*i.EnforcesMfaNEQ))
+	}
+	if i.TrustedForEmail != nil {
+		predicates = append(predicates, identityprovider.TrustedForEmailEQ(*i.TrustedForEmail))
+	}
+	if i.TrustedForEmailNEQ != nil {
+		predicates = append(predicates, identityprovider.TrustedForEmailNEQ(*i.TrustedForEmailNEQ))
+	}
+	if i.Enabled != nil {
+		predicates = append(predicates, identityprovider.EnabledEQ(*i.Enabled))
+	}
+	if i.EnabledNEQ != nil {
+		predicates = append(predicates, identityprovider.EnabledNEQ(*i.EnabledNEQ))
+	}
+
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyIdentityProviderWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return identityprovider.And(predicates...), nil
+	}
+}
+
+// PasskeyWhereInput represents a where input for filtering Passkey queries.
+type PasskeyWhereInput struct {
+	Predicates []predicate.Passkey  `json:"-"`
+	Not        *PasskeyWhereInput   `json:"not,omitempty"`
+	Or         []*PasskeyWhereInput `json:"or,omitempty"`
+	And        []*PasskeyWhereInput `json:"and,omitempty"`
+
+	// "id" field predicates.
+	ID      *pulid.ID  `json:"id,omitempty"`
+	IDNEQ   *pulid.ID  `json:"idNEQ,omitempty"`
+	IDIn    []pulid.ID `json:"idIn,omitempty"`
+	IDNotIn []pulid.ID `json:"idNotIn,omitempty"`
+	IDGT    *pulid.ID  `json:"idGT,omitempty"`
+	IDGTE   *pulid.ID  `json:"idGTE,omitempty"`
+	IDLT    *pulid.ID  `json:"idLT,omitempty"`
+	IDLTE   *pulid.ID  `json:"idLTE,omitempty"`
+
+	// "created_at" field predicates.
+	CreatedAt      *time.Time  `json:"createdAt,omitempty"`
+	CreatedAtNEQ   *time.Time  `json:"createdAtNEQ,omitempty"`
+	CreatedAtIn    []time.Time `json:"createdAtIn,omitempty"`
+	CreatedAtNotIn []time.Time `json:"createdAtNotIn,omitempty"`
+	CreatedAtGT    *time.Time  `json:"createdAtGT,omitempty"`
+	CreatedAtGTE   *time.Time  `json:"createdAtGTE,omitempty"`
+	CreatedAtLT    *time.Time  `json:"createdAtLT,omitempty"`
+	CreatedAtLTE   *time.Time  `json:"createdAtLTE,omitempty"`
+
+	// "updated_at" field predicates.
+	UpdatedAt      *time.Time  `json:"updatedAt,omitempty"`
+	UpdatedAtNEQ   *time.Time  `json:"updatedAtNEQ,omitempty"`
+	UpdatedAtIn    []time.Time `json:"updatedAtIn,omitempty"`
+	UpdatedAtNotIn []time.Time `json:"updatedAtNotIn,omitempty"`
+	UpdatedAtGT    *time.Time  `json:"updatedAtGT,omitempty"`
+	UpdatedAtGTE   *time.Time  `json:"updatedAtGTE,omitempty"`
+	UpdatedAtLT    *time.Time  `json:"updatedAtLT,omitempty"`
+	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
+
+	// "user_id" field predicates.
+	UserID             *pulid.ID  `json:"userID,omitempty"`
+	UserIDNEQ          *pulid.ID  `json:"userIDNEQ,omitempty"`
+	UserIDIn           []pulid.ID `json:"userIDIn,omitempty"`
+	UserIDNotIn        []pulid.ID `json:"userIDNotIn,omitempty"`
+	UserIDGT           *pulid.ID  `json:"userIDGT,omitempty"`
+	UserIDGTE          *pulid.ID  `json:"userIDGTE,omitempty"`
+	UserIDLT           *pulid.ID  `json:"userIDLT,omitempty"`
+	UserIDLTE          *pulid.ID  `json:"userIDLTE,omitempty"`
+	UserIDContains     *pulid.ID  `json:"userIDContains,omitempty"`
+	UserIDHasPrefix    *pulid.ID  `json:"userIDHasPrefix,omitempty"`
+	UserIDHasSuffix    *pulid.ID  `json:"userIDHasSuffix,omitempty"`
+	UserIDEqualFold    *pulid.ID  `json:"userIDEqualFold,omitempty"`
+	UserIDContainsFold *pulid.ID  `json:"userIDContainsFold,omitempty"`
+
+	// "name" field predicates.
+	Name             *string  `json:"name,omitempty"`
+	NameNEQ          *string  `json:"nameNEQ,omitempty"`
+	NameIn           []string `json:"nameIn,omitempty"`
+	NameNotIn        []string `json:"nameNotIn,omitempty"`
+	NameGT           *string  `json:"nameGT,omitempty"`
+	NameGTE          *string  `json:"nameGTE,omitempty"`
+	NameLT           *string  `json:"nameLT,omitempty"`
+	NameLTE          *string  `json:"nameLTE,omitempty"`
+	NameContains     *string  `json:"nameContains,omitempty"`
+	NameHasPrefix    *string  `json:"nameHasPrefix,omitempty"`
+	NameHasSuffix    *string  `json:"nameHasSuffix,omitempty"`
+	NameEqualFold    *string  `json:"nameEqualFold,omitempty"`
+	NameContainsFold *string  `json:"nameContainsFold,omitempty"`
+
+	// "last_used_at" field predicates.
+	LastUsedAt       *time.Time  `json:"lastUsedAt,omitempty"`
+	LastUsedAtNEQ    *time.Time  `json:"lastUsedAtNEQ,omitempty"`
+	LastUsedAtIn     []time.Time `json:"lastUsedAtIn,omitempty"`
+	LastUsedAtNotIn  []time.Time `json:"lastUsedAtNotIn,omitempty"`
+	LastUsedAtGT     *time.Time  `json:"lastUsedAtGT,omitempty"`
+	LastUsedAtGTE    *time.Time  `json:"lastUsedAtGTE,omitempty"`
+	LastUsedAtLT     *time.Time  `json:"lastUsedAtLT,omitempty"`
+	LastUsedAtLTE    *time.Time  `json:"lastUsedAtLTE,omitempty"`
+	LastUsedAtIsNil  bool        `json:"lastUsedAtIsNil,omitempty"`
+	LastUsedAtNotNil bool        `json:"lastUsedAtNotNil,omitempty"`
+
+	// "blocked_at" field predicates.
+	BlockedAt       *time.Time  `json:"blockedAt,omitempty"`
+	BlockedAtNEQ    *time.Time  `json:"blockedAtNEQ,omitempty"`
+	BlockedAtIn     []time.Time `json:"blockedAtIn,omitempty"`
+	BlockedAtNotIn  []time.Time `json:"blockedAtNotIn,omitempty"`
+	BlockedAtGT     *time.Time  `json:"blockedAtGT,omitempty"`
+	BlockedAtGTE    *time.Time  `json:"blockedAtGTE,omitempty"`
+	BlockedAtLT     *time.Time  `json:"blockedAtLT,omitempty"`
+	BlockedAtLTE    *time.Time  `json:"blockedAtLTE,omitempty"`
+	BlockedAtIsNil  bool        `json:"blockedAtIsNil,omitempty"`
+	BlockedAtNotNil bool        `json:"blockedAtNotNil,omitempty"`
+
+	// "user" edge predicates.
+	HasUser     *bool             `json:"hasUser,omitempty"`
+	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
+}
+
+// AddPredicates adds custom predicates to the where input to be used during the filtering phase.
+func (i *PasskeyWhereInput) AddPredicates(predicates ...predicate.Passkey) {
+	i.Predicates = append(i.Predicates, predicates...)
+}
+
+// Filter applies the PasskeyWhereInput filter on the PasskeyQuery builder.
+func (i *PasskeyWhereInput) Filter(q *PasskeyQuery) (*PasskeyQuery, error) {
+	if i == nil {
+		return q, nil
+	}
+	p, err := i.P()
+	if err != nil {
+		if err == ErrEmptyPasskeyWhereInput {
+			return q, nil
+		}
+		return nil, err
+	}
+	return q.Where(p), nil
+}
+
+// ErrEmptyPasskeyWhereInput is returned in case the PasskeyWhereInput is empty.
+var ErrEmptyPasskeyWhereInput = errors.New("ent: empty predicate PasskeyWhereInput")
+
+// P returns a predicate for filtering passkeys.
+// An error is returned if the input is empty or invalid.
+func (i *PasskeyWhereInput) P() (predicate.Passkey, error) {
+	var predicates []predicate.Passkey
+	if i.Not != nil {
+		p, err := i.Not.P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'not'", err)
+		}
+		predicates = append(predicates, passkey.Not(p))
+	}
+	switch n := len(i.Or); {
+	case n == 1:
+		p, err := i.Or[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'or'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		or := make([]predicate.Passkey, 0, n)
+		for _, w := range i.Or {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'or'", err)
+			}
+			or = append(or, p)
+		}
+		predicates = append(predicates, passkey.Or(or...))
+	}
+	switch n := len(i.And); {
+	case n == 1:
+		p, err := i.And[0].P()
+		if err != nil {
+			return nil, fmt.Errorf("%w: field 'and'", err)
+		}
+		predicates = append(predicates, p)
+	case n > 1:
+		and := make([]predicate.Passkey, 0, n)
+		for _, w := range i.And {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'and'", err)
+			}
+			and = append(and, p)
+		}
+		predicates = append(predicates, passkey.And(and...))
+	}
+	predicates = append(predicates, i.Predicates...)
+	if i.ID != nil {
+		predicates = append(predicates, passkey.IDEQ(*i.ID))
+	}
+	if i.IDNEQ != nil {
+		predicates = append(predicates, passkey.IDNEQ(*i.IDNEQ))
+	}
+	if len(i.IDIn) > 0 {
+		predicates = append(predicates, passkey.IDIn(i.IDIn...))
+	}
+	if len(i.IDNotIn) > 0 {
+		predicates = append(predicates, passkey.IDNotIn(i.IDNotIn...))
+	}
+	if i.IDGT != nil {
+		predicates = append(predicates, passkey.IDGT(*i.IDGT))
+	}
+	if i.IDGTE != nil {
+		predicates = append(predicates, passkey.IDGTE(*i.IDGTE))
+	}
+	if i.IDLT != nil {
+		predicates = append(predicates, passkey.IDLT(*i.IDLT))
+	}
+	if i.IDLTE != nil {
+		predicates = append(predicates, passkey.IDLTE(*i.IDLTE))
+	}
+	if i.CreatedAt != nil {
+		predicates = append(predicates, passkey.CreatedAtEQ(*i.CreatedAt))
+	}
+	if i.CreatedAtNEQ != nil {
+		predicates = append(predicates, passkey.CreatedAtNEQ(*i.CreatedAtNEQ))
+	}
+	if len(i.CreatedAtIn) > 0 {
+		predicates = append(predicates, passkey.CreatedAtIn(i.CreatedAtIn...))
+	}
+	if len(i.CreatedAtNotIn) > 0 {
+		predicates = append(predicates, passkey.CreatedAtNotIn(i.CreatedAtNotIn...))
+	}
+	if i.CreatedAtGT != nil {
+		predicates = append(predicates, passkey.CreatedAtGT(*i.CreatedAtGT))
+	}
+	if i.CreatedAtGTE != nil {
+		predicates = append(predicates, passkey.CreatedAtGTE(*i.CreatedAtGTE))
+	}
+	if i.CreatedAtLT != nil {
+		predicates = append(predicates, passkey.CreatedAtLT(*i.CreatedAtLT))
+	}
+	if i.CreatedAtLTE != nil {
+		predicates = append(predicates, passkey.CreatedAtLTE(*i.CreatedAtLTE))
+	}
+	if i.UpdatedAt != nil {
+		predicates = append(predicates, passkey.UpdatedAtEQ(*i.UpdatedAt))
+	}
+	if i.UpdatedAtNEQ != nil {
+		predicates = append(predicates, passkey.UpdatedAtNEQ(*i.UpdatedAtNEQ))
+	}
+	if len(i.UpdatedAtIn) > 0 {
+		predicates = append(predicates, passkey.UpdatedAtIn(i.UpdatedAtIn...))
+	}
+	if len(i.UpdatedAtNotIn) > 0 {
+		predicates = append(predicates, passkey.UpdatedAtNotIn(i.UpdatedAtNotIn...))
+	}
+	if i.UpdatedAtGT != nil {
+		predicates = append(predicates, passkey.UpdatedAtGT(*i.UpdatedAtGT))
+	}
+	if i.UpdatedAtGTE != nil {
+		predicates = append(predicates, passkey.UpdatedAtGTE(*i.UpdatedAtGTE))
+	}
+	if i.UpdatedAtLT != nil {
+		predicates = append(predicates, passkey.UpdatedAtLT(*i.UpdatedAtLT))
+	}
+	if i.UpdatedAtLTE != nil {
+		predicates = append(predicates, passkey.UpdatedAtLTE(*i.UpdatedAtLTE))
+	}
+	if i.UserID != nil {
+		predicates = append(predicates, passkey.UserIDEQ(*i.UserID))
+	}
+	if i.UserIDNEQ != nil {
+		predicates = append(predicates, passkey.UserIDNEQ(*i.UserIDNEQ))
+	}
+	if len(i.UserIDIn) > 0 {
+		predicates = append(predicates, passkey.UserIDIn(i.UserIDIn...))
+	}
+	if len(i.UserIDNotIn) > 0 {
+		predicates = append(predicates, passkey.UserIDNotIn(i.UserIDNotIn...))
+	}
+	if i.UserIDGT != nil {
+		predicates = append(predicates, passkey.UserIDGT(*i.UserIDGT))
+	}
+	if i.UserIDGTE != nil {
+		predicates = append(predicates, passkey.UserIDGTE(*i.UserIDGTE))
+	}
+	if i.UserIDLT != nil {
+		predicates = append(predicates, passkey.UserIDLT(*i.UserIDLT))
+	}
+	if i.UserIDLTE != nil {
+		predicates = append(predicates, passkey.UserIDLTE(*i.UserIDLTE))
+	}
+	if i.UserIDContains != nil {
+		predicates = append(predicates, passkey.UserIDContains(*i.UserIDContains))
+	}
+	if i.UserIDHasPrefix != nil {
+		predicates = append(predicates, passkey.UserIDHasPrefix(*i.UserIDHasPrefix))
+	}
+	if i.UserIDHasSuffix != nil {
+		predicates = append(predicates, passkey.UserIDHasSuffix(*i.UserIDHasSuffix))
+	}
+	if i.UserIDEqualFold != nil {
+		predicates = append(predicates, passkey.UserIDEqualFold(*i.UserIDEqualFold))
+	}
+	if i.UserIDContainsFold != nil {
+		predicates = append(predicates, passkey.UserIDContainsFold(*i.UserIDContainsFold))
+	}
+	if i.Name != nil {
+		predicates = append(predicates, passkey.NameEQ(*i.Name))
+	}
+	if i.NameNEQ != nil {
+		predicates = append(predicates, passkey.NameNEQ(*i.NameNEQ))
+	}
+	if len(i.NameIn) > 0 {
+		predicates = append(predicates, passkey.NameIn(i.NameIn...))
+	}
+	if len(i.NameNotIn) > 0 {
+		predicates = append(predicates, passkey.NameNotIn(i.NameNotIn...))
+	}
+	if i.NameGT != nil {
+		predicates = append(predicates, passkey.NameGT(*i.NameGT))
+	}
+	if i.NameGTE != nil {
+		predicates = append(predicates, passkey.NameGTE(*i.NameGTE))
+	}
+	if i.NameLT != nil {
+		predicates = append(predicates, passkey.NameLT(*i.NameLT))
+	}
+	if i.NameLTE != nil {
+		predicates = append(predicates, passkey.NameLTE(*i.NameLTE))
+	}
+	if i.NameContains != nil {
+		predicates = append(predicates, passkey.NameContains(*i.NameContains))
+	}
+	if i.NameHasPrefix != nil {
+		predicates = append(predicates, passkey.NameHasPrefix(*i.NameHasPrefix))
+	}
+	if i.NameHasSuffix != nil {
+		predicates = append(predicates, passkey.NameHasSuffix(*i.NameHasSuffix))
+	}
+	if i.NameEqualFold != nil {
+		predicates = append(predicates, passkey.NameEqualFold(*i.NameEqualFold))
+	}
+	if i.NameContainsFold != nil {
+		predicates = append(predicates, passkey.NameContainsFold(*i.NameContainsFold))
+	}
+	if i.LastUsedAt != nil {
+		predicates = append(predicates, passkey.LastUsedAtEQ(*i.LastUsedAt))
+	}
+	if i.LastUsedAtNEQ != nil {
+		predicates = append(predicates, passkey.LastUsedAtNEQ(*i.LastUsedAtNEQ))
+	}
+	if len(i.LastUsedAtIn) > 0 {
+		predicates = append(predicates, passkey.LastUsedAtIn(i.LastUsedAtIn...))
+	}
+	if len(i.LastUsedAtNotIn) > 0 {
+		predicates = append(predicates, passkey.LastUsedAtNotIn(i.LastUsedAtNotIn...))
+	}
+	if i.LastUsedAtGT != nil {
+		predicates = append(predicates, passkey.LastUsedAtGT(*i.LastUsedAtGT))
+	}
+	if i.LastUsedAtGTE != nil {
+		predicates = append(predicates, passkey.LastUsedAtGTE(*i.LastUsedAtGTE))
+	}
+	if i.LastUsedAtLT != nil {
+		predicates = append(predicates, passkey.LastUsedAtLT(*i.LastUsedAtLT))
+	}
+	if i.LastUsedAtLTE != nil {
+		predicates = append(predicates, passkey.LastUsedAtLTE(*i.LastUsedAtLTE))
+	}
+	if i.LastUsedAtIsNil {
+		predicates = append(predicates, passkey.LastUsedAtIsNil())
+	}
+	if i.LastUsedAtNotNil {
+		predicates = append(predicates, passkey.LastUsedAtNotNil())
+	}
+	if i.BlockedAt != nil {
+		predicates = append(predicates, passkey.BlockedAtEQ(*i.BlockedAt))
+	}
+	if i.BlockedAtNEQ != nil {
+		predicates = append(predicates, passkey.BlockedAtNEQ(*i.BlockedAtNEQ))
+	}
+	if len(i.BlockedAtIn) > 0 {
+		predicates = append(predicates, passkey.BlockedAtIn(i.BlockedAtIn...))
+	}
+	if len(i.BlockedAtNotIn) > 0 {
+		predicates = append(predicates, passkey.BlockedAtNotIn(i.BlockedAtNotIn...))
+	}
+	if i.BlockedAtGT != nil {
+		predicates = append(predicates, passkey.BlockedAtGT(*i.BlockedAtGT))
+	}
+	if i.BlockedAtGTE != nil {
+		predicates = append(predicates, passkey.BlockedAtGTE(*i.BlockedAtGTE))
+	}
+	if i.BlockedAtLT != nil {
+		predicates = append(predicates, passkey.BlockedAtLT(*i.BlockedAtLT))
+	}
+	if i.BlockedAtLTE != nil {
+		predicates = append(predicates, passkey.BlockedAtLTE(*i.BlockedAtLTE))
+	}
+	if i.BlockedAtIsNil {
+		predicates = append(predicates, passkey.BlockedAtIsNil())
+	}
+	if i.BlockedAtNotNil {
+		predicates = append(predicates, passkey.BlockedAtNotNil())
+	}
+
+	if i.HasUser != nil {
+		p := passkey.HasUser()
+		if !*i.HasUser {
+			p = passkey.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasUserWith) > 0 {
+		with := make([]predicate.User, 0, len(i.HasUserWith))
+		for _, w := range i.HasUserWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, passkey.HasUserWith(with...))
+	}
+	switch len(predicates) {
+	case 0:
+		return nil, ErrEmptyPasskeyWhereInput
+	case 1:
+		return predicates[0], nil
+	default:
+		return passkey.And(predicates...), nil
 	}
 }
 

@@ -5,12 +5,16 @@ package ent
 import (
 	"context"
 
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
@@ -22,12 +26,16 @@ import (
 
 // prefixTable maps id prefixes to table names.
 var prefixTable = map[string]string{
+	"tok": apitoken.Table,
 	"att": attachment.Table,
 	"aud": auditevent.Table,
 	"con": contact.Table,
 	"cus": customer.Table,
 	"dep": department.Table,
+	"ext": externalidentity.Table,
 	"fol": followup.Table,
+	"idp": identityprovider.Table,
+	"pky": passkey.Table,
 	"pck": picklist.Table,
 	"rol": role.Table,
 	"grt": rolegrant.Table,
@@ -48,6 +56,10 @@ func IDToType(ctx context.Context, id pulid.ID) (string, error) {
 // edgeTables maps each entity type and edge name to the table the edge
 // points at.
 var edgeTables = map[string]map[string]string{
+	"APIToken": {
+		"tenant": "tenants",
+		"user":   "users",
+	},
 	"Attachment": {
 		"tenant":    "tenants",
 		"customer":  "customers",
@@ -58,6 +70,7 @@ var edgeTables = map[string]map[string]string{
 	"AuditEvent": {
 		"tenant": "tenants",
 	},
+	"AuthFlow": {},
 	"Contact": {
 		"tenant":   "tenants",
 		"customer": "customers",
@@ -77,12 +90,23 @@ var edgeTables = map[string]map[string]string{
 		"leader":   "users",
 		"members":  "users",
 	},
+	"ExternalIdentity": {
+		"tenant": "tenants",
+	},
 	"FollowUp": {
 		"tenant":      "tenants",
 		"customer":    "customers",
 		"contact":     "contacts",
 		"attachments": "attachments",
 		"author":      "users",
+	},
+	"IdentityProvider": {
+		"tenant": "tenants",
+	},
+	"LoginThrottle": {},
+	"Passkey": {
+		"tenant": "tenants",
+		"user":   "users",
 	},
 	"Picklist": {
 		"tenant": "tenants",
@@ -121,6 +145,10 @@ func (c *Client) Dialect() string { return c.driver.Dialect() }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
+func (m *APITokenMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
 func (m *AttachmentMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
@@ -137,6 +165,10 @@ func (m *AuditEventMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
+func (m *AuthFlowMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
 func (m *ContactMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
@@ -149,7 +181,23 @@ func (m *DepartmentMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
+func (m *ExternalIdentityMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
 func (m *FollowUpMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *IdentityProviderMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *LoginThrottleMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *PasskeyMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.

@@ -36,6 +36,16 @@ type Session struct {
 	ExpiresAt time.Time `json:"expires_at,omitempty"`
 	// RevokedAt holds the value of the "revoked_at" field.
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+	// StrongAuthAt holds the value of the "strong_auth_at" field.
+	StrongAuthAt *time.Time `json:"strong_auth_at,omitempty"`
+	// Restricted holds the value of the "restricted" field.
+	Restricted bool `json:"restricted,omitempty"`
+	// Method holds the value of the "method" field.
+	Method string `json:"method,omitempty"`
+	// IP holds the value of the "ip" field.
+	IP string `json:"ip,omitempty"`
+	// UserAgent holds the value of the "user_agent" field.
+	UserAgent string `json:"user_agent,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SessionQuery when eager-loading is set.
 	Edges        SessionEdges `json:"edges"`
@@ -86,7 +96,11 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case session.FieldID, session.FieldTenantID, session.FieldUserID:
 			values[i] = new(pulid.ID)
-		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldLastSeenAt, session.FieldExpiresAt, session.FieldRevokedAt:
+		case session.FieldRestricted:
+			values[i] = new(sql.NullBool)
+		case session.FieldMethod, session.FieldIP, session.FieldUserAgent:
+			values[i] = new(sql.NullString)
+		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldLastSeenAt, session.FieldExpiresAt, session.FieldRevokedAt, session.FieldStrongAuthAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -158,6 +172,37 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				_m.RevokedAt = new(time.Time)
 				*_m.RevokedAt = value.Time
 			}
+		case session.FieldStrongAuthAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field strong_auth_at", values[i])
+			} else if value.Valid {
+				_m.StrongAuthAt = new(time.Time)
+				*_m.StrongAuthAt = value.Time
+			}
+		case session.FieldRestricted:
+			if value, ok := values[i].(*sql.NullBool); !ok {
+				return fmt.Errorf("unexpected type %T for field restricted", values[i])
+			} else if value.Valid {
+				_m.Restricted = value.Bool
+			}
+		case session.FieldMethod:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field method", values[i])
+			} else if value.Valid {
+				_m.Method = value.String
+			}
+		case session.FieldIP:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field ip", values[i])
+			} else if value.Valid {
+				_m.IP = value.String
+			}
+		case session.FieldUserAgent:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field user_agent", values[i])
+			} else if value.Valid {
+				_m.UserAgent = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -228,6 +273,23 @@ func (_m *Session) String() string {
 		builder.WriteString("revoked_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.StrongAuthAt; v != nil {
+		builder.WriteString("strong_auth_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("restricted=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Restricted))
+	builder.WriteString(", ")
+	builder.WriteString("method=")
+	builder.WriteString(_m.Method)
+	builder.WriteString(", ")
+	builder.WriteString("ip=")
+	builder.WriteString(_m.IP)
+	builder.WriteString(", ")
+	builder.WriteString("user_agent=")
+	builder.WriteString(_m.UserAgent)
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -98,6 +98,76 @@ func (_c *SessionCreate) SetNillableRevokedAt(v *time.Time) *SessionCreate {
 	return _c
 }
 
+// SetStrongAuthAt sets the "strong_auth_at" field.
+func (_c *SessionCreate) SetStrongAuthAt(v time.Time) *SessionCreate {
+	_c.mutation.SetStrongAuthAt(v)
+	return _c
+}
+
+// SetNillableStrongAuthAt sets the "strong_auth_at" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableStrongAuthAt(v *time.Time) *SessionCreate {
+	if v != nil {
+		_c.SetStrongAuthAt(*v)
+	}
+	return _c
+}
+
+// SetRestricted sets the "restricted" field.
+func (_c *SessionCreate) SetRestricted(v bool) *SessionCreate {
+	_c.mutation.SetRestricted(v)
+	return _c
+}
+
+// SetNillableRestricted sets the "restricted" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableRestricted(v *bool) *SessionCreate {
+	if v != nil {
+		_c.SetRestricted(*v)
+	}
+	return _c
+}
+
+// SetMethod sets the "method" field.
+func (_c *SessionCreate) SetMethod(v string) *SessionCreate {
+	_c.mutation.SetMethod(v)
+	return _c
+}
+
+// SetNillableMethod sets the "method" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableMethod(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetMethod(*v)
+	}
+	return _c
+}
+
+// SetIP sets the "ip" field.
+func (_c *SessionCreate) SetIP(v string) *SessionCreate {
+	_c.mutation.SetIP(v)
+	return _c
+}
+
+// SetNillableIP sets the "ip" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableIP(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetIP(*v)
+	}
+	return _c
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (_c *SessionCreate) SetUserAgent(v string) *SessionCreate {
+	_c.mutation.SetUserAgent(v)
+	return _c
+}
+
+// SetNillableUserAgent sets the "user_agent" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableUserAgent(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetUserAgent(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *SessionCreate) SetID(v pulid.ID) *SessionCreate {
 	_c.mutation.SetID(v)
@@ -173,6 +243,14 @@ func (_c *SessionCreate) defaults() error {
 		v := session.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Restricted(); !ok {
+		v := session.DefaultRestricted
+		_c.mutation.SetRestricted(v)
+	}
+	if _, ok := _c.mutation.Method(); !ok {
+		v := session.DefaultMethod
+		_c.mutation.SetMethod(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if session.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized session.DefaultID (forgotten import ent/runtime?)")
@@ -210,6 +288,17 @@ func (_c *SessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "Session.expires_at"`)}
+	}
+	if _, ok := _c.mutation.Restricted(); !ok {
+		return &ValidationError{Name: "restricted", err: errors.New(`ent: missing required field "Session.restricted"`)}
+	}
+	if _, ok := _c.mutation.Method(); !ok {
+		return &ValidationError{Name: "method", err: errors.New(`ent: missing required field "Session.method"`)}
+	}
+	if v, ok := _c.mutation.UserAgent(); ok {
+		if err := session.UserAgentValidator(v); err != nil {
+			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "Session.user_agent": %w`, err)}
+		}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := session.IDValidator(string(v)); err != nil {
@@ -281,6 +370,26 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RevokedAt(); ok {
 		_spec.SetField(session.FieldRevokedAt, field.TypeTime, value)
 		_node.RevokedAt = &value
+	}
+	if value, ok := _c.mutation.StrongAuthAt(); ok {
+		_spec.SetField(session.FieldStrongAuthAt, field.TypeTime, value)
+		_node.StrongAuthAt = &value
+	}
+	if value, ok := _c.mutation.Restricted(); ok {
+		_spec.SetField(session.FieldRestricted, field.TypeBool, value)
+		_node.Restricted = value
+	}
+	if value, ok := _c.mutation.Method(); ok {
+		_spec.SetField(session.FieldMethod, field.TypeString, value)
+		_node.Method = value
+	}
+	if value, ok := _c.mutation.IP(); ok {
+		_spec.SetField(session.FieldIP, field.TypeString, value)
+		_node.IP = value
+	}
+	if value, ok := _c.mutation.UserAgent(); ok {
+		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
+		_node.UserAgent = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -410,6 +519,84 @@ func (u *SessionUpsert) ClearRevokedAt() *SessionUpsert {
 	return u
 }
 
+// SetStrongAuthAt sets the "strong_auth_at" field.
+func (u *SessionUpsert) SetStrongAuthAt(v time.Time) *SessionUpsert {
+	u.Set(session.FieldStrongAuthAt, v)
+	return u
+}
+
+// UpdateStrongAuthAt sets the "strong_auth_at" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateStrongAuthAt() *SessionUpsert {
+	u.SetExcluded(session.FieldStrongAuthAt)
+	return u
+}
+
+// ClearStrongAuthAt clears the value of the "strong_auth_at" field.
+func (u *SessionUpsert) ClearStrongAuthAt() *SessionUpsert {
+	u.SetNull(session.FieldStrongAuthAt)
+	return u
+}
+
+// SetRestricted sets the "restricted" field.
+func (u *SessionUpsert) SetRestricted(v bool) *SessionUpsert {
+	u.Set(session.FieldRestricted, v)
+	return u
+}
+
+// UpdateRestricted sets the "restricted" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateRestricted() *SessionUpsert {
+	u.SetExcluded(session.FieldRestricted)
+	return u
+}
+
+// SetMethod sets the "method" field.
+func (u *SessionUpsert) SetMethod(v string) *SessionUpsert {
+	u.Set(session.FieldMethod, v)
+	return u
+}
+
+// UpdateMethod sets the "method" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateMethod() *SessionUpsert {
+	u.SetExcluded(session.FieldMethod)
+	return u
+}
+
+// SetIP sets the "ip" field.
+func (u *SessionUpsert) SetIP(v string) *SessionUpsert {
+	u.Set(session.FieldIP, v)
+	return u
+}
+
+// UpdateIP sets the "ip" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateIP() *SessionUpsert {
+	u.SetExcluded(session.FieldIP)
+	return u
+}
+
+// ClearIP clears the value of the "ip" field.
+func (u *SessionUpsert) ClearIP() *SessionUpsert {
+	u.SetNull(session.FieldIP)
+	return u
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (u *SessionUpsert) SetUserAgent(v string) *SessionUpsert {
+	u.Set(session.FieldUserAgent, v)
+	return u
+}
+
+// UpdateUserAgent sets the "user_agent" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateUserAgent() *SessionUpsert {
+	u.SetExcluded(session.FieldUserAgent)
+	return u
+}
+
+// ClearUserAgent clears the value of the "user_agent" field.
+func (u *SessionUpsert) ClearUserAgent() *SessionUpsert {
+	u.SetNull(session.FieldUserAgent)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create except the ID field.
 // Using this option is equivalent to using:
 //
@@ -519,6 +706,97 @@ func (u *SessionUpsertOne) UpdateRevokedAt() *SessionUpsertOne {
 func (u *SessionUpsertOne) ClearRevokedAt() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearRevokedAt()
+	})
+}
+
+// SetStrongAuthAt sets the "strong_auth_at" field.
+func (u *SessionUpsertOne) SetStrongAuthAt(v time.Time) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetStrongAuthAt(v)
+	})
+}
+
+// UpdateStrongAuthAt sets the "strong_auth_at" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateStrongAuthAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateStrongAuthAt()
+	})
+}
+
+// ClearStrongAuthAt clears the value of the "strong_auth_at" field.
+func (u *SessionUpsertOne) ClearStrongAuthAt() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearStrongAuthAt()
+	})
+}
+
+// SetRestricted sets the "restricted" field.
+func (u *SessionUpsertOne) SetRestricted(v bool) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetRestricted(v)
+	})
+}
+
+// UpdateRestricted sets the "restricted" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateRestricted() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateRestricted()
+	})
+}
+
+// SetMethod sets the "method" field.
+func (u *SessionUpsertOne) SetMethod(v string) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetMethod(v)
+	})
+}
+
+// UpdateMethod sets the "method" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateMethod() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateMethod()
+	})
+}
+
+// SetIP sets the "ip" field.
+func (u *SessionUpsertOne) SetIP(v string) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetIP(v)
+	})
+}
+
+// UpdateIP sets the "ip" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateIP() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateIP()
+	})
+}
+
+// ClearIP clears the value of the "ip" field.
+func (u *SessionUpsertOne) ClearIP() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearIP()
+	})
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (u *SessionUpsertOne) SetUserAgent(v string) *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetUserAgent(v)
+	})
+}
+
+// UpdateUserAgent sets the "user_agent" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateUserAgent() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateUserAgent()
+	})
+}
+
+// ClearUserAgent clears the value of the "user_agent" field.
+func (u *SessionUpsertOne) ClearUserAgent() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearUserAgent()
 	})
 }
 
@@ -798,6 +1076,97 @@ func (u *SessionUpsertBulk) UpdateRevokedAt() *SessionUpsertBulk {
 func (u *SessionUpsertBulk) ClearRevokedAt() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
 		s.ClearRevokedAt()
+	})
+}
+
+// SetStrongAuthAt sets the "strong_auth_at" field.
+func (u *SessionUpsertBulk) SetStrongAuthAt(v time.Time) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetStrongAuthAt(v)
+	})
+}
+
+// UpdateStrongAuthAt sets the "strong_auth_at" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateStrongAuthAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateStrongAuthAt()
+	})
+}
+
+// ClearStrongAuthAt clears the value of the "strong_auth_at" field.
+func (u *SessionUpsertBulk) ClearStrongAuthAt() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearStrongAuthAt()
+	})
+}
+
+// SetRestricted sets the "restricted" field.
+func (u *SessionUpsertBulk) SetRestricted(v bool) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetRestricted(v)
+	})
+}
+
+// UpdateRestricted sets the "restricted" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateRestricted() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateRestricted()
+	})
+}
+
+// SetMethod sets the "method" field.
+func (u *SessionUpsertBulk) SetMethod(v string) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetMethod(v)
+	})
+}
+
+// UpdateMethod sets the "method" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateMethod() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateMethod()
+	})
+}
+
+// SetIP sets the "ip" field.
+func (u *SessionUpsertBulk) SetIP(v string) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetIP(v)
+	})
+}
+
+// UpdateIP sets the "ip" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateIP() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateIP()
+	})
+}
+
+// ClearIP clears the value of the "ip" field.
+func (u *SessionUpsertBulk) ClearIP() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearIP()
+	})
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (u *SessionUpsertBulk) SetUserAgent(v string) *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.SetUserAgent(v)
+	})
+}
+
+// UpdateUserAgent sets the "user_agent" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateUserAgent() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.UpdateUserAgent()
+	})
+}
+
+// ClearUserAgent clears the value of the "user_agent" field.
+func (u *SessionUpsertBulk) ClearUserAgent() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearUserAgent()
 	})
 }
 

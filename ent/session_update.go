@@ -77,6 +77,94 @@ func (_u *SessionUpdate) ClearRevokedAt() *SessionUpdate {
 	return _u
 }
 
+// SetStrongAuthAt sets the "strong_auth_at" field.
+func (_u *SessionUpdate) SetStrongAuthAt(v time.Time) *SessionUpdate {
+	_u.mutation.SetStrongAuthAt(v)
+	return _u
+}
+
+// SetNillableStrongAuthAt sets the "strong_auth_at" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableStrongAuthAt(v *time.Time) *SessionUpdate {
+	if v != nil {
+		_u.SetStrongAuthAt(*v)
+	}
+	return _u
+}
+
+// ClearStrongAuthAt clears the value of the "strong_auth_at" field.
+func (_u *SessionUpdate) ClearStrongAuthAt() *SessionUpdate {
+	_u.mutation.ClearStrongAuthAt()
+	return _u
+}
+
+// SetRestricted sets the "restricted" field.
+func (_u *SessionUpdate) SetRestricted(v bool) *SessionUpdate {
+	_u.mutation.SetRestricted(v)
+	return _u
+}
+
+// SetNillableRestricted sets the "restricted" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableRestricted(v *bool) *SessionUpdate {
+	if v != nil {
+		_u.SetRestricted(*v)
+	}
+	return _u
+}
+
+// SetMethod sets the "method" field.
+func (_u *SessionUpdate) SetMethod(v string) *SessionUpdate {
+	_u.mutation.SetMethod(v)
+	return _u
+}
+
+// SetNillableMethod sets the "method" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableMethod(v *string) *SessionUpdate {
+	if v != nil {
+		_u.SetMethod(*v)
+	}
+	return _u
+}
+
+// SetIP sets the "ip" field.
+func (_u *SessionUpdate) SetIP(v string) *SessionUpdate {
+	_u.mutation.SetIP(v)
+	return _u
+}
+
+// SetNillableIP sets the "ip" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableIP(v *string) *SessionUpdate {
+	if v != nil {
+		_u.SetIP(*v)
+	}
+	return _u
+}
+
+// ClearIP clears the value of the "ip" field.
+func (_u *SessionUpdate) ClearIP() *SessionUpdate {
+	_u.mutation.ClearIP()
+	return _u
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (_u *SessionUpdate) SetUserAgent(v string) *SessionUpdate {
+	_u.mutation.SetUserAgent(v)
+	return _u
+}
+
+// SetNillableUserAgent sets the "user_agent" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableUserAgent(v *string) *SessionUpdate {
+	if v != nil {
+		_u.SetUserAgent(*v)
+	}
+	return _u
+}
+
+// ClearUserAgent clears the value of the "user_agent" field.
+func (_u *SessionUpdate) ClearUserAgent() *SessionUpdate {
+	_u.mutation.ClearUserAgent()
+	return _u
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdate) Mutation() *SessionMutation {
 	return _u.mutation
@@ -111,6 +199,11 @@ func (_u *SessionUpdate) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SessionUpdate) check() error {
+	if v, ok := _u.mutation.UserAgent(); ok {
+		if err := session.UserAgentValidator(v); err != nil {
+			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "Session.user_agent": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Session.tenant"`)
 	}
@@ -149,6 +242,30 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(session.FieldRevokedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.StrongAuthAt(); ok {
+		_spec.SetField(session.FieldStrongAuthAt, field.TypeTime, value)
+	}
+	if _u.mutation.StrongAuthAtCleared() {
+		_spec.ClearField(session.FieldStrongAuthAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Restricted(); ok {
+		_spec.SetField(session.FieldRestricted, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Method(); ok {
+		_spec.SetField(session.FieldMethod, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IP(); ok {
+		_spec.SetField(session.FieldIP, field.TypeString, value)
+	}
+	if _u.mutation.IPCleared() {
+		_spec.ClearField(session.FieldIP, field.TypeString)
+	}
+	if value, ok := _u.mutation.UserAgent(); ok {
+		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
+	}
+	if _u.mutation.UserAgentCleared() {
+		_spec.ClearField(session.FieldUserAgent, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -220,6 +337,94 @@ func (_u *SessionUpdateOne) ClearRevokedAt() *SessionUpdateOne {
 	return _u
 }
 
+// SetStrongAuthAt sets the "strong_auth_at" field.
+func (_u *SessionUpdateOne) SetStrongAuthAt(v time.Time) *SessionUpdateOne {
+	_u.mutation.SetStrongAuthAt(v)
+	return _u
+}
+
+// SetNillableStrongAuthAt sets the "strong_auth_at" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableStrongAuthAt(v *time.Time) *SessionUpdateOne {
+	if v != nil {
+		_u.SetStrongAuthAt(*v)
+	}
+	return _u
+}
+
+// ClearStrongAuthAt clears the value of the "strong_auth_at" field.
+func (_u *SessionUpdateOne) ClearStrongAuthAt() *SessionUpdateOne {
+	_u.mutation.ClearStrongAuthAt()
+	return _u
+}
+
+// SetRestricted sets the "restricted" field.
+func (_u *SessionUpdateOne) SetRestricted(v bool) *SessionUpdateOne {
+	_u.mutation.SetRestricted(v)
+	return _u
+}
+
+// SetNillableRestricted sets the "restricted" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableRestricted(v *bool) *SessionUpdateOne {
+	if v != nil {
+		_u.SetRestricted(*v)
+	}
+	return _u
+}
+
+// SetMethod sets the "method" field.
+func (_u *SessionUpdateOne) SetMethod(v string) *SessionUpdateOne {
+	_u.mutation.SetMethod(v)
+	return _u
+}
+
+// SetNillableMethod sets the "method" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableMethod(v *string) *SessionUpdateOne {
+	if v != nil {
+		_u.SetMethod(*v)
+	}
+	return _u
+}
+
+// SetIP sets the "ip" field.
+func (_u *SessionUpdateOne) SetIP(v string) *SessionUpdateOne {
+	_u.mutation.SetIP(v)
+	return _u
+}
+
+// SetNillableIP sets the "ip" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableIP(v *string) *SessionUpdateOne {
+	if v != nil {
+		_u.SetIP(*v)
+	}
+	return _u
+}
+
+// ClearIP clears the value of the "ip" field.
+func (_u *SessionUpdateOne) ClearIP() *SessionUpdateOne {
+	_u.mutation.ClearIP()
+	return _u
+}
+
+// SetUserAgent sets the "user_agent" field.
+func (_u *SessionUpdateOne) SetUserAgent(v string) *SessionUpdateOne {
+	_u.mutation.SetUserAgent(v)
+	return _u
+}
+
+// SetNillableUserAgent sets the "user_agent" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableUserAgent(v *string) *SessionUpdateOne {
+	if v != nil {
+		_u.SetUserAgent(*v)
+	}
+	return _u
+}
+
+// ClearUserAgent clears the value of the "user_agent" field.
+func (_u *SessionUpdateOne) ClearUserAgent() *SessionUpdateOne {
+	_u.mutation.ClearUserAgent()
+	return _u
+}
+
 // Mutation returns the SessionMutation object of the builder.
 func (_u *SessionUpdateOne) Mutation() *SessionMutation {
 	return _u.mutation
@@ -267,6 +472,11 @@ func (_u *SessionUpdateOne) ExecX(ctx context.Context) {
 
 // check runs all checks and user-defined validators on the builder.
 func (_u *SessionUpdateOne) check() error {
+	if v, ok := _u.mutation.UserAgent(); ok {
+		if err := session.UserAgentValidator(v); err != nil {
+			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "Session.user_agent": %w`, err)}
+		}
+	}
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Session.tenant"`)
 	}
@@ -322,6 +532,30 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if _u.mutation.RevokedAtCleared() {
 		_spec.ClearField(session.FieldRevokedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.StrongAuthAt(); ok {
+		_spec.SetField(session.FieldStrongAuthAt, field.TypeTime, value)
+	}
+	if _u.mutation.StrongAuthAtCleared() {
+		_spec.ClearField(session.FieldStrongAuthAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Restricted(); ok {
+		_spec.SetField(session.FieldRestricted, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.Method(); ok {
+		_spec.SetField(session.FieldMethod, field.TypeString, value)
+	}
+	if value, ok := _u.mutation.IP(); ok {
+		_spec.SetField(session.FieldIP, field.TypeString, value)
+	}
+	if _u.mutation.IPCleared() {
+		_spec.ClearField(session.FieldIP, field.TypeString)
+	}
+	if value, ok := _u.mutation.UserAgent(); ok {
+		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
+	}
+	if _u.mutation.UserAgentCleared() {
+		_spec.ClearField(session.FieldUserAgent, field.TypeString)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Session{config: _u.config}

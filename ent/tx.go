@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// APIToken is the client for interacting with the APIToken builders.
+	APIToken *APITokenClient
 	// Attachment is the client for interacting with the Attachment builders.
 	Attachment *AttachmentClient
 	// AttachmentChunk is the client for interacting with the AttachmentChunk builders.
@@ -22,14 +24,24 @@ type Tx struct {
 	AuditChain *AuditChainClient
 	// AuditEvent is the client for interacting with the AuditEvent builders.
 	AuditEvent *AuditEventClient
+	// AuthFlow is the client for interacting with the AuthFlow builders.
+	AuthFlow *AuthFlowClient
 	// Contact is the client for interacting with the Contact builders.
 	Contact *ContactClient
 	// Customer is the client for interacting with the Customer builders.
 	Customer *CustomerClient
 	// Department is the client for interacting with the Department builders.
 	Department *DepartmentClient
+	// ExternalIdentity is the client for interacting with the ExternalIdentity builders.
+	ExternalIdentity *ExternalIdentityClient
 	// FollowUp is the client for interacting with the FollowUp builders.
 	FollowUp *FollowUpClient
+	// IdentityProvider is the client for interacting with the IdentityProvider builders.
+	IdentityProvider *IdentityProviderClient
+	// LoginThrottle is the client for interacting with the LoginThrottle builders.
+	LoginThrottle *LoginThrottleClient
+	// Passkey is the client for interacting with the Passkey builders.
+	Passkey *PasskeyClient
 	// Picklist is the client for interacting with the Picklist builders.
 	Picklist *PicklistClient
 	// Role is the client for interacting with the Role builders.
@@ -177,14 +189,20 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.APIToken = NewAPITokenClient(tx.config)
 	tx.Attachment = NewAttachmentClient(tx.config)
 	tx.AttachmentChunk = NewAttachmentChunkClient(tx.config)
 	tx.AuditChain = NewAuditChainClient(tx.config)
 	tx.AuditEvent = NewAuditEventClient(tx.config)
+	tx.AuthFlow = NewAuthFlowClient(tx.config)
 	tx.Contact = NewContactClient(tx.config)
 	tx.Customer = NewCustomerClient(tx.config)
 	tx.Department = NewDepartmentClient(tx.config)
+	tx.ExternalIdentity = NewExternalIdentityClient(tx.config)
 	tx.FollowUp = NewFollowUpClient(tx.config)
+	tx.IdentityProvider = NewIdentityProviderClient(tx.config)
+	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
+	tx.Passkey = NewPasskeyClient(tx.config)
 	tx.Picklist = NewPicklistClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.RoleGrant = NewRoleGrantClient(tx.config)
@@ -202,7 +220,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: Attachment.QueryXXX(), the query will be executed
+// applies a query, for example: APIToken.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -33,6 +34,8 @@ type User struct {
 	Email secret.Text `json:"email,omitempty"`
 	// EmailBidx holds the value of the "email_bidx" field.
 	EmailBidx []byte `json:"email_bidx,omitempty"`
+	// TotpSecret holds the value of the "totp_secret" field.
+	TotpSecret secret.Text `json:"totp_secret,omitempty"`
 	// Name holds the value of the "name" field.
 	Name string `json:"name,omitempty"`
 	// Locale holds the value of the "locale" field.
@@ -43,6 +46,20 @@ type User struct {
 	PasswordHash string `json:"-"`
 	// MustChangePassword holds the value of the "must_change_password" field.
 	MustChangePassword bool `json:"must_change_password,omitempty"`
+	// PasswordChangedAt holds the value of the "password_changed_at" field.
+	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`
+	// FailedLogins holds the value of the "failed_logins" field.
+	FailedLogins int `json:"failed_logins,omitempty"`
+	// LockCount holds the value of the "lock_count" field.
+	LockCount int `json:"lock_count,omitempty"`
+	// LockedUntil holds the value of the "locked_until" field.
+	LockedUntil *time.Time `json:"locked_until,omitempty"`
+	// TotpLastStep holds the value of the "totp_last_step" field.
+	TotpLastStep int64 `json:"totp_last_step,omitempty"`
+	// TotpEnabledAt holds the value of the "totp_enabled_at" field.
+	TotpEnabledAt *time.Time `json:"totp_enabled_at,omitempty"`
+	// RecoveryCodes holds the value of the "recovery_codes" field.
+	RecoveryCodes [][]uint8 `json:"-"`
 	// DepartmentID holds the value of the "department_id" field.
 	DepartmentID pulid.ID `json:"department_id,omitempty"`
 	// ReportsToID holds the value of the "reports_to_id" field.
@@ -167,17 +184,19 @@ func (*User) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case user.FieldDataKey, user.FieldEmailBidx:
+		case user.FieldDataKey, user.FieldEmailBidx, user.FieldRecoveryCodes:
 			values[i] = new([]byte)
 		case user.FieldID, user.FieldTenantID, user.FieldDepartmentID, user.FieldReportsToID:
 			values[i] = new(pulid.ID)
-		case user.FieldEmail:
+		case user.FieldEmail, user.FieldTotpSecret:
 			values[i] = new(secret.Text)
 		case user.FieldMustChangePassword:
 			values[i] = new(sql.NullBool)
+		case user.FieldFailedLogins, user.FieldLockCount, user.FieldTotpLastStep:
+			values[i] = new(sql.NullInt64)
 		case user.FieldName, user.FieldLocale, user.FieldStatus, user.FieldPasswordHash:
 			values[i] = new(sql.NullString)
-		case user.FieldCreatedAt, user.FieldUpdatedAt:
+		case user.FieldCreatedAt, user.FieldUpdatedAt, user.FieldPasswordChangedAt, user.FieldLockedUntil, user.FieldTotpEnabledAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -236,6 +255,12 @@ func (_m *User) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.EmailBidx = *value
 			}
+		case user.FieldTotpSecret:
+			if value, ok := values[i].(*secret.Text); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_secret", values[i])
+			} else if value != nil {
+				_m.TotpSecret = *value
+			}
 		case user.FieldName:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field name", values[i])
@@ -265,6 +290,53 @@ func (_m *User) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field must_change_password", values[i])
 			} else if value.Valid {
 				_m.MustChangePassword = value.Bool
+			}
+		case user.FieldPasswordChangedAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field password_changed_at", values[i])
+			} else if value.Valid {
+				_m.PasswordChangedAt = new(time.Time)
+				*_m.PasswordChangedAt = value.Time
+			}
+		case user.FieldFailedLogins:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field failed_logins", values[i])
+			} else if value.Valid {
+				_m.FailedLogins = int(value.Int64)
+			}
+		case user.FieldLockCount:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field lock_count", values[i])
+			} else if value.Valid {
+				_m.LockCount = int(value.Int64)
+			}
+		case user.FieldLockedUntil:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field locked_until", values[i])
+			} else if value.Valid {
+				_m.LockedUntil = new(time.Time)
+				*_m.LockedUntil = value.Time
+			}
+		case user.FieldTotpLastStep:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_last_step", values[i])
+			} else if value.Valid {
+				_m.TotpLastStep = value.Int64
+			}
+		case user.FieldTotpEnabledAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field totp_enabled_at", values[i])
+			} else if value.Valid {
+				_m.TotpEnabledAt = new(time.Time)
+				*_m.TotpEnabledAt = value.Time
+			}
+		case user.FieldRecoveryCodes:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field recovery_codes", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.RecoveryCodes); err != nil {
+					return fmt.Errorf("unmarshal field recovery_codes: %w", err)
+				}
 			}
 		case user.FieldDepartmentID:
 			if value, ok := values[i].(*pulid.ID); !ok {
@@ -371,6 +443,9 @@ func (_m *User) String() string {
 	builder.WriteString("email_bidx=")
 	builder.WriteString(fmt.Sprintf("%v", _m.EmailBidx))
 	builder.WriteString(", ")
+	builder.WriteString("totp_secret=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotpSecret))
+	builder.WriteString(", ")
 	builder.WriteString("name=")
 	builder.WriteString(_m.Name)
 	builder.WriteString(", ")
@@ -384,6 +459,32 @@ func (_m *User) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("must_change_password=")
 	builder.WriteString(fmt.Sprintf("%v", _m.MustChangePassword))
+	builder.WriteString(", ")
+	if v := _m.PasswordChangedAt; v != nil {
+		builder.WriteString("password_changed_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("failed_logins=")
+	builder.WriteString(fmt.Sprintf("%v", _m.FailedLogins))
+	builder.WriteString(", ")
+	builder.WriteString("lock_count=")
+	builder.WriteString(fmt.Sprintf("%v", _m.LockCount))
+	builder.WriteString(", ")
+	if v := _m.LockedUntil; v != nil {
+		builder.WriteString("locked_until=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("totp_last_step=")
+	builder.WriteString(fmt.Sprintf("%v", _m.TotpLastStep))
+	builder.WriteString(", ")
+	if v := _m.TotpEnabledAt; v != nil {
+		builder.WriteString("totp_enabled_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("recovery_codes=<sensitive>")
 	builder.WriteString(", ")
 	builder.WriteString("department_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DepartmentID))

@@ -90,6 +90,20 @@ func (_c *UserCreate) SetEmailBidx(v []byte) *UserCreate {
 	return _c
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (_c *UserCreate) SetTotpSecret(v secret.Text) *UserCreate {
+	_c.mutation.SetTotpSecret(v)
+	return _c
+}
+
+// SetNillableTotpSecret sets the "totp_secret" field if the given value is not nil.
+func (_c *UserCreate) SetNillableTotpSecret(v *secret.Text) *UserCreate {
+	if v != nil {
+		_c.SetTotpSecret(*v)
+	}
+	return _c
+}
+
 // SetName sets the "name" field.
 func (_c *UserCreate) SetName(v string) *UserCreate {
 	_c.mutation.SetName(v)
@@ -149,6 +163,96 @@ func (_c *UserCreate) SetNillableMustChangePassword(v *bool) *UserCreate {
 	if v != nil {
 		_c.SetMustChangePassword(*v)
 	}
+	return _c
+}
+
+// SetPasswordChangedAt sets the "password_changed_at" field.
+func (_c *UserCreate) SetPasswordChangedAt(v time.Time) *UserCreate {
+	_c.mutation.SetPasswordChangedAt(v)
+	return _c
+}
+
+// SetNillablePasswordChangedAt sets the "password_changed_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillablePasswordChangedAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetPasswordChangedAt(*v)
+	}
+	return _c
+}
+
+// SetFailedLogins sets the "failed_logins" field.
+func (_c *UserCreate) SetFailedLogins(v int) *UserCreate {
+	_c.mutation.SetFailedLogins(v)
+	return _c
+}
+
+// SetNillableFailedLogins sets the "failed_logins" field if the given value is not nil.
+func (_c *UserCreate) SetNillableFailedLogins(v *int) *UserCreate {
+	if v != nil {
+		_c.SetFailedLogins(*v)
+	}
+	return _c
+}
+
+// SetLockCount sets the "lock_count" field.
+func (_c *UserCreate) SetLockCount(v int) *UserCreate {
+	_c.mutation.SetLockCount(v)
+	return _c
+}
+
+// SetNillableLockCount sets the "lock_count" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLockCount(v *int) *UserCreate {
+	if v != nil {
+		_c.SetLockCount(*v)
+	}
+	return _c
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (_c *UserCreate) SetLockedUntil(v time.Time) *UserCreate {
+	_c.mutation.SetLockedUntil(v)
+	return _c
+}
+
+// SetNillableLockedUntil sets the "locked_until" field if the given value is not nil.
+func (_c *UserCreate) SetNillableLockedUntil(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetLockedUntil(*v)
+	}
+	return _c
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_c *UserCreate) SetTotpLastStep(v int64) *UserCreate {
+	_c.mutation.SetTotpLastStep(v)
+	return _c
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_c *UserCreate) SetNillableTotpLastStep(v *int64) *UserCreate {
+	if v != nil {
+		_c.SetTotpLastStep(*v)
+	}
+	return _c
+}
+
+// SetTotpEnabledAt sets the "totp_enabled_at" field.
+func (_c *UserCreate) SetTotpEnabledAt(v time.Time) *UserCreate {
+	_c.mutation.SetTotpEnabledAt(v)
+	return _c
+}
+
+// SetNillableTotpEnabledAt sets the "totp_enabled_at" field if the given value is not nil.
+func (_c *UserCreate) SetNillableTotpEnabledAt(v *time.Time) *UserCreate {
+	if v != nil {
+		_c.SetTotpEnabledAt(*v)
+	}
+	return _c
+}
+
+// SetRecoveryCodes sets the "recovery_codes" field.
+func (_c *UserCreate) SetRecoveryCodes(v [][]uint8) *UserCreate {
+	_c.mutation.SetRecoveryCodes(v)
 	return _c
 }
 
@@ -335,6 +439,18 @@ func (_c *UserCreate) defaults() error {
 		v := user.DefaultMustChangePassword
 		_c.mutation.SetMustChangePassword(v)
 	}
+	if _, ok := _c.mutation.FailedLogins(); !ok {
+		v := user.DefaultFailedLogins
+		_c.mutation.SetFailedLogins(v)
+	}
+	if _, ok := _c.mutation.LockCount(); !ok {
+		v := user.DefaultLockCount
+		_c.mutation.SetLockCount(v)
+	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		v := user.DefaultTotpLastStep
+		_c.mutation.SetTotpLastStep(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if user.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized user.DefaultID (forgotten import ent/runtime?)")
@@ -374,6 +490,15 @@ func (_c *UserCreate) check() error {
 	}
 	if _, ok := _c.mutation.MustChangePassword(); !ok {
 		return &ValidationError{Name: "must_change_password", err: errors.New(`ent: missing required field "User.must_change_password"`)}
+	}
+	if _, ok := _c.mutation.FailedLogins(); !ok {
+		return &ValidationError{Name: "failed_logins", err: errors.New(`ent: missing required field "User.failed_logins"`)}
+	}
+	if _, ok := _c.mutation.LockCount(); !ok {
+		return &ValidationError{Name: "lock_count", err: errors.New(`ent: missing required field "User.lock_count"`)}
+	}
+	if _, ok := _c.mutation.TotpLastStep(); !ok {
+		return &ValidationError{Name: "totp_last_step", err: errors.New(`ent: missing required field "User.totp_last_step"`)}
 	}
 	if _, ok := _c.mutation.DepartmentID(); !ok {
 		return &ValidationError{Name: "department_id", err: errors.New(`ent: missing required field "User.department_id"`)}
@@ -445,6 +570,10 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 		_spec.SetField(user.FieldEmailBidx, field.TypeBytes, value)
 		_node.EmailBidx = value
 	}
+	if value, ok := _c.mutation.TotpSecret(); ok {
+		_spec.SetField(user.FieldTotpSecret, field.TypeBytes, value)
+		_node.TotpSecret = value
+	}
 	if value, ok := _c.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
 		_node.Name = value
@@ -464,6 +593,34 @@ func (_c *UserCreate) createSpec() (*User, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.MustChangePassword(); ok {
 		_spec.SetField(user.FieldMustChangePassword, field.TypeBool, value)
 		_node.MustChangePassword = value
+	}
+	if value, ok := _c.mutation.PasswordChangedAt(); ok {
+		_spec.SetField(user.FieldPasswordChangedAt, field.TypeTime, value)
+		_node.PasswordChangedAt = &value
+	}
+	if value, ok := _c.mutation.FailedLogins(); ok {
+		_spec.SetField(user.FieldFailedLogins, field.TypeInt, value)
+		_node.FailedLogins = value
+	}
+	if value, ok := _c.mutation.LockCount(); ok {
+		_spec.SetField(user.FieldLockCount, field.TypeInt, value)
+		_node.LockCount = value
+	}
+	if value, ok := _c.mutation.LockedUntil(); ok {
+		_spec.SetField(user.FieldLockedUntil, field.TypeTime, value)
+		_node.LockedUntil = &value
+	}
+	if value, ok := _c.mutation.TotpLastStep(); ok {
+		_spec.SetField(user.FieldTotpLastStep, field.TypeInt64, value)
+		_node.TotpLastStep = value
+	}
+	if value, ok := _c.mutation.TotpEnabledAt(); ok {
+		_spec.SetField(user.FieldTotpEnabledAt, field.TypeTime, value)
+		_node.TotpEnabledAt = &value
+	}
+	if value, ok := _c.mutation.RecoveryCodes(); ok {
+		_spec.SetField(user.FieldRecoveryCodes, field.TypeJSON, value)
+		_node.RecoveryCodes = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -721,6 +878,24 @@ func (u *UserUpsert) ClearEmailBidx() *UserUpsert {
 	return u
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (u *UserUpsert) SetTotpSecret(v secret.Text) *UserUpsert {
+	u.Set(user.FieldTotpSecret, v)
+	return u
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTotpSecret() *UserUpsert {
+	u.SetExcluded(user.FieldTotpSecret)
+	return u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *UserUpsert) ClearTotpSecret() *UserUpsert {
+	u.SetNull(user.FieldTotpSecret)
+	return u
+}
+
 // SetName sets the "name" field.
 func (u *UserUpsert) SetName(v string) *UserUpsert {
 	u.Set(user.FieldName, v)
@@ -790,6 +965,132 @@ func (u *UserUpsert) SetMustChangePassword(v bool) *UserUpsert {
 // UpdateMustChangePassword sets the "must_change_password" field to the value that was provided on create.
 func (u *UserUpsert) UpdateMustChangePassword() *UserUpsert {
 	u.SetExcluded(user.FieldMustChangePassword)
+	return u
+}
+
+// SetPasswordChangedAt sets the "password_changed_at" field.
+func (u *UserUpsert) SetPasswordChangedAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldPasswordChangedAt, v)
+	return u
+}
+
+// UpdatePasswordChangedAt sets the "password_changed_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdatePasswordChangedAt() *UserUpsert {
+	u.SetExcluded(user.FieldPasswordChangedAt)
+	return u
+}
+
+// ClearPasswordChangedAt clears the value of the "password_changed_at" field.
+func (u *UserUpsert) ClearPasswordChangedAt() *UserUpsert {
+	u.SetNull(user.FieldPasswordChangedAt)
+	return u
+}
+
+// SetFailedLogins sets the "failed_logins" field.
+func (u *UserUpsert) SetFailedLogins(v int) *UserUpsert {
+	u.Set(user.FieldFailedLogins, v)
+	return u
+}
+
+// UpdateFailedLogins sets the "failed_logins" field to the value that was provided on create.
+func (u *UserUpsert) UpdateFailedLogins() *UserUpsert {
+	u.SetExcluded(user.FieldFailedLogins)
+	return u
+}
+
+// AddFailedLogins adds v to the "failed_logins" field.
+func (u *UserUpsert) AddFailedLogins(v int) *UserUpsert {
+	u.Add(user.FieldFailedLogins, v)
+	return u
+}
+
+// SetLockCount sets the "lock_count" field.
+func (u *UserUpsert) SetLockCount(v int) *UserUpsert {
+	u.Set(user.FieldLockCount, v)
+	return u
+}
+
+// UpdateLockCount sets the "lock_count" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLockCount() *UserUpsert {
+	u.SetExcluded(user.FieldLockCount)
+	return u
+}
+
+// AddLockCount adds v to the "lock_count" field.
+func (u *UserUpsert) AddLockCount(v int) *UserUpsert {
+	u.Add(user.FieldLockCount, v)
+	return u
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (u *UserUpsert) SetLockedUntil(v time.Time) *UserUpsert {
+	u.Set(user.FieldLockedUntil, v)
+	return u
+}
+
+// UpdateLockedUntil sets the "locked_until" field to the value that was provided on create.
+func (u *UserUpsert) UpdateLockedUntil() *UserUpsert {
+	u.SetExcluded(user.FieldLockedUntil)
+	return u
+}
+
+// ClearLockedUntil clears the value of the "locked_until" field.
+func (u *UserUpsert) ClearLockedUntil() *UserUpsert {
+	u.SetNull(user.FieldLockedUntil)
+	return u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserUpsert) SetTotpLastStep(v int64) *UserUpsert {
+	u.Set(user.FieldTotpLastStep, v)
+	return u
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTotpLastStep() *UserUpsert {
+	u.SetExcluded(user.FieldTotpLastStep)
+	return u
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserUpsert) AddTotpLastStep(v int64) *UserUpsert {
+	u.Add(user.FieldTotpLastStep, v)
+	return u
+}
+
+// SetTotpEnabledAt sets the "totp_enabled_at" field.
+func (u *UserUpsert) SetTotpEnabledAt(v time.Time) *UserUpsert {
+	u.Set(user.FieldTotpEnabledAt, v)
+	return u
+}
+
+// UpdateTotpEnabledAt sets the "totp_enabled_at" field to the value that was provided on create.
+func (u *UserUpsert) UpdateTotpEnabledAt() *UserUpsert {
+	u.SetExcluded(user.FieldTotpEnabledAt)
+	return u
+}
+
+// ClearTotpEnabledAt clears the value of the "totp_enabled_at" field.
+func (u *UserUpsert) ClearTotpEnabledAt() *UserUpsert {
+	u.SetNull(user.FieldTotpEnabledAt)
+	return u
+}
+
+// SetRecoveryCodes sets the "recovery_codes" field.
+func (u *UserUpsert) SetRecoveryCodes(v [][]uint8) *UserUpsert {
+	u.Set(user.FieldRecoveryCodes, v)
+	return u
+}
+
+// UpdateRecoveryCodes sets the "recovery_codes" field to the value that was provided on create.
+func (u *UserUpsert) UpdateRecoveryCodes() *UserUpsert {
+	u.SetExcluded(user.FieldRecoveryCodes)
+	return u
+}
+
+// ClearRecoveryCodes clears the value of the "recovery_codes" field.
+func (u *UserUpsert) ClearRecoveryCodes() *UserUpsert {
+	u.SetNull(user.FieldRecoveryCodes)
 	return u
 }
 
@@ -954,6 +1255,27 @@ func (u *UserUpsertOne) ClearEmailBidx() *UserUpsertOne {
 	})
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (u *UserUpsertOne) SetTotpSecret(v secret.Text) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpSecret(v)
+	})
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTotpSecret() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpSecret()
+	})
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *UserUpsertOne) ClearTotpSecret() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpSecret()
+	})
+}
+
 // SetName sets the "name" field.
 func (u *UserUpsertOne) SetName(v string) *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
@@ -1035,6 +1357,153 @@ func (u *UserUpsertOne) SetMustChangePassword(v bool) *UserUpsertOne {
 func (u *UserUpsertOne) UpdateMustChangePassword() *UserUpsertOne {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMustChangePassword()
+	})
+}
+
+// SetPasswordChangedAt sets the "password_changed_at" field.
+func (u *UserUpsertOne) SetPasswordChangedAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPasswordChangedAt(v)
+	})
+}
+
+// UpdatePasswordChangedAt sets the "password_changed_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdatePasswordChangedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePasswordChangedAt()
+	})
+}
+
+// ClearPasswordChangedAt clears the value of the "password_changed_at" field.
+func (u *UserUpsertOne) ClearPasswordChangedAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearPasswordChangedAt()
+	})
+}
+
+// SetFailedLogins sets the "failed_logins" field.
+func (u *UserUpsertOne) SetFailedLogins(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetFailedLogins(v)
+	})
+}
+
+// AddFailedLogins adds v to the "failed_logins" field.
+func (u *UserUpsertOne) AddFailedLogins(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddFailedLogins(v)
+	})
+}
+
+// UpdateFailedLogins sets the "failed_logins" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateFailedLogins() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateFailedLogins()
+	})
+}
+
+// SetLockCount sets the "lock_count" field.
+func (u *UserUpsertOne) SetLockCount(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLockCount(v)
+	})
+}
+
+// AddLockCount adds v to the "lock_count" field.
+func (u *UserUpsertOne) AddLockCount(v int) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddLockCount(v)
+	})
+}
+
+// UpdateLockCount sets the "lock_count" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLockCount() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLockCount()
+	})
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (u *UserUpsertOne) SetLockedUntil(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLockedUntil(v)
+	})
+}
+
+// UpdateLockedUntil sets the "locked_until" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateLockedUntil() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLockedUntil()
+	})
+}
+
+// ClearLockedUntil clears the value of the "locked_until" field.
+func (u *UserUpsertOne) ClearLockedUntil() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLockedUntil()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserUpsertOne) SetTotpLastStep(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserUpsertOne) AddTotpLastStep(v int64) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTotpLastStep() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpLastStep()
+	})
+}
+
+// SetTotpEnabledAt sets the "totp_enabled_at" field.
+func (u *UserUpsertOne) SetTotpEnabledAt(v time.Time) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpEnabledAt(v)
+	})
+}
+
+// UpdateTotpEnabledAt sets the "totp_enabled_at" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateTotpEnabledAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpEnabledAt()
+	})
+}
+
+// ClearTotpEnabledAt clears the value of the "totp_enabled_at" field.
+func (u *UserUpsertOne) ClearTotpEnabledAt() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpEnabledAt()
+	})
+}
+
+// SetRecoveryCodes sets the "recovery_codes" field.
+func (u *UserUpsertOne) SetRecoveryCodes(v [][]uint8) *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.SetRecoveryCodes(v)
+	})
+}
+
+// UpdateRecoveryCodes sets the "recovery_codes" field to the value that was provided on create.
+func (u *UserUpsertOne) UpdateRecoveryCodes() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateRecoveryCodes()
+	})
+}
+
+// ClearRecoveryCodes clears the value of the "recovery_codes" field.
+func (u *UserUpsertOne) ClearRecoveryCodes() *UserUpsertOne {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearRecoveryCodes()
 	})
 }
 
@@ -1371,6 +1840,27 @@ func (u *UserUpsertBulk) ClearEmailBidx() *UserUpsertBulk {
 	})
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (u *UserUpsertBulk) SetTotpSecret(v secret.Text) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpSecret(v)
+	})
+}
+
+// UpdateTotpSecret sets the "totp_secret" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTotpSecret() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpSecret()
+	})
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (u *UserUpsertBulk) ClearTotpSecret() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpSecret()
+	})
+}
+
 // SetName sets the "name" field.
 func (u *UserUpsertBulk) SetName(v string) *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
@@ -1452,6 +1942,153 @@ func (u *UserUpsertBulk) SetMustChangePassword(v bool) *UserUpsertBulk {
 func (u *UserUpsertBulk) UpdateMustChangePassword() *UserUpsertBulk {
 	return u.Update(func(s *UserUpsert) {
 		s.UpdateMustChangePassword()
+	})
+}
+
+// SetPasswordChangedAt sets the "password_changed_at" field.
+func (u *UserUpsertBulk) SetPasswordChangedAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetPasswordChangedAt(v)
+	})
+}
+
+// UpdatePasswordChangedAt sets the "password_changed_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdatePasswordChangedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdatePasswordChangedAt()
+	})
+}
+
+// ClearPasswordChangedAt clears the value of the "password_changed_at" field.
+func (u *UserUpsertBulk) ClearPasswordChangedAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearPasswordChangedAt()
+	})
+}
+
+// SetFailedLogins sets the "failed_logins" field.
+func (u *UserUpsertBulk) SetFailedLogins(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetFailedLogins(v)
+	})
+}
+
+// AddFailedLogins adds v to the "failed_logins" field.
+func (u *UserUpsertBulk) AddFailedLogins(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddFailedLogins(v)
+	})
+}
+
+// UpdateFailedLogins sets the "failed_logins" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateFailedLogins() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateFailedLogins()
+	})
+}
+
+// SetLockCount sets the "lock_count" field.
+func (u *UserUpsertBulk) SetLockCount(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLockCount(v)
+	})
+}
+
+// AddLockCount adds v to the "lock_count" field.
+func (u *UserUpsertBulk) AddLockCount(v int) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddLockCount(v)
+	})
+}
+
+// UpdateLockCount sets the "lock_count" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLockCount() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLockCount()
+	})
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (u *UserUpsertBulk) SetLockedUntil(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetLockedUntil(v)
+	})
+}
+
+// UpdateLockedUntil sets the "locked_until" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateLockedUntil() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateLockedUntil()
+	})
+}
+
+// ClearLockedUntil clears the value of the "locked_until" field.
+func (u *UserUpsertBulk) ClearLockedUntil() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearLockedUntil()
+	})
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (u *UserUpsertBulk) SetTotpLastStep(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpLastStep(v)
+	})
+}
+
+// AddTotpLastStep adds v to the "totp_last_step" field.
+func (u *UserUpsertBulk) AddTotpLastStep(v int64) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.AddTotpLastStep(v)
+	})
+}
+
+// UpdateTotpLastStep sets the "totp_last_step" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTotpLastStep() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpLastStep()
+	})
+}
+
+// SetTotpEnabledAt sets the "totp_enabled_at" field.
+func (u *UserUpsertBulk) SetTotpEnabledAt(v time.Time) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetTotpEnabledAt(v)
+	})
+}
+
+// UpdateTotpEnabledAt sets the "totp_enabled_at" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateTotpEnabledAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateTotpEnabledAt()
+	})
+}
+
+// ClearTotpEnabledAt clears the value of the "totp_enabled_at" field.
+func (u *UserUpsertBulk) ClearTotpEnabledAt() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearTotpEnabledAt()
+	})
+}
+
+// SetRecoveryCodes sets the "recovery_codes" field.
+func (u *UserUpsertBulk) SetRecoveryCodes(v [][]uint8) *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.SetRecoveryCodes(v)
+	})
+}
+
+// UpdateRecoveryCodes sets the "recovery_codes" field to the value that was provided on create.
+func (u *UserUpsertBulk) UpdateRecoveryCodes() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.UpdateRecoveryCodes()
+	})
+}
+
+// ClearRecoveryCodes clears the value of the "recovery_codes" field.
+func (u *UserUpsertBulk) ClearRecoveryCodes() *UserUpsertBulk {
+	return u.Update(func(s *UserUpsert) {
+		s.ClearRecoveryCodes()
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"entgo.io/ent/dialect/sql/sqljson"
 	"entgo.io/ent/schema/field"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/predicate"
@@ -93,6 +94,26 @@ func (_u *UserUpdate) ClearEmailBidx() *UserUpdate {
 	return _u
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (_u *UserUpdate) SetTotpSecret(v secret.Text) *UserUpdate {
+	_u.mutation.SetTotpSecret(v)
+	return _u
+}
+
+// SetNillableTotpSecret sets the "totp_secret" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableTotpSecret(v *secret.Text) *UserUpdate {
+	if v != nil {
+		_u.SetTotpSecret(*v)
+	}
+	return _u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (_u *UserUpdate) ClearTotpSecret() *UserUpdate {
+	_u.mutation.ClearTotpSecret()
+	return _u
+}
+
 // SetName sets the "name" field.
 func (_u *UserUpdate) SetName(v string) *UserUpdate {
 	_u.mutation.SetName(v)
@@ -172,6 +193,147 @@ func (_u *UserUpdate) SetNillableMustChangePassword(v *bool) *UserUpdate {
 	if v != nil {
 		_u.SetMustChangePassword(*v)
 	}
+	return _u
+}
+
+// SetPasswordChangedAt sets the "password_changed_at" field.
+func (_u *UserUpdate) SetPasswordChangedAt(v time.Time) *UserUpdate {
+	_u.mutation.SetPasswordChangedAt(v)
+	return _u
+}
+
+// SetNillablePasswordChangedAt sets the "password_changed_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillablePasswordChangedAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetPasswordChangedAt(*v)
+	}
+	return _u
+}
+
+// ClearPasswordChangedAt clears the value of the "password_changed_at" field.
+func (_u *UserUpdate) ClearPasswordChangedAt() *UserUpdate {
+	_u.mutation.ClearPasswordChangedAt()
+	return _u
+}
+
+// SetFailedLogins sets the "failed_logins" field.
+func (_u *UserUpdate) SetFailedLogins(v int) *UserUpdate {
+	_u.mutation.ResetFailedLogins()
+	_u.mutation.SetFailedLogins(v)
+	return _u
+}
+
+// SetNillableFailedLogins sets the "failed_logins" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableFailedLogins(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetFailedLogins(*v)
+	}
+	return _u
+}
+
+// AddFailedLogins adds value to the "failed_logins" field.
+func (_u *UserUpdate) AddFailedLogins(v int) *UserUpdate {
+	_u.mutation.AddFailedLogins(v)
+	return _u
+}
+
+// SetLockCount sets the "lock_count" field.
+func (_u *UserUpdate) SetLockCount(v int) *UserUpdate {
+	_u.mutation.ResetLockCount()
+	_u.mutation.SetLockCount(v)
+	return _u
+}
+
+// SetNillableLockCount sets the "lock_count" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLockCount(v *int) *UserUpdate {
+	if v != nil {
+		_u.SetLockCount(*v)
+	}
+	return _u
+}
+
+// AddLockCount adds value to the "lock_count" field.
+func (_u *UserUpdate) AddLockCount(v int) *UserUpdate {
+	_u.mutation.AddLockCount(v)
+	return _u
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (_u *UserUpdate) SetLockedUntil(v time.Time) *UserUpdate {
+	_u.mutation.SetLockedUntil(v)
+	return _u
+}
+
+// SetNillableLockedUntil sets the "locked_until" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableLockedUntil(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetLockedUntil(*v)
+	}
+	return _u
+}
+
+// ClearLockedUntil clears the value of the "locked_until" field.
+func (_u *UserUpdate) ClearLockedUntil() *UserUpdate {
+	_u.mutation.ClearLockedUntil()
+	return _u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *UserUpdate) SetTotpLastStep(v int64) *UserUpdate {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableTotpLastStep(v *int64) *UserUpdate {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *UserUpdate) AddTotpLastStep(v int64) *UserUpdate {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
+// SetTotpEnabledAt sets the "totp_enabled_at" field.
+func (_u *UserUpdate) SetTotpEnabledAt(v time.Time) *UserUpdate {
+	_u.mutation.SetTotpEnabledAt(v)
+	return _u
+}
+
+// SetNillableTotpEnabledAt sets the "totp_enabled_at" field if the given value is not nil.
+func (_u *UserUpdate) SetNillableTotpEnabledAt(v *time.Time) *UserUpdate {
+	if v != nil {
+		_u.SetTotpEnabledAt(*v)
+	}
+	return _u
+}
+
+// ClearTotpEnabledAt clears the value of the "totp_enabled_at" field.
+func (_u *UserUpdate) ClearTotpEnabledAt() *UserUpdate {
+	_u.mutation.ClearTotpEnabledAt()
+	return _u
+}
+
+// SetRecoveryCodes sets the "recovery_codes" field.
+func (_u *UserUpdate) SetRecoveryCodes(v [][]uint8) *UserUpdate {
+	_u.mutation.SetRecoveryCodes(v)
+	return _u
+}
+
+// AppendRecoveryCodes appends value to the "recovery_codes" field.
+func (_u *UserUpdate) AppendRecoveryCodes(v [][]uint8) *UserUpdate {
+	_u.mutation.AppendRecoveryCodes(v)
+	return _u
+}
+
+// ClearRecoveryCodes clears the value of the "recovery_codes" field.
+func (_u *UserUpdate) ClearRecoveryCodes() *UserUpdate {
+	_u.mutation.ClearRecoveryCodes()
 	return _u
 }
 
@@ -503,6 +665,12 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.EmailBidxCleared() {
 		_spec.ClearField(user.FieldEmailBidx, field.TypeBytes)
 	}
+	if value, ok := _u.mutation.TotpSecret(); ok {
+		_spec.SetField(user.FieldTotpSecret, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpSecretCleared() {
+		_spec.ClearField(user.FieldTotpSecret, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
 	}
@@ -523,6 +691,53 @@ func (_u *UserUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if value, ok := _u.mutation.MustChangePassword(); ok {
 		_spec.SetField(user.FieldMustChangePassword, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PasswordChangedAt(); ok {
+		_spec.SetField(user.FieldPasswordChangedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PasswordChangedAtCleared() {
+		_spec.ClearField(user.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailedLogins(); ok {
+		_spec.SetField(user.FieldFailedLogins, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFailedLogins(); ok {
+		_spec.AddField(user.FieldFailedLogins, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LockCount(); ok {
+		_spec.SetField(user.FieldLockCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLockCount(); ok {
+		_spec.AddField(user.FieldLockCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LockedUntil(); ok {
+		_spec.SetField(user.FieldLockedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LockedUntilCleared() {
+		_spec.ClearField(user.FieldLockedUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(user.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(user.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TotpEnabledAt(); ok {
+		_spec.SetField(user.FieldTotpEnabledAt, field.TypeTime, value)
+	}
+	if _u.mutation.TotpEnabledAtCleared() {
+		_spec.ClearField(user.FieldTotpEnabledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RecoveryCodes(); ok {
+		_spec.SetField(user.FieldRecoveryCodes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRecoveryCodes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldRecoveryCodes, value)
+		})
+	}
+	if _u.mutation.RecoveryCodesCleared() {
+		_spec.ClearField(user.FieldRecoveryCodes, field.TypeJSON)
 	}
 	if _u.mutation.DepartmentCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -908,6 +1123,26 @@ func (_u *UserUpdateOne) ClearEmailBidx() *UserUpdateOne {
 	return _u
 }
 
+// SetTotpSecret sets the "totp_secret" field.
+func (_u *UserUpdateOne) SetTotpSecret(v secret.Text) *UserUpdateOne {
+	_u.mutation.SetTotpSecret(v)
+	return _u
+}
+
+// SetNillableTotpSecret sets the "totp_secret" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableTotpSecret(v *secret.Text) *UserUpdateOne {
+	if v != nil {
+		_u.SetTotpSecret(*v)
+	}
+	return _u
+}
+
+// ClearTotpSecret clears the value of the "totp_secret" field.
+func (_u *UserUpdateOne) ClearTotpSecret() *UserUpdateOne {
+	_u.mutation.ClearTotpSecret()
+	return _u
+}
+
 // SetName sets the "name" field.
 func (_u *UserUpdateOne) SetName(v string) *UserUpdateOne {
 	_u.mutation.SetName(v)
@@ -987,6 +1222,147 @@ func (_u *UserUpdateOne) SetNillableMustChangePassword(v *bool) *UserUpdateOne {
 	if v != nil {
 		_u.SetMustChangePassword(*v)
 	}
+	return _u
+}
+
+// SetPasswordChangedAt sets the "password_changed_at" field.
+func (_u *UserUpdateOne) SetPasswordChangedAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetPasswordChangedAt(v)
+	return _u
+}
+
+// SetNillablePasswordChangedAt sets the "password_changed_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillablePasswordChangedAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetPasswordChangedAt(*v)
+	}
+	return _u
+}
+
+// ClearPasswordChangedAt clears the value of the "password_changed_at" field.
+func (_u *UserUpdateOne) ClearPasswordChangedAt() *UserUpdateOne {
+	_u.mutation.ClearPasswordChangedAt()
+	return _u
+}
+
+// SetFailedLogins sets the "failed_logins" field.
+func (_u *UserUpdateOne) SetFailedLogins(v int) *UserUpdateOne {
+	_u.mutation.ResetFailedLogins()
+	_u.mutation.SetFailedLogins(v)
+	return _u
+}
+
+// SetNillableFailedLogins sets the "failed_logins" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableFailedLogins(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetFailedLogins(*v)
+	}
+	return _u
+}
+
+// AddFailedLogins adds value to the "failed_logins" field.
+func (_u *UserUpdateOne) AddFailedLogins(v int) *UserUpdateOne {
+	_u.mutation.AddFailedLogins(v)
+	return _u
+}
+
+// SetLockCount sets the "lock_count" field.
+func (_u *UserUpdateOne) SetLockCount(v int) *UserUpdateOne {
+	_u.mutation.ResetLockCount()
+	_u.mutation.SetLockCount(v)
+	return _u
+}
+
+// SetNillableLockCount sets the "lock_count" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLockCount(v *int) *UserUpdateOne {
+	if v != nil {
+		_u.SetLockCount(*v)
+	}
+	return _u
+}
+
+// AddLockCount adds value to the "lock_count" field.
+func (_u *UserUpdateOne) AddLockCount(v int) *UserUpdateOne {
+	_u.mutation.AddLockCount(v)
+	return _u
+}
+
+// SetLockedUntil sets the "locked_until" field.
+func (_u *UserUpdateOne) SetLockedUntil(v time.Time) *UserUpdateOne {
+	_u.mutation.SetLockedUntil(v)
+	return _u
+}
+
+// SetNillableLockedUntil sets the "locked_until" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableLockedUntil(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetLockedUntil(*v)
+	}
+	return _u
+}
+
+// ClearLockedUntil clears the value of the "locked_until" field.
+func (_u *UserUpdateOne) ClearLockedUntil() *UserUpdateOne {
+	_u.mutation.ClearLockedUntil()
+	return _u
+}
+
+// SetTotpLastStep sets the "totp_last_step" field.
+func (_u *UserUpdateOne) SetTotpLastStep(v int64) *UserUpdateOne {
+	_u.mutation.ResetTotpLastStep()
+	_u.mutation.SetTotpLastStep(v)
+	return _u
+}
+
+// SetNillableTotpLastStep sets the "totp_last_step" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableTotpLastStep(v *int64) *UserUpdateOne {
+	if v != nil {
+		_u.SetTotpLastStep(*v)
+	}
+	return _u
+}
+
+// AddTotpLastStep adds value to the "totp_last_step" field.
+func (_u *UserUpdateOne) AddTotpLastStep(v int64) *UserUpdateOne {
+	_u.mutation.AddTotpLastStep(v)
+	return _u
+}
+
+// SetTotpEnabledAt sets the "totp_enabled_at" field.
+func (_u *UserUpdateOne) SetTotpEnabledAt(v time.Time) *UserUpdateOne {
+	_u.mutation.SetTotpEnabledAt(v)
+	return _u
+}
+
+// SetNillableTotpEnabledAt sets the "totp_enabled_at" field if the given value is not nil.
+func (_u *UserUpdateOne) SetNillableTotpEnabledAt(v *time.Time) *UserUpdateOne {
+	if v != nil {
+		_u.SetTotpEnabledAt(*v)
+	}
+	return _u
+}
+
+// ClearTotpEnabledAt clears the value of the "totp_enabled_at" field.
+func (_u *UserUpdateOne) ClearTotpEnabledAt() *UserUpdateOne {
+	_u.mutation.ClearTotpEnabledAt()
+	return _u
+}
+
+// SetRecoveryCodes sets the "recovery_codes" field.
+func (_u *UserUpdateOne) SetRecoveryCodes(v [][]uint8) *UserUpdateOne {
+	_u.mutation.SetRecoveryCodes(v)
+	return _u
+}
+
+// AppendRecoveryCodes appends value to the "recovery_codes" field.
+func (_u *UserUpdateOne) AppendRecoveryCodes(v [][]uint8) *UserUpdateOne {
+	_u.mutation.AppendRecoveryCodes(v)
+	return _u
+}
+
+// ClearRecoveryCodes clears the value of the "recovery_codes" field.
+func (_u *UserUpdateOne) ClearRecoveryCodes() *UserUpdateOne {
+	_u.mutation.ClearRecoveryCodes()
 	return _u
 }
 
@@ -1348,6 +1724,12 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	if _u.mutation.EmailBidxCleared() {
 		_spec.ClearField(user.FieldEmailBidx, field.TypeBytes)
 	}
+	if value, ok := _u.mutation.TotpSecret(); ok {
+		_spec.SetField(user.FieldTotpSecret, field.TypeBytes, value)
+	}
+	if _u.mutation.TotpSecretCleared() {
+		_spec.ClearField(user.FieldTotpSecret, field.TypeBytes)
+	}
 	if value, ok := _u.mutation.Name(); ok {
 		_spec.SetField(user.FieldName, field.TypeString, value)
 	}
@@ -1368,6 +1750,53 @@ func (_u *UserUpdateOne) sqlSave(ctx context.Context) (_node *User, err error) {
 	}
 	if value, ok := _u.mutation.MustChangePassword(); ok {
 		_spec.SetField(user.FieldMustChangePassword, field.TypeBool, value)
+	}
+	if value, ok := _u.mutation.PasswordChangedAt(); ok {
+		_spec.SetField(user.FieldPasswordChangedAt, field.TypeTime, value)
+	}
+	if _u.mutation.PasswordChangedAtCleared() {
+		_spec.ClearField(user.FieldPasswordChangedAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.FailedLogins(); ok {
+		_spec.SetField(user.FieldFailedLogins, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedFailedLogins(); ok {
+		_spec.AddField(user.FieldFailedLogins, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LockCount(); ok {
+		_spec.SetField(user.FieldLockCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedLockCount(); ok {
+		_spec.AddField(user.FieldLockCount, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.LockedUntil(); ok {
+		_spec.SetField(user.FieldLockedUntil, field.TypeTime, value)
+	}
+	if _u.mutation.LockedUntilCleared() {
+		_spec.ClearField(user.FieldLockedUntil, field.TypeTime)
+	}
+	if value, ok := _u.mutation.TotpLastStep(); ok {
+		_spec.SetField(user.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.AddedTotpLastStep(); ok {
+		_spec.AddField(user.FieldTotpLastStep, field.TypeInt64, value)
+	}
+	if value, ok := _u.mutation.TotpEnabledAt(); ok {
+		_spec.SetField(user.FieldTotpEnabledAt, field.TypeTime, value)
+	}
+	if _u.mutation.TotpEnabledAtCleared() {
+		_spec.ClearField(user.FieldTotpEnabledAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.RecoveryCodes(); ok {
+		_spec.SetField(user.FieldRecoveryCodes, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedRecoveryCodes(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, user.FieldRecoveryCodes, value)
+		})
+	}
+	if _u.mutation.RecoveryCodesCleared() {
+		_spec.ClearField(user.FieldRecoveryCodes, field.TypeJSON)
 	}
 	if _u.mutation.DepartmentCleared() {
 		edge := &sqlgraph.EdgeSpec{

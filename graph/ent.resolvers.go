@@ -53,6 +53,11 @@ func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[puli
 		ent.WithFollowUpOrder(orderBy), ent.WithFollowUpFilter(where.Filter))
 }
 
+// IdentityProviders is the resolver for the identityProviders field.
+func (r *queryResolver) IdentityProviders(ctx context.Context) ([]*ent.IdentityProvider, error) {
+	return r.client.IdentityProvider.Query().All(ctx)
+}
+
 // Picklists is the resolver for the picklists field.
 func (r *queryResolver) Picklists(ctx context.Context) ([]*ent.Picklist, error) {
 	return r.client.Picklist.Query().All(ctx)

@@ -8,14 +8,20 @@ import (
 
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/authflow"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/role"
@@ -81,6 +87,33 @@ func (f TraverseFunc) Traverse(ctx context.Context, q ent.Query) error {
 		return err
 	}
 	return f(ctx, query)
+}
+
+// The APITokenFunc type is an adapter to allow the use of ordinary function as a Querier.
+type APITokenFunc func(context.Context, *ent.APITokenQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f APITokenFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.APITokenQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.APITokenQuery", q)
+}
+
+// The TraverseAPIToken type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAPIToken func(context.Context, *ent.APITokenQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAPIToken) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAPIToken) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.APITokenQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.APITokenQuery", q)
 }
 
 // The AttachmentFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -191,6 +224,33 @@ func (f TraverseAuditEvent) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.AuditEventQuery", q)
 }
 
+// The AuthFlowFunc type is an adapter to allow the use of ordinary function as a Querier.
+type AuthFlowFunc func(context.Context, *ent.AuthFlowQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f AuthFlowFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.AuthFlowQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.AuthFlowQuery", q)
+}
+
+// The TraverseAuthFlow type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseAuthFlow func(context.Context, *ent.AuthFlowQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseAuthFlow) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseAuthFlow) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuthFlowQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.AuthFlowQuery", q)
+}
+
 // The ContactFunc type is an adapter to allow the use of ordinary function as a Querier.
 type ContactFunc func(context.Context, *ent.ContactQuery) (ent.Value, error)
 
@@ -272,6 +332,33 @@ func (f TraverseDepartment) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.DepartmentQuery", q)
 }
 
+// The ExternalIdentityFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ExternalIdentityFunc func(context.Context, *ent.ExternalIdentityQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ExternalIdentityFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ExternalIdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ExternalIdentityQuery", q)
+}
+
+// The TraverseExternalIdentity type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseExternalIdentity func(context.Context, *ent.ExternalIdentityQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseExternalIdentity) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseExternalIdentity) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExternalIdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ExternalIdentityQuery", q)
+}
+
 // The FollowUpFunc type is an adapter to allow the use of ordinary function as a Querier.
 type FollowUpFunc func(context.Context, *ent.FollowUpQuery) (ent.Value, error)
 
@@ -297,6 +384,87 @@ func (f TraverseFollowUp) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.FollowUpQuery", q)
+}
+
+// The IdentityProviderFunc type is an adapter to allow the use of ordinary function as a Querier.
+type IdentityProviderFunc func(context.Context, *ent.IdentityProviderQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f IdentityProviderFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.IdentityProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.IdentityProviderQuery", q)
+}
+
+// The TraverseIdentityProvider type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseIdentityProvider func(context.Context, *ent.IdentityProviderQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseIdentityProvider) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseIdentityProvider) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdentityProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.IdentityProviderQuery", q)
+}
+
+// The LoginThrottleFunc type is an adapter to allow the use of ordinary function as a Querier.
+type LoginThrottleFunc func(context.Context, *ent.LoginThrottleQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f LoginThrottleFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.LoginThrottleQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.LoginThrottleQuery", q)
+}
+
+// The TraverseLoginThrottle type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseLoginThrottle func(context.Context, *ent.LoginThrottleQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseLoginThrottle) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseLoginThrottle) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginThrottleQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.LoginThrottleQuery", q)
+}
+
+// The PasskeyFunc type is an adapter to allow the use of ordinary function as a Querier.
+type PasskeyFunc func(context.Context, *ent.PasskeyQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f PasskeyFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.PasskeyQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.PasskeyQuery", q)
+}
+
+// The TraversePasskey type is an adapter to allow the use of ordinary function as Traverser.
+type TraversePasskey func(context.Context, *ent.PasskeyQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraversePasskey) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraversePasskey) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PasskeyQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.PasskeyQuery", q)
 }
 
 // The PicklistFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -518,6 +686,8 @@ func (f TraverseVaultMeta) Traverse(ctx context.Context, q ent.Query) error {
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
+	case *ent.APITokenQuery:
+		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
 	case *ent.AttachmentQuery:
 		return &query[*ent.AttachmentQuery, predicate.Attachment, attachment.OrderOption]{typ: ent.TypeAttachment, tq: q}, nil
 	case *ent.AttachmentChunkQuery:
@@ -526,14 +696,24 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.AuditChainQuery, predicate.AuditChain, auditchain.OrderOption]{typ: ent.TypeAuditChain, tq: q}, nil
 	case *ent.AuditEventQuery:
 		return &query[*ent.AuditEventQuery, predicate.AuditEvent, auditevent.OrderOption]{typ: ent.TypeAuditEvent, tq: q}, nil
+	case *ent.AuthFlowQuery:
+		return &query[*ent.AuthFlowQuery, predicate.AuthFlow, authflow.OrderOption]{typ: ent.TypeAuthFlow, tq: q}, nil
 	case *ent.ContactQuery:
 		return &query[*ent.ContactQuery, predicate.Contact, contact.OrderOption]{typ: ent.TypeContact, tq: q}, nil
 	case *ent.CustomerQuery:
 		return &query[*ent.CustomerQuery, predicate.Customer, customer.OrderOption]{typ: ent.TypeCustomer, tq: q}, nil
 	case *ent.DepartmentQuery:
 		return &query[*ent.DepartmentQuery, predicate.Department, department.OrderOption]{typ: ent.TypeDepartment, tq: q}, nil
+	case *ent.ExternalIdentityQuery:
+		return &query[*ent.ExternalIdentityQuery, predicate.ExternalIdentity, externalidentity.OrderOption]{typ: ent.TypeExternalIdentity, tq: q}, nil
 	case *ent.FollowUpQuery:
 		return &query[*ent.FollowUpQuery, predicate.FollowUp, followup.OrderOption]{typ: ent.TypeFollowUp, tq: q}, nil
+	case *ent.IdentityProviderQuery:
+		return &query[*ent.IdentityProviderQuery, predicate.IdentityProvider, identityprovider.OrderOption]{typ: ent.TypeIdentityProvider, tq: q}, nil
+	case *ent.LoginThrottleQuery:
+		return &query[*ent.LoginThrottleQuery, predicate.LoginThrottle, loginthrottle.OrderOption]{typ: ent.TypeLoginThrottle, tq: q}, nil
+	case *ent.PasskeyQuery:
+		return &query[*ent.PasskeyQuery, predicate.Passkey, passkey.OrderOption]{typ: ent.TypePasskey, tq: q}, nil
 	case *ent.PicklistQuery:
 		return &query[*ent.PicklistQuery, predicate.Picklist, picklist.OrderOption]{typ: ent.TypePicklist, tq: q}, nil
 	case *ent.RoleQuery:

@@ -8,6 +8,47 @@ import (
 )
 
 var (
+	// APITokensColumns holds the columns for the "api_tokens" table.
+	APITokensColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "token_hash", Type: field.TypeBytes, Unique: true},
+		{Name: "permissions", Type: field.TypeJSON},
+		{Name: "expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "user_id", Type: field.TypeString, Size: 29},
+	}
+	// APITokensTable holds the schema information for the "api_tokens" table.
+	APITokensTable = &schema.Table{
+		Name:       "api_tokens",
+		Columns:    APITokensColumns,
+		PrimaryKey: []*schema.Column{APITokensColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "api_tokens_tenants_tenant",
+				Columns:    []*schema.Column{APITokensColumns[9]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "api_tokens_users_user",
+				Columns:    []*schema.Column{APITokensColumns[10]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "apitoken_tenant_id_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{APITokensColumns[9], APITokensColumns[10]},
+			},
+		},
+	}
 	// AttachmentsColumns holds the columns for the "attachments" table.
 	AttachmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
@@ -147,6 +188,26 @@ var (
 				Name:    "auditevent_tenant_id_actor_id",
 				Unique:  false,
 				Columns: []*schema.Column{AuditEventsColumns[14], AuditEventsColumns[5]},
+			},
+		},
+	}
+	// AuthFlowsColumns holds the columns for the "auth_flows" table.
+	AuthFlowsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString},
+		{Name: "kind", Type: field.TypeString},
+		{Name: "data", Type: field.TypeBytes},
+		{Name: "expires_at", Type: field.TypeTime},
+	}
+	// AuthFlowsTable holds the schema information for the "auth_flows" table.
+	AuthFlowsTable = &schema.Table{
+		Name:       "auth_flows",
+		Columns:    AuthFlowsColumns,
+		PrimaryKey: []*schema.Column{AuthFlowsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "authflow_expires_at",
+				Unique:  false,
+				Columns: []*schema.Column{AuthFlowsColumns[3]},
 			},
 		},
 	}
@@ -369,6 +430,38 @@ var (
 			},
 		},
 	}
+	// ExternalIdentitiesColumns holds the columns for the "external_identities" table.
+	ExternalIdentitiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "user_id", Type: field.TypeString},
+		{Name: "provider_id", Type: field.TypeString},
+		{Name: "issuer", Type: field.TypeString},
+		{Name: "subject", Type: field.TypeString},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// ExternalIdentitiesTable holds the schema information for the "external_identities" table.
+	ExternalIdentitiesTable = &schema.Table{
+		Name:       "external_identities",
+		Columns:    ExternalIdentitiesColumns,
+		PrimaryKey: []*schema.Column{ExternalIdentitiesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "external_identities_tenants_tenant",
+				Columns:    []*schema.Column{ExternalIdentitiesColumns[7]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "externalidentity_tenant_id_issuer_subject",
+				Unique:  true,
+				Columns: []*schema.Column{ExternalIdentitiesColumns[7], ExternalIdentitiesColumns[5], ExternalIdentitiesColumns[6]},
+			},
+		},
+	}
 	// FollowUpsColumns holds the columns for the "follow_ups" table.
 	FollowUpsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
@@ -427,6 +520,120 @@ var (
 				Name:    "followup_tenant_id_author_id_next_follow_up_on",
 				Unique:  false,
 				Columns: []*schema.Column{FollowUpsColumns[10], FollowUpsColumns[13], FollowUpsColumns[9]},
+			},
+		},
+	}
+	// IdentityProvidersColumns holds the columns for the "identity_providers" table.
+	IdentityProvidersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "client_secret", Type: field.TypeBytes, Nullable: true},
+		{Name: "name", Type: field.TypeString, Size: 100},
+		{Name: "issuer", Type: field.TypeString, Size: 500},
+		{Name: "client_id", Type: field.TypeString, Size: 500},
+		{Name: "scopes", Type: field.TypeJSON, Nullable: true},
+		{Name: "email_claim", Type: field.TypeString, Default: "email"},
+		{Name: "name_claim", Type: field.TypeString, Default: "name"},
+		{Name: "groups_claim", Type: field.TypeString, Default: "groups"},
+		{Name: "group_roles", Type: field.TypeJSON, Nullable: true},
+		{Name: "jit_provisioning", Type: field.TypeBool, Default: false},
+		{Name: "enforces_mfa", Type: field.TypeBool, Default: false},
+		{Name: "trusted_for_email", Type: field.TypeBool, Default: false},
+		{Name: "allowed_domains", Type: field.TypeJSON, Nullable: true},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// IdentityProvidersTable holds the schema information for the "identity_providers" table.
+	IdentityProvidersTable = &schema.Table{
+		Name:       "identity_providers",
+		Columns:    IdentityProvidersColumns,
+		PrimaryKey: []*schema.Column{IdentityProvidersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "identity_providers_tenants_tenant",
+				Columns:    []*schema.Column{IdentityProvidersColumns[18]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "identityprovider_tenant_id_name",
+				Unique:  true,
+				Columns: []*schema.Column{IdentityProvidersColumns[18], IdentityProvidersColumns[5]},
+			},
+		},
+	}
+	// LoginThrottlesColumns holds the columns for the "login_throttles" table.
+	LoginThrottlesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeBytes},
+		{Name: "window", Type: field.TypeInt64},
+		{Name: "count", Type: field.TypeInt},
+	}
+	// LoginThrottlesTable holds the schema information for the "login_throttles" table.
+	LoginThrottlesTable = &schema.Table{
+		Name:       "login_throttles",
+		Columns:    LoginThrottlesColumns,
+		PrimaryKey: []*schema.Column{LoginThrottlesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "loginthrottle_key_window",
+				Unique:  true,
+				Columns: []*schema.Column{LoginThrottlesColumns[1], LoginThrottlesColumns[2]},
+			},
+			{
+				Name:    "loginthrottle_window",
+				Unique:  false,
+				Columns: []*schema.Column{LoginThrottlesColumns[2]},
+			},
+		},
+	}
+	// PasskeysColumns holds the columns for the "passkeys" table.
+	PasskeysColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "name", Type: field.TypeString, Size: 100, Default: "Passkey"},
+		{Name: "credential_id", Type: field.TypeBytes, Unique: true},
+		{Name: "public_key", Type: field.TypeBytes},
+		{Name: "attestation_type", Type: field.TypeString, Nullable: true},
+		{Name: "aaguid", Type: field.TypeBytes, Nullable: true},
+		{Name: "sign_count", Type: field.TypeUint32, Default: 0},
+		{Name: "transports", Type: field.TypeJSON, Nullable: true},
+		{Name: "backup_eligible", Type: field.TypeBool, Default: false},
+		{Name: "backup_state", Type: field.TypeBool, Default: false},
+		{Name: "last_used_at", Type: field.TypeTime, Nullable: true},
+		{Name: "blocked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "user_id", Type: field.TypeString, Size: 29},
+	}
+	// PasskeysTable holds the schema information for the "passkeys" table.
+	PasskeysTable = &schema.Table{
+		Name:       "passkeys",
+		Columns:    PasskeysColumns,
+		PrimaryKey: []*schema.Column{PasskeysColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "passkeys_tenants_tenant",
+				Columns:    []*schema.Column{PasskeysColumns[14]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "passkeys_users_user",
+				Columns:    []*schema.Column{PasskeysColumns[15]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "passkey_tenant_id_user_id",
+				Unique:  false,
+				Columns: []*schema.Column{PasskeysColumns[14], PasskeysColumns[15]},
 			},
 		},
 	}
@@ -550,6 +757,11 @@ var (
 		{Name: "last_seen_at", Type: field.TypeTime},
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
+		{Name: "strong_auth_at", Type: field.TypeTime, Nullable: true},
+		{Name: "restricted", Type: field.TypeBool, Default: false},
+		{Name: "method", Type: field.TypeString, Default: "password"},
+		{Name: "ip", Type: field.TypeString, Nullable: true},
+		{Name: "user_agent", Type: field.TypeString, Nullable: true, Size: 256},
 		{Name: "tenant_id", Type: field.TypeString, Size: 29},
 		{Name: "user_id", Type: field.TypeString, Size: 29},
 	}
@@ -561,13 +773,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_tenants_tenant",
-				Columns:    []*schema.Column{SessionsColumns[7]},
+				Columns:    []*schema.Column{SessionsColumns[12]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "sessions_users_sessions",
-				Columns:    []*schema.Column{SessionsColumns[8]},
+				Columns:    []*schema.Column{SessionsColumns[13]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -581,7 +793,7 @@ var (
 			{
 				Name:    "session_tenant_id_user_id",
 				Unique:  false,
-				Columns: []*schema.Column{SessionsColumns[7], SessionsColumns[8]},
+				Columns: []*schema.Column{SessionsColumns[12], SessionsColumns[13]},
 			},
 		},
 	}
@@ -623,11 +835,19 @@ var (
 		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
 		{Name: "email", Type: field.TypeBytes, Nullable: true},
 		{Name: "email_bidx", Type: field.TypeBytes, Nullable: true},
+		{Name: "totp_secret", Type: field.TypeBytes, Nullable: true},
 		{Name: "name", Type: field.TypeString, Size: 200},
 		{Name: "locale", Type: field.TypeString, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "disabled"}, Default: "active"},
 		{Name: "password_hash", Type: field.TypeString, Nullable: true},
 		{Name: "must_change_password", Type: field.TypeBool, Default: false},
+		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true},
+		{Name: "failed_logins", Type: field.TypeInt, Default: 0},
+		{Name: "lock_count", Type: field.TypeInt, Default: 0},
+		{Name: "locked_until", Type: field.TypeTime, Nullable: true},
+		{Name: "totp_last_step", Type: field.TypeInt64, Default: 0},
+		{Name: "totp_enabled_at", Type: field.TypeTime, Nullable: true},
+		{Name: "recovery_codes", Type: field.TypeJSON, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeString, Size: 29},
 		{Name: "department_id", Type: field.TypeString, Size: 29},
 		{Name: "reports_to_id", Type: field.TypeString, Nullable: true, Size: 29},
@@ -640,19 +860,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "users_tenants_tenant",
-				Columns:    []*schema.Column{UsersColumns[11]},
+				Columns:    []*schema.Column{UsersColumns[19]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "users_departments_department",
-				Columns:    []*schema.Column{UsersColumns[12]},
+				Columns:    []*schema.Column{UsersColumns[20]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "users_users_subordinates",
-				Columns:    []*schema.Column{UsersColumns[13]},
+				Columns:    []*schema.Column{UsersColumns[21]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -661,17 +881,17 @@ var (
 			{
 				Name:    "user_tenant_id_email_bidx",
 				Unique:  true,
-				Columns: []*schema.Column{UsersColumns[11], UsersColumns[5]},
+				Columns: []*schema.Column{UsersColumns[19], UsersColumns[5]},
 			},
 			{
 				Name:    "user_tenant_id_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[11], UsersColumns[12]},
+				Columns: []*schema.Column{UsersColumns[19], UsersColumns[20]},
 			},
 			{
 				Name:    "user_tenant_id_reports_to_id",
 				Unique:  false,
-				Columns: []*schema.Column{UsersColumns[11], UsersColumns[13]},
+				Columns: []*schema.Column{UsersColumns[19], UsersColumns[21]},
 			},
 		},
 	}
@@ -688,14 +908,20 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		APITokensTable,
 		AttachmentsTable,
 		AttachmentChunksTable,
 		AuditChainsTable,
 		AuditEventsTable,
+		AuthFlowsTable,
 		ContactsTable,
 		CustomersTable,
 		DepartmentsTable,
+		ExternalIdentitiesTable,
 		FollowUpsTable,
+		IdentityProvidersTable,
+		LoginThrottlesTable,
+		PasskeysTable,
 		PicklistsTable,
 		RolesTable,
 		RoleGrantsTable,
@@ -708,6 +934,8 @@ var (
 )
 
 func init() {
+	APITokensTable.ForeignKeys[0].RefTable = TenantsTable
+	APITokensTable.ForeignKeys[1].RefTable = UsersTable
 	AttachmentsTable.ForeignKeys[0].RefTable = TenantsTable
 	AttachmentsTable.ForeignKeys[1].RefTable = CustomersTable
 	AttachmentsTable.ForeignKeys[2].RefTable = FollowUpsTable
@@ -720,10 +948,14 @@ func init() {
 	DepartmentsTable.ForeignKeys[0].RefTable = TenantsTable
 	DepartmentsTable.ForeignKeys[1].RefTable = DepartmentsTable
 	DepartmentsTable.ForeignKeys[2].RefTable = UsersTable
+	ExternalIdentitiesTable.ForeignKeys[0].RefTable = TenantsTable
 	FollowUpsTable.ForeignKeys[0].RefTable = TenantsTable
 	FollowUpsTable.ForeignKeys[1].RefTable = CustomersTable
 	FollowUpsTable.ForeignKeys[2].RefTable = ContactsTable
 	FollowUpsTable.ForeignKeys[3].RefTable = UsersTable
+	IdentityProvidersTable.ForeignKeys[0].RefTable = TenantsTable
+	PasskeysTable.ForeignKeys[0].RefTable = TenantsTable
+	PasskeysTable.ForeignKeys[1].RefTable = UsersTable
 	PicklistsTable.ForeignKeys[0].RefTable = TenantsTable
 	RolesTable.ForeignKeys[0].RefTable = TenantsTable
 	RoleGrantsTable.ForeignKeys[0].RefTable = TenantsTable

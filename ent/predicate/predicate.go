@@ -6,6 +6,9 @@ import (
 	"entgo.io/ent/dialect/sql"
 )
 
+// APIToken is the predicate function for apitoken builders.
+type APIToken func(*sql.Selector)
+
 // Attachment is the predicate function for attachment builders.
 type Attachment func(*sql.Selector)
 
@@ -18,6 +21,9 @@ type AuditChain func(*sql.Selector)
 // AuditEvent is the predicate function for auditevent builders.
 type AuditEvent func(*sql.Selector)
 
+// AuthFlow is the predicate function for authflow builders.
+type AuthFlow func(*sql.Selector)
+
 // Contact is the predicate function for contact builders.
 type Contact func(*sql.Selector)
 
@@ -27,8 +33,20 @@ type Customer func(*sql.Selector)
 // Department is the predicate function for department builders.
 type Department func(*sql.Selector)
 
+// ExternalIdentity is the predicate function for externalidentity builders.
+type ExternalIdentity func(*sql.Selector)
+
 // FollowUp is the predicate function for followup builders.
 type FollowUp func(*sql.Selector)
+
+// IdentityProvider is the predicate function for identityprovider builders.
+type IdentityProvider func(*sql.Selector)
+
+// LoginThrottle is the predicate function for loginthrottle builders.
+type LoginThrottle func(*sql.Selector)
+
+// Passkey is the predicate function for passkey builders.
+type Passkey func(*sql.Selector)
 
 // Picklist is the predicate function for picklist builders.
 type Picklist func(*sql.Selector)

@@ -111,6 +111,30 @@ func DenyMutationOperationRule(op ent.Op) MutationRule {
 	return OnMutationOperation(rule, op)
 }
 
+// The APITokenQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type APITokenQueryRuleFunc func(context.Context, *ent.APITokenQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f APITokenQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.APITokenQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.APITokenQuery", q)
+}
+
+// The APITokenMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type APITokenMutationRuleFunc func(context.Context, *ent.APITokenMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.APITokenMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
+}
+
 // The AttachmentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AttachmentQueryRuleFunc func(context.Context, *ent.AttachmentQuery) error
@@ -207,6 +231,30 @@ func (f AuditEventMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuditEventMutation", m)
 }
 
+// The AuthFlowQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type AuthFlowQueryRuleFunc func(context.Context, *ent.AuthFlowQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f AuthFlowQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.AuthFlowQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.AuthFlowQuery", q)
+}
+
+// The AuthFlowMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type AuthFlowMutationRuleFunc func(context.Context, *ent.AuthFlowMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f AuthFlowMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.AuthFlowMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.AuthFlowMutation", m)
+}
+
 // The ContactQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type ContactQueryRuleFunc func(context.Context, *ent.ContactQuery) error
@@ -279,6 +327,30 @@ func (f DepartmentMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Muta
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.DepartmentMutation", m)
 }
 
+// The ExternalIdentityQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ExternalIdentityQueryRuleFunc func(context.Context, *ent.ExternalIdentityQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ExternalIdentityQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ExternalIdentityQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ExternalIdentityQuery", q)
+}
+
+// The ExternalIdentityMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ExternalIdentityMutationRuleFunc func(context.Context, *ent.ExternalIdentityMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ExternalIdentityMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ExternalIdentityMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ExternalIdentityMutation", m)
+}
+
 // The FollowUpQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type FollowUpQueryRuleFunc func(context.Context, *ent.FollowUpQuery) error
@@ -301,6 +373,78 @@ func (f FollowUpMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 		return f(ctx, m)
 	}
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FollowUpMutation", m)
+}
+
+// The IdentityProviderQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type IdentityProviderQueryRuleFunc func(context.Context, *ent.IdentityProviderQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f IdentityProviderQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.IdentityProviderQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.IdentityProviderQuery", q)
+}
+
+// The IdentityProviderMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type IdentityProviderMutationRuleFunc func(context.Context, *ent.IdentityProviderMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f IdentityProviderMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.IdentityProviderMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.IdentityProviderMutation", m)
+}
+
+// The LoginThrottleQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type LoginThrottleQueryRuleFunc func(context.Context, *ent.LoginThrottleQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f LoginThrottleQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.LoginThrottleQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.LoginThrottleQuery", q)
+}
+
+// The LoginThrottleMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type LoginThrottleMutationRuleFunc func(context.Context, *ent.LoginThrottleMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f LoginThrottleMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.LoginThrottleMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.LoginThrottleMutation", m)
+}
+
+// The PasskeyQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type PasskeyQueryRuleFunc func(context.Context, *ent.PasskeyQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f PasskeyQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.PasskeyQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.PasskeyQuery", q)
+}
+
+// The PasskeyMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type PasskeyMutationRuleFunc func(context.Context, *ent.PasskeyMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f PasskeyMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.PasskeyMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.PasskeyMutation", m)
 }
 
 // The PicklistQueryRuleFunc type is an adapter to allow the use of ordinary
@@ -530,6 +674,8 @@ var _ QueryMutationRule = FilterFunc(nil)
 
 func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
+	case *ent.APITokenQuery:
+		return q.Filter(), nil
 	case *ent.AttachmentQuery:
 		return q.Filter(), nil
 	case *ent.AttachmentChunkQuery:
@@ -538,13 +684,23 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.AuditEventQuery:
 		return q.Filter(), nil
+	case *ent.AuthFlowQuery:
+		return q.Filter(), nil
 	case *ent.ContactQuery:
 		return q.Filter(), nil
 	case *ent.CustomerQuery:
 		return q.Filter(), nil
 	case *ent.DepartmentQuery:
 		return q.Filter(), nil
+	case *ent.ExternalIdentityQuery:
+		return q.Filter(), nil
 	case *ent.FollowUpQuery:
+		return q.Filter(), nil
+	case *ent.IdentityProviderQuery:
+		return q.Filter(), nil
+	case *ent.LoginThrottleQuery:
+		return q.Filter(), nil
+	case *ent.PasskeyQuery:
 		return q.Filter(), nil
 	case *ent.PicklistQuery:
 		return q.Filter(), nil
@@ -569,6 +725,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
+	case *ent.APITokenMutation:
+		return m.Filter(), nil
 	case *ent.AttachmentMutation:
 		return m.Filter(), nil
 	case *ent.AttachmentChunkMutation:
@@ -577,13 +735,23 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 		return m.Filter(), nil
 	case *ent.AuditEventMutation:
 		return m.Filter(), nil
+	case *ent.AuthFlowMutation:
+		return m.Filter(), nil
 	case *ent.ContactMutation:
 		return m.Filter(), nil
 	case *ent.CustomerMutation:
 		return m.Filter(), nil
 	case *ent.DepartmentMutation:
 		return m.Filter(), nil
+	case *ent.ExternalIdentityMutation:
+		return m.Filter(), nil
 	case *ent.FollowUpMutation:
+		return m.Filter(), nil
+	case *ent.IdentityProviderMutation:
+		return m.Filter(), nil
+	case *ent.LoginThrottleMutation:
+		return m.Filter(), nil
+	case *ent.PasskeyMutation:
 		return m.Filter(), nil
 	case *ent.PicklistMutation:
 		return m.Filter(), nil

@@ -6,14 +6,20 @@ import (
 	"context"
 	"time"
 
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
 	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/authflow"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
@@ -33,6 +39,63 @@ import (
 // (default values, validators, hooks and policies) and stitches it
 // to their package variables.
 func init() {
+	apitokenMixin := schema.APIToken{}.Mixin()
+	apitoken.Policy = privacy.NewPolicies(apitokenMixin[1], schema.APIToken{})
+	apitoken.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := apitoken.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	apitokenMixinHooks1 := apitokenMixin[1].Hooks()
+	apitokenMixinHooks2 := apitokenMixin[2].Hooks()
+	apitokenHooks := schema.APIToken{}.Hooks()
+
+	apitoken.Hooks[1] = apitokenMixinHooks1[0]
+
+	apitoken.Hooks[2] = apitokenMixinHooks2[0]
+
+	apitoken.Hooks[3] = apitokenHooks[0]
+	apitokenMixinFields0 := apitokenMixin[0].Fields()
+	_ = apitokenMixinFields0
+	apitokenMixinFields2 := apitokenMixin[2].Fields()
+	_ = apitokenMixinFields2
+	apitokenFields := schema.APIToken{}.Fields()
+	_ = apitokenFields
+	// apitokenDescCreatedAt is the schema descriptor for created_at field.
+	apitokenDescCreatedAt := apitokenMixinFields2[0].Descriptor()
+	// apitoken.DefaultCreatedAt holds the default value on creation for the created_at field.
+	apitoken.DefaultCreatedAt = apitokenDescCreatedAt.Default.(func() time.Time)
+	// apitokenDescUpdatedAt is the schema descriptor for updated_at field.
+	apitokenDescUpdatedAt := apitokenMixinFields2[1].Descriptor()
+	// apitoken.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	apitoken.DefaultUpdatedAt = apitokenDescUpdatedAt.Default.(func() time.Time)
+	// apitokenDescName is the schema descriptor for name field.
+	apitokenDescName := apitokenFields[1].Descriptor()
+	// apitoken.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	apitoken.NameValidator = func() func(string) error {
+		validators := apitokenDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// apitokenDescID is the schema descriptor for id field.
+	apitokenDescID := apitokenMixinFields0[0].Descriptor()
+	// apitoken.DefaultID holds the default value on creation for the id field.
+	apitoken.DefaultID = apitokenDescID.Default.(func() pulid.ID)
+	// apitoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	apitoken.IDValidator = apitokenDescID.Validators[0].(func(string) error)
 	attachmentMixin := schema.Attachment{}.Mixin()
 	attachment.Policy = privacy.NewPolicies(attachmentMixin[1], schema.Attachment{})
 	attachment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -129,6 +192,15 @@ func init() {
 	auditevent.DefaultID = auditeventDescID.Default.(func() pulid.ID)
 	// auditevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	auditevent.IDValidator = auditeventDescID.Validators[0].(func(string) error)
+	authflow.Policy = privacy.NewPolicies(schema.AuthFlow{})
+	authflow.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := authflow.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
 	contactMixin := schema.Contact{}.Mixin()
 	contact.Policy = privacy.NewPolicies(contactMixin[1], schema.Contact{})
 	contact.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -351,6 +423,42 @@ func init() {
 	department.DefaultID = departmentDescID.Default.(func() pulid.ID)
 	// department.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	department.IDValidator = departmentDescID.Validators[0].(func(string) error)
+	externalidentityMixin := schema.ExternalIdentity{}.Mixin()
+	externalidentity.Policy = privacy.NewPolicies(externalidentityMixin[1], schema.ExternalIdentity{})
+	externalidentity.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := externalidentity.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	externalidentityMixinHooks1 := externalidentityMixin[1].Hooks()
+	externalidentityMixinHooks2 := externalidentityMixin[2].Hooks()
+
+	externalidentity.Hooks[1] = externalidentityMixinHooks1[0]
+
+	externalidentity.Hooks[2] = externalidentityMixinHooks2[0]
+	externalidentityMixinFields0 := externalidentityMixin[0].Fields()
+	_ = externalidentityMixinFields0
+	externalidentityMixinFields2 := externalidentityMixin[2].Fields()
+	_ = externalidentityMixinFields2
+	externalidentityFields := schema.ExternalIdentity{}.Fields()
+	_ = externalidentityFields
+	// externalidentityDescCreatedAt is the schema descriptor for created_at field.
+	externalidentityDescCreatedAt := externalidentityMixinFields2[0].Descriptor()
+	// externalidentity.DefaultCreatedAt holds the default value on creation for the created_at field.
+	externalidentity.DefaultCreatedAt = externalidentityDescCreatedAt.Default.(func() time.Time)
+	// externalidentityDescUpdatedAt is the schema descriptor for updated_at field.
+	externalidentityDescUpdatedAt := externalidentityMixinFields2[1].Descriptor()
+	// externalidentity.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	externalidentity.DefaultUpdatedAt = externalidentityDescUpdatedAt.Default.(func() time.Time)
+	// externalidentityDescID is the schema descriptor for id field.
+	externalidentityDescID := externalidentityMixinFields0[0].Descriptor()
+	// externalidentity.DefaultID holds the default value on creation for the id field.
+	externalidentity.DefaultID = externalidentityDescID.Default.(func() pulid.ID)
+	// externalidentity.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	externalidentity.IDValidator = externalidentityDescID.Validators[0].(func(string) error)
 	followupMixin := schema.FollowUp{}.Mixin()
 	followup.Policy = privacy.NewPolicies(followupMixin[1], schema.FollowUp{})
 	followup.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -420,6 +528,196 @@ func init() {
 	followup.DefaultID = followupDescID.Default.(func() pulid.ID)
 	// followup.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	followup.IDValidator = followupDescID.Validators[0].(func(string) error)
+	identityproviderMixin := schema.IdentityProvider{}.Mixin()
+	identityprovider.Policy = privacy.NewPolicies(identityproviderMixin[1], schema.IdentityProvider{})
+	identityprovider.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := identityprovider.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	identityproviderMixinHooks1 := identityproviderMixin[1].Hooks()
+	identityproviderMixinHooks2 := identityproviderMixin[2].Hooks()
+	identityproviderMixinHooks3 := identityproviderMixin[3].Hooks()
+	identityproviderHooks := schema.IdentityProvider{}.Hooks()
+
+	identityprovider.Hooks[1] = identityproviderMixinHooks1[0]
+
+	identityprovider.Hooks[2] = identityproviderMixinHooks2[0]
+
+	identityprovider.Hooks[3] = identityproviderMixinHooks3[0]
+
+	identityprovider.Hooks[4] = identityproviderHooks[0]
+	identityproviderMixinFields0 := identityproviderMixin[0].Fields()
+	_ = identityproviderMixinFields0
+	identityproviderMixinFields2 := identityproviderMixin[2].Fields()
+	_ = identityproviderMixinFields2
+	identityproviderFields := schema.IdentityProvider{}.Fields()
+	_ = identityproviderFields
+	// identityproviderDescCreatedAt is the schema descriptor for created_at field.
+	identityproviderDescCreatedAt := identityproviderMixinFields2[0].Descriptor()
+	// identityprovider.DefaultCreatedAt holds the default value on creation for the created_at field.
+	identityprovider.DefaultCreatedAt = identityproviderDescCreatedAt.Default.(func() time.Time)
+	// identityproviderDescUpdatedAt is the schema descriptor for updated_at field.
+	identityproviderDescUpdatedAt := identityproviderMixinFields2[1].Descriptor()
+	// identityprovider.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	identityprovider.DefaultUpdatedAt = identityproviderDescUpdatedAt.Default.(func() time.Time)
+	// identityproviderDescName is the schema descriptor for name field.
+	identityproviderDescName := identityproviderFields[0].Descriptor()
+	// identityprovider.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	identityprovider.NameValidator = func() func(string) error {
+		validators := identityproviderDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityproviderDescIssuer is the schema descriptor for issuer field.
+	identityproviderDescIssuer := identityproviderFields[1].Descriptor()
+	// identityprovider.IssuerValidator is a validator for the "issuer" field. It is called by the builders before save.
+	identityprovider.IssuerValidator = func() func(string) error {
+		validators := identityproviderDescIssuer.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(issuer string) error {
+			for _, fn := range fns {
+				if err := fn(issuer); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityproviderDescClientID is the schema descriptor for client_id field.
+	identityproviderDescClientID := identityproviderFields[2].Descriptor()
+	// identityprovider.ClientIDValidator is a validator for the "client_id" field. It is called by the builders before save.
+	identityprovider.ClientIDValidator = func() func(string) error {
+		validators := identityproviderDescClientID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(client_id string) error {
+			for _, fn := range fns {
+				if err := fn(client_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// identityproviderDescEmailClaim is the schema descriptor for email_claim field.
+	identityproviderDescEmailClaim := identityproviderFields[4].Descriptor()
+	// identityprovider.DefaultEmailClaim holds the default value on creation for the email_claim field.
+	identityprovider.DefaultEmailClaim = identityproviderDescEmailClaim.Default.(string)
+	// identityproviderDescNameClaim is the schema descriptor for name_claim field.
+	identityproviderDescNameClaim := identityproviderFields[5].Descriptor()
+	// identityprovider.DefaultNameClaim holds the default value on creation for the name_claim field.
+	identityprovider.DefaultNameClaim = identityproviderDescNameClaim.Default.(string)
+	// identityproviderDescGroupsClaim is the schema descriptor for groups_claim field.
+	identityproviderDescGroupsClaim := identityproviderFields[6].Descriptor()
+	// identityprovider.DefaultGroupsClaim holds the default value on creation for the groups_claim field.
+	identityprovider.DefaultGroupsClaim = identityproviderDescGroupsClaim.Default.(string)
+	// identityproviderDescJitProvisioning is the schema descriptor for jit_provisioning field.
+	identityproviderDescJitProvisioning := identityproviderFields[8].Descriptor()
+	// identityprovider.DefaultJitProvisioning holds the default value on creation for the jit_provisioning field.
+	identityprovider.DefaultJitProvisioning = identityproviderDescJitProvisioning.Default.(bool)
+	// identityproviderDescEnforcesMfa is the schema descriptor for enforces_mfa field.
+	identityproviderDescEnforcesMfa := identityproviderFields[9].Descriptor()
+	// identityprovider.DefaultEnforcesMfa holds the default value on creation for the enforces_mfa field.
+	identityprovider.DefaultEnforcesMfa = identityproviderDescEnforcesMfa.Default.(bool)
+	// identityproviderDescTrustedForEmail is the schema descriptor for trusted_for_email field.
+	identityproviderDescTrustedForEmail := identityproviderFields[10].Descriptor()
+	// identityprovider.DefaultTrustedForEmail holds the default value on creation for the trusted_for_email field.
+	identityprovider.DefaultTrustedForEmail = identityproviderDescTrustedForEmail.Default.(bool)
+	// identityproviderDescEnabled is the schema descriptor for enabled field.
+	identityproviderDescEnabled := identityproviderFields[12].Descriptor()
+	// identityprovider.DefaultEnabled holds the default value on creation for the enabled field.
+	identityprovider.DefaultEnabled = identityproviderDescEnabled.Default.(bool)
+	// identityproviderDescID is the schema descriptor for id field.
+	identityproviderDescID := identityproviderMixinFields0[0].Descriptor()
+	// identityprovider.DefaultID holds the default value on creation for the id field.
+	identityprovider.DefaultID = identityproviderDescID.Default.(func() pulid.ID)
+	// identityprovider.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	identityprovider.IDValidator = identityproviderDescID.Validators[0].(func(string) error)
+	loginthrottle.Policy = privacy.NewPolicies(schema.LoginThrottle{})
+	loginthrottle.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := loginthrottle.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	passkeyMixin := schema.Passkey{}.Mixin()
+	passkey.Policy = privacy.NewPolicies(passkeyMixin[1], schema.Passkey{})
+	passkey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := passkey.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	passkeyMixinHooks1 := passkeyMixin[1].Hooks()
+	passkeyMixinHooks2 := passkeyMixin[2].Hooks()
+	passkeyHooks := schema.Passkey{}.Hooks()
+
+	passkey.Hooks[1] = passkeyMixinHooks1[0]
+
+	passkey.Hooks[2] = passkeyMixinHooks2[0]
+
+	passkey.Hooks[3] = passkeyHooks[0]
+	passkeyMixinFields0 := passkeyMixin[0].Fields()
+	_ = passkeyMixinFields0
+	passkeyMixinFields2 := passkeyMixin[2].Fields()
+	_ = passkeyMixinFields2
+	passkeyFields := schema.Passkey{}.Fields()
+	_ = passkeyFields
+	// passkeyDescCreatedAt is the schema descriptor for created_at field.
+	passkeyDescCreatedAt := passkeyMixinFields2[0].Descriptor()
+	// passkey.DefaultCreatedAt holds the default value on creation for the created_at field.
+	passkey.DefaultCreatedAt = passkeyDescCreatedAt.Default.(func() time.Time)
+	// passkeyDescUpdatedAt is the schema descriptor for updated_at field.
+	passkeyDescUpdatedAt := passkeyMixinFields2[1].Descriptor()
+	// passkey.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	passkey.DefaultUpdatedAt = passkeyDescUpdatedAt.Default.(func() time.Time)
+	// passkeyDescName is the schema descriptor for name field.
+	passkeyDescName := passkeyFields[1].Descriptor()
+	// passkey.DefaultName holds the default value on creation for the name field.
+	passkey.DefaultName = passkeyDescName.Default.(string)
+	// passkey.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	passkey.NameValidator = passkeyDescName.Validators[0].(func(string) error)
+	// passkeyDescSignCount is the schema descriptor for sign_count field.
+	passkeyDescSignCount := passkeyFields[6].Descriptor()
+	// passkey.DefaultSignCount holds the default value on creation for the sign_count field.
+	passkey.DefaultSignCount = passkeyDescSignCount.Default.(uint32)
+	// passkeyDescBackupEligible is the schema descriptor for backup_eligible field.
+	passkeyDescBackupEligible := passkeyFields[8].Descriptor()
+	// passkey.DefaultBackupEligible holds the default value on creation for the backup_eligible field.
+	passkey.DefaultBackupEligible = passkeyDescBackupEligible.Default.(bool)
+	// passkeyDescBackupState is the schema descriptor for backup_state field.
+	passkeyDescBackupState := passkeyFields[9].Descriptor()
+	// passkey.DefaultBackupState holds the default value on creation for the backup_state field.
+	passkey.DefaultBackupState = passkeyDescBackupState.Default.(bool)
+	// passkeyDescID is the schema descriptor for id field.
+	passkeyDescID := passkeyMixinFields0[0].Descriptor()
+	// passkey.DefaultID holds the default value on creation for the id field.
+	passkey.DefaultID = passkeyDescID.Default.(func() pulid.ID)
+	// passkey.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	passkey.IDValidator = passkeyDescID.Validators[0].(func(string) error)
 	picklistMixin := schema.Picklist{}.Mixin()
 	picklist.Policy = privacy.NewPolicies(picklistMixin[1], schema.Picklist{})
 	picklist.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -599,6 +897,18 @@ func init() {
 	sessionDescTokenHash := sessionFields[1].Descriptor()
 	// session.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	session.TokenHashValidator = sessionDescTokenHash.Validators[0].(func([]byte) error)
+	// sessionDescRestricted is the schema descriptor for restricted field.
+	sessionDescRestricted := sessionFields[6].Descriptor()
+	// session.DefaultRestricted holds the default value on creation for the restricted field.
+	session.DefaultRestricted = sessionDescRestricted.Default.(bool)
+	// sessionDescMethod is the schema descriptor for method field.
+	sessionDescMethod := sessionFields[7].Descriptor()
+	// session.DefaultMethod holds the default value on creation for the method field.
+	session.DefaultMethod = sessionDescMethod.Default.(string)
+	// sessionDescUserAgent is the schema descriptor for user_agent field.
+	sessionDescUserAgent := sessionFields[9].Descriptor()
+	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
 	// sessionDescID is the schema descriptor for id field.
 	sessionDescID := sessionMixinFields0[0].Descriptor()
 	// session.DefaultID holds the default value on creation for the id field.
@@ -734,6 +1044,18 @@ func init() {
 	userDescMustChangePassword := userFields[4].Descriptor()
 	// user.DefaultMustChangePassword holds the default value on creation for the must_change_password field.
 	user.DefaultMustChangePassword = userDescMustChangePassword.Default.(bool)
+	// userDescFailedLogins is the schema descriptor for failed_logins field.
+	userDescFailedLogins := userFields[6].Descriptor()
+	// user.DefaultFailedLogins holds the default value on creation for the failed_logins field.
+	user.DefaultFailedLogins = userDescFailedLogins.Default.(int)
+	// userDescLockCount is the schema descriptor for lock_count field.
+	userDescLockCount := userFields[7].Descriptor()
+	// user.DefaultLockCount holds the default value on creation for the lock_count field.
+	user.DefaultLockCount = userDescLockCount.Default.(int)
+	// userDescTotpLastStep is the schema descriptor for totp_last_step field.
+	userDescTotpLastStep := userFields[9].Descriptor()
+	// user.DefaultTotpLastStep holds the default value on creation for the totp_last_step field.
+	user.DefaultTotpLastStep = userDescTotpLastStep.Default.(int64)
 	// userDescID is the schema descriptor for id field.
 	userDescID := userMixinFields0[0].Descriptor()
 	// user.DefaultID holds the default value on creation for the id field.

@@ -22,7 +22,12 @@ import (
 
 // auditSkip lists columns never copied into events: keys and derived
 // values.
-var auditSkip = []string{"data_key", "password_hash", "updated_at", "created_at"}
+// Sign-in bookkeeping (failed attempts, lock counters, the last TOTP step)
+// is recorded by the sign-in events themselves.
+var auditSkip = []string{
+	"data_key", "password_hash", "updated_at", "created_at", "recovery_codes",
+	"failed_logins", "lock_count", "totp_last_step", "last_used_at",
+}
 
 // auditHook writes one audit event per changed row in the mutation's own
 // transaction, after the change succeeded. Values of sensitive fields
@@ -60,6 +65,9 @@ func auditHook(entity string, sensitive ...string) ent.Hook {
 				changes, err := auditChanges(ctx, c, m, entity, id, before, sensitive)
 				if err != nil {
 					return nil, err
+				}
+				if action == "update" && len(changes) == 0 {
+					continue // only bookkeeping changed
 				}
 				if err := writeEvent(ctx, tx, m, entity, id, action, changes); err != nil {
 					return nil, err

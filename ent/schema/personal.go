@@ -27,6 +27,9 @@ type personalField struct {
 	index personal.Kind
 	// unique makes the blind index unique within the tenant.
 	unique bool
+	// internal keeps the field out of GraphQL altogether (secrets such as
+	// TOTP seeds are never client input nor output).
+	internal bool
 }
 
 // PersonalMixin gives an entity holding a natural person's data its own
@@ -44,8 +47,12 @@ func (m PersonalMixin) Fields() []ent.Field {
 		field.Bytes("data_key").Optional().Sensitive().Annotations(entgql.Skip(entgql.SkipAll)),
 	}
 	for _, f := range m.fields {
+		ann := entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)
+		if f.internal {
+			ann = entgql.Skip(entgql.SkipAll)
+		}
 		out = append(out, field.Bytes(f.name).GoType(secret.Text{}).Optional().
-			Annotations(entgql.Type("String"), entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)))
+			Annotations(entgql.Type("String"), ann))
 		if f.index != noIndex {
 			out = append(out, field.Bytes(f.name+"_bidx").Optional().Annotations(entgql.Skip(entgql.SkipAll)))
 		}

@@ -31,6 +31,16 @@ func (Session) Fields() []ent.Field {
 		field.Time("last_seen_at"),
 		field.Time("expires_at").Immutable(),
 		field.Time("revoked_at").Optional().Nillable(),
+		// strong_auth_at is when the session last proved a second factor or
+		// a passkey (or, for users without one where the tenant does not
+		// require it, a password); step-up looks at it.
+		field.Time("strong_auth_at").Optional().Nillable(),
+		// restricted sessions may only enrol a second factor.
+		field.Bool("restricted").Default(false),
+		// method is how the session was opened: password, mfa, passkey, sso.
+		field.String("method").Default("password"),
+		field.String("ip").Optional(),
+		field.String("user_agent").Optional().MaxLen(256),
 	}
 }
 

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/custos-crm/custos/ent/privacy"
+	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -21,7 +23,10 @@ func (User) Mixin() []ent.Mixin {
 		pulid.MixinWithPrefix("usr"), TenantMixin{}, TimeMixin{},
 		// The email's blind index keeps emails unique per tenant and finds
 		// a user at sign-in.
-		PersonalMixin{fields: []personalField{{name: "email", index: emailIndex, unique: true}}},
+		PersonalMixin{fields: []personalField{
+			{name: "email", index: emailIndex, unique: true},
+			{name: "totp_secret", internal: true},
+		}},
 	}
 }
 
@@ -37,6 +42,19 @@ func (User) Fields() []ent.Field {
 			Annotations(entgql.Skip(entgql.SkipAll)),
 		field.Bool("must_change_password").Default(false).
 			Annotations(entgql.Skip(entgql.SkipWhereInput, entgql.SkipMutationUpdateInput)),
+		field.Time("password_changed_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		// Lockout state of the password factor.
+		field.Int("failed_logins").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Int("lock_count").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("locked_until").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		// TOTP second factor: the last time step used (replay protection),
+		// when it was enabled, and hashes of unused recovery codes.
+		field.Int64("totp_last_step").Default(0).Annotations(entgql.Skip(entgql.SkipAll)),
+		field.Time("totp_enabled_at").Optional().Nillable().
+			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+		field.JSON("recovery_codes", [][]byte{}).Optional().Sensitive().Annotations(entgql.Skip(entgql.SkipAll)),
 		field.String("department_id").GoType(pulid.ID("")),
 		field.String("reports_to_id").GoType(pulid.ID("")).Optional(),
 	}
@@ -74,7 +92,11 @@ func (User) Annotations() []schema.Annotation {
 // Policy lets every member of the tenant read users and those holding
 // user:manage change them.
 func (User) Policy() ent.Policy {
-	return directoryPolicy(viewer.PermUserManage)
+	p := directoryPolicy(viewer.PermUserManage).(privacy.Policy)
+	// Sign-in records failed attempts, locks and TOTP steps before any
+	// viewer exists.
+	p.Mutation = append(privacy.MutationPolicy{rule.AllowPreAuthMutation()}, p.Mutation...)
+	return p
 }
 
 // Hooks of the User.

@@ -32,6 +32,16 @@ const (
 	FieldExpiresAt = "expires_at"
 	// FieldRevokedAt holds the string denoting the revoked_at field in the database.
 	FieldRevokedAt = "revoked_at"
+	// FieldStrongAuthAt holds the string denoting the strong_auth_at field in the database.
+	FieldStrongAuthAt = "strong_auth_at"
+	// FieldRestricted holds the string denoting the restricted field in the database.
+	FieldRestricted = "restricted"
+	// FieldMethod holds the string denoting the method field in the database.
+	FieldMethod = "method"
+	// FieldIP holds the string denoting the ip field in the database.
+	FieldIP = "ip"
+	// FieldUserAgent holds the string denoting the user_agent field in the database.
+	FieldUserAgent = "user_agent"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// EdgeUser holds the string denoting the user edge name in mutations.
@@ -65,6 +75,11 @@ var Columns = []string{
 	FieldLastSeenAt,
 	FieldExpiresAt,
 	FieldRevokedAt,
+	FieldStrongAuthAt,
+	FieldRestricted,
+	FieldMethod,
+	FieldIP,
+	FieldUserAgent,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -91,6 +106,12 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	TokenHashValidator func([]byte) error
+	// DefaultRestricted holds the default value on creation for the "restricted" field.
+	DefaultRestricted bool
+	// DefaultMethod holds the default value on creation for the "method" field.
+	DefaultMethod string
+	// UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	UserAgentValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -138,6 +159,31 @@ func ByExpiresAt(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokedAt orders the results by the revoked_at field.
 func ByRevokedAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokedAt, opts...).ToFunc()
+}
+
+// ByStrongAuthAt orders the results by the strong_auth_at field.
+func ByStrongAuthAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldStrongAuthAt, opts...).ToFunc()
+}
+
+// ByRestricted orders the results by the restricted field.
+func ByRestricted(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRestricted, opts...).ToFunc()
+}
+
+// ByMethod orders the results by the method field.
+func ByMethod(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldMethod, opts...).ToFunc()
+}
+
+// ByIP orders the results by the ip field.
+func ByIP(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIP, opts...).ToFunc()
+}
+
+// ByUserAgent orders the results by the user_agent field.
+func ByUserAgent(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUserAgent, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

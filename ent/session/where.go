@@ -96,6 +96,31 @@ func RevokedAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldRevokedAt, v))
 }
 
+// StrongAuthAt applies equality check predicate on the "strong_auth_at" field. It's identical to StrongAuthAtEQ.
+func StrongAuthAt(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldStrongAuthAt, v))
+}
+
+// Restricted applies equality check predicate on the "restricted" field. It's identical to RestrictedEQ.
+func Restricted(v bool) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRestricted, v))
+}
+
+// Method applies equality check predicate on the "method" field. It's identical to MethodEQ.
+func Method(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldMethod, v))
+}
+
+// IP applies equality check predicate on the "ip" field. It's identical to IPEQ.
+func IP(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldIP, v))
+}
+
+// UserAgent applies equality check predicate on the "user_agent" field. It's identical to UserAgentEQ.
+func UserAgent(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldUserAgent, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v pulid.ID) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldTenantID, v))
@@ -484,6 +509,281 @@ func RevokedAtIsNil() predicate.Session {
 // RevokedAtNotNil applies the NotNil predicate on the "revoked_at" field.
 func RevokedAtNotNil() predicate.Session {
 	return predicate.Session(sql.FieldNotNull(FieldRevokedAt))
+}
+
+// StrongAuthAtEQ applies the EQ predicate on the "strong_auth_at" field.
+func StrongAuthAtEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldStrongAuthAt, v))
+}
+
+// StrongAuthAtNEQ applies the NEQ predicate on the "strong_auth_at" field.
+func StrongAuthAtNEQ(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldStrongAuthAt, v))
+}
+
+// StrongAuthAtIn applies the In predicate on the "strong_auth_at" field.
+func StrongAuthAtIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldStrongAuthAt, vs...))
+}
+
+// StrongAuthAtNotIn applies the NotIn predicate on the "strong_auth_at" field.
+func StrongAuthAtNotIn(vs ...time.Time) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldStrongAuthAt, vs...))
+}
+
+// StrongAuthAtGT applies the GT predicate on the "strong_auth_at" field.
+func StrongAuthAtGT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldStrongAuthAt, v))
+}
+
+// StrongAuthAtGTE applies the GTE predicate on the "strong_auth_at" field.
+func StrongAuthAtGTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldStrongAuthAt, v))
+}
+
+// StrongAuthAtLT applies the LT predicate on the "strong_auth_at" field.
+func StrongAuthAtLT(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldStrongAuthAt, v))
+}
+
+// StrongAuthAtLTE applies the LTE predicate on the "strong_auth_at" field.
+func StrongAuthAtLTE(v time.Time) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldStrongAuthAt, v))
+}
+
+// StrongAuthAtIsNil applies the IsNil predicate on the "strong_auth_at" field.
+func StrongAuthAtIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldStrongAuthAt))
+}
+
+// StrongAuthAtNotNil applies the NotNil predicate on the "strong_auth_at" field.
+func StrongAuthAtNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldStrongAuthAt))
+}
+
+// RestrictedEQ applies the EQ predicate on the "restricted" field.
+func RestrictedEQ(v bool) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRestricted, v))
+}
+
+// RestrictedNEQ applies the NEQ predicate on the "restricted" field.
+func RestrictedNEQ(v bool) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldRestricted, v))
+}
+
+// MethodEQ applies the EQ predicate on the "method" field.
+func MethodEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldMethod, v))
+}
+
+// MethodNEQ applies the NEQ predicate on the "method" field.
+func MethodNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldMethod, v))
+}
+
+// MethodIn applies the In predicate on the "method" field.
+func MethodIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldMethod, vs...))
+}
+
+// MethodNotIn applies the NotIn predicate on the "method" field.
+func MethodNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldMethod, vs...))
+}
+
+// MethodGT applies the GT predicate on the "method" field.
+func MethodGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldMethod, v))
+}
+
+// MethodGTE applies the GTE predicate on the "method" field.
+func MethodGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldMethod, v))
+}
+
+// MethodLT applies the LT predicate on the "method" field.
+func MethodLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldMethod, v))
+}
+
+// MethodLTE applies the LTE predicate on the "method" field.
+func MethodLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldMethod, v))
+}
+
+// MethodContains applies the Contains predicate on the "method" field.
+func MethodContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldMethod, v))
+}
+
+// MethodHasPrefix applies the HasPrefix predicate on the "method" field.
+func MethodHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldMethod, v))
+}
+
+// MethodHasSuffix applies the HasSuffix predicate on the "method" field.
+func MethodHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldMethod, v))
+}
+
+// MethodEqualFold applies the EqualFold predicate on the "method" field.
+func MethodEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldMethod, v))
+}
+
+// MethodContainsFold applies the ContainsFold predicate on the "method" field.
+func MethodContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldMethod, v))
+}
+
+// IPEQ applies the EQ predicate on the "ip" field.
+func IPEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldIP, v))
+}
+
+// IPNEQ applies the NEQ predicate on the "ip" field.
+func IPNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldIP, v))
+}
+
+// IPIn applies the In predicate on the "ip" field.
+func IPIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldIP, vs...))
+}
+
+// IPNotIn applies the NotIn predicate on the "ip" field.
+func IPNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldIP, vs...))
+}
+
+// IPGT applies the GT predicate on the "ip" field.
+func IPGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldIP, v))
+}
+
+// IPGTE applies the GTE predicate on the "ip" field.
+func IPGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldIP, v))
+}
+
+// IPLT applies the LT predicate on the "ip" field.
+func IPLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldIP, v))
+}
+
+// IPLTE applies the LTE predicate on the "ip" field.
+func IPLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldIP, v))
+}
+
+// IPContains applies the Contains predicate on the "ip" field.
+func IPContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldIP, v))
+}
+
+// IPHasPrefix applies the HasPrefix predicate on the "ip" field.
+func IPHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldIP, v))
+}
+
+// IPHasSuffix applies the HasSuffix predicate on the "ip" field.
+func IPHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldIP, v))
+}
+
+// IPIsNil applies the IsNil predicate on the "ip" field.
+func IPIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldIP))
+}
+
+// IPNotNil applies the NotNil predicate on the "ip" field.
+func IPNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldIP))
+}
+
+// IPEqualFold applies the EqualFold predicate on the "ip" field.
+func IPEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldIP, v))
+}
+
+// IPContainsFold applies the ContainsFold predicate on the "ip" field.
+func IPContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldIP, v))
+}
+
+// UserAgentEQ applies the EQ predicate on the "user_agent" field.
+func UserAgentEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldUserAgent, v))
+}
+
+// UserAgentNEQ applies the NEQ predicate on the "user_agent" field.
+func UserAgentNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldUserAgent, v))
+}
+
+// UserAgentIn applies the In predicate on the "user_agent" field.
+func UserAgentIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldUserAgent, vs...))
+}
+
+// UserAgentNotIn applies the NotIn predicate on the "user_agent" field.
+func UserAgentNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldUserAgent, vs...))
+}
+
+// UserAgentGT applies the GT predicate on the "user_agent" field.
+func UserAgentGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldUserAgent, v))
+}
+
+// UserAgentGTE applies the GTE predicate on the "user_agent" field.
+func UserAgentGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldUserAgent, v))
+}
+
+// UserAgentLT applies the LT predicate on the "user_agent" field.
+func UserAgentLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldUserAgent, v))
+}
+
+// UserAgentLTE applies the LTE predicate on the "user_agent" field.
+func UserAgentLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldUserAgent, v))
+}
+
+// UserAgentContains applies the Contains predicate on the "user_agent" field.
+func UserAgentContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldUserAgent, v))
+}
+
+// UserAgentHasPrefix applies the HasPrefix predicate on the "user_agent" field.
+func UserAgentHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldUserAgent, v))
+}
+
+// UserAgentHasSuffix applies the HasSuffix predicate on the "user_agent" field.
+func UserAgentHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldUserAgent, v))
+}
+
+// UserAgentIsNil applies the IsNil predicate on the "user_agent" field.
+func UserAgentIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldUserAgent))
+}
+
+// UserAgentNotNil applies the NotNil predicate on the "user_agent" field.
+func UserAgentNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldUserAgent))
+}
+
+// UserAgentEqualFold applies the EqualFold predicate on the "user_agent" field.
+func UserAgentEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldUserAgent, v))
+}
+
+// UserAgentContainsFold applies the ContainsFold predicate on the "user_agent" field.
+func UserAgentContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldUserAgent, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

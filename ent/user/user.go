@@ -31,6 +31,8 @@ const (
 	FieldEmail = "email"
 	// FieldEmailBidx holds the string denoting the email_bidx field in the database.
 	FieldEmailBidx = "email_bidx"
+	// FieldTotpSecret holds the string denoting the totp_secret field in the database.
+	FieldTotpSecret = "totp_secret"
 	// FieldName holds the string denoting the name field in the database.
 	FieldName = "name"
 	// FieldLocale holds the string denoting the locale field in the database.
@@ -41,6 +43,20 @@ const (
 	FieldPasswordHash = "password_hash"
 	// FieldMustChangePassword holds the string denoting the must_change_password field in the database.
 	FieldMustChangePassword = "must_change_password"
+	// FieldPasswordChangedAt holds the string denoting the password_changed_at field in the database.
+	FieldPasswordChangedAt = "password_changed_at"
+	// FieldFailedLogins holds the string denoting the failed_logins field in the database.
+	FieldFailedLogins = "failed_logins"
+	// FieldLockCount holds the string denoting the lock_count field in the database.
+	FieldLockCount = "lock_count"
+	// FieldLockedUntil holds the string denoting the locked_until field in the database.
+	FieldLockedUntil = "locked_until"
+	// FieldTotpLastStep holds the string denoting the totp_last_step field in the database.
+	FieldTotpLastStep = "totp_last_step"
+	// FieldTotpEnabledAt holds the string denoting the totp_enabled_at field in the database.
+	FieldTotpEnabledAt = "totp_enabled_at"
+	// FieldRecoveryCodes holds the string denoting the recovery_codes field in the database.
+	FieldRecoveryCodes = "recovery_codes"
 	// FieldDepartmentID holds the string denoting the department_id field in the database.
 	FieldDepartmentID = "department_id"
 	// FieldReportsToID holds the string denoting the reports_to_id field in the database.
@@ -122,11 +138,19 @@ var Columns = []string{
 	FieldDataKey,
 	FieldEmail,
 	FieldEmailBidx,
+	FieldTotpSecret,
 	FieldName,
 	FieldLocale,
 	FieldStatus,
 	FieldPasswordHash,
 	FieldMustChangePassword,
+	FieldPasswordChangedAt,
+	FieldFailedLogins,
+	FieldLockCount,
+	FieldLockedUntil,
+	FieldTotpLastStep,
+	FieldTotpEnabledAt,
+	FieldRecoveryCodes,
 	FieldDepartmentID,
 	FieldReportsToID,
 }
@@ -163,6 +187,12 @@ var (
 	NameValidator func(string) error
 	// DefaultMustChangePassword holds the default value on creation for the "must_change_password" field.
 	DefaultMustChangePassword bool
+	// DefaultFailedLogins holds the default value on creation for the "failed_logins" field.
+	DefaultFailedLogins int
+	// DefaultLockCount holds the default value on creation for the "lock_count" field.
+	DefaultLockCount int
+	// DefaultTotpLastStep holds the default value on creation for the "totp_last_step" field.
+	DefaultTotpLastStep int64
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -241,6 +271,36 @@ func ByPasswordHash(opts ...sql.OrderTermOption) OrderOption {
 // ByMustChangePassword orders the results by the must_change_password field.
 func ByMustChangePassword(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldMustChangePassword, opts...).ToFunc()
+}
+
+// ByPasswordChangedAt orders the results by the password_changed_at field.
+func ByPasswordChangedAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldPasswordChangedAt, opts...).ToFunc()
+}
+
+// ByFailedLogins orders the results by the failed_logins field.
+func ByFailedLogins(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldFailedLogins, opts...).ToFunc()
+}
+
+// ByLockCount orders the results by the lock_count field.
+func ByLockCount(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLockCount, opts...).ToFunc()
+}
+
+// ByLockedUntil orders the results by the locked_until field.
+func ByLockedUntil(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldLockedUntil, opts...).ToFunc()
+}
+
+// ByTotpLastStep orders the results by the totp_last_step field.
+func ByTotpLastStep(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotpLastStep, opts...).ToFunc()
+}
+
+// ByTotpEnabledAt orders the results by the totp_enabled_at field.
+func ByTotpEnabledAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTotpEnabledAt, opts...).ToFunc()
 }
 
 // ByDepartmentID orders the results by the department_id field.

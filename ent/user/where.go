@@ -87,6 +87,11 @@ func EmailBidx(v []byte) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldEmailBidx, v))
 }
 
+// TotpSecret applies equality check predicate on the "totp_secret" field. It's identical to TotpSecretEQ.
+func TotpSecret(v secret.Text) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpSecret, v))
+}
+
 // Name applies equality check predicate on the "name" field. It's identical to NameEQ.
 func Name(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldName, v))
@@ -105,6 +110,36 @@ func PasswordHash(v string) predicate.User {
 // MustChangePassword applies equality check predicate on the "must_change_password" field. It's identical to MustChangePasswordEQ.
 func MustChangePassword(v bool) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldMustChangePassword, v))
+}
+
+// PasswordChangedAt applies equality check predicate on the "password_changed_at" field. It's identical to PasswordChangedAtEQ.
+func PasswordChangedAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldPasswordChangedAt, v))
+}
+
+// FailedLogins applies equality check predicate on the "failed_logins" field. It's identical to FailedLoginsEQ.
+func FailedLogins(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldFailedLogins, v))
+}
+
+// LockCount applies equality check predicate on the "lock_count" field. It's identical to LockCountEQ.
+func LockCount(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLockCount, v))
+}
+
+// LockedUntil applies equality check predicate on the "locked_until" field. It's identical to LockedUntilEQ.
+func LockedUntil(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLockedUntil, v))
+}
+
+// TotpLastStep applies equality check predicate on the "totp_last_step" field. It's identical to TotpLastStepEQ.
+func TotpLastStep(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
+// TotpEnabledAt applies equality check predicate on the "totp_enabled_at" field. It's identical to TotpEnabledAtEQ.
+func TotpEnabledAt(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpEnabledAt, v))
 }
 
 // DepartmentID applies equality check predicate on the "department_id" field. It's identical to DepartmentIDEQ.
@@ -417,6 +452,56 @@ func EmailBidxNotNil() predicate.User {
 	return predicate.User(sql.FieldNotNull(FieldEmailBidx))
 }
 
+// TotpSecretEQ applies the EQ predicate on the "totp_secret" field.
+func TotpSecretEQ(v secret.Text) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretNEQ applies the NEQ predicate on the "totp_secret" field.
+func TotpSecretNEQ(v secret.Text) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTotpSecret, v))
+}
+
+// TotpSecretIn applies the In predicate on the "totp_secret" field.
+func TotpSecretIn(vs ...secret.Text) predicate.User {
+	return predicate.User(sql.FieldIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretNotIn applies the NotIn predicate on the "totp_secret" field.
+func TotpSecretNotIn(vs ...secret.Text) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldTotpSecret, vs...))
+}
+
+// TotpSecretGT applies the GT predicate on the "totp_secret" field.
+func TotpSecretGT(v secret.Text) predicate.User {
+	return predicate.User(sql.FieldGT(FieldTotpSecret, v))
+}
+
+// TotpSecretGTE applies the GTE predicate on the "totp_secret" field.
+func TotpSecretGTE(v secret.Text) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldTotpSecret, v))
+}
+
+// TotpSecretLT applies the LT predicate on the "totp_secret" field.
+func TotpSecretLT(v secret.Text) predicate.User {
+	return predicate.User(sql.FieldLT(FieldTotpSecret, v))
+}
+
+// TotpSecretLTE applies the LTE predicate on the "totp_secret" field.
+func TotpSecretLTE(v secret.Text) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldTotpSecret, v))
+}
+
+// TotpSecretIsNil applies the IsNil predicate on the "totp_secret" field.
+func TotpSecretIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldTotpSecret))
+}
+
+// TotpSecretNotNil applies the NotNil predicate on the "totp_secret" field.
+func TotpSecretNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldTotpSecret))
+}
+
 // NameEQ applies the EQ predicate on the "name" field.
 func NameEQ(v string) predicate.User {
 	return predicate.User(sql.FieldEQ(FieldName, v))
@@ -660,6 +745,286 @@ func MustChangePasswordEQ(v bool) predicate.User {
 // MustChangePasswordNEQ applies the NEQ predicate on the "must_change_password" field.
 func MustChangePasswordNEQ(v bool) predicate.User {
 	return predicate.User(sql.FieldNEQ(FieldMustChangePassword, v))
+}
+
+// PasswordChangedAtEQ applies the EQ predicate on the "password_changed_at" field.
+func PasswordChangedAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldPasswordChangedAt, v))
+}
+
+// PasswordChangedAtNEQ applies the NEQ predicate on the "password_changed_at" field.
+func PasswordChangedAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldPasswordChangedAt, v))
+}
+
+// PasswordChangedAtIn applies the In predicate on the "password_changed_at" field.
+func PasswordChangedAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldPasswordChangedAt, vs...))
+}
+
+// PasswordChangedAtNotIn applies the NotIn predicate on the "password_changed_at" field.
+func PasswordChangedAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldPasswordChangedAt, vs...))
+}
+
+// PasswordChangedAtGT applies the GT predicate on the "password_changed_at" field.
+func PasswordChangedAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldPasswordChangedAt, v))
+}
+
+// PasswordChangedAtGTE applies the GTE predicate on the "password_changed_at" field.
+func PasswordChangedAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldPasswordChangedAt, v))
+}
+
+// PasswordChangedAtLT applies the LT predicate on the "password_changed_at" field.
+func PasswordChangedAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldPasswordChangedAt, v))
+}
+
+// PasswordChangedAtLTE applies the LTE predicate on the "password_changed_at" field.
+func PasswordChangedAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldPasswordChangedAt, v))
+}
+
+// PasswordChangedAtIsNil applies the IsNil predicate on the "password_changed_at" field.
+func PasswordChangedAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldPasswordChangedAt))
+}
+
+// PasswordChangedAtNotNil applies the NotNil predicate on the "password_changed_at" field.
+func PasswordChangedAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldPasswordChangedAt))
+}
+
+// FailedLoginsEQ applies the EQ predicate on the "failed_logins" field.
+func FailedLoginsEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldFailedLogins, v))
+}
+
+// FailedLoginsNEQ applies the NEQ predicate on the "failed_logins" field.
+func FailedLoginsNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldFailedLogins, v))
+}
+
+// FailedLoginsIn applies the In predicate on the "failed_logins" field.
+func FailedLoginsIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldFailedLogins, vs...))
+}
+
+// FailedLoginsNotIn applies the NotIn predicate on the "failed_logins" field.
+func FailedLoginsNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldFailedLogins, vs...))
+}
+
+// FailedLoginsGT applies the GT predicate on the "failed_logins" field.
+func FailedLoginsGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldFailedLogins, v))
+}
+
+// FailedLoginsGTE applies the GTE predicate on the "failed_logins" field.
+func FailedLoginsGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldFailedLogins, v))
+}
+
+// FailedLoginsLT applies the LT predicate on the "failed_logins" field.
+func FailedLoginsLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldFailedLogins, v))
+}
+
+// FailedLoginsLTE applies the LTE predicate on the "failed_logins" field.
+func FailedLoginsLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldFailedLogins, v))
+}
+
+// LockCountEQ applies the EQ predicate on the "lock_count" field.
+func LockCountEQ(v int) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLockCount, v))
+}
+
+// LockCountNEQ applies the NEQ predicate on the "lock_count" field.
+func LockCountNEQ(v int) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLockCount, v))
+}
+
+// LockCountIn applies the In predicate on the "lock_count" field.
+func LockCountIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLockCount, vs...))
+}
+
+// LockCountNotIn applies the NotIn predicate on the "lock_count" field.
+func LockCountNotIn(vs ...int) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLockCount, vs...))
+}
+
+// LockCountGT applies the GT predicate on the "lock_count" field.
+func LockCountGT(v int) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLockCount, v))
+}
+
+// LockCountGTE applies the GTE predicate on the "lock_count" field.
+func LockCountGTE(v int) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLockCount, v))
+}
+
+// LockCountLT applies the LT predicate on the "lock_count" field.
+func LockCountLT(v int) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLockCount, v))
+}
+
+// LockCountLTE applies the LTE predicate on the "lock_count" field.
+func LockCountLTE(v int) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLockCount, v))
+}
+
+// LockedUntilEQ applies the EQ predicate on the "locked_until" field.
+func LockedUntilEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldLockedUntil, v))
+}
+
+// LockedUntilNEQ applies the NEQ predicate on the "locked_until" field.
+func LockedUntilNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldLockedUntil, v))
+}
+
+// LockedUntilIn applies the In predicate on the "locked_until" field.
+func LockedUntilIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldLockedUntil, vs...))
+}
+
+// LockedUntilNotIn applies the NotIn predicate on the "locked_until" field.
+func LockedUntilNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldLockedUntil, vs...))
+}
+
+// LockedUntilGT applies the GT predicate on the "locked_until" field.
+func LockedUntilGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldLockedUntil, v))
+}
+
+// LockedUntilGTE applies the GTE predicate on the "locked_until" field.
+func LockedUntilGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldLockedUntil, v))
+}
+
+// LockedUntilLT applies the LT predicate on the "locked_until" field.
+func LockedUntilLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldLockedUntil, v))
+}
+
+// LockedUntilLTE applies the LTE predicate on the "locked_until" field.
+func LockedUntilLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldLockedUntil, v))
+}
+
+// LockedUntilIsNil applies the IsNil predicate on the "locked_until" field.
+func LockedUntilIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldLockedUntil))
+}
+
+// LockedUntilNotNil applies the NotNil predicate on the "locked_until" field.
+func LockedUntilNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldLockedUntil))
+}
+
+// TotpLastStepEQ applies the EQ predicate on the "totp_last_step" field.
+func TotpLastStepEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepNEQ applies the NEQ predicate on the "totp_last_step" field.
+func TotpLastStepNEQ(v int64) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTotpLastStep, v))
+}
+
+// TotpLastStepIn applies the In predicate on the "totp_last_step" field.
+func TotpLastStepIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepNotIn applies the NotIn predicate on the "totp_last_step" field.
+func TotpLastStepNotIn(vs ...int64) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldTotpLastStep, vs...))
+}
+
+// TotpLastStepGT applies the GT predicate on the "totp_last_step" field.
+func TotpLastStepGT(v int64) predicate.User {
+	return predicate.User(sql.FieldGT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepGTE applies the GTE predicate on the "totp_last_step" field.
+func TotpLastStepGTE(v int64) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLT applies the LT predicate on the "totp_last_step" field.
+func TotpLastStepLT(v int64) predicate.User {
+	return predicate.User(sql.FieldLT(FieldTotpLastStep, v))
+}
+
+// TotpLastStepLTE applies the LTE predicate on the "totp_last_step" field.
+func TotpLastStepLTE(v int64) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldTotpLastStep, v))
+}
+
+// TotpEnabledAtEQ applies the EQ predicate on the "totp_enabled_at" field.
+func TotpEnabledAtEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldEQ(FieldTotpEnabledAt, v))
+}
+
+// TotpEnabledAtNEQ applies the NEQ predicate on the "totp_enabled_at" field.
+func TotpEnabledAtNEQ(v time.Time) predicate.User {
+	return predicate.User(sql.FieldNEQ(FieldTotpEnabledAt, v))
+}
+
+// TotpEnabledAtIn applies the In predicate on the "totp_enabled_at" field.
+func TotpEnabledAtIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldIn(FieldTotpEnabledAt, vs...))
+}
+
+// TotpEnabledAtNotIn applies the NotIn predicate on the "totp_enabled_at" field.
+func TotpEnabledAtNotIn(vs ...time.Time) predicate.User {
+	return predicate.User(sql.FieldNotIn(FieldTotpEnabledAt, vs...))
+}
+
+// TotpEnabledAtGT applies the GT predicate on the "totp_enabled_at" field.
+func TotpEnabledAtGT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGT(FieldTotpEnabledAt, v))
+}
+
+// TotpEnabledAtGTE applies the GTE predicate on the "totp_enabled_at" field.
+func TotpEnabledAtGTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldGTE(FieldTotpEnabledAt, v))
+}
+
+// TotpEnabledAtLT applies the LT predicate on the "totp_enabled_at" field.
+func TotpEnabledAtLT(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLT(FieldTotpEnabledAt, v))
+}
+
+// TotpEnabledAtLTE applies the LTE predicate on the "totp_enabled_at" field.
+func TotpEnabledAtLTE(v time.Time) predicate.User {
+	return predicate.User(sql.FieldLTE(FieldTotpEnabledAt, v))
+}
+
+// TotpEnabledAtIsNil applies the IsNil predicate on the "totp_enabled_at" field.
+func TotpEnabledAtIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldTotpEnabledAt))
+}
+
+// TotpEnabledAtNotNil applies the NotNil predicate on the "totp_enabled_at" field.
+func TotpEnabledAtNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldTotpEnabledAt))
+}
+
+// RecoveryCodesIsNil applies the IsNil predicate on the "recovery_codes" field.
+func RecoveryCodesIsNil() predicate.User {
+	return predicate.User(sql.FieldIsNull(FieldRecoveryCodes))
+}
+
+// RecoveryCodesNotNil applies the NotNil predicate on the "recovery_codes" field.
+func RecoveryCodesNotNil() predicate.User {
+	return predicate.User(sql.FieldNotNull(FieldRecoveryCodes))
 }
 
 // DepartmentIDEQ applies the EQ predicate on the "department_id" field.

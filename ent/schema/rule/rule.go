@@ -199,3 +199,29 @@ func AllowQueryIfPermission(permissions ...string) privacy.QueryRule {
 		return privacy.Skip
 	})
 }
+
+// AllowOwnRows lets signed-in users change rows whose user_id is their own
+// (their passkeys and API tokens): creates must name the viewer, updates and
+// deletes are filtered to the viewer's rows.
+func AllowOwnRows() privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, m ent.Mutation) error {
+		v := viewer.FromContext(ctx)
+		if v == nil || !v.Authenticated() {
+			return privacy.Skip
+		}
+		if m.Op().Is(ent.OpCreate) {
+			if id, ok := m.Field("user_id"); ok && id == v.UserID {
+				return privacy.Allow
+			}
+			return privacy.Denyf("rows may be created only for the viewer")
+		}
+		return privacy.FilterFunc(func(_ context.Context, f privacy.Filter) error {
+			uf, ok := f.(interface{ WhereUserID(entql.StringP) })
+			if !ok {
+				return privacy.Denyf("unexpected filter type %T", f)
+			}
+			uf.WhereUserID(entql.StringEQ(string(v.UserID)))
+			return privacy.Allow
+		}).EvalMutation(ctx, m)
+	})
+}

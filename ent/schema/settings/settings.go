@@ -33,11 +33,68 @@ type Tenant struct {
 	// PhoneRegion is the calling code (without +) that phone numbers
 	// written without one belong to.
 	PhoneRegion string `json:"phoneRegion"`
+	// Auth holds the sign-in rules.
+	Auth Auth `json:"auth"`
 }
+
+// Auth holds a tenant's sign-in rules.
+type Auth struct {
+	// Lockout locks an account's password after repeated failures.
+	Lockout Lockout `json:"lockout"`
+	// Password is the password policy.
+	Password PasswordPolicy `json:"password"`
+	// MFA says who must have a second factor: "optional" (default),
+	// "admins" (holders of the admin role) or "everyone".
+	MFA string `json:"mfa"`
+	// Sessions bounds how long a session lives.
+	Sessions Sessions `json:"sessions"`
+	// SSOOnly turns local passwords off, except for BreakGlassUserIDs.
+	SSOOnly bool `json:"ssoOnly"`
+	// BreakGlassUserIDs may still sign in with a password when SSOOnly is
+	// set.
+	BreakGlassUserIDs []string `json:"breakGlassUserIDs"`
+}
+
+// Lockout locks the password factor after MaxFailures consecutive failures
+// for LockMinutes, doubling on each repeated lock up to MaxLockHours.
+type Lockout struct {
+	MaxFailures  int `json:"maxFailures"`
+	LockMinutes  int `json:"lockMinutes"`
+	MaxLockHours int `json:"maxLockHours"`
+}
+
+// PasswordPolicy is the tenant's password policy: a minimum length (at
+// least 8), no composition rules, a check against common passwords, and an
+// optional maximum age (0 = passwords do not expire).
+type PasswordPolicy struct {
+	MinLength  int `json:"minLength"`
+	MaxAgeDays int `json:"maxAgeDays"`
+}
+
+// Sessions bounds sessions: idle timeout and absolute lifetime.
+type Sessions struct {
+	IdleMinutes   int `json:"idleMinutes"`
+	AbsoluteHours int `json:"absoluteHours"`
+}
+
+// The MFA requirements.
+const (
+	MFAOptional = "optional"
+	MFAAdmins   = "admins"
+	MFAEveryone = "everyone"
+)
 
 // Defaults returns the documented defaults.
 func Defaults() Tenant {
-	return Tenant{TimeZone: "Asia/Shanghai", Locale: "zh-CN", PhoneRegion: "86"}
+	return Tenant{
+		TimeZone: "Asia/Shanghai", Locale: "zh-CN", PhoneRegion: "86",
+		Auth: Auth{
+			Lockout:  Lockout{MaxFailures: 3, LockMinutes: 15, MaxLockHours: 24},
+			Password: PasswordPolicy{MinLength: 8},
+			MFA:      MFAOptional,
+			Sessions: Sessions{IdleMinutes: 30, AbsoluteHours: 12},
+		},
+	}
 }
 
 // WithDefaults returns s with every unset setting at its default, so that
@@ -52,6 +109,22 @@ func (s Tenant) WithDefaults() Tenant {
 	}
 	if s.PhoneRegion == "" {
 		s.PhoneRegion = d.PhoneRegion
+	}
+	a, da := &s.Auth, d.Auth
+	for _, f := range []struct {
+		v *int
+		d int
+	}{
+		{&a.Lockout.MaxFailures, da.Lockout.MaxFailures}, {&a.Lockout.LockMinutes, da.Lockout.LockMinutes},
+		{&a.Lockout.MaxLockHours, da.Lockout.MaxLockHours}, {&a.Password.MinLength, da.Password.MinLength},
+		{&a.Sessions.IdleMinutes, da.Sessions.IdleMinutes}, {&a.Sessions.AbsoluteHours, da.Sessions.AbsoluteHours},
+	} {
+		if *f.v == 0 {
+			*f.v = f.d
+		}
+	}
+	if a.MFA == "" {
+		a.MFA = da.MFA
 	}
 	return s
 }
@@ -76,6 +149,27 @@ func (s Tenant) Problems() []FieldError {
 	}
 	if !phoneRegion.MatchString(s.PhoneRegion) {
 		out = append(out, FieldError{"/phoneRegion", "invalid_format", "phone region must be a calling code such as 86"})
+	}
+	a := s.Auth
+	ranges := []struct {
+		pointer   string
+		v, lo, hi int
+	}{
+		{"/auth/lockout/maxFailures", a.Lockout.MaxFailures, 1, 100},
+		{"/auth/lockout/lockMinutes", a.Lockout.LockMinutes, 1, 24 * 60},
+		{"/auth/lockout/maxLockHours", a.Lockout.MaxLockHours, 1, 24 * 30},
+		{"/auth/password/minLength", a.Password.MinLength, 8, 64},
+		{"/auth/password/maxAgeDays", a.Password.MaxAgeDays, 0, 3650},
+		{"/auth/sessions/idleMinutes", a.Sessions.IdleMinutes, 1, 24 * 60},
+		{"/auth/sessions/absoluteHours", a.Sessions.AbsoluteHours, 1, 24 * 30},
+	}
+	for _, r := range ranges {
+		if r.v < r.lo || r.v > r.hi {
+			out = append(out, FieldError{r.pointer, "out_of_range", fmt.Sprintf("must be between %d and %d", r.lo, r.hi)})
+		}
+	}
+	if a.MFA != MFAOptional && a.MFA != MFAAdmins && a.MFA != MFAEveryone {
+		out = append(out, FieldError{"/auth/mfa", "invalid", "must be optional, admins or everyone"})
 	}
 	if !SupportedLocale(s.Locale) {
 		out = append(out, FieldError{"/locale", "unsupported_locale", fmt.Sprintf("locale must be one of %v", supportedLocales)})

@@ -1,3 +1,9 @@
+-- Create "api_tokens" table
+CREATE TABLE `api_tokens` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `token_hash` blob NOT NULL, `permissions` json NOT NULL, `expires_at` datetime NULL, `revoked_at` datetime NULL, `last_used_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `api_tokens_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `api_tokens_users_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
+-- Create index "api_tokens_token_hash_key" to table: "api_tokens"
+CREATE UNIQUE INDEX `api_tokens_token_hash_key` ON `api_tokens` (`token_hash`);
+-- Create index "apitoken_tenant_id_user_id" to table: "api_tokens"
+CREATE INDEX `apitoken_tenant_id_user_id` ON `api_tokens` (`tenant_id`, `user_id`);
 -- Create "attachments" table
 CREATE TABLE `attachments` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `filename` blob NULL, `content_type` text NOT NULL, `size` integer NOT NULL, `storage` text NOT NULL, `uploaded_by` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, `follow_up_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `attachments_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_follow_ups_follow_up` FOREIGN KEY (`follow_up_id`) REFERENCES `follow_ups` (`id`) ON DELETE SET NULL);
 -- Create index "attachment_tenant_id_customer_id" to table: "attachments"
@@ -20,6 +26,10 @@ CREATE INDEX `auditevent_tenant_id_created_at` ON `audit_events` (`tenant_id`, `
 CREATE INDEX `auditevent_tenant_id_entity_id` ON `audit_events` (`tenant_id`, `entity_id`);
 -- Create index "auditevent_tenant_id_actor_id" to table: "audit_events"
 CREATE INDEX `auditevent_tenant_id_actor_id` ON `audit_events` (`tenant_id`, `actor_id`);
+-- Create "auth_flows" table
+CREATE TABLE `auth_flows` (`id` text NOT NULL, `kind` text NOT NULL, `data` blob NOT NULL, `expires_at` datetime NOT NULL, PRIMARY KEY (`id`));
+-- Create index "authflow_expires_at" to table: "auth_flows"
+CREATE INDEX `authflow_expires_at` ON `auth_flows` (`expires_at`);
 -- Create "contacts" table
 CREATE TABLE `contacts` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `mobile` blob NULL, `mobile_bidx` blob NULL, `telephone` blob NULL, `telephone_bidx` blob NULL, `wechat` blob NULL, `wechat_bidx` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `notes` blob NULL, `name` text NOT NULL, `title` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `contacts_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `contacts_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION);
 -- Create index "contact_tenant_id_mobile_bidx" to table: "contacts"
@@ -56,12 +66,32 @@ CREATE INDEX `customer_tenant_id_name` ON `customers` (`tenant_id`, `name`);
 CREATE TABLE `departments` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `tenant_id` text NOT NULL, `parent_id` text NULL, `leader_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `departments_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `departments_departments_children` FOREIGN KEY (`parent_id`) REFERENCES `departments` (`id`) ON DELETE SET NULL, CONSTRAINT `departments_users_leader` FOREIGN KEY (`leader_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
 -- Create index "department_tenant_id_parent_id" to table: "departments"
 CREATE INDEX `department_tenant_id_parent_id` ON `departments` (`tenant_id`, `parent_id`);
+-- Create "external_identities" table
+CREATE TABLE `external_identities` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `user_id` text NOT NULL, `provider_id` text NOT NULL, `issuer` text NOT NULL, `subject` text NOT NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `external_identities_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "externalidentity_tenant_id_issuer_subject" to table: "external_identities"
+CREATE UNIQUE INDEX `externalidentity_tenant_id_issuer_subject` ON `external_identities` (`tenant_id`, `issuer`, `subject`);
 -- Create "follow_ups" table
 CREATE TABLE `follow_ups` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `content` blob NULL, `type` text NOT NULL, `next_follow_up_on` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, `contact_id` text NULL, `author_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `follow_ups_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `follow_ups_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION, CONSTRAINT `follow_ups_contacts_contact` FOREIGN KEY (`contact_id`) REFERENCES `contacts` (`id`) ON DELETE SET NULL, CONSTRAINT `follow_ups_users_author` FOREIGN KEY (`author_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
 -- Create index "followup_tenant_id_customer_id_created_at" to table: "follow_ups"
 CREATE INDEX `followup_tenant_id_customer_id_created_at` ON `follow_ups` (`tenant_id`, `customer_id`, `created_at`);
 -- Create index "followup_tenant_id_author_id_next_follow_up_on" to table: "follow_ups"
 CREATE INDEX `followup_tenant_id_author_id_next_follow_up_on` ON `follow_ups` (`tenant_id`, `author_id`, `next_follow_up_on`);
+-- Create "identity_providers" table
+CREATE TABLE `identity_providers` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `client_secret` blob NULL, `name` text NOT NULL, `issuer` text NOT NULL, `client_id` text NOT NULL, `scopes` json NULL, `email_claim` text NOT NULL DEFAULT ('email'), `name_claim` text NOT NULL DEFAULT ('name'), `groups_claim` text NOT NULL DEFAULT ('groups'), `group_roles` json NULL, `jit_provisioning` bool NOT NULL DEFAULT (false), `enforces_mfa` bool NOT NULL DEFAULT (false), `trusted_for_email` bool NOT NULL DEFAULT (false), `allowed_domains` json NULL, `enabled` bool NOT NULL DEFAULT (true), `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `identity_providers_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "identityprovider_tenant_id_name" to table: "identity_providers"
+CREATE UNIQUE INDEX `identityprovider_tenant_id_name` ON `identity_providers` (`tenant_id`, `name`);
+-- Create "login_throttles" table
+CREATE TABLE `login_throttles` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `key` blob NOT NULL, `window` integer NOT NULL, `count` integer NOT NULL);
+-- Create index "loginthrottle_key_window" to table: "login_throttles"
+CREATE UNIQUE INDEX `loginthrottle_key_window` ON `login_throttles` (`key`, `window`);
+-- Create index "loginthrottle_window" to table: "login_throttles"
+CREATE INDEX `loginthrottle_window` ON `login_throttles` (`window`);
+-- Create "passkeys" table
+CREATE TABLE `passkeys` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL DEFAULT ('Passkey'), `credential_id` blob NOT NULL, `public_key` blob NOT NULL, `attestation_type` text NULL, `aaguid` blob NULL, `sign_count` integer NOT NULL DEFAULT (0), `transports` json NULL, `backup_eligible` bool NOT NULL DEFAULT (false), `backup_state` bool NOT NULL DEFAULT (false), `last_used_at` datetime NULL, `blocked_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `passkeys_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `passkeys_users_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
+-- Create index "passkeys_credential_id_key" to table: "passkeys"
+CREATE UNIQUE INDEX `passkeys_credential_id_key` ON `passkeys` (`credential_id`);
+-- Create index "passkey_tenant_id_user_id" to table: "passkeys"
+CREATE INDEX `passkey_tenant_id_user_id` ON `passkeys` (`tenant_id`, `user_id`);
 -- Create "picklists" table
 CREATE TABLE `picklists` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `kind` text NOT NULL, `options` json NOT NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `picklists_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
 -- Create index "picklist_tenant_id_kind" to table: "picklists"
@@ -77,7 +107,7 @@ CREATE UNIQUE INDEX `rolegrant_user_id_role_id` ON `role_grants` (`user_id`, `ro
 -- Create index "rolegrant_tenant_id_role_id" to table: "role_grants"
 CREATE INDEX `rolegrant_tenant_id_role_id` ON `role_grants` (`tenant_id`, `role_id`);
 -- Create "sessions" table
-CREATE TABLE `sessions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `token_hash` blob NOT NULL, `last_seen_at` datetime NOT NULL, `expires_at` datetime NOT NULL, `revoked_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `sessions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `sessions_users_sessions` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
+CREATE TABLE `sessions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `token_hash` blob NOT NULL, `last_seen_at` datetime NOT NULL, `expires_at` datetime NOT NULL, `revoked_at` datetime NULL, `strong_auth_at` datetime NULL, `restricted` bool NOT NULL DEFAULT (false), `method` text NOT NULL DEFAULT ('password'), `ip` text NULL, `user_agent` text NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `sessions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `sessions_users_sessions` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
 -- Create index "session_token_hash" to table: "sessions"
 CREATE UNIQUE INDEX `session_token_hash` ON `sessions` (`token_hash`);
 -- Create index "session_tenant_id_user_id" to table: "sessions"
@@ -89,7 +119,7 @@ CREATE UNIQUE INDEX `tenants_slug_key` ON `tenants` (`slug`);
 -- Create "tenant_keys" table
 CREATE TABLE `tenant_keys` (`tenant_id` text NOT NULL, `key_id` text NOT NULL, `wrapped_data_key` blob NOT NULL, `wrapped_index_key` blob NOT NULL, `created_at` datetime NOT NULL, PRIMARY KEY (`tenant_id`));
 -- Create "users" table
-CREATE TABLE `users` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `name` text NOT NULL, `locale` text NULL, `status` text NOT NULL DEFAULT ('active'), `password_hash` text NULL, `must_change_password` bool NOT NULL DEFAULT (false), `tenant_id` text NOT NULL, `department_id` text NOT NULL, `reports_to_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `users_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_users_subordinates` FOREIGN KEY (`reports_to_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
+CREATE TABLE `users` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `totp_secret` blob NULL, `name` text NOT NULL, `locale` text NULL, `status` text NOT NULL DEFAULT ('active'), `password_hash` text NULL, `must_change_password` bool NOT NULL DEFAULT (false), `password_changed_at` datetime NULL, `failed_logins` integer NOT NULL DEFAULT (0), `lock_count` integer NOT NULL DEFAULT (0), `locked_until` datetime NULL, `totp_last_step` integer NOT NULL DEFAULT (0), `totp_enabled_at` datetime NULL, `recovery_codes` json NULL, `tenant_id` text NOT NULL, `department_id` text NOT NULL, `reports_to_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `users_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_users_subordinates` FOREIGN KEY (`reports_to_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
 -- Create index "user_tenant_id_email_bidx" to table: "users"
 CREATE UNIQUE INDEX `user_tenant_id_email_bidx` ON `users` (`tenant_id`, `email_bidx`);
 -- Create index "user_tenant_id_department_id" to table: "users"

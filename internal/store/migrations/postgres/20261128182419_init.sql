@@ -1,3 +1,9 @@
+-- Create "api_tokens" table
+CREATE TABLE "api_tokens" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "name" character varying NOT NULL, "token_hash" bytea NOT NULL, "permissions" jsonb NOT NULL, "expires_at" timestamptz NULL, "revoked_at" timestamptz NULL, "last_used_at" timestamptz NULL, "tenant_id" character varying NOT NULL, "user_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "api_tokens_token_hash_key" to table: "api_tokens"
+CREATE UNIQUE INDEX "api_tokens_token_hash_key" ON "api_tokens" ("token_hash");
+-- Create index "apitoken_tenant_id_user_id" to table: "api_tokens"
+CREATE INDEX "apitoken_tenant_id_user_id" ON "api_tokens" ("tenant_id", "user_id");
 -- Create "attachments" table
 CREATE TABLE "attachments" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "data_key" bytea NULL, "filename" bytea NULL, "content_type" character varying NOT NULL, "size" bigint NOT NULL, "storage" character varying NOT NULL, "uploaded_by" character varying NULL, "tenant_id" character varying NOT NULL, "customer_id" character varying NOT NULL, "follow_up_id" character varying NULL, PRIMARY KEY ("id"));
 -- Create index "attachment_tenant_id_customer_id" to table: "attachments"
@@ -20,6 +26,10 @@ CREATE INDEX "auditevent_tenant_id_created_at" ON "audit_events" ("tenant_id", "
 CREATE INDEX "auditevent_tenant_id_entity_id" ON "audit_events" ("tenant_id", "entity_id");
 -- Create index "auditevent_tenant_id_seq" to table: "audit_events"
 CREATE UNIQUE INDEX "auditevent_tenant_id_seq" ON "audit_events" ("tenant_id", "seq");
+-- Create "auth_flows" table
+CREATE TABLE "auth_flows" ("id" character varying NOT NULL, "kind" character varying NOT NULL, "data" bytea NOT NULL, "expires_at" timestamptz NOT NULL, PRIMARY KEY ("id"));
+-- Create index "authflow_expires_at" to table: "auth_flows"
+CREATE INDEX "authflow_expires_at" ON "auth_flows" ("expires_at");
 -- Create "contacts" table
 CREATE TABLE "contacts" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "data_key" bytea NULL, "mobile" bytea NULL, "mobile_bidx" bytea NULL, "telephone" bytea NULL, "telephone_bidx" bytea NULL, "wechat" bytea NULL, "wechat_bidx" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "notes" bytea NULL, "name" character varying NOT NULL, "title" character varying NULL, "tenant_id" character varying NOT NULL, "customer_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "contact_tenant_id_customer_id" to table: "contacts"
@@ -56,12 +66,32 @@ CREATE INDEX "customer_tenant_id_wechat_bidx" ON "customers" ("tenant_id", "wech
 CREATE TABLE "departments" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "name" character varying NOT NULL, "tenant_id" character varying NOT NULL, "parent_id" character varying NULL, "leader_id" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "departments_departments_children" FOREIGN KEY ("parent_id") REFERENCES "departments" ("id") ON UPDATE NO ACTION ON DELETE SET NULL);
 -- Create index "department_tenant_id_parent_id" to table: "departments"
 CREATE INDEX "department_tenant_id_parent_id" ON "departments" ("tenant_id", "parent_id");
+-- Create "external_identities" table
+CREATE TABLE "external_identities" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "user_id" character varying NOT NULL, "provider_id" character varying NOT NULL, "issuer" character varying NOT NULL, "subject" character varying NOT NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "externalidentity_tenant_id_issuer_subject" to table: "external_identities"
+CREATE UNIQUE INDEX "externalidentity_tenant_id_issuer_subject" ON "external_identities" ("tenant_id", "issuer", "subject");
 -- Create "follow_ups" table
 CREATE TABLE "follow_ups" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "data_key" bytea NULL, "content" bytea NULL, "type" character varying NOT NULL, "next_follow_up_on" character varying NULL, "tenant_id" character varying NOT NULL, "customer_id" character varying NOT NULL, "contact_id" character varying NULL, "author_id" character varying NULL, PRIMARY KEY ("id"));
 -- Create index "followup_tenant_id_author_id_next_follow_up_on" to table: "follow_ups"
 CREATE INDEX "followup_tenant_id_author_id_next_follow_up_on" ON "follow_ups" ("tenant_id", "author_id", "next_follow_up_on");
 -- Create index "followup_tenant_id_customer_id_created_at" to table: "follow_ups"
 CREATE INDEX "followup_tenant_id_customer_id_created_at" ON "follow_ups" ("tenant_id", "customer_id", "created_at");
+-- Create "identity_providers" table
+CREATE TABLE "identity_providers" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "client_secret" bytea NULL, "name" character varying NOT NULL, "issuer" character varying NOT NULL, "client_id" character varying NOT NULL, "scopes" jsonb NULL, "email_claim" character varying NOT NULL DEFAULT 'email', "name_claim" character varying NOT NULL DEFAULT 'name', "groups_claim" character varying NOT NULL DEFAULT 'groups', "group_roles" jsonb NULL, "jit_provisioning" boolean NOT NULL DEFAULT false, "enforces_mfa" boolean NOT NULL DEFAULT false, "trusted_for_email" boolean NOT NULL DEFAULT false, "allowed_domains" jsonb NULL, "enabled" boolean NOT NULL DEFAULT true, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "identityprovider_tenant_id_name" to table: "identity_providers"
+CREATE UNIQUE INDEX "identityprovider_tenant_id_name" ON "identity_providers" ("tenant_id", "name");
+-- Create "login_throttles" table
+CREATE TABLE "login_throttles" ("id" bigint NOT NULL GENERATED BY DEFAULT AS IDENTITY, "key" bytea NOT NULL, "window" bigint NOT NULL, "count" bigint NOT NULL, PRIMARY KEY ("id"));
+-- Create index "loginthrottle_key_window" to table: "login_throttles"
+CREATE UNIQUE INDEX "loginthrottle_key_window" ON "login_throttles" ("key", "window");
+-- Create index "loginthrottle_window" to table: "login_throttles"
+CREATE INDEX "loginthrottle_window" ON "login_throttles" ("window");
+-- Create "passkeys" table
+CREATE TABLE "passkeys" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "name" character varying NOT NULL DEFAULT 'Passkey', "credential_id" bytea NOT NULL, "public_key" bytea NOT NULL, "attestation_type" character varying NULL, "aaguid" bytea NULL, "sign_count" bigint NOT NULL DEFAULT 0, "transports" jsonb NULL, "backup_eligible" boolean NOT NULL DEFAULT false, "backup_state" boolean NOT NULL DEFAULT false, "last_used_at" timestamptz NULL, "blocked_at" timestamptz NULL, "tenant_id" character varying NOT NULL, "user_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "passkey_tenant_id_user_id" to table: "passkeys"
+CREATE INDEX "passkey_tenant_id_user_id" ON "passkeys" ("tenant_id", "user_id");
+-- Create index "passkeys_credential_id_key" to table: "passkeys"
+CREATE UNIQUE INDEX "passkeys_credential_id_key" ON "passkeys" ("credential_id");
 -- Create "picklists" table
 CREATE TABLE "picklists" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "kind" character varying NOT NULL, "options" jsonb NOT NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "picklist_tenant_id_kind" to table: "picklists"
@@ -77,7 +107,7 @@ CREATE INDEX "rolegrant_tenant_id_role_id" ON "role_grants" ("tenant_id", "role_
 -- Create index "rolegrant_user_id_role_id" to table: "role_grants"
 CREATE UNIQUE INDEX "rolegrant_user_id_role_id" ON "role_grants" ("user_id", "role_id");
 -- Create "sessions" table
-CREATE TABLE "sessions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "token_hash" bytea NOT NULL, "last_seen_at" timestamptz NOT NULL, "expires_at" timestamptz NOT NULL, "revoked_at" timestamptz NULL, "tenant_id" character varying NOT NULL, "user_id" character varying NOT NULL, PRIMARY KEY ("id"));
+CREATE TABLE "sessions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "token_hash" bytea NOT NULL, "last_seen_at" timestamptz NOT NULL, "expires_at" timestamptz NOT NULL, "revoked_at" timestamptz NULL, "strong_auth_at" timestamptz NULL, "restricted" boolean NOT NULL DEFAULT false, "method" character varying NOT NULL DEFAULT 'password', "ip" character varying NULL, "user_agent" character varying NULL, "tenant_id" character varying NOT NULL, "user_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "session_tenant_id_user_id" to table: "sessions"
 CREATE INDEX "session_tenant_id_user_id" ON "sessions" ("tenant_id", "user_id");
 -- Create index "session_token_hash" to table: "sessions"
@@ -89,7 +119,7 @@ CREATE UNIQUE INDEX "tenants_slug_key" ON "tenants" ("slug");
 -- Create "tenant_keys" table
 CREATE TABLE "tenant_keys" ("tenant_id" character varying NOT NULL, "key_id" character varying NOT NULL, "wrapped_data_key" bytea NOT NULL, "wrapped_index_key" bytea NOT NULL, "created_at" timestamptz NOT NULL, PRIMARY KEY ("tenant_id"));
 -- Create "users" table
-CREATE TABLE "users" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "name" character varying NOT NULL, "locale" character varying NULL, "status" character varying NOT NULL DEFAULT 'active', "password_hash" character varying NULL, "must_change_password" boolean NOT NULL DEFAULT false, "tenant_id" character varying NOT NULL, "department_id" character varying NOT NULL, "reports_to_id" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "users_users_subordinates" FOREIGN KEY ("reports_to_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL);
+CREATE TABLE "users" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "totp_secret" bytea NULL, "name" character varying NOT NULL, "locale" character varying NULL, "status" character varying NOT NULL DEFAULT 'active', "password_hash" character varying NULL, "must_change_password" boolean NOT NULL DEFAULT false, "password_changed_at" timestamptz NULL, "failed_logins" bigint NOT NULL DEFAULT 0, "lock_count" bigint NOT NULL DEFAULT 0, "locked_until" timestamptz NULL, "totp_last_step" bigint NOT NULL DEFAULT 0, "totp_enabled_at" timestamptz NULL, "recovery_codes" jsonb NULL, "tenant_id" character varying NOT NULL, "department_id" character varying NOT NULL, "reports_to_id" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "users_users_subordinates" FOREIGN KEY ("reports_to_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL);
 -- Create index "user_tenant_id_department_id" to table: "users"
 CREATE INDEX "user_tenant_id_department_id" ON "users" ("tenant_id", "department_id");
 -- Create index "user_tenant_id_email_bidx" to table: "users"
@@ -98,6 +128,8 @@ CREATE UNIQUE INDEX "user_tenant_id_email_bidx" ON "users" ("tenant_id", "email_
 CREATE INDEX "user_tenant_id_reports_to_id" ON "users" ("tenant_id", "reports_to_id");
 -- Create "vault_meta" table
 CREATE TABLE "vault_meta" ("name" character varying NOT NULL, "value" bytea NOT NULL, PRIMARY KEY ("name"));
+-- Modify "api_tokens" table
+ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "api_tokens_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "attachments" table
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_customers_customer" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "attachments_follow_ups_follow_up" FOREIGN KEY ("follow_up_id") REFERENCES "follow_ups" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "attachments_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "audit_events" table
@@ -108,8 +140,14 @@ ALTER TABLE "contacts" ADD CONSTRAINT "contacts_customers_customer" FOREIGN KEY 
 ALTER TABLE "customers" ADD CONSTRAINT "customers_departments_department" FOREIGN KEY ("department_id") REFERENCES "departments" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "customers_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "customers_users_owner" FOREIGN KEY ("owner_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
 -- Modify "departments" table
 ALTER TABLE "departments" ADD CONSTRAINT "departments_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "departments_users_leader" FOREIGN KEY ("leader_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
+-- Modify "external_identities" table
+ALTER TABLE "external_identities" ADD CONSTRAINT "external_identities_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "follow_ups" table
 ALTER TABLE "follow_ups" ADD CONSTRAINT "follow_ups_contacts_contact" FOREIGN KEY ("contact_id") REFERENCES "contacts" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "follow_ups_customers_customer" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "follow_ups_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "follow_ups_users_author" FOREIGN KEY ("author_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
+-- Modify "identity_providers" table
+ALTER TABLE "identity_providers" ADD CONSTRAINT "identity_providers_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "passkeys" table
+ALTER TABLE "passkeys" ADD CONSTRAINT "passkeys_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "passkeys_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "picklists" table
 ALTER TABLE "picklists" ADD CONSTRAINT "picklists_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "roles" table
