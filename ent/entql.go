@@ -341,9 +341,9 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "LoginThrottle",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			loginthrottle.FieldKey:    {Type: field.TypeBytes, Column: loginthrottle.FieldKey},
-			loginthrottle.FieldWindow: {Type: field.TypeInt64, Column: loginthrottle.FieldWindow},
-			loginthrottle.FieldCount:  {Type: field.TypeInt, Column: loginthrottle.FieldCount},
+			loginthrottle.FieldKey:         {Type: field.TypeBytes, Column: loginthrottle.FieldKey},
+			loginthrottle.FieldWindowStart: {Type: field.TypeInt64, Column: loginthrottle.FieldWindowStart},
+			loginthrottle.FieldCount:       {Type: field.TypeInt, Column: loginthrottle.FieldCount},
 		},
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
@@ -452,7 +452,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldExpiresAt:    {Type: field.TypeTime, Column: session.FieldExpiresAt},
 			session.FieldRevokedAt:    {Type: field.TypeTime, Column: session.FieldRevokedAt},
 			session.FieldStrongAuthAt: {Type: field.TypeTime, Column: session.FieldStrongAuthAt},
-			session.FieldRestricted:   {Type: field.TypeBool, Column: session.FieldRestricted},
+			session.FieldRestriction:  {Type: field.TypeString, Column: session.FieldRestriction},
 			session.FieldMethod:       {Type: field.TypeString, Column: session.FieldMethod},
 			session.FieldIP:           {Type: field.TypeString, Column: session.FieldIP},
 			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
@@ -2670,9 +2670,9 @@ func (f *LoginThrottleFilter) WhereKey(p entql.BytesP) {
 	f.Where(p.Field(loginthrottle.FieldKey))
 }
 
-// WhereWindow applies the entql int64 predicate on the window field.
-func (f *LoginThrottleFilter) WhereWindow(p entql.Int64P) {
-	f.Where(p.Field(loginthrottle.FieldWindow))
+// WhereWindowStart applies the entql int64 predicate on the window_start field.
+func (f *LoginThrottleFilter) WhereWindowStart(p entql.Int64P) {
+	f.Where(p.Field(loginthrottle.FieldWindowStart))
 }
 
 // WhereCount applies the entql int predicate on the count field.
@@ -3221,9 +3221,9 @@ func (f *SessionFilter) WhereStrongAuthAt(p entql.TimeP) {
 	f.Where(p.Field(session.FieldStrongAuthAt))
 }
 
-// WhereRestricted applies the entql bool predicate on the restricted field.
-func (f *SessionFilter) WhereRestricted(p entql.BoolP) {
-	f.Where(p.Field(session.FieldRestricted))
+// WhereRestriction applies the entql string predicate on the restriction field.
+func (f *SessionFilter) WhereRestriction(p entql.StringP) {
+	f.Where(p.Field(session.FieldRestriction))
 }
 
 // WhereMethod applies the entql string predicate on the method field.

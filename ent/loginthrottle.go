@@ -18,8 +18,8 @@ type LoginThrottle struct {
 	ID int `json:"id,omitempty"`
 	// Key holds the value of the "key" field.
 	Key []byte `json:"key,omitempty"`
-	// Window holds the value of the "window" field.
-	Window int64 `json:"window,omitempty"`
+	// WindowStart holds the value of the "window_start" field.
+	WindowStart int64 `json:"window_start,omitempty"`
 	// Count holds the value of the "count" field.
 	Count        int `json:"count,omitempty"`
 	selectValues sql.SelectValues
@@ -32,7 +32,7 @@ func (*LoginThrottle) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case loginthrottle.FieldKey:
 			values[i] = new([]byte)
-		case loginthrottle.FieldID, loginthrottle.FieldWindow, loginthrottle.FieldCount:
+		case loginthrottle.FieldID, loginthrottle.FieldWindowStart, loginthrottle.FieldCount:
 			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -61,11 +61,11 @@ func (_m *LoginThrottle) assignValues(columns []string, values []any) error {
 			} else if value != nil {
 				_m.Key = *value
 			}
-		case loginthrottle.FieldWindow:
+		case loginthrottle.FieldWindowStart:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for field window", values[i])
+				return fmt.Errorf("unexpected type %T for field window_start", values[i])
 			} else if value.Valid {
-				_m.Window = value.Int64
+				_m.WindowStart = value.Int64
 			}
 		case loginthrottle.FieldCount:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -112,8 +112,8 @@ func (_m *LoginThrottle) String() string {
 	builder.WriteString("key=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Key))
 	builder.WriteString(", ")
-	builder.WriteString("window=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Window))
+	builder.WriteString("window_start=")
+	builder.WriteString(fmt.Sprintf("%v", _m.WindowStart))
 	builder.WriteString(", ")
 	builder.WriteString("count=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Count))

@@ -27,9 +27,9 @@ func (_c *LoginThrottleCreate) SetKey(v []byte) *LoginThrottleCreate {
 	return _c
 }
 
-// SetWindow sets the "window" field.
-func (_c *LoginThrottleCreate) SetWindow(v int64) *LoginThrottleCreate {
-	_c.mutation.SetWindow(v)
+// SetWindowStart sets the "window_start" field.
+func (_c *LoginThrottleCreate) SetWindowStart(v int64) *LoginThrottleCreate {
+	_c.mutation.SetWindowStart(v)
 	return _c
 }
 
@@ -76,8 +76,8 @@ func (_c *LoginThrottleCreate) check() error {
 	if _, ok := _c.mutation.Key(); !ok {
 		return &ValidationError{Name: "key", err: errors.New(`ent: missing required field "LoginThrottle.key"`)}
 	}
-	if _, ok := _c.mutation.Window(); !ok {
-		return &ValidationError{Name: "window", err: errors.New(`ent: missing required field "LoginThrottle.window"`)}
+	if _, ok := _c.mutation.WindowStart(); !ok {
+		return &ValidationError{Name: "window_start", err: errors.New(`ent: missing required field "LoginThrottle.window_start"`)}
 	}
 	if _, ok := _c.mutation.Count(); !ok {
 		return &ValidationError{Name: "count", err: errors.New(`ent: missing required field "LoginThrottle.count"`)}
@@ -113,9 +113,9 @@ func (_c *LoginThrottleCreate) createSpec() (*LoginThrottle, *sqlgraph.CreateSpe
 		_spec.SetField(loginthrottle.FieldKey, field.TypeBytes, value)
 		_node.Key = value
 	}
-	if value, ok := _c.mutation.Window(); ok {
-		_spec.SetField(loginthrottle.FieldWindow, field.TypeInt64, value)
-		_node.Window = value
+	if value, ok := _c.mutation.WindowStart(); ok {
+		_spec.SetField(loginthrottle.FieldWindowStart, field.TypeInt64, value)
+		_node.WindowStart = value
 	}
 	if value, ok := _c.mutation.Count(); ok {
 		_spec.SetField(loginthrottle.FieldCount, field.TypeInt, value)
@@ -205,8 +205,8 @@ func (u *LoginThrottleUpsertOne) UpdateNewValues() *LoginThrottleUpsertOne {
 		if _, exists := u.create.mutation.Key(); exists {
 			s.SetIgnore(loginthrottle.FieldKey)
 		}
-		if _, exists := u.create.mutation.Window(); exists {
-			s.SetIgnore(loginthrottle.FieldWindow)
+		if _, exists := u.create.mutation.WindowStart(); exists {
+			s.SetIgnore(loginthrottle.FieldWindowStart)
 		}
 	}))
 	return u
@@ -438,8 +438,8 @@ func (u *LoginThrottleUpsertBulk) UpdateNewValues() *LoginThrottleUpsertBulk {
 			if _, exists := b.mutation.Key(); exists {
 				s.SetIgnore(loginthrottle.FieldKey)
 			}
-			if _, exists := b.mutation.Window(); exists {
-				s.SetIgnore(loginthrottle.FieldWindow)
+			if _, exists := b.mutation.WindowStart(); exists {
+				s.SetIgnore(loginthrottle.FieldWindowStart)
 			}
 		}
 	}))

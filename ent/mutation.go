@@ -13964,18 +13964,18 @@ func (m *IdentityProviderMutation) ResetEdge(name string) error {
 // LoginThrottleMutation represents an operation that mutates the LoginThrottle nodes in the graph.
 type LoginThrottleMutation struct {
 	config
-	op            Op
-	typ           string
-	id            *int
-	key           *[]byte
-	window        *int64
-	addwindow     *int64
-	count         *int
-	addcount      *int
-	clearedFields map[string]struct{}
-	done          bool
-	oldValue      func(context.Context) (*LoginThrottle, error)
-	predicates    []predicate.LoginThrottle
+	op              Op
+	typ             string
+	id              *int
+	key             *[]byte
+	window_start    *int64
+	addwindow_start *int64
+	count           *int
+	addcount        *int
+	clearedFields   map[string]struct{}
+	done            bool
+	oldValue        func(context.Context) (*LoginThrottle, error)
+	predicates      []predicate.LoginThrottle
 }
 
 var _ ent.Mutation = (*LoginThrottleMutation)(nil)
@@ -14112,60 +14112,60 @@ func (m *LoginThrottleMutation) ResetKey() {
 	m.key = nil
 }
 
-// SetWindow sets the "window" field.
-func (m *LoginThrottleMutation) SetWindow(i int64) {
-	m.window = &i
-	m.addwindow = nil
+// SetWindowStart sets the "window_start" field.
+func (m *LoginThrottleMutation) SetWindowStart(i int64) {
+	m.window_start = &i
+	m.addwindow_start = nil
 }
 
-// Window returns the value of the "window" field in the mutation.
-func (m *LoginThrottleMutation) Window() (r int64, exists bool) {
-	v := m.window
+// WindowStart returns the value of the "window_start" field in the mutation.
+func (m *LoginThrottleMutation) WindowStart() (r int64, exists bool) {
+	v := m.window_start
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldWindow returns the old "window" field's value of the LoginThrottle entity.
+// OldWindowStart returns the old "window_start" field's value of the LoginThrottle entity.
 // If the LoginThrottle object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *LoginThrottleMutation) OldWindow(ctx context.Context) (v int64, err error) {
+func (m *LoginThrottleMutation) OldWindowStart(ctx context.Context) (v int64, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldWindow is only allowed on UpdateOne operations")
+		return v, errors.New("OldWindowStart is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldWindow requires an ID field in the mutation")
+		return v, errors.New("OldWindowStart requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldWindow: %w", err)
+		return v, fmt.Errorf("querying old value for OldWindowStart: %w", err)
 	}
-	return oldValue.Window, nil
+	return oldValue.WindowStart, nil
 }
 
-// AddWindow adds i to the "window" field.
-func (m *LoginThrottleMutation) AddWindow(i int64) {
-	if m.addwindow != nil {
-		*m.addwindow += i
+// AddWindowStart adds i to the "window_start" field.
+func (m *LoginThrottleMutation) AddWindowStart(i int64) {
+	if m.addwindow_start != nil {
+		*m.addwindow_start += i
 	} else {
-		m.addwindow = &i
+		m.addwindow_start = &i
 	}
 }
 
-// AddedWindow returns the value that was added to the "window" field in this mutation.
-func (m *LoginThrottleMutation) AddedWindow() (r int64, exists bool) {
-	v := m.addwindow
+// AddedWindowStart returns the value that was added to the "window_start" field in this mutation.
+func (m *LoginThrottleMutation) AddedWindowStart() (r int64, exists bool) {
+	v := m.addwindow_start
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// ResetWindow resets all changes to the "window" field.
-func (m *LoginThrottleMutation) ResetWindow() {
-	m.window = nil
-	m.addwindow = nil
+// ResetWindowStart resets all changes to the "window_start" field.
+func (m *LoginThrottleMutation) ResetWindowStart() {
+	m.window_start = nil
+	m.addwindow_start = nil
 }
 
 // SetCount sets the "count" field.
@@ -14262,8 +14262,8 @@ func (m *LoginThrottleMutation) Fields() []string {
 	if m.key != nil {
 		fields = append(fields, loginthrottle.FieldKey)
 	}
-	if m.window != nil {
-		fields = append(fields, loginthrottle.FieldWindow)
+	if m.window_start != nil {
+		fields = append(fields, loginthrottle.FieldWindowStart)
 	}
 	if m.count != nil {
 		fields = append(fields, loginthrottle.FieldCount)
@@ -14278,8 +14278,8 @@ func (m *LoginThrottleMutation) Field(name string) (ent.Value, bool) {
 	switch name {
 	case loginthrottle.FieldKey:
 		return m.Key()
-	case loginthrottle.FieldWindow:
-		return m.Window()
+	case loginthrottle.FieldWindowStart:
+		return m.WindowStart()
 	case loginthrottle.FieldCount:
 		return m.Count()
 	}
@@ -14293,8 +14293,8 @@ func (m *LoginThrottleMutation) OldField(ctx context.Context, name string) (ent.
 	switch name {
 	case loginthrottle.FieldKey:
 		return m.OldKey(ctx)
-	case loginthrottle.FieldWindow:
-		return m.OldWindow(ctx)
+	case loginthrottle.FieldWindowStart:
+		return m.OldWindowStart(ctx)
 	case loginthrottle.FieldCount:
 		return m.OldCount(ctx)
 	}
@@ -14313,12 +14313,12 @@ func (m *LoginThrottleMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetKey(v)
 		return nil
-	case loginthrottle.FieldWindow:
+	case loginthrottle.FieldWindowStart:
 		v, ok := value.(int64)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetWindow(v)
+		m.SetWindowStart(v)
 		return nil
 	case loginthrottle.FieldCount:
 		v, ok := value.(int)
@@ -14335,8 +14335,8 @@ func (m *LoginThrottleMutation) SetField(name string, value ent.Value) error {
 // this mutation.
 func (m *LoginThrottleMutation) AddedFields() []string {
 	var fields []string
-	if m.addwindow != nil {
-		fields = append(fields, loginthrottle.FieldWindow)
+	if m.addwindow_start != nil {
+		fields = append(fields, loginthrottle.FieldWindowStart)
 	}
 	if m.addcount != nil {
 		fields = append(fields, loginthrottle.FieldCount)
@@ -14349,8 +14349,8 @@ func (m *LoginThrottleMutation) AddedFields() []string {
 // was not set, or was not defined in the schema.
 func (m *LoginThrottleMutation) AddedField(name string) (ent.Value, bool) {
 	switch name {
-	case loginthrottle.FieldWindow:
-		return m.AddedWindow()
+	case loginthrottle.FieldWindowStart:
+		return m.AddedWindowStart()
 	case loginthrottle.FieldCount:
 		return m.AddedCount()
 	}
@@ -14362,12 +14362,12 @@ func (m *LoginThrottleMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *LoginThrottleMutation) AddField(name string, value ent.Value) error {
 	switch name {
-	case loginthrottle.FieldWindow:
+	case loginthrottle.FieldWindowStart:
 		v, ok := value.(int64)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.AddWindow(v)
+		m.AddWindowStart(v)
 		return nil
 	case loginthrottle.FieldCount:
 		v, ok := value.(int)
@@ -14406,8 +14406,8 @@ func (m *LoginThrottleMutation) ResetField(name string) error {
 	case loginthrottle.FieldKey:
 		m.ResetKey()
 		return nil
-	case loginthrottle.FieldWindow:
-		m.ResetWindow()
+	case loginthrottle.FieldWindowStart:
+		m.ResetWindowStart()
 		return nil
 	case loginthrottle.FieldCount:
 		m.ResetCount()
@@ -18193,7 +18193,7 @@ type SessionMutation struct {
 	expires_at     *time.Time
 	revoked_at     *time.Time
 	strong_auth_at *time.Time
-	restricted     *bool
+	restriction    *string
 	method         *string
 	ip             *string
 	user_agent     *string
@@ -18661,40 +18661,53 @@ func (m *SessionMutation) ResetStrongAuthAt() {
 	delete(m.clearedFields, session.FieldStrongAuthAt)
 }
 
-// SetRestricted sets the "restricted" field.
-func (m *SessionMutation) SetRestricted(b bool) {
-	m.restricted = &b
+// SetRestriction sets the "restriction" field.
+func (m *SessionMutation) SetRestriction(s string) {
+	m.restriction = &s
 }
 
-// Restricted returns the value of the "restricted" field in the mutation.
-func (m *SessionMutation) Restricted() (r bool, exists bool) {
-	v := m.restricted
+// Restriction returns the value of the "restriction" field in the mutation.
+func (m *SessionMutation) Restriction() (r string, exists bool) {
+	v := m.restriction
 	if v == nil {
 		return
 	}
 	return *v, true
 }
 
-// OldRestricted returns the old "restricted" field's value of the Session entity.
+// OldRestriction returns the old "restriction" field's value of the Session entity.
 // If the Session object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *SessionMutation) OldRestricted(ctx context.Context) (v bool, err error) {
+func (m *SessionMutation) OldRestriction(ctx context.Context) (v string, err error) {
 	if !m.op.Is(OpUpdateOne) {
-		return v, errors.New("OldRestricted is only allowed on UpdateOne operations")
+		return v, errors.New("OldRestriction is only allowed on UpdateOne operations")
 	}
 	if m.id == nil || m.oldValue == nil {
-		return v, errors.New("OldRestricted requires an ID field in the mutation")
+		return v, errors.New("OldRestriction requires an ID field in the mutation")
 	}
 	oldValue, err := m.oldValue(ctx)
 	if err != nil {
-		return v, fmt.Errorf("querying old value for OldRestricted: %w", err)
+		return v, fmt.Errorf("querying old value for OldRestriction: %w", err)
 	}
-	return oldValue.Restricted, nil
+	return oldValue.Restriction, nil
 }
 
-// ResetRestricted resets all changes to the "restricted" field.
-func (m *SessionMutation) ResetRestricted() {
-	m.restricted = nil
+// ClearRestriction clears the value of the "restriction" field.
+func (m *SessionMutation) ClearRestriction() {
+	m.restriction = nil
+	m.clearedFields[session.FieldRestriction] = struct{}{}
+}
+
+// RestrictionCleared returns if the "restriction" field was cleared in this mutation.
+func (m *SessionMutation) RestrictionCleared() bool {
+	_, ok := m.clearedFields[session.FieldRestriction]
+	return ok
+}
+
+// ResetRestriction resets all changes to the "restriction" field.
+func (m *SessionMutation) ResetRestriction() {
+	m.restriction = nil
+	delete(m.clearedFields, session.FieldRestriction)
 }
 
 // SetMethod sets the "method" field.
@@ -18947,8 +18960,8 @@ func (m *SessionMutation) Fields() []string {
 	if m.strong_auth_at != nil {
 		fields = append(fields, session.FieldStrongAuthAt)
 	}
-	if m.restricted != nil {
-		fields = append(fields, session.FieldRestricted)
+	if m.restriction != nil {
+		fields = append(fields, session.FieldRestriction)
 	}
 	if m.method != nil {
 		fields = append(fields, session.FieldMethod)
@@ -18985,8 +18998,8 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.RevokedAt()
 	case session.FieldStrongAuthAt:
 		return m.StrongAuthAt()
-	case session.FieldRestricted:
-		return m.Restricted()
+	case session.FieldRestriction:
+		return m.Restriction()
 	case session.FieldMethod:
 		return m.Method()
 	case session.FieldIP:
@@ -19020,8 +19033,8 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldRevokedAt(ctx)
 	case session.FieldStrongAuthAt:
 		return m.OldStrongAuthAt(ctx)
-	case session.FieldRestricted:
-		return m.OldRestricted(ctx)
+	case session.FieldRestriction:
+		return m.OldRestriction(ctx)
 	case session.FieldMethod:
 		return m.OldMethod(ctx)
 	case session.FieldIP:
@@ -19100,12 +19113,12 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetStrongAuthAt(v)
 		return nil
-	case session.FieldRestricted:
-		v, ok := value.(bool)
+	case session.FieldRestriction:
+		v, ok := value.(string)
 		if !ok {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
-		m.SetRestricted(v)
+		m.SetRestriction(v)
 		return nil
 	case session.FieldMethod:
 		v, ok := value.(string)
@@ -19164,6 +19177,9 @@ func (m *SessionMutation) ClearedFields() []string {
 	if m.FieldCleared(session.FieldStrongAuthAt) {
 		fields = append(fields, session.FieldStrongAuthAt)
 	}
+	if m.FieldCleared(session.FieldRestriction) {
+		fields = append(fields, session.FieldRestriction)
+	}
 	if m.FieldCleared(session.FieldIP) {
 		fields = append(fields, session.FieldIP)
 	}
@@ -19189,6 +19205,9 @@ func (m *SessionMutation) ClearField(name string) error {
 		return nil
 	case session.FieldStrongAuthAt:
 		m.ClearStrongAuthAt()
+		return nil
+	case session.FieldRestriction:
+		m.ClearRestriction()
 		return nil
 	case session.FieldIP:
 		m.ClearIP()
@@ -19231,8 +19250,8 @@ func (m *SessionMutation) ResetField(name string) error {
 	case session.FieldStrongAuthAt:
 		m.ResetStrongAuthAt()
 		return nil
-	case session.FieldRestricted:
-		m.ResetRestricted()
+	case session.FieldRestriction:
+		m.ResetRestriction()
 		return nil
 	case session.FieldMethod:
 		m.ResetMethod()

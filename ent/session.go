@@ -38,8 +38,8 @@ type Session struct {
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 	// StrongAuthAt holds the value of the "strong_auth_at" field.
 	StrongAuthAt *time.Time `json:"strong_auth_at,omitempty"`
-	// Restricted holds the value of the "restricted" field.
-	Restricted bool `json:"restricted,omitempty"`
+	// Restriction holds the value of the "restriction" field.
+	Restriction string `json:"restriction,omitempty"`
 	// Method holds the value of the "method" field.
 	Method string `json:"method,omitempty"`
 	// IP holds the value of the "ip" field.
@@ -96,9 +96,7 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 			values[i] = new([]byte)
 		case session.FieldID, session.FieldTenantID, session.FieldUserID:
 			values[i] = new(pulid.ID)
-		case session.FieldRestricted:
-			values[i] = new(sql.NullBool)
-		case session.FieldMethod, session.FieldIP, session.FieldUserAgent:
+		case session.FieldRestriction, session.FieldMethod, session.FieldIP, session.FieldUserAgent:
 			values[i] = new(sql.NullString)
 		case session.FieldCreatedAt, session.FieldUpdatedAt, session.FieldLastSeenAt, session.FieldExpiresAt, session.FieldRevokedAt, session.FieldStrongAuthAt:
 			values[i] = new(sql.NullTime)
@@ -179,11 +177,11 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 				_m.StrongAuthAt = new(time.Time)
 				*_m.StrongAuthAt = value.Time
 			}
-		case session.FieldRestricted:
-			if value, ok := values[i].(*sql.NullBool); !ok {
-				return fmt.Errorf("unexpected type %T for field restricted", values[i])
+		case session.FieldRestriction:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field restriction", values[i])
 			} else if value.Valid {
-				_m.Restricted = value.Bool
+				_m.Restriction = value.String
 			}
 		case session.FieldMethod:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -279,8 +277,8 @@ func (_m *Session) String() string {
 		builder.WriteString(v.Format(time.ANSIC))
 	}
 	builder.WriteString(", ")
-	builder.WriteString("restricted=")
-	builder.WriteString(fmt.Sprintf("%v", _m.Restricted))
+	builder.WriteString("restriction=")
+	builder.WriteString(_m.Restriction)
 	builder.WriteString(", ")
 	builder.WriteString("method=")
 	builder.WriteString(_m.Method)

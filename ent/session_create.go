@@ -112,16 +112,16 @@ func (_c *SessionCreate) SetNillableStrongAuthAt(v *time.Time) *SessionCreate {
 	return _c
 }
 
-// SetRestricted sets the "restricted" field.
-func (_c *SessionCreate) SetRestricted(v bool) *SessionCreate {
-	_c.mutation.SetRestricted(v)
+// SetRestriction sets the "restriction" field.
+func (_c *SessionCreate) SetRestriction(v string) *SessionCreate {
+	_c.mutation.SetRestriction(v)
 	return _c
 }
 
-// SetNillableRestricted sets the "restricted" field if the given value is not nil.
-func (_c *SessionCreate) SetNillableRestricted(v *bool) *SessionCreate {
+// SetNillableRestriction sets the "restriction" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableRestriction(v *string) *SessionCreate {
 	if v != nil {
-		_c.SetRestricted(*v)
+		_c.SetRestriction(*v)
 	}
 	return _c
 }
@@ -243,10 +243,6 @@ func (_c *SessionCreate) defaults() error {
 		v := session.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
-	if _, ok := _c.mutation.Restricted(); !ok {
-		v := session.DefaultRestricted
-		_c.mutation.SetRestricted(v)
-	}
 	if _, ok := _c.mutation.Method(); !ok {
 		v := session.DefaultMethod
 		_c.mutation.SetMethod(v)
@@ -288,9 +284,6 @@ func (_c *SessionCreate) check() error {
 	}
 	if _, ok := _c.mutation.ExpiresAt(); !ok {
 		return &ValidationError{Name: "expires_at", err: errors.New(`ent: missing required field "Session.expires_at"`)}
-	}
-	if _, ok := _c.mutation.Restricted(); !ok {
-		return &ValidationError{Name: "restricted", err: errors.New(`ent: missing required field "Session.restricted"`)}
 	}
 	if _, ok := _c.mutation.Method(); !ok {
 		return &ValidationError{Name: "method", err: errors.New(`ent: missing required field "Session.method"`)}
@@ -375,9 +368,9 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		_spec.SetField(session.FieldStrongAuthAt, field.TypeTime, value)
 		_node.StrongAuthAt = &value
 	}
-	if value, ok := _c.mutation.Restricted(); ok {
-		_spec.SetField(session.FieldRestricted, field.TypeBool, value)
-		_node.Restricted = value
+	if value, ok := _c.mutation.Restriction(); ok {
+		_spec.SetField(session.FieldRestriction, field.TypeString, value)
+		_node.Restriction = value
 	}
 	if value, ok := _c.mutation.Method(); ok {
 		_spec.SetField(session.FieldMethod, field.TypeString, value)
@@ -537,15 +530,21 @@ func (u *SessionUpsert) ClearStrongAuthAt() *SessionUpsert {
 	return u
 }
 
-// SetRestricted sets the "restricted" field.
-func (u *SessionUpsert) SetRestricted(v bool) *SessionUpsert {
-	u.Set(session.FieldRestricted, v)
+// SetRestriction sets the "restriction" field.
+func (u *SessionUpsert) SetRestriction(v string) *SessionUpsert {
+	u.Set(session.FieldRestriction, v)
 	return u
 }
 
-// UpdateRestricted sets the "restricted" field to the value that was provided on create.
-func (u *SessionUpsert) UpdateRestricted() *SessionUpsert {
-	u.SetExcluded(session.FieldRestricted)
+// UpdateRestriction sets the "restriction" field to the value that was provided on create.
+func (u *SessionUpsert) UpdateRestriction() *SessionUpsert {
+	u.SetExcluded(session.FieldRestriction)
+	return u
+}
+
+// ClearRestriction clears the value of the "restriction" field.
+func (u *SessionUpsert) ClearRestriction() *SessionUpsert {
+	u.SetNull(session.FieldRestriction)
 	return u
 }
 
@@ -730,17 +729,24 @@ func (u *SessionUpsertOne) ClearStrongAuthAt() *SessionUpsertOne {
 	})
 }
 
-// SetRestricted sets the "restricted" field.
-func (u *SessionUpsertOne) SetRestricted(v bool) *SessionUpsertOne {
+// SetRestriction sets the "restriction" field.
+func (u *SessionUpsertOne) SetRestriction(v string) *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
-		s.SetRestricted(v)
+		s.SetRestriction(v)
 	})
 }
 
-// UpdateRestricted sets the "restricted" field to the value that was provided on create.
-func (u *SessionUpsertOne) UpdateRestricted() *SessionUpsertOne {
+// UpdateRestriction sets the "restriction" field to the value that was provided on create.
+func (u *SessionUpsertOne) UpdateRestriction() *SessionUpsertOne {
 	return u.Update(func(s *SessionUpsert) {
-		s.UpdateRestricted()
+		s.UpdateRestriction()
+	})
+}
+
+// ClearRestriction clears the value of the "restriction" field.
+func (u *SessionUpsertOne) ClearRestriction() *SessionUpsertOne {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearRestriction()
 	})
 }
 
@@ -1100,17 +1106,24 @@ func (u *SessionUpsertBulk) ClearStrongAuthAt() *SessionUpsertBulk {
 	})
 }
 
-// SetRestricted sets the "restricted" field.
-func (u *SessionUpsertBulk) SetRestricted(v bool) *SessionUpsertBulk {
+// SetRestriction sets the "restriction" field.
+func (u *SessionUpsertBulk) SetRestriction(v string) *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
-		s.SetRestricted(v)
+		s.SetRestriction(v)
 	})
 }
 
-// UpdateRestricted sets the "restricted" field to the value that was provided on create.
-func (u *SessionUpsertBulk) UpdateRestricted() *SessionUpsertBulk {
+// UpdateRestriction sets the "restriction" field to the value that was provided on create.
+func (u *SessionUpsertBulk) UpdateRestriction() *SessionUpsertBulk {
 	return u.Update(func(s *SessionUpsert) {
-		s.UpdateRestricted()
+		s.UpdateRestriction()
+	})
+}
+
+// ClearRestriction clears the value of the "restriction" field.
+func (u *SessionUpsertBulk) ClearRestriction() *SessionUpsertBulk {
+	return u.Update(func(s *SessionUpsert) {
+		s.ClearRestriction()
 	})
 }
 

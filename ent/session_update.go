@@ -97,17 +97,23 @@ func (_u *SessionUpdate) ClearStrongAuthAt() *SessionUpdate {
 	return _u
 }
 
-// SetRestricted sets the "restricted" field.
-func (_u *SessionUpdate) SetRestricted(v bool) *SessionUpdate {
-	_u.mutation.SetRestricted(v)
+// SetRestriction sets the "restriction" field.
+func (_u *SessionUpdate) SetRestriction(v string) *SessionUpdate {
+	_u.mutation.SetRestriction(v)
 	return _u
 }
 
-// SetNillableRestricted sets the "restricted" field if the given value is not nil.
-func (_u *SessionUpdate) SetNillableRestricted(v *bool) *SessionUpdate {
+// SetNillableRestriction sets the "restriction" field if the given value is not nil.
+func (_u *SessionUpdate) SetNillableRestriction(v *string) *SessionUpdate {
 	if v != nil {
-		_u.SetRestricted(*v)
+		_u.SetRestriction(*v)
 	}
+	return _u
+}
+
+// ClearRestriction clears the value of the "restriction" field.
+func (_u *SessionUpdate) ClearRestriction() *SessionUpdate {
+	_u.mutation.ClearRestriction()
 	return _u
 }
 
@@ -249,8 +255,11 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.StrongAuthAtCleared() {
 		_spec.ClearField(session.FieldStrongAuthAt, field.TypeTime)
 	}
-	if value, ok := _u.mutation.Restricted(); ok {
-		_spec.SetField(session.FieldRestricted, field.TypeBool, value)
+	if value, ok := _u.mutation.Restriction(); ok {
+		_spec.SetField(session.FieldRestriction, field.TypeString, value)
+	}
+	if _u.mutation.RestrictionCleared() {
+		_spec.ClearField(session.FieldRestriction, field.TypeString)
 	}
 	if value, ok := _u.mutation.Method(); ok {
 		_spec.SetField(session.FieldMethod, field.TypeString, value)
@@ -357,17 +366,23 @@ func (_u *SessionUpdateOne) ClearStrongAuthAt() *SessionUpdateOne {
 	return _u
 }
 
-// SetRestricted sets the "restricted" field.
-func (_u *SessionUpdateOne) SetRestricted(v bool) *SessionUpdateOne {
-	_u.mutation.SetRestricted(v)
+// SetRestriction sets the "restriction" field.
+func (_u *SessionUpdateOne) SetRestriction(v string) *SessionUpdateOne {
+	_u.mutation.SetRestriction(v)
 	return _u
 }
 
-// SetNillableRestricted sets the "restricted" field if the given value is not nil.
-func (_u *SessionUpdateOne) SetNillableRestricted(v *bool) *SessionUpdateOne {
+// SetNillableRestriction sets the "restriction" field if the given value is not nil.
+func (_u *SessionUpdateOne) SetNillableRestriction(v *string) *SessionUpdateOne {
 	if v != nil {
-		_u.SetRestricted(*v)
+		_u.SetRestriction(*v)
 	}
+	return _u
+}
+
+// ClearRestriction clears the value of the "restriction" field.
+func (_u *SessionUpdateOne) ClearRestriction() *SessionUpdateOne {
+	_u.mutation.ClearRestriction()
 	return _u
 }
 
@@ -539,8 +554,11 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	if _u.mutation.StrongAuthAtCleared() {
 		_spec.ClearField(session.FieldStrongAuthAt, field.TypeTime)
 	}
-	if value, ok := _u.mutation.Restricted(); ok {
-		_spec.SetField(session.FieldRestricted, field.TypeBool, value)
+	if value, ok := _u.mutation.Restriction(); ok {
+		_spec.SetField(session.FieldRestriction, field.TypeString, value)
+	}
+	if _u.mutation.RestrictionCleared() {
+		_spec.ClearField(session.FieldRestriction, field.TypeString)
 	}
 	if value, ok := _u.mutation.Method(); ok {
 		_spec.SetField(session.FieldMethod, field.TypeString, value)

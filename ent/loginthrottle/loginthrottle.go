@@ -14,8 +14,8 @@ const (
 	FieldID = "id"
 	// FieldKey holds the string denoting the key field in the database.
 	FieldKey = "key"
-	// FieldWindow holds the string denoting the window field in the database.
-	FieldWindow = "window"
+	// FieldWindowStart holds the string denoting the window_start field in the database.
+	FieldWindowStart = "window_start"
 	// FieldCount holds the string denoting the count field in the database.
 	FieldCount = "count"
 	// Table holds the table name of the loginthrottle in the database.
@@ -26,7 +26,7 @@ const (
 var Columns = []string{
 	FieldID,
 	FieldKey,
-	FieldWindow,
+	FieldWindowStart,
 	FieldCount,
 }
 
@@ -58,9 +58,9 @@ func ByID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldID, opts...).ToFunc()
 }
 
-// ByWindow orders the results by the window field.
-func ByWindow(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldWindow, opts...).ToFunc()
+// ByWindowStart orders the results by the window_start field.
+func ByWindowStart(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWindowStart, opts...).ToFunc()
 }
 
 // ByCount orders the results by the count field.

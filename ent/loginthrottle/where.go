@@ -57,9 +57,9 @@ func Key(v []byte) predicate.LoginThrottle {
 	return predicate.LoginThrottle(sql.FieldEQ(FieldKey, v))
 }
 
-// Window applies equality check predicate on the "window" field. It's identical to WindowEQ.
-func Window(v int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldEQ(FieldWindow, v))
+// WindowStart applies equality check predicate on the "window_start" field. It's identical to WindowStartEQ.
+func WindowStart(v int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldEQ(FieldWindowStart, v))
 }
 
 // Count applies equality check predicate on the "count" field. It's identical to CountEQ.
@@ -107,44 +107,44 @@ func KeyLTE(v []byte) predicate.LoginThrottle {
 	return predicate.LoginThrottle(sql.FieldLTE(FieldKey, v))
 }
 
-// WindowEQ applies the EQ predicate on the "window" field.
-func WindowEQ(v int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldEQ(FieldWindow, v))
+// WindowStartEQ applies the EQ predicate on the "window_start" field.
+func WindowStartEQ(v int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldEQ(FieldWindowStart, v))
 }
 
-// WindowNEQ applies the NEQ predicate on the "window" field.
-func WindowNEQ(v int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldNEQ(FieldWindow, v))
+// WindowStartNEQ applies the NEQ predicate on the "window_start" field.
+func WindowStartNEQ(v int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldNEQ(FieldWindowStart, v))
 }
 
-// WindowIn applies the In predicate on the "window" field.
-func WindowIn(vs ...int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldIn(FieldWindow, vs...))
+// WindowStartIn applies the In predicate on the "window_start" field.
+func WindowStartIn(vs ...int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldIn(FieldWindowStart, vs...))
 }
 
-// WindowNotIn applies the NotIn predicate on the "window" field.
-func WindowNotIn(vs ...int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldNotIn(FieldWindow, vs...))
+// WindowStartNotIn applies the NotIn predicate on the "window_start" field.
+func WindowStartNotIn(vs ...int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldNotIn(FieldWindowStart, vs...))
 }
 
-// WindowGT applies the GT predicate on the "window" field.
-func WindowGT(v int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldGT(FieldWindow, v))
+// WindowStartGT applies the GT predicate on the "window_start" field.
+func WindowStartGT(v int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldGT(FieldWindowStart, v))
 }
 
-// WindowGTE applies the GTE predicate on the "window" field.
-func WindowGTE(v int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldGTE(FieldWindow, v))
+// WindowStartGTE applies the GTE predicate on the "window_start" field.
+func WindowStartGTE(v int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldGTE(FieldWindowStart, v))
 }
 
-// WindowLT applies the LT predicate on the "window" field.
-func WindowLT(v int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldLT(FieldWindow, v))
+// WindowStartLT applies the LT predicate on the "window_start" field.
+func WindowStartLT(v int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldLT(FieldWindowStart, v))
 }
 
-// WindowLTE applies the LTE predicate on the "window" field.
-func WindowLTE(v int64) predicate.LoginThrottle {
-	return predicate.LoginThrottle(sql.FieldLTE(FieldWindow, v))
+// WindowStartLTE applies the LTE predicate on the "window_start" field.
+func WindowStartLTE(v int64) predicate.LoginThrottle {
+	return predicate.LoginThrottle(sql.FieldLTE(FieldWindowStart, v))
 }
 
 // CountEQ applies the EQ predicate on the "count" field.

@@ -570,7 +570,7 @@ var (
 	LoginThrottlesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
 		{Name: "key", Type: field.TypeBytes},
-		{Name: "window", Type: field.TypeInt64},
+		{Name: "window_start", Type: field.TypeInt64},
 		{Name: "count", Type: field.TypeInt},
 	}
 	// LoginThrottlesTable holds the schema information for the "login_throttles" table.
@@ -580,12 +580,12 @@ var (
 		PrimaryKey: []*schema.Column{LoginThrottlesColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "loginthrottle_key_window",
+				Name:    "loginthrottle_key_window_start",
 				Unique:  true,
 				Columns: []*schema.Column{LoginThrottlesColumns[1], LoginThrottlesColumns[2]},
 			},
 			{
-				Name:    "loginthrottle_window",
+				Name:    "loginthrottle_window_start",
 				Unique:  false,
 				Columns: []*schema.Column{LoginThrottlesColumns[2]},
 			},
@@ -758,7 +758,7 @@ var (
 		{Name: "expires_at", Type: field.TypeTime},
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true},
 		{Name: "strong_auth_at", Type: field.TypeTime, Nullable: true},
-		{Name: "restricted", Type: field.TypeBool, Default: false},
+		{Name: "restriction", Type: field.TypeString, Nullable: true},
 		{Name: "method", Type: field.TypeString, Default: "password"},
 		{Name: "ip", Type: field.TypeString, Nullable: true},
 		{Name: "user_agent", Type: field.TypeString, Nullable: true, Size: 256},

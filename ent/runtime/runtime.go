@@ -897,10 +897,6 @@ func init() {
 	sessionDescTokenHash := sessionFields[1].Descriptor()
 	// session.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	session.TokenHashValidator = sessionDescTokenHash.Validators[0].(func([]byte) error)
-	// sessionDescRestricted is the schema descriptor for restricted field.
-	sessionDescRestricted := sessionFields[6].Descriptor()
-	// session.DefaultRestricted holds the default value on creation for the restricted field.
-	session.DefaultRestricted = sessionDescRestricted.Default.(bool)
 	// sessionDescMethod is the schema descriptor for method field.
 	sessionDescMethod := sessionFields[7].Descriptor()
 	// session.DefaultMethod holds the default value on creation for the method field.

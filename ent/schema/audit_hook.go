@@ -36,6 +36,9 @@ var auditSkip = []string{
 func auditHook(entity string, sensitive ...string) ent.Hook {
 	return hook.On(func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if onlyBookkeeping(m) {
+				return next.Mutate(ctx, m)
+			}
 			txm, ok := m.(interface{ Tx() (*gen.Tx, error) })
 			if !ok {
 				return nil, fmt.Errorf("schema: mutation %T has no transaction", m)
@@ -76,6 +79,20 @@ func auditHook(entity string, sensitive ...string) ent.Hook {
 			return value, nil
 		})
 	}, ent.OpCreate|ent.OpUpdate|ent.OpUpdateOne|ent.OpDelete|ent.OpDeleteOne)
+}
+
+// onlyBookkeeping reports whether an update touches nothing but
+// bookkeeping columns, which need no event.
+func onlyBookkeeping(m ent.Mutation) bool {
+	if !m.Op().Is(ent.OpUpdate | ent.OpUpdateOne) {
+		return false
+	}
+	for _, f := range append(m.Fields(), m.ClearedFields()...) {
+		if !slices.Contains(auditSkip, f) {
+			return false
+		}
+	}
+	return true
 }
 
 // auditTargets returns the rows an update or delete will touch, and the

@@ -66,6 +66,7 @@ func (APIToken) Policy() ent.Policy {
 			rule.AllowQueryIfPermission(viewer.PermUserManage), rule.FilterOwnRows(), privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
+			rule.RequireRecentAuth(ent.OpCreate),
 			rule.AllowPreAuthMutation(), rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermUserManage),
 			rule.AllowOwnRows(), privacy.AlwaysDenyRule(),
 		},
@@ -133,6 +134,7 @@ func (Passkey) Policy() ent.Policy {
 			rule.AllowPreAuthQuery(), rule.AllowIfSystem(), rule.FilterOwnRows(), privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
+			rule.RequireRecentAuth(ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
 			rule.AllowPreAuthMutation(), rule.AllowIfSystem(), rule.AllowOwnRows(), privacy.AlwaysDenyRule(),
 		},
 	}
@@ -195,6 +197,7 @@ func (IdentityProvider) Policy() ent.Policy {
 			rule.AllowPreAuthQuery(), rule.AllowIfSystem(), rule.AllowTenantMember(), privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
+			rule.RequireRecentAuth(ent.OpCreate | ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
 			rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermTenantManage), privacy.AlwaysDenyRule(),
 		},
 	}
@@ -274,14 +277,14 @@ func (LoginThrottle) Mixin() []ent.Mixin { return []ent.Mixin{internalMixin{}} }
 func (LoginThrottle) Fields() []ent.Field {
 	return []ent.Field{
 		field.Bytes("key").Immutable(),
-		field.Int64("window").Immutable(),
+		field.Int64("window_start").Immutable(),
 		field.Int("count"),
 	}
 }
 
 // Indexes of the LoginThrottle.
 func (LoginThrottle) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("key", "window").Unique(), index.Fields("window")}
+	return []ent.Index{index.Fields("key", "window_start").Unique(), index.Fields("window_start")}
 }
 
 // Policy denies everything: the throttle uses SQL.

@@ -7,6 +7,8 @@ import (
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
+	"github.com/custos-crm/custos/ent/privacy"
+	"github.com/custos-crm/custos/ent/schema/rule"
 
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
@@ -59,7 +61,10 @@ func (Role) Annotations() []schema.Annotation {
 // Policy lets every member of the tenant read roles and those holding
 // role:manage change them.
 func (Role) Policy() ent.Policy {
-	return directoryPolicy(viewer.PermRoleManage)
+	p := directoryPolicy(viewer.PermRoleManage).(privacy.Policy)
+	// Managing roles is sensitive: it needs a recent strong sign-in.
+	p.Mutation = append(privacy.MutationPolicy{rule.RequireRecentAuth(ent.OpCreate | ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne)}, p.Mutation...)
+	return p
 }
 
 // Hooks of the Role.

@@ -64,6 +64,7 @@ func (RoleGrant) Policy() ent.Policy {
 			rule.FilterOwnRows(), privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
+			rule.RequireRecentAuth(ent.OpCreate | ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
 			rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermRoleManage), privacy.AlwaysDenyRule(),
 		},
 	}

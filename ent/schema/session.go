@@ -35,8 +35,9 @@ func (Session) Fields() []ent.Field {
 		// a passkey (or, for users without one where the tenant does not
 		// require it, a password); step-up looks at it.
 		field.Time("strong_auth_at").Optional().Nillable(),
-		// restricted sessions may only enrol a second factor.
-		field.Bool("restricted").Default(false),
+		// restriction, when set (password_change, mfa_enrolment), limits the
+		// session to that step.
+		field.String("restriction").Optional(),
 		// method is how the session was opened: password, mfa, passkey, sso.
 		field.String("method").Default("password"),
 		field.String("ip").Optional(),

@@ -34,8 +34,8 @@ const (
 	FieldRevokedAt = "revoked_at"
 	// FieldStrongAuthAt holds the string denoting the strong_auth_at field in the database.
 	FieldStrongAuthAt = "strong_auth_at"
-	// FieldRestricted holds the string denoting the restricted field in the database.
-	FieldRestricted = "restricted"
+	// FieldRestriction holds the string denoting the restriction field in the database.
+	FieldRestriction = "restriction"
 	// FieldMethod holds the string denoting the method field in the database.
 	FieldMethod = "method"
 	// FieldIP holds the string denoting the ip field in the database.
@@ -76,7 +76,7 @@ var Columns = []string{
 	FieldExpiresAt,
 	FieldRevokedAt,
 	FieldStrongAuthAt,
-	FieldRestricted,
+	FieldRestriction,
 	FieldMethod,
 	FieldIP,
 	FieldUserAgent,
@@ -106,8 +106,6 @@ var (
 	DefaultUpdatedAt func() time.Time
 	// TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
 	TokenHashValidator func([]byte) error
-	// DefaultRestricted holds the default value on creation for the "restricted" field.
-	DefaultRestricted bool
 	// DefaultMethod holds the default value on creation for the "method" field.
 	DefaultMethod string
 	// UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
@@ -166,9 +164,9 @@ func ByStrongAuthAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldStrongAuthAt, opts...).ToFunc()
 }
 
-// ByRestricted orders the results by the restricted field.
-func ByRestricted(opts ...sql.OrderTermOption) OrderOption {
-	return sql.OrderByField(FieldRestricted, opts...).ToFunc()
+// ByRestriction orders the results by the restriction field.
+func ByRestriction(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRestriction, opts...).ToFunc()
 }
 
 // ByMethod orders the results by the method field.

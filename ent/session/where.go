@@ -101,9 +101,9 @@ func StrongAuthAt(v time.Time) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldStrongAuthAt, v))
 }
 
-// Restricted applies equality check predicate on the "restricted" field. It's identical to RestrictedEQ.
-func Restricted(v bool) predicate.Session {
-	return predicate.Session(sql.FieldEQ(FieldRestricted, v))
+// Restriction applies equality check predicate on the "restriction" field. It's identical to RestrictionEQ.
+func Restriction(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRestriction, v))
 }
 
 // Method applies equality check predicate on the "method" field. It's identical to MethodEQ.
@@ -561,14 +561,79 @@ func StrongAuthAtNotNil() predicate.Session {
 	return predicate.Session(sql.FieldNotNull(FieldStrongAuthAt))
 }
 
-// RestrictedEQ applies the EQ predicate on the "restricted" field.
-func RestrictedEQ(v bool) predicate.Session {
-	return predicate.Session(sql.FieldEQ(FieldRestricted, v))
+// RestrictionEQ applies the EQ predicate on the "restriction" field.
+func RestrictionEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldRestriction, v))
 }
 
-// RestrictedNEQ applies the NEQ predicate on the "restricted" field.
-func RestrictedNEQ(v bool) predicate.Session {
-	return predicate.Session(sql.FieldNEQ(FieldRestricted, v))
+// RestrictionNEQ applies the NEQ predicate on the "restriction" field.
+func RestrictionNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldRestriction, v))
+}
+
+// RestrictionIn applies the In predicate on the "restriction" field.
+func RestrictionIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldRestriction, vs...))
+}
+
+// RestrictionNotIn applies the NotIn predicate on the "restriction" field.
+func RestrictionNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldRestriction, vs...))
+}
+
+// RestrictionGT applies the GT predicate on the "restriction" field.
+func RestrictionGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldRestriction, v))
+}
+
+// RestrictionGTE applies the GTE predicate on the "restriction" field.
+func RestrictionGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldRestriction, v))
+}
+
+// RestrictionLT applies the LT predicate on the "restriction" field.
+func RestrictionLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldRestriction, v))
+}
+
+// RestrictionLTE applies the LTE predicate on the "restriction" field.
+func RestrictionLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldRestriction, v))
+}
+
+// RestrictionContains applies the Contains predicate on the "restriction" field.
+func RestrictionContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldRestriction, v))
+}
+
+// RestrictionHasPrefix applies the HasPrefix predicate on the "restriction" field.
+func RestrictionHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldRestriction, v))
+}
+
+// RestrictionHasSuffix applies the HasSuffix predicate on the "restriction" field.
+func RestrictionHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldRestriction, v))
+}
+
+// RestrictionIsNil applies the IsNil predicate on the "restriction" field.
+func RestrictionIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldRestriction))
+}
+
+// RestrictionNotNil applies the NotNil predicate on the "restriction" field.
+func RestrictionNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldRestriction))
+}
+
+// RestrictionEqualFold applies the EqualFold predicate on the "restriction" field.
+func RestrictionEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldRestriction, v))
+}
+
+// RestrictionContainsFold applies the ContainsFold predicate on the "restriction" field.
+func RestrictionContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldRestriction, v))
 }
 
 // MethodEQ applies the EQ predicate on the "method" field.

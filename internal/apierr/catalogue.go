@@ -51,6 +51,14 @@ var catalogue = map[string]map[string]string{
 	"file_type":                 {"en": "files of type {type} are not accepted", "zh-CN": "不接受 {type} 类型的文件"},
 	"invalid_filename":          {"en": "has no usable file name", "zh-CN": "文件名无效"},
 	"preflight_required":        {"en": "Multipart requests with a session cookie need the header GraphQL-Require-Preflight: 1.", "zh-CN": "使用会话 Cookie 的 multipart 请求必须带有 GraphQL-Require-Preflight: 1 请求头。"},
+	"password_change_required":  {"en": "Change your password to continue.", "zh-CN": "请先修改密码。"},
+	"mfa_enrolment_required":    {"en": "Set up a second factor (an authenticator app or a passkey) to continue.", "zh-CN": "请先设置第二重验证（验证器应用或通行密钥）。"},
+	"common_password":           {"en": "is one of the most common passwords; choose another", "zh-CN": "是常见密码，请换一个"},
+	"wrong_password":            {"en": "is not your current password", "zh-CN": "不是当前密码"},
+	"wrong_code":                {"en": "is not a valid code", "zh-CN": "验证码无效"},
+	"out_of_range":              {"en": "is out of range", "zh-CN": "超出允许范围"},
+	"mfa_required":              {"en": "your tenant requires a second factor", "zh-CN": "所在租户要求启用第二重验证"},
+	"not_enrolled":              {"en": "no second factor is set up", "zh-CN": "尚未设置第二重验证"},
 	"expired":                   {"en": "must be in the future", "zh-CN": "必须是将来的时间"},
 }
 

@@ -13,7 +13,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/custos-crm/custos/authn"
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -56,6 +59,10 @@ type App struct {
 	Logs   *SyncBuffer
 	Vault  *vault.Vault
 	Master []byte
+	// PublicURL is the server's URL with the host name localhost.
+	PublicURL string
+	// Throttle sets the sign-in limits of servers started after it is set.
+	Throttle authn.ThrottleLimits
 
 	hash string
 }
@@ -87,17 +94,28 @@ func New(t testing.TB, dialect string) *App {
 // serve starts the HTTP stack on the app's database.
 func (a *App) serve(t testing.TB, d *disclosure.Discloser, fc files.Config) *httptest.Server {
 	logger := slog.New(slog.NewJSONHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	handler := server.NewApp(server.AppConfig{
-		Store:      a.Store,
-		Clock:      a.Clock,
-		Hasher:     a.Hasher,
-		Logger:     logger,
-		Registry:   prometheus.NewRegistry(),
-		Disclosure: d,
-		Files:      fc,
+	srv := httptest.NewUnstartedServer(nil)
+	// Passkeys need a host name: the relying party is localhost.
+	public := "http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
+	handler, err := server.NewApp(server.AppConfig{
+		Store:            a.Store,
+		Clock:            a.Clock,
+		Hasher:           a.Hasher,
+		Logger:           logger,
+		Registry:         prometheus.NewRegistry(),
+		Disclosure:       d,
+		Files:            fc,
+		PublicURL:        public,
+		AllowLoopbackIdP: true,
+		Throttle:         a.Throttle,
 	})
-	srv := httptest.NewServer(handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = handler
+	srv.Start()
 	t.Cleanup(srv.Close)
+	a.PublicURL = public
 	return srv
 }
 

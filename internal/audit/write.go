@@ -25,6 +25,9 @@ type Event struct {
 	EntityType string
 	EntityID   pulid.ID
 	Changes    []Change
+	// ActorID names the actor when it is not the viewer in ctx, as for a
+	// sign-in attempt made before any viewer exists.
+	ActorID pulid.ID
 }
 
 // Write stores ev in tx, with the actor, request id and client address taken
@@ -50,6 +53,8 @@ func Write(ctx context.Context, tx *ent.Tx, ev Event) error {
 		SetChanges(string(raw)).
 		SetCreatedAt(c.Clock.Now().UTC().Truncate(time.Microsecond))
 	switch {
+	case ev.ActorID != "":
+		create.SetActorID(ev.ActorID).SetActor(string(ev.ActorID))
 	case v != nil && !v.System:
 		create.SetActorID(v.UserID).SetActor(string(v.UserID))
 	case v != nil:

@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/custos-crm/custos/authn/password"
-	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/tenancy"
 )
 
@@ -47,8 +46,8 @@ func Bootstrap(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
-	if err := directory.CheckPassword("/password", pw); err != nil {
-		return fmt.Errorf("administrator password must have %d to %d characters", directory.MinPasswordLength, directory.MaxPasswordLength)
+	if p := (password.Policy{}).Check(pw, &password.CommonPasswords{}); p != nil {
+		return fmt.Errorf("the administrator password is refused (%s): use at least %d characters and not a common password", p.MessageKey, password.MinMinLength)
 	}
 	var cfgArgs []string
 	if *dbURL != "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -64,20 +65,30 @@ func Serve(ctx context.Context, args []string, env Env) error {
 
 	registry := prometheus.NewRegistry()
 	registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	handler := server.NewApp(server.AppConfig{
-		Store:          st,
-		Clock:          env.Clock,
-		Hasher:         hasher,
-		Logger:         logger,
-		Registry:       registry,
-		TrustedProxies: cfg.TrustedProxies,
-		Introspection:  cfg.Dev,
-		Files:          files.Config{Dir: cfg.FileDir, MaxSize: cfg.MaxUploadBytes},
-	})
-
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	defer ln.Close()
+	publicURL := cfg.PublicURL
+	if publicURL == "" {
+		// Passkeys need a host name, not an address.
+		publicURL = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	}
+	handler, err := server.NewApp(server.AppConfig{
+		Store:            st,
+		Clock:            env.Clock,
+		Hasher:           hasher,
+		Logger:           logger,
+		Registry:         registry,
+		TrustedProxies:   cfg.TrustedProxies,
+		Introspection:    cfg.Dev,
+		Files:            files.Config{Dir: cfg.FileDir, MaxSize: cfg.MaxUploadBytes},
+		PublicURL:        publicURL,
+		AllowLoopbackIdP: cfg.AllowLoopbackIdP,
+	})
+	if err != nil {
+		return err
 	}
 	srv := &http.Server{
 		Handler:           handler,
@@ -88,6 +99,7 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	fmt.Fprintf(env.Stdout, "custos: listening on http://%s\n", ln.Addr())
+	fmt.Fprintf(env.Stdout, "custos: open %s/login in a browser\n", publicURL)
 	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String())
 
 	errc := make(chan error, 1)

@@ -45,6 +45,13 @@ type Config struct {
 	// MaxUploadBytes is the largest attachment accepted
 	// (CUSTOS_MAX_UPLOAD_BYTES, default 20 MiB).
 	MaxUploadBytes int64
+	// PublicURL is where browsers reach the server (CUSTOS_PUBLIC_URL);
+	// default http://localhost:<port>. Passkeys use its host name as the
+	// relying party, so it cannot be an IP address.
+	PublicURL string
+	// AllowLoopbackIdP lets identity providers live on loopback addresses
+	// (CUSTOS_DEV_ALLOW_LOOPBACK_IDP; development and tests only).
+	AllowLoopbackIdP bool
 	// HashConcurrency bounds the argon2id hashes running at once
 	// (CUSTOS_HASH_CONCURRENCY); default half the CPUs, at least 1.
 	HashConcurrency int
@@ -74,6 +81,8 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 	keyFile := fs.String("master-key-file", env("CUSTOS_MASTER_KEY_FILE", ""), "file holding the 32-byte master key (CUSTOS_MASTER_KEY_FILE); default master.key beside an SQLite database")
 	fileDir := fs.String("file-dir", env("CUSTOS_FILE_DIR", ""), "keep attachment content in this directory instead of the database (CUSTOS_FILE_DIR)")
 	maxUpload := fs.String("max-upload-bytes", env("CUSTOS_MAX_UPLOAD_BYTES", "20971520"), "largest attachment in bytes (CUSTOS_MAX_UPLOAD_BYTES)")
+	publicURL := fs.String("public-url", env("CUSTOS_PUBLIC_URL", ""), "where browsers reach the server (CUSTOS_PUBLIC_URL); default http://localhost:<port>")
+	loopbackIdP := fs.String("dev-allow-loopback-idp", env("CUSTOS_DEV_ALLOW_LOOPBACK_IDP", "false"), "let identity providers live on loopback addresses: development and tests only (CUSTOS_DEV_ALLOW_LOOPBACK_IDP)")
 	hashes := fs.String("hash-concurrency", env("CUSTOS_HASH_CONCURRENCY", ""), "argon2id hashes at once; default half the CPUs (CUSTOS_HASH_CONCURRENCY)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fs, err
@@ -139,6 +148,11 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 		}
 	}
 	cfg.FileDir = *fileDir
+	cfg.PublicURL = strings.TrimRight(*publicURL, "/")
+	if cfg.PublicURL != "" && !strings.HasPrefix(cfg.PublicURL, "http://") && !strings.HasPrefix(cfg.PublicURL, "https://") {
+		errs = append(errs, fmt.Errorf("CUSTOS_PUBLIC_URL: %q must start with http:// or https://", cfg.PublicURL))
+	}
+	parseBool("CUSTOS_DEV_ALLOW_LOOPBACK_IDP", *loopbackIdP, &cfg.AllowLoopbackIdP)
 	if n, err := strconv.ParseInt(*maxUpload, 10, 64); err != nil || n < 1 {
 		errs = append(errs, fmt.Errorf("CUSTOS_MAX_UPLOAD_BYTES: %q is not a positive number", *maxUpload))
 	} else {

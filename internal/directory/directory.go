@@ -5,26 +5,23 @@ package directory
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/secret"
+	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/clock"
 )
 
-// MinPasswordLength is the shortest password accepted.
-const MinPasswordLength = 8
-
-// MaxPasswordLength is the longest password accepted; argon2id hashes
-// anything, but nobody needs more and it bounds the work.
-const MaxPasswordLength = 256
 
 // NewUser is the input for creating a user.
 type NewUser struct {
@@ -38,28 +35,22 @@ type NewUser struct {
 	MustChangePassword bool
 }
 
-// Service creates and disables users.
+// PasswordPolicy checks a password against a tenant's policy, reporting a
+// refused one as bad input at pointer.
+type PasswordPolicy interface {
+	CheckPassword(t *ent.Tenant, pointer, pw string) error
+}
+
+// Service creates, resets and disables users.
 type Service struct {
 	hasher *password.Hasher
 	clock  clock.Clock
+	policy PasswordPolicy
 }
 
 // New returns a Service.
-func New(hasher *password.Hasher, clk clock.Clock) *Service {
-	return &Service{hasher: hasher, clock: clk}
-}
-
-// CheckPassword reports a password that breaks the policy as bad input at
-// pointer.
-func CheckPassword(pointer, pw string) error {
-	n := utf8.RuneCountInString(pw)
-	switch {
-	case n < MinPasswordLength:
-		return apierr.BadInput(apierr.Field(pointer, "too_short", "min", fmt.Sprint(MinPasswordLength)))
-	case n > MaxPasswordLength:
-		return apierr.BadInput(apierr.Field(pointer, "too_long", "max", fmt.Sprint(MaxPasswordLength)))
-	}
-	return nil
+func New(hasher *password.Hasher, clk clock.Clock, policy PasswordPolicy) *Service {
+	return &Service{hasher: hasher, clock: clk, policy: policy}
 }
 
 // CreateUser creates a user with a hashed password and grants the roles in
@@ -70,7 +61,11 @@ func (s *Service) CreateUser(ctx context.Context, client *ent.Client, in NewUser
 	if !strings.Contains(strings.TrimSpace(in.Email), "@") {
 		bad = append(bad, apierr.Field("/input/email", "invalid_format"))
 	}
-	if err := CheckPassword("/input/password", in.Password); err != nil {
+	t, err := client.Tenant.Get(ctx, viewer.FromContext(ctx).TenantID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.policy.CheckPassword(t, "/input/password", in.Password); err != nil {
 		bad = append(bad, apierr.As(err).Fields...)
 	}
 	if len(bad) > 0 {
@@ -118,12 +113,45 @@ func (s *Service) DisableUser(ctx context.Context, client *ent.Client, id pulid.
 	if err != nil {
 		return nil, err
 	}
-	_, err = client.Session.Update().
-		Where(session.UserID(id), session.RevokedAtIsNil()).
-		SetRevokedAt(s.clock.Now()).
-		Save(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("ending sessions: %w", err)
+	if err := s.endAccess(ctx, client, id); err != nil {
+		return nil, err
 	}
 	return u, nil
+}
+
+// endAccess ends a user's sessions and revokes their API tokens.
+func (s *Service) endAccess(ctx context.Context, client *ent.Client, id pulid.ID) error {
+	now := s.clock.Now()
+	_, err := client.Session.Update().Where(session.UserID(id), session.RevokedAtIsNil()).SetRevokedAt(now).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("ending sessions: %w", err)
+	}
+	_, err = client.APIToken.Update().Where(apitoken.UserID(id), apitoken.RevokedAtIsNil()).SetRevokedAt(now).Save(ctx)
+	if err != nil {
+		return fmt.Errorf("revoking API tokens: %w", err)
+	}
+	return nil
+}
+
+// ResetPassword gives a user a one-time password, which they must change at
+// their next sign-in, and ends their sessions. It needs a recent strong
+// sign-in of the administrator.
+func (s *Service) ResetPassword(ctx context.Context, client *ent.Client, id pulid.ID) (string, error) {
+	if err := rule.RecentAuth(ctx); err != nil {
+		return "", err
+	}
+	temporary := rand.Text()[:16]
+	hash, err := s.hasher.Hash(ctx, temporary)
+	if err != nil {
+		return "", err
+	}
+	err = client.User.UpdateOneID(id).SetPasswordHash(hash).SetMustChangePassword(true).
+		SetPasswordChangedAt(s.clock.Now()).Exec(ctx)
+	if err != nil {
+		return "", err
+	}
+	if err := s.endAccess(ctx, client, id); err != nil {
+		return "", err
+	}
+	return temporary, nil
 }

@@ -4,58 +4,76 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"time"
+	"fmt"
+	"net/url"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custos-crm/custos/authn"
 	"github.com/custos-crm/custos/authn/password"
-	"github.com/custos-crm/custos/authn/session"
+	"github.com/custos-crm/custos/authn/oidc"
+	"github.com/custos-crm/custos/authn/passkey"
 	"github.com/custos-crm/custos/graph"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
+	"github.com/custos-crm/custos/internal/safehttp"
 	"github.com/custos-crm/custos/internal/store"
 )
 
 // AppConfig is what the whole application is built from.
 type AppConfig struct {
-	Store           *store.Store
-	Clock           clock.Clock
-	Hasher          *password.Hasher
-	Logger          *slog.Logger
-	Registry        *prometheus.Registry
-	TrustedProxies  []netip.Prefix
-	Introspection   bool
-	SessionLifetime time.Duration
+	Store          *store.Store
+	Clock          clock.Clock
+	Hasher         *password.Hasher
+	Logger         *slog.Logger
+	Registry       *prometheus.Registry
+	TrustedProxies []netip.Prefix
+	Introspection  bool
 	// Disclosure decides how personal values are shown; default: in
 	// clear to whoever may read the record.
 	Disclosure *disclosure.Discloser
 	// Files configures attachments.
 	Files files.Config
+	// PublicURL is where browsers reach the server (passkeys' relying
+	// party and origin, SSO callbacks), e.g. http://localhost:8080.
+	PublicURL string
+	// AllowLoopbackIdP lets identity providers live on loopback addresses
+	// (development and tests only).
+	AllowLoopbackIdP bool
+	// Throttle sets the sign-in limits; zero means the defaults.
+	Throttle authn.ThrottleLimits
 }
 
 // NewApp wires the services and returns the root handler. `custos serve`
 // and the tests build the application through it alike.
-func NewApp(c AppConfig) http.Handler {
-	if c.SessionLifetime <= 0 {
-		c.SessionLifetime = session.DefaultLifetime
-	}
+func NewApp(c AppConfig) (http.Handler, error) {
 	if c.Disclosure == nil {
 		c.Disclosure = disclosure.New(c.Store.Client.Vault, disclosure.ClearToReaders())
 	}
 	client := c.Store.Client
 	fileService := files.New(c.Files)
-	sessions := session.NewManager(client, c.Clock, c.SessionLifetime)
+	passkeys, err := passkeyConfig(c.PublicURL)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := authn.NewService(authn.Config{
+		Client: client, Hasher: c.Hasher, Clock: c.Clock, Logger: c.Logger,
+		Throttle: c.Throttle, Passkeys: passkeys, PublicURL: c.PublicURL,
+		OIDC: oidc.NewClient(safehttp.NewClient(safehttp.Options{AllowLoopback: c.AllowLoopbackIdP})),
+	})
+	if err != nil {
+		return nil, err
+	}
 	return New(Deps{
 		Logger: c.Logger,
 		Store:  c.Store,
-		Auth:   authn.NewService(client, sessions, c.Hasher, c.Clock, c.Logger),
+		Auth:   auth,
 		GraphQL: graph.NewHandler(graph.HandlerConfig{
 			Client:        client,
 			Clock:         c.Clock,
-			Directory:     directory.New(c.Hasher, c.Clock),
+			Directory:     directory.New(c.Hasher, c.Clock, auth),
 			Disclosure:    c.Disclosure,
 			Files:         fileService,
 			DB:            c.Store.DB,
@@ -66,5 +84,20 @@ func NewApp(c AppConfig) http.Handler {
 		TrustedProxies: c.TrustedProxies,
 		Files:          fileService.Download(client, c.Disclosure, c.Logger),
 		MaxUploadBytes: fileService.MaxSize() + 1<<20,
-	})
+	}), nil
+}
+
+// passkeyConfig derives the WebAuthn relying party from the public URL.
+func passkeyConfig(publicURL string) (passkey.Config, error) {
+	if publicURL == "" {
+		return passkey.Config{}, nil
+	}
+	u, err := url.Parse(publicURL)
+	if err != nil || u.Hostname() == "" {
+		return passkey.Config{}, fmt.Errorf("public URL %q is not a URL", publicURL)
+	}
+	return passkey.Config{
+		RPID: u.Hostname(), RPDisplayName: "Custos",
+		Origins: []string{u.Scheme + "://" + u.Host},
+	}, nil
 }

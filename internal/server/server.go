@@ -58,7 +58,20 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	csrf := http.NewCrossOriginProtection()
 	mux.Handle("POST /graphql", d.Auth.Authenticate(authn.RequireViewer(guardCookieRequests(csrf, d.GraphQL))))
 	mux.Handle("POST /auth/login", guardLogin(csrf, d.Auth.Login()))
+	mux.Handle("POST /auth/mfa", guardLogin(csrf, d.Auth.MFA()))
 	mux.Handle("POST /auth/logout", d.Auth.Authenticate(guardCookieRequests(csrf, d.Auth.Logout())))
+	signedIn := func(restrictedOK bool, h http.Handler) http.Handler {
+		require := authn.RequireViewer
+		if restrictedOK {
+			require = authn.AllowRestricted
+		}
+		return d.Auth.Authenticate(require(guardCookieRequests(csrf, h)))
+	}
+	mux.Handle("POST /auth/password", signedIn(true, d.Auth.ChangePassword()))
+	mux.Handle("POST /auth/totp/enrol", signedIn(true, d.Auth.EnrolTOTP()))
+	mux.Handle("POST /auth/totp/confirm", signedIn(true, d.Auth.ConfirmTOTP()))
+	mux.Handle("POST /auth/totp/disable", signedIn(false, d.Auth.DisableTOTP()))
+	mux.Handle("POST /auth/step-up", signedIn(false, d.Auth.StepUp()))
 	mux.Handle("GET /files/{id}", d.Auth.Authenticate(authn.RequireViewer(d.Files)))
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Store))

@@ -130,6 +130,8 @@ type Ref struct {
 type Vault struct {
 	store KeyStore
 	wrap  cipher.AEAD // the tenant-key wrapping key, derived from the master key
+	// fingerprint keys Fingerprint, derived from the master key.
+	fingerprint []byte
 
 	mu      sync.RWMutex
 	tenants map[string]*tenantKey
@@ -195,10 +197,11 @@ func Open(ctx context.Context, master []byte, store KeyStore, opts Options) (*Va
 		size = defaultRecordKeyCacheSize
 	}
 	return &Vault{
-		store:   store,
-		wrap:    wrap,
-		tenants: make(map[string]*tenantKey),
-		records: newLRU(size),
+		store:       store,
+		wrap:        wrap,
+		fingerprint: derive(master, "custos/fingerprint/v1"),
+		tenants:     make(map[string]*tenantKey),
+		records:     newLRU(size),
 	}, nil
 }
 
@@ -522,4 +525,14 @@ func derive(key []byte, label string) []byte {
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(label))
 	return mac.Sum(nil)
+}
+
+// Fingerprint returns a keyed hash of value for purpose (such as
+// "throttle:ip"), for counting or matching values that are not tenant data
+// without storing them: HMAC-SHA256 under a key derived from the master key.
+func (v *Vault) Fingerprint(purpose, value string) []byte {
+	m := hmac.New(sha256.New, v.fingerprint)
+	m.Write(appendLP(nil, purpose))
+	m.Write([]byte(value))
+	return m.Sum(nil)
 }

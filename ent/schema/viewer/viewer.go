@@ -82,6 +82,16 @@ type Viewer struct {
 	// It is filled only when a grant has the department_tree scope.
 	DepartmentTree []pulid.ID
 
+	// SessionID is the session the request came with, if any.
+	SessionID pulid.ID
+	// StrongAuthAt is when the session last proved a second factor or a
+	// passkey (or a password, for users without a second factor in tenants
+	// that do not require one). Sensitive operations need it to be recent.
+	StrongAuthAt time.Time
+	// APIToken marks requests authenticated by an API token; the grants'
+	// permissions are already cut down to the token's.
+	APIToken bool
+
 	// System marks the audited system context used by maintenance jobs and
 	// the command line. It passes every privacy rule within TenantID (or in
 	// every tenant when TenantID is empty).

@@ -81,11 +81,11 @@ CREATE TABLE `identity_providers` (`id` text NOT NULL, `created_at` datetime NOT
 -- Create index "identityprovider_tenant_id_name" to table: "identity_providers"
 CREATE UNIQUE INDEX `identityprovider_tenant_id_name` ON `identity_providers` (`tenant_id`, `name`);
 -- Create "login_throttles" table
-CREATE TABLE `login_throttles` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `key` blob NOT NULL, `window` integer NOT NULL, `count` integer NOT NULL);
--- Create index "loginthrottle_key_window" to table: "login_throttles"
-CREATE UNIQUE INDEX `loginthrottle_key_window` ON `login_throttles` (`key`, `window`);
--- Create index "loginthrottle_window" to table: "login_throttles"
-CREATE INDEX `loginthrottle_window` ON `login_throttles` (`window`);
+CREATE TABLE `login_throttles` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `key` blob NOT NULL, `window_start` integer NOT NULL, `count` integer NOT NULL);
+-- Create index "loginthrottle_key_window_start" to table: "login_throttles"
+CREATE UNIQUE INDEX `loginthrottle_key_window_start` ON `login_throttles` (`key`, `window_start`);
+-- Create index "loginthrottle_window_start" to table: "login_throttles"
+CREATE INDEX `loginthrottle_window_start` ON `login_throttles` (`window_start`);
 -- Create "passkeys" table
 CREATE TABLE `passkeys` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL DEFAULT ('Passkey'), `credential_id` blob NOT NULL, `public_key` blob NOT NULL, `attestation_type` text NULL, `aaguid` blob NULL, `sign_count` integer NOT NULL DEFAULT (0), `transports` json NULL, `backup_eligible` bool NOT NULL DEFAULT (false), `backup_state` bool NOT NULL DEFAULT (false), `last_used_at` datetime NULL, `blocked_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `passkeys_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `passkeys_users_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
 -- Create index "passkeys_credential_id_key" to table: "passkeys"
@@ -107,7 +107,7 @@ CREATE UNIQUE INDEX `rolegrant_user_id_role_id` ON `role_grants` (`user_id`, `ro
 -- Create index "rolegrant_tenant_id_role_id" to table: "role_grants"
 CREATE INDEX `rolegrant_tenant_id_role_id` ON `role_grants` (`tenant_id`, `role_id`);
 -- Create "sessions" table
-CREATE TABLE `sessions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `token_hash` blob NOT NULL, `last_seen_at` datetime NOT NULL, `expires_at` datetime NOT NULL, `revoked_at` datetime NULL, `strong_auth_at` datetime NULL, `restricted` bool NOT NULL DEFAULT (false), `method` text NOT NULL DEFAULT ('password'), `ip` text NULL, `user_agent` text NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `sessions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `sessions_users_sessions` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
+CREATE TABLE `sessions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `token_hash` blob NOT NULL, `last_seen_at` datetime NOT NULL, `expires_at` datetime NOT NULL, `revoked_at` datetime NULL, `strong_auth_at` datetime NULL, `restriction` text NULL, `method` text NOT NULL DEFAULT ('password'), `ip` text NULL, `user_agent` text NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `sessions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `sessions_users_sessions` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
 -- Create index "session_token_hash" to table: "sessions"
 CREATE UNIQUE INDEX `session_token_hash` ON `sessions` (`token_hash`);
 -- Create index "session_tenant_id_user_id" to table: "sessions"
