@@ -91,4 +91,3 @@ func (c ceremonies) Take(ctx context.Context, id string, now time.Time) ([]byte,
 	}
 	return data, err
 }
-

@@ -124,7 +124,7 @@ func (s *Service) passwordLogin(ctx context.Context, r *http.Request, slug, emai
 		a.result = "locked"
 	case !ok:
 		a.result = "wrong_password"
-	case cfg.SSOOnly && !slices.Contains(cfg.BreakGlassUserIDs, string(u.ID)):
+	case cfg.SSOOnly && !slices.Contains(cfg.BreakGlassUserIDs, u.ID):
 		a.result = "sso_only"
 	default:
 		a.result = "success"

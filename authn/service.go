@@ -166,4 +166,3 @@ func required(pairs ...string) error {
 	}
 	return nil
 }
-

@@ -90,6 +90,9 @@ func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 // FollowUp returns FollowUpResolver implementation.
 func (r *Resolver) FollowUp() FollowUpResolver { return &followUpResolver{r} }
 
+// IdentityProvider returns IdentityProviderResolver implementation.
+func (r *Resolver) IdentityProvider() IdentityProviderResolver { return &identityProviderResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
@@ -112,6 +115,7 @@ type (
 	contactResolver            struct{ *Resolver }
 	customerResolver           struct{ *Resolver }
 	followUpResolver           struct{ *Resolver }
+	identityProviderResolver   struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	userResolver               struct{ *Resolver }
 	contactWhereInputResolver  struct{ *Resolver }

@@ -16,6 +16,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/introspection"
+	"github.com/custos-crm/custos/authn"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/customer"
@@ -52,6 +53,7 @@ type ResolverRoot interface {
 	Contact() ContactResolver
 	Customer() CustomerResolver
 	FollowUp() FollowUpResolver
+	IdentityProvider() IdentityProviderResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 	User() UserResolver
@@ -145,6 +147,15 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	AuthSettings struct {
+		BreakGlassUserIDs func(childComplexity int) int
+		Lockout           func(childComplexity int) int
+		MFA               func(childComplexity int) int
+		Password          func(childComplexity int) int
+		SSOOnly           func(childComplexity int) int
+		Sessions          func(childComplexity int) int
+	}
+
 	Contact struct {
 		CreatedAt  func(childComplexity int) int
 		Customer   func(childComplexity int) int
@@ -169,6 +180,11 @@ type ComplexityRoot struct {
 	ContactEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CreatedAPIToken struct {
+		APIToken func(childComplexity int) int
+		Token    func(childComplexity int) int
 	}
 
 	Customer struct {
@@ -269,6 +285,7 @@ type ComplexityRoot struct {
 
 	IdentityProvider struct {
 		AllowedDomains  func(childComplexity int) int
+		CallbackURL     func(childComplexity int) int
 		ClientID        func(childComplexity int) int
 		CreatedAt       func(childComplexity int) int
 		EmailClaim      func(childComplexity int) int
@@ -279,6 +296,7 @@ type ComplexityRoot struct {
 		ID              func(childComplexity int) int
 		Issuer          func(childComplexity int) int
 		JitProvisioning func(childComplexity int) int
+		LoginURL        func(childComplexity int) int
 		Name            func(childComplexity int) int
 		NameClaim       func(childComplexity int) int
 		Scopes          func(childComplexity int) int
@@ -286,29 +304,45 @@ type ComplexityRoot struct {
 		UpdatedAt       func(childComplexity int) int
 	}
 
+	LockoutSettings struct {
+		LockMinutes  func(childComplexity int) int
+		MaxFailures  func(childComplexity int) int
+		MaxLockHours func(childComplexity int) int
+	}
+
 	Mutation struct {
-		AttachFile           func(childComplexity int, input model.AttachFileInput) int
-		CreateContact        func(childComplexity int, input ent.CreateContactInput) int
-		CreateCustomer       func(childComplexity int, input ent.CreateCustomerInput) int
-		CreateDepartment     func(childComplexity int, input ent.CreateDepartmentInput) int
-		CreateFollowUp       func(childComplexity int, input ent.CreateFollowUpInput) int
-		CreateRole           func(childComplexity int, input ent.CreateRoleInput) int
-		CreateUser           func(childComplexity int, input directory.NewUser) int
-		DeleteAttachment     func(childComplexity int, id pulid.ID) int
-		DeleteContact        func(childComplexity int, id pulid.ID) int
-		DeleteCustomer       func(childComplexity int, id pulid.ID) int
-		DeleteFollowUp       func(childComplexity int, id pulid.ID) int
-		DisableUser          func(childComplexity int, id pulid.ID) int
-		GrantRole            func(childComplexity int, input ent.CreateRoleGrantInput) int
-		RevokeRole           func(childComplexity int, id pulid.ID) int
-		UpdateContact        func(childComplexity int, id pulid.ID, input ent.UpdateContactInput) int
-		UpdateCustomer       func(childComplexity int, id pulid.ID, input ent.UpdateCustomerInput) int
-		UpdateDepartment     func(childComplexity int, id pulid.ID, input ent.UpdateDepartmentInput) int
-		UpdateFollowUp       func(childComplexity int, id pulid.ID, input ent.UpdateFollowUpInput) int
-		UpdatePicklist       func(childComplexity int, kind choices.Kind, options []*choices.Option) int
-		UpdateRole           func(childComplexity int, id pulid.ID, input ent.UpdateRoleInput) int
-		UpdateTenantSettings func(childComplexity int, input tenancy.SettingsChange) int
-		UpdateUser           func(childComplexity int, id pulid.ID, input ent.UpdateUserInput) int
+		AttachFile             func(childComplexity int, input model.AttachFileInput) int
+		CreateAPIToken         func(childComplexity int, input authn.NewAPIToken) int
+		CreateContact          func(childComplexity int, input ent.CreateContactInput) int
+		CreateCustomer         func(childComplexity int, input ent.CreateCustomerInput) int
+		CreateDepartment       func(childComplexity int, input ent.CreateDepartmentInput) int
+		CreateFollowUp         func(childComplexity int, input ent.CreateFollowUpInput) int
+		CreateIdentityProvider func(childComplexity int, input authn.ProviderInput) int
+		CreateRole             func(childComplexity int, input ent.CreateRoleInput) int
+		CreateUser             func(childComplexity int, input directory.NewUser) int
+		DeleteAttachment       func(childComplexity int, id pulid.ID) int
+		DeleteContact          func(childComplexity int, id pulid.ID) int
+		DeleteCustomer         func(childComplexity int, id pulid.ID) int
+		DeleteFollowUp         func(childComplexity int, id pulid.ID) int
+		DeletePasskey          func(childComplexity int, id pulid.ID) int
+		DisableUser            func(childComplexity int, id pulid.ID) int
+		GrantRole              func(childComplexity int, input ent.CreateRoleGrantInput) int
+		ResetPassword          func(childComplexity int, id pulid.ID) int
+		RevokeAPIToken         func(childComplexity int, id pulid.ID) int
+		RevokeOtherSessions    func(childComplexity int) int
+		RevokeRole             func(childComplexity int, id pulid.ID) int
+		RevokeSession          func(childComplexity int, id pulid.ID) int
+		UnlockUser             func(childComplexity int, id pulid.ID) int
+		UpdateContact          func(childComplexity int, id pulid.ID, input ent.UpdateContactInput) int
+		UpdateCustomer         func(childComplexity int, id pulid.ID, input ent.UpdateCustomerInput) int
+		UpdateDepartment       func(childComplexity int, id pulid.ID, input ent.UpdateDepartmentInput) int
+		UpdateFollowUp         func(childComplexity int, id pulid.ID, input ent.UpdateFollowUpInput) int
+		UpdateIdentityProvider func(childComplexity int, id pulid.ID, input authn.ProviderInput) int
+		UpdatePasskey          func(childComplexity int, id pulid.ID, input ent.UpdatePasskeyInput) int
+		UpdatePicklist         func(childComplexity int, kind choices.Kind, options []*choices.Option) int
+		UpdateRole             func(childComplexity int, id pulid.ID, input ent.UpdateRoleInput) int
+		UpdateTenantSettings   func(childComplexity int, input tenancy.SettingsChange) int
+		UpdateUser             func(childComplexity int, id pulid.ID, input ent.UpdateUserInput) int
 	}
 
 	PageInfo struct {
@@ -327,6 +361,15 @@ type ComplexityRoot struct {
 		UpdatedAt  func(childComplexity int) int
 		User       func(childComplexity int) int
 		UserID     func(childComplexity int) int
+	}
+
+	PasswordReset struct {
+		TemporaryPassword func(childComplexity int) int
+	}
+
+	PasswordSettings struct {
+		MaxAgeDays func(childComplexity int) int
+		MinLength  func(childComplexity int) int
 	}
 
 	Picklist struct {
@@ -351,6 +394,9 @@ type ComplexityRoot struct {
 		Departments       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		FollowUps         func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FollowUpOrder, where *ent.FollowUpWhereInput) int
 		IdentityProviders func(childComplexity int) int
+		MyAPITokens       func(childComplexity int) int
+		MyPasskeys        func(childComplexity int) int
+		MySessions        func(childComplexity int) int
 		Node              func(childComplexity int, id pulid.ID) int
 		Nodes             func(childComplexity int, ids []pulid.ID) int
 		Picklists         func(childComplexity int) int
@@ -401,6 +447,22 @@ type ComplexityRoot struct {
 		Customers func(childComplexity int) int
 	}
 
+	SessionInfo struct {
+		CreatedAt  func(childComplexity int) int
+		Current    func(childComplexity int) int
+		ExpiresAt  func(childComplexity int) int
+		ID         func(childComplexity int) int
+		IP         func(childComplexity int) int
+		LastSeenAt func(childComplexity int) int
+		Method     func(childComplexity int) int
+		UserAgent  func(childComplexity int) int
+	}
+
+	SessionSettings struct {
+		AbsoluteHours func(childComplexity int) int
+		IdleMinutes   func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -412,6 +474,7 @@ type ComplexityRoot struct {
 	}
 
 	TenantSettings struct {
+		Auth        func(childComplexity int) int
 		Locale      func(childComplexity int) int
 		PhoneRegion func(childComplexity int) int
 		TimeZone    func(childComplexity int) int
@@ -491,6 +554,10 @@ type CustomerResolver interface {
 type FollowUpResolver interface {
 	Content(ctx context.Context, obj *ent.FollowUp) (*string, error)
 }
+type IdentityProviderResolver interface {
+	LoginURL(ctx context.Context, obj *ent.IdentityProvider) (string, error)
+	CallbackURL(ctx context.Context, obj *ent.IdentityProvider) (string, error)
+}
 type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input ent.CreateCustomerInput) (*ent.Customer, error)
 	UpdateCustomer(ctx context.Context, id pulid.ID, input ent.UpdateCustomerInput) (*ent.Customer, error)
@@ -505,6 +572,16 @@ type MutationResolver interface {
 	UpdateRole(ctx context.Context, id pulid.ID, input ent.UpdateRoleInput) (*ent.Role, error)
 	GrantRole(ctx context.Context, input ent.CreateRoleGrantInput) (*ent.RoleGrant, error)
 	RevokeRole(ctx context.Context, id pulid.ID) (pulid.ID, error)
+	RevokeSession(ctx context.Context, id pulid.ID) (pulid.ID, error)
+	RevokeOtherSessions(ctx context.Context) (int, error)
+	CreateAPIToken(ctx context.Context, input authn.NewAPIToken) (*authn.CreatedAPIToken, error)
+	RevokeAPIToken(ctx context.Context, id pulid.ID) (*ent.APIToken, error)
+	UpdatePasskey(ctx context.Context, id pulid.ID, input ent.UpdatePasskeyInput) (*ent.Passkey, error)
+	DeletePasskey(ctx context.Context, id pulid.ID) (pulid.ID, error)
+	UnlockUser(ctx context.Context, id pulid.ID) (*ent.User, error)
+	ResetPassword(ctx context.Context, id pulid.ID) (*model.PasswordReset, error)
+	CreateIdentityProvider(ctx context.Context, input authn.ProviderInput) (*ent.IdentityProvider, error)
+	UpdateIdentityProvider(ctx context.Context, id pulid.ID, input authn.ProviderInput) (*ent.IdentityProvider, error)
 	CreateContact(ctx context.Context, input ent.CreateContactInput) (*ent.Contact, error)
 	UpdateContact(ctx context.Context, id pulid.ID, input ent.UpdateContactInput) (*ent.Contact, error)
 	DeleteContact(ctx context.Context, id pulid.ID) (pulid.ID, error)
@@ -527,6 +604,9 @@ type QueryResolver interface {
 	Picklists(ctx context.Context) ([]*ent.Picklist, error)
 	Roles(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
+	MySessions(ctx context.Context) ([]*authn.SessionInfo, error)
+	MyAPITokens(ctx context.Context) ([]*ent.APIToken, error)
+	MyPasskeys(ctx context.Context) ([]*ent.Passkey, error)
 	Search(ctx context.Context, query string) (*search.Results, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Tenant(ctx context.Context) (*ent.Tenant, error)
@@ -888,6 +968,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.AuditEventEdge.Node(childComplexity), true
 
+	case "AuthSettings.breakGlassUserIDs":
+		if e.ComplexityRoot.AuthSettings.BreakGlassUserIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSettings.BreakGlassUserIDs(childComplexity), true
+	case "AuthSettings.lockout":
+		if e.ComplexityRoot.AuthSettings.Lockout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSettings.Lockout(childComplexity), true
+	case "AuthSettings.mfa":
+		if e.ComplexityRoot.AuthSettings.MFA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSettings.MFA(childComplexity), true
+	case "AuthSettings.password":
+		if e.ComplexityRoot.AuthSettings.Password == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSettings.Password(childComplexity), true
+	case "AuthSettings.ssoOnly":
+		if e.ComplexityRoot.AuthSettings.SSOOnly == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSettings.SSOOnly(childComplexity), true
+	case "AuthSettings.sessions":
+		if e.ComplexityRoot.AuthSettings.Sessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuthSettings.Sessions(childComplexity), true
+
 	case "Contact.createdAt":
 		if e.ComplexityRoot.Contact.CreatedAt == nil {
 			break
@@ -992,6 +1109,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ContactEdge.Node(childComplexity), true
+
+	case "CreatedAPIToken.apiToken":
+		if e.ComplexityRoot.CreatedAPIToken.APIToken == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedAPIToken.APIToken(childComplexity), true
+	case "CreatedAPIToken.token":
+		if e.ComplexityRoot.CreatedAPIToken.Token == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedAPIToken.Token(childComplexity), true
 
 	case "Customer.address":
 		if e.ComplexityRoot.Customer.Address == nil {
@@ -1420,6 +1550,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IdentityProvider.AllowedDomains(childComplexity), true
+	case "IdentityProvider.callbackURL":
+		if e.ComplexityRoot.IdentityProvider.CallbackURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.CallbackURL(childComplexity), true
 	case "IdentityProvider.clientID":
 		if e.ComplexityRoot.IdentityProvider.ClientID == nil {
 			break
@@ -1480,6 +1616,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.IdentityProvider.JitProvisioning(childComplexity), true
+	case "IdentityProvider.loginURL":
+		if e.ComplexityRoot.IdentityProvider.LoginURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.IdentityProvider.LoginURL(childComplexity), true
 	case "IdentityProvider.name":
 		if e.ComplexityRoot.IdentityProvider.Name == nil {
 			break
@@ -1511,6 +1653,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.IdentityProvider.UpdatedAt(childComplexity), true
 
+	case "LockoutSettings.lockMinutes":
+		if e.ComplexityRoot.LockoutSettings.LockMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LockoutSettings.LockMinutes(childComplexity), true
+	case "LockoutSettings.maxFailures":
+		if e.ComplexityRoot.LockoutSettings.MaxFailures == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LockoutSettings.MaxFailures(childComplexity), true
+	case "LockoutSettings.maxLockHours":
+		if e.ComplexityRoot.LockoutSettings.MaxLockHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LockoutSettings.MaxLockHours(childComplexity), true
+
 	case "Mutation.attachFile":
 		if e.ComplexityRoot.Mutation.AttachFile == nil {
 			break
@@ -1522,6 +1683,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AttachFile(childComplexity, args["input"].(model.AttachFileInput)), true
+	case "Mutation.createAPIToken":
+		if e.ComplexityRoot.Mutation.CreateAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createAPIToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateAPIToken(childComplexity, args["input"].(authn.NewAPIToken)), true
 	case "Mutation.createContact":
 		if e.ComplexityRoot.Mutation.CreateContact == nil {
 			break
@@ -1566,6 +1738,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateFollowUp(childComplexity, args["input"].(ent.CreateFollowUpInput)), true
+	case "Mutation.createIdentityProvider":
+		if e.ComplexityRoot.Mutation.CreateIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateIdentityProvider(childComplexity, args["input"].(authn.ProviderInput)), true
 	case "Mutation.createRole":
 		if e.ComplexityRoot.Mutation.CreateRole == nil {
 			break
@@ -1632,6 +1815,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeleteFollowUp(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.deletePasskey":
+		if e.ComplexityRoot.Mutation.DeletePasskey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deletePasskey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeletePasskey(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.disableUser":
 		if e.ComplexityRoot.Mutation.DisableUser == nil {
 			break
@@ -1654,6 +1848,34 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["input"].(ent.CreateRoleGrantInput)), true
+	case "Mutation.resetPassword":
+		if e.ComplexityRoot.Mutation.ResetPassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_resetPassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ResetPassword(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.revokeAPIToken":
+		if e.ComplexityRoot.Mutation.RevokeAPIToken == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeAPIToken_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeAPIToken(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.revokeOtherSessions":
+		if e.ComplexityRoot.Mutation.RevokeOtherSessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeOtherSessions(childComplexity), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -1665,6 +1887,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.revokeSession":
+		if e.ComplexityRoot.Mutation.RevokeSession == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeSession_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeSession(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.unlockUser":
+		if e.ComplexityRoot.Mutation.UnlockUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_unlockUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UnlockUser(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.updateContact":
 		if e.ComplexityRoot.Mutation.UpdateContact == nil {
 			break
@@ -1709,6 +1953,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateFollowUp(childComplexity, args["id"].(pulid.ID), args["input"].(ent.UpdateFollowUpInput)), true
+	case "Mutation.updateIdentityProvider":
+		if e.ComplexityRoot.Mutation.UpdateIdentityProvider == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateIdentityProvider_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateIdentityProvider(childComplexity, args["id"].(pulid.ID), args["input"].(authn.ProviderInput)), true
+	case "Mutation.updatePasskey":
+		if e.ComplexityRoot.Mutation.UpdatePasskey == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePasskey_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePasskey(childComplexity, args["id"].(pulid.ID), args["input"].(ent.UpdatePasskeyInput)), true
 	case "Mutation.updatePicklist":
 		if e.ComplexityRoot.Mutation.UpdatePicklist == nil {
 			break
@@ -1828,6 +2094,26 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Passkey.UserID(childComplexity), true
 
+	case "PasswordReset.temporaryPassword":
+		if e.ComplexityRoot.PasswordReset.TemporaryPassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordReset.TemporaryPassword(childComplexity), true
+
+	case "PasswordSettings.maxAgeDays":
+		if e.ComplexityRoot.PasswordSettings.MaxAgeDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordSettings.MaxAgeDays(childComplexity), true
+	case "PasswordSettings.minLength":
+		if e.ComplexityRoot.PasswordSettings.MinLength == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PasswordSettings.MinLength(childComplexity), true
+
 	case "Picklist.createdAt":
 		if e.ComplexityRoot.Picklist.CreatedAt == nil {
 			break
@@ -1946,6 +2232,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.IdentityProviders(childComplexity), true
 
+	case "Query.myAPITokens":
+		if e.ComplexityRoot.Query.MyAPITokens == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyAPITokens(childComplexity), true
+	case "Query.myPasskeys":
+		if e.ComplexityRoot.Query.MyPasskeys == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyPasskeys(childComplexity), true
+	case "Query.mySessions":
+		if e.ComplexityRoot.Query.MySessions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MySessions(childComplexity), true
 	case "Query.node":
 		if e.ComplexityRoot.Query.Node == nil {
 			break
@@ -2175,6 +2479,68 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SearchResults.Customers(childComplexity), true
 
+	case "SessionInfo.createdAt":
+		if e.ComplexityRoot.SessionInfo.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.CreatedAt(childComplexity), true
+	case "SessionInfo.current":
+		if e.ComplexityRoot.SessionInfo.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Current(childComplexity), true
+	case "SessionInfo.expiresAt":
+		if e.ComplexityRoot.SessionInfo.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ExpiresAt(childComplexity), true
+	case "SessionInfo.id":
+		if e.ComplexityRoot.SessionInfo.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.ID(childComplexity), true
+	case "SessionInfo.ip":
+		if e.ComplexityRoot.SessionInfo.IP == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.IP(childComplexity), true
+	case "SessionInfo.lastSeenAt":
+		if e.ComplexityRoot.SessionInfo.LastSeenAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.LastSeenAt(childComplexity), true
+	case "SessionInfo.method":
+		if e.ComplexityRoot.SessionInfo.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.Method(childComplexity), true
+	case "SessionInfo.userAgent":
+		if e.ComplexityRoot.SessionInfo.UserAgent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionInfo.UserAgent(childComplexity), true
+
+	case "SessionSettings.absoluteHours":
+		if e.ComplexityRoot.SessionSettings.AbsoluteHours == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionSettings.AbsoluteHours(childComplexity), true
+	case "SessionSettings.idleMinutes":
+		if e.ComplexityRoot.SessionSettings.IdleMinutes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SessionSettings.IdleMinutes(childComplexity), true
+
 	case "Tenant.createdAt":
 		if e.ComplexityRoot.Tenant.CreatedAt == nil {
 			break
@@ -2218,6 +2584,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Tenant.UpdatedAt(childComplexity), true
 
+	case "TenantSettings.auth":
+		if e.ComplexityRoot.TenantSettings.Auth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TenantSettings.Auth(childComplexity), true
 	case "TenantSettings.locale":
 		if e.ComplexityRoot.TenantSettings.Locale == nil {
 			break
@@ -2432,13 +2804,14 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AttachmentWhereInput", ec.unmarshalInputAttachmentWhereInput),
 			graphql.NewInputUnmarshaler("AuditEventOrder", ec.unmarshalInputAuditEventOrder),
 			graphql.NewInputUnmarshaler("AuditEventWhereInput", ec.unmarshalInputAuditEventWhereInput),
+			graphql.NewInputUnmarshaler("AuthSettingsInput", ec.unmarshalInputAuthSettingsInput),
 			graphql.NewInputUnmarshaler("ContactOrder", ec.unmarshalInputContactOrder),
 			graphql.NewInputUnmarshaler("ContactWhereInput", ec.unmarshalInputContactWhereInput),
+			graphql.NewInputUnmarshaler("CreateAPITokenInput", ec.unmarshalInputCreateAPITokenInput),
 			graphql.NewInputUnmarshaler("CreateContactInput", ec.unmarshalInputCreateContactInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateDepartmentInput", ec.unmarshalInputCreateDepartmentInput),
 			graphql.NewInputUnmarshaler("CreateFollowUpInput", ec.unmarshalInputCreateFollowUpInput),
-			graphql.NewInputUnmarshaler("CreateIdentityProviderInput", ec.unmarshalInputCreateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("CreateRoleGrantInput", ec.unmarshalInputCreateRoleGrantInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
@@ -2449,10 +2822,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("FollowUpOrder", ec.unmarshalInputFollowUpOrder),
 			graphql.NewInputUnmarshaler("FollowUpWhereInput", ec.unmarshalInputFollowUpWhereInput),
 			graphql.NewInputUnmarshaler("GroupRoleInput", ec.unmarshalInputGroupRoleInput),
+			graphql.NewInputUnmarshaler("IdentityProviderInput", ec.unmarshalInputIdentityProviderInput),
 			graphql.NewInputUnmarshaler("IdentityProviderOrder", ec.unmarshalInputIdentityProviderOrder),
 			graphql.NewInputUnmarshaler("IdentityProviderWhereInput", ec.unmarshalInputIdentityProviderWhereInput),
+			graphql.NewInputUnmarshaler("LockoutSettingsInput", ec.unmarshalInputLockoutSettingsInput),
 			graphql.NewInputUnmarshaler("PasskeyOrder", ec.unmarshalInputPasskeyOrder),
 			graphql.NewInputUnmarshaler("PasskeyWhereInput", ec.unmarshalInputPasskeyWhereInput),
+			graphql.NewInputUnmarshaler("PasswordSettingsInput", ec.unmarshalInputPasswordSettingsInput),
 			graphql.NewInputUnmarshaler("PicklistOptionInput", ec.unmarshalInputPicklistOptionInput),
 			graphql.NewInputUnmarshaler("PicklistOrder", ec.unmarshalInputPicklistOrder),
 			graphql.NewInputUnmarshaler("PicklistWhereInput", ec.unmarshalInputPicklistWhereInput),
@@ -2460,6 +2836,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RoleGrantWhereInput", ec.unmarshalInputRoleGrantWhereInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
+			graphql.NewInputUnmarshaler("SessionSettingsInput", ec.unmarshalInputSessionSettingsInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("TenantSettingsInput", ec.unmarshalInputTenantSettingsInput),
 			graphql.NewInputUnmarshaler("TenantWhereInput", ec.unmarshalInputTenantWhereInput),
@@ -2467,7 +2844,6 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateDepartmentInput", ec.unmarshalInputUpdateDepartmentInput),
 			graphql.NewInputUnmarshaler("UpdateFollowUpInput", ec.unmarshalInputUpdateFollowUpInput),
-			graphql.NewInputUnmarshaler("UpdateIdentityProviderInput", ec.unmarshalInputUpdateIdentityProviderInput),
 			graphql.NewInputUnmarshaler("UpdatePasskeyInput", ec.unmarshalInputUpdatePasskeyInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -2548,7 +2924,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "customer.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "customer.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -2560,6 +2936,7 @@ func sourceData(filename string) string {
 }
 
 var sources = []*ast.Source{
+	{Name: "auth.graphqls", Input: sourceData("auth.graphqls"), BuiltIn: false},
 	{Name: "customer.graphqls", Input: sourceData("customer.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
@@ -2710,6 +3087,24 @@ func (ec *executionContext) childFields_AuditEventEdge(ctx context.Context, fiel
 	return nil, fmt.Errorf("no field named %q was found under type AuditEventEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_AuthSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "lockout":
+		return ec.fieldContext_AuthSettings_lockout(ctx, field)
+	case "password":
+		return ec.fieldContext_AuthSettings_password(ctx, field)
+	case "mfa":
+		return ec.fieldContext_AuthSettings_mfa(ctx, field)
+	case "sessions":
+		return ec.fieldContext_AuthSettings_sessions(ctx, field)
+	case "ssoOnly":
+		return ec.fieldContext_AuthSettings_ssoOnly(ctx, field)
+	case "breakGlassUserIDs":
+		return ec.fieldContext_AuthSettings_breakGlassUserIDs(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuthSettings", field.Name)
+}
+
 func (ec *executionContext) childFields_Contact(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2760,6 +3155,16 @@ func (ec *executionContext) childFields_ContactEdge(ctx context.Context, field g
 		return ec.fieldContext_ContactEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ContactEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatedAPIToken(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "token":
+		return ec.fieldContext_CreatedAPIToken_token(ctx, field)
+	case "apiToken":
+		return ec.fieldContext_CreatedAPIToken_apiToken(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedAPIToken", field.Name)
 }
 
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2988,8 +3393,24 @@ func (ec *executionContext) childFields_IdentityProvider(ctx context.Context, fi
 		return ec.fieldContext_IdentityProvider_allowedDomains(ctx, field)
 	case "enabled":
 		return ec.fieldContext_IdentityProvider_enabled(ctx, field)
+	case "loginURL":
+		return ec.fieldContext_IdentityProvider_loginURL(ctx, field)
+	case "callbackURL":
+		return ec.fieldContext_IdentityProvider_callbackURL(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type IdentityProvider", field.Name)
+}
+
+func (ec *executionContext) childFields_LockoutSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "maxFailures":
+		return ec.fieldContext_LockoutSettings_maxFailures(ctx, field)
+	case "lockMinutes":
+		return ec.fieldContext_LockoutSettings_lockMinutes(ctx, field)
+	case "maxLockHours":
+		return ec.fieldContext_LockoutSettings_maxLockHours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LockoutSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3004,6 +3425,46 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Passkey(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Passkey_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Passkey_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Passkey_updatedAt(ctx, field)
+	case "userID":
+		return ec.fieldContext_Passkey_userID(ctx, field)
+	case "name":
+		return ec.fieldContext_Passkey_name(ctx, field)
+	case "lastUsedAt":
+		return ec.fieldContext_Passkey_lastUsedAt(ctx, field)
+	case "blockedAt":
+		return ec.fieldContext_Passkey_blockedAt(ctx, field)
+	case "user":
+		return ec.fieldContext_Passkey_user(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Passkey", field.Name)
+}
+
+func (ec *executionContext) childFields_PasswordReset(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "temporaryPassword":
+		return ec.fieldContext_PasswordReset_temporaryPassword(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PasswordReset", field.Name)
+}
+
+func (ec *executionContext) childFields_PasswordSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "minLength":
+		return ec.fieldContext_PasswordSettings_minLength(ctx, field)
+	case "maxAgeDays":
+		return ec.fieldContext_PasswordSettings_maxAgeDays(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PasswordSettings", field.Name)
 }
 
 func (ec *executionContext) childFields_Picklist(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3116,6 +3577,38 @@ func (ec *executionContext) childFields_SearchResults(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type SearchResults", field.Name)
 }
 
+func (ec *executionContext) childFields_SessionInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SessionInfo_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SessionInfo_createdAt(ctx, field)
+	case "lastSeenAt":
+		return ec.fieldContext_SessionInfo_lastSeenAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_SessionInfo_expiresAt(ctx, field)
+	case "method":
+		return ec.fieldContext_SessionInfo_method(ctx, field)
+	case "ip":
+		return ec.fieldContext_SessionInfo_ip(ctx, field)
+	case "userAgent":
+		return ec.fieldContext_SessionInfo_userAgent(ctx, field)
+	case "current":
+		return ec.fieldContext_SessionInfo_current(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_SessionSettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "idleMinutes":
+		return ec.fieldContext_SessionSettings_idleMinutes(ctx, field)
+	case "absoluteHours":
+		return ec.fieldContext_SessionSettings_absoluteHours(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SessionSettings", field.Name)
+}
+
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -3144,6 +3637,8 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_locale(ctx, field)
 	case "phoneRegion":
 		return ec.fieldContext_TenantSettings_phoneRegion(ctx, field)
+	case "auth":
+		return ec.fieldContext_TenantSettings_auth(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
 }
@@ -3528,6 +4023,20 @@ func (ec *executionContext) field_Mutation_attachFile_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (authn.NewAPIToken, error) {
+			return ec.unmarshalNCreateAPITokenInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐNewAPIToken(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createContact_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3576,6 +4085,20 @@ func (ec *executionContext) field_Mutation_createFollowUp_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.CreateFollowUpInput, error) {
 			return ec.unmarshalNCreateFollowUpInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCreateFollowUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (authn.ProviderInput, error) {
+			return ec.unmarshalNIdentityProviderInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐProviderInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -3668,6 +4191,20 @@ func (ec *executionContext) field_Mutation_deleteFollowUp_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_deletePasskey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_disableUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3696,7 +4233,63 @@ func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeAPIToken_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeSession_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_unlockUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -3790,6 +4383,50 @@ func (ec *executionContext) field_Mutation_updateFollowUp_args(ctx context.Conte
 	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (ent.UpdateFollowUpInput, error) {
 			return ec.unmarshalNUpdateFollowUpInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateFollowUpInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (authn.ProviderInput, error) {
+			return ec.unmarshalNIdentityProviderInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐProviderInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePasskey_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdatePasskeyInput, error) {
+			return ec.unmarshalNUpdatePasskeyInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdatePasskeyInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5685,6 +6322,171 @@ func (ec *executionContext) fieldContext_AuditEventEdge_cursor(_ context.Context
 	return graphql.NewScalarFieldContext("AuditEventEdge", field, false, false, "Cursor")
 }
 
+func (ec *executionContext) _AuthSettings_lockout(ctx context.Context, field graphql.CollectedField, obj *settings.Auth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSettings_lockout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lockout, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Lockout) graphql.Marshaler {
+			return ec.marshalNLockoutSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐLockout(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSettings_lockout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthSettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LockoutSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuthSettings_password(ctx context.Context, field graphql.CollectedField, obj *settings.Auth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSettings_password(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Password, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.PasswordPolicy) graphql.Marshaler {
+			return ec.marshalNPasswordSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐPasswordPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSettings_password(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthSettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasswordSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuthSettings_mfa(ctx context.Context, field graphql.CollectedField, obj *settings.Auth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSettings_mfa(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MFA, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSettings_mfa(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuthSettings_sessions(ctx context.Context, field graphql.CollectedField, obj *settings.Auth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSettings_sessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sessions, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Sessions) graphql.Marshaler {
+			return ec.marshalNSessionSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐSessions(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSettings_sessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuthSettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionSettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuthSettings_ssoOnly(ctx context.Context, field graphql.CollectedField, obj *settings.Auth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSettings_ssoOnly(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SSOOnly, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSettings_ssoOnly(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthSettings", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _AuthSettings_breakGlassUserIDs(ctx context.Context, field graphql.CollectedField, obj *settings.Auth) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuthSettings_breakGlassUserIDs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BreakGlassUserIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuthSettings_breakGlassUserIDs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuthSettings", field, false, false, "ID")
+}
+
 func (ec *executionContext) _Contact_id(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6110,6 +6912,61 @@ func (ec *executionContext) _ContactEdge_cursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_ContactEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ContactEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _CreatedAPIToken_token(ctx context.Context, field graphql.CollectedField, obj *authn.CreatedAPIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedAPIToken_token(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Token, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedAPIToken_token(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedAPIToken", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreatedAPIToken_apiToken(ctx context.Context, field graphql.CollectedField, obj *authn.CreatedAPIToken) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedAPIToken_apiToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.APIToken, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
+			return ec.marshalNAPIToken2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAPIToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedAPIToken_apiToken(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedAPIToken",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIToken(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -8241,6 +9098,121 @@ func (ec *executionContext) fieldContext_IdentityProvider_enabled(_ context.Cont
 	return graphql.NewScalarFieldContext("IdentityProvider", field, false, false, "Boolean")
 }
 
+func (ec *executionContext) _IdentityProvider_loginURL(ctx context.Context, field graphql.CollectedField, obj *ent.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_loginURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IdentityProvider().LoginURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_loginURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, true, true, "String")
+}
+
+func (ec *executionContext) _IdentityProvider_callbackURL(ctx context.Context, field graphql.CollectedField, obj *ent.IdentityProvider) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_IdentityProvider_callbackURL(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.IdentityProvider().CallbackURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_IdentityProvider_callbackURL(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("IdentityProvider", field, true, true, "String")
+}
+
+func (ec *executionContext) _LockoutSettings_maxFailures(ctx context.Context, field graphql.CollectedField, obj *settings.Lockout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LockoutSettings_maxFailures(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxFailures, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LockoutSettings_maxFailures(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LockoutSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LockoutSettings_lockMinutes(ctx context.Context, field graphql.CollectedField, obj *settings.Lockout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LockoutSettings_lockMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LockMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LockoutSettings_lockMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LockoutSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LockoutSettings_maxLockHours(ctx context.Context, field graphql.CollectedField, obj *settings.Lockout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LockoutSettings_maxLockHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxLockHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LockoutSettings_maxLockHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LockoutSettings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -8807,6 +9779,425 @@ func (ec *executionContext) fieldContext_Mutation_revokeRole(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_revokeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeSession(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeSession(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeSession(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeSession_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeOtherSessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeOtherSessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RevokeOtherSessions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeOtherSessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Mutation", field, true, true, "Int")
+}
+
+func (ec *executionContext) _Mutation_createAPIToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createAPIToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateAPIToken(ctx, fc.Args["input"].(authn.NewAPIToken))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *authn.CreatedAPIToken) graphql.Marshaler {
+			return ec.marshalNCreatedAPIToken2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐCreatedAPIToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createAPIToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedAPIToken(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createAPIToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeAPIToken(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeAPIToken(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeAPIToken(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
+			return ec.marshalNAPIToken2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAPIToken(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeAPIToken(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIToken(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeAPIToken_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePasskey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePasskey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePasskey(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(ent.UpdatePasskeyInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Passkey) graphql.Marshaler {
+			return ec.marshalNPasskey2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPasskey(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePasskey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePasskey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deletePasskey(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deletePasskey(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeletePasskey(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deletePasskey(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deletePasskey_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_unlockUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_unlockUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UnlockUser(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_unlockUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_unlockUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_resetPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ResetPassword(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PasswordReset) graphql.Marshaler {
+			return ec.marshalNPasswordReset2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐPasswordReset(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_resetPassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PasswordReset(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_resetPassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createIdentityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createIdentityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateIdentityProvider(ctx, fc.Args["input"].(authn.ProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IdentityProvider) graphql.Marshaler {
+			return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐIdentityProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createIdentityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProvider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createIdentityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateIdentityProvider(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateIdentityProvider(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateIdentityProvider(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(authn.ProviderInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.IdentityProvider) graphql.Marshaler {
+			return ec.marshalNIdentityProvider2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐIdentityProvider(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateIdentityProvider(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_IdentityProvider(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateIdentityProvider_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9494,6 +10885,75 @@ func (ec *executionContext) fieldContext_Passkey_user(_ context.Context, field g
 	return fc, nil
 }
 
+func (ec *executionContext) _PasswordReset_temporaryPassword(ctx context.Context, field graphql.CollectedField, obj *model.PasswordReset) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordReset_temporaryPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TemporaryPassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordReset_temporaryPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordReset", field, false, false, "String")
+}
+
+func (ec *executionContext) _PasswordSettings_minLength(ctx context.Context, field graphql.CollectedField, obj *settings.PasswordPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordSettings_minLength(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MinLength, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordSettings_minLength(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PasswordSettings_maxAgeDays(ctx context.Context, field graphql.CollectedField, obj *settings.PasswordPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PasswordSettings_maxAgeDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MaxAgeDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PasswordSettings_maxAgeDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PasswordSettings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Picklist_id(ctx context.Context, field graphql.CollectedField, obj *ent.Picklist) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10166,6 +11626,102 @@ func (ec *executionContext) fieldContext_Query_users(ctx context.Context, field 
 	if fc.Args, err = ec.field_Query_users_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_mySessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_mySessions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MySessions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*authn.SessionInfo) graphql.Marshaler {
+			return ec.marshalNSessionInfo2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐSessionInfoᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_mySessions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SessionInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myAPITokens(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myAPITokens(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyAPITokens(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.APIToken) graphql.Marshaler {
+			return ec.marshalNAPIToken2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAPITokenᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myAPITokens(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_APIToken(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_myPasskeys(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myPasskeys(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyPasskeys(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.Passkey) graphql.Marshaler {
+			return ec.marshalNPasskey2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPasskeyᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myPasskeys(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Passkey(ctx, field)
+		},
 	}
 	return fc, nil
 }
@@ -11010,6 +12566,236 @@ func (ec *executionContext) fieldContext_SearchResults_contacts(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _SessionInfo_id(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SessionInfo_createdAt(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SessionInfo_lastSeenAt(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_lastSeenAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastSeenAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_lastSeenAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SessionInfo_expiresAt(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SessionInfo_method(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionInfo_ip(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_ip(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IP, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_ip(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionInfo_userAgent(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_userAgent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserAgent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_userAgent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _SessionInfo_current(ctx context.Context, field graphql.CollectedField, obj *authn.SessionInfo) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionInfo_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionInfo_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionInfo", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SessionSettings_idleMinutes(ctx context.Context, field graphql.CollectedField, obj *settings.Sessions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionSettings_idleMinutes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.IdleMinutes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionSettings_idleMinutes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionSettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SessionSettings_absoluteHours(ctx context.Context, field graphql.CollectedField, obj *settings.Sessions) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SessionSettings_absoluteHours(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AbsoluteHours, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SessionSettings_absoluteHours(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SessionSettings", field, false, false, "Int")
+}
+
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11247,6 +13033,38 @@ func (ec *executionContext) _TenantSettings_phoneRegion(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_TenantSettings_phoneRegion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TenantSettings", field, false, false, "String")
+}
+
+func (ec *executionContext) _TenantSettings_auth(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantSettings_auth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Auth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v settings.Auth) graphql.Marshaler {
+			return ec.marshalNAuthSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐAuth(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantSettings_auth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TenantSettings",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuthSettings(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -15391,6 +17209,83 @@ func UnmarshalAuditEventWhereInput(ctx context.Context, raw any) (ent.AuditEvent
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAuthSettingsInput(ctx context.Context, obj any) (settings.Auth, error) {
+	var it settings.Auth
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"lockout", "password", "mfa", "sessions", "ssoOnly", "breakGlassUserIDs"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "lockout":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lockout"))
+			data, err := ec.unmarshalOLockoutSettingsInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐLockout(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Lockout = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalOPasswordSettingsInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐPasswordPolicy(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "mfa":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mfa"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MFA = data
+		case "sessions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("sessions"))
+			data, err := ec.unmarshalOSessionSettingsInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐSessions(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Sessions = data
+		case "ssoOnly":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("ssoOnly"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SSOOnly = data
+		case "breakGlassUserIDs":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("breakGlassUserIDs"))
+			data, err := ec.unmarshalOID2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BreakGlassUserIDs = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuthSettingsInput unmarshals raw into the AuthSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuthSettingsInput(ctx context.Context, raw any) (settings.Auth, error) {
+	var out settings.Auth
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuthSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputContactOrder(ctx context.Context, obj any) (ent.ContactOrder, error) {
 	var it ent.ContactOrder
 	if obj == nil {
@@ -16005,6 +17900,62 @@ func UnmarshalContactWhereInput(ctx context.Context, raw any) (ent.ContactWhereI
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateAPITokenInput(ctx context.Context, obj any) (authn.NewAPIToken, error) {
+	var it authn.NewAPIToken
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "permissions", "expiresAt"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "permissions":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("permissions"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Permissions = data
+		case "expiresAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+			data, err := ec.unmarshalOTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExpiresAt = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateAPITokenInput unmarshals raw into the CreateAPITokenInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateAPITokenInput(ctx context.Context, raw any) (authn.NewAPIToken, error) {
+	var out authn.NewAPIToken
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateAPITokenInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context, obj any) (ent.CreateContactInput, error) {
 	var it ent.CreateContactInput
 	if obj == nil {
@@ -16359,125 +18310,6 @@ func (ec *executionContext) unmarshalInputCreateFollowUpInput(ctx context.Contex
 func UnmarshalCreateFollowUpInput(ctx context.Context, raw any) (ent.CreateFollowUpInput, error) {
 	var out ent.CreateFollowUpInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateFollowUpInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputCreateIdentityProviderInput(ctx context.Context, obj any) (ent.CreateIdentityProviderInput, error) {
-	var it ent.CreateIdentityProviderInput
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"name", "issuer", "clientID", "scopes", "emailClaim", "nameClaim", "groupsClaim", "jitProvisioning", "enforcesMfa", "trustedForEmail", "allowedDomains", "enabled"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "name":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Name = data
-		case "issuer":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Issuer = data
-		case "clientID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientID"))
-			data, err := ec.unmarshalNString2string(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClientID = data
-		case "scopes":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Scopes = data
-		case "emailClaim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailClaim"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailClaim = data
-		case "nameClaim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameClaim"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameClaim = data
-		case "groupsClaim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupsClaim"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GroupsClaim = data
-		case "jitProvisioning":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jitProvisioning"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.JitProvisioning = data
-		case "enforcesMfa":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enforcesMfa"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EnforcesMfa = data
-		case "trustedForEmail":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trustedForEmail"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TrustedForEmail = data
-		case "allowedDomains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedDomains"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AllowedDomains = data
-		case "enabled":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Enabled = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalCreateIdentityProviderInput unmarshals raw into the CreateIdentityProviderInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalCreateIdentityProviderInput(ctx context.Context, raw any) (ent.CreateIdentityProviderInput, error) {
-	var out ent.CreateIdentityProviderInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateIdentityProviderInput", raw, &out)
 	return out, err
 }
 
@@ -19613,6 +21445,139 @@ func UnmarshalGroupRoleInput(ctx context.Context, raw any) (sso.GroupRole, error
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputIdentityProviderInput(ctx context.Context, obj any) (authn.ProviderInput, error) {
+	var it authn.ProviderInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "issuer", "clientID", "clientSecret", "scopes", "emailClaim", "nameClaim", "groupsClaim", "groupRoles", "jitProvisioning", "enforcesMFA", "trustedForEmail", "allowedDomains", "enabled"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "issuer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Issuer = data
+		case "clientID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientID"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientID = data
+		case "clientSecret":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientSecret"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClientSecret = data
+		case "scopes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Scopes = data
+		case "emailClaim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailClaim"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EmailClaim = data
+		case "nameClaim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameClaim"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameClaim = data
+		case "groupsClaim":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupsClaim"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupsClaim = data
+		case "groupRoles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupRoles"))
+			data, err := ec.unmarshalOGroupRoleInput2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋssoᚐGroupRoleᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.GroupRoles = data
+		case "jitProvisioning":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jitProvisioning"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.JitProvisioning = data
+		case "enforcesMFA":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enforcesMFA"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EnforcesMfa = data
+		case "trustedForEmail":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trustedForEmail"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TrustedForEmail = data
+		case "allowedDomains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedDomains"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AllowedDomains = data
+		case "enabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Enabled = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalIdentityProviderInput unmarshals raw into the IdentityProviderInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalIdentityProviderInput(ctx context.Context, raw any) (authn.ProviderInput, error) {
+	var out authn.ProviderInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "IdentityProviderInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputIdentityProviderOrder(ctx context.Context, obj any) (ent.IdentityProviderOrder, error) {
 	var it ent.IdentityProviderOrder
 	if obj == nil {
@@ -20492,6 +22457,62 @@ func UnmarshalIdentityProviderWhereInput(ctx context.Context, raw any) (ent.Iden
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputLockoutSettingsInput(ctx context.Context, obj any) (settings.Lockout, error) {
+	var it settings.Lockout
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"maxFailures", "lockMinutes", "maxLockHours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "maxFailures":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxFailures"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxFailures = data
+		case "lockMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("lockMinutes"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.LockMinutes = data
+		case "maxLockHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxLockHours"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxLockHours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalLockoutSettingsInput unmarshals raw into the LockoutSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalLockoutSettingsInput(ctx context.Context, raw any) (settings.Lockout, error) {
+	var out settings.Lockout
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "LockoutSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPasskeyOrder(ctx context.Context, obj any) (ent.PasskeyOrder, error) {
 	var it ent.PasskeyOrder
 	if obj == nil {
@@ -21102,6 +23123,55 @@ func (ec *executionContext) unmarshalInputPasskeyWhereInput(ctx context.Context,
 func UnmarshalPasskeyWhereInput(ctx context.Context, raw any) (ent.PasskeyWhereInput, error) {
 	var out ent.PasskeyWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "PasskeyWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputPasswordSettingsInput(ctx context.Context, obj any) (settings.PasswordPolicy, error) {
+	var it settings.PasswordPolicy
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"minLength", "maxAgeDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "minLength":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("minLength"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MinLength = data
+		case "maxAgeDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("maxAgeDays"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MaxAgeDays = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalPasswordSettingsInput unmarshals raw into the PasswordSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalPasswordSettingsInput(ctx context.Context, raw any) (settings.PasswordPolicy, error) {
+	var out settings.PasswordPolicy
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "PasswordSettingsInput", raw, &out)
 	return out, err
 }
 
@@ -22458,6 +24528,55 @@ func UnmarshalRoleWhereInput(ctx context.Context, raw any) (ent.RoleWhereInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSessionSettingsInput(ctx context.Context, obj any) (settings.Sessions, error) {
+	var it settings.Sessions
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"idleMinutes", "absoluteHours"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "idleMinutes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idleMinutes"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdleMinutes = data
+		case "absoluteHours":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("absoluteHours"))
+			data, err := ec.unmarshalOInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AbsoluteHours = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSessionSettingsInput unmarshals raw into the SessionSettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSessionSettingsInput(ctx context.Context, raw any) (settings.Sessions, error) {
+	var out settings.Sessions
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SessionSettingsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTenantOrder(ctx context.Context, obj any) (ent.TenantOrder, error) {
 	var it ent.TenantOrder
 	if obj == nil {
@@ -22522,7 +24641,7 @@ func (ec *executionContext) unmarshalInputTenantSettingsInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"timeZone", "locale", "phoneRegion"}
+	fieldsInOrder := [...]string{"timeZone", "locale", "phoneRegion", "auth"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22550,6 +24669,13 @@ func (ec *executionContext) unmarshalInputTenantSettingsInput(ctx context.Contex
 				return it, err
 			}
 			it.PhoneRegion = data
+		case "auth":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("auth"))
+			data, err := ec.unmarshalOAuthSettingsInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐAuth(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Auth = data
 		}
 	}
 	return it, nil
@@ -23516,153 +25642,6 @@ func (ec *executionContext) unmarshalInputUpdateFollowUpInput(ctx context.Contex
 func UnmarshalUpdateFollowUpInput(ctx context.Context, raw any) (ent.UpdateFollowUpInput, error) {
 	var out ent.UpdateFollowUpInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateFollowUpInput", raw, &out)
-	return out, err
-}
-
-func (ec *executionContext) unmarshalInputUpdateIdentityProviderInput(ctx context.Context, obj any) (ent.UpdateIdentityProviderInput, error) {
-	var it ent.UpdateIdentityProviderInput
-	if obj == nil {
-		return it, nil
-	}
-
-	asMap := map[string]any{}
-	for k, v := range obj.(map[string]any) {
-		asMap[k] = v
-	}
-
-	fieldsInOrder := [...]string{"name", "issuer", "clientID", "scopes", "appendScopes", "clearScopes", "emailClaim", "nameClaim", "groupsClaim", "jitProvisioning", "enforcesMfa", "trustedForEmail", "allowedDomains", "appendAllowedDomains", "clearAllowedDomains", "enabled"}
-	for _, k := range fieldsInOrder {
-		v, ok := asMap[k]
-		if !ok {
-			continue
-		}
-		switch k {
-		case "name":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Name = data
-		case "issuer":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("issuer"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Issuer = data
-		case "clientID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clientID"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClientID = data
-		case "scopes":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("scopes"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Scopes = data
-		case "appendScopes":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appendScopes"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AppendScopes = data
-		case "clearScopes":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearScopes"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClearScopes = data
-		case "emailClaim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("emailClaim"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EmailClaim = data
-		case "nameClaim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameClaim"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.NameClaim = data
-		case "groupsClaim":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("groupsClaim"))
-			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.GroupsClaim = data
-		case "jitProvisioning":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("jitProvisioning"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.JitProvisioning = data
-		case "enforcesMfa":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enforcesMfa"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.EnforcesMfa = data
-		case "trustedForEmail":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("trustedForEmail"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.TrustedForEmail = data
-		case "allowedDomains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("allowedDomains"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AllowedDomains = data
-		case "appendAllowedDomains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("appendAllowedDomains"))
-			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.AppendAllowedDomains = data
-		case "clearAllowedDomains":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearAllowedDomains"))
-			data, err := ec.unmarshalOBoolean2bool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.ClearAllowedDomains = data
-		case "enabled":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("enabled"))
-			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.Enabled = data
-		}
-	}
-	return it, nil
-}
-
-// UnmarshalUpdateIdentityProviderInput unmarshals raw into the UpdateIdentityProviderInput input type, using the
-// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
-// object that was not passed as a field argument.
-//
-// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
-// and the returned error says so.
-func UnmarshalUpdateIdentityProviderInput(ctx context.Context, raw any) (ent.UpdateIdentityProviderInput, error) {
-	var out ent.UpdateIdentityProviderInput
-	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateIdentityProviderInput", raw, &out)
 	return out, err
 }
 
@@ -25175,6 +27154,64 @@ func (ec *executionContext) _AuditEventEdge(ctx context.Context, sel ast.Selecti
 	return out
 }
 
+var authSettingsImplementors = []string{"AuthSettings"}
+
+func (ec *executionContext) _AuthSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.Auth) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, authSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuthSettings")
+		case "lockout":
+			out.Values[i] = ec._AuthSettings_lockout(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "password":
+			out.Values[i] = ec._AuthSettings_password(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mfa":
+			out.Values[i] = ec._AuthSettings_mfa(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sessions":
+			out.Values[i] = ec._AuthSettings_sessions(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ssoOnly":
+			out.Values[i] = ec._AuthSettings_ssoOnly(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breakGlassUserIDs":
+			out.Values[i] = ec._AuthSettings_breakGlassUserIDs(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var contactImplementors = []string{"Contact", "Node"}
 
 func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, obj *ent.Contact) graphql.Marshaler {
@@ -25330,6 +27367,44 @@ func (ec *executionContext) _ContactEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "cursor":
 			out.Values[i] = ec._ContactEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createdAPITokenImplementors = []string{"CreatedAPIToken"}
+
+func (ec *executionContext) _CreatedAPIToken(ctx context.Context, sel ast.SelectionSet, obj *authn.CreatedAPIToken) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdAPITokenImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedAPIToken")
+		case "token":
+			out.Values[i] = ec._CreatedAPIToken_token(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "apiToken":
+			out.Values[i] = ec._CreatedAPIToken_apiToken(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25994,80 +28069,135 @@ func (ec *executionContext) _IdentityProvider(ctx context.Context, sel ast.Selec
 		case "id":
 			out.Values[i] = ec._IdentityProvider_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._IdentityProvider_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "updatedAt":
 			out.Values[i] = ec._IdentityProvider_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._IdentityProvider_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "issuer":
 			out.Values[i] = ec._IdentityProvider_issuer(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "clientID":
 			out.Values[i] = ec._IdentityProvider_clientID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "scopes":
 			out.Values[i] = ec._IdentityProvider_scopes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "emailClaim":
 			out.Values[i] = ec._IdentityProvider_emailClaim(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nameClaim":
 			out.Values[i] = ec._IdentityProvider_nameClaim(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "groupsClaim":
 			out.Values[i] = ec._IdentityProvider_groupsClaim(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "groupRoles":
 			out.Values[i] = ec._IdentityProvider_groupRoles(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "jitProvisioning":
 			out.Values[i] = ec._IdentityProvider_jitProvisioning(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enforcesMfa":
 			out.Values[i] = ec._IdentityProvider_enforcesMfa(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "trustedForEmail":
 			out.Values[i] = ec._IdentityProvider_trustedForEmail(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "allowedDomains":
 			out.Values[i] = ec._IdentityProvider_allowedDomains(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "enabled":
 			out.Values[i] = ec._IdentityProvider_enabled(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "loginURL":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IdentityProvider_loginURL(ctx, field, obj)
+				})
+		case "callbackURL":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._IdentityProvider_callbackURL(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var lockoutSettingsImplementors = []string{"LockoutSettings"}
+
+func (ec *executionContext) _LockoutSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.Lockout) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, lockoutSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LockoutSettings")
+		case "maxFailures":
+			out.Values[i] = ec._LockoutSettings_maxFailures(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lockMinutes":
+			out.Values[i] = ec._LockoutSettings_lockMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxLockHours":
+			out.Values[i] = ec._LockoutSettings_maxLockHours(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26194,6 +28324,76 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "revokeRole":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_revokeRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeSession":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeSession(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeOtherSessions":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeOtherSessions(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createAPIToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createAPIToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeAPIToken":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeAPIToken(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePasskey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePasskey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deletePasskey":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deletePasskey(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unlockUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_unlockUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "resetPassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_resetPassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createIdentityProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createIdentityProvider(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateIdentityProvider":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateIdentityProvider(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -26378,6 +28578,77 @@ func (ec *executionContext) _Passkey(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Passkey_user(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var passwordResetImplementors = []string{"PasswordReset"}
+
+func (ec *executionContext) _PasswordReset(ctx context.Context, sel ast.SelectionSet, obj *model.PasswordReset) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passwordResetImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PasswordReset")
+		case "temporaryPassword":
+			out.Values[i] = ec._PasswordReset_temporaryPassword(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var passwordSettingsImplementors = []string{"PasswordSettings"}
+
+func (ec *executionContext) _PasswordSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.PasswordPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, passwordSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PasswordSettings")
+		case "minLength":
+			out.Values[i] = ec._PasswordSettings_minLength(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "maxAgeDays":
+			out.Values[i] = ec._PasswordSettings_maxAgeDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -26580,6 +28851,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_users(ctx, field)
+				})
+		case "mySessions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_mySessions(ctx, field)
+				})
+		case "myAPITokens":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myAPITokens(ctx, field)
+				})
+		case "myPasskeys":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myPasskeys(ctx, field)
 				})
 		case "search":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26899,6 +29188,112 @@ func (ec *executionContext) _SearchResults(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var sessionInfoImplementors = []string{"SessionInfo"}
+
+func (ec *executionContext) _SessionInfo(ctx context.Context, sel ast.SelectionSet, obj *authn.SessionInfo) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionInfoImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SessionInfo")
+		case "id":
+			out.Values[i] = ec._SessionInfo_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SessionInfo_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastSeenAt":
+			out.Values[i] = ec._SessionInfo_lastSeenAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._SessionInfo_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._SessionInfo_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "ip":
+			out.Values[i] = ec._SessionInfo_ip(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userAgent":
+			out.Values[i] = ec._SessionInfo_userAgent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "current":
+			out.Values[i] = ec._SessionInfo_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sessionSettingsImplementors = []string{"SessionSettings"}
+
+func (ec *executionContext) _SessionSettings(ctx context.Context, sel ast.SelectionSet, obj *settings.Sessions) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sessionSettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SessionSettings")
+		case "idleMinutes":
+			out.Values[i] = ec._SessionSettings_idleMinutes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "absoluteHours":
+			out.Values[i] = ec._SessionSettings_absoluteHours(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tenantImplementors = []string{"Tenant", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *ent.Tenant) graphql.Marshaler {
@@ -26985,6 +29380,11 @@ func (ec *executionContext) _TenantSettings(ctx context.Context, sel ast.Selecti
 			}
 		case "phoneRegion":
 			out.Values[i] = ec._TenantSettings_phoneRegion(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "auth":
+			out.Values[i] = ec._TenantSettings_auth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27659,6 +30059,30 @@ func (ec *executionContext) ___Type(ctx context.Context, sel ast.SelectionSet, o
 
 // region    ***************************** type.gotpl *****************************
 
+func (ec *executionContext) marshalNAPIToken2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAPITokenᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.APIToken) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAPIToken2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAPIToken(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAPIToken2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAPIToken(ctx context.Context, sel ast.SelectionSet, v *ent.APIToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "APIToken!")
+		return graphql.Null
+	}
+	return ec._APIToken(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNAPITokenOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAPITokenOrderField(ctx context.Context, v any) (*ent.APITokenOrderField, error) {
 	var res = new(ent.APITokenOrderField)
 	err := res.UnmarshalGQL(v)
@@ -27771,6 +30195,10 @@ func (ec *executionContext) unmarshalNAuditEventWhereInput2ᚖgithubᚗcomᚋcus
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNAuthSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐAuth(ctx context.Context, sel ast.SelectionSet, v settings.Auth) graphql.Marshaler {
+	return ec._AuthSettings(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27836,6 +30264,11 @@ func (ec *executionContext) unmarshalNContactWhereInput2ᚖgithubᚗcomᚋcustos
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateAPITokenInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐNewAPIToken(ctx context.Context, v any) (authn.NewAPIToken, error) {
+	res, err := ec.unmarshalInputCreateAPITokenInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateContactInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCreateContactInput(ctx context.Context, v any) (ent.CreateContactInput, error) {
 	res, err := ec.unmarshalInputCreateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27869,6 +30302,14 @@ func (ec *executionContext) unmarshalNCreateRoleInput2githubᚗcomᚋcustosᚑcr
 func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋdirectoryᚐNewUser(ctx context.Context, v any) (directory.NewUser, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreatedAPIToken2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐCreatedAPIToken(ctx context.Context, sel ast.SelectionSet, v *authn.CreatedAPIToken) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreatedAPIToken!")
+		return graphql.Null
+	}
+	return ec._CreatedAPIToken(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, v any) (entgql.Cursor[pulid.ID], error) {
@@ -28036,6 +30477,11 @@ func (ec *executionContext) marshalNGroupRole2githubᚗcomᚋcustosᚑcrmᚋcust
 	return ec._GroupRole(ctx, sel, &v)
 }
 
+func (ec *executionContext) unmarshalNGroupRoleInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋssoᚐGroupRole(ctx context.Context, v any) (*sso.GroupRole, error) {
+	res, err := ec.unmarshalInputGroupRoleInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx context.Context, v any) (pulid.ID, error) {
 	var res pulid.ID
 	err := res.UnmarshalGQL(v)
@@ -28099,6 +30545,11 @@ func (ec *executionContext) marshalNIdentityProvider2ᚖgithubᚗcomᚋcustosᚑ
 	return ec._IdentityProvider(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNIdentityProviderInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐProviderInput(ctx context.Context, v any) (authn.ProviderInput, error) {
+	res, err := ec.unmarshalInputIdentityProviderInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNIdentityProviderOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐIdentityProviderOrderField(ctx context.Context, v any) (*ent.IdentityProviderOrderField, error) {
 	var res = new(ent.IdentityProviderOrderField)
 	err := res.UnmarshalGQL(v)
@@ -28146,6 +30597,10 @@ func (ec *executionContext) marshalNInt2int64(ctx context.Context, sel ast.Selec
 	return res
 }
 
+func (ec *executionContext) marshalNLockoutSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐLockout(ctx context.Context, sel ast.SelectionSet, v settings.Lockout) graphql.Marshaler {
+	return ec._LockoutSettings(ctx, sel, &v)
+}
+
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -28170,6 +30625,30 @@ func (ec *executionContext) marshalNPageInfo2entgoᚗioᚋcontribᚋentgqlᚐPag
 	return ec._PageInfo(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNPasskey2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPasskeyᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Passkey) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPasskey2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPasskey(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPasskey2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPasskey(ctx context.Context, sel ast.SelectionSet, v *ent.Passkey) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Passkey!")
+		return graphql.Null
+	}
+	return ec._Passkey(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNPasskeyOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPasskeyOrderField(ctx context.Context, v any) (*ent.PasskeyOrderField, error) {
 	var res = new(ent.PasskeyOrderField)
 	err := res.UnmarshalGQL(v)
@@ -28187,6 +30666,18 @@ func (ec *executionContext) marshalNPasskeyOrderField2ᚖgithubᚗcomᚋcustos�
 func (ec *executionContext) unmarshalNPasskeyWhereInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPasskeyWhereInput(ctx context.Context, v any) (*ent.PasskeyWhereInput, error) {
 	res, err := ec.unmarshalInputPasskeyWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPasswordReset2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐPasswordReset(ctx context.Context, sel ast.SelectionSet, v *model.PasswordReset) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PasswordReset!")
+		return graphql.Null
+	}
+	return ec._PasswordReset(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPasswordSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐPasswordPolicy(ctx context.Context, sel ast.SelectionSet, v settings.PasswordPolicy) graphql.Marshaler {
+	return ec._PasswordSettings(ctx, sel, &v)
 }
 
 func (ec *executionContext) marshalNPicklist2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐPicklistᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Picklist) graphql.Marshaler {
@@ -28351,6 +30842,34 @@ func (ec *executionContext) marshalNSearchResults2ᚖgithubᚗcomᚋcustosᚑcrm
 	return ec._SearchResults(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSessionInfo2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐSessionInfoᚄ(ctx context.Context, sel ast.SelectionSet, v []*authn.SessionInfo) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSessionInfo2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐSessionInfo(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSessionInfo2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋauthnᚐSessionInfo(ctx context.Context, sel ast.SelectionSet, v *authn.SessionInfo) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SessionInfo!")
+		return graphql.Null
+	}
+	return ec._SessionInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSessionSettings2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐSessions(ctx context.Context, sel ast.SelectionSet, v settings.Sessions) graphql.Marshaler {
+	return ec._SessionSettings(ctx, sel, &v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28471,6 +30990,11 @@ func (ec *executionContext) unmarshalNUpdateDepartmentInput2githubᚗcomᚋcusto
 
 func (ec *executionContext) unmarshalNUpdateFollowUpInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateFollowUpInput(ctx context.Context, v any) (ent.UpdateFollowUpInput, error) {
 	res, err := ec.unmarshalInputUpdateFollowUpInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdatePasskeyInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdatePasskeyInput(ctx context.Context, v any) (ent.UpdatePasskeyInput, error) {
+	res, err := ec.unmarshalInputUpdatePasskeyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -28949,6 +31473,14 @@ func (ec *executionContext) unmarshalOAuditEventWhereInput2ᚖgithubᚗcomᚋcus
 		return nil, nil
 	}
 	res, err := ec.unmarshalInputAuditEventWhereInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAuthSettingsInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐAuth(ctx context.Context, v any) (*settings.Auth, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuthSettingsInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -29431,6 +31963,23 @@ func (ec *executionContext) marshalOGroupRole2ᚕgithubᚗcomᚋcustosᚑcrmᚋc
 	return ret
 }
 
+func (ec *executionContext) unmarshalOGroupRoleInput2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋssoᚐGroupRoleᚄ(ctx context.Context, v any) ([]*sso.GroupRole, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*sso.GroupRole, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNGroupRoleInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋssoᚐGroupRole(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
 func (ec *executionContext) unmarshalOID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx context.Context, v any) (pulid.ID, error) {
 	var res pulid.ID
 	err := res.UnmarshalGQL(v)
@@ -29517,6 +32066,18 @@ func (ec *executionContext) unmarshalOIdentityProviderWhereInput2ᚖgithubᚗcom
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalOInt2int(ctx context.Context, v any) (int, error) {
+	res, err := graphql.UnmarshalInt(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOInt2int(ctx context.Context, sel ast.SelectionSet, v int) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalInt(v)
+	return res
+}
+
 func (ec *executionContext) unmarshalOInt2ᚕint64ᚄ(ctx context.Context, v any) ([]int64, error) {
 	if v == nil {
 		return nil, nil
@@ -29588,6 +32149,11 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) unmarshalOLockoutSettingsInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐLockout(ctx context.Context, v any) (settings.Lockout, error) {
+	res, err := ec.unmarshalInputLockoutSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalONode2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -29618,6 +32184,11 @@ func (ec *executionContext) unmarshalOPasskeyWhereInput2ᚖgithubᚗcomᚋcustos
 	}
 	res, err := ec.unmarshalInputPasskeyWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOPasswordSettingsInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐPasswordPolicy(ctx context.Context, v any) (settings.PasswordPolicy, error) {
+	res, err := ec.unmarshalInputPasswordSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOPicklistKind2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKindᚄ(ctx context.Context, v any) ([]choices.Kind, error) {
@@ -29818,6 +32389,11 @@ func (ec *executionContext) unmarshalORoleWhereInput2ᚖgithubᚗcomᚋcustosᚑ
 	}
 	res, err := ec.unmarshalInputRoleWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOSessionSettingsInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐSessions(ctx context.Context, v any) (settings.Sessions, error) {
+	res, err := ec.unmarshalInputSessionSettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalOString2string(ctx context.Context, v any) (string, error) {

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"database/sql"
+	"github.com/custos-crm/custos/authn"
 	"log/slog"
 	"net/http"
 
@@ -35,6 +36,8 @@ type HandlerConfig struct {
 	Logger    *slog.Logger
 	// Disclosure decides how personal values are shown.
 	Disclosure *disclosure.Discloser
+	// Auth is the sign-in service.
+	Auth *authn.Service
 	// Files stores attachments.
 	Files *files.Service
 	// DB is the database the audit reader looks record keys up in.
@@ -53,6 +56,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		disclose:  cfg.Disclosure,
 		audit:     audit.NewReader(cfg.DB, cfg.Disclosure),
 		files:     cfg.Files,
+		auth:      cfg.Auth,
 	}}))
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.Files.MaxSize() + 1<<20, MaxMemory: 4 << 20})

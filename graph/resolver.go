@@ -6,6 +6,8 @@ package graph
 import (
 	"context"
 
+	"github.com/custos-crm/custos/authn"
+
 	"entgo.io/contrib/entgql"
 
 	"github.com/custos-crm/custos/ent"
@@ -37,6 +39,16 @@ type Resolver struct {
 	disclose  *disclosure.Discloser
 	audit     *audit.Reader
 	files     *files.Service
+	auth      *authn.Service
+}
+
+// tenantSlug returns the slug of the viewer's tenant.
+func (r *Resolver) tenantSlug(ctx context.Context) string {
+	t, err := r.client.Tenant.Get(ctx, viewer.FromContext(ctx).TenantID)
+	if err != nil {
+		return ""
+	}
+	return t.Slug
 }
 
 // pageSize applies the default page size to a list called without first or

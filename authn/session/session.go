@@ -77,7 +77,7 @@ type New struct {
 	// Strong marks a sign-in that proved a strong factor, for step-up.
 	Strong bool
 	// Restriction, when set, limits the session to one step.
-	Restriction string
+	Restriction   string
 	IP, UserAgent string
 }
 

@@ -184,9 +184,7 @@ func (IdentityProvider) Indexes() []ent.Index {
 
 // Annotations of the IdentityProvider.
 func (IdentityProvider) Annotations() []schema.Annotation {
-	return []schema.Annotation{
-		entgql.QueryField(), entgql.Mutations(entgql.MutationCreate(), entgql.MutationUpdate()),
-	}
+	return []schema.Annotation{entgql.QueryField()}
 }
 
 // Policy lets tenant managers manage providers; the sign-in path reads

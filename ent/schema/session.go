@@ -74,7 +74,7 @@ func (Session) Policy() ent.Policy {
 		},
 		Mutation: privacy.MutationPolicy{
 			rule.AllowPreAuthMutation(), rule.AllowIfSystem(),
-			rule.AllowIfPermission(viewer.PermUserManage), privacy.AlwaysDenyRule(),
+			rule.AllowIfPermission(viewer.PermUserManage), rule.AllowOwnRows(), privacy.AlwaysDenyRule(),
 		},
 	}
 }

@@ -16,6 +16,11 @@ type AttachFileInput struct {
 	File       graphql.Upload `json:"file"`
 }
 
+type PasswordReset struct {
+	// A one-time password the user must change at their next sign-in.
+	TemporaryPassword string `json:"temporaryPassword"`
+}
+
 // The signed-in user, their tenant and what they may do.
 type Viewer struct {
 	User   *ent.User   `json:"user"`

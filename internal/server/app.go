@@ -1,18 +1,18 @@
 package server
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"fmt"
 	"net/url"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/custos-crm/custos/authn"
-	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/authn/oidc"
 	"github.com/custos-crm/custos/authn/passkey"
+	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/graph"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
@@ -76,6 +76,7 @@ func NewApp(c AppConfig) (http.Handler, error) {
 			Directory:     directory.New(c.Hasher, c.Clock, auth),
 			Disclosure:    c.Disclosure,
 			Files:         fileService,
+			Auth:          auth,
 			DB:            c.Store.DB,
 			Logger:        c.Logger,
 			Introspection: c.Introspection,

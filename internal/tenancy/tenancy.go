@@ -14,8 +14,9 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
-	"github.com/custos-crm/custos/ent/schema/secret"
+	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/settings"
+	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
 )
@@ -203,6 +204,9 @@ type SettingsChange struct {
 	TimeZone    *string
 	Locale      *string
 	PhoneRegion *string
+	// Auth, when given, replaces the sign-in rules (zero fields take their
+	// defaults). Changing them needs a recent strong sign-in.
+	Auth *settings.Auth
 }
 
 // UpdateSettings applies change to the viewer's tenant settings. The tenant
@@ -216,6 +220,13 @@ func UpdateSettings(ctx context.Context, client *ent.Client, tenantID pulid.ID, 
 	s := t.Settings.WithDefaults()
 	if change.PhoneRegion != nil {
 		s.PhoneRegion = *change.PhoneRegion
+	}
+	if change.Auth != nil {
+		if err := rule.RecentAuth(ctx); err != nil {
+			return nil, err
+		}
+		s.Auth = *change.Auth
+		s = s.WithDefaults()
 	}
 	if change.TimeZone != nil {
 		s.TimeZone = *change.TimeZone

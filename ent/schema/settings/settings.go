@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/custos-crm/custos/ent/schema/pulid"
 )
 
 var phoneRegion = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
@@ -52,7 +54,7 @@ type Auth struct {
 	SSOOnly bool `json:"ssoOnly"`
 	// BreakGlassUserIDs may still sign in with a password when SSOOnly is
 	// set.
-	BreakGlassUserIDs []string `json:"breakGlassUserIDs"`
+	BreakGlassUserIDs []pulid.ID `json:"breakGlassUserIDs"`
 }
 
 // Lockout locks the password factor after MaxFailures consecutive failures
