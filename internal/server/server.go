@@ -16,6 +16,7 @@ import (
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/requestinfo"
 	"github.com/custos-crm/custos/internal/store"
+	"github.com/custos-crm/custos/web"
 )
 
 // DefaultMaxBodyBytes bounds request bodies.
@@ -72,7 +73,16 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("POST /auth/totp/confirm", signedIn(true, d.Auth.ConfirmTOTP()))
 	mux.Handle("POST /auth/totp/disable", signedIn(false, d.Auth.DisableTOTP()))
 	mux.Handle("POST /auth/step-up", signedIn(false, d.Auth.StepUp()))
+	mux.Handle("POST /auth/webauthn/register/begin", signedIn(true, d.Auth.BeginPasskeyRegistration()))
+	mux.Handle("POST /auth/webauthn/register/finish", signedIn(true, d.Auth.FinishPasskeyRegistration()))
+	mux.Handle("POST /auth/webauthn/login/begin", guardLogin(csrf, d.Auth.BeginPasskeyLogin()))
+	mux.Handle("POST /auth/webauthn/login/finish", guardLogin(csrf, d.Auth.FinishPasskeyLogin()))
 	mux.Handle("GET /files/{id}", d.Auth.Authenticate(authn.RequireViewer(d.Files)))
+	pages := web.Pages()
+	mux.Handle("GET /login", pages)
+	mux.Handle("GET /account", pages)
+	mux.Handle("GET /assets/", pages)
+	mux.Handle("GET /auth/providers", d.Auth.Providers())
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Store))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
