@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"encoding/json"
+	"entgo.io/ent/dialect"
 	"errors"
 	"fmt"
 	"net/http"
@@ -25,7 +26,7 @@ import (
 // pre-authentication path does (restricted sessions included).
 func (s *Service) current(ctx context.Context) (*ent.User, *ent.Tenant, error) {
 	v := viewer.FromContext(ctx)
-	pre := rule.NewPreAuthContext(ctx)
+	pre := preAuth(ctx)
 	u, err := s.client.User.Query().Where(user.ID(v.UserID)).WithTenant().Only(pre)
 	if err != nil {
 		return nil, nil, err
@@ -69,7 +70,7 @@ func (s *Service) MFA() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		pre := rule.NewPreAuthContext(ctx)
+		pre := preAuth(ctx)
 		u, err := s.client.User.Query().Where(user.ID(ch.UserID)).WithTenant().Only(pre)
 		if err != nil {
 			s.fail(w, r, err)
@@ -136,7 +137,11 @@ func (s *Service) useRecoveryCode(ctx context.Context, id pulid.ID, code string)
 	if err != nil {
 		return false, err
 	}
-	u, err := tx.User.Query().Where(user.ID(id)).ForUpdate().Only(ctx)
+	q := tx.User.Query().Where(user.ID(id))
+	if s.client.Dialect() == dialect.Postgres {
+		q.ForUpdate() // SQLite transactions are exclusive already
+	}
+	u, err := q.Only(ctx)
 	if err != nil {
 		_ = tx.Rollback()
 		return false, err
@@ -455,7 +460,7 @@ func (s *Service) StepUp() http.Handler {
 			ok     bool
 		)
 		if u.TotpEnabledAt != nil {
-			factor, ok, err = s.checkSecondFactor(rule.NewPreAuthContext(ctx), u, req.Code, req.RecoveryCode, now)
+			factor, ok, err = s.checkSecondFactor(preAuth(ctx), u, req.Code, req.RecoveryCode, now)
 		} else {
 			needs, merr := s.mfaRequired(ctx, t.Settings.WithDefaults().Auth, u)
 			if merr != nil || needs {

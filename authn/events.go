@@ -9,7 +9,6 @@ import (
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
-	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/internal/audit"
 )
 
@@ -36,7 +35,7 @@ func (s *Service) record(ctx context.Context, a attempt, fn func(ctx context.Con
 		s.logger.InfoContext(ctx, "sign-in attempt for an unknown tenant", "action", a.action, "result", a.result)
 		return nil
 	}
-	ctx = rule.NewPreAuthContext(ctx)
+	ctx = preAuth(ctx)
 	tx, err := s.client.Tx(ctx)
 	if err != nil {
 		return fmt.Errorf("starting transaction: %w", err)

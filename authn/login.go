@@ -16,7 +16,6 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
-	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/settings"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
@@ -230,7 +229,7 @@ func (s *Service) mfaRequired(ctx context.Context, cfg settings.Auth, u *ent.Use
 	case settings.MFAAdmins:
 		return s.client.RoleGrant.Query().
 			Where(rolegrant.UserID(u.ID), rolegrant.HasRoleWith(role.Builtin("admin"))).
-			Exist(rule.NewPreAuthContext(ctx))
+			Exist(preAuth(ctx))
 	}
 	return false, nil
 }
@@ -246,7 +245,7 @@ func passwordExpired(p settings.PasswordPolicy, u *ent.User, now time.Time) bool
 // nil when unknown. Emails are found through their blind index, which
 // needs the tenant first.
 func (s *Service) findUser(ctx context.Context, slug, email string) (*ent.Tenant, *ent.User, error) {
-	ctx = rule.NewPreAuthContext(ctx)
+	ctx = preAuth(ctx)
 	t, err := s.client.Tenant.Query().Where(tenant.Slug(slug)).Only(ctx)
 	if ent.IsNotFound(err) {
 		return nil, nil, nil

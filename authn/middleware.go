@@ -11,7 +11,6 @@ import (
 	"github.com/custos-crm/custos/authn/session"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/apitoken"
-	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/requestinfo"
@@ -144,7 +143,7 @@ func (s *Service) viewerForSession(ctx context.Context, token string) (*Loaded, 
 // the intersection of its own and the user's current grants, evaluated on
 // every request.
 func (s *Service) viewerForToken(ctx context.Context, token string) (*Loaded, error) {
-	pre := rule.NewPreAuthContext(ctx)
+	pre := preAuth(ctx)
 	t, err := s.client.APIToken.Query().Where(apitoken.TokenHash(session.HashToken(token))).Only(pre)
 	if ent.IsNotFound(err) {
 		return nil, session.ErrInvalid

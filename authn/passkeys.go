@@ -22,7 +22,7 @@ import (
 // passkeyUser returns the WebAuthn view of a user with their usable
 // passkeys.
 func (s *Service) passkeyUser(ctx context.Context, u *ent.User) (passkey.User, error) {
-	pre := rule.NewPreAuthContext(ctx)
+	pre := preAuth(ctx)
 	keys, err := s.client.Passkey.Query().Where(entpasskey.UserID(u.ID), entpasskey.BlockedAtIsNil()).All(pre)
 	if err != nil {
 		return passkey.User{}, err
@@ -134,6 +134,7 @@ func (s *Service) FinishPasskeyRegistration() http.Handler {
 		}
 		cred, err := s.passkeys.FinishRegistration(ctx, pu, req.Ceremony, req.Credential, s.clock.Now())
 		if err != nil {
+			s.logger.InfoContext(ctx, "passkey registration refused", "error", err.Error())
 			s.fail(w, r, ceremonyError(err))
 			return
 		}
@@ -214,7 +215,7 @@ func (s *Service) FinishPasskeyLogin() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		pre := rule.NewPreAuthContext(ctx)
+		pre := preAuth(ctx)
 		var found *ent.User
 		lookup := func(ctx context.Context, handle []byte) (passkey.User, error) {
 			u, err := s.client.User.Query().Where(user.ID(pulid.ID(handle))).WithTenant().Only(pre)
@@ -243,7 +244,11 @@ func (s *Service) FinishPasskeyLogin() http.Handler {
 		case errors.Is(err, passkey.ErrCloneDetected):
 			a.result = "cloned_authenticator"
 			err = s.record(ctx, a, func(ctx context.Context, tx *ent.Tx) error {
-				if _, err := tx.Passkey.Update().Where(entpasskey.CredentialID(cred.ID)).SetBlockedAt(now).Save(ctx); err != nil {
+				pk, err := tx.Passkey.Query().Where(entpasskey.CredentialID(cred.ID)).Only(ctx)
+				if err != nil {
+					return err
+				}
+				if err := tx.Passkey.UpdateOne(pk).SetBlockedAt(now).Exec(ctx); err != nil {
 					return err
 				}
 				return securityEvent(ctx, tx, found.TenantID, found.ID, "passkey.clone_detected",

@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,6 +15,8 @@ import (
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/authn/session"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/schema/rule"
+	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/requestinfo"
@@ -165,4 +168,11 @@ func required(pairs ...string) error {
 		return apierr.BadInput(missing...)
 	}
 	return nil
+}
+
+// preAuth returns ctx for the sign-in subsystem's own reads and writes
+// (sessions, lock counters, second factors): the pre-authentication path,
+// without the signed-in viewer, whose rights do not extend to these rows.
+func preAuth(ctx context.Context) context.Context {
+	return rule.NewPreAuthContext(viewer.NewContext(ctx, nil))
 }

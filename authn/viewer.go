@@ -13,7 +13,6 @@ import (
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/schema/pulid"
-	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
@@ -33,7 +32,7 @@ type Loaded struct {
 // grants, and the subordinate and department sets their scopes need. A job
 // started by a user calls it again when it runs, so revoked rights stop it.
 func LoadViewer(ctx context.Context, client *ent.Client, tenantID, userID pulid.ID, now time.Time) (*Loaded, error) {
-	ctx = rule.NewPreAuthContext(ctx)
+	ctx = preAuth(ctx)
 	u, err := client.User.Query().
 		Where(user.ID(userID), user.TenantID(tenantID)).
 		WithTenant().

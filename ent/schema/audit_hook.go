@@ -26,7 +26,7 @@ import (
 // is recorded by the sign-in events themselves.
 var auditSkip = []string{
 	"data_key", "password_hash", "updated_at", "created_at", "recovery_codes",
-	"failed_logins", "lock_count", "totp_last_step", "last_used_at",
+	"failed_logins", "lock_count", "totp_last_step", "last_used_at", "sign_count", "backup_state",
 }
 
 // auditHook writes one audit event per changed row in the mutation's own

@@ -24,6 +24,8 @@ commands:
   serve       run the server (default)
   migrate     apply database migrations and update built-in roles
   bootstrap   create a tenant and its administrator
+  users unlock --tenant SLUG --email EMAIL
+              clear a user's password lockout
   audit verify [--tenant SLUG]
               check the audit hash chains; exits non-zero naming the first bad event
 `
@@ -45,6 +47,12 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return Migrate(ctx, rest, env)
 	case "bootstrap":
 		return Bootstrap(ctx, rest, env)
+	case "users":
+		if len(rest) == 0 || rest[0] != "unlock" {
+			fmt.Fprint(stderr, usage)
+			return errors.New("usage: custos users unlock --tenant SLUG --email EMAIL")
+		}
+		return UsersUnlock(ctx, rest[1:], env)
 	case "audit":
 		if len(rest) == 0 || rest[0] != "verify" {
 			fmt.Fprint(stderr, usage)
