@@ -105,7 +105,9 @@ func TestPasskeys(t *testing.T) {
 		if resp.StatusCode != http.StatusOK || body["token"] == nil {
 			t.Fatalf("username-less sign-in: %d %v", resp.StatusCode, body)
 		}
-		var me struct{ Viewer struct{ User struct{ ID string } } }
+		var me struct {
+			Viewer struct{ User struct{ ID string } }
+		}
 		app.GraphQL(t, body["token"].(string), `{ viewer { user { id } } }`, nil).MustSucceed(t).Decode(t, &me)
 		if me.Viewer.User.ID != string(tn.Admin.ID) {
 			t.Fatalf("signed in as %s", me.Viewer.User.ID)

@@ -184,7 +184,8 @@ func (s *Service) SSOCallback() http.Handler {
 
 // ssoUser finds the user an identity belongs to: by (tenant, issuer,
 // subject); else, for a provider trusted for email, by a verified email in
-// an allowed domain; else, with just-in-time provisioning, a new user. New
+// an allowed domain; else, with just-in-time provisioning and a verified
+// email in an allowed domain that no account uses yet, a new user. New
 // links are stored, and roles mapped from the provider's groups are
 // granted. It returns nil when no account may be used.
 func (s *Service) ssoUser(ctx context.Context, t *ent.Tenant, idp *ent.IdentityProvider, c oidc.Claims) (*ent.User, error) {
@@ -201,13 +202,20 @@ func (s *Service) ssoUser(ctx context.Context, t *ent.Tenant, idp *ent.IdentityP
 	if !ent.IsNotFound(err) {
 		return nil, err
 	}
+	// An account that already has this email is linked only by a provider
+	// trusted for email, with a verified address in an allowed domain; it
+	// is never shadowed by a new account.
 	var u *ent.User
-	if idp.TrustedForEmail && c.EmailVerified && emailDomainAllowed(c.Email, idp.AllowedDomains) {
-		if _, found, err := s.findUser(ctx, t.Slug, c.Email); err != nil {
+	trusted := c.EmailVerified && emailDomainAllowed(c.Email, idp.AllowedDomains)
+	if c.Email != "" {
+		_, found, err := s.findUser(ctx, t.Slug, c.Email)
+		if err != nil {
 			return nil, err
-		} else if found != nil {
-			u = found
 		}
+		if found != nil && !(idp.TrustedForEmail && trusted) {
+			return nil, nil
+		}
+		u = found
 	}
 	sys := viewer.NewSystemContext(ctx, t.ID, "single sign-on provisioning", s.clock.Now())
 	tx, err := s.client.Tx(sys)
@@ -215,7 +223,7 @@ func (s *Service) ssoUser(ctx context.Context, t *ent.Tenant, idp *ent.IdentityP
 		return nil, err
 	}
 	if u == nil {
-		if !idp.JitProvisioning || c.Email == "" || !emailDomainAllowed(c.Email, idp.AllowedDomains) {
+		if !idp.JitProvisioning || c.Email == "" || !trusted {
 			_ = tx.Rollback()
 			return nil, nil
 		}

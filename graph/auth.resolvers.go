@@ -19,14 +19,14 @@ import (
 
 // LoginURL is the resolver for the loginURL field.
 func (r *identityProviderResolver) LoginURL(ctx context.Context, obj *ent.IdentityProvider) (string, error) {
-	login, _ := r.auth.ProviderURLs(r.tenantSlug(ctx), obj)
-	return login, nil
+	login, _, err := r.providerURLs(ctx, obj)
+	return login, err
 }
 
 // CallbackURL is the resolver for the callbackURL field.
 func (r *identityProviderResolver) CallbackURL(ctx context.Context, obj *ent.IdentityProvider) (string, error) {
-	_, callback := r.auth.ProviderURLs(r.tenantSlug(ctx), obj)
-	return callback, nil
+	_, callback, err := r.providerURLs(ctx, obj)
+	return callback, err
 }
 
 // RevokeSession is the resolver for the revokeSession field.

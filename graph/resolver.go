@@ -42,13 +42,16 @@ type Resolver struct {
 	auth      *authn.Service
 }
 
-// tenantSlug returns the slug of the viewer's tenant.
-func (r *Resolver) tenantSlug(ctx context.Context) string {
-	t, err := r.client.Tenant.Get(ctx, viewer.FromContext(ctx).TenantID)
+// providerURLs returns the sign-in and callback URLs of an identity
+// provider. The tenant is read through the provider's own client, which is
+// the transaction's inside a mutation.
+func (r *Resolver) providerURLs(ctx context.Context, p *ent.IdentityProvider) (login, callback string, err error) {
+	t, err := p.QueryTenant().Only(ctx)
 	if err != nil {
-		return ""
+		return "", "", err
 	}
-	return t.Slug
+	login, callback = r.auth.ProviderURLs(t.Slug, p)
+	return login, callback, nil
 }
 
 // pageSize applies the default page size to a list called without first or

@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
@@ -70,7 +70,9 @@ type App struct {
 // New starts the application on a fresh database of dialect.
 func New(t testing.TB, dialect string) *App {
 	t.Helper()
-	clk := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
+	// The fake clock starts at the real time: browsers and go-webauthn
+	// judge cookie and ceremony expiry by the wall clock.
+	clk := clock.NewFake(time.Now().UTC().Truncate(time.Millisecond))
 	st := storetest.Open(t, dialect, clk)
 	master := make([]byte, vault.MasterKeySize)
 	if _, err := rand.Read(master); err != nil {

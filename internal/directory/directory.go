@@ -22,7 +22,6 @@ import (
 	"github.com/custos-crm/custos/internal/clock"
 )
 
-
 // NewUser is the input for creating a user.
 type NewUser struct {
 	Email              string
