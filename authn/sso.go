@@ -303,3 +303,27 @@ func emailDomainAllowed(email string, domains []string) bool {
 	}
 	return false
 }
+
+// SSOLogout handles GET /auth/oidc/{tenant}/{provider}/logout: it ends the
+// browser's session and, when the provider supports RP-initiated logout,
+// sends the browser to the provider's end-session endpoint; otherwise to
+// the login page.
+func (s *Service) SSOLogout() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if token, method := credentials(r); token != "" && method == MethodCookie {
+			if err := s.sessions.Revoke(ctx, token); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		clearSessionCookie(w)
+		target := "/login"
+		if _, _, p, err := s.provider(ctx, r.PathValue("tenant"), r.PathValue("provider")); err == nil {
+			if u, err := s.oidc.LogoutURL(ctx, p, "", s.publicURL+"/login"); err == nil && u != "" {
+				target = u
+			}
+		}
+		http.Redirect(w, r, target, http.StatusFound)
+	})
+}

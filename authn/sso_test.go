@@ -203,6 +203,28 @@ func TestSingleSignOn(t *testing.T) {
 			t.Fatalf("callback without the browser binding: %d", status)
 		}
 	})
+	t.Run("logout ends the session and goes to the login page", func(t *testing.T) {
+		m.QueueUser(&mockoidc.MockUser{Subject: "jane-1", Email: "jane@example.com", EmailVerified: true})
+		b := newBrowser(t, app)
+		_, token := b.signIn(jit.LoginURL)
+		logout := strings.Replace(jit.LoginURL, "/login", "/logout", 1)
+		status, loc := b.get(logout)
+		if status != http.StatusFound || !strings.Contains(loc, "/login") {
+			t.Fatalf("logout: %d %q", status, loc)
+		}
+		if r := app.GraphQL(t, token, `{ viewer { user { id } } }`, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("session survived logout: %d", r.Status)
+		}
+	})
+	t.Run("SSO only turns passwords off but for break-glass admins", func(t *testing.T) {
+		r := app.GraphQL(t, admin, `mutation($id: ID!) { updateTenantSettings(input: {auth: {ssoOnly: true, breakGlassUserIDs: [$id]}}) { settings { auth { ssoOnly } } } }`,
+			map[string]any{"id": tn.Admin.ID})
+		r.MustSucceed(t)
+		if resp, _ := post(t, app, "/auth/login", "", loginBody("acme", "linked@example.com", apptest.Password)); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("password sign-in in an SSO-only tenant: %d", resp.StatusCode)
+		}
+		app.Login(t, "acme", "admin@acme.test")
+	})
 	t.Run("another tenant's provider is not found", func(t *testing.T) {
 		betaAdmin := app.Login(t, "beta", "admin@beta.test")
 		theirs := createProvider(t, app, betaAdmin, startIdP(t), nil)

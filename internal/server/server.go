@@ -85,6 +85,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /auth/providers", d.Auth.Providers())
 	mux.Handle("GET /auth/oidc/{tenant}/{provider}/login", d.Auth.SSOLogin())
 	mux.Handle("GET /auth/oidc/{tenant}/{provider}/callback", d.Auth.SSOCallback())
+	mux.Handle("GET /auth/oidc/{tenant}/{provider}/logout", d.Auth.SSOLogout())
 	mux.Handle("GET /healthz", healthz())
 	mux.Handle("GET /readyz", readyz(d.Store))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
