@@ -129,6 +129,21 @@ func TestBinaryEndToEnd(t *testing.T) {
 			t.Fatalf("login %d %v", status, login)
 		}
 		token := login["token"].(string)
+		t.Run("custos users unlock clears a lockout", func(t *testing.T) {
+			for range 3 {
+				postJSON(t, base+"/auth/login", "", map[string]string{"tenant": "acme", "email": "root@acme.test", "password": "not the password"})
+			}
+			if status, _ := postJSON(t, base+"/auth/login", "", map[string]string{"tenant": "acme", "email": "root@acme.test", "password": "a long password"}); status != http.StatusUnauthorized {
+				t.Fatalf("not locked: %d", status)
+			}
+			var out bytes.Buffer
+			if err := run(ctx, []string{"custos", "users", "unlock", "--tenant", "acme", "--email", "ROOT@acme.test"}, getenv, &out, io.Discard); err != nil {
+				t.Fatalf("unlock: %v", err)
+			}
+			if status, body := postJSON(t, base+"/auth/login", "", map[string]string{"tenant": "acme", "email": "root@acme.test", "password": "a long password"}); status != http.StatusOK {
+				t.Fatalf("after unlock: %d %v", status, body)
+			}
+		})
 		status, created := postJSON(t, base+"/graphql", token, map[string]any{
 			"query": `mutation { createCustomer(input: {name: "First Customer"}) { id name owner { email } } }`,
 		})

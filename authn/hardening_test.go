@@ -413,3 +413,76 @@ func TestPasswordChanges(t *testing.T) {
 		})
 	})
 }
+
+func TestManagingSessions(t *testing.T) {
+	app := apptest.New(t, "sqlite")
+	app.NewTenant(t, "acme")
+	first := app.Login(t, "acme", "admin@acme.test")
+	second := app.Login(t, "acme", "admin@acme.test")
+	third := app.Login(t, "acme", "admin@acme.test")
+	var out struct {
+		MySessions []struct {
+			ID      string
+			Current bool
+			Method  string
+		}
+	}
+	app.GraphQL(t, second, `{ mySessions { id current method } }`, nil).MustSucceed(t).Decode(t, &out)
+	if len(out.MySessions) != 3 {
+		t.Fatalf("sessions %+v", out.MySessions)
+	}
+	var current, other string
+	for _, s := range out.MySessions {
+		if s.Current {
+			current = s.ID
+		} else if other == "" {
+			other = s.ID
+		}
+	}
+	if current == "" || out.MySessions[0].Method != "password" {
+		t.Fatalf("no current session in %+v", out.MySessions)
+	}
+	app.GraphQL(t, second, `mutation($id: ID!) { revokeSession(id: $id) }`, map[string]any{"id": other}).MustSucceed(t)
+	var n struct{ RevokeOtherSessions int }
+	app.GraphQL(t, second, `mutation { revokeOtherSessions }`, nil).MustSucceed(t).Decode(t, &n)
+	if n.RevokeOtherSessions != 1 {
+		t.Fatalf("revoked %d other sessions, want 1", n.RevokeOtherSessions)
+	}
+	for _, tok := range []string{first, third} {
+		if r := app.GraphQL(t, tok, `{ viewer { user { id } } }`, nil); r.Status != http.StatusUnauthorized {
+			t.Fatalf("revoked session works: %d", r.Status)
+		}
+	}
+	app.GraphQL(t, second, `{ viewer { user { id } } }`, nil).MustSucceed(t)
+	t.Run("nobody ends another user's session", func(t *testing.T) {
+		tn2 := app.NewTenant(t, "beta")
+		_ = tn2
+		foreign := app.Login(t, "beta", "admin@beta.test")
+		r := app.GraphQL(t, foreign, `mutation($id: ID!) { revokeSession(id: $id) }`, map[string]any{"id": current})
+		if len(r.Errors) == 0 {
+			t.Fatalf("another tenant ended a session: %s", r.Raw)
+		}
+		app.GraphQL(t, second, `{ viewer { user { id } } }`, nil).MustSucceed(t)
+	})
+}
+
+func TestPasswordsExpireWhenTheTenantSaysSo(t *testing.T) {
+	app := apptest.New(t, "sqlite")
+	tn := app.NewTenant(t, "acme")
+	s := tn.Tenant.Settings.WithDefaults()
+	s.Auth.Password.MaxAgeDays = 90
+	app.Tx(t, app.System(tn.Tenant.ID), func(c *ent.Client) error {
+		if err := c.Tenant.UpdateOneID(tn.Tenant.ID).SetSettings(s).Exec(app.System(tn.Tenant.ID)); err != nil {
+			return err
+		}
+		return c.User.UpdateOneID(tn.Admin.ID).SetPasswordChangedAt(app.Clock.Now()).Exec(app.System(tn.Tenant.ID))
+	})
+	app.Clock.Advance(89 * 24 * time.Hour)
+	if _, body := post(t, app, "/auth/login", "", loginBody("acme", "admin@acme.test", apptest.Password)); body["restriction"] != nil {
+		t.Fatalf("password expired early: %v", body)
+	}
+	app.Clock.Advance(2 * 24 * time.Hour)
+	if _, body := post(t, app, "/auth/login", "", loginBody("acme", "admin@acme.test", apptest.Password)); body["restriction"] != session.RestrictPasswordChange {
+		t.Fatalf("expired password gave %v", body)
+	}
+}
