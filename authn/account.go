@@ -378,16 +378,10 @@ func (s *Service) ConfirmTOTP() http.Handler {
 			if sess.Restriction == session.RestrictPasswordChange {
 				restriction = sess.Restriction
 			}
-			token, _ := credentials(r)
-			if err := s.sessions.Revoke(ctx, token); err != nil {
+			if out.Session, err = s.rotate(w, r, t, u, "mfa", restriction); err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			if out.Session, err = s.startSession(ctx, r, t, u, "mfa", true, restriction); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			setSessionCookie(w, out.Session.Token, out.Session.ExpiresAt)
 		}
 		writeJSON(w, out)
 	})
@@ -486,17 +480,11 @@ func (s *Service) StepUp() http.Handler {
 			s.fail(w, r, apierr.New(apierr.ReauthRequired))
 			return
 		}
-		token, _ := credentials(r)
-		if err := s.sessions.Revoke(ctx, token); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		resp, err := s.startSession(ctx, r, t, u, sess.Method, true, sess.Restriction)
+		resp, err := s.rotate(w, r, t, u, sess.Method, sess.Restriction)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		setSessionCookie(w, resp.Token, resp.ExpiresAt)
 		writeJSON(w, resp)
 	})
 }
@@ -509,4 +497,19 @@ func Unlock(ctx context.Context, client *ent.Client, id pulid.ID) (*ent.User, er
 		return nil, fmt.Errorf("unlocking user: %w", err)
 	}
 	return u, nil
+}
+
+// rotate replaces the request's session by a new one proven strongly just
+// now: a session whose authentication level changes gets a new token.
+func (s *Service) rotate(w http.ResponseWriter, r *http.Request, t *ent.Tenant, u *ent.User, method, restriction string) (*LoginResponse, error) {
+	token, _ := credentials(r)
+	if err := s.sessions.Revoke(r.Context(), token); err != nil {
+		return nil, err
+	}
+	resp, err := s.startSession(r.Context(), r, t, u, method, true, restriction)
+	if err != nil {
+		return nil, err
+	}
+	setSessionCookie(w, resp.Token, resp.ExpiresAt)
+	return resp, nil
 }

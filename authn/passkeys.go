@@ -157,16 +157,10 @@ func (s *Service) FinishPasskeyRegistration() http.Handler {
 		}
 		out := PasskeyRegistered{ID: saved.ID, Name: saved.Name}
 		if sess := SessionFrom(ctx); sess != nil && sess.Restriction == session.RestrictMFAEnrolment {
-			token, _ := credentials(r)
-			if err := s.sessions.Revoke(ctx, token); err != nil {
+			if out.Session, err = s.rotate(w, r, t, u, "passkey", ""); err != nil {
 				s.fail(w, r, err)
 				return
 			}
-			if out.Session, err = s.startSession(ctx, r, t, u, "passkey", true, ""); err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			setSessionCookie(w, out.Session.Token, out.Session.ExpiresAt)
 		}
 		writeJSON(w, out)
 	})
