@@ -76,6 +76,10 @@ func (s *Service) MFA() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		if err := s.throttleUser(ctx, u.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		factor, ok, err := s.checkSecondFactor(pre, u, req.Code, req.RecoveryCode, now)
 		if err != nil {
 			s.fail(w, r, err)
@@ -193,7 +197,11 @@ func (s *Service) ChangePassword() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		ok, err := s.hasher.Verify(ctx, u.PasswordHash, req.CurrentPassword)
+		if err := s.throttleUser(ctx, u.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		ok, err := s.checkPasswordAgain(ctx, u, t, req.CurrentPassword)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -232,10 +240,18 @@ func (s *Service) ChangePassword() http.Handler {
 		}
 		u.MustChangePassword = false
 		restriction := ""
-		if need, err := s.mfaRequired(ctx, t.Settings.WithDefaults().Auth, u); err == nil && need && u.TotpEnabledAt == nil {
+		need, err := s.mfaRequired(ctx, t.Settings.WithDefaults().Auth, u)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if need && u.TotpEnabledAt == nil {
 			restriction = session.RestrictMFAEnrolment
 		}
-		resp, err := s.startSession(ctx, r, t, u, "password", restriction == "", restriction)
+		// The password is a strong factor only for users who have no
+		// second one.
+		strong := !need && u.TotpEnabledAt == nil
+		resp, err := s.startSession(ctx, r, t, u, "password", strong, restriction)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -271,16 +287,14 @@ const totpEnrolTTL = 10 * time.Minute
 func (s *Service) EnrolTOTP() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
+		if err := s.mayChangeFactors(ctx); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		u, t, err := s.current(ctx)
 		if err != nil {
 			s.fail(w, r, err)
 			return
-		}
-		if u.TotpEnabledAt != nil {
-			if err := rule.RecentAuth(ctx); err != nil {
-				s.fail(w, r, err)
-				return
-			}
 		}
 		email, err := s.client.Vault.OpenString(ctx, userRef(u), u.DataKey, "email", u.Email.Ciphertext())
 		if err != nil {
@@ -329,6 +343,10 @@ func (s *Service) ConfirmTOTP() http.Handler {
 		ctx := r.Context()
 		var req codeRequest
 		if err := DecodeJSON(r.Body, &req); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := s.mayChangeFactors(ctx); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -448,6 +466,10 @@ func (s *Service) StepUp() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		if err := s.throttleUser(ctx, u.ID); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		now := s.clock.Now()
 		var (
 			factor string
@@ -462,7 +484,7 @@ func (s *Service) StepUp() http.Handler {
 				return
 			}
 			factor = "password"
-			ok, err = s.hasher.Verify(ctx, u.PasswordHash, req.Password)
+			ok, err = s.checkPasswordAgain(ctx, u, t, req.Password)
 		}
 		if err != nil {
 			s.fail(w, r, err)
@@ -512,4 +534,33 @@ func (s *Service) rotate(w http.ResponseWriter, r *http.Request, t *ent.Tenant, 
 	}
 	setSessionCookie(w, resp.Token, resp.ExpiresAt)
 	return resp, nil
+}
+
+// mayChangeFactors allows changes to second factors from a session (never an
+// API token) that either is restricted to enrolling the first one or
+// authenticated strongly within the step-up window.
+func (s *Service) mayChangeFactors(ctx context.Context) error {
+	sess := SessionFrom(ctx)
+	if sess == nil {
+		return apierr.New(apierr.Forbidden)
+	}
+	if sess.Restriction == session.RestrictMFAEnrolment {
+		return nil
+	}
+	return rule.RecentAuth(ctx)
+}
+
+// throttleUser bounds second-factor and re-authentication attempts per user
+// (the account limit per minute), answering RATE_LIMITED past it.
+func (s *Service) throttleUser(ctx context.Context, id pulid.ID) error {
+	wait, err := s.throttle.AttemptKey(ctx, "throttle:user", string(id), s.clock.Now())
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		e := apierr.New(apierr.RateLimited)
+		e.RetryAfterSeconds = int(wait.Seconds()) + 1
+		return e
+	}
+	return nil
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/audit"
+	"github.com/custos-crm/custos/internal/normalize"
 	"github.com/custos-crm/custos/internal/personal"
 	"github.com/custos-crm/custos/internal/requestinfo"
 )
@@ -66,7 +67,12 @@ func (s *Service) Login() http.Handler {
 		slug := strings.TrimSpace(req.Tenant)
 		info := requestinfo.FromContext(ctx)
 		now := s.clock.Now()
-		norm := strings.ToLower(strings.TrimSpace(req.Email))
+		// The account key is normalised exactly as the email's blind index
+		// is, so spelling variants count as one account.
+		norm, ok := normalize.Email(normalize.Text(req.Email))
+		if !ok {
+			norm = strings.ToLower(normalize.Text(req.Email))
+		}
 		wait, err := s.throttle.Attempt(ctx, info.ClientIP, slug, norm, now)
 		if err != nil {
 			s.fail(w, r, err)
@@ -110,6 +116,12 @@ func (s *Service) passwordLogin(ctx context.Context, r *http.Request, slug, emai
 		}
 		return nil, invalidCredentials()
 	}
+	// Claim the attempt before verifying, so that concurrent guesses cannot
+	// outrun the lock: a locked password claims nothing.
+	claimed, err := s.claimAttempt(ctx, u.ID, now)
+	if err != nil {
+		return nil, err
+	}
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
 	if err != nil {
 		return nil, fmt.Errorf("verifying password: %w", err)
@@ -119,7 +131,7 @@ func (s *Service) passwordLogin(ctx context.Context, r *http.Request, slug, emai
 	switch {
 	case u.Status != user.StatusActive || t.Status != tenant.StatusActive:
 		a.result = "disabled"
-	case u.LockedUntil != nil && now.Before(*u.LockedUntil):
+	case !claimed:
 		a.result = "locked"
 	case !ok:
 		a.result = "wrong_password"
@@ -131,7 +143,7 @@ func (s *Service) passwordLogin(ctx context.Context, r *http.Request, slug, emai
 	if a.result != "success" {
 		var lock func(ctx context.Context, tx *ent.Tx) error
 		if a.result == "wrong_password" {
-			lock = func(ctx context.Context, tx *ent.Tx) error { return s.countFailure(ctx, tx, u, cfg.Lockout, now) }
+			lock = func(ctx context.Context, tx *ent.Tx) error { return s.lockIfDue(ctx, tx, u.ID, cfg.Lockout, now) }
 		}
 		if err := s.record(ctx, a, lock); err != nil {
 			return nil, err
@@ -139,9 +151,6 @@ func (s *Service) passwordLogin(ctx context.Context, r *http.Request, slug, emai
 		return nil, invalidCredentials()
 	}
 	reset := func(ctx context.Context, tx *ent.Tx) error {
-		if u.FailedLogins == 0 && u.LockCount == 0 && u.LockedUntil == nil {
-			return nil
-		}
 		return tx.User.UpdateOneID(u.ID).SetFailedLogins(0).SetLockCount(0).ClearLockedUntil().Exec(ctx)
 	}
 	if u.TotpEnabledAt != nil {
@@ -196,28 +205,67 @@ func (s *Service) startSession(ctx context.Context, r *http.Request, t *ent.Tena
 	return &LoginResponse{Token: token, ExpiresAt: expires.UTC(), Restriction: restriction}, nil
 }
 
-// countFailure counts a wrong password and locks the password factor after
-// the tenant's limit, for a time that doubles with each lock up to the cap.
-func (s *Service) countFailure(ctx context.Context, tx *ent.Tx, u *ent.User, lockout settings.Lockout, now time.Time) error {
-	updated, err := tx.User.UpdateOneID(u.ID).AddFailedLogins(1).Save(ctx)
+// claimAttempt counts a password attempt against the user unless the
+// password is locked; it reports whether the attempt may proceed. The
+// conditional update makes concurrent attempts count one by one.
+func (s *Service) claimAttempt(ctx context.Context, id pulid.ID, now time.Time) (bool, error) {
+	n, err := s.client.User.Update().
+		Where(user.ID(id), user.Or(user.LockedUntilIsNil(), user.LockedUntilLTE(now))).
+		AddFailedLogins(1).Save(preAuth(ctx))
 	if err != nil {
-		return fmt.Errorf("counting failed sign-in: %w", err)
+		return false, fmt.Errorf("counting sign-in attempt: %w", err)
 	}
-	if updated.FailedLogins < lockout.MaxFailures {
+	return n == 1, nil
+}
+
+// lockIfDue locks the password factor once the claimed failures reach the
+// tenant's limit, for a time that doubles with each lock up to the cap.
+func (s *Service) lockIfDue(ctx context.Context, tx *ent.Tx, id pulid.ID, lockout settings.Lockout, now time.Time) error {
+	u, err := tx.User.Query().Where(user.ID(id)).Only(ctx)
+	if err != nil {
+		return err
+	}
+	if u.FailedLogins < lockout.MaxFailures || (u.LockedUntil != nil && now.Before(*u.LockedUntil)) {
 		return nil
 	}
 	d := time.Duration(lockout.LockMinutes) * time.Minute
-	for i := 0; i < updated.LockCount && d < time.Duration(lockout.MaxLockHours)*time.Hour; i++ {
+	for i := 0; i < u.LockCount && d < time.Duration(lockout.MaxLockHours)*time.Hour; i++ {
 		d *= 2
 	}
 	d = min(d, time.Duration(lockout.MaxLockHours)*time.Hour)
 	until := now.Add(d)
-	if err := tx.User.UpdateOneID(u.ID).SetFailedLogins(0).AddLockCount(1).SetLockedUntil(until).Exec(ctx); err != nil {
+	if err := tx.User.UpdateOneID(id).SetFailedLogins(0).AddLockCount(1).SetLockedUntil(until).Exec(ctx); err != nil {
 		return fmt.Errorf("locking password: %w", err)
 	}
 	return securityEvent(ctx, tx, u.TenantID, u.ID, "lockout",
 		audit.Change{Field: "lockedUntil", After: value(until.UTC().Format(time.RFC3339))},
 		audit.Change{Field: "lockMinutes", After: value(strconv.Itoa(int(d.Minutes())))})
+}
+
+// checkPasswordAgain verifies the password of a signed-in user (step-up,
+// password change) under the same lockout as sign-in.
+func (s *Service) checkPasswordAgain(ctx context.Context, u *ent.User, t *ent.Tenant, pw string) (bool, error) {
+	now := s.clock.Now()
+	claimed, err := s.claimAttempt(ctx, u.ID, now)
+	if err != nil {
+		return false, err
+	}
+	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	if err != nil || !claimed {
+		return false, err
+	}
+	if ok {
+		return true, s.client.User.UpdateOneID(u.ID).SetFailedLogins(0).Exec(preAuth(ctx))
+	}
+	tx, err := s.client.Tx(preAuth(ctx))
+	if err != nil {
+		return false, err
+	}
+	if err := s.lockIfDue(preAuth(ctx), tx, u.ID, t.Settings.WithDefaults().Auth.Lockout, now); err != nil {
+		_ = tx.Rollback()
+		return false, err
+	}
+	return false, tx.Commit()
 }
 
 // mfaRequired reports whether the tenant requires u to have a second

@@ -12,7 +12,6 @@ import (
 	"github.com/custos-crm/custos/ent"
 	entpasskey "github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/schema/pulid"
-	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/internal/apierr"
@@ -67,11 +66,9 @@ func (s *Service) BeginPasskeyRegistration() http.Handler {
 			return
 		}
 		ctx := r.Context()
-		if sess := SessionFrom(ctx); sess == nil || sess.Restriction != session.RestrictMFAEnrolment {
-			if err := rule.RecentAuth(ctx); err != nil {
-				s.fail(w, r, err)
-				return
-			}
+		if err := s.mayChangeFactors(ctx); err != nil {
+			s.fail(w, r, err)
+			return
 		}
 		u, _, err := s.current(ctx)
 		if err != nil {
@@ -119,6 +116,10 @@ func (s *Service) FinishPasskeyRegistration() http.Handler {
 			return
 		}
 		if err := required("ceremony", req.Ceremony); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if err := s.mayChangeFactors(ctx); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -235,7 +235,8 @@ func (s *Service) ssoUser(ctx context.Context, t *ent.Tenant, idp *ent.IdentityP
 		}
 		name := c.Name
 		if name == "" {
-			name = c.Email
+			// Names are stored in plain text; an email must not be.
+			name = "SSO user"
 		}
 		u, err = tx.User.Create().SetEmail(secret.Plain(c.Email)).SetName(name).SetDepartmentID(root.ID).Save(sys)
 		if err != nil {

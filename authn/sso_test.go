@@ -124,7 +124,7 @@ func TestSingleSignOn(t *testing.T) {
 		u, _ := app.Client().User.Query().All(app.System(tn.Tenant.ID))
 		var jane *ent.User
 		for _, x := range u {
-			if x.Name == "jane@example.com" || x.Name == "" {
+			if x.Name == "SSO user" {
 				jane = x
 			}
 		}

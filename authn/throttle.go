@@ -40,20 +40,33 @@ func NewThrottle(client *ent.Client, v *vault.Vault, limits ThrottleLimits) *Thr
 	return &Throttle{client: client, vault: v, limits: limits}
 }
 
+// AttemptKey counts one attempt under a single key (such as a user's second
+// factor) with the per-account limit.
+func (t *Throttle) AttemptKey(ctx context.Context, purpose, value string, now time.Time) (time.Duration, error) {
+	return t.count(ctx, now, []check{{purpose, value, t.limits.PerAccount}})
+}
+
+type check struct {
+	purpose, value string
+	limit          int
+}
+
 // Attempt counts one attempt for the address, the tenant and the account
 // (tenant and normalised email, known or not) and reports how long to wait
 // when any limit is exceeded.
 func (t *Throttle) Attempt(ctx context.Context, ip, tenantSlug, email string, now time.Time) (time.Duration, error) {
-	window := now.Unix() / int64(throttleWindow/time.Second)
-	retry := time.Unix((window+1)*int64(throttleWindow/time.Second), 0).Sub(now)
-	checks := []struct {
-		purpose, value string
-		limit          int
-	}{
+	return t.count(ctx, now, []check{
 		{"throttle:ip", ip, t.limits.PerIP},
 		{"throttle:tenant", tenantSlug, t.limits.PerTenant},
 		{"throttle:account", tenantSlug + "\x00" + email, t.limits.PerAccount},
-	}
+	})
+}
+
+// count adds one to each key's counter in the current window and reports
+// how long to wait when any is past its limit.
+func (t *Throttle) count(ctx context.Context, now time.Time, checks []check) (time.Duration, error) {
+	window := now.Unix() / int64(throttleWindow/time.Second)
+	retry := time.Unix((window+1)*int64(throttleWindow/time.Second), 0).Sub(now)
 	var limited bool
 	for i, c := range checks {
 		if c.limit <= 0 {

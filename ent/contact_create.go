@@ -788,18 +788,6 @@ func (u *ContactUpsert) ClearNotes() *ContactUpsert {
 	return u
 }
 
-// SetCustomerID sets the "customer_id" field.
-func (u *ContactUpsert) SetCustomerID(v pulid.ID) *ContactUpsert {
-	u.Set(contact.FieldCustomerID, v)
-	return u
-}
-
-// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
-func (u *ContactUpsert) UpdateCustomerID() *ContactUpsert {
-	u.SetExcluded(contact.FieldCustomerID)
-	return u
-}
-
 // SetName sets the "name" field.
 func (u *ContactUpsert) SetName(v string) *ContactUpsert {
 	u.Set(contact.FieldName, v)
@@ -852,6 +840,9 @@ func (u *ContactUpsertOne) UpdateNewValues() *ContactUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreatedAt(); exists {
 			s.SetIgnore(contact.FieldCreatedAt)
+		}
+		if _, exists := u.create.mutation.CustomerID(); exists {
+			s.SetIgnore(contact.FieldCustomerID)
 		}
 	}))
 	return u
@@ -1171,20 +1162,6 @@ func (u *ContactUpsertOne) ClearNotes() *ContactUpsertOne {
 	})
 }
 
-// SetCustomerID sets the "customer_id" field.
-func (u *ContactUpsertOne) SetCustomerID(v pulid.ID) *ContactUpsertOne {
-	return u.Update(func(s *ContactUpsert) {
-		s.SetCustomerID(v)
-	})
-}
-
-// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
-func (u *ContactUpsertOne) UpdateCustomerID() *ContactUpsertOne {
-	return u.Update(func(s *ContactUpsert) {
-		s.UpdateCustomerID()
-	})
-}
-
 // SetName sets the "name" field.
 func (u *ContactUpsertOne) SetName(v string) *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
@@ -1408,6 +1385,9 @@ func (u *ContactUpsertBulk) UpdateNewValues() *ContactUpsertBulk {
 			}
 			if _, exists := b.mutation.CreatedAt(); exists {
 				s.SetIgnore(contact.FieldCreatedAt)
+			}
+			if _, exists := b.mutation.CustomerID(); exists {
+				s.SetIgnore(contact.FieldCustomerID)
 			}
 		}
 	}))
@@ -1725,20 +1705,6 @@ func (u *ContactUpsertBulk) UpdateNotes() *ContactUpsertBulk {
 func (u *ContactUpsertBulk) ClearNotes() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearNotes()
-	})
-}
-
-// SetCustomerID sets the "customer_id" field.
-func (u *ContactUpsertBulk) SetCustomerID(v pulid.ID) *ContactUpsertBulk {
-	return u.Update(func(s *ContactUpsert) {
-		s.SetCustomerID(v)
-	})
-}
-
-// UpdateCustomerID sets the "customer_id" field to the value that was provided on create.
-func (u *ContactUpsertBulk) UpdateCustomerID() *ContactUpsertBulk {
-	return u.Update(func(s *ContactUpsert) {
-		s.UpdateCustomerID()
 	})
 }
 

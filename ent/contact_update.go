@@ -12,7 +12,6 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/custos-crm/custos/ent/contact"
-	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
@@ -266,20 +265,6 @@ func (_u *ContactUpdate) ClearNotes() *ContactUpdate {
 	return _u
 }
 
-// SetCustomerID sets the "customer_id" field.
-func (_u *ContactUpdate) SetCustomerID(v pulid.ID) *ContactUpdate {
-	_u.mutation.SetCustomerID(v)
-	return _u
-}
-
-// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
-func (_u *ContactUpdate) SetNillableCustomerID(v *pulid.ID) *ContactUpdate {
-	if v != nil {
-		_u.SetCustomerID(*v)
-	}
-	return _u
-}
-
 // SetName sets the "name" field.
 func (_u *ContactUpdate) SetName(v string) *ContactUpdate {
 	_u.mutation.SetName(v)
@@ -314,20 +299,9 @@ func (_u *ContactUpdate) ClearTitle() *ContactUpdate {
 	return _u
 }
 
-// SetCustomer sets the "customer" edge to the Customer entity.
-func (_u *ContactUpdate) SetCustomer(v *Customer) *ContactUpdate {
-	return _u.SetCustomerID(v.ID)
-}
-
 // Mutation returns the ContactMutation object of the builder.
 func (_u *ContactUpdate) Mutation() *ContactMutation {
 	return _u.mutation
-}
-
-// ClearCustomer clears the "customer" edge to the Customer entity.
-func (_u *ContactUpdate) ClearCustomer() *ContactUpdate {
-	_u.mutation.ClearCustomer()
-	return _u
 }
 
 // Save executes the query and returns the number of nodes affected by the update operation.
@@ -485,35 +459,6 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.TitleCleared() {
 		_spec.ClearField(contact.FieldTitle, field.TypeString)
-	}
-	if _u.mutation.CustomerCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   contact.CustomerTable,
-			Columns: []string{contact.CustomerColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.CustomerIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   contact.CustomerTable,
-			Columns: []string{contact.CustomerColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
@@ -771,20 +716,6 @@ func (_u *ContactUpdateOne) ClearNotes() *ContactUpdateOne {
 	return _u
 }
 
-// SetCustomerID sets the "customer_id" field.
-func (_u *ContactUpdateOne) SetCustomerID(v pulid.ID) *ContactUpdateOne {
-	_u.mutation.SetCustomerID(v)
-	return _u
-}
-
-// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
-func (_u *ContactUpdateOne) SetNillableCustomerID(v *pulid.ID) *ContactUpdateOne {
-	if v != nil {
-		_u.SetCustomerID(*v)
-	}
-	return _u
-}
-
 // SetName sets the "name" field.
 func (_u *ContactUpdateOne) SetName(v string) *ContactUpdateOne {
 	_u.mutation.SetName(v)
@@ -819,20 +750,9 @@ func (_u *ContactUpdateOne) ClearTitle() *ContactUpdateOne {
 	return _u
 }
 
-// SetCustomer sets the "customer" edge to the Customer entity.
-func (_u *ContactUpdateOne) SetCustomer(v *Customer) *ContactUpdateOne {
-	return _u.SetCustomerID(v.ID)
-}
-
 // Mutation returns the ContactMutation object of the builder.
 func (_u *ContactUpdateOne) Mutation() *ContactMutation {
 	return _u.mutation
-}
-
-// ClearCustomer clears the "customer" edge to the Customer entity.
-func (_u *ContactUpdateOne) ClearCustomer() *ContactUpdateOne {
-	_u.mutation.ClearCustomer()
-	return _u
 }
 
 // Where appends a list predicates to the ContactUpdate builder.
@@ -1020,35 +940,6 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if _u.mutation.TitleCleared() {
 		_spec.ClearField(contact.FieldTitle, field.TypeString)
-	}
-	if _u.mutation.CustomerCleared() {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   contact.CustomerTable,
-			Columns: []string{contact.CustomerColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
-			},
-		}
-		_spec.Edges.Clear = append(_spec.Edges.Clear, edge)
-	}
-	if nodes := _u.mutation.CustomerIDs(); len(nodes) > 0 {
-		edge := &sqlgraph.EdgeSpec{
-			Rel:     sqlgraph.M2O,
-			Inverse: false,
-			Table:   contact.CustomerTable,
-			Columns: []string{contact.CustomerColumn},
-			Bidi:    false,
-			Target: &sqlgraph.EdgeTarget{
-				IDSpec: sqlgraph.NewFieldSpec(customer.FieldID, field.TypeString),
-			},
-		}
-		for _, k := range nodes {
-			edge.Target.Nodes = append(edge.Target.Nodes, k)
-		}
-		_spec.Edges.Add = append(_spec.Edges.Add, edge)
 	}
 	_spec.AddModifiers(_u.modifiers...)
 	_node = &Contact{config: _u.config}

@@ -69,7 +69,6 @@ type UpdateContactInput struct {
 	Name           *string
 	ClearTitle     bool
 	Title          *string
-	CustomerID     *pulid.ID
 }
 
 // Mutate applies the UpdateContactInput on the ContactMutation builder.
@@ -112,9 +111,6 @@ func (i *UpdateContactInput) Mutate(m *ContactMutation) {
 	}
 	if v := i.Title; v != nil {
 		m.SetTitle(*v)
-	}
-	if v := i.CustomerID; v != nil {
-		m.SetCustomerID(*v)
 	}
 }
 

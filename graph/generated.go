@@ -25138,7 +25138,7 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"mobile", "clearMobile", "telephone", "clearTelephone", "wechat", "clearWechat", "email", "clearEmail", "notes", "clearNotes", "name", "title", "clearTitle", "customerID"}
+	fieldsInOrder := [...]string{"mobile", "clearMobile", "telephone", "clearTelephone", "wechat", "clearWechat", "email", "clearEmail", "notes", "clearNotes", "name", "title", "clearTitle"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25236,13 +25236,6 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 				return it, err
 			}
 			it.ClearTitle = data
-		case "customerID":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerID"))
-			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
-			if err != nil {
-				return it, err
-			}
-			it.CustomerID = data
 		}
 	}
 	return it, nil

@@ -71,7 +71,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		MaxDepth:        MaxDepth,
 		MaxCost:         MaxCost,
 	}))
-	srv.Use(entgql.Transactioner{TxOpener: cfg.Client})
+	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: cfg.Client}, logger: cfg.Logger})
 	srv.AroundFields(markResolverErrors)
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)

@@ -3,6 +3,7 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
@@ -173,6 +174,14 @@ var (
 				Name:    "auditevent_tenant_id_seq",
 				Unique:  true,
 				Columns: []*schema.Column{AuditEventsColumns[14], AuditEventsColumns[1]},
+			},
+			{
+				Name:    "auditevent_seq",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEventsColumns[1]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "seq IS NULL",
+				},
 			},
 			{
 				Name:    "auditevent_tenant_id_created_at",

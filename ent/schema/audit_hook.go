@@ -25,7 +25,7 @@ import (
 // Sign-in bookkeeping (failed attempts, lock counters, the last TOTP step)
 // is recorded by the sign-in events themselves.
 var auditSkip = []string{
-	"data_key", "password_hash", "updated_at", "created_at", "recovery_codes",
+	"data_key", "updated_at", "created_at", "recovery_codes",
 	"failed_logins", "lock_count", "totp_last_step", "last_used_at", "sign_count", "backup_state",
 }
 
@@ -212,6 +212,10 @@ func auditChanges(ctx context.Context, c *gen.Client, m ent.Mutation, entity str
 			continue
 		}
 		ch := audit.Change{Field: f}
+		if audit.IsSecretField(f) {
+			out = append(out, ch) // that it changed, never its value
+			continue
+		}
 		var err error
 		after, ok := m.Field(f)
 		if ch.After, ch.Sealed, err = encode(f, after, ok); err != nil {

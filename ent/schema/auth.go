@@ -187,8 +187,9 @@ func (IdentityProvider) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.QueryField()}
 }
 
-// Policy lets tenant managers manage providers; the sign-in path reads
-// them.
+// Policy lets viewers who may manage the tenant, roles and users manage
+// providers (a provider can link any account and grant any role); the
+// sign-in path reads them.
 func (IdentityProvider) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
@@ -196,7 +197,9 @@ func (IdentityProvider) Policy() ent.Policy {
 		},
 		Mutation: privacy.MutationPolicy{
 			rule.RequireRecentAuth(ent.OpCreate | ent.OpUpdate | ent.OpUpdateOne | ent.OpDelete | ent.OpDeleteOne),
-			rule.AllowIfSystem(), rule.AllowIfPermission(viewer.PermTenantManage), privacy.AlwaysDenyRule(),
+			rule.AllowIfSystem(),
+			rule.AllowIfAllPermissions(viewer.PermTenantManage, viewer.PermRoleManage, viewer.PermUserManage),
+			privacy.AlwaysDenyRule(),
 		},
 	}
 }

@@ -30,7 +30,9 @@ func (Contact) Mixin() []ent.Mixin {
 // Fields of the Contact.
 func (Contact) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("customer_id").GoType(pulid.ID("")),
+		// A contact stays with its customer: moving it would let someone who
+		// may only read the new customer write to it.
+		field.String("customer_id").GoType(pulid.ID("")).Immutable(),
 		field.String("name").NotEmpty().MaxLen(100).Annotations(entgql.OrderField("NAME")),
 		field.String("title").Optional().MaxLen(100),
 	}
@@ -39,7 +41,7 @@ func (Contact) Fields() []ent.Field {
 // Edges of the Contact.
 func (Contact) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("customer", Customer.Type).Field("customer_id").Unique().Required(),
+		edge.To("customer", Customer.Type).Field("customer_id").Unique().Required().Immutable(),
 	}
 }
 

@@ -10,6 +10,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/hook"
 	"github.com/custos-crm/custos/ent/role"
+	"github.com/custos-crm/custos/ent/rolegrant"
+	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/internal/apierr"
@@ -34,6 +36,9 @@ func tenantSettingsHook(next ent.Mutator) ent.Mutator {
 // userHook derives the email lookup key and refuses reporting cycles.
 func userHook(next ent.Mutator) ent.Mutator {
 	return hook.UserFunc(func(ctx context.Context, m *gen.UserMutation) (ent.Value, error) {
+		if err := checkUserTarget(ctx, m); err != nil {
+			return nil, err
+		}
 		if loc, ok := m.Locale(); ok && loc != "" && loc != "zh-CN" && loc != "en" {
 			return nil, apierr.BadInput(apierr.Field("/input/locale", "unsupported_locale"))
 		}
@@ -92,6 +97,24 @@ func roleHook(next ent.Mutator) ent.Mutator {
 		if len(bad) > 0 {
 			return nil, apierr.BadInput(bad...)
 		}
+		if v := viewer.FromContext(ctx); v != nil && !v.System {
+			perms, _ := m.Permissions()
+			scope, _ := m.Scope()
+			if m.Op().Is(ent.OpUpdateOne) {
+				if _, set := m.Permissions(); !set {
+					perms, _ = m.OldPermissions(ctx)
+				}
+				if _, set := m.Scope(); !set {
+					scope, _ = m.OldScope(ctx)
+				}
+			}
+			if scope == "" {
+				scope = viewer.ScopeSelf
+			}
+			if !rule.Covers(v, perms, scope) {
+				return nil, apierr.New(apierr.Forbidden)
+			}
+		}
 		if v := viewer.FromContext(ctx); !m.Op().Is(ent.OpCreate) && (v == nil || !v.System) {
 			ids, err := m.IDs(ctx)
 			if err != nil {
@@ -115,10 +138,55 @@ func grantHook(next ent.Mutator) ent.Mutator {
 	return hook.RoleGrantFunc(func(ctx context.Context, m *gen.RoleGrantMutation) (ent.Value, error) {
 		if v := viewer.FromContext(ctx); v != nil && v.UserID != "" && m.Op().Is(ent.OpCreate) {
 			m.SetGrantedBy(v.UserID)
+			// Nobody grants themselves a role, nor a role reaching further
+			// than their own rights.
+			if uid, _ := m.UserID(); uid == v.UserID {
+				return nil, apierr.New(apierr.Forbidden)
+			}
+			roleID, _ := m.RoleID()
+			r, err := m.Client().Role.Get(ctx, roleID)
+			if gen.IsNotFound(err) {
+				return nil, apierr.BadInput(apierr.Field("/input/roleID", "unknown_reference"))
+			}
+			if err != nil {
+				return nil, err
+			}
+			if !rule.Covers(v, r.Permissions, r.Scope) {
+				return nil, apierr.New(apierr.Forbidden)
+			}
 		}
 		if exp, ok := m.ExpiresAt(); ok && !exp.After(m.Client().Clock.Now()) {
 			return nil, apierr.BadInput(apierr.Field("/input/expiresAt", "expired"))
 		}
 		return next.Mutate(ctx, m)
 	})
+}
+
+// checkUserTarget stops user managers from acting on users with rights they
+// do not hold themselves (resetting an administrator's password, say) and
+// from moving themselves to widen their own data scope.
+func checkUserTarget(ctx context.Context, m *gen.UserMutation) error {
+	v := viewer.FromContext(ctx)
+	if v == nil || v.System || !m.Op().Is(ent.OpUpdateOne) {
+		return nil
+	}
+	id, _ := m.ID()
+	if id == v.UserID {
+		_, dept := m.DepartmentID()
+		_, boss := m.ReportsToID()
+		if dept || boss || m.ReportsToCleared() {
+			return apierr.New(apierr.Forbidden)
+		}
+		return nil
+	}
+	grants, err := m.Client().RoleGrant.Query().Where(rolegrant.UserID(id)).WithRole().All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if g.Edges.Role != nil && !rule.Covers(v, g.Edges.Role.Permissions, g.Edges.Role.Scope) {
+			return apierr.New(apierr.Forbidden)
+		}
+	}
+	return nil
 }

@@ -33,6 +33,18 @@ type Change struct {
 	Sealed string `json:"sealed,omitempty"`
 }
 
+// secretFields are never copied into events, not even sealed: their values
+// (second-factor seeds, client secrets, hashes) would let a reader of the
+// trail act as the user. An event records only that they changed.
+var secretFields = map[string]bool{
+	"totp_secret": true, "client_secret": true, "password_hash": true, "token_hash": true,
+	"data_key": true, "recovery_codes": true,
+}
+
+// IsSecretField reports whether an event may name field but never hold its
+// value.
+func IsSecretField(field string) bool { return secretFields[field] }
+
 // The sealing kinds of a Change.
 const (
 	SealedRecord = "record"

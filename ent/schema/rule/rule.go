@@ -225,3 +225,38 @@ func AllowOwnRows() privacy.MutationRule {
 		}).EvalMutation(ctx, m)
 	})
 }
+
+// AllowIfAllPermissions allows mutations by viewers holding every one of
+// permissions, for operations that would otherwise let one delegated
+// permission reach the others (identity providers can link any account and
+// grant any role).
+func AllowIfAllPermissions(permissions ...string) privacy.MutationRule {
+	return privacy.MutationRuleFunc(func(ctx context.Context, _ ent.Mutation) error {
+		v := viewer.FromContext(ctx)
+		if v == nil || !v.Authenticated() {
+			return privacy.Skip
+		}
+		for _, p := range permissions {
+			if !v.Can(p) {
+				return privacy.Skip
+			}
+		}
+		return privacy.Allow
+	})
+}
+
+// Covers reports whether v holds every permission of a role with scope s at
+// a scope at least as wide, so that granting or defining the role gives
+// nobody more than v has. The system covers everything.
+func Covers(v *viewer.Viewer, permissions []string, s viewer.Scope) bool {
+	if v == nil || v.System {
+		return v != nil
+	}
+	for _, p := range permissions {
+		have, ok := v.ScopeFor(p)
+		if !ok || s.Wider(have) {
+			return false
+		}
+	}
+	return true
+}

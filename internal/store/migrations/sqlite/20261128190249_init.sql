@@ -20,6 +20,8 @@ CREATE TABLE `audit_chains` (`tenant_id` text NOT NULL, `seq` integer NOT NULL, 
 CREATE TABLE `audit_events` (`id` text NOT NULL, `seq` integer NULL, `prev_hash` blob NULL, `hash` blob NULL, `category` text NOT NULL, `actor_id` text NULL, `actor` text NOT NULL, `action` text NOT NULL, `entity_type` text NULL, `entity_id` text NULL, `changes` text NOT NULL DEFAULT ('[]'), `request_id` text NULL, `ip` text NULL, `created_at` datetime NOT NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `audit_events_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
 -- Create index "auditevent_tenant_id_seq" to table: "audit_events"
 CREATE UNIQUE INDEX `auditevent_tenant_id_seq` ON `audit_events` (`tenant_id`, `seq`);
+-- Create index "auditevent_seq" to table: "audit_events"
+CREATE INDEX `auditevent_seq` ON `audit_events` (`seq`) WHERE seq IS NULL;
 -- Create index "auditevent_tenant_id_created_at" to table: "audit_events"
 CREATE INDEX `auditevent_tenant_id_created_at` ON `audit_events` (`tenant_id`, `created_at`);
 -- Create index "auditevent_tenant_id_entity_id" to table: "audit_events"

@@ -18,6 +18,8 @@ CREATE UNIQUE INDEX "attachmentchunk_attachment_id_seq" ON "attachment_chunks" (
 CREATE TABLE "audit_chains" ("tenant_id" character varying NOT NULL, "seq" bigint NOT NULL, "hash" bytea NULL, PRIMARY KEY ("tenant_id"));
 -- Create "audit_events" table
 CREATE TABLE "audit_events" ("id" character varying NOT NULL, "seq" bigint NULL, "prev_hash" bytea NULL, "hash" bytea NULL, "category" character varying NOT NULL, "actor_id" character varying NULL, "actor" character varying NOT NULL, "action" character varying NOT NULL, "entity_type" character varying NULL, "entity_id" character varying NULL, "changes" text NOT NULL DEFAULT '[]', "request_id" character varying NULL, "ip" character varying NULL, "created_at" timestamptz NOT NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "auditevent_seq" to table: "audit_events"
+CREATE INDEX "auditevent_seq" ON "audit_events" ("seq") WHERE (seq IS NULL);
 -- Create index "auditevent_tenant_id_actor_id" to table: "audit_events"
 CREATE INDEX "auditevent_tenant_id_actor_id" ON "audit_events" ("tenant_id", "actor_id");
 -- Create index "auditevent_tenant_id_created_at" to table: "audit_events"
