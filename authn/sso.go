@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/custos-crm/custos/authn/oidc"
+	"github.com/custos-crm/custos/authn/session"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
@@ -171,7 +172,16 @@ func (s *Service) SSOCallback() http.Handler {
 			return
 		}
 		strong := idp.EnforcesMfa || st.MaxAge != nil
-		resp, err := s.startSession(ctx, r, t, u, "sso", strong, "")
+		// A tenant that requires a second factor accepts a provider's word
+		// for it only when the provider enforces MFA.
+		restriction := ""
+		if need, err := s.mfaRequired(ctx, t.Settings.WithDefaults().Auth, u); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if need && !idp.EnforcesMfa && u.TotpEnabledAt == nil {
+			restriction = session.RestrictMFAEnrolment
+		}
+		resp, err := s.startSession(ctx, r, t, u, "sso", strong, restriction)
 		if err != nil {
 			s.fail(w, r, err)
 			return
