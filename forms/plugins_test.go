@@ -1,0 +1,355 @@
+package forms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// formatCases are the golden strings each format accepts and refuses
+// (testdata/plugins/formats.json).
+type formatCases map[string]struct {
+	Valid   []string `json:"valid"`
+	Invalid []string `json:"invalid"`
+}
+
+// fieldCases are the golden configurations of each field type
+// (testdata/plugins/fields.json): the schemas valid ones yield, with
+// documents those schemas accept and refuse, and the pointers of what is
+// wrong with invalid ones. An invalid configuration is given as JSON
+// ("config") or, when it cannot be, as text ("raw").
+type fieldCases map[string]struct {
+	Configs []struct {
+		Config json.RawMessage   `json:"config"`
+		Schema json.RawMessage   `json:"schema"`
+		Accept []json.RawMessage `json:"accept"`
+		Reject []struct {
+			Data    json.RawMessage `json:"data"`
+			Keyword string          `json:"keyword"`
+		} `json:"reject"`
+	} `json:"configs"`
+	Invalid []struct {
+		Config  json.RawMessage `json:"config"`
+		Raw     *string         `json:"raw"`
+		Pointer string          `json:"pointer"`
+	} `json:"invalid"`
+}
+
+func readGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "plugins", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+}
+
+// TestPluginConformance runs every plugin of the default registry through
+// one suite: a namespaced id, golden cases, formats that accept and refuse
+// what they should (directly and through a compiled schema), field types
+// whose configurations decode strictly and whose schemas compile and pass
+// CheckSchema.
+func TestPluginConformance(t *testing.T) {
+	reg := installFormats(t)
+	var formats formatCases
+	var fields fieldCases
+	readGolden(t, "formats.json", &formats)
+	readGolden(t, "fields.json", &fields)
+	c := NewCompiler(CompilerOptions{})
+	ctx := context.Background()
+
+	ids := reg.IDs()
+	for _, id := range ids {
+		t.Run(id, func(t *testing.T) {
+			p, _ := reg.Plugin(id)
+			kind, name, ok := strings.Cut(id, ".")
+			if !ok || !isPluginName(kind) || !isPluginName(name) || p.ID() != id {
+				t.Fatalf("id %q is not namespaced", id)
+			}
+			switch p := p.(type) {
+			case Format:
+				cases, ok := formats[id]
+				if !ok || len(cases.Valid) == 0 || len(cases.Invalid) == 0 {
+					t.Fatalf("no golden cases in testdata/plugins/formats.json")
+				}
+				if f, ok := reg.Format(p.Name()); !ok || f.ID() != id {
+					t.Errorf("Format(%q) does not return the plugin", p.Name())
+				}
+				for _, s := range cases.Valid {
+					if !p.IsFormat(s) {
+						t.Errorf("IsFormat(%q) = false, want true", s)
+					}
+				}
+				for _, s := range cases.Invalid {
+					if p.IsFormat(s) {
+						t.Errorf("IsFormat(%q) = true, want false", s)
+					}
+				}
+				for _, v := range []any{new(big.Rat).SetInt64(12), json.Number("12"), 1.5, true, nil, map[string]any{}, []any{}} {
+					if !p.IsFormat(v) {
+						t.Errorf("IsFormat(%#v) = false: formats ignore values that are not strings", v)
+					}
+				}
+				schema := []byte(`{"format": "` + p.Name() + `"}`)
+				if err := reg.CheckSchema(schema); err != nil {
+					t.Errorf("CheckSchema: %v", err)
+				}
+				v, err := c.Compile(schema)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, s := range append(cases.Valid, cases.Invalid...) {
+					doc, _ := json.Marshal(s)
+					verr, err := v.Validate(ctx, doc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if want := p.IsFormat(s); (verr == nil) != want {
+						t.Errorf("Validate(%s) = %v, want valid = %v", doc, verr, want)
+					} else if verr != nil && (verr.Items[0].Keyword != "format" || verr.Items[0].Params["format"] != p.Name()) {
+						t.Errorf("Validate(%s) = %+v, want a format error", doc, verr.Items)
+					}
+				}
+			case FieldType:
+				cases, ok := fields[id]
+				if !ok || len(cases.Configs) == 0 || len(cases.Invalid) == 0 {
+					t.Fatalf("no golden cases in testdata/plugins/fields.json")
+				}
+				if ft, ok := reg.FieldType(id); !ok || ft.ID() != id {
+					t.Errorf("FieldType(%q) does not return the plugin", id)
+				}
+				for _, cfg := range cases.Configs {
+					got, err := p.Schema(cfg.Config)
+					if err != nil {
+						t.Errorf("Schema(%s): %v", cfg.Config, err)
+						continue
+					}
+					if !jsonEqual(t, got, cfg.Schema) {
+						t.Errorf("Schema(%s) = %s, want %s", cfg.Config, got, cfg.Schema)
+					}
+					if err := reg.CheckSchema(got); err != nil {
+						t.Errorf("CheckSchema(%s): %v", got, err)
+					}
+					v, err := c.Compile(got)
+					if err != nil {
+						t.Errorf("Compile(%s): %v", got, err)
+						continue
+					}
+					for _, doc := range cfg.Accept {
+						if verr, err := v.Validate(ctx, doc); err != nil || verr != nil {
+							t.Errorf("%s refuses %s: %v %v", got, doc, verr, err)
+						}
+					}
+					for _, r := range cfg.Reject {
+						verr, err := v.Validate(ctx, r.Data)
+						if err != nil || verr == nil {
+							t.Errorf("%s accepts %s (%v)", got, r.Data, err)
+							continue
+						}
+						if verr.Items[0].Keyword != r.Keyword {
+							t.Errorf("%s refuses %s with %+v, want %s", got, r.Data, verr.Items, r.Keyword)
+						}
+					}
+				}
+				invalid := cases.Invalid
+				// Every field type refuses unknown keys.
+				invalid = append(invalid, struct {
+					Config  json.RawMessage `json:"config"`
+					Raw     *string         `json:"raw"`
+					Pointer string          `json:"pointer"`
+				}{Config: json.RawMessage(`{"no_such_key~": 1}`), Pointer: "/no_such_key~0"})
+				for _, bad := range invalid {
+					config := bad.Config
+					if bad.Raw != nil {
+						config = json.RawMessage(*bad.Raw)
+					}
+					_, err := p.Schema(config)
+					var ce *ConfigError
+					if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) {
+						t.Errorf("Schema(%s) = %v, want a *ConfigError", config, err)
+						continue
+					}
+					if ce.Pointer != bad.Pointer || ce.Plugin != id {
+						t.Errorf("Schema(%s) = %v, want pointer %q", config, err, bad.Pointer)
+					}
+				}
+			default:
+				t.Fatalf("%T is neither a Format nor a FieldType", p)
+			}
+		})
+	}
+	for id := range formats {
+		if _, ok := reg.Plugin(id); !ok {
+			t.Errorf("formats.json has cases for %s, which is not registered", id)
+		}
+	}
+	for id := range fields {
+		if _, ok := reg.Plugin(id); !ok {
+			t.Errorf("fields.json has cases for %s, which is not registered", id)
+		}
+	}
+}
+
+// jsonEqual reports whether a and b hold the same JSON value.
+func jsonEqual(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var x, y any
+	if err := json.Unmarshal(a, &x); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &y); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func TestDefaultRegistry(t *testing.T) {
+	reg, err := DefaultRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"field.date", "field.datetime", "field.file_ref", "field.long_text", "field.money",
+		"field.multi_select", "field.number", "field.record_ref", "field.select", "field.subtable",
+		"field.text", "field.user_ref",
+		"format.cn_mobile", "format.cn_resident_id", "format.email", "format.url", "format.uscc",
+	}
+	if got := reg.IDs(); !reflect.DeepEqual(got, want) {
+		t.Errorf("IDs = %v, want %v", got, want)
+	}
+	for name, id := range map[string]string{"email": "format.email", "cn_mobile": "format.cn_mobile", "cn_resident_id": "format.cn_resident_id", "uscc": "format.uscc", "url": "format.url"} {
+		if f, ok := reg.Format(name); !ok || f.ID() != id {
+			t.Errorf("Format(%q) = %v, %v; want %s", name, f, ok, id)
+		}
+	}
+	// A second registry is independent of the first.
+	other, err := DefaultRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Register(testFormat{id: "format.test_only", name: "test_only"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := reg.Format("test_only"); ok {
+		t.Error("registries share state")
+	}
+}
+
+// testFormat is a format for registry tests; it is never installed.
+type testFormat struct{ id, name string }
+
+func (f testFormat) ID() string        { return f.id }
+func (f testFormat) Name() string      { return f.name }
+func (f testFormat) IsFormat(any) bool { return true }
+
+// testPlugin is a plugin of another kind, such as an action.
+type testPlugin string
+
+func (p testPlugin) ID() string { return string(p) }
+
+var (
+	_ Format = testFormat{}
+	_ Plugin = testPlugin("")
+)
+
+func TestRegister(t *testing.T) {
+	r := NewRegistry()
+	if err := r.Register(testFormat{id: "format.a", name: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Register(testPlugin("action.webhook")); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		p    Plugin
+		want error
+	}{
+		{"duplicate id", testFormat{id: "format.a", name: "b"}, ErrDuplicatePlugin},
+		{"duplicate id of another kind", testPlugin("action.webhook"), ErrDuplicatePlugin},
+		{"duplicate format name", testFormat{id: "format.b", name: "a"}, ErrDuplicatePlugin},
+		{"no namespace", testPlugin("webhook"), ErrInvalidPlugin},
+		{"upper case", testPlugin("Action.webhook"), ErrInvalidPlugin},
+		{"empty name", testPlugin("action."), ErrInvalidPlugin},
+		{"two dots", testPlugin("action.web.hook"), ErrInvalidPlugin},
+		{"format outside format.", testFormat{id: "field.phone", name: "phone"}, ErrInvalidPlugin},
+		{"other plugin in format.", testPlugin("format.phone"), ErrInvalidPlugin},
+		{"other plugin in field.", testPlugin("field.phone"), ErrInvalidPlugin},
+		{"malformed format name", testFormat{id: "format.c", name: "C c"}, ErrInvalidPlugin},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := r.Register(tt.p); !errors.Is(err, tt.want) {
+				t.Errorf("Register = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	if err := r.Require("format.a", "action.webhook"); err != nil {
+		t.Errorf("Require = %v", err)
+	}
+	err := r.Require("format.a", "validator.unique", "action.sms")
+	if !errors.Is(err, ErrMissingPlugin) || !strings.HasSuffix(err.Error(), "action.sms, validator.unique") {
+		t.Errorf("Require = %v, want the missing ids", err)
+	}
+}
+
+func TestInstallFormats(t *testing.T) {
+	reg := installFormats(t)
+	reg.InstallFormats() // a second call does nothing
+	if err := reg.Register(testFormat{id: "format.late", name: "late"}); !errors.Is(err, ErrRegistryInstalled) {
+		t.Errorf("Register after InstallFormats = %v, want ErrRegistryInstalled", err)
+	}
+	if err := reg.Register(testPlugin("action.late")); err != nil {
+		t.Errorf("other plugins may still register: %v", err)
+	}
+	v, err := NewCompiler(CompilerOptions{}).Compile([]byte(`{"properties": {"m": {"format": "cn_mobile"}, "e": {"format": "email"}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verr, err := v.Validate(context.Background(), []byte(`{"m": "123", "e": "Li Na <li.na@example.com>"}`))
+	if err != nil || verr == nil || len(verr.Items) != 2 {
+		t.Fatalf("Validate = %v, %v; want two format errors", verr, err)
+	}
+	if verr.Items[0].Pointer != "/e" || verr.Items[1].Pointer != "/m" {
+		t.Errorf("items = %+v", verr.Items)
+	}
+}
+
+func TestCheckSchema(t *testing.T) {
+	reg, err := DefaultRegistry()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ok := range []string{
+		`{"properties": {"d": {"format": "date"}, "m": {"format": "cn_mobile"}, "u": {"format": "uri"}, "x": {"format": "uuid"}}}`,
+		`{"definitions": {"a": {"format": "uscc"}}, "items": [{"format": "url"}], "default": {"format": "not-a-schema"}}`,
+		`{"enum": [{"format": "data, not a schema"}]}`,
+	} {
+		if err := reg.CheckSchema([]byte(ok)); err != nil {
+			t.Errorf("CheckSchema(%s) = %v", ok, err)
+		}
+	}
+	for schema, pointer := range map[string]string{
+		`{"format": "phone"}`: "/format",
+		`{"properties": {"a": {"items": {"anyOf": [{}, {"format": "cn_phone"}]}}}}`: "/properties/a/items/anyOf/1/format",
+		`{"definitions": {"x/y": {"format": "idn-hostname"}}}`:                      "/definitions/x~1y/format",
+		`{"if": {"format": 3}}`:                "/if/format",
+		`{"format": "date", "format": "date"}`: "/format",
+	} {
+		err := reg.CheckSchema([]byte(schema))
+		var se *SchemaError
+		if !errors.As(err, &se) || se.Pointer != pointer {
+			t.Errorf("CheckSchema(%s) = %v, want a *SchemaError at %s", schema, err, pointer)
+		}
+	}
+}

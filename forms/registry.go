@@ -1,0 +1,242 @@
+package forms
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/xeipuuv/gojsonschema"
+)
+
+// Plugin is anything a form definition may name: formats, field types, and
+// later validators, transition actions and approver resolvers. Its id is
+// namespaced, "<kind>.<name>" in lower case, such as "format.cn_mobile" or
+// "field.money".
+type Plugin interface {
+	ID() string
+}
+
+// Format is a JSON Schema "format" a schema may name. Its id is in the
+// "format." namespace.
+type Format interface {
+	Plugin
+	// Name returns the format name schemas use, such as "cn_mobile".
+	Name() string
+	// IsFormat reports whether input has the format. gojsonschema passes
+	// strings and, for numbers, a *big.Rat; values the format does not
+	// apply to (anything but strings, for the built-in formats) pass, as
+	// draft-07 asks.
+	IsFormat(input any) bool
+}
+
+// FieldType is a kind of form field. Its id is in the "field." namespace.
+type FieldType interface {
+	Plugin
+	// Schema returns the JSON Schema fragment a field of this type with
+	// config stands for. Config is decoded strictly: unknown keys and
+	// values of the wrong type are refused with a *ConfigError naming
+	// their JSON Pointer. An empty or null config is the default one.
+	Schema(config json.RawMessage) (json.RawMessage, error)
+}
+
+// Registry holds the plugins forms may name. It is built at start-up and
+// passed to whatever needs it; there is no global registry. Its methods are
+// safe for concurrent use.
+type Registry struct {
+	mu        sync.RWMutex
+	plugins   map[string]Plugin
+	formats   map[string]Format // by Name
+	installed bool
+	install   sync.Once
+}
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{plugins: make(map[string]Plugin), formats: make(map[string]Format)}
+}
+
+// Register adds p. It refuses a malformed id, an id already registered
+// (ErrDuplicatePlugin), a Format outside the "format." namespace or whose
+// name is malformed or taken, a FieldType outside "field.", and a Format
+// registered after InstallFormats (ErrRegistryInstalled).
+func (r *Registry) Register(p Plugin) error {
+	id := p.ID()
+	kind, _, ok := strings.Cut(id, ".")
+	if !ok || !isPluginName(kind) || !isPluginName(id[len(kind)+1:]) {
+		return fmt.Errorf("%w: id %q is not <kind>.<name> in lower case", ErrInvalidPlugin, id)
+	}
+	f, isFormat := p.(Format)
+	if isFormat != (kind == "format") {
+		return fmt.Errorf("%w: %s: formats, and only they, belong in the format. namespace", ErrInvalidPlugin, id)
+	}
+	if _, isField := p.(FieldType); isField != (kind == "field") {
+		return fmt.Errorf("%w: %s: field types, and only they, belong in the field. namespace", ErrInvalidPlugin, id)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, dup := r.plugins[id]; dup {
+		return fmt.Errorf("%w: %s", ErrDuplicatePlugin, id)
+	}
+	if isFormat {
+		name := f.Name()
+		if !isFormatName(name) {
+			return fmt.Errorf("%w: %s: format name %q is malformed", ErrInvalidPlugin, id, name)
+		}
+		if other, dup := r.formats[name]; dup {
+			return fmt.Errorf("%w: %s: format name %q is %s's", ErrDuplicatePlugin, id, name, other.ID())
+		}
+		if r.installed {
+			return fmt.Errorf("%w: %s", ErrRegistryInstalled, id)
+		}
+		r.formats[name] = f
+	}
+	r.plugins[id] = p
+	return nil
+}
+
+// Plugin returns the plugin with id.
+func (r *Registry) Plugin(id string) (Plugin, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	p, ok := r.plugins[id]
+	return p, ok
+}
+
+// Format returns the format schemas name name.
+func (r *Registry) Format(name string) (Format, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	f, ok := r.formats[name]
+	return f, ok
+}
+
+// FieldType returns the field type with id, such as "field.money".
+func (r *Registry) FieldType(id string) (FieldType, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ft, ok := r.plugins[id].(FieldType)
+	return ft, ok
+}
+
+// IDs returns the ids of every plugin, sorted.
+func (r *Registry) IDs() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	ids := make([]string, 0, len(r.plugins))
+	for id := range r.plugins {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Require returns an error wrapping ErrMissingPlugin that lists the ids the
+// registry does not hold, or nil when it holds them all. Publishing a form
+// definition calls it with the plugins the definition names.
+func (r *Registry) Require(ids ...string) error {
+	var missing []string
+	r.mu.RLock()
+	for _, id := range ids {
+		if _, ok := r.plugins[id]; !ok {
+			missing = append(missing, id)
+		}
+	}
+	r.mu.RUnlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	sort.Strings(missing)
+	return fmt.Errorf("%w: %s", ErrMissingPlugin, strings.Join(missing, ", "))
+}
+
+// InstallFormats adds every registered Format to gojsonschema's format
+// checkers under its name. That map is process-wide, shared by every
+// Compiler and Validator: the server calls InstallFormats once at start-up,
+// after registering every plugin. Later calls on the same registry do
+// nothing; formats registered afterwards are refused. A format named like
+// one of gojsonschema's built-ins ("email") replaces it.
+func (r *Registry) InstallFormats() {
+	r.install.Do(func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.installed = true
+		for name, f := range r.formats {
+			gojsonschema.FormatCheckers.Add(name, formatChecker{f})
+		}
+	})
+}
+
+// formatChecker adapts a Format to gojsonschema.
+type formatChecker struct{ f Format }
+
+// IsFormat implements gojsonschema.FormatChecker.
+func (c formatChecker) IsFormat(input any) bool { return c.f.IsFormat(input) }
+
+// builtinFormat reports whether gojsonschema implements the format name of
+// draft-07 (or, like "uuid", of a later draft). Draft-07's "idn-hostname" is
+// not among them: gojsonschema would let every value pass.
+func builtinFormat(name string) bool {
+	switch name {
+	case "date", "time", "date-time", "email", "idn-email", "hostname",
+		"ipv4", "ipv6", "uri", "uri-reference", "iri", "iri-reference",
+		"uri-template", "uuid", "regex", "json-pointer", "relative-json-pointer":
+		return true
+	}
+	return false
+}
+
+// CheckSchema refuses, with a *SchemaError naming its JSON Pointer, any
+// "format" in schema that is neither a registered format nor one
+// gojsonschema implements: gojsonschema lets values of an unknown format
+// pass silently. Publishing a form version runs it besides Compile.
+func (r *Registry) CheckSchema(schema []byte) error {
+	doc, err := parseJSON(schema, false)
+	if err != nil {
+		je := err.(*jsonError)
+		return &SchemaError{Pointer: je.Pointer, Reason: je.Error(), Err: je.Err}
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return walkSchema(doc, func(m map[string]any, ptr string) error {
+		v, ok := m["format"]
+		if !ok {
+			return nil
+		}
+		name, ok := v.(string)
+		if !ok {
+			return &SchemaError{Pointer: childPointer(ptr, "format"), Reason: "format must be a string"}
+		}
+		if _, ok := r.formats[name]; !ok && !builtinFormat(name) {
+			return &SchemaError{
+				Pointer: childPointer(ptr, "format"),
+				Reason:  fmt.Sprintf("format %q is not registered", name),
+				Err:     ErrMissingPlugin,
+			}
+		}
+		return nil
+	})
+}
+
+// isPluginName reports whether s is a lower-case name: [a-z][a-z0-9_]*.
+func isPluginName(s string) bool {
+	if s == "" || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// isFormatName reports whether s may name a format: [a-z][a-z0-9_-]*.
+func isFormatName(s string) bool {
+	return isPluginName(strings.ReplaceAll(s, "-", "_"))
+}
+
+// Compile-time checks.
+var _ gojsonschema.FormatChecker = formatChecker{}
