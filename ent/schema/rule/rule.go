@@ -17,10 +17,14 @@ import (
 
 type preAuthKey struct{}
 
-// NewPreAuthContext returns a copy of ctx that may read sessions, tenants,
-// users, roles, grants and departments in any tenant and write sessions. It
-// is the one pre-authentication path: only the session package uses it, to
-// find who is signing in before a viewer exists.
+// NewPreAuthContext returns a copy of ctx for the sign-in subsystem: it may
+// read the rows that identify a person (sessions, tenants, users, roles,
+// grants, departments, passkeys, API tokens, identity providers and their
+// links) in any tenant, and write the sign-in bookkeeping (sessions, lock
+// counters, second factors, passkeys, links). It is the one
+// pre-authentication path: only the authn packages use it, before a viewer
+// exists or for rows the viewer's own rights do not reach. The rules that
+// honour it apply only when ctx carries no viewer.
 func NewPreAuthContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, preAuthKey{}, true)
 }
