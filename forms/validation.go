@@ -82,6 +82,7 @@ func (e *ValidationError) APIError(base string) *apierr.Error {
 			Keyword:    it.Keyword,
 			MessageKey: it.MessageKey,
 			Params:     params,
+			Messages:   it.Message,
 		}
 	}
 	return apierr.BadInput(fields...)

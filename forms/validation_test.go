@@ -32,6 +32,12 @@ func TestAPIError(t *testing.T) {
 		{Pointer: "/input/data/name", Keyword: "maxLength", MessageKey: "form.maxLength", Params: map[string]string{"max": "3"}},
 		{Pointer: "/input/data/owner", Keyword: "required", MessageKey: "form.required", Params: map[string]string{"property": "owner"}},
 	}
+	for i := range e.Fields {
+		if e.Fields[i].Messages["en"] == "" || e.Fields[i].Messages["zh-CN"] == "" {
+			t.Errorf("field %d carries no rendered messages: %+v", i, e.Fields[i])
+		}
+		e.Fields[i].Messages = nil
+	}
 	if !reflect.DeepEqual(e.Fields, want) {
 		t.Errorf("fields = %+v, want %+v", e.Fields, want)
 	}
@@ -39,9 +45,16 @@ func TestAPIError(t *testing.T) {
 	if verr.Items[0].Params["max"] != "3" {
 		t.Error("APIError shares its params with the items")
 	}
+	e = verr.APIError("/input/data")
 	body := apierr.Present(e, "en", "req1")
 	if len(body.Errors) != 2 || body.Errors[1].Pointer != "/input/data/owner" || body.Errors[1].Keyword != "required" {
 		t.Errorf("presented = %+v", body)
+	}
+	for _, locale := range []string{"en", "zh-CN"} {
+		got := apierr.Present(e, locale, "req1").Errors[1].Message
+		if got != verr.Items[1].Text(locale) || strings.HasPrefix(got, "form.") {
+			t.Errorf("%s message = %q, want %q", locale, got, verr.Items[1].Text(locale))
+		}
 	}
 }
 

@@ -63,6 +63,10 @@ type FieldError struct {
 	MessageKey string
 	// Params fill the message's {placeholders}.
 	Params map[string]string
+	// Messages, when set, are the rendered texts by locale ("en",
+	// "zh-CN"), for errors whose catalogue lives with their producer (form
+	// validation); they win over MessageKey.
+	Messages map[string]string
 }
 
 // Field returns a FieldError; params are key, value pairs.
@@ -165,11 +169,17 @@ func Present(err error, locale, requestID string) Body {
 	}
 	body := Body{Code: e.Code, RequestID: requestID, Message: Message(locale, key, e.Params)}
 	for _, f := range e.Fields {
+		msg, ok := f.Messages[locale]
+		if !ok {
+			if msg, ok = f.Messages["en"]; !ok {
+				msg = Message(locale, f.MessageKey, f.Params)
+			}
+		}
 		body.Errors = append(body.Errors, Item{
 			Pointer:    f.Pointer,
 			Keyword:    f.Keyword,
 			MessageKey: f.MessageKey,
-			Message:    Message(locale, f.MessageKey, f.Params),
+			Message:    msg,
 		})
 	}
 	return body
