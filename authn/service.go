@@ -84,12 +84,6 @@ func NewService(c Config) (*Service, error) {
 	return s, nil
 }
 
-// Sessions returns the session manager.
-func (s *Service) Sessions() *session.Manager { return s.sessions }
-
-// Common returns the list of common passwords policies check against.
-func (s *Service) Common() *password.CommonPasswords { return s.common }
-
 // fail answers a REST request with err, logging errors that are internal.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	info := requestinfo.FromContext(r.Context())

@@ -14,6 +14,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/graph/model"
 	"github.com/custos-crm/custos/internal/audit"
 	"github.com/custos-crm/custos/internal/clock"
@@ -68,15 +69,11 @@ func pageSize(first, last *int) *int {
 // permissions.
 func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 	v := viewer.FromContext(ctx)
-	u, err := r.client.User.Get(ctx, v.UserID)
+	u, err := r.client.User.Query().Where(user.ID(v.UserID)).WithTenant().Only(ctx)
 	if err != nil {
 		return nil, err
 	}
-	t, err := r.client.Tenant.Get(ctx, v.TenantID)
-	if err != nil {
-		return nil, err
-	}
-	out := &model.Viewer{User: u, Tenant: t, Permissions: []*model.ViewerPermission{}}
+	out := &model.Viewer{User: u, Tenant: u.Edges.Tenant, Permissions: []*model.ViewerPermission{}}
 	for _, p := range viewer.AllPermissions() {
 		if s, ok := v.ScopeFor(p); ok {
 			out.Permissions = append(out.Permissions, &model.ViewerPermission{Permission: p, Scope: s})

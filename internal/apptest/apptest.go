@@ -23,7 +23,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/custos-crm/custos/authn"
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -61,8 +60,6 @@ type App struct {
 	Master []byte
 	// PublicURL is the server's URL with the host name localhost.
 	PublicURL string
-	// Throttle sets the sign-in limits of servers started after it is set.
-	Throttle authn.ThrottleLimits
 
 	hash string
 }
@@ -109,7 +106,6 @@ func (a *App) serve(t testing.TB, d *disclosure.Discloser, fc files.Config) *htt
 		Files:            fc,
 		PublicURL:        public,
 		AllowLoopbackIdP: true,
-		Throttle:         a.Throttle,
 	})
 	if err != nil {
 		t.Fatal(err)
