@@ -25,6 +25,9 @@ import (
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/notification"
+	"github.com/custos-crm/custos/ent/notificationpreference"
+	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
@@ -34,6 +37,7 @@ import (
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
+	"github.com/custos-crm/custos/ent/webhookendpoint"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -94,28 +98,32 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			apitoken.Table:         apitoken.ValidColumn,
-			attachment.Table:       attachment.ValidColumn,
-			attachmentchunk.Table:  attachmentchunk.ValidColumn,
-			auditchain.Table:       auditchain.ValidColumn,
-			auditevent.Table:       auditevent.ValidColumn,
-			authflow.Table:         authflow.ValidColumn,
-			contact.Table:          contact.ValidColumn,
-			customer.Table:         customer.ValidColumn,
-			department.Table:       department.ValidColumn,
-			externalidentity.Table: externalidentity.ValidColumn,
-			followup.Table:         followup.ValidColumn,
-			identityprovider.Table: identityprovider.ValidColumn,
-			loginthrottle.Table:    loginthrottle.ValidColumn,
-			passkey.Table:          passkey.ValidColumn,
-			picklist.Table:         picklist.ValidColumn,
-			role.Table:             role.ValidColumn,
-			rolegrant.Table:        rolegrant.ValidColumn,
-			session.Table:          session.ValidColumn,
-			tenant.Table:           tenant.ValidColumn,
-			tenantkey.Table:        tenantkey.ValidColumn,
-			user.Table:             user.ValidColumn,
-			vaultmeta.Table:        vaultmeta.ValidColumn,
+			apitoken.Table:               apitoken.ValidColumn,
+			attachment.Table:             attachment.ValidColumn,
+			attachmentchunk.Table:        attachmentchunk.ValidColumn,
+			auditchain.Table:             auditchain.ValidColumn,
+			auditevent.Table:             auditevent.ValidColumn,
+			authflow.Table:               authflow.ValidColumn,
+			contact.Table:                contact.ValidColumn,
+			customer.Table:               customer.ValidColumn,
+			department.Table:             department.ValidColumn,
+			externalidentity.Table:       externalidentity.ValidColumn,
+			followup.Table:               followup.ValidColumn,
+			identityprovider.Table:       identityprovider.ValidColumn,
+			loginthrottle.Table:          loginthrottle.ValidColumn,
+			notification.Table:           notification.ValidColumn,
+			notificationpreference.Table: notificationpreference.ValidColumn,
+			outboxmessage.Table:          outboxmessage.ValidColumn,
+			passkey.Table:                passkey.ValidColumn,
+			picklist.Table:               picklist.ValidColumn,
+			role.Table:                   role.ValidColumn,
+			rolegrant.Table:              rolegrant.ValidColumn,
+			session.Table:                session.ValidColumn,
+			tenant.Table:                 tenant.ValidColumn,
+			tenantkey.Table:              tenantkey.ValidColumn,
+			user.Table:                   user.ValidColumn,
+			vaultmeta.Table:              vaultmeta.ValidColumn,
+			webhookendpoint.Table:        webhookendpoint.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -16,6 +16,9 @@ import (
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/notification"
+	"github.com/custos-crm/custos/ent/notificationpreference"
+	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
@@ -26,6 +29,7 @@ import (
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
+	"github.com/custos-crm/custos/ent/webhookendpoint"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -35,7 +39,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 22)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -348,6 +352,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notification.Table,
+			Columns: notification.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: notification.FieldID,
+			},
+		},
+		Type: "Notification",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notification.FieldTenantID:  {Type: field.TypeString, Column: notification.FieldTenantID},
+			notification.FieldCreatedAt: {Type: field.TypeTime, Column: notification.FieldCreatedAt},
+			notification.FieldUpdatedAt: {Type: field.TypeTime, Column: notification.FieldUpdatedAt},
+			notification.FieldUserID:    {Type: field.TypeString, Column: notification.FieldUserID},
+			notification.FieldKind:      {Type: field.TypeString, Column: notification.FieldKind},
+			notification.FieldRecordID:  {Type: field.TypeString, Column: notification.FieldRecordID},
+			notification.FieldParams:    {Type: field.TypeJSON, Column: notification.FieldParams},
+			notification.FieldDedupeKey: {Type: field.TypeString, Column: notification.FieldDedupeKey},
+			notification.FieldReadAt:    {Type: field.TypeTime, Column: notification.FieldReadAt},
+		},
+	}
+	graph.Nodes[14] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   notificationpreference.Table,
+			Columns: notificationpreference.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: notificationpreference.FieldID,
+			},
+		},
+		Type: "NotificationPreference",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			notificationpreference.FieldTenantID:  {Type: field.TypeString, Column: notificationpreference.FieldTenantID},
+			notificationpreference.FieldCreatedAt: {Type: field.TypeTime, Column: notificationpreference.FieldCreatedAt},
+			notificationpreference.FieldUpdatedAt: {Type: field.TypeTime, Column: notificationpreference.FieldUpdatedAt},
+			notificationpreference.FieldUserID:    {Type: field.TypeString, Column: notificationpreference.FieldUserID},
+			notificationpreference.FieldKind:      {Type: field.TypeString, Column: notificationpreference.FieldKind},
+			notificationpreference.FieldInbox:     {Type: field.TypeBool, Column: notificationpreference.FieldInbox},
+			notificationpreference.FieldEmail:     {Type: field.TypeBool, Column: notificationpreference.FieldEmail},
+		},
+	}
+	graph.Nodes[15] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   outboxmessage.Table,
+			Columns: outboxmessage.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: outboxmessage.FieldID,
+			},
+		},
+		Type: "OutboxMessage",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			outboxmessage.FieldTenantID:       {Type: field.TypeString, Column: outboxmessage.FieldTenantID},
+			outboxmessage.FieldCreatedAt:      {Type: field.TypeTime, Column: outboxmessage.FieldCreatedAt},
+			outboxmessage.FieldUpdatedAt:      {Type: field.TypeTime, Column: outboxmessage.FieldUpdatedAt},
+			outboxmessage.FieldKind:           {Type: field.TypeEnum, Column: outboxmessage.FieldKind},
+			outboxmessage.FieldEvent:          {Type: field.TypeString, Column: outboxmessage.FieldEvent},
+			outboxmessage.FieldSubjectID:      {Type: field.TypeString, Column: outboxmessage.FieldSubjectID},
+			outboxmessage.FieldEndpointID:     {Type: field.TypeString, Column: outboxmessage.FieldEndpointID},
+			outboxmessage.FieldUserID:         {Type: field.TypeString, Column: outboxmessage.FieldUserID},
+			outboxmessage.FieldPayload:        {Type: field.TypeJSON, Column: outboxmessage.FieldPayload},
+			outboxmessage.FieldIdempotencyKey: {Type: field.TypeString, Column: outboxmessage.FieldIdempotencyKey},
+			outboxmessage.FieldState:          {Type: field.TypeEnum, Column: outboxmessage.FieldState},
+			outboxmessage.FieldAttempts:       {Type: field.TypeInt, Column: outboxmessage.FieldAttempts},
+			outboxmessage.FieldNextAttemptAt:  {Type: field.TypeTime, Column: outboxmessage.FieldNextAttemptAt},
+			outboxmessage.FieldLastStatus:     {Type: field.TypeInt, Column: outboxmessage.FieldLastStatus},
+			outboxmessage.FieldLastError:      {Type: field.TypeString, Column: outboxmessage.FieldLastError},
+			outboxmessage.FieldLastDurationMs: {Type: field.TypeInt, Column: outboxmessage.FieldLastDurationMs},
+			outboxmessage.FieldDeliveredAt:    {Type: field.TypeTime, Column: outboxmessage.FieldDeliveredAt},
+		},
+	}
+	graph.Nodes[16] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passkey.Table,
 			Columns: passkey.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -374,7 +450,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passkey.FieldBlockedAt:       {Type: field.TypeTime, Column: passkey.FieldBlockedAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   picklist.Table,
 			Columns: picklist.Columns,
@@ -392,7 +468,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			picklist.FieldOptions:   {Type: field.TypeJSON, Column: picklist.FieldOptions},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -412,7 +488,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldScope:       {Type: field.TypeEnum, Column: role.FieldScope},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rolegrant.Table,
 			Columns: rolegrant.Columns,
@@ -432,7 +508,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rolegrant.FieldExpiresAt: {Type: field.TypeTime, Column: rolegrant.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -458,7 +534,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -477,7 +553,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenantkey.Table,
 			Columns: tenantkey.Columns,
@@ -494,7 +570,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenantkey.FieldCreatedAt:       {Type: field.TypeTime, Column: tenantkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -528,7 +604,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldReportsToID:        {Type: field.TypeString, Column: user.FieldReportsToID},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   vaultmeta.Table,
 			Columns: vaultmeta.Columns,
@@ -540,6 +616,31 @@ var schemaGraph = func() *sqlgraph.Schema {
 		Type: "VaultMeta",
 		Fields: map[string]*sqlgraph.FieldSpec{
 			vaultmeta.FieldValue: {Type: field.TypeBytes, Column: vaultmeta.FieldValue},
+		},
+	}
+	graph.Nodes[25] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   webhookendpoint.Table,
+			Columns: webhookendpoint.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: webhookendpoint.FieldID,
+			},
+		},
+		Type: "WebhookEndpoint",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			webhookendpoint.FieldTenantID:                {Type: field.TypeString, Column: webhookendpoint.FieldTenantID},
+			webhookendpoint.FieldCreatedAt:               {Type: field.TypeTime, Column: webhookendpoint.FieldCreatedAt},
+			webhookendpoint.FieldUpdatedAt:               {Type: field.TypeTime, Column: webhookendpoint.FieldUpdatedAt},
+			webhookendpoint.FieldDataKey:                 {Type: field.TypeBytes, Column: webhookendpoint.FieldDataKey},
+			webhookendpoint.FieldSecret:                  {Type: field.TypeBytes, Column: webhookendpoint.FieldSecret},
+			webhookendpoint.FieldPreviousSecret:          {Type: field.TypeBytes, Column: webhookendpoint.FieldPreviousSecret},
+			webhookendpoint.FieldURL:                     {Type: field.TypeString, Column: webhookendpoint.FieldURL},
+			webhookendpoint.FieldDescription:             {Type: field.TypeString, Column: webhookendpoint.FieldDescription},
+			webhookendpoint.FieldEvents:                  {Type: field.TypeJSON, Column: webhookendpoint.FieldEvents},
+			webhookendpoint.FieldEnabled:                 {Type: field.TypeBool, Column: webhookendpoint.FieldEnabled},
+			webhookendpoint.FieldPreviousSecretExpiresAt: {Type: field.TypeTime, Column: webhookendpoint.FieldPreviousSecretExpiresAt},
+			webhookendpoint.FieldCreatedBy:               {Type: field.TypeString, Column: webhookendpoint.FieldCreatedBy},
 		},
 	}
 	graph.MustAddE(
@@ -859,6 +960,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   notification.TenantTable,
+			Columns: []string{notification.TenantColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notification.UserTable,
+			Columns: []string{notification.UserColumn},
+			Bidi:    false,
+		},
+		"Notification",
+		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notificationpreference.TenantTable,
+			Columns: []string{notificationpreference.TenantColumn},
+			Bidi:    false,
+		},
+		"NotificationPreference",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"user",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   notificationpreference.UserTable,
+			Columns: []string{notificationpreference.UserColumn},
+			Bidi:    false,
+		},
+		"NotificationPreference",
+		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   outboxmessage.TenantTable,
+			Columns: []string{outboxmessage.TenantColumn},
+			Bidi:    false,
+		},
+		"OutboxMessage",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"endpoint",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   outboxmessage.EndpointTable,
+			Columns: []string{outboxmessage.EndpointColumn},
+			Bidi:    false,
+		},
+		"OutboxMessage",
+		"WebhookEndpoint",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   passkey.TenantTable,
 			Columns: []string{passkey.TenantColumn},
 			Bidi:    false,
@@ -1081,6 +1254,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"User",
 		"RoleGrant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   webhookendpoint.TenantTable,
+			Columns: []string{webhookendpoint.TenantColumn},
+			Bidi:    false,
+		},
+		"WebhookEndpoint",
+		"Tenant",
 	)
 	return graph
 }()
@@ -2681,6 +2866,375 @@ func (f *LoginThrottleFilter) WhereCount(p entql.IntP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *NotificationQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationQuery builder.
+func (_q *NotificationQuery) Filter() *NotificationFilter {
+	return &NotificationFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationMutation builder.
+func (m *NotificationMutation) Filter() *NotificationFilter {
+	return &NotificationFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationFilter provides a generic filtering capability at runtime for NotificationQuery.
+type NotificationFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *NotificationFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *NotificationFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *NotificationFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *NotificationFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldUserID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notification.FieldKind))
+}
+
+// WhereRecordID applies the entql string predicate on the record_id field.
+func (f *NotificationFilter) WhereRecordID(p entql.StringP) {
+	f.Where(p.Field(notification.FieldRecordID))
+}
+
+// WhereParams applies the entql json.RawMessage predicate on the params field.
+func (f *NotificationFilter) WhereParams(p entql.BytesP) {
+	f.Where(p.Field(notification.FieldParams))
+}
+
+// WhereDedupeKey applies the entql string predicate on the dedupe_key field.
+func (f *NotificationFilter) WhereDedupeKey(p entql.StringP) {
+	f.Where(p.Field(notification.FieldDedupeKey))
+}
+
+// WhereReadAt applies the entql time.Time predicate on the read_at field.
+func (f *NotificationFilter) WhereReadAt(p entql.TimeP) {
+	f.Where(p.Field(notification.FieldReadAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *NotificationFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *NotificationFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *NotificationFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *NotificationPreferenceQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the NotificationPreferenceQuery builder.
+func (_q *NotificationPreferenceQuery) Filter() *NotificationPreferenceFilter {
+	return &NotificationPreferenceFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *NotificationPreferenceMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the NotificationPreferenceMutation builder.
+func (m *NotificationPreferenceMutation) Filter() *NotificationPreferenceFilter {
+	return &NotificationPreferenceFilter{config: m.config, predicateAdder: m}
+}
+
+// NotificationPreferenceFilter provides a generic filtering capability at runtime for NotificationPreferenceQuery.
+type NotificationPreferenceFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *NotificationPreferenceFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *NotificationPreferenceFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(notificationpreference.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *NotificationPreferenceFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(notificationpreference.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *NotificationPreferenceFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(notificationpreference.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *NotificationPreferenceFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(notificationpreference.FieldUpdatedAt))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *NotificationPreferenceFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(notificationpreference.FieldUserID))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *NotificationPreferenceFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(notificationpreference.FieldKind))
+}
+
+// WhereInbox applies the entql bool predicate on the inbox field.
+func (f *NotificationPreferenceFilter) WhereInbox(p entql.BoolP) {
+	f.Where(p.Field(notificationpreference.FieldInbox))
+}
+
+// WhereEmail applies the entql bool predicate on the email field.
+func (f *NotificationPreferenceFilter) WhereEmail(p entql.BoolP) {
+	f.Where(p.Field(notificationpreference.FieldEmail))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *NotificationPreferenceFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *NotificationPreferenceFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasUser applies a predicate to check if query has an edge user.
+func (f *NotificationPreferenceFilter) WhereHasUser() {
+	f.Where(entql.HasEdge("user"))
+}
+
+// WhereHasUserWith applies a predicate to check if query has an edge user with a given conditions (other predicates).
+func (f *NotificationPreferenceFilter) WhereHasUserWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("user", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *OutboxMessageQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the OutboxMessageQuery builder.
+func (_q *OutboxMessageQuery) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *OutboxMessageMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the OutboxMessageMutation builder.
+func (m *OutboxMessageMutation) Filter() *OutboxMessageFilter {
+	return &OutboxMessageFilter{config: m.config, predicateAdder: m}
+}
+
+// OutboxMessageFilter provides a generic filtering capability at runtime for OutboxMessageQuery.
+type OutboxMessageFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *OutboxMessageFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *OutboxMessageFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *OutboxMessageFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *OutboxMessageFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *OutboxMessageFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldUpdatedAt))
+}
+
+// WhereKind applies the entql string predicate on the kind field.
+func (f *OutboxMessageFilter) WhereKind(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldKind))
+}
+
+// WhereEvent applies the entql string predicate on the event field.
+func (f *OutboxMessageFilter) WhereEvent(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldEvent))
+}
+
+// WhereSubjectID applies the entql string predicate on the subject_id field.
+func (f *OutboxMessageFilter) WhereSubjectID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldSubjectID))
+}
+
+// WhereEndpointID applies the entql string predicate on the endpoint_id field.
+func (f *OutboxMessageFilter) WhereEndpointID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldEndpointID))
+}
+
+// WhereUserID applies the entql string predicate on the user_id field.
+func (f *OutboxMessageFilter) WhereUserID(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldUserID))
+}
+
+// WherePayload applies the entql json.RawMessage predicate on the payload field.
+func (f *OutboxMessageFilter) WherePayload(p entql.BytesP) {
+	f.Where(p.Field(outboxmessage.FieldPayload))
+}
+
+// WhereIdempotencyKey applies the entql string predicate on the idempotency_key field.
+func (f *OutboxMessageFilter) WhereIdempotencyKey(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldIdempotencyKey))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *OutboxMessageFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldState))
+}
+
+// WhereAttempts applies the entql int predicate on the attempts field.
+func (f *OutboxMessageFilter) WhereAttempts(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldAttempts))
+}
+
+// WhereNextAttemptAt applies the entql time.Time predicate on the next_attempt_at field.
+func (f *OutboxMessageFilter) WhereNextAttemptAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldNextAttemptAt))
+}
+
+// WhereLastStatus applies the entql int predicate on the last_status field.
+func (f *OutboxMessageFilter) WhereLastStatus(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldLastStatus))
+}
+
+// WhereLastError applies the entql string predicate on the last_error field.
+func (f *OutboxMessageFilter) WhereLastError(p entql.StringP) {
+	f.Where(p.Field(outboxmessage.FieldLastError))
+}
+
+// WhereLastDurationMs applies the entql int predicate on the last_duration_ms field.
+func (f *OutboxMessageFilter) WhereLastDurationMs(p entql.IntP) {
+	f.Where(p.Field(outboxmessage.FieldLastDurationMs))
+}
+
+// WhereDeliveredAt applies the entql time.Time predicate on the delivered_at field.
+func (f *OutboxMessageFilter) WhereDeliveredAt(p entql.TimeP) {
+	f.Where(p.Field(outboxmessage.FieldDeliveredAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *OutboxMessageFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *OutboxMessageFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasEndpoint applies a predicate to check if query has an edge endpoint.
+func (f *OutboxMessageFilter) WhereHasEndpoint() {
+	f.Where(entql.HasEdge("endpoint"))
+}
+
+// WhereHasEndpointWith applies a predicate to check if query has an edge endpoint with a given conditions (other predicates).
+func (f *OutboxMessageFilter) WhereHasEndpointWith(preds ...predicate.WebhookEndpoint) {
+	f.Where(entql.HasEdgeWith("endpoint", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *PasskeyQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2709,7 +3263,7 @@ type PasskeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasskeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2852,7 +3406,7 @@ type PicklistFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PicklistFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2931,7 +3485,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3048,7 +3602,7 @@ type RoleGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3165,7 +3719,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3298,7 +3852,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3368,7 +3922,7 @@ type TenantKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3428,7 +3982,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3685,7 +4239,7 @@ type VaultMetaFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VaultMetaFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3699,4 +4253,118 @@ func (f *VaultMetaFilter) WhereID(p entql.StringP) {
 // WhereValue applies the entql []byte predicate on the value field.
 func (f *VaultMetaFilter) WhereValue(p entql.BytesP) {
 	f.Where(p.Field(vaultmeta.FieldValue))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WebhookEndpointQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WebhookEndpointQuery builder.
+func (_q *WebhookEndpointQuery) Filter() *WebhookEndpointFilter {
+	return &WebhookEndpointFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WebhookEndpointMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WebhookEndpointMutation builder.
+func (m *WebhookEndpointMutation) Filter() *WebhookEndpointFilter {
+	return &WebhookEndpointFilter{config: m.config, predicateAdder: m}
+}
+
+// WebhookEndpointFilter provides a generic filtering capability at runtime for WebhookEndpointQuery.
+type WebhookEndpointFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WebhookEndpointFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *WebhookEndpointFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *WebhookEndpointFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WebhookEndpointFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhookendpoint.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WebhookEndpointFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(webhookendpoint.FieldUpdatedAt))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *WebhookEndpointFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(webhookendpoint.FieldDataKey))
+}
+
+// WhereSecret applies the entql []byte predicate on the secret field.
+func (f *WebhookEndpointFilter) WhereSecret(p entql.BytesP) {
+	f.Where(p.Field(webhookendpoint.FieldSecret))
+}
+
+// WherePreviousSecret applies the entql []byte predicate on the previous_secret field.
+func (f *WebhookEndpointFilter) WherePreviousSecret(p entql.BytesP) {
+	f.Where(p.Field(webhookendpoint.FieldPreviousSecret))
+}
+
+// WhereURL applies the entql string predicate on the url field.
+func (f *WebhookEndpointFilter) WhereURL(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldURL))
+}
+
+// WhereDescription applies the entql string predicate on the description field.
+func (f *WebhookEndpointFilter) WhereDescription(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldDescription))
+}
+
+// WhereEvents applies the entql json.RawMessage predicate on the events field.
+func (f *WebhookEndpointFilter) WhereEvents(p entql.BytesP) {
+	f.Where(p.Field(webhookendpoint.FieldEvents))
+}
+
+// WhereEnabled applies the entql bool predicate on the enabled field.
+func (f *WebhookEndpointFilter) WhereEnabled(p entql.BoolP) {
+	f.Where(p.Field(webhookendpoint.FieldEnabled))
+}
+
+// WherePreviousSecretExpiresAt applies the entql time.Time predicate on the previous_secret_expires_at field.
+func (f *WebhookEndpointFilter) WherePreviousSecretExpiresAt(p entql.TimeP) {
+	f.Where(p.Field(webhookendpoint.FieldPreviousSecretExpiresAt))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *WebhookEndpointFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(webhookendpoint.FieldCreatedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *WebhookEndpointFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *WebhookEndpointFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
 }

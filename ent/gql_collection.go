@@ -18,6 +18,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/notification"
+	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
@@ -25,6 +27,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/webhookendpoint"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -1526,6 +1529,273 @@ func newIdentityProviderPaginateArgs(rv map[string]any) *identityproviderPaginat
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *NotificationQuery) CollectFields(ctx context.Context, satisfies ...string) (*NotificationQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *NotificationQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(notification.Columns))
+		selectedFields = []string{notification.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[notification.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldCreatedAt)
+				fieldSeen[notification.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[notification.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldUpdatedAt)
+				fieldSeen[notification.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[notification.FieldKind]; !ok {
+				selectedFields = append(selectedFields, notification.FieldKind)
+				fieldSeen[notification.FieldKind] = struct{}{}
+			}
+		case "recordID":
+			if _, ok := fieldSeen[notification.FieldRecordID]; !ok {
+				selectedFields = append(selectedFields, notification.FieldRecordID)
+				fieldSeen[notification.FieldRecordID] = struct{}{}
+			}
+		case "readAt":
+			if _, ok := fieldSeen[notification.FieldReadAt]; !ok {
+				selectedFields = append(selectedFields, notification.FieldReadAt)
+				fieldSeen[notification.FieldReadAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type notificationPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []NotificationPaginateOption
+}
+
+func newNotificationPaginateArgs(rv map[string]any) *notificationPaginateArgs {
+	args := &notificationPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &NotificationOrder{Field: &NotificationOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithNotificationOrder(order))
+			}
+		case *NotificationOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithNotificationOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *OutboxMessageQuery) CollectFields(ctx context.Context, satisfies ...string) (*OutboxMessageQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *OutboxMessageQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(outboxmessage.Columns))
+		selectedFields = []string{outboxmessage.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[outboxmessage.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldCreatedAt)
+				fieldSeen[outboxmessage.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[outboxmessage.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldUpdatedAt)
+				fieldSeen[outboxmessage.FieldUpdatedAt] = struct{}{}
+			}
+		case "kind":
+			if _, ok := fieldSeen[outboxmessage.FieldKind]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldKind)
+				fieldSeen[outboxmessage.FieldKind] = struct{}{}
+			}
+		case "event":
+			if _, ok := fieldSeen[outboxmessage.FieldEvent]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldEvent)
+				fieldSeen[outboxmessage.FieldEvent] = struct{}{}
+			}
+		case "subjectID":
+			if _, ok := fieldSeen[outboxmessage.FieldSubjectID]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldSubjectID)
+				fieldSeen[outboxmessage.FieldSubjectID] = struct{}{}
+			}
+		case "endpointID":
+			if _, ok := fieldSeen[outboxmessage.FieldEndpointID]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldEndpointID)
+				fieldSeen[outboxmessage.FieldEndpointID] = struct{}{}
+			}
+		case "userID":
+			if _, ok := fieldSeen[outboxmessage.FieldUserID]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldUserID)
+				fieldSeen[outboxmessage.FieldUserID] = struct{}{}
+			}
+		case "payload":
+			if _, ok := fieldSeen[outboxmessage.FieldPayload]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldPayload)
+				fieldSeen[outboxmessage.FieldPayload] = struct{}{}
+			}
+		case "idempotencyKey":
+			if _, ok := fieldSeen[outboxmessage.FieldIdempotencyKey]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldIdempotencyKey)
+				fieldSeen[outboxmessage.FieldIdempotencyKey] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[outboxmessage.FieldState]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldState)
+				fieldSeen[outboxmessage.FieldState] = struct{}{}
+			}
+		case "attempts":
+			if _, ok := fieldSeen[outboxmessage.FieldAttempts]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldAttempts)
+				fieldSeen[outboxmessage.FieldAttempts] = struct{}{}
+			}
+		case "nextAttemptAt":
+			if _, ok := fieldSeen[outboxmessage.FieldNextAttemptAt]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldNextAttemptAt)
+				fieldSeen[outboxmessage.FieldNextAttemptAt] = struct{}{}
+			}
+		case "lastStatus":
+			if _, ok := fieldSeen[outboxmessage.FieldLastStatus]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldLastStatus)
+				fieldSeen[outboxmessage.FieldLastStatus] = struct{}{}
+			}
+		case "lastError":
+			if _, ok := fieldSeen[outboxmessage.FieldLastError]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldLastError)
+				fieldSeen[outboxmessage.FieldLastError] = struct{}{}
+			}
+		case "lastDurationMs":
+			if _, ok := fieldSeen[outboxmessage.FieldLastDurationMs]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldLastDurationMs)
+				fieldSeen[outboxmessage.FieldLastDurationMs] = struct{}{}
+			}
+		case "deliveredAt":
+			if _, ok := fieldSeen[outboxmessage.FieldDeliveredAt]; !ok {
+				selectedFields = append(selectedFields, outboxmessage.FieldDeliveredAt)
+				fieldSeen[outboxmessage.FieldDeliveredAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type outboxmessagePaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []OutboxMessagePaginateOption
+}
+
+func newOutboxMessagePaginateArgs(rv map[string]any) *outboxmessagePaginateArgs {
+	args := &outboxmessagePaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &OutboxMessageOrder{Field: &OutboxMessageOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithOutboxMessageOrder(order))
+			}
+		case *OutboxMessageOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithOutboxMessageOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *PasskeyQuery) CollectFields(ctx context.Context, satisfies ...string) (*PasskeyQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2368,6 +2638,127 @@ func newUserPaginateArgs(rv map[string]any) *userPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*UserWhereInput); ok {
 		args.opts = append(args.opts, WithUserFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WebhookEndpointQuery) CollectFields(ctx context.Context, satisfies ...string) (*WebhookEndpointQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WebhookEndpointQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(webhookendpoint.Columns))
+		selectedFields = []string{webhookendpoint.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[webhookendpoint.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldCreatedAt)
+				fieldSeen[webhookendpoint.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[webhookendpoint.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldUpdatedAt)
+				fieldSeen[webhookendpoint.FieldUpdatedAt] = struct{}{}
+			}
+		case "url":
+			if _, ok := fieldSeen[webhookendpoint.FieldURL]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldURL)
+				fieldSeen[webhookendpoint.FieldURL] = struct{}{}
+			}
+		case "description":
+			if _, ok := fieldSeen[webhookendpoint.FieldDescription]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldDescription)
+				fieldSeen[webhookendpoint.FieldDescription] = struct{}{}
+			}
+		case "events":
+			if _, ok := fieldSeen[webhookendpoint.FieldEvents]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldEvents)
+				fieldSeen[webhookendpoint.FieldEvents] = struct{}{}
+			}
+		case "enabled":
+			if _, ok := fieldSeen[webhookendpoint.FieldEnabled]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldEnabled)
+				fieldSeen[webhookendpoint.FieldEnabled] = struct{}{}
+			}
+		case "previousSecretExpiresAt":
+			if _, ok := fieldSeen[webhookendpoint.FieldPreviousSecretExpiresAt]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldPreviousSecretExpiresAt)
+				fieldSeen[webhookendpoint.FieldPreviousSecretExpiresAt] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[webhookendpoint.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, webhookendpoint.FieldCreatedBy)
+				fieldSeen[webhookendpoint.FieldCreatedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type webhookendpointPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WebhookEndpointPaginateOption
+}
+
+func newWebhookEndpointPaginateArgs(rv map[string]any) *webhookendpointPaginateArgs {
+	args := &webhookendpointPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WebhookEndpointOrder{Field: &WebhookEndpointOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWebhookEndpointOrder(order))
+			}
+		case *WebhookEndpointOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWebhookEndpointOrder(v))
+			}
+		}
 	}
 	return args
 }

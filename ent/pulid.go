@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	stdsql "database/sql"
 
 	"github.com/custos-crm/custos/ent/apitoken"
 	"github.com/custos-crm/custos/ent/attachment"
@@ -14,6 +15,9 @@ import (
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/identityprovider"
+	"github.com/custos-crm/custos/ent/notification"
+	"github.com/custos-crm/custos/ent/notificationpreference"
+	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
@@ -22,6 +26,7 @@ import (
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/webhookendpoint"
 )
 
 // prefixTable maps id prefixes to table names.
@@ -35,6 +40,9 @@ var prefixTable = map[string]string{
 	"ext": externalidentity.Table,
 	"fol": followup.Table,
 	"idp": identityprovider.Table,
+	"ntf": notification.Table,
+	"npr": notificationpreference.Table,
+	"obx": outboxmessage.Table,
 	"pky": passkey.Table,
 	"pck": picklist.Table,
 	"rol": role.Table,
@@ -42,6 +50,7 @@ var prefixTable = map[string]string{
 	"ses": session.Table,
 	"ten": tenant.Table,
 	"usr": user.Table,
+	"whk": webhookendpoint.Table,
 }
 
 // IDToType maps an id to the table of the entity it names.
@@ -104,6 +113,18 @@ var edgeTables = map[string]map[string]string{
 		"tenant": "tenants",
 	},
 	"LoginThrottle": {},
+	"Notification": {
+		"tenant": "tenants",
+		"user":   "users",
+	},
+	"NotificationPreference": {
+		"tenant": "tenants",
+		"user":   "users",
+	},
+	"OutboxMessage": {
+		"tenant":   "tenants",
+		"endpoint": "webhook_endpoints",
+	},
 	"Passkey": {
 		"tenant": "tenants",
 		"user":   "users",
@@ -138,6 +159,9 @@ var edgeTables = map[string]map[string]string{
 		"grants":          "role_grants",
 	},
 	"VaultMeta": {},
+	"WebhookEndpoint": {
+		"tenant": "tenants",
+	},
 }
 
 // Dialect returns the SQL dialect the client talks to.
@@ -197,6 +221,18 @@ func (m *LoginThrottleMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
+func (m *NotificationMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *NotificationPreferenceMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *OutboxMessageMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
 func (m *PasskeyMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
@@ -230,6 +266,25 @@ func (m *UserMutation) TxKey() any { return m.driver }
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
 func (m *VaultMetaMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *WebhookEndpointMutation) TxKey() any { return m.driver }
+
+// SQLTx returns the database/sql transaction under tx, so that libraries
+// that take one (the job queue) can join it. It reports false when the
+// driver does not expose it.
+func (tx *Tx) SQLTx() (*stdsql.Tx, bool) {
+	d, ok := tx.config.driver.(*txDriver)
+	if !ok {
+		return nil, false
+	}
+	u, ok := d.tx.(interface{ SQLTx() (*stdsql.Tx, bool) })
+	if !ok {
+		return nil, false
+	}
+	return u.SQLTx()
+}
 
 // EdgeTable returns the table that edge of entity type typ points at, or ""
 // when there is no such edge.

@@ -40,6 +40,12 @@ type Tx struct {
 	IdentityProvider *IdentityProviderClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// Notification is the client for interacting with the Notification builders.
+	Notification *NotificationClient
+	// NotificationPreference is the client for interacting with the NotificationPreference builders.
+	NotificationPreference *NotificationPreferenceClient
+	// OutboxMessage is the client for interacting with the OutboxMessage builders.
+	OutboxMessage *OutboxMessageClient
 	// Passkey is the client for interacting with the Passkey builders.
 	Passkey *PasskeyClient
 	// Picklist is the client for interacting with the Picklist builders.
@@ -58,6 +64,8 @@ type Tx struct {
 	User *UserClient
 	// VaultMeta is the client for interacting with the VaultMeta builders.
 	VaultMeta *VaultMetaClient
+	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
+	WebhookEndpoint *WebhookEndpointClient
 
 	// lazily loaded.
 	client     *Client
@@ -202,6 +210,9 @@ func (tx *Tx) init() {
 	tx.FollowUp = NewFollowUpClient(tx.config)
 	tx.IdentityProvider = NewIdentityProviderClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
+	tx.Notification = NewNotificationClient(tx.config)
+	tx.NotificationPreference = NewNotificationPreferenceClient(tx.config)
+	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Passkey = NewPasskeyClient(tx.config)
 	tx.Picklist = NewPicklistClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
@@ -211,6 +222,7 @@ func (tx *Tx) init() {
 	tx.TenantKey = NewTenantKeyClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.VaultMeta = NewVaultMetaClient(tx.config)
+	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

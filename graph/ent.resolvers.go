@@ -11,6 +11,7 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/webhookendpoint"
 )
 
 // Node is the resolver for the node field.
@@ -75,6 +76,11 @@ func (r *queryResolver) Users(ctx context.Context, after *entgql.Cursor[pulid.ID
 		ent.WithUserOrder(orderBy), ent.WithUserFilter(where.Filter))
 }
 
+// WebhookEndpoints is the resolver for the webhookEndpoints field.
+func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]*ent.WebhookEndpoint, error) {
+	return r.client.WebhookEndpoint.Query().Order(webhookendpoint.ByCreatedAt()).All(ctx)
+}
+
 // Attachment returns AttachmentResolver implementation.
 func (r *Resolver) Attachment() AttachmentResolver { return &attachmentResolver{r} }
 
@@ -92,6 +98,9 @@ func (r *Resolver) FollowUp() FollowUpResolver { return &followUpResolver{r} }
 
 // IdentityProvider returns IdentityProviderResolver implementation.
 func (r *Resolver) IdentityProvider() IdentityProviderResolver { return &identityProviderResolver{r} }
+
+// Notification returns NotificationResolver implementation.
+func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
 
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
@@ -116,6 +125,7 @@ type (
 	customerResolver           struct{ *Resolver }
 	followUpResolver           struct{ *Resolver }
 	identityProviderResolver   struct{ *Resolver }
+	notificationResolver       struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	userResolver               struct{ *Resolver }
 	contactWhereInputResolver  struct{ *Resolver }

@@ -20,6 +20,10 @@ import (
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
+	"github.com/custos-crm/custos/internal/jobs"
+	"github.com/custos-crm/custos/internal/notify"
+	"github.com/custos-crm/custos/internal/outbox"
+	"github.com/custos-crm/custos/internal/webhooks"
 )
 
 // Limits every operation must stay within.
@@ -44,6 +48,14 @@ type HandlerConfig struct {
 	DB *sql.DB
 	// Introspection enables schema introspection (development only).
 	Introspection bool
+	// Jobs lists background jobs.
+	Jobs *jobs.Queue
+	// Outbox records webhook pings.
+	Outbox *outbox.Service
+	// Notify renders notifications and keeps preferences.
+	Notify *notify.Service
+	// Webhooks manages webhook endpoints.
+	Webhooks webhooks.Service
 }
 
 // NewHandler returns the GraphQL endpoint. It expects the viewer, the
@@ -57,6 +69,10 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		audit:     audit.NewReader(cfg.DB, cfg.Disclosure),
 		files:     cfg.Files,
 		auth:      cfg.Auth,
+		jobs:      cfg.Jobs,
+		outbox:    cfg.Outbox,
+		notify:    cfg.Notify,
+		webhooks:  cfg.Webhooks,
 	}}))
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.Files.MaxSize() + 1<<20, MaxMemory: 4 << 20})

@@ -21,6 +21,10 @@ import (
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
+	"github.com/custos-crm/custos/internal/jobs"
+	"github.com/custos-crm/custos/internal/notify"
+	"github.com/custos-crm/custos/internal/outbox"
+	"github.com/custos-crm/custos/internal/webhooks"
 	"github.com/custos-crm/custos/internal/personal"
 	"github.com/custos-crm/custos/internal/vault"
 )
@@ -41,6 +45,25 @@ type Resolver struct {
 	audit     *audit.Reader
 	files     *files.Service
 	auth      *authn.Service
+	jobs      *jobs.Queue
+	outbox    *outbox.Service
+	notify    *notify.Service
+	webhooks  webhooks.Service
+}
+
+// renderNotification renders a notification in the viewer's language.
+func (r *Resolver) renderNotification(ctx context.Context, n *ent.Notification) (notify.Rendered, error) {
+	return r.notify.Render(ctx, r.client, n.Kind, n.RecordID, n.Params)
+}
+
+// toPointers returns pointers to the elements of s, the shape gqlgen wants
+// for lists of objects.
+func toPointers[T any](s []T) []*T {
+	out := make([]*T, len(s))
+	for i := range s {
+		out[i] = &s[i]
+	}
+	return out
 }
 
 // providerURLs returns the sign-in and callback URLs of an identity

@@ -21,6 +21,9 @@ import (
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/notification"
+	"github.com/custos-crm/custos/ent/notificationpreference"
+	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
@@ -31,6 +34,7 @@ import (
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
+	"github.com/custos-crm/custos/ent/webhookendpoint"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -440,6 +444,87 @@ func (f TraverseLoginThrottle) Traverse(ctx context.Context, q ent.Query) error 
 	return fmt.Errorf("unexpected query type %T. expect *ent.LoginThrottleQuery", q)
 }
 
+// The NotificationFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NotificationFunc func(context.Context, *ent.NotificationQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NotificationFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NotificationQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NotificationQuery", q)
+}
+
+// The TraverseNotification type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNotification func(context.Context, *ent.NotificationQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNotification) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNotification) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NotificationQuery", q)
+}
+
+// The NotificationPreferenceFunc type is an adapter to allow the use of ordinary function as a Querier.
+type NotificationPreferenceFunc func(context.Context, *ent.NotificationPreferenceQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f NotificationPreferenceFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.NotificationPreferenceQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.NotificationPreferenceQuery", q)
+}
+
+// The TraverseNotificationPreference type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseNotificationPreference func(context.Context, *ent.NotificationPreferenceQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseNotificationPreference) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseNotificationPreference) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.NotificationPreferenceQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.NotificationPreferenceQuery", q)
+}
+
+// The OutboxMessageFunc type is an adapter to allow the use of ordinary function as a Querier.
+type OutboxMessageFunc func(context.Context, *ent.OutboxMessageQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f OutboxMessageFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
+}
+
+// The TraverseOutboxMessage type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseOutboxMessage func(context.Context, *ent.OutboxMessageQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseOutboxMessage) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseOutboxMessage) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.OutboxMessageQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.OutboxMessageQuery", q)
+}
+
 // The PasskeyFunc type is an adapter to allow the use of ordinary function as a Querier.
 type PasskeyFunc func(context.Context, *ent.PasskeyQuery) (ent.Value, error)
 
@@ -683,6 +768,33 @@ func (f TraverseVaultMeta) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.VaultMetaQuery", q)
 }
 
+// The WebhookEndpointFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WebhookEndpointFunc func(context.Context, *ent.WebhookEndpointQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WebhookEndpointFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WebhookEndpointQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WebhookEndpointQuery", q)
+}
+
+// The TraverseWebhookEndpoint type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWebhookEndpoint func(context.Context, *ent.WebhookEndpointQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWebhookEndpoint) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWebhookEndpoint) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WebhookEndpointQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookEndpointQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -712,6 +824,12 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.IdentityProviderQuery, predicate.IdentityProvider, identityprovider.OrderOption]{typ: ent.TypeIdentityProvider, tq: q}, nil
 	case *ent.LoginThrottleQuery:
 		return &query[*ent.LoginThrottleQuery, predicate.LoginThrottle, loginthrottle.OrderOption]{typ: ent.TypeLoginThrottle, tq: q}, nil
+	case *ent.NotificationQuery:
+		return &query[*ent.NotificationQuery, predicate.Notification, notification.OrderOption]{typ: ent.TypeNotification, tq: q}, nil
+	case *ent.NotificationPreferenceQuery:
+		return &query[*ent.NotificationPreferenceQuery, predicate.NotificationPreference, notificationpreference.OrderOption]{typ: ent.TypeNotificationPreference, tq: q}, nil
+	case *ent.OutboxMessageQuery:
+		return &query[*ent.OutboxMessageQuery, predicate.OutboxMessage, outboxmessage.OrderOption]{typ: ent.TypeOutboxMessage, tq: q}, nil
 	case *ent.PasskeyQuery:
 		return &query[*ent.PasskeyQuery, predicate.Passkey, passkey.OrderOption]{typ: ent.TypePasskey, tq: q}, nil
 	case *ent.PicklistQuery:
@@ -730,6 +848,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.UserQuery, predicate.User, user.OrderOption]{typ: ent.TypeUser, tq: q}, nil
 	case *ent.VaultMetaQuery:
 		return &query[*ent.VaultMetaQuery, predicate.VaultMeta, vaultmeta.OrderOption]{typ: ent.TypeVaultMeta, tq: q}, nil
+	case *ent.WebhookEndpointQuery:
+		return &query[*ent.WebhookEndpointQuery, predicate.WebhookEndpoint, webhookendpoint.OrderOption]{typ: ent.TypeWebhookEndpoint, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

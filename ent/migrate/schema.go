@@ -600,6 +600,152 @@ var (
 			},
 		},
 	}
+	// NotificationsColumns holds the columns for the "notifications" table.
+	NotificationsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeString, Size: 100},
+		{Name: "record_id", Type: field.TypeString, Nullable: true},
+		{Name: "params", Type: field.TypeJSON, Nullable: true},
+		{Name: "dedupe_key", Type: field.TypeString},
+		{Name: "read_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "user_id", Type: field.TypeString, Size: 29},
+	}
+	// NotificationsTable holds the schema information for the "notifications" table.
+	NotificationsTable = &schema.Table{
+		Name:       "notifications",
+		Columns:    NotificationsColumns,
+		PrimaryKey: []*schema.Column{NotificationsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notifications_tenants_tenant",
+				Columns:    []*schema.Column{NotificationsColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notifications_users_user",
+				Columns:    []*schema.Column{NotificationsColumns[9]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notification_tenant_id_dedupe_key",
+				Unique:  true,
+				Columns: []*schema.Column{NotificationsColumns[8], NotificationsColumns[6]},
+			},
+			{
+				Name:    "notification_tenant_id_user_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[8], NotificationsColumns[9], NotificationsColumns[1]},
+			},
+			{
+				Name:    "notification_tenant_id_user_id_read_at",
+				Unique:  false,
+				Columns: []*schema.Column{NotificationsColumns[8], NotificationsColumns[9], NotificationsColumns[7]},
+			},
+		},
+	}
+	// NotificationPreferencesColumns holds the columns for the "notification_preferences" table.
+	NotificationPreferencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeString, Size: 100},
+		{Name: "inbox", Type: field.TypeBool, Default: true},
+		{Name: "email", Type: field.TypeBool, Default: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "user_id", Type: field.TypeString, Size: 29},
+	}
+	// NotificationPreferencesTable holds the schema information for the "notification_preferences" table.
+	NotificationPreferencesTable = &schema.Table{
+		Name:       "notification_preferences",
+		Columns:    NotificationPreferencesColumns,
+		PrimaryKey: []*schema.Column{NotificationPreferencesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "notification_preferences_tenants_tenant",
+				Columns:    []*schema.Column{NotificationPreferencesColumns[6]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "notification_preferences_users_user",
+				Columns:    []*schema.Column{NotificationPreferencesColumns[7]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "notificationpreference_tenant_id_user_id_kind",
+				Unique:  true,
+				Columns: []*schema.Column{NotificationPreferencesColumns[6], NotificationPreferencesColumns[7], NotificationPreferencesColumns[3]},
+			},
+		},
+	}
+	// OutboxMessagesColumns holds the columns for the "outbox_messages" table.
+	OutboxMessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"webhook", "email"}},
+		{Name: "event", Type: field.TypeString, Size: 100},
+		{Name: "subject_id", Type: field.TypeString, Nullable: true},
+		{Name: "user_id", Type: field.TypeString, Nullable: true},
+		{Name: "payload", Type: field.TypeJSON},
+		{Name: "idempotency_key", Type: field.TypeString},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"pending", "delivered", "dead"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime},
+		{Name: "last_status", Type: field.TypeInt, Nullable: true},
+		{Name: "last_error", Type: field.TypeString, Nullable: true},
+		{Name: "last_duration_ms", Type: field.TypeInt, Nullable: true},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "endpoint_id", Type: field.TypeString, Nullable: true, Size: 29},
+	}
+	// OutboxMessagesTable holds the schema information for the "outbox_messages" table.
+	OutboxMessagesTable = &schema.Table{
+		Name:       "outbox_messages",
+		Columns:    OutboxMessagesColumns,
+		PrimaryKey: []*schema.Column{OutboxMessagesColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "outbox_messages_tenants_tenant",
+				Columns:    []*schema.Column{OutboxMessagesColumns[16]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "outbox_messages_webhook_endpoints_endpoint",
+				Columns:    []*schema.Column{OutboxMessagesColumns[17]},
+				RefColumns: []*schema.Column{WebhookEndpointsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "outboxmessage_idempotency_key",
+				Unique:  true,
+				Columns: []*schema.Column{OutboxMessagesColumns[8]},
+			},
+			{
+				Name:    "outboxmessage_tenant_id_endpoint_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[16], OutboxMessagesColumns[17], OutboxMessagesColumns[1]},
+			},
+			{
+				Name:    "outboxmessage_state_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{OutboxMessagesColumns[9], OutboxMessagesColumns[11]},
+			},
+		},
+	}
 	// PasskeysColumns holds the columns for the "passkeys" table.
 	PasskeysColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
@@ -915,6 +1061,43 @@ var (
 		Columns:    VaultMetaColumns,
 		PrimaryKey: []*schema.Column{VaultMetaColumns[0]},
 	}
+	// WebhookEndpointsColumns holds the columns for the "webhook_endpoints" table.
+	WebhookEndpointsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "secret", Type: field.TypeBytes, Nullable: true},
+		{Name: "previous_secret", Type: field.TypeBytes, Nullable: true},
+		{Name: "url", Type: field.TypeString, Size: 2000},
+		{Name: "description", Type: field.TypeString, Nullable: true, Size: 500},
+		{Name: "events", Type: field.TypeJSON},
+		{Name: "enabled", Type: field.TypeBool, Default: true},
+		{Name: "previous_secret_expires_at", Type: field.TypeTime, Nullable: true},
+		{Name: "created_by", Type: field.TypeString, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// WebhookEndpointsTable holds the schema information for the "webhook_endpoints" table.
+	WebhookEndpointsTable = &schema.Table{
+		Name:       "webhook_endpoints",
+		Columns:    WebhookEndpointsColumns,
+		PrimaryKey: []*schema.Column{WebhookEndpointsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "webhook_endpoints_tenants_tenant",
+				Columns:    []*schema.Column{WebhookEndpointsColumns[12]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "webhookendpoint_tenant_id_enabled",
+				Unique:  false,
+				Columns: []*schema.Column{WebhookEndpointsColumns[12], WebhookEndpointsColumns[9]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
@@ -930,6 +1113,9 @@ var (
 		FollowUpsTable,
 		IdentityProvidersTable,
 		LoginThrottlesTable,
+		NotificationsTable,
+		NotificationPreferencesTable,
+		OutboxMessagesTable,
 		PasskeysTable,
 		PicklistsTable,
 		RolesTable,
@@ -939,6 +1125,7 @@ var (
 		TenantKeysTable,
 		UsersTable,
 		VaultMetaTable,
+		WebhookEndpointsTable,
 	}
 )
 
@@ -963,6 +1150,12 @@ func init() {
 	FollowUpsTable.ForeignKeys[2].RefTable = ContactsTable
 	FollowUpsTable.ForeignKeys[3].RefTable = UsersTable
 	IdentityProvidersTable.ForeignKeys[0].RefTable = TenantsTable
+	NotificationsTable.ForeignKeys[0].RefTable = TenantsTable
+	NotificationsTable.ForeignKeys[1].RefTable = UsersTable
+	NotificationPreferencesTable.ForeignKeys[0].RefTable = TenantsTable
+	NotificationPreferencesTable.ForeignKeys[1].RefTable = UsersTable
+	OutboxMessagesTable.ForeignKeys[0].RefTable = TenantsTable
+	OutboxMessagesTable.ForeignKeys[1].RefTable = WebhookEndpointsTable
 	PasskeysTable.ForeignKeys[0].RefTable = TenantsTable
 	PasskeysTable.ForeignKeys[1].RefTable = UsersTable
 	PicklistsTable.ForeignKeys[0].RefTable = TenantsTable
@@ -975,4 +1168,5 @@ func init() {
 	UsersTable.ForeignKeys[0].RefTable = TenantsTable
 	UsersTable.ForeignKeys[1].RefTable = DepartmentsTable
 	UsersTable.ForeignKeys[2].RefTable = UsersTable
+	WebhookEndpointsTable.ForeignKeys[0].RefTable = TenantsTable
 }

@@ -19,6 +19,9 @@ import (
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
+	"github.com/custos-crm/custos/ent/notification"
+	"github.com/custos-crm/custos/ent/notificationpreference"
+	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
@@ -30,6 +33,7 @@ import (
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
+	"github.com/custos-crm/custos/ent/webhookendpoint"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -661,6 +665,188 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	notificationMixin := schema.Notification{}.Mixin()
+	notification.Policy = privacy.NewPolicies(notificationMixin[1], schema.Notification{})
+	notification.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notification.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationMixinHooks1 := notificationMixin[1].Hooks()
+	notificationMixinHooks2 := notificationMixin[2].Hooks()
+
+	notification.Hooks[1] = notificationMixinHooks1[0]
+
+	notification.Hooks[2] = notificationMixinHooks2[0]
+	notificationMixinFields0 := notificationMixin[0].Fields()
+	_ = notificationMixinFields0
+	notificationMixinFields2 := notificationMixin[2].Fields()
+	_ = notificationMixinFields2
+	notificationFields := schema.Notification{}.Fields()
+	_ = notificationFields
+	// notificationDescCreatedAt is the schema descriptor for created_at field.
+	notificationDescCreatedAt := notificationMixinFields2[0].Descriptor()
+	// notification.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notification.DefaultCreatedAt = notificationDescCreatedAt.Default.(func() time.Time)
+	// notificationDescUpdatedAt is the schema descriptor for updated_at field.
+	notificationDescUpdatedAt := notificationMixinFields2[1].Descriptor()
+	// notification.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	notification.DefaultUpdatedAt = notificationDescUpdatedAt.Default.(func() time.Time)
+	// notificationDescKind is the schema descriptor for kind field.
+	notificationDescKind := notificationFields[1].Descriptor()
+	// notification.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	notification.KindValidator = func() func(string) error {
+		validators := notificationDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// notificationDescDedupeKey is the schema descriptor for dedupe_key field.
+	notificationDescDedupeKey := notificationFields[4].Descriptor()
+	// notification.DedupeKeyValidator is a validator for the "dedupe_key" field. It is called by the builders before save.
+	notification.DedupeKeyValidator = notificationDescDedupeKey.Validators[0].(func(string) error)
+	// notificationDescID is the schema descriptor for id field.
+	notificationDescID := notificationMixinFields0[0].Descriptor()
+	// notification.DefaultID holds the default value on creation for the id field.
+	notification.DefaultID = notificationDescID.Default.(func() pulid.ID)
+	// notification.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	notification.IDValidator = notificationDescID.Validators[0].(func(string) error)
+	notificationpreferenceMixin := schema.NotificationPreference{}.Mixin()
+	notificationpreference.Policy = privacy.NewPolicies(notificationpreferenceMixin[1], schema.NotificationPreference{})
+	notificationpreference.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := notificationpreference.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	notificationpreferenceMixinHooks1 := notificationpreferenceMixin[1].Hooks()
+	notificationpreferenceMixinHooks2 := notificationpreferenceMixin[2].Hooks()
+
+	notificationpreference.Hooks[1] = notificationpreferenceMixinHooks1[0]
+
+	notificationpreference.Hooks[2] = notificationpreferenceMixinHooks2[0]
+	notificationpreferenceMixinFields0 := notificationpreferenceMixin[0].Fields()
+	_ = notificationpreferenceMixinFields0
+	notificationpreferenceMixinFields2 := notificationpreferenceMixin[2].Fields()
+	_ = notificationpreferenceMixinFields2
+	notificationpreferenceFields := schema.NotificationPreference{}.Fields()
+	_ = notificationpreferenceFields
+	// notificationpreferenceDescCreatedAt is the schema descriptor for created_at field.
+	notificationpreferenceDescCreatedAt := notificationpreferenceMixinFields2[0].Descriptor()
+	// notificationpreference.DefaultCreatedAt holds the default value on creation for the created_at field.
+	notificationpreference.DefaultCreatedAt = notificationpreferenceDescCreatedAt.Default.(func() time.Time)
+	// notificationpreferenceDescUpdatedAt is the schema descriptor for updated_at field.
+	notificationpreferenceDescUpdatedAt := notificationpreferenceMixinFields2[1].Descriptor()
+	// notificationpreference.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	notificationpreference.DefaultUpdatedAt = notificationpreferenceDescUpdatedAt.Default.(func() time.Time)
+	// notificationpreferenceDescKind is the schema descriptor for kind field.
+	notificationpreferenceDescKind := notificationpreferenceFields[1].Descriptor()
+	// notificationpreference.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	notificationpreference.KindValidator = func() func(string) error {
+		validators := notificationpreferenceDescKind.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(kind string) error {
+			for _, fn := range fns {
+				if err := fn(kind); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// notificationpreferenceDescInbox is the schema descriptor for inbox field.
+	notificationpreferenceDescInbox := notificationpreferenceFields[2].Descriptor()
+	// notificationpreference.DefaultInbox holds the default value on creation for the inbox field.
+	notificationpreference.DefaultInbox = notificationpreferenceDescInbox.Default.(bool)
+	// notificationpreferenceDescEmail is the schema descriptor for email field.
+	notificationpreferenceDescEmail := notificationpreferenceFields[3].Descriptor()
+	// notificationpreference.DefaultEmail holds the default value on creation for the email field.
+	notificationpreference.DefaultEmail = notificationpreferenceDescEmail.Default.(bool)
+	// notificationpreferenceDescID is the schema descriptor for id field.
+	notificationpreferenceDescID := notificationpreferenceMixinFields0[0].Descriptor()
+	// notificationpreference.DefaultID holds the default value on creation for the id field.
+	notificationpreference.DefaultID = notificationpreferenceDescID.Default.(func() pulid.ID)
+	// notificationpreference.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	notificationpreference.IDValidator = notificationpreferenceDescID.Validators[0].(func(string) error)
+	outboxmessageMixin := schema.OutboxMessage{}.Mixin()
+	outboxmessage.Policy = privacy.NewPolicies(outboxmessageMixin[1], schema.OutboxMessage{})
+	outboxmessage.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := outboxmessage.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	outboxmessageMixinHooks1 := outboxmessageMixin[1].Hooks()
+	outboxmessageMixinHooks2 := outboxmessageMixin[2].Hooks()
+
+	outboxmessage.Hooks[1] = outboxmessageMixinHooks1[0]
+
+	outboxmessage.Hooks[2] = outboxmessageMixinHooks2[0]
+	outboxmessageMixinFields0 := outboxmessageMixin[0].Fields()
+	_ = outboxmessageMixinFields0
+	outboxmessageMixinFields2 := outboxmessageMixin[2].Fields()
+	_ = outboxmessageMixinFields2
+	outboxmessageFields := schema.OutboxMessage{}.Fields()
+	_ = outboxmessageFields
+	// outboxmessageDescCreatedAt is the schema descriptor for created_at field.
+	outboxmessageDescCreatedAt := outboxmessageMixinFields2[0].Descriptor()
+	// outboxmessage.DefaultCreatedAt holds the default value on creation for the created_at field.
+	outboxmessage.DefaultCreatedAt = outboxmessageDescCreatedAt.Default.(func() time.Time)
+	// outboxmessageDescUpdatedAt is the schema descriptor for updated_at field.
+	outboxmessageDescUpdatedAt := outboxmessageMixinFields2[1].Descriptor()
+	// outboxmessage.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	outboxmessage.DefaultUpdatedAt = outboxmessageDescUpdatedAt.Default.(func() time.Time)
+	// outboxmessageDescEvent is the schema descriptor for event field.
+	outboxmessageDescEvent := outboxmessageFields[1].Descriptor()
+	// outboxmessage.EventValidator is a validator for the "event" field. It is called by the builders before save.
+	outboxmessage.EventValidator = func() func(string) error {
+		validators := outboxmessageDescEvent.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event string) error {
+			for _, fn := range fns {
+				if err := fn(event); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// outboxmessageDescIdempotencyKey is the schema descriptor for idempotency_key field.
+	outboxmessageDescIdempotencyKey := outboxmessageFields[6].Descriptor()
+	// outboxmessage.IdempotencyKeyValidator is a validator for the "idempotency_key" field. It is called by the builders before save.
+	outboxmessage.IdempotencyKeyValidator = outboxmessageDescIdempotencyKey.Validators[0].(func(string) error)
+	// outboxmessageDescAttempts is the schema descriptor for attempts field.
+	outboxmessageDescAttempts := outboxmessageFields[8].Descriptor()
+	// outboxmessage.DefaultAttempts holds the default value on creation for the attempts field.
+	outboxmessage.DefaultAttempts = outboxmessageDescAttempts.Default.(int)
+	// outboxmessageDescID is the schema descriptor for id field.
+	outboxmessageDescID := outboxmessageMixinFields0[0].Descriptor()
+	// outboxmessage.DefaultID holds the default value on creation for the id field.
+	outboxmessage.DefaultID = outboxmessageDescID.Default.(func() pulid.ID)
+	// outboxmessage.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	outboxmessage.IDValidator = outboxmessageDescID.Validators[0].(func(string) error)
 	passkeyMixin := schema.Passkey{}.Mixin()
 	passkey.Policy = privacy.NewPolicies(passkeyMixin[1], schema.Passkey{})
 	passkey.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1067,6 +1253,74 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	webhookendpointMixin := schema.WebhookEndpoint{}.Mixin()
+	webhookendpoint.Policy = privacy.NewPolicies(webhookendpointMixin[1], schema.WebhookEndpoint{})
+	webhookendpoint.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := webhookendpoint.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	webhookendpointMixinHooks1 := webhookendpointMixin[1].Hooks()
+	webhookendpointMixinHooks2 := webhookendpointMixin[2].Hooks()
+	webhookendpointMixinHooks3 := webhookendpointMixin[3].Hooks()
+	webhookendpointHooks := schema.WebhookEndpoint{}.Hooks()
+
+	webhookendpoint.Hooks[1] = webhookendpointMixinHooks1[0]
+
+	webhookendpoint.Hooks[2] = webhookendpointMixinHooks2[0]
+
+	webhookendpoint.Hooks[3] = webhookendpointMixinHooks3[0]
+
+	webhookendpoint.Hooks[4] = webhookendpointHooks[0]
+	webhookendpointMixinFields0 := webhookendpointMixin[0].Fields()
+	_ = webhookendpointMixinFields0
+	webhookendpointMixinFields2 := webhookendpointMixin[2].Fields()
+	_ = webhookendpointMixinFields2
+	webhookendpointFields := schema.WebhookEndpoint{}.Fields()
+	_ = webhookendpointFields
+	// webhookendpointDescCreatedAt is the schema descriptor for created_at field.
+	webhookendpointDescCreatedAt := webhookendpointMixinFields2[0].Descriptor()
+	// webhookendpoint.DefaultCreatedAt holds the default value on creation for the created_at field.
+	webhookendpoint.DefaultCreatedAt = webhookendpointDescCreatedAt.Default.(func() time.Time)
+	// webhookendpointDescUpdatedAt is the schema descriptor for updated_at field.
+	webhookendpointDescUpdatedAt := webhookendpointMixinFields2[1].Descriptor()
+	// webhookendpoint.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	webhookendpoint.DefaultUpdatedAt = webhookendpointDescUpdatedAt.Default.(func() time.Time)
+	// webhookendpointDescURL is the schema descriptor for url field.
+	webhookendpointDescURL := webhookendpointFields[0].Descriptor()
+	// webhookendpoint.URLValidator is a validator for the "url" field. It is called by the builders before save.
+	webhookendpoint.URLValidator = func() func(string) error {
+		validators := webhookendpointDescURL.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(url string) error {
+			for _, fn := range fns {
+				if err := fn(url); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// webhookendpointDescDescription is the schema descriptor for description field.
+	webhookendpointDescDescription := webhookendpointFields[1].Descriptor()
+	// webhookendpoint.DescriptionValidator is a validator for the "description" field. It is called by the builders before save.
+	webhookendpoint.DescriptionValidator = webhookendpointDescDescription.Validators[0].(func(string) error)
+	// webhookendpointDescEnabled is the schema descriptor for enabled field.
+	webhookendpointDescEnabled := webhookendpointFields[3].Descriptor()
+	// webhookendpoint.DefaultEnabled holds the default value on creation for the enabled field.
+	webhookendpoint.DefaultEnabled = webhookendpointDescEnabled.Default.(bool)
+	// webhookendpointDescID is the schema descriptor for id field.
+	webhookendpointDescID := webhookendpointMixinFields0[0].Descriptor()
+	// webhookendpoint.DefaultID holds the default value on creation for the id field.
+	webhookendpoint.DefaultID = webhookendpointDescID.Default.(func() pulid.ID)
+	// webhookendpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	webhookendpoint.IDValidator = webhookendpointDescID.Validators[0].(func(string) error)
 }
 
 const (

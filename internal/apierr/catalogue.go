@@ -61,6 +61,8 @@ var catalogue = map[string]map[string]string{
 	"not_enrolled":               {"en": "no second factor is set up", "zh-CN": "尚未设置第二重验证"},
 	"user_verification_required": {"en": "the authenticator did not verify the user (PIN or biometrics)", "zh-CN": "验证器未验证用户身份（PIN 或生物识别）"},
 	"expired":                    {"en": "must be in the future", "zh-CN": "必须是将来的时间"},
+	"https_required":             {"en": "must be an https:// URL", "zh-CN": "必须是 https:// 地址"},
+	"unknown_event":              {"en": "{value} is not a known event", "zh-CN": "{value} 不是可识别的事件"},
 }
 
 // Message returns the message for key in locale, with params filled in. An

@@ -31,6 +31,9 @@ import (
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
+	"github.com/custos-crm/custos/internal/jobs"
+	"github.com/custos-crm/custos/internal/mail"
+	"github.com/custos-crm/custos/internal/outbox"
 	"github.com/custos-crm/custos/internal/server"
 	"github.com/custos-crm/custos/internal/store"
 	"github.com/custos-crm/custos/internal/store/storetest"
@@ -60,12 +63,33 @@ type App struct {
 	Master []byte
 	// PublicURL is the server's URL with the host name localhost.
 	PublicURL string
+	// Background is the job queue and the services on it.
+	Background *server.Background
+	// Registry holds the application's metrics.
+	Registry *prometheus.Registry
 
 	hash string
 }
 
+// Options change how New builds the application.
+type Options struct {
+	// Mail sends e-mail; nil turns e-mail off.
+	Mail mail.Sender
+	// Retry overrides the outbox retry policy.
+	Retry outbox.RetryPolicy
+	// NoJobs leaves the job queue stopped: jobs are enqueued but only run
+	// when a test works them.
+	NoJobs bool
+}
+
 // New starts the application on a fresh database of dialect.
 func New(t testing.TB, dialect string) *App {
+	t.Helper()
+	return NewWith(t, dialect, Options{})
+}
+
+// NewWith starts the application on a fresh database of dialect with opts.
+func NewWith(t testing.TB, dialect string, opts Options) *App {
 	t.Helper()
 	// The fake clock starts at the real time: browsers and go-webauthn
 	// judge cookie and ceremony expiry by the wall clock.
@@ -85,27 +109,63 @@ func New(t testing.TB, dialect string) *App {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Store: st, Clock: clk, Hasher: hasher, Logs: &SyncBuffer{}, Vault: v, Master: master, hash: hash}
-	a.Server = a.serve(t, nil, files.Config{})
+	a := &App{Store: st, Clock: clk, Hasher: hasher, Logs: &SyncBuffer{}, Vault: v, Master: master, hash: hash,
+		Registry: prometheus.NewRegistry()}
+	if _, err := jobs.Migrate(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	a.Server = httptest.NewUnstartedServer(nil)
+	// Passkeys need a host name: the relying party is localhost.
+	a.PublicURL = "http://localhost:" + strconv.Itoa(a.Server.Listener.Addr().(*net.TCPAddr).Port)
+	a.Background, err = server.NewBackground(server.BackgroundConfig{
+		Store: st, Clock: clk, Logger: a.Logger(), Registry: a.Registry, Mail: opts.Mail,
+		PublicURL: a.PublicURL, AllowLoopbackWebhooks: true, PollInterval: 20 * time.Millisecond, Retry: opts.Retry,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !opts.NoJobs {
+		if err := a.Background.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = a.Background.Stop(ctx)
+		})
+	}
+	a.serveOn(t, a.Server, nil, files.Config{}, a.Registry)
 	return a
 }
 
-// serve starts the HTTP stack on the app's database.
+// Logger returns a logger that writes to the app's log buffer.
+func (a *App) Logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// serve starts the HTTP stack a second time on the app's database and
+// background services.
 func (a *App) serve(t testing.TB, d *disclosure.Discloser, fc files.Config) *httptest.Server {
-	logger := slog.New(slog.NewJSONHandler(a.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := httptest.NewUnstartedServer(nil)
-	// Passkeys need a host name: the relying party is localhost.
-	public := "http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
+	a.PublicURL = "http://localhost:" + strconv.Itoa(srv.Listener.Addr().(*net.TCPAddr).Port)
+	a.serveOn(t, srv, d, fc, prometheus.NewRegistry())
+	return srv
+}
+
+// serveOn starts the HTTP stack on srv.
+func (a *App) serveOn(t testing.TB, srv *httptest.Server, d *disclosure.Discloser, fc files.Config, reg *prometheus.Registry) {
 	handler, err := server.NewApp(server.AppConfig{
-		Store:            a.Store,
-		Clock:            a.Clock,
-		Hasher:           a.Hasher,
-		Logger:           logger,
-		Registry:         prometheus.NewRegistry(),
-		Disclosure:       d,
-		Files:            fc,
-		PublicURL:        public,
-		AllowLoopbackIdP: true,
+		Store:             a.Store,
+		Clock:             a.Clock,
+		Hasher:            a.Hasher,
+		Logger:            a.Logger(),
+		Registry:          reg,
+		Disclosure:        d,
+		Files:             fc,
+		PublicURL:         a.PublicURL,
+		AllowLoopbackIdP:  true,
+		Background:        a.Background,
+		AllowHTTPWebhooks: true,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -113,8 +173,6 @@ func (a *App) serve(t testing.TB, d *disclosure.Discloser, fc files.Config) *htt
 	srv.Config.Handler = handler
 	srv.Start()
 	t.Cleanup(srv.Close)
-	a.PublicURL = public
-	return srv
 }
 
 // WithDisclosure returns the app served a second time, on the same

@@ -3,6 +3,8 @@
 package command
 
 import (
+	"github.com/custos-crm/custos/internal/jobs"
+
 	"context"
 	"errors"
 	"fmt"
@@ -101,6 +103,13 @@ func migrate(ctx context.Context, st *store.Store, logger *slog.Logger, clk cloc
 	applied, err := st.Migrate(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrating: %w", err)
+	}
+	n, err := jobs.Migrate(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("migrating the job queue: %w", err)
+	}
+	if n > 0 {
+		applied = append(applied, fmt.Sprintf("job queue: %d migrations", n))
 	}
 	sys := systemContext(ctx, logger, clk, "", "sync built-in roles")
 	if err := tenancy.SyncBuiltinRoles(sys, st.Client); err != nil {

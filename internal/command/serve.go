@@ -15,6 +15,8 @@ import (
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/internal/demo"
 	"github.com/custos-crm/custos/internal/files"
+	"github.com/custos-crm/custos/internal/jobs"
+	"github.com/custos-crm/custos/internal/mail"
 	"github.com/custos-crm/custos/internal/server"
 )
 
@@ -40,6 +42,13 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		}
 		if !status.Current() {
 			return fmt.Errorf("%w (%d pending)", errSchemaBehind, len(status.Pending))
+		}
+		pending, err := jobs.Pending(ctx, st)
+		if err != nil {
+			return fmt.Errorf("reading job queue schema version: %w", err)
+		}
+		if pending > 0 {
+			return fmt.Errorf("%w (%d job queue migrations pending)", errSchemaBehind, pending)
 		}
 	}
 
@@ -75,17 +84,31 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		// Passkeys need a host name, not an address.
 		publicURL = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
+	var mailer mail.Sender
+	if cfg.SMTP != nil {
+		mailer = mail.NewSMTP(*cfg.SMTP, env.Clock.Now)
+		logger.InfoContext(ctx, "e-mail on", "smtp", cfg.SMTP.Redacted())
+	}
+	bg, err := server.NewBackground(server.BackgroundConfig{
+		Store: st, Clock: env.Clock, Logger: logger, Registry: registry, Mail: mailer, PublicURL: publicURL,
+		AllowLoopbackWebhooks: cfg.AllowLoopbackWebhooks, PollInterval: cfg.JobPollInterval,
+	})
+	if err != nil {
+		return err
+	}
 	handler, err := server.NewApp(server.AppConfig{
-		Store:            st,
-		Clock:            env.Clock,
-		Hasher:           hasher,
-		Logger:           logger,
-		Registry:         registry,
-		TrustedProxies:   cfg.TrustedProxies,
-		Introspection:    cfg.Dev,
-		Files:            files.Config{Dir: cfg.FileDir, MaxSize: cfg.MaxUploadBytes},
-		PublicURL:        publicURL,
-		AllowLoopbackIdP: cfg.AllowLoopbackIdP,
+		Background:        bg,
+		AllowHTTPWebhooks: cfg.AllowLoopbackWebhooks,
+		Store:             st,
+		Clock:             env.Clock,
+		Hasher:            hasher,
+		Logger:            logger,
+		Registry:          registry,
+		TrustedProxies:    cfg.TrustedProxies,
+		Introspection:     cfg.Dev,
+		Files:             files.Config{Dir: cfg.FileDir, MaxSize: cfg.MaxUploadBytes},
+		PublicURL:         publicURL,
+		AllowLoopbackIdP:  cfg.AllowLoopbackIdP,
 	})
 	if err != nil {
 		return err
@@ -102,6 +125,11 @@ func Serve(ctx context.Context, args []string, env Env) error {
 	fmt.Fprintf(env.Stdout, "custos: open %s/login in a browser\n", publicURL)
 	logger.InfoContext(ctx, "listening", "addr", ln.Addr().String())
 
+	// Jobs run on a context of their own, so that shutdown can let them
+	// finish after the request context is gone.
+	if err := bg.Start(context.WithoutCancel(ctx)); err != nil {
+		return err
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
@@ -114,6 +142,9 @@ func Serve(ctx context.Context, args []string, env Env) error {
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutting down: %w", err)
+	}
+	if err := bg.Stop(shutdownCtx); err != nil {
+		logger.Error("stopping jobs", "error", err)
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serving: %w", err)

@@ -4,6 +4,10 @@
 package config
 
 import (
+	"time"
+
+	"github.com/custos-crm/custos/internal/mail"
+
 	"errors"
 	"flag"
 	"fmt"
@@ -55,6 +59,16 @@ type Config struct {
 	// HashConcurrency bounds the argon2id hashes running at once
 	// (CUSTOS_HASH_CONCURRENCY); default half the CPUs, at least 1.
 	HashConcurrency int
+	// SMTP is the mail server for e-mail notifications (CUSTOS_SMTP_URL);
+	// nil turns e-mail off.
+	SMTP *mail.Config
+	// AllowLoopbackWebhooks lets webhook endpoints be http:// URLs on
+	// loopback addresses (CUSTOS_DEV_ALLOW_LOOPBACK_WEBHOOKS; development
+	// and tests only).
+	AllowLoopbackWebhooks bool
+	// JobPollInterval is how often idle job workers look for work
+	// (CUSTOS_JOB_POLL_INTERVAL, default 500ms).
+	JobPollInterval time.Duration
 }
 
 // DefaultDatabaseURL is the embedded database used when none is configured.
@@ -83,6 +97,9 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 	maxUpload := fs.String("max-upload-bytes", env("CUSTOS_MAX_UPLOAD_BYTES", "20971520"), "largest attachment in bytes (CUSTOS_MAX_UPLOAD_BYTES)")
 	publicURL := fs.String("public-url", env("CUSTOS_PUBLIC_URL", ""), "where browsers reach the server (CUSTOS_PUBLIC_URL); default http://localhost:<port>")
 	loopbackIdP := fs.String("dev-allow-loopback-idp", env("CUSTOS_DEV_ALLOW_LOOPBACK_IDP", "false"), "let identity providers live on loopback addresses: development and tests only (CUSTOS_DEV_ALLOW_LOOPBACK_IDP)")
+	smtpURL := fs.String("smtp-url", env("CUSTOS_SMTP_URL", ""), "mail server for e-mail notifications, e.g. smtp://user:pass@host:587?from=noreply@example.com (CUSTOS_SMTP_URL); empty turns e-mail off")
+	loopbackHooks := fs.String("dev-allow-loopback-webhooks", env("CUSTOS_DEV_ALLOW_LOOPBACK_WEBHOOKS", "false"), "let webhooks use http:// and loopback addresses: development and tests only (CUSTOS_DEV_ALLOW_LOOPBACK_WEBHOOKS)")
+	poll := fs.String("job-poll-interval", env("CUSTOS_JOB_POLL_INTERVAL", "500ms"), "how often idle job workers look for work (CUSTOS_JOB_POLL_INTERVAL)")
 	hashes := fs.String("hash-concurrency", env("CUSTOS_HASH_CONCURRENCY", ""), "argon2id hashes at once; default half the CPUs (CUSTOS_HASH_CONCURRENCY)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fs, err
@@ -157,6 +174,20 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 		errs = append(errs, fmt.Errorf("CUSTOS_MAX_UPLOAD_BYTES: %q is not a positive number", *maxUpload))
 	} else {
 		cfg.MaxUploadBytes = n
+	}
+	if *smtpURL != "" {
+		sc, err := mail.ParseURL(*smtpURL)
+		if err != nil {
+			errs = append(errs, err)
+		} else {
+			cfg.SMTP = &sc
+		}
+	}
+	parseBool("CUSTOS_DEV_ALLOW_LOOPBACK_WEBHOOKS", *loopbackHooks, &cfg.AllowLoopbackWebhooks)
+	if d, err := time.ParseDuration(*poll); err != nil || d < 10*time.Millisecond || d > time.Minute {
+		errs = append(errs, fmt.Errorf("CUSTOS_JOB_POLL_INTERVAL: %q is not a duration between 10ms and 1m", *poll))
+	} else {
+		cfg.JobPollInterval = d
 	}
 	cfg.HashConcurrency = max(1, runtime.GOMAXPROCS(0)/2)
 	if *hashes != "" {

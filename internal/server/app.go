@@ -19,6 +19,7 @@ import (
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/safehttp"
+	"github.com/custos-crm/custos/internal/webhooks"
 	"github.com/custos-crm/custos/internal/store"
 )
 
@@ -44,6 +45,12 @@ type AppConfig struct {
 	AllowLoopbackIdP bool
 	// Throttle sets the sign-in limits; zero means the defaults.
 	Throttle authn.ThrottleLimits
+	// Background is the job queue and the services on it, built once per
+	// store with NewBackground.
+	Background *Background
+	// AllowHTTPWebhooks accepts http:// webhook URLs (development and
+	// tests only).
+	AllowHTTPWebhooks bool
 }
 
 // NewApp wires the services and returns the root handler. `custos serve`
@@ -80,7 +87,12 @@ func NewApp(c AppConfig) (http.Handler, error) {
 			DB:            c.Store.DB,
 			Logger:        c.Logger,
 			Introspection: c.Introspection,
+			Jobs:          c.Background.Queue,
+			Outbox:        c.Background.Outbox,
+			Notify:        c.Background.Notify,
+			Webhooks:      webhooks.Service{AllowHTTP: c.AllowHTTPWebhooks},
 		}),
+		Jobs:           c.Background.Queue,
 		Registry:       c.Registry,
 		TrustedProxies: c.TrustedProxies,
 		Files:          fileService.Download(client, c.Disclosure, c.Logger),

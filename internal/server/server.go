@@ -4,6 +4,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -35,6 +36,8 @@ type Deps struct {
 	Files http.Handler
 	// MaxUploadBytes bounds multipart GraphQL requests.
 	MaxUploadBytes int64
+	// Jobs is the job queue readyz reports on.
+	Jobs interface{ Health(context.Context) error }
 }
 
 // New returns the root handler.
@@ -87,7 +90,7 @@ func addRoutes(mux *http.ServeMux, d Deps) {
 	mux.Handle("GET /auth/oidc/{tenant}/{provider}/callback", d.Auth.SSOCallback())
 	mux.Handle("GET /auth/oidc/{tenant}/{provider}/logout", d.Auth.SSOLogout())
 	mux.Handle("GET /healthz", healthz())
-	mux.Handle("GET /readyz", readyz(d.Store))
+	mux.Handle("GET /readyz", readyz(d.Store, d.Jobs, d.Logger))
 	mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{}))
 	mux.Handle("/", notFound())
 }
@@ -105,10 +108,11 @@ func healthz() http.Handler {
 	})
 }
 
-// readyz reports whether the database answers and its schema is current.
-func readyz(st *store.Store) http.Handler {
+// readyz reports whether the database answers, its schema is current and
+// the job queue is working.
+func readyz(st *store.Store, jobs interface{ Health(context.Context) error }, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		checks := map[string]string{"database": "ok", "schema": "ok"}
+		checks := map[string]string{"database": "ok", "schema": "ok", "jobs": "ok"}
 		status := http.StatusOK
 		if err := st.Ping(r.Context()); err != nil {
 			checks["database"], status = "unreachable", http.StatusServiceUnavailable
@@ -116,6 +120,12 @@ func readyz(st *store.Store) http.Handler {
 			checks["schema"], status = "unknown", http.StatusServiceUnavailable
 		} else if !s.Current() {
 			checks["schema"], status = "behind", http.StatusServiceUnavailable
+		}
+		if jobs == nil {
+			checks["jobs"], status = "off", http.StatusServiceUnavailable
+		} else if err := jobs.Health(r.Context()); err != nil {
+			logger.WarnContext(r.Context(), "readyz: job queue", "error", err)
+			checks["jobs"], status = "not working", http.StatusServiceUnavailable
 		}
 		writeJSON(w, status, map[string]any{"ready": status == http.StatusOK, "checks": checks})
 	})

@@ -69,6 +69,19 @@ func (t *utcTx) Query(ctx context.Context, query string, args, v any) error {
 	return t.tx.Query(ctx, query, utcArgs(args), v)
 }
 
+// SQLTx returns the database/sql transaction under t, for the job queue,
+// which inserts jobs in the transaction of the change that causes them.
+// Statements run on it directly bypass the UTC conversion: River writes
+// its own UTC times.
+func (t *utcTx) SQLTx() (*sql.Tx, bool) {
+	etx, ok := t.tx.(*entsql.Tx)
+	if !ok {
+		return nil, false
+	}
+	stx, ok := etx.Tx.(*sql.Tx)
+	return stx, ok
+}
+
 // Commit commits the transaction.
 func (t *utcTx) Commit() error { return t.tx.Commit() }
 

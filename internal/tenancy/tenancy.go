@@ -207,6 +207,8 @@ type SettingsChange struct {
 	// Auth, when given, replaces the sign-in rules (zero fields take their
 	// defaults). Changing them needs a recent strong sign-in.
 	Auth *settings.Auth
+	// ReminderHour is the local hour at which follow-up reminders go out.
+	ReminderHour *int
 }
 
 // UpdateSettings applies change to the viewer's tenant settings. The tenant
@@ -233,6 +235,9 @@ func UpdateSettings(ctx context.Context, client *ent.Client, tenantID pulid.ID, 
 	}
 	if change.Locale != nil {
 		s.Locale = *change.Locale
+	}
+	if change.ReminderHour != nil {
+		s.ReminderHour = change.ReminderHour
 	}
 	return client.Tenant.UpdateOneID(tenantID).SetSettings(s).Save(ctx)
 }

@@ -37,6 +37,21 @@ type Tenant struct {
 	PhoneRegion string `json:"phoneRegion"`
 	// Auth holds the sign-in rules.
 	Auth Auth `json:"auth"`
+	// ReminderHour is the local hour (0–23) at which follow-up reminders
+	// go out; nil means the default, 9.
+	ReminderHour *int `json:"reminderHour,omitempty"`
+}
+
+// DefaultReminderHour is when follow-up reminders go out unless a tenant
+// chooses another hour.
+const DefaultReminderHour = 9
+
+// RemindAt returns the local hour at which follow-up reminders go out.
+func (s Tenant) RemindAt() int {
+	if s.ReminderHour == nil {
+		return DefaultReminderHour
+	}
+	return *s.ReminderHour
 }
 
 // Auth holds a tenant's sign-in rules.
@@ -172,6 +187,9 @@ func (s Tenant) Problems() []FieldError {
 	}
 	if a.MFA != MFAOptional && a.MFA != MFAAdmins && a.MFA != MFAEveryone {
 		out = append(out, FieldError{"/auth/mfa", "invalid", "must be optional, admins or everyone"})
+	}
+	if h := s.ReminderHour; h != nil && (*h < 0 || *h > 23) {
+		out = append(out, FieldError{"/reminderHour", "out_of_range", "must be between 0 and 23"})
 	}
 	if !SupportedLocale(s.Locale) {
 		out = append(out, FieldError{"/locale", "unsupported_locale", fmt.Sprintf("locale must be one of %v", supportedLocales)})

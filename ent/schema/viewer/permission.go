@@ -12,6 +12,9 @@ const (
 	PermDepartmentManage = "department:manage"
 	PermTenantManage     = "tenant:manage"
 	PermAuditRead        = "audit:read"
+	// PermWebhookManage lets a viewer register webhook endpoints and read
+	// their delivery log.
+	PermWebhookManage = "webhook:manage"
 )
 
 // AllPermissions returns every permission Custos knows, in a stable order.
@@ -19,7 +22,7 @@ func AllPermissions() []string {
 	return []string{
 		PermCustomerRead, PermCustomerCreate, PermCustomerUpdate, PermCustomerDelete,
 		PermUserManage, PermRoleManage, PermDepartmentManage, PermTenantManage,
-		PermAuditRead,
+		PermAuditRead, PermWebhookManage,
 	}
 }
 

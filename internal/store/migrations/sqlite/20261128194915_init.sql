@@ -88,6 +88,26 @@ CREATE TABLE `login_throttles` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT,
 CREATE UNIQUE INDEX `loginthrottle_key_window_start` ON `login_throttles` (`key`, `window_start`);
 -- Create index "loginthrottle_window_start" to table: "login_throttles"
 CREATE INDEX `loginthrottle_window_start` ON `login_throttles` (`window_start`);
+-- Create "notifications" table
+CREATE TABLE `notifications` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `kind` text NOT NULL, `record_id` text NULL, `params` json NULL, `dedupe_key` text NOT NULL, `read_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `notifications_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `notifications_users_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
+-- Create index "notification_tenant_id_dedupe_key" to table: "notifications"
+CREATE UNIQUE INDEX `notification_tenant_id_dedupe_key` ON `notifications` (`tenant_id`, `dedupe_key`);
+-- Create index "notification_tenant_id_user_id_created_at" to table: "notifications"
+CREATE INDEX `notification_tenant_id_user_id_created_at` ON `notifications` (`tenant_id`, `user_id`, `created_at`);
+-- Create index "notification_tenant_id_user_id_read_at" to table: "notifications"
+CREATE INDEX `notification_tenant_id_user_id_read_at` ON `notifications` (`tenant_id`, `user_id`, `read_at`);
+-- Create "notification_preferences" table
+CREATE TABLE `notification_preferences` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `kind` text NOT NULL, `inbox` bool NOT NULL DEFAULT (true), `email` bool NOT NULL DEFAULT (true), `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `notification_preferences_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `notification_preferences_users_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
+-- Create index "notificationpreference_tenant_id_user_id_kind" to table: "notification_preferences"
+CREATE UNIQUE INDEX `notificationpreference_tenant_id_user_id_kind` ON `notification_preferences` (`tenant_id`, `user_id`, `kind`);
+-- Create "outbox_messages" table
+CREATE TABLE `outbox_messages` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `kind` text NOT NULL, `event` text NOT NULL, `subject_id` text NULL, `user_id` text NULL, `payload` json NOT NULL, `idempotency_key` text NOT NULL, `state` text NOT NULL DEFAULT ('pending'), `attempts` integer NOT NULL DEFAULT (0), `next_attempt_at` datetime NOT NULL, `last_status` integer NULL, `last_error` text NULL, `last_duration_ms` integer NULL, `delivered_at` datetime NULL, `tenant_id` text NOT NULL, `endpoint_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `outbox_messages_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `outbox_messages_webhook_endpoints_endpoint` FOREIGN KEY (`endpoint_id`) REFERENCES `webhook_endpoints` (`id`) ON DELETE SET NULL);
+-- Create index "outboxmessage_idempotency_key" to table: "outbox_messages"
+CREATE UNIQUE INDEX `outboxmessage_idempotency_key` ON `outbox_messages` (`idempotency_key`);
+-- Create index "outboxmessage_tenant_id_endpoint_id_created_at" to table: "outbox_messages"
+CREATE INDEX `outboxmessage_tenant_id_endpoint_id_created_at` ON `outbox_messages` (`tenant_id`, `endpoint_id`, `created_at`);
+-- Create index "outboxmessage_state_next_attempt_at" to table: "outbox_messages"
+CREATE INDEX `outboxmessage_state_next_attempt_at` ON `outbox_messages` (`state`, `next_attempt_at`);
 -- Create "passkeys" table
 CREATE TABLE `passkeys` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL DEFAULT ('Passkey'), `credential_id` blob NOT NULL, `public_key` blob NOT NULL, `attestation_type` text NULL, `aaguid` blob NULL, `sign_count` integer NOT NULL DEFAULT (0), `transports` json NULL, `backup_eligible` bool NOT NULL DEFAULT (false), `backup_state` bool NOT NULL DEFAULT (false), `last_used_at` datetime NULL, `blocked_at` datetime NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `passkeys_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `passkeys_users_user` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
 -- Create index "passkeys_credential_id_key" to table: "passkeys"
@@ -130,3 +150,7 @@ CREATE INDEX `user_tenant_id_department_id` ON `users` (`tenant_id`, `department
 CREATE INDEX `user_tenant_id_reports_to_id` ON `users` (`tenant_id`, `reports_to_id`);
 -- Create "vault_meta" table
 CREATE TABLE `vault_meta` (`name` text NOT NULL, `value` blob NOT NULL, PRIMARY KEY (`name`));
+-- Create "webhook_endpoints" table
+CREATE TABLE `webhook_endpoints` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `secret` blob NULL, `previous_secret` blob NULL, `url` text NOT NULL, `description` text NULL, `events` json NOT NULL, `enabled` bool NOT NULL DEFAULT (true), `previous_secret_expires_at` datetime NULL, `created_by` text NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `webhook_endpoints_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "webhookendpoint_tenant_id_enabled" to table: "webhook_endpoints"
+CREATE INDEX `webhookendpoint_tenant_id_enabled` ON `webhook_endpoints` (`tenant_id`, `enabled`);

@@ -1,0 +1,95 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/custos-crm/custos/authn"
+	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/jobs"
+	"github.com/custos-crm/custos/internal/mail"
+	"github.com/custos-crm/custos/internal/notify"
+	"github.com/custos-crm/custos/internal/outbox"
+	"github.com/custos-crm/custos/internal/safehttp"
+	"github.com/custos-crm/custos/internal/store"
+)
+
+// BackgroundConfig configures the background services.
+type BackgroundConfig struct {
+	Store    *store.Store
+	Clock    clock.Clock
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	// Mail sends e-mail; nil turns e-mail off.
+	Mail mail.Sender
+	// PublicURL starts the links in notifications.
+	PublicURL string
+	// AllowLoopbackWebhooks lets webhooks reach loopback addresses
+	// (development and tests only).
+	AllowLoopbackWebhooks bool
+	// PollInterval is how often idle job workers look for work.
+	PollInterval time.Duration
+	// Retry overrides the outbox retry policy (tests).
+	Retry outbox.RetryPolicy
+}
+
+// Background holds the job queue and the services that run on it: the
+// outbox (webhooks, e-mail), notifications and reminders. Build it once
+// per store, after the vault is open, then Start it.
+type Background struct {
+	Queue     *jobs.Queue
+	Outbox    *outbox.Service
+	Notify    *notify.Service
+	Reminders *notify.Reminders
+}
+
+// NewBackground wires the background services and installs the outbox's
+// event hook on the store's client.
+func NewBackground(c BackgroundConfig) (*Background, error) {
+	client := c.Store.Client
+	load := func(ctx context.Context, tenantID, userID pulid.ID, now time.Time) (*viewer.Viewer, error) {
+		l, err := authn.LoadViewer(ctx, client, tenantID, userID, now)
+		if err != nil {
+			return nil, err
+		}
+		return l.Viewer, nil
+	}
+	q := jobs.New(jobs.Config{
+		Store: c.Store, Clock: c.Clock, Logger: c.Logger, Registry: c.Registry,
+		LoadViewer: load, PollInterval: c.PollInterval,
+	})
+	b := &Background{Queue: q}
+	b.Outbox = outbox.New(outbox.Config{
+		Client: client, Queue: q, Clock: c.Clock, Logger: c.Logger,
+		HTTP: safehttp.NewClient(safehttp.Options{AllowLoopback: c.AllowLoopbackWebhooks, Timeout: 15 * time.Second}),
+		Mail: c.Mail,
+		Compose: func(ctx context.Context, client *ent.Client, m *ent.OutboxMessage) (mail.Message, error) {
+			return b.Notify.Compose(ctx, client, m)
+		},
+		OnDead: func(ctx context.Context, tx *ent.Tx, m *ent.OutboxMessage) error {
+			return b.Notify.OnDead(ctx, tx, m)
+		},
+		Retry:    c.Retry,
+		Registry: c.Registry,
+	})
+	b.Notify = notify.New(notify.Config{Outbox: b.Outbox, Clock: c.Clock, PublicURL: c.PublicURL, LoadViewer: load})
+	b.Reminders = notify.RegisterReminders(q, client, b.Notify)
+	b.Outbox.Install(client)
+	if err := q.Open(); err != nil {
+		return nil, fmt.Errorf("background: %w", err)
+	}
+	return b, nil
+}
+
+// Start starts working jobs.
+func (b *Background) Start(ctx context.Context) error { return b.Queue.Start(ctx) }
+
+// Stop lets running jobs finish (until ctx ends) and stops.
+func (b *Background) Stop(ctx context.Context) error { return b.Queue.Stop(ctx) }
