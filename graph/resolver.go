@@ -24,9 +24,9 @@ import (
 	"github.com/custos-crm/custos/internal/jobs"
 	"github.com/custos-crm/custos/internal/notify"
 	"github.com/custos-crm/custos/internal/outbox"
-	"github.com/custos-crm/custos/internal/webhooks"
 	"github.com/custos-crm/custos/internal/personal"
 	"github.com/custos-crm/custos/internal/vault"
+	"github.com/custos-crm/custos/internal/webhooks"
 )
 
 // DefaultPageSize is the page size of a list asked for without first or

@@ -68,7 +68,8 @@ type App struct {
 	// Registry holds the application's metrics.
 	Registry *prometheus.Registry
 
-	hash string
+	hash           string
+	strictWebhooks bool
 }
 
 // Options change how New builds the application.
@@ -78,8 +79,11 @@ type Options struct {
 	// Retry overrides the outbox retry policy.
 	Retry outbox.RetryPolicy
 	// NoJobs leaves the job queue stopped: jobs are enqueued but only run
-	// when a test works them.
+	// once the test starts it.
 	NoJobs bool
+	// StrictWebhooks applies the production rules to webhooks: https
+	// URLs only, no loopback or private addresses.
+	StrictWebhooks bool
 }
 
 // New starts the application on a fresh database of dialect.
@@ -110,7 +114,7 @@ func NewWith(t testing.TB, dialect string, opts Options) *App {
 		t.Fatal(err)
 	}
 	a := &App{Store: st, Clock: clk, Hasher: hasher, Logs: &SyncBuffer{}, Vault: v, Master: master, hash: hash,
-		Registry: prometheus.NewRegistry()}
+		Registry: prometheus.NewRegistry(), strictWebhooks: opts.StrictWebhooks}
 	if _, err := jobs.Migrate(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +123,7 @@ func NewWith(t testing.TB, dialect string, opts Options) *App {
 	a.PublicURL = "http://localhost:" + strconv.Itoa(a.Server.Listener.Addr().(*net.TCPAddr).Port)
 	a.Background, err = server.NewBackground(server.BackgroundConfig{
 		Store: st, Clock: clk, Logger: a.Logger(), Registry: a.Registry, Mail: opts.Mail,
-		PublicURL: a.PublicURL, AllowLoopbackWebhooks: true, PollInterval: 20 * time.Millisecond, Retry: opts.Retry,
+		PublicURL: a.PublicURL, AllowLoopbackWebhooks: !opts.StrictWebhooks, PollInterval: 20 * time.Millisecond, Retry: opts.Retry,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +169,7 @@ func (a *App) serveOn(t testing.TB, srv *httptest.Server, d *disclosure.Disclose
 		PublicURL:         a.PublicURL,
 		AllowLoopbackIdP:  true,
 		Background:        a.Background,
-		AllowHTTPWebhooks: true,
+		AllowHTTPWebhooks: !a.strictWebhooks,
 	})
 	if err != nil {
 		t.Fatal(err)

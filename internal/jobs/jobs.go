@@ -83,6 +83,10 @@ type Queue struct {
 	driver   riverdriver.Driver[*sql.Tx]
 	client   *river.Client[*sql.Tx]
 	metrics  *metrics
+	// id is the River client id of this process; liveness holds its
+	// liveness lock on PostgreSQL.
+	id       string
+	liveness *sql.Conn
 
 	mu      sync.Mutex
 	started bool
@@ -103,7 +107,12 @@ func New(c Config) *Queue {
 	if c.MaxWorkers <= 0 {
 		c.MaxWorkers = 4
 	}
-	return &Queue{cfg: c, workers: river.NewWorkers(), driver: newDriver(c.Store), metrics: newMetrics(c.Store, c.Registry)}
+	q := &Queue{cfg: c, workers: river.NewWorkers(), driver: newDriver(c.Store), metrics: newMetrics(c.Store, c.Registry), id: clientID()}
+	Add(q, &recoverWorker{q: q})
+	if c.Store.Dialect == dialect.Postgres {
+		q.Every(time.Minute, func() river.JobArgs { return RecoverArgs{} })
+	}
+	return q
 }
 
 // newDriver returns River's driver for the store's dialect.
@@ -130,6 +139,7 @@ func (q *Queue) Every(interval time.Duration, args func() river.JobArgs) {
 // Open builds the River client. Jobs can be enqueued from then on.
 func (q *Queue) Open() error {
 	cfg := &river.Config{
+		ID:                q.id,
 		Logger:            q.cfg.Logger.With("component", "jobs"),
 		FetchPollInterval: q.cfg.PollInterval,
 		FetchCooldown:     q.cfg.PollInterval / 5,
@@ -160,7 +170,19 @@ func (q *Queue) Start(ctx context.Context) error {
 	if q.client == nil {
 		return errors.New("jobs: Start before Open")
 	}
+	if err := q.holdLiveness(ctx); err != nil {
+		return err
+	}
+	n, err := q.RecoverOrphans(ctx)
+	if err != nil {
+		q.releaseLiveness()
+		return err
+	}
+	if n > 0 {
+		q.cfg.Logger.WarnContext(ctx, "recovered jobs of a process that died", "jobs", n)
+	}
 	if err := q.client.Start(ctx); err != nil {
+		q.releaseLiveness()
 		return fmt.Errorf("jobs: starting: %w", err)
 	}
 	q.mu.Lock()
@@ -178,6 +200,7 @@ func (q *Queue) Stop(ctx context.Context) error {
 	if !started {
 		return nil
 	}
+	defer q.releaseLiveness()
 	if err := q.client.Stop(ctx); err != nil {
 		return fmt.Errorf("jobs: stopping: %w", err)
 	}

@@ -94,7 +94,8 @@ func toJob(j *rivertype.JobRow) Job {
 		out.FinalizedAt = &t
 	}
 	if n := len(j.Errors); n > 0 {
-		msg := j.Errors[n-1].Error
+		// River prefixes the text of a cancellation.
+		msg := strings.TrimPrefix(j.Errors[n-1].Error, "JobCancelError: ")
 		out.LastError = &msg
 	}
 	var a Actor
@@ -103,4 +104,3 @@ func toJob(j *rivertype.JobRow) Job {
 	}
 	return out
 }
-

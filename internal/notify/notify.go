@@ -17,6 +17,8 @@ import (
 	"github.com/custos-crm/custos/ent/notification"
 	"github.com/custos-crm/custos/ent/notificationpreference"
 	"github.com/custos-crm/custos/ent/outboxmessage"
+	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
@@ -119,7 +121,7 @@ func (s *Service) Render(ctx context.Context, client *ent.Client, kind, recordID
 	if v := viewer.FromContext(ctx); v != nil && v.Locale != "" {
 		locale = v.Locale
 	}
-	data := s.data(ctx, client, kind, recordID, params)
+	data := s.data(ctx, client, locale, kind, recordID, params)
 	r, err := mail.Render(kind, locale, data)
 	if err != nil {
 		return Rendered{}, fmt.Errorf("notify: rendering %s: %w", kind, err)
@@ -131,7 +133,7 @@ func (s *Service) Render(ctx context.Context, client *ent.Client, kind, recordID
 const unknown = "—"
 
 // data gathers the template values of a notification.
-func (s *Service) data(ctx context.Context, client *ent.Client, kind, recordID string, params map[string]string) map[string]string {
+func (s *Service) data(ctx context.Context, client *ent.Client, locale, kind, recordID string, params map[string]string) map[string]string {
 	data := map[string]string{}
 	for _, k := range mail.RequiredKeys(kind) {
 		data[k] = unknown
@@ -143,7 +145,7 @@ func (s *Service) data(ctx context.Context, client *ent.Client, kind, recordID s
 	case mail.KindFollowupDue:
 		data["Link"] = s.publicURL + "/"
 		if f, err := client.FollowUp.Query().Where(followup.ID(pulid.ID(recordID))).WithCustomer().Only(ctx); err == nil {
-			data["Subject"] = f.Type
+			data["Subject"] = typeLabel(ctx, client, locale, f.Type)
 			if c := f.Edges.Customer; c != nil {
 				data["Customer"] = c.Name
 				data["Link"] = s.publicURL + "/customers/" + string(c.ID)
@@ -169,6 +171,26 @@ func (s *Service) data(ctx context.Context, client *ent.Client, kind, recordID s
 		}
 	}
 	return data
+}
+
+// typeLabel returns the label of a follow-up type in locale, or the key
+// when the picklist does not have it.
+func typeLabel(ctx context.Context, client *ent.Client, locale, key string) string {
+	pl, err := client.Picklist.Query().Where(picklist.KindEQ(choices.FollowUpType)).Only(ctx)
+	if err != nil {
+		return key
+	}
+	for _, o := range pl.Options {
+		if o.Key == key {
+			if strings.HasPrefix(locale, "zh") && o.LabelZh != "" {
+				return o.LabelZh
+			}
+			if o.LabelEn != "" {
+				return o.LabelEn
+			}
+		}
+	}
+	return key
 }
 
 // Compose builds the e-mail of an outbox message under its recipient's
@@ -199,7 +221,7 @@ func (s *Service) Compose(ctx context.Context, client *ent.Client, m *ent.Outbox
 	}
 	kind, _ := m.Payload["kind"].(string)
 	recordID, _ := m.Payload["recordId"].(string)
-	r, err := mail.Render(kind, v.Locale, s.data(rctx, client, kind, recordID, params))
+	r, err := mail.Render(kind, v.Locale, s.data(rctx, client, v.Locale, kind, recordID, params))
 	if err != nil {
 		return mail.Message{}, err
 	}

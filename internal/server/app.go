@@ -19,8 +19,8 @@ import (
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/safehttp"
-	"github.com/custos-crm/custos/internal/webhooks"
 	"github.com/custos-crm/custos/internal/store"
+	"github.com/custos-crm/custos/internal/webhooks"
 )
 
 // AppConfig is what the whole application is built from.
