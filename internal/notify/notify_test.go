@@ -150,7 +150,9 @@ func TestRemindersInTwoTimeZones(t *testing.T) {
 		// later follow-up on the same customer supersedes it.
 		var dueList struct {
 			MyFollowUpsDue struct {
-				Edges []struct{ Node struct{ ID, NextFollowUpOn string } }
+				Edges []struct {
+					Node struct{ ID, NextFollowUpOn string }
+				}
 			}
 		}
 		a.GraphQL(t, newyork.token, `{ myFollowUpsDue { edges { node { id nextFollowUpOn } } } }`, nil).MustSucceed(t).Decode(t, &dueList)
@@ -162,7 +164,9 @@ func TestRemindersInTwoTimeZones(t *testing.T) {
 			t.Fatalf("Li's due list %+v", dueList)
 		}
 		var cs struct {
-			Customers struct{ Edges []struct{ Node struct{ ID string } } }
+			Customers struct {
+				Edges []struct{ Node struct{ ID string } }
+			}
 		}
 		a.GraphQL(t, shanghai.token, `{ customers { edges { node { id } } } }`, nil).MustSucceed(t).Decode(t, &cs)
 		a.Clock.Advance(time.Minute)

@@ -259,7 +259,11 @@ func TestFailingEndpointIsRetriedWithBackoffThenDead(t *testing.T) {
 		}
 		// The endpoint's creator is told.
 		var inbox struct {
-			MyNotifications struct{ Edges []struct{ Node struct{ Kind, Title, Body string } } }
+			MyNotifications struct {
+				Edges []struct {
+					Node struct{ Kind, Title, Body string }
+				}
+			}
 		}
 		a.GraphQL(t, token, `{ myNotifications { edges { node { kind title body } } } }`, nil).MustSucceed(t).Decode(t, &inbox)
 		if e := inbox.MyNotifications.Edges; len(e) != 1 || e[0].Node.Kind != "webhook.dead" || !strings.Contains(e[0].Node.Body, rcv.URL) {
