@@ -43,10 +43,13 @@ func (s *Service) eventHook() ent.Hook {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			w, ok := watched[m.Type()]
 			im, isIDs := m.(idsMutation)
-			if !ok || !isIDs {
+			op := m.Op()
+			// The watched entities are soft-deleted: a delete comes back
+			// through the client as an update that sets deleted_at, and
+			// that update is the event.
+			if !ok || !isIDs || op.Is(ent.OpDelete|ent.OpDeleteOne) {
 				return next.Mutate(ctx, m)
 			}
-			op := m.Op()
 			var changed []string
 			for _, f := range append(m.Fields(), m.ClearedFields()...) {
 				if !slices.Contains(bookkeeping, f) {
@@ -58,8 +61,6 @@ func (s *Service) eventHook() ent.Hook {
 			switch {
 			case op.Is(ent.OpCreate):
 				name = w.prefix + ".created"
-			case op.Is(ent.OpDelete | ent.OpDeleteOne):
-				name, changed = w.prefix+".deleted", nil
 			case slices.Contains(changed, "deleted_at"):
 				if v, _ := m.Field("deleted_at"); v != nil {
 					name, changed = w.prefix+".deleted", nil
@@ -71,7 +72,7 @@ func (s *Service) eventHook() ent.Hook {
 			// Bulk changes name their rows before they run (afterwards the
 			// predicates may match nothing).
 			var ids []pulid.ID
-			if op.Is(ent.OpUpdate | ent.OpDelete) {
+			if op.Is(ent.OpUpdate) {
 				var err error
 				if ids, err = im.IDs(ctx); err != nil {
 					return nil, err
@@ -81,7 +82,7 @@ func (s *Service) eventHook() ent.Hook {
 			if err != nil {
 				return v, err
 			}
-			if id, ok := im.ID(); ok && !op.Is(ent.OpUpdate|ent.OpDelete) {
+			if id, ok := im.ID(); ok && !op.Is(ent.OpUpdate) {
 				ids = []pulid.ID{id}
 			}
 			if len(ids) == 0 {

@@ -96,6 +96,7 @@ func TestWebhooksAreSignedAndSentAfterCommit(t *testing.T) {
 		token := a.Login(t, "acme", "admin@acme.test")
 		rcv := newReceiver(t, http.StatusOK)
 		endpointID, secret := createEndpoint(t, a, token, rcv.URL+"/hook", "customer.created", "customer.updated")
+		other, _ := createEndpoint(t, a, token, rcv.URL+"/other", "customer.deleted", "contact.created")
 		if !strings.HasPrefix(secret, "whsec_") {
 			t.Fatalf("secret %q", secret)
 		}
@@ -160,6 +161,36 @@ func TestWebhooksAreSignedAndSentAfterCommit(t *testing.T) {
 			t.Fatalf("delivery log %+v", log)
 		}
 
+		// Another endpoint gets only its events: a new contact, and the
+		// deletion of the customer.
+		a.GraphQL(t, token, `mutation($id: ID!) { createContact(input: {customerID: $id, name: "Wang"}) { id } }`,
+			map[string]any{"id": created.CreateCustomer.ID}).MustSucceed(t)
+		a.GraphQL(t, token, `mutation($id: ID!) { deleteCustomer(id: $id) }`, map[string]any{"id": created.CreateCustomer.ID}).MustSucceed(t)
+		waitFor(t, 10*time.Second, "the other endpoint's deliveries", func() bool { return len(rcv.deliveries()) == 4 })
+		var events []string
+		for _, d := range rcv.deliveries()[2:] {
+			if d.header.Get("User-Agent") == "" || !strings.HasSuffix(d.header.Get("Content-Type"), "json") {
+				t.Fatalf("headers %v", d.header)
+			}
+			events = append(events, d.header.Get(webhooks.HeaderEvent))
+		}
+		if strings.Join(events, ",") != "contact.created,customer.deleted" && strings.Join(events, ",") != "customer.deleted,contact.created" {
+			t.Fatalf("other endpoint got %v", events)
+		}
+		_ = other
+		time.Sleep(200 * time.Millisecond)
+		if n := len(rcv.deliveries()); n != 4 {
+			t.Fatalf("%d deliveries, want 4", n)
+		}
+		waitFor(t, 5*time.Second, "all four delivered", func() bool {
+			for _, m := range messages(t, a, tn.Tenant.ID) {
+				if m.State != outboxmessage.StateDelivered {
+					return false
+				}
+			}
+			return true
+		})
+
 		// Operations: readyz reports the job queue, metrics count jobs and
 		// deliveries by state.
 		if body := get(t, a.Server.URL+"/readyz"); !strings.Contains(body, `"jobs":"ok"`) {
@@ -167,10 +198,10 @@ func TestWebhooksAreSignedAndSentAfterCommit(t *testing.T) {
 		}
 		metrics := get(t, a.Server.URL+"/metrics")
 		for _, want := range []string{
-			`custos_outbox_deliveries_total{kind="webhook",outcome="delivered"} 2`,
-			`custos_outbox_messages{kind="webhook",state="delivered"} 2`,
+			`custos_outbox_deliveries_total{kind="webhook",outcome="delivered"} 4`,
+			`custos_outbox_messages{kind="webhook",state="delivered"} 4`,
 			`custos_jobs{state="completed"}`,
-			`custos_jobs_worked_total{kind="outbox.deliver",outcome="completed"} 2`,
+			`custos_jobs_worked_total{kind="outbox.deliver",outcome="completed"} 4`,
 		} {
 			if !strings.Contains(metrics, want) {
 				t.Errorf("metrics lack %s", want)
