@@ -10,7 +10,6 @@ import (
 	"reflect"
 
 	"github.com/custos-crm/custos/ent/migrate"
-	"github.com/custos-crm/custos/ent/schema/pulid"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect"
@@ -27,6 +26,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
 	"github.com/custos-crm/custos/ent/notification"
@@ -36,6 +37,8 @@ import (
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
+	"github.com/custos-crm/custos/ent/schema/customfields"
+	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
@@ -75,6 +78,10 @@ type Client struct {
 	ExternalIdentity *ExternalIdentityClient
 	// FollowUp is the client for interacting with the FollowUp builders.
 	FollowUp *FollowUpClient
+	// FormDefinition is the client for interacting with the FormDefinition builders.
+	FormDefinition *FormDefinitionClient
+	// FormVersion is the client for interacting with the FormVersion builders.
+	FormVersion *FormVersionClient
 	// IdentityProvider is the client for interacting with the IdentityProvider builders.
 	IdentityProvider *IdentityProviderClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -127,6 +134,8 @@ func (c *Client) init() {
 	c.Department = NewDepartmentClient(c.config)
 	c.ExternalIdentity = NewExternalIdentityClient(c.config)
 	c.FollowUp = NewFollowUpClient(c.config)
+	c.FormDefinition = NewFormDefinitionClient(c.config)
+	c.FormVersion = NewFormVersionClient(c.config)
 	c.IdentityProvider = NewIdentityProviderClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.Notification = NewNotificationClient(c.config)
@@ -158,6 +167,7 @@ type (
 		// interceptors to execute on queries.
 		inters *inters
 		Vault  *vault.Vault
+		Forms  customfields.Processor
 		Clock  clock.Clock
 	}
 	// Option function to configure the client.
@@ -206,6 +216,13 @@ func Driver(driver dialect.Driver) Option {
 func Vault(v *vault.Vault) Option {
 	return func(c *config) {
 		c.Vault = v
+	}
+}
+
+// Forms configures the Forms.
+func Forms(v customfields.Processor) Option {
+	return func(c *config) {
+		c.Forms = v
 	}
 }
 
@@ -261,6 +278,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Department:             NewDepartmentClient(cfg),
 		ExternalIdentity:       NewExternalIdentityClient(cfg),
 		FollowUp:               NewFollowUpClient(cfg),
+		FormDefinition:         NewFormDefinitionClient(cfg),
+		FormVersion:            NewFormVersionClient(cfg),
 		IdentityProvider:       NewIdentityProviderClient(cfg),
 		LoginThrottle:          NewLoginThrottleClient(cfg),
 		Notification:           NewNotificationClient(cfg),
@@ -306,6 +325,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Department:             NewDepartmentClient(cfg),
 		ExternalIdentity:       NewExternalIdentityClient(cfg),
 		FollowUp:               NewFollowUpClient(cfg),
+		FormDefinition:         NewFormDefinitionClient(cfg),
+		FormVersion:            NewFormVersionClient(cfg),
 		IdentityProvider:       NewIdentityProviderClient(cfg),
 		LoginThrottle:          NewLoginThrottleClient(cfg),
 		Notification:           NewNotificationClient(cfg),
@@ -352,10 +373,10 @@ func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
 		c.APIToken, c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent,
 		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
-		c.FollowUp, c.IdentityProvider, c.LoginThrottle, c.Notification,
-		c.NotificationPreference, c.OutboxMessage, c.Passkey, c.Picklist, c.Role,
-		c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
-		c.WebhookEndpoint,
+		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
+		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
+		c.Passkey, c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey,
+		c.User, c.VaultMeta, c.WebhookEndpoint,
 	} {
 		n.Use(hooks...)
 	}
@@ -367,10 +388,10 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
 		c.APIToken, c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent,
 		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
-		c.FollowUp, c.IdentityProvider, c.LoginThrottle, c.Notification,
-		c.NotificationPreference, c.OutboxMessage, c.Passkey, c.Picklist, c.Role,
-		c.RoleGrant, c.Session, c.Tenant, c.TenantKey, c.User, c.VaultMeta,
-		c.WebhookEndpoint,
+		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
+		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
+		c.Passkey, c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey,
+		c.User, c.VaultMeta, c.WebhookEndpoint,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -401,6 +422,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.ExternalIdentity.mutate(ctx, m)
 	case *FollowUpMutation:
 		return c.FollowUp.mutate(ctx, m)
+	case *FormDefinitionMutation:
+		return c.FormDefinition.mutate(ctx, m)
+	case *FormVersionMutation:
+		return c.FormVersion.mutate(ctx, m)
 	case *IdentityProviderMutation:
 		return c.IdentityProvider.mutate(ctx, m)
 	case *LoginThrottleMutation:
@@ -2311,6 +2336,338 @@ func (c *FollowUpClient) mutate(ctx context.Context, m *FollowUpMutation) (Value
 		return (&FollowUpDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown FollowUp mutation op: %q", m.Op())
+	}
+}
+
+// FormDefinitionClient is a client for the FormDefinition schema.
+type FormDefinitionClient struct {
+	config
+}
+
+// NewFormDefinitionClient returns a client for the FormDefinition from the given config.
+func NewFormDefinitionClient(c config) *FormDefinitionClient {
+	return &FormDefinitionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `formdefinition.Hooks(f(g(h())))`.
+func (c *FormDefinitionClient) Use(hooks ...Hook) {
+	c.hooks.FormDefinition = append(c.hooks.FormDefinition, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `formdefinition.Intercept(f(g(h())))`.
+func (c *FormDefinitionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FormDefinition = append(c.inters.FormDefinition, interceptors...)
+}
+
+// Create returns a builder for creating a FormDefinition entity.
+func (c *FormDefinitionClient) Create() *FormDefinitionCreate {
+	mutation := newFormDefinitionMutation(c.config, OpCreate)
+	return &FormDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FormDefinition entities.
+func (c *FormDefinitionClient) CreateBulk(builders ...*FormDefinitionCreate) *FormDefinitionCreateBulk {
+	return &FormDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FormDefinitionClient) MapCreateBulk(slice any, setFunc func(*FormDefinitionCreate, int)) *FormDefinitionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FormDefinitionCreateBulk{err: fmt.Errorf("calling to FormDefinitionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FormDefinitionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FormDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FormDefinition.
+func (c *FormDefinitionClient) Update() *FormDefinitionUpdate {
+	mutation := newFormDefinitionMutation(c.config, OpUpdate)
+	return &FormDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FormDefinitionClient) UpdateOne(_m *FormDefinition) *FormDefinitionUpdateOne {
+	mutation := newFormDefinitionMutation(c.config, OpUpdateOne, withFormDefinition(_m))
+	return &FormDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FormDefinitionClient) UpdateOneID(id pulid.ID) *FormDefinitionUpdateOne {
+	mutation := newFormDefinitionMutation(c.config, OpUpdateOne, withFormDefinitionID(id))
+	return &FormDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FormDefinition.
+func (c *FormDefinitionClient) Delete() *FormDefinitionDelete {
+	mutation := newFormDefinitionMutation(c.config, OpDelete)
+	return &FormDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FormDefinitionClient) DeleteOne(_m *FormDefinition) *FormDefinitionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FormDefinitionClient) DeleteOneID(id pulid.ID) *FormDefinitionDeleteOne {
+	builder := c.Delete().Where(formdefinition.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FormDefinitionDeleteOne{builder}
+}
+
+// Query returns a query builder for FormDefinition.
+func (c *FormDefinitionClient) Query() *FormDefinitionQuery {
+	return &FormDefinitionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFormDefinition},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FormDefinition entity by its id.
+func (c *FormDefinitionClient) Get(ctx context.Context, id pulid.ID) (*FormDefinition, error) {
+	return c.Query().Where(formdefinition.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FormDefinitionClient) GetX(ctx context.Context, id pulid.ID) *FormDefinition {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a FormDefinition.
+func (c *FormDefinitionClient) QueryTenant(_m *FormDefinition) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(formdefinition.Table, formdefinition.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, formdefinition.TenantTable, formdefinition.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVersions queries the versions edge of a FormDefinition.
+func (c *FormDefinitionClient) QueryVersions(_m *FormDefinition) *FormVersionQuery {
+	query := (&FormVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(formdefinition.Table, formdefinition.FieldID, id),
+			sqlgraph.To(formversion.Table, formversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, formdefinition.VersionsTable, formdefinition.VersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FormDefinitionClient) Hooks() []Hook {
+	hooks := c.hooks.FormDefinition
+	return append(hooks[:len(hooks):len(hooks)], formdefinition.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FormDefinitionClient) Interceptors() []Interceptor {
+	return c.inters.FormDefinition
+}
+
+func (c *FormDefinitionClient) mutate(ctx context.Context, m *FormDefinitionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FormDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FormDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FormDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FormDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FormDefinition mutation op: %q", m.Op())
+	}
+}
+
+// FormVersionClient is a client for the FormVersion schema.
+type FormVersionClient struct {
+	config
+}
+
+// NewFormVersionClient returns a client for the FormVersion from the given config.
+func NewFormVersionClient(c config) *FormVersionClient {
+	return &FormVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `formversion.Hooks(f(g(h())))`.
+func (c *FormVersionClient) Use(hooks ...Hook) {
+	c.hooks.FormVersion = append(c.hooks.FormVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `formversion.Intercept(f(g(h())))`.
+func (c *FormVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.FormVersion = append(c.inters.FormVersion, interceptors...)
+}
+
+// Create returns a builder for creating a FormVersion entity.
+func (c *FormVersionClient) Create() *FormVersionCreate {
+	mutation := newFormVersionMutation(c.config, OpCreate)
+	return &FormVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of FormVersion entities.
+func (c *FormVersionClient) CreateBulk(builders ...*FormVersionCreate) *FormVersionCreateBulk {
+	return &FormVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FormVersionClient) MapCreateBulk(slice any, setFunc func(*FormVersionCreate, int)) *FormVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FormVersionCreateBulk{err: fmt.Errorf("calling to FormVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FormVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FormVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for FormVersion.
+func (c *FormVersionClient) Update() *FormVersionUpdate {
+	mutation := newFormVersionMutation(c.config, OpUpdate)
+	return &FormVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FormVersionClient) UpdateOne(_m *FormVersion) *FormVersionUpdateOne {
+	mutation := newFormVersionMutation(c.config, OpUpdateOne, withFormVersion(_m))
+	return &FormVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FormVersionClient) UpdateOneID(id pulid.ID) *FormVersionUpdateOne {
+	mutation := newFormVersionMutation(c.config, OpUpdateOne, withFormVersionID(id))
+	return &FormVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for FormVersion.
+func (c *FormVersionClient) Delete() *FormVersionDelete {
+	mutation := newFormVersionMutation(c.config, OpDelete)
+	return &FormVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FormVersionClient) DeleteOne(_m *FormVersion) *FormVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FormVersionClient) DeleteOneID(id pulid.ID) *FormVersionDeleteOne {
+	builder := c.Delete().Where(formversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FormVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for FormVersion.
+func (c *FormVersionClient) Query() *FormVersionQuery {
+	return &FormVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFormVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a FormVersion entity by its id.
+func (c *FormVersionClient) Get(ctx context.Context, id pulid.ID) (*FormVersion, error) {
+	return c.Query().Where(formversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FormVersionClient) GetX(ctx context.Context, id pulid.ID) *FormVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a FormVersion.
+func (c *FormVersionClient) QueryTenant(_m *FormVersion) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(formversion.Table, formversion.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, formversion.TenantTable, formversion.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDefinition queries the definition edge of a FormVersion.
+func (c *FormVersionClient) QueryDefinition(_m *FormVersion) *FormDefinitionQuery {
+	query := (&FormDefinitionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(formversion.Table, formversion.FieldID, id),
+			sqlgraph.To(formdefinition.Table, formdefinition.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, formversion.DefinitionTable, formversion.DefinitionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *FormVersionClient) Hooks() []Hook {
+	hooks := c.hooks.FormVersion
+	return append(hooks[:len(hooks):len(hooks)], formversion.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *FormVersionClient) Interceptors() []Interceptor {
+	return c.inters.FormVersion
+}
+
+func (c *FormVersionClient) mutate(ctx context.Context, m *FormVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FormVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FormVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FormVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FormVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown FormVersion mutation op: %q", m.Op())
 	}
 }
 
@@ -4760,17 +5117,17 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 type (
 	hooks struct {
 		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
-		Contact, Customer, Department, ExternalIdentity, FollowUp, IdentityProvider,
-		LoginThrottle, Notification, NotificationPreference, OutboxMessage, Passkey,
-		Picklist, Role, RoleGrant, Session, Tenant, TenantKey, User, VaultMeta,
-		WebhookEndpoint []ent.Hook
+		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
+		FormVersion, IdentityProvider, LoginThrottle, Notification,
+		NotificationPreference, OutboxMessage, Passkey, Picklist, Role, RoleGrant,
+		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint []ent.Hook
 	}
 	inters struct {
 		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
-		Contact, Customer, Department, ExternalIdentity, FollowUp, IdentityProvider,
-		LoginThrottle, Notification, NotificationPreference, OutboxMessage, Passkey,
-		Picklist, Role, RoleGrant, Session, Tenant, TenantKey, User, VaultMeta,
-		WebhookEndpoint []ent.Interceptor
+		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
+		FormVersion, IdentityProvider, LoginThrottle, Notification,
+		NotificationPreference, OutboxMessage, Passkey, Picklist, Role, RoleGrant,
+		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint []ent.Interceptor
 	}
 )
 

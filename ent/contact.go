@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -33,6 +34,10 @@ type Contact struct {
 	DeletedBy pulid.ID `json:"deleted_by,omitempty"`
 	// DeleteBatchID holds the value of the "delete_batch_id" field.
 	DeleteBatchID pulid.ID `json:"delete_batch_id,omitempty"`
+	// CustomFields holds the value of the "custom_fields" field.
+	CustomFields map[string]interface{} `json:"custom_fields,omitempty"`
+	// CustomFormVersionID holds the value of the "custom_form_version_id" field.
+	CustomFormVersionID pulid.ID `json:"custom_form_version_id,omitempty"`
 	// DataKey holds the value of the "data_key" field.
 	DataKey []byte `json:"-"`
 	// Mobile holds the value of the "mobile" field.
@@ -105,9 +110,9 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case contact.FieldDataKey, contact.FieldMobileBidx, contact.FieldTelephoneBidx, contact.FieldWechatBidx, contact.FieldEmailBidx:
+		case contact.FieldCustomFields, contact.FieldDataKey, contact.FieldMobileBidx, contact.FieldTelephoneBidx, contact.FieldWechatBidx, contact.FieldEmailBidx:
 			values[i] = new([]byte)
-		case contact.FieldID, contact.FieldTenantID, contact.FieldDeletedBy, contact.FieldDeleteBatchID, contact.FieldCustomerID:
+		case contact.FieldID, contact.FieldTenantID, contact.FieldDeletedBy, contact.FieldDeleteBatchID, contact.FieldCustomFormVersionID, contact.FieldCustomerID:
 			values[i] = new(pulid.ID)
 		case contact.FieldMobile, contact.FieldTelephone, contact.FieldWechat, contact.FieldEmail, contact.FieldNotes:
 			values[i] = new(secret.Text)
@@ -172,6 +177,20 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field delete_batch_id", values[i])
 			} else if value != nil {
 				_m.DeleteBatchID = *value
+			}
+		case contact.FieldCustomFields:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field custom_fields", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.CustomFields); err != nil {
+					return fmt.Errorf("unmarshal field custom_fields: %w", err)
+				}
+			}
+		case contact.FieldCustomFormVersionID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field custom_form_version_id", values[i])
+			} else if value != nil {
+				_m.CustomFormVersionID = *value
 			}
 		case contact.FieldDataKey:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -316,6 +335,12 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("delete_batch_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DeleteBatchID))
+	builder.WriteString(", ")
+	builder.WriteString("custom_fields=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CustomFields))
+	builder.WriteString(", ")
+	builder.WriteString("custom_form_version_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CustomFormVersionID))
 	builder.WriteString(", ")
 	builder.WriteString("data_key=<sensitive>")
 	builder.WriteString(", ")

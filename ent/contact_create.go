@@ -103,6 +103,26 @@ func (_c *ContactCreate) SetNillableDeleteBatchID(v *pulid.ID) *ContactCreate {
 	return _c
 }
 
+// SetCustomFields sets the "custom_fields" field.
+func (_c *ContactCreate) SetCustomFields(v map[string]interface{}) *ContactCreate {
+	_c.mutation.SetCustomFields(v)
+	return _c
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (_c *ContactCreate) SetCustomFormVersionID(v pulid.ID) *ContactCreate {
+	_c.mutation.SetCustomFormVersionID(v)
+	return _c
+}
+
+// SetNillableCustomFormVersionID sets the "custom_form_version_id" field if the given value is not nil.
+func (_c *ContactCreate) SetNillableCustomFormVersionID(v *pulid.ID) *ContactCreate {
+	if v != nil {
+		_c.SetCustomFormVersionID(*v)
+	}
+	return _c
+}
+
 // SetDataKey sets the "data_key" field.
 func (_c *ContactCreate) SetDataKey(v []byte) *ContactCreate {
 	_c.mutation.SetDataKey(v)
@@ -408,6 +428,14 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 		_spec.SetField(contact.FieldDeleteBatchID, field.TypeString, value)
 		_node.DeleteBatchID = value
 	}
+	if value, ok := _c.mutation.CustomFields(); ok {
+		_spec.SetField(contact.FieldCustomFields, field.TypeJSON, value)
+		_node.CustomFields = value
+	}
+	if value, ok := _c.mutation.CustomFormVersionID(); ok {
+		_spec.SetField(contact.FieldCustomFormVersionID, field.TypeString, value)
+		_node.CustomFormVersionID = value
+	}
 	if value, ok := _c.mutation.DataKey(); ok {
 		_spec.SetField(contact.FieldDataKey, field.TypeBytes, value)
 		_node.DataKey = value
@@ -605,6 +633,42 @@ func (u *ContactUpsert) UpdateDeleteBatchID() *ContactUpsert {
 // ClearDeleteBatchID clears the value of the "delete_batch_id" field.
 func (u *ContactUpsert) ClearDeleteBatchID() *ContactUpsert {
 	u.SetNull(contact.FieldDeleteBatchID)
+	return u
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (u *ContactUpsert) SetCustomFields(v map[string]interface{}) *ContactUpsert {
+	u.Set(contact.FieldCustomFields, v)
+	return u
+}
+
+// UpdateCustomFields sets the "custom_fields" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateCustomFields() *ContactUpsert {
+	u.SetExcluded(contact.FieldCustomFields)
+	return u
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (u *ContactUpsert) ClearCustomFields() *ContactUpsert {
+	u.SetNull(contact.FieldCustomFields)
+	return u
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (u *ContactUpsert) SetCustomFormVersionID(v pulid.ID) *ContactUpsert {
+	u.Set(contact.FieldCustomFormVersionID, v)
+	return u
+}
+
+// UpdateCustomFormVersionID sets the "custom_form_version_id" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateCustomFormVersionID() *ContactUpsert {
+	u.SetExcluded(contact.FieldCustomFormVersionID)
+	return u
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (u *ContactUpsert) ClearCustomFormVersionID() *ContactUpsert {
+	u.SetNull(contact.FieldCustomFormVersionID)
 	return u
 }
 
@@ -949,6 +1013,48 @@ func (u *ContactUpsertOne) UpdateDeleteBatchID() *ContactUpsertOne {
 func (u *ContactUpsertOne) ClearDeleteBatchID() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearDeleteBatchID()
+	})
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (u *ContactUpsertOne) SetCustomFields(v map[string]interface{}) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetCustomFields(v)
+	})
+}
+
+// UpdateCustomFields sets the "custom_fields" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateCustomFields() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateCustomFields()
+	})
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (u *ContactUpsertOne) ClearCustomFields() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearCustomFields()
+	})
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (u *ContactUpsertOne) SetCustomFormVersionID(v pulid.ID) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetCustomFormVersionID(v)
+	})
+}
+
+// UpdateCustomFormVersionID sets the "custom_form_version_id" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateCustomFormVersionID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateCustomFormVersionID()
+	})
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (u *ContactUpsertOne) ClearCustomFormVersionID() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearCustomFormVersionID()
 	})
 }
 
@@ -1495,6 +1601,48 @@ func (u *ContactUpsertBulk) UpdateDeleteBatchID() *ContactUpsertBulk {
 func (u *ContactUpsertBulk) ClearDeleteBatchID() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearDeleteBatchID()
+	})
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (u *ContactUpsertBulk) SetCustomFields(v map[string]interface{}) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetCustomFields(v)
+	})
+}
+
+// UpdateCustomFields sets the "custom_fields" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateCustomFields() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateCustomFields()
+	})
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (u *ContactUpsertBulk) ClearCustomFields() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearCustomFields()
+	})
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (u *ContactUpsertBulk) SetCustomFormVersionID(v pulid.ID) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetCustomFormVersionID(v)
+	})
+}
+
+// UpdateCustomFormVersionID sets the "custom_form_version_id" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateCustomFormVersionID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateCustomFormVersionID()
+	})
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (u *ContactUpsertBulk) ClearCustomFormVersionID() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearCustomFormVersionID()
 	})
 }
 

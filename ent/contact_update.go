@@ -105,6 +105,38 @@ func (_u *ContactUpdate) ClearDeleteBatchID() *ContactUpdate {
 	return _u
 }
 
+// SetCustomFields sets the "custom_fields" field.
+func (_u *ContactUpdate) SetCustomFields(v map[string]interface{}) *ContactUpdate {
+	_u.mutation.SetCustomFields(v)
+	return _u
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (_u *ContactUpdate) ClearCustomFields() *ContactUpdate {
+	_u.mutation.ClearCustomFields()
+	return _u
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (_u *ContactUpdate) SetCustomFormVersionID(v pulid.ID) *ContactUpdate {
+	_u.mutation.SetCustomFormVersionID(v)
+	return _u
+}
+
+// SetNillableCustomFormVersionID sets the "custom_form_version_id" field if the given value is not nil.
+func (_u *ContactUpdate) SetNillableCustomFormVersionID(v *pulid.ID) *ContactUpdate {
+	if v != nil {
+		_u.SetCustomFormVersionID(*v)
+	}
+	return _u
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (_u *ContactUpdate) ClearCustomFormVersionID() *ContactUpdate {
+	_u.mutation.ClearCustomFormVersionID()
+	return _u
+}
+
 // SetDataKey sets the "data_key" field.
 func (_u *ContactUpdate) SetDataKey(v []byte) *ContactUpdate {
 	_u.mutation.SetDataKey(v)
@@ -391,6 +423,18 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DeleteBatchIDCleared() {
 		_spec.ClearField(contact.FieldDeleteBatchID, field.TypeString)
 	}
+	if value, ok := _u.mutation.CustomFields(); ok {
+		_spec.SetField(contact.FieldCustomFields, field.TypeJSON, value)
+	}
+	if _u.mutation.CustomFieldsCleared() {
+		_spec.ClearField(contact.FieldCustomFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.CustomFormVersionID(); ok {
+		_spec.SetField(contact.FieldCustomFormVersionID, field.TypeString, value)
+	}
+	if _u.mutation.CustomFormVersionIDCleared() {
+		_spec.ClearField(contact.FieldCustomFormVersionID, field.TypeString)
+	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(contact.FieldDataKey, field.TypeBytes, value)
 	}
@@ -553,6 +597,38 @@ func (_u *ContactUpdateOne) SetNillableDeleteBatchID(v *pulid.ID) *ContactUpdate
 // ClearDeleteBatchID clears the value of the "delete_batch_id" field.
 func (_u *ContactUpdateOne) ClearDeleteBatchID() *ContactUpdateOne {
 	_u.mutation.ClearDeleteBatchID()
+	return _u
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (_u *ContactUpdateOne) SetCustomFields(v map[string]interface{}) *ContactUpdateOne {
+	_u.mutation.SetCustomFields(v)
+	return _u
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (_u *ContactUpdateOne) ClearCustomFields() *ContactUpdateOne {
+	_u.mutation.ClearCustomFields()
+	return _u
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (_u *ContactUpdateOne) SetCustomFormVersionID(v pulid.ID) *ContactUpdateOne {
+	_u.mutation.SetCustomFormVersionID(v)
+	return _u
+}
+
+// SetNillableCustomFormVersionID sets the "custom_form_version_id" field if the given value is not nil.
+func (_u *ContactUpdateOne) SetNillableCustomFormVersionID(v *pulid.ID) *ContactUpdateOne {
+	if v != nil {
+		_u.SetCustomFormVersionID(*v)
+	}
+	return _u
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (_u *ContactUpdateOne) ClearCustomFormVersionID() *ContactUpdateOne {
+	_u.mutation.ClearCustomFormVersionID()
 	return _u
 }
 
@@ -871,6 +947,18 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if _u.mutation.DeleteBatchIDCleared() {
 		_spec.ClearField(contact.FieldDeleteBatchID, field.TypeString)
+	}
+	if value, ok := _u.mutation.CustomFields(); ok {
+		_spec.SetField(contact.FieldCustomFields, field.TypeJSON, value)
+	}
+	if _u.mutation.CustomFieldsCleared() {
+		_spec.ClearField(contact.FieldCustomFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.CustomFormVersionID(); ok {
+		_spec.SetField(contact.FieldCustomFormVersionID, field.TypeString, value)
+	}
+	if _u.mutation.CustomFormVersionIDCleared() {
+		_spec.ClearField(contact.FieldCustomFormVersionID, field.TypeString)
 	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(contact.FieldDataKey, field.TypeBytes, value)

@@ -3,6 +3,7 @@
 package ent
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -40,6 +41,10 @@ type Customer struct {
 	DeletedBy pulid.ID `json:"deleted_by,omitempty"`
 	// DeleteBatchID holds the value of the "delete_batch_id" field.
 	DeleteBatchID pulid.ID `json:"delete_batch_id,omitempty"`
+	// CustomFields holds the value of the "custom_fields" field.
+	CustomFields map[string]interface{} `json:"custom_fields,omitempty"`
+	// CustomFormVersionID holds the value of the "custom_form_version_id" field.
+	CustomFormVersionID pulid.ID `json:"custom_form_version_id,omitempty"`
 	// DataKey holds the value of the "data_key" field.
 	DataKey []byte `json:"-"`
 	// Mobile holds the value of the "mobile" field.
@@ -176,9 +181,9 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case customer.FieldDataKey, customer.FieldMobileBidx, customer.FieldTelephoneBidx, customer.FieldWechatBidx, customer.FieldEmailBidx:
+		case customer.FieldCustomFields, customer.FieldDataKey, customer.FieldMobileBidx, customer.FieldTelephoneBidx, customer.FieldWechatBidx, customer.FieldEmailBidx:
 			values[i] = new([]byte)
-		case customer.FieldID, customer.FieldTenantID, customer.FieldOwnerID, customer.FieldDepartmentID, customer.FieldCreatedBy, customer.FieldDeletedBy, customer.FieldDeleteBatchID:
+		case customer.FieldID, customer.FieldTenantID, customer.FieldOwnerID, customer.FieldDepartmentID, customer.FieldCreatedBy, customer.FieldDeletedBy, customer.FieldDeleteBatchID, customer.FieldCustomFormVersionID:
 			values[i] = new(pulid.ID)
 		case customer.FieldMobile, customer.FieldTelephone, customer.FieldWechat, customer.FieldEmail, customer.FieldAddress, customer.FieldNotes:
 			values[i] = new(secret.Text)
@@ -261,6 +266,20 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field delete_batch_id", values[i])
 			} else if value != nil {
 				_m.DeleteBatchID = *value
+			}
+		case customer.FieldCustomFields:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field custom_fields", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.CustomFields); err != nil {
+					return fmt.Errorf("unmarshal field custom_fields: %w", err)
+				}
+			}
+		case customer.FieldCustomFormVersionID:
+			if value, ok := values[i].(*pulid.ID); !ok {
+				return fmt.Errorf("unexpected type %T for field custom_form_version_id", values[i])
+			} else if value != nil {
+				_m.CustomFormVersionID = *value
 			}
 		case customer.FieldDataKey:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -477,6 +496,12 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("delete_batch_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.DeleteBatchID))
+	builder.WriteString(", ")
+	builder.WriteString("custom_fields=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CustomFields))
+	builder.WriteString(", ")
+	builder.WriteString("custom_form_version_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CustomFormVersionID))
 	builder.WriteString(", ")
 	builder.WriteString("data_key=<sensitive>")
 	builder.WriteString(", ")

@@ -149,6 +149,26 @@ func (_c *CustomerCreate) SetNillableDeleteBatchID(v *pulid.ID) *CustomerCreate 
 	return _c
 }
 
+// SetCustomFields sets the "custom_fields" field.
+func (_c *CustomerCreate) SetCustomFields(v map[string]interface{}) *CustomerCreate {
+	_c.mutation.SetCustomFields(v)
+	return _c
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (_c *CustomerCreate) SetCustomFormVersionID(v pulid.ID) *CustomerCreate {
+	_c.mutation.SetCustomFormVersionID(v)
+	return _c
+}
+
+// SetNillableCustomFormVersionID sets the "custom_form_version_id" field if the given value is not nil.
+func (_c *CustomerCreate) SetNillableCustomFormVersionID(v *pulid.ID) *CustomerCreate {
+	if v != nil {
+		_c.SetCustomFormVersionID(*v)
+	}
+	return _c
+}
+
 // SetDataKey sets the "data_key" field.
 func (_c *CustomerCreate) SetDataKey(v []byte) *CustomerCreate {
 	_c.mutation.SetDataKey(v)
@@ -645,6 +665,14 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 		_spec.SetField(customer.FieldDeleteBatchID, field.TypeString, value)
 		_node.DeleteBatchID = value
 	}
+	if value, ok := _c.mutation.CustomFields(); ok {
+		_spec.SetField(customer.FieldCustomFields, field.TypeJSON, value)
+		_node.CustomFields = value
+	}
+	if value, ok := _c.mutation.CustomFormVersionID(); ok {
+		_spec.SetField(customer.FieldCustomFormVersionID, field.TypeString, value)
+		_node.CustomFormVersionID = value
+	}
 	if value, ok := _c.mutation.DataKey(); ok {
 		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)
 		_node.DataKey = value
@@ -975,6 +1003,42 @@ func (u *CustomerUpsert) UpdateDeleteBatchID() *CustomerUpsert {
 // ClearDeleteBatchID clears the value of the "delete_batch_id" field.
 func (u *CustomerUpsert) ClearDeleteBatchID() *CustomerUpsert {
 	u.SetNull(customer.FieldDeleteBatchID)
+	return u
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (u *CustomerUpsert) SetCustomFields(v map[string]interface{}) *CustomerUpsert {
+	u.Set(customer.FieldCustomFields, v)
+	return u
+}
+
+// UpdateCustomFields sets the "custom_fields" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateCustomFields() *CustomerUpsert {
+	u.SetExcluded(customer.FieldCustomFields)
+	return u
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (u *CustomerUpsert) ClearCustomFields() *CustomerUpsert {
+	u.SetNull(customer.FieldCustomFields)
+	return u
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (u *CustomerUpsert) SetCustomFormVersionID(v pulid.ID) *CustomerUpsert {
+	u.Set(customer.FieldCustomFormVersionID, v)
+	return u
+}
+
+// UpdateCustomFormVersionID sets the "custom_form_version_id" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateCustomFormVersionID() *CustomerUpsert {
+	u.SetExcluded(customer.FieldCustomFormVersionID)
+	return u
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (u *CustomerUpsert) ClearCustomFormVersionID() *CustomerUpsert {
+	u.SetNull(customer.FieldCustomFormVersionID)
 	return u
 }
 
@@ -1499,6 +1563,48 @@ func (u *CustomerUpsertOne) UpdateDeleteBatchID() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearDeleteBatchID() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearDeleteBatchID()
+	})
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (u *CustomerUpsertOne) SetCustomFields(v map[string]interface{}) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCustomFields(v)
+	})
+}
+
+// UpdateCustomFields sets the "custom_fields" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateCustomFields() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCustomFields()
+	})
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (u *CustomerUpsertOne) ClearCustomFields() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCustomFields()
+	})
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (u *CustomerUpsertOne) SetCustomFormVersionID(v pulid.ID) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCustomFormVersionID(v)
+	})
+}
+
+// UpdateCustomFormVersionID sets the "custom_form_version_id" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateCustomFormVersionID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCustomFormVersionID()
+	})
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (u *CustomerUpsertOne) ClearCustomFormVersionID() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCustomFormVersionID()
 	})
 }
 
@@ -2248,6 +2354,48 @@ func (u *CustomerUpsertBulk) UpdateDeleteBatchID() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearDeleteBatchID() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearDeleteBatchID()
+	})
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (u *CustomerUpsertBulk) SetCustomFields(v map[string]interface{}) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCustomFields(v)
+	})
+}
+
+// UpdateCustomFields sets the "custom_fields" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateCustomFields() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCustomFields()
+	})
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (u *CustomerUpsertBulk) ClearCustomFields() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCustomFields()
+	})
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (u *CustomerUpsertBulk) SetCustomFormVersionID(v pulid.ID) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetCustomFormVersionID(v)
+	})
+}
+
+// UpdateCustomFormVersionID sets the "custom_form_version_id" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateCustomFormVersionID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateCustomFormVersionID()
+	})
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (u *CustomerUpsertBulk) ClearCustomFormVersionID() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearCustomFormVersionID()
 	})
 }
 

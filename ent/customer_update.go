@@ -150,6 +150,38 @@ func (_u *CustomerUpdate) ClearDeleteBatchID() *CustomerUpdate {
 	return _u
 }
 
+// SetCustomFields sets the "custom_fields" field.
+func (_u *CustomerUpdate) SetCustomFields(v map[string]interface{}) *CustomerUpdate {
+	_u.mutation.SetCustomFields(v)
+	return _u
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (_u *CustomerUpdate) ClearCustomFields() *CustomerUpdate {
+	_u.mutation.ClearCustomFields()
+	return _u
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (_u *CustomerUpdate) SetCustomFormVersionID(v pulid.ID) *CustomerUpdate {
+	_u.mutation.SetCustomFormVersionID(v)
+	return _u
+}
+
+// SetNillableCustomFormVersionID sets the "custom_form_version_id" field if the given value is not nil.
+func (_u *CustomerUpdate) SetNillableCustomFormVersionID(v *pulid.ID) *CustomerUpdate {
+	if v != nil {
+		_u.SetCustomFormVersionID(*v)
+	}
+	return _u
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (_u *CustomerUpdate) ClearCustomFormVersionID() *CustomerUpdate {
+	_u.mutation.ClearCustomFormVersionID()
+	return _u
+}
+
 // SetDataKey sets the "data_key" field.
 func (_u *CustomerUpdate) SetDataKey(v []byte) *CustomerUpdate {
 	_u.mutation.SetDataKey(v)
@@ -750,6 +782,18 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DeleteBatchIDCleared() {
 		_spec.ClearField(customer.FieldDeleteBatchID, field.TypeString)
 	}
+	if value, ok := _u.mutation.CustomFields(); ok {
+		_spec.SetField(customer.FieldCustomFields, field.TypeJSON, value)
+	}
+	if _u.mutation.CustomFieldsCleared() {
+		_spec.ClearField(customer.FieldCustomFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.CustomFormVersionID(); ok {
+		_spec.SetField(customer.FieldCustomFormVersionID, field.TypeString, value)
+	}
+	if _u.mutation.CustomFormVersionIDCleared() {
+		_spec.ClearField(customer.FieldCustomFormVersionID, field.TypeString)
+	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)
 	}
@@ -1190,6 +1234,38 @@ func (_u *CustomerUpdateOne) SetNillableDeleteBatchID(v *pulid.ID) *CustomerUpda
 // ClearDeleteBatchID clears the value of the "delete_batch_id" field.
 func (_u *CustomerUpdateOne) ClearDeleteBatchID() *CustomerUpdateOne {
 	_u.mutation.ClearDeleteBatchID()
+	return _u
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (_u *CustomerUpdateOne) SetCustomFields(v map[string]interface{}) *CustomerUpdateOne {
+	_u.mutation.SetCustomFields(v)
+	return _u
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (_u *CustomerUpdateOne) ClearCustomFields() *CustomerUpdateOne {
+	_u.mutation.ClearCustomFields()
+	return _u
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (_u *CustomerUpdateOne) SetCustomFormVersionID(v pulid.ID) *CustomerUpdateOne {
+	_u.mutation.SetCustomFormVersionID(v)
+	return _u
+}
+
+// SetNillableCustomFormVersionID sets the "custom_form_version_id" field if the given value is not nil.
+func (_u *CustomerUpdateOne) SetNillableCustomFormVersionID(v *pulid.ID) *CustomerUpdateOne {
+	if v != nil {
+		_u.SetCustomFormVersionID(*v)
+	}
+	return _u
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (_u *CustomerUpdateOne) ClearCustomFormVersionID() *CustomerUpdateOne {
+	_u.mutation.ClearCustomFormVersionID()
 	return _u
 }
 
@@ -1822,6 +1898,18 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.DeleteBatchIDCleared() {
 		_spec.ClearField(customer.FieldDeleteBatchID, field.TypeString)
+	}
+	if value, ok := _u.mutation.CustomFields(); ok {
+		_spec.SetField(customer.FieldCustomFields, field.TypeJSON, value)
+	}
+	if _u.mutation.CustomFieldsCleared() {
+		_spec.ClearField(customer.FieldCustomFields, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.CustomFormVersionID(); ok {
+		_spec.SetField(customer.FieldCustomFormVersionID, field.TypeString, value)
+	}
+	if _u.mutation.CustomFormVersionIDCleared() {
+		_spec.ClearField(customer.FieldCustomFormVersionID, field.TypeString)
 	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)

@@ -23,6 +23,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
 	"github.com/custos-crm/custos/ent/notification"
@@ -109,6 +111,8 @@ func checkColumn(t, c string) error {
 			department.Table:             department.ValidColumn,
 			externalidentity.Table:       externalidentity.ValidColumn,
 			followup.Table:               followup.ValidColumn,
+			formdefinition.Table:         formdefinition.ValidColumn,
+			formversion.Table:            formversion.ValidColumn,
 			identityprovider.Table:       identityprovider.ValidColumn,
 			loginthrottle.Table:          loginthrottle.ValidColumn,
 			notification.Table:           notification.ValidColumn,

@@ -59,6 +59,13 @@ func main() {
 			entc.DependencyType(&vault.Vault{}),
 		),
 		entc.Dependency(
+			entc.DependencyName("Forms"),
+			entc.DependencyTypeInfo(&field.TypeInfo{
+				Ident:   "customfields.Processor",
+				PkgPath: "github.com/custos-crm/custos/ent/schema/customfields",
+			}),
+		),
+		entc.Dependency(
 			entc.DependencyName("Clock"),
 			entc.DependencyTypeInfo(&field.TypeInfo{
 				Ident:   "clock.Clock",

@@ -14,6 +14,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
 	"github.com/custos-crm/custos/ent/notification"
@@ -39,7 +41,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 26)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -175,25 +177,27 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Contact",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			contact.FieldTenantID:      {Type: field.TypeString, Column: contact.FieldTenantID},
-			contact.FieldCreatedAt:     {Type: field.TypeTime, Column: contact.FieldCreatedAt},
-			contact.FieldUpdatedAt:     {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
-			contact.FieldDeletedAt:     {Type: field.TypeTime, Column: contact.FieldDeletedAt},
-			contact.FieldDeletedBy:     {Type: field.TypeString, Column: contact.FieldDeletedBy},
-			contact.FieldDeleteBatchID: {Type: field.TypeString, Column: contact.FieldDeleteBatchID},
-			contact.FieldDataKey:       {Type: field.TypeBytes, Column: contact.FieldDataKey},
-			contact.FieldMobile:        {Type: field.TypeBytes, Column: contact.FieldMobile},
-			contact.FieldMobileBidx:    {Type: field.TypeBytes, Column: contact.FieldMobileBidx},
-			contact.FieldTelephone:     {Type: field.TypeBytes, Column: contact.FieldTelephone},
-			contact.FieldTelephoneBidx: {Type: field.TypeBytes, Column: contact.FieldTelephoneBidx},
-			contact.FieldWechat:        {Type: field.TypeBytes, Column: contact.FieldWechat},
-			contact.FieldWechatBidx:    {Type: field.TypeBytes, Column: contact.FieldWechatBidx},
-			contact.FieldEmail:         {Type: field.TypeBytes, Column: contact.FieldEmail},
-			contact.FieldEmailBidx:     {Type: field.TypeBytes, Column: contact.FieldEmailBidx},
-			contact.FieldNotes:         {Type: field.TypeBytes, Column: contact.FieldNotes},
-			contact.FieldCustomerID:    {Type: field.TypeString, Column: contact.FieldCustomerID},
-			contact.FieldName:          {Type: field.TypeString, Column: contact.FieldName},
-			contact.FieldTitle:         {Type: field.TypeString, Column: contact.FieldTitle},
+			contact.FieldTenantID:            {Type: field.TypeString, Column: contact.FieldTenantID},
+			contact.FieldCreatedAt:           {Type: field.TypeTime, Column: contact.FieldCreatedAt},
+			contact.FieldUpdatedAt:           {Type: field.TypeTime, Column: contact.FieldUpdatedAt},
+			contact.FieldDeletedAt:           {Type: field.TypeTime, Column: contact.FieldDeletedAt},
+			contact.FieldDeletedBy:           {Type: field.TypeString, Column: contact.FieldDeletedBy},
+			contact.FieldDeleteBatchID:       {Type: field.TypeString, Column: contact.FieldDeleteBatchID},
+			contact.FieldCustomFields:        {Type: field.TypeJSON, Column: contact.FieldCustomFields},
+			contact.FieldCustomFormVersionID: {Type: field.TypeString, Column: contact.FieldCustomFormVersionID},
+			contact.FieldDataKey:             {Type: field.TypeBytes, Column: contact.FieldDataKey},
+			contact.FieldMobile:              {Type: field.TypeBytes, Column: contact.FieldMobile},
+			contact.FieldMobileBidx:          {Type: field.TypeBytes, Column: contact.FieldMobileBidx},
+			contact.FieldTelephone:           {Type: field.TypeBytes, Column: contact.FieldTelephone},
+			contact.FieldTelephoneBidx:       {Type: field.TypeBytes, Column: contact.FieldTelephoneBidx},
+			contact.FieldWechat:              {Type: field.TypeBytes, Column: contact.FieldWechat},
+			contact.FieldWechatBidx:          {Type: field.TypeBytes, Column: contact.FieldWechatBidx},
+			contact.FieldEmail:               {Type: field.TypeBytes, Column: contact.FieldEmail},
+			contact.FieldEmailBidx:           {Type: field.TypeBytes, Column: contact.FieldEmailBidx},
+			contact.FieldNotes:               {Type: field.TypeBytes, Column: contact.FieldNotes},
+			contact.FieldCustomerID:          {Type: field.TypeString, Column: contact.FieldCustomerID},
+			contact.FieldName:                {Type: field.TypeString, Column: contact.FieldName},
+			contact.FieldTitle:               {Type: field.TypeString, Column: contact.FieldTitle},
 		},
 	}
 	graph.Nodes[7] = &sqlgraph.Node{
@@ -207,35 +211,37 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		Type: "Customer",
 		Fields: map[string]*sqlgraph.FieldSpec{
-			customer.FieldTenantID:       {Type: field.TypeString, Column: customer.FieldTenantID},
-			customer.FieldOwnerID:        {Type: field.TypeString, Column: customer.FieldOwnerID},
-			customer.FieldDepartmentID:   {Type: field.TypeString, Column: customer.FieldDepartmentID},
-			customer.FieldCreatedBy:      {Type: field.TypeString, Column: customer.FieldCreatedBy},
-			customer.FieldCreatedAt:      {Type: field.TypeTime, Column: customer.FieldCreatedAt},
-			customer.FieldUpdatedAt:      {Type: field.TypeTime, Column: customer.FieldUpdatedAt},
-			customer.FieldDeletedAt:      {Type: field.TypeTime, Column: customer.FieldDeletedAt},
-			customer.FieldDeletedBy:      {Type: field.TypeString, Column: customer.FieldDeletedBy},
-			customer.FieldDeleteBatchID:  {Type: field.TypeString, Column: customer.FieldDeleteBatchID},
-			customer.FieldDataKey:        {Type: field.TypeBytes, Column: customer.FieldDataKey},
-			customer.FieldMobile:         {Type: field.TypeBytes, Column: customer.FieldMobile},
-			customer.FieldMobileBidx:     {Type: field.TypeBytes, Column: customer.FieldMobileBidx},
-			customer.FieldTelephone:      {Type: field.TypeBytes, Column: customer.FieldTelephone},
-			customer.FieldTelephoneBidx:  {Type: field.TypeBytes, Column: customer.FieldTelephoneBidx},
-			customer.FieldWechat:         {Type: field.TypeBytes, Column: customer.FieldWechat},
-			customer.FieldWechatBidx:     {Type: field.TypeBytes, Column: customer.FieldWechatBidx},
-			customer.FieldEmail:          {Type: field.TypeBytes, Column: customer.FieldEmail},
-			customer.FieldEmailBidx:      {Type: field.TypeBytes, Column: customer.FieldEmailBidx},
-			customer.FieldAddress:        {Type: field.TypeBytes, Column: customer.FieldAddress},
-			customer.FieldNotes:          {Type: field.TypeBytes, Column: customer.FieldNotes},
-			customer.FieldName:           {Type: field.TypeString, Column: customer.FieldName},
-			customer.FieldKind:           {Type: field.TypeEnum, Column: customer.FieldKind},
-			customer.FieldRegionProvince: {Type: field.TypeString, Column: customer.FieldRegionProvince},
-			customer.FieldRegionCity:     {Type: field.TypeString, Column: customer.FieldRegionCity},
-			customer.FieldRegionDistrict: {Type: field.TypeString, Column: customer.FieldRegionDistrict},
-			customer.FieldLevel:          {Type: field.TypeString, Column: customer.FieldLevel},
-			customer.FieldSource:         {Type: field.TypeString, Column: customer.FieldSource},
-			customer.FieldIndustry:       {Type: field.TypeString, Column: customer.FieldIndustry},
-			customer.FieldLastFollowUpAt: {Type: field.TypeTime, Column: customer.FieldLastFollowUpAt},
+			customer.FieldTenantID:            {Type: field.TypeString, Column: customer.FieldTenantID},
+			customer.FieldOwnerID:             {Type: field.TypeString, Column: customer.FieldOwnerID},
+			customer.FieldDepartmentID:        {Type: field.TypeString, Column: customer.FieldDepartmentID},
+			customer.FieldCreatedBy:           {Type: field.TypeString, Column: customer.FieldCreatedBy},
+			customer.FieldCreatedAt:           {Type: field.TypeTime, Column: customer.FieldCreatedAt},
+			customer.FieldUpdatedAt:           {Type: field.TypeTime, Column: customer.FieldUpdatedAt},
+			customer.FieldDeletedAt:           {Type: field.TypeTime, Column: customer.FieldDeletedAt},
+			customer.FieldDeletedBy:           {Type: field.TypeString, Column: customer.FieldDeletedBy},
+			customer.FieldDeleteBatchID:       {Type: field.TypeString, Column: customer.FieldDeleteBatchID},
+			customer.FieldCustomFields:        {Type: field.TypeJSON, Column: customer.FieldCustomFields},
+			customer.FieldCustomFormVersionID: {Type: field.TypeString, Column: customer.FieldCustomFormVersionID},
+			customer.FieldDataKey:             {Type: field.TypeBytes, Column: customer.FieldDataKey},
+			customer.FieldMobile:              {Type: field.TypeBytes, Column: customer.FieldMobile},
+			customer.FieldMobileBidx:          {Type: field.TypeBytes, Column: customer.FieldMobileBidx},
+			customer.FieldTelephone:           {Type: field.TypeBytes, Column: customer.FieldTelephone},
+			customer.FieldTelephoneBidx:       {Type: field.TypeBytes, Column: customer.FieldTelephoneBidx},
+			customer.FieldWechat:              {Type: field.TypeBytes, Column: customer.FieldWechat},
+			customer.FieldWechatBidx:          {Type: field.TypeBytes, Column: customer.FieldWechatBidx},
+			customer.FieldEmail:               {Type: field.TypeBytes, Column: customer.FieldEmail},
+			customer.FieldEmailBidx:           {Type: field.TypeBytes, Column: customer.FieldEmailBidx},
+			customer.FieldAddress:             {Type: field.TypeBytes, Column: customer.FieldAddress},
+			customer.FieldNotes:               {Type: field.TypeBytes, Column: customer.FieldNotes},
+			customer.FieldName:                {Type: field.TypeString, Column: customer.FieldName},
+			customer.FieldKind:                {Type: field.TypeEnum, Column: customer.FieldKind},
+			customer.FieldRegionProvince:      {Type: field.TypeString, Column: customer.FieldRegionProvince},
+			customer.FieldRegionCity:          {Type: field.TypeString, Column: customer.FieldRegionCity},
+			customer.FieldRegionDistrict:      {Type: field.TypeString, Column: customer.FieldRegionDistrict},
+			customer.FieldLevel:               {Type: field.TypeString, Column: customer.FieldLevel},
+			customer.FieldSource:              {Type: field.TypeString, Column: customer.FieldSource},
+			customer.FieldIndustry:            {Type: field.TypeString, Column: customer.FieldIndustry},
+			customer.FieldLastFollowUpAt:      {Type: field.TypeTime, Column: customer.FieldLastFollowUpAt},
 		},
 	}
 	graph.Nodes[8] = &sqlgraph.Node{
@@ -305,6 +311,52 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   formdefinition.Table,
+			Columns: formdefinition.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: formdefinition.FieldID,
+			},
+		},
+		Type: "FormDefinition",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			formdefinition.FieldTenantID:  {Type: field.TypeString, Column: formdefinition.FieldTenantID},
+			formdefinition.FieldCreatedAt: {Type: field.TypeTime, Column: formdefinition.FieldCreatedAt},
+			formdefinition.FieldUpdatedAt: {Type: field.TypeTime, Column: formdefinition.FieldUpdatedAt},
+			formdefinition.FieldKey:       {Type: field.TypeString, Column: formdefinition.FieldKey},
+			formdefinition.FieldModule:    {Type: field.TypeEnum, Column: formdefinition.FieldModule},
+			formdefinition.FieldNameZh:    {Type: field.TypeString, Column: formdefinition.FieldNameZh},
+			formdefinition.FieldNameEn:    {Type: field.TypeString, Column: formdefinition.FieldNameEn},
+			formdefinition.FieldActive:    {Type: field.TypeBool, Column: formdefinition.FieldActive},
+			formdefinition.FieldCreatedBy: {Type: field.TypeString, Column: formdefinition.FieldCreatedBy},
+		},
+	}
+	graph.Nodes[12] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   formversion.Table,
+			Columns: formversion.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: formversion.FieldID,
+			},
+		},
+		Type: "FormVersion",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			formversion.FieldTenantID:     {Type: field.TypeString, Column: formversion.FieldTenantID},
+			formversion.FieldCreatedAt:    {Type: field.TypeTime, Column: formversion.FieldCreatedAt},
+			formversion.FieldUpdatedAt:    {Type: field.TypeTime, Column: formversion.FieldUpdatedAt},
+			formversion.FieldDefinitionID: {Type: field.TypeString, Column: formversion.FieldDefinitionID},
+			formversion.FieldVersion:      {Type: field.TypeInt, Column: formversion.FieldVersion},
+			formversion.FieldState:        {Type: field.TypeEnum, Column: formversion.FieldState},
+			formversion.FieldDocument:     {Type: field.TypeJSON, Column: formversion.FieldDocument},
+			formversion.FieldPublishedAt:  {Type: field.TypeTime, Column: formversion.FieldPublishedAt},
+			formversion.FieldPublishedBy:  {Type: field.TypeString, Column: formversion.FieldPublishedBy},
+			formversion.FieldDryRun:       {Type: field.TypeJSON, Column: formversion.FieldDryRun},
+			formversion.FieldMigration:    {Type: field.TypeJSON, Column: formversion.FieldMigration},
+		},
+	}
+	graph.Nodes[13] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   identityprovider.Table,
 			Columns: identityprovider.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -334,7 +386,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			identityprovider.FieldEnabled:         {Type: field.TypeBool, Column: identityprovider.FieldEnabled},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
@@ -350,7 +402,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldCount:       {Type: field.TypeInt, Column: loginthrottle.FieldCount},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -372,7 +424,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldReadAt:    {Type: field.TypeTime, Column: notification.FieldReadAt},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notificationpreference.Table,
 			Columns: notificationpreference.Columns,
@@ -392,7 +444,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notificationpreference.FieldEmail:     {Type: field.TypeBool, Column: notificationpreference.FieldEmail},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -422,7 +474,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldDeliveredAt:    {Type: field.TypeTime, Column: outboxmessage.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passkey.Table,
 			Columns: passkey.Columns,
@@ -450,7 +502,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passkey.FieldBlockedAt:       {Type: field.TypeTime, Column: passkey.FieldBlockedAt},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   picklist.Table,
 			Columns: picklist.Columns,
@@ -468,7 +520,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			picklist.FieldOptions:   {Type: field.TypeJSON, Column: picklist.FieldOptions},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -488,7 +540,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldScope:       {Type: field.TypeEnum, Column: role.FieldScope},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rolegrant.Table,
 			Columns: rolegrant.Columns,
@@ -508,7 +560,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rolegrant.FieldExpiresAt: {Type: field.TypeTime, Column: rolegrant.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -534,7 +586,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -553,7 +605,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenantkey.Table,
 			Columns: tenantkey.Columns,
@@ -570,7 +622,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenantkey.FieldCreatedAt:       {Type: field.TypeTime, Column: tenantkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -604,7 +656,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldReportsToID:        {Type: field.TypeString, Column: user.FieldReportsToID},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   vaultmeta.Table,
 			Columns: vaultmeta.Columns,
@@ -618,7 +670,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			vaultmeta.FieldValue: {Type: field.TypeBytes, Column: vaultmeta.FieldValue},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookendpoint.Table,
 			Columns: webhookendpoint.Columns,
@@ -942,6 +994,54 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"FollowUp",
 		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   formdefinition.TenantTable,
+			Columns: []string{formdefinition.TenantColumn},
+			Bidi:    false,
+		},
+		"FormDefinition",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"versions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   formdefinition.VersionsTable,
+			Columns: []string{formdefinition.VersionsColumn},
+			Bidi:    false,
+		},
+		"FormDefinition",
+		"FormVersion",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   formversion.TenantTable,
+			Columns: []string{formversion.TenantColumn},
+			Bidi:    false,
+		},
+		"FormVersion",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"definition",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   formversion.DefinitionTable,
+			Columns: []string{formversion.DefinitionColumn},
+			Bidi:    false,
+		},
+		"FormVersion",
+		"FormDefinition",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -1900,6 +2000,16 @@ func (f *ContactFilter) WhereDeleteBatchID(p entql.StringP) {
 	f.Where(p.Field(contact.FieldDeleteBatchID))
 }
 
+// WhereCustomFields applies the entql json.RawMessage predicate on the custom_fields field.
+func (f *ContactFilter) WhereCustomFields(p entql.BytesP) {
+	f.Where(p.Field(contact.FieldCustomFields))
+}
+
+// WhereCustomFormVersionID applies the entql string predicate on the custom_form_version_id field.
+func (f *ContactFilter) WhereCustomFormVersionID(p entql.StringP) {
+	f.Where(p.Field(contact.FieldCustomFormVersionID))
+}
+
 // WhereDataKey applies the entql []byte predicate on the data_key field.
 func (f *ContactFilter) WhereDataKey(p entql.BytesP) {
 	f.Where(p.Field(contact.FieldDataKey))
@@ -2076,6 +2186,16 @@ func (f *CustomerFilter) WhereDeletedBy(p entql.StringP) {
 // WhereDeleteBatchID applies the entql string predicate on the delete_batch_id field.
 func (f *CustomerFilter) WhereDeleteBatchID(p entql.StringP) {
 	f.Where(p.Field(customer.FieldDeleteBatchID))
+}
+
+// WhereCustomFields applies the entql json.RawMessage predicate on the custom_fields field.
+func (f *CustomerFilter) WhereCustomFields(p entql.BytesP) {
+	f.Where(p.Field(customer.FieldCustomFields))
+}
+
+// WhereCustomFormVersionID applies the entql string predicate on the custom_form_version_id field.
+func (f *CustomerFilter) WhereCustomFormVersionID(p entql.StringP) {
+	f.Where(p.Field(customer.FieldCustomFormVersionID))
 }
 
 // WhereDataKey applies the entql []byte predicate on the data_key field.
@@ -2667,6 +2787,242 @@ func (f *FollowUpFilter) WhereHasAuthorWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *FormDefinitionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FormDefinitionQuery builder.
+func (_q *FormDefinitionQuery) Filter() *FormDefinitionFilter {
+	return &FormDefinitionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FormDefinitionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FormDefinitionMutation builder.
+func (m *FormDefinitionMutation) Filter() *FormDefinitionFilter {
+	return &FormDefinitionFilter{config: m.config, predicateAdder: m}
+}
+
+// FormDefinitionFilter provides a generic filtering capability at runtime for FormDefinitionQuery.
+type FormDefinitionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FormDefinitionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FormDefinitionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(formdefinition.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *FormDefinitionFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(formdefinition.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FormDefinitionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(formdefinition.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FormDefinitionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(formdefinition.FieldUpdatedAt))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *FormDefinitionFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(formdefinition.FieldKey))
+}
+
+// WhereModule applies the entql string predicate on the module field.
+func (f *FormDefinitionFilter) WhereModule(p entql.StringP) {
+	f.Where(p.Field(formdefinition.FieldModule))
+}
+
+// WhereNameZh applies the entql string predicate on the name_zh field.
+func (f *FormDefinitionFilter) WhereNameZh(p entql.StringP) {
+	f.Where(p.Field(formdefinition.FieldNameZh))
+}
+
+// WhereNameEn applies the entql string predicate on the name_en field.
+func (f *FormDefinitionFilter) WhereNameEn(p entql.StringP) {
+	f.Where(p.Field(formdefinition.FieldNameEn))
+}
+
+// WhereActive applies the entql bool predicate on the active field.
+func (f *FormDefinitionFilter) WhereActive(p entql.BoolP) {
+	f.Where(p.Field(formdefinition.FieldActive))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *FormDefinitionFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(formdefinition.FieldCreatedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *FormDefinitionFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *FormDefinitionFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVersions applies a predicate to check if query has an edge versions.
+func (f *FormDefinitionFilter) WhereHasVersions() {
+	f.Where(entql.HasEdge("versions"))
+}
+
+// WhereHasVersionsWith applies a predicate to check if query has an edge versions with a given conditions (other predicates).
+func (f *FormDefinitionFilter) WhereHasVersionsWith(preds ...predicate.FormVersion) {
+	f.Where(entql.HasEdgeWith("versions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *FormVersionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the FormVersionQuery builder.
+func (_q *FormVersionQuery) Filter() *FormVersionFilter {
+	return &FormVersionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *FormVersionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the FormVersionMutation builder.
+func (m *FormVersionMutation) Filter() *FormVersionFilter {
+	return &FormVersionFilter{config: m.config, predicateAdder: m}
+}
+
+// FormVersionFilter provides a generic filtering capability at runtime for FormVersionQuery.
+type FormVersionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *FormVersionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *FormVersionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(formversion.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *FormVersionFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(formversion.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *FormVersionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(formversion.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *FormVersionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(formversion.FieldUpdatedAt))
+}
+
+// WhereDefinitionID applies the entql string predicate on the definition_id field.
+func (f *FormVersionFilter) WhereDefinitionID(p entql.StringP) {
+	f.Where(p.Field(formversion.FieldDefinitionID))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *FormVersionFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(formversion.FieldVersion))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *FormVersionFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(formversion.FieldState))
+}
+
+// WhereDocument applies the entql json.RawMessage predicate on the document field.
+func (f *FormVersionFilter) WhereDocument(p entql.BytesP) {
+	f.Where(p.Field(formversion.FieldDocument))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *FormVersionFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(formversion.FieldPublishedAt))
+}
+
+// WherePublishedBy applies the entql string predicate on the published_by field.
+func (f *FormVersionFilter) WherePublishedBy(p entql.StringP) {
+	f.Where(p.Field(formversion.FieldPublishedBy))
+}
+
+// WhereDryRun applies the entql json.RawMessage predicate on the dry_run field.
+func (f *FormVersionFilter) WhereDryRun(p entql.BytesP) {
+	f.Where(p.Field(formversion.FieldDryRun))
+}
+
+// WhereMigration applies the entql json.RawMessage predicate on the migration field.
+func (f *FormVersionFilter) WhereMigration(p entql.BytesP) {
+	f.Where(p.Field(formversion.FieldMigration))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *FormVersionFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *FormVersionFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDefinition applies a predicate to check if query has an edge definition.
+func (f *FormVersionFilter) WhereHasDefinition() {
+	f.Where(entql.HasEdge("definition"))
+}
+
+// WhereHasDefinitionWith applies a predicate to check if query has an edge definition with a given conditions (other predicates).
+func (f *FormVersionFilter) WhereHasDefinitionWith(preds ...predicate.FormDefinition) {
+	f.Where(entql.HasEdgeWith("definition", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *IdentityProviderQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -2695,7 +3051,7 @@ type IdentityProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdentityProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2839,7 +3195,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2894,7 +3250,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3007,7 +3363,7 @@ type NotificationPreferenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationPreferenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3110,7 +3466,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3263,7 +3619,7 @@ type PasskeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasskeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3406,7 +3762,7 @@ type PicklistFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PicklistFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3485,7 +3841,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3602,7 +3958,7 @@ type RoleGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3719,7 +4075,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3852,7 +4208,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3922,7 +4278,7 @@ type TenantKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3982,7 +4338,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4239,7 +4595,7 @@ type VaultMetaFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VaultMetaFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4284,7 +4640,7 @@ type WebhookEndpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookEndpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

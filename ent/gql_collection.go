@@ -17,6 +17,8 @@ import (
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/notification"
 	"github.com/custos-crm/custos/ent/outboxmessage"
@@ -498,6 +500,11 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 				selectedFields = append(selectedFields, contact.FieldUpdatedAt)
 				fieldSeen[contact.FieldUpdatedAt] = struct{}{}
 			}
+		case "customFormVersionID":
+			if _, ok := fieldSeen[contact.FieldCustomFormVersionID]; !ok {
+				selectedFields = append(selectedFields, contact.FieldCustomFormVersionID)
+				fieldSeen[contact.FieldCustomFormVersionID] = struct{}{}
+			}
 		case "customerID":
 			if _, ok := fieldSeen[contact.FieldCustomerID]; !ok {
 				selectedFields = append(selectedFields, contact.FieldCustomerID)
@@ -842,6 +849,11 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[customer.FieldUpdatedAt]; !ok {
 				selectedFields = append(selectedFields, customer.FieldUpdatedAt)
 				fieldSeen[customer.FieldUpdatedAt] = struct{}{}
+			}
+		case "customFormVersionID":
+			if _, ok := fieldSeen[customer.FieldCustomFormVersionID]; !ok {
+				selectedFields = append(selectedFields, customer.FieldCustomFormVersionID)
+				fieldSeen[customer.FieldCustomFormVersionID] = struct{}{}
 			}
 		case "name":
 			if _, ok := fieldSeen[customer.FieldName]; !ok {
@@ -1365,6 +1377,286 @@ func newFollowUpPaginateArgs(rv map[string]any) *followupPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*FollowUpWhereInput); ok {
 		args.opts = append(args.opts, WithFollowUpFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FormDefinitionQuery) CollectFields(ctx context.Context, satisfies ...string) (*FormDefinitionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FormDefinitionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(formdefinition.Columns))
+		selectedFields = []string{formdefinition.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "versions":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FormVersionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, formversionImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedVersions(alias, func(wq *FormVersionQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[formdefinition.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldCreatedAt)
+				fieldSeen[formdefinition.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[formdefinition.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldUpdatedAt)
+				fieldSeen[formdefinition.FieldUpdatedAt] = struct{}{}
+			}
+		case "key":
+			if _, ok := fieldSeen[formdefinition.FieldKey]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldKey)
+				fieldSeen[formdefinition.FieldKey] = struct{}{}
+			}
+		case "module":
+			if _, ok := fieldSeen[formdefinition.FieldModule]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldModule)
+				fieldSeen[formdefinition.FieldModule] = struct{}{}
+			}
+		case "nameZh":
+			if _, ok := fieldSeen[formdefinition.FieldNameZh]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldNameZh)
+				fieldSeen[formdefinition.FieldNameZh] = struct{}{}
+			}
+		case "nameEn":
+			if _, ok := fieldSeen[formdefinition.FieldNameEn]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldNameEn)
+				fieldSeen[formdefinition.FieldNameEn] = struct{}{}
+			}
+		case "active":
+			if _, ok := fieldSeen[formdefinition.FieldActive]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldActive)
+				fieldSeen[formdefinition.FieldActive] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[formdefinition.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, formdefinition.FieldCreatedBy)
+				fieldSeen[formdefinition.FieldCreatedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type formdefinitionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FormDefinitionPaginateOption
+}
+
+func newFormDefinitionPaginateArgs(rv map[string]any) *formdefinitionPaginateArgs {
+	args := &formdefinitionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &FormDefinitionOrder{Field: &FormDefinitionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithFormDefinitionOrder(order))
+			}
+		case *FormDefinitionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithFormDefinitionOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *FormVersionQuery) CollectFields(ctx context.Context, satisfies ...string) (*FormVersionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *FormVersionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(formversion.Columns))
+		selectedFields = []string{formversion.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "definition":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FormDefinitionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, formdefinitionImplementors)...); err != nil {
+				return err
+			}
+			_q.withDefinition = query
+			if _, ok := fieldSeen[formversion.FieldDefinitionID]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldDefinitionID)
+				fieldSeen[formversion.FieldDefinitionID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[formversion.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldCreatedAt)
+				fieldSeen[formversion.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[formversion.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldUpdatedAt)
+				fieldSeen[formversion.FieldUpdatedAt] = struct{}{}
+			}
+		case "definitionID":
+			if _, ok := fieldSeen[formversion.FieldDefinitionID]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldDefinitionID)
+				fieldSeen[formversion.FieldDefinitionID] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[formversion.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldVersion)
+				fieldSeen[formversion.FieldVersion] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[formversion.FieldState]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldState)
+				fieldSeen[formversion.FieldState] = struct{}{}
+			}
+		case "document":
+			if _, ok := fieldSeen[formversion.FieldDocument]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldDocument)
+				fieldSeen[formversion.FieldDocument] = struct{}{}
+			}
+		case "publishedAt":
+			if _, ok := fieldSeen[formversion.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldPublishedAt)
+				fieldSeen[formversion.FieldPublishedAt] = struct{}{}
+			}
+		case "publishedBy":
+			if _, ok := fieldSeen[formversion.FieldPublishedBy]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldPublishedBy)
+				fieldSeen[formversion.FieldPublishedBy] = struct{}{}
+			}
+		case "dryRun":
+			if _, ok := fieldSeen[formversion.FieldDryRun]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldDryRun)
+				fieldSeen[formversion.FieldDryRun] = struct{}{}
+			}
+		case "migration":
+			if _, ok := fieldSeen[formversion.FieldMigration]; !ok {
+				selectedFields = append(selectedFields, formversion.FieldMigration)
+				fieldSeen[formversion.FieldMigration] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type formversionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []FormVersionPaginateOption
+}
+
+func newFormVersionPaginateArgs(rv map[string]any) *formversionPaginateArgs {
+	args := &formversionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &FormVersionOrder{Field: &FormVersionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithFormVersionOrder(order))
+			}
+		case *FormVersionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithFormVersionOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -195,6 +195,26 @@ func (_m *FollowUp) Author(ctx context.Context) (*User, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *FormDefinition) Versions(ctx context.Context) (result []*FormVersion, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedVersions(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.VersionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryVersions().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *FormVersion) Definition(ctx context.Context) (*FormDefinition, error) {
+	result, err := _m.Edges.DefinitionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDefinition().Only(ctx)
+	}
+	return result, err
+}
+
 func (_m *Passkey) User(ctx context.Context) (*User, error) {
 	result, err := _m.Edges.UserOrErr()
 	if IsNotLoaded(err) {

@@ -14,18 +14,22 @@ import (
 
 // CreateContactInput represents a mutation input for creating contacts.
 type CreateContactInput struct {
-	Mobile     *secret.Text
-	Telephone  *secret.Text
-	Wechat     *secret.Text
-	Email      *secret.Text
-	Notes      *secret.Text
-	Name       string
-	Title      *string
-	CustomerID pulid.ID
+	CustomFields map[string]interface{}
+	Mobile       *secret.Text
+	Telephone    *secret.Text
+	Wechat       *secret.Text
+	Email        *secret.Text
+	Notes        *secret.Text
+	Name         string
+	Title        *string
+	CustomerID   pulid.ID
 }
 
 // Mutate applies the CreateContactInput on the ContactMutation builder.
 func (i *CreateContactInput) Mutate(m *ContactMutation) {
+	if v := i.CustomFields; v != nil {
+		m.SetCustomFields(v)
+	}
 	if v := i.Mobile; v != nil {
 		m.SetMobile(*v)
 	}
@@ -56,23 +60,31 @@ func (c *ContactCreate) SetInput(i CreateContactInput) *ContactCreate {
 
 // UpdateContactInput represents a mutation input for updating contacts.
 type UpdateContactInput struct {
-	ClearMobile    bool
-	Mobile         *secret.Text
-	ClearTelephone bool
-	Telephone      *secret.Text
-	ClearWechat    bool
-	Wechat         *secret.Text
-	ClearEmail     bool
-	Email          *secret.Text
-	ClearNotes     bool
-	Notes          *secret.Text
-	Name           *string
-	ClearTitle     bool
-	Title          *string
+	ClearCustomFields bool
+	CustomFields      map[string]interface{}
+	ClearMobile       bool
+	Mobile            *secret.Text
+	ClearTelephone    bool
+	Telephone         *secret.Text
+	ClearWechat       bool
+	Wechat            *secret.Text
+	ClearEmail        bool
+	Email             *secret.Text
+	ClearNotes        bool
+	Notes             *secret.Text
+	Name              *string
+	ClearTitle        bool
+	Title             *string
 }
 
 // Mutate applies the UpdateContactInput on the ContactMutation builder.
 func (i *UpdateContactInput) Mutate(m *ContactMutation) {
+	if i.ClearCustomFields {
+		m.ClearCustomFields()
+	}
+	if v := i.CustomFields; v != nil {
+		m.SetCustomFields(v)
+	}
 	if i.ClearMobile {
 		m.ClearMobile()
 	}
@@ -128,6 +140,7 @@ func (c *ContactUpdateOne) SetInput(i UpdateContactInput) *ContactUpdateOne {
 
 // CreateCustomerInput represents a mutation input for creating customers.
 type CreateCustomerInput struct {
+	CustomFields   map[string]interface{}
 	Mobile         *secret.Text
 	Telephone      *secret.Text
 	Wechat         *secret.Text
@@ -147,6 +160,9 @@ type CreateCustomerInput struct {
 
 // Mutate applies the CreateCustomerInput on the CustomerMutation builder.
 func (i *CreateCustomerInput) Mutate(m *CustomerMutation) {
+	if v := i.CustomFields; v != nil {
+		m.SetCustomFields(v)
+	}
 	if v := i.Mobile; v != nil {
 		m.SetMobile(*v)
 	}
@@ -200,6 +216,8 @@ func (c *CustomerCreate) SetInput(i CreateCustomerInput) *CustomerCreate {
 
 // UpdateCustomerInput represents a mutation input for updating customers.
 type UpdateCustomerInput struct {
+	ClearCustomFields   bool
+	CustomFields        map[string]interface{}
 	ClearMobile         bool
 	Mobile              *secret.Text
 	ClearTelephone      bool
@@ -232,6 +250,12 @@ type UpdateCustomerInput struct {
 
 // Mutate applies the UpdateCustomerInput on the CustomerMutation builder.
 func (i *UpdateCustomerInput) Mutate(m *CustomerMutation) {
+	if i.ClearCustomFields {
+		m.ClearCustomFields()
+	}
+	if v := i.CustomFields; v != nil {
+		m.SetCustomFields(v)
+	}
 	if i.ClearMobile {
 		m.ClearMobile()
 	}
@@ -468,6 +492,34 @@ func (c *FollowUpUpdate) SetInput(i UpdateFollowUpInput) *FollowUpUpdate {
 
 // SetInput applies the change-set in the UpdateFollowUpInput on the FollowUpUpdateOne builder.
 func (c *FollowUpUpdateOne) SetInput(i UpdateFollowUpInput) *FollowUpUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateFormDefinitionInput represents a mutation input for updating formdefinitions.
+type UpdateFormDefinitionInput struct {
+	NameZh *string
+	NameEn *string
+}
+
+// Mutate applies the UpdateFormDefinitionInput on the FormDefinitionMutation builder.
+func (i *UpdateFormDefinitionInput) Mutate(m *FormDefinitionMutation) {
+	if v := i.NameZh; v != nil {
+		m.SetNameZh(*v)
+	}
+	if v := i.NameEn; v != nil {
+		m.SetNameEn(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateFormDefinitionInput on the FormDefinitionUpdate builder.
+func (c *FormDefinitionUpdate) SetInput(i UpdateFormDefinitionInput) *FormDefinitionUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateFormDefinitionInput on the FormDefinitionUpdateOne builder.
+func (c *FormDefinitionUpdateOne) SetInput(i UpdateFormDefinitionInput) *FormDefinitionUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/notification"
 	"github.com/custos-crm/custos/ent/outboxmessage"
@@ -68,6 +70,16 @@ var followupImplementors = []string{"FollowUp", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*FollowUp) IsNode() {}
+
+var formdefinitionImplementors = []string{"FormDefinition", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*FormDefinition) IsNode() {}
+
+var formversionImplementors = []string{"FormVersion", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*FormVersion) IsNode() {}
 
 var identityproviderImplementors = []string{"IdentityProvider", "Node"}
 
@@ -264,6 +276,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(followup.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, followupImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case formdefinition.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.FormDefinition.Query().
+			Where(formdefinition.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, formdefinitionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case formversion.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.FormVersion.Query().
+			Where(formversion.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, formversionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -571,6 +609,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.FollowUp.Query().
 			Where(followup.IDIn(ids...))
 		query, err := query.CollectFields(ctx, followupImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case formdefinition.Table:
+		query := c.FormDefinition.Query().
+			Where(formdefinition.IDIn(ids...))
+		query, err := query.CollectFields(ctx, formdefinitionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case formversion.Table:
+		query := c.FormVersion.Query().
+			Where(formversion.IDIn(ids...))
+		query, err := query.CollectFields(ctx, formversionImplementors...)
 		if err != nil {
 			return nil, err
 		}

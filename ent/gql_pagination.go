@@ -21,6 +21,8 @@ import (
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/notification"
 	"github.com/custos-crm/custos/ent/outboxmessage"
@@ -2398,6 +2400,634 @@ func (_m *FollowUp) ToEdge(order *FollowUpOrder) *FollowUpEdge {
 		order = DefaultFollowUpOrder
 	}
 	return &FollowUpEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// FormDefinitionEdge is the edge representation of FormDefinition.
+type FormDefinitionEdge struct {
+	Node   *FormDefinition `json:"node"`
+	Cursor Cursor          `json:"cursor"`
+}
+
+// FormDefinitionConnection is the connection containing edges to FormDefinition.
+type FormDefinitionConnection struct {
+	Edges      []*FormDefinitionEdge `json:"edges"`
+	PageInfo   PageInfo              `json:"pageInfo"`
+	TotalCount int                   `json:"totalCount"`
+}
+
+func (c *FormDefinitionConnection) build(nodes []*FormDefinition, pager *formdefinitionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *FormDefinition
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *FormDefinition {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *FormDefinition {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FormDefinitionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FormDefinitionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FormDefinitionPaginateOption enables pagination customization.
+type FormDefinitionPaginateOption func(*formdefinitionPager) error
+
+// WithFormDefinitionOrder configures pagination ordering.
+func WithFormDefinitionOrder(order *FormDefinitionOrder) FormDefinitionPaginateOption {
+	if order == nil {
+		order = DefaultFormDefinitionOrder
+	}
+	o := *order
+	return func(pager *formdefinitionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFormDefinitionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFormDefinitionFilter configures pagination filter.
+func WithFormDefinitionFilter(filter func(*FormDefinitionQuery) (*FormDefinitionQuery, error)) FormDefinitionPaginateOption {
+	return func(pager *formdefinitionPager) error {
+		if filter == nil {
+			return errors.New("FormDefinitionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type formdefinitionPager struct {
+	reverse bool
+	order   *FormDefinitionOrder
+	filter  func(*FormDefinitionQuery) (*FormDefinitionQuery, error)
+}
+
+func newFormDefinitionPager(opts []FormDefinitionPaginateOption, reverse bool) (*formdefinitionPager, error) {
+	pager := &formdefinitionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFormDefinitionOrder
+	}
+	return pager, nil
+}
+
+func (p *formdefinitionPager) applyFilter(query *FormDefinitionQuery) (*FormDefinitionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *formdefinitionPager) toCursor(_m *FormDefinition) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *formdefinitionPager) applyCursors(query *FormDefinitionQuery, after, before *Cursor) (*FormDefinitionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFormDefinitionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *formdefinitionPager) applyOrder(query *FormDefinitionQuery) *FormDefinitionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFormDefinitionOrder.Field {
+		query = query.Order(DefaultFormDefinitionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *formdefinitionPager) orderExpr(query *FormDefinitionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFormDefinitionOrder.Field {
+			b.Comma().Ident(DefaultFormDefinitionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to FormDefinition.
+func (_m *FormDefinitionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FormDefinitionPaginateOption,
+) (*FormDefinitionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFormDefinitionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FormDefinitionConnection{Edges: []*FormDefinitionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FormDefinitionOrderFieldCreatedAt orders FormDefinition by created_at.
+	FormDefinitionOrderFieldCreatedAt = &FormDefinitionOrderField{
+		Value: func(_m *FormDefinition) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: formdefinition.FieldCreatedAt,
+		toTerm: formdefinition.ByCreatedAt,
+		toCursor: func(_m *FormDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// FormDefinitionOrderFieldUpdatedAt orders FormDefinition by updated_at.
+	FormDefinitionOrderFieldUpdatedAt = &FormDefinitionOrderField{
+		Value: func(_m *FormDefinition) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: formdefinition.FieldUpdatedAt,
+		toTerm: formdefinition.ByUpdatedAt,
+		toCursor: func(_m *FormDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FormDefinitionOrderField) String() string {
+	var str string
+	switch f.column {
+	case FormDefinitionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case FormDefinitionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FormDefinitionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FormDefinitionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FormDefinitionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *FormDefinitionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *FormDefinitionOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid FormDefinitionOrderField", str)
+	}
+	return nil
+}
+
+// FormDefinitionOrderField defines the ordering field of FormDefinition.
+type FormDefinitionOrderField struct {
+	// Value extracts the ordering value from the given FormDefinition.
+	Value    func(*FormDefinition) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) formdefinition.OrderOption
+	toCursor func(*FormDefinition) Cursor
+}
+
+// FormDefinitionOrder defines the ordering of FormDefinition.
+type FormDefinitionOrder struct {
+	Direction OrderDirection            `json:"direction"`
+	Field     *FormDefinitionOrderField `json:"field"`
+}
+
+// DefaultFormDefinitionOrder is the default ordering of FormDefinition.
+var DefaultFormDefinitionOrder = &FormDefinitionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FormDefinitionOrderField{
+		Value: func(_m *FormDefinition) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: formdefinition.FieldID,
+		toTerm: formdefinition.ByID,
+		toCursor: func(_m *FormDefinition) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts FormDefinition into FormDefinitionEdge.
+func (_m *FormDefinition) ToEdge(order *FormDefinitionOrder) *FormDefinitionEdge {
+	if order == nil {
+		order = DefaultFormDefinitionOrder
+	}
+	return &FormDefinitionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// FormVersionEdge is the edge representation of FormVersion.
+type FormVersionEdge struct {
+	Node   *FormVersion `json:"node"`
+	Cursor Cursor       `json:"cursor"`
+}
+
+// FormVersionConnection is the connection containing edges to FormVersion.
+type FormVersionConnection struct {
+	Edges      []*FormVersionEdge `json:"edges"`
+	PageInfo   PageInfo           `json:"pageInfo"`
+	TotalCount int                `json:"totalCount"`
+}
+
+func (c *FormVersionConnection) build(nodes []*FormVersion, pager *formversionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *FormVersion
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *FormVersion {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *FormVersion {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*FormVersionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &FormVersionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// FormVersionPaginateOption enables pagination customization.
+type FormVersionPaginateOption func(*formversionPager) error
+
+// WithFormVersionOrder configures pagination ordering.
+func WithFormVersionOrder(order *FormVersionOrder) FormVersionPaginateOption {
+	if order == nil {
+		order = DefaultFormVersionOrder
+	}
+	o := *order
+	return func(pager *formversionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultFormVersionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithFormVersionFilter configures pagination filter.
+func WithFormVersionFilter(filter func(*FormVersionQuery) (*FormVersionQuery, error)) FormVersionPaginateOption {
+	return func(pager *formversionPager) error {
+		if filter == nil {
+			return errors.New("FormVersionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type formversionPager struct {
+	reverse bool
+	order   *FormVersionOrder
+	filter  func(*FormVersionQuery) (*FormVersionQuery, error)
+}
+
+func newFormVersionPager(opts []FormVersionPaginateOption, reverse bool) (*formversionPager, error) {
+	pager := &formversionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultFormVersionOrder
+	}
+	return pager, nil
+}
+
+func (p *formversionPager) applyFilter(query *FormVersionQuery) (*FormVersionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *formversionPager) toCursor(_m *FormVersion) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *formversionPager) applyCursors(query *FormVersionQuery, after, before *Cursor) (*FormVersionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultFormVersionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *formversionPager) applyOrder(query *FormVersionQuery) *FormVersionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultFormVersionOrder.Field {
+		query = query.Order(DefaultFormVersionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *formversionPager) orderExpr(query *FormVersionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultFormVersionOrder.Field {
+			b.Comma().Ident(DefaultFormVersionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to FormVersion.
+func (_m *FormVersionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...FormVersionPaginateOption,
+) (*FormVersionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newFormVersionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &FormVersionConnection{Edges: []*FormVersionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// FormVersionOrderFieldCreatedAt orders FormVersion by created_at.
+	FormVersionOrderFieldCreatedAt = &FormVersionOrderField{
+		Value: func(_m *FormVersion) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: formversion.FieldCreatedAt,
+		toTerm: formversion.ByCreatedAt,
+		toCursor: func(_m *FormVersion) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// FormVersionOrderFieldUpdatedAt orders FormVersion by updated_at.
+	FormVersionOrderFieldUpdatedAt = &FormVersionOrderField{
+		Value: func(_m *FormVersion) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: formversion.FieldUpdatedAt,
+		toTerm: formversion.ByUpdatedAt,
+		toCursor: func(_m *FormVersion) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f FormVersionOrderField) String() string {
+	var str string
+	switch f.column {
+	case FormVersionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case FormVersionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f FormVersionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *FormVersionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("FormVersionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *FormVersionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *FormVersionOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid FormVersionOrderField", str)
+	}
+	return nil
+}
+
+// FormVersionOrderField defines the ordering field of FormVersion.
+type FormVersionOrderField struct {
+	// Value extracts the ordering value from the given FormVersion.
+	Value    func(*FormVersion) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) formversion.OrderOption
+	toCursor func(*FormVersion) Cursor
+}
+
+// FormVersionOrder defines the ordering of FormVersion.
+type FormVersionOrder struct {
+	Direction OrderDirection         `json:"direction"`
+	Field     *FormVersionOrderField `json:"field"`
+}
+
+// DefaultFormVersionOrder is the default ordering of FormVersion.
+var DefaultFormVersionOrder = &FormVersionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &FormVersionOrderField{
+		Value: func(_m *FormVersion) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: formversion.FieldID,
+		toTerm: formversion.ByID,
+		toCursor: func(_m *FormVersion) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts FormVersion into FormVersionEdge.
+func (_m *FormVersion) ToEdge(order *FormVersionOrder) *FormVersionEdge {
+	if order == nil {
+		order = DefaultFormVersionOrder
+	}
+	return &FormVersionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -22,6 +22,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
 	"github.com/custos-crm/custos/ent/notification"
@@ -67,6 +69,8 @@ const (
 	TypeDepartment             = "Department"
 	TypeExternalIdentity       = "ExternalIdentity"
 	TypeFollowUp               = "FollowUp"
+	TypeFormDefinition         = "FormDefinition"
+	TypeFormVersion            = "FormVersion"
 	TypeIdentityProvider       = "IdentityProvider"
 	TypeLoginThrottle          = "LoginThrottle"
 	TypeNotification           = "Notification"
@@ -5067,34 +5071,36 @@ func (m *AuthFlowMutation) ResetEdge(name string) error {
 // ContactMutation represents an operation that mutates the Contact nodes in the graph.
 type ContactMutation struct {
 	config
-	op              Op
-	typ             string
-	id              *pulid.ID
-	created_at      *time.Time
-	updated_at      *time.Time
-	deleted_at      *time.Time
-	deleted_by      *pulid.ID
-	delete_batch_id *pulid.ID
-	data_key        *[]byte
-	mobile          *secret.Text
-	mobile_bidx     *[]byte
-	telephone       *secret.Text
-	telephone_bidx  *[]byte
-	wechat          *secret.Text
-	wechat_bidx     *[]byte
-	email           *secret.Text
-	email_bidx      *[]byte
-	notes           *secret.Text
-	name            *string
-	title           *string
-	clearedFields   map[string]struct{}
-	tenant          *pulid.ID
-	clearedtenant   bool
-	customer        *pulid.ID
-	clearedcustomer bool
-	done            bool
-	oldValue        func(context.Context) (*Contact, error)
-	predicates      []predicate.Contact
+	op                     Op
+	typ                    string
+	id                     *pulid.ID
+	created_at             *time.Time
+	updated_at             *time.Time
+	deleted_at             *time.Time
+	deleted_by             *pulid.ID
+	delete_batch_id        *pulid.ID
+	custom_fields          *map[string]interface{}
+	custom_form_version_id *pulid.ID
+	data_key               *[]byte
+	mobile                 *secret.Text
+	mobile_bidx            *[]byte
+	telephone              *secret.Text
+	telephone_bidx         *[]byte
+	wechat                 *secret.Text
+	wechat_bidx            *[]byte
+	email                  *secret.Text
+	email_bidx             *[]byte
+	notes                  *secret.Text
+	name                   *string
+	title                  *string
+	clearedFields          map[string]struct{}
+	tenant                 *pulid.ID
+	clearedtenant          bool
+	customer               *pulid.ID
+	clearedcustomer        bool
+	done                   bool
+	oldValue               func(context.Context) (*Contact, error)
+	predicates             []predicate.Contact
 }
 
 var _ ent.Mutation = (*ContactMutation)(nil)
@@ -5454,6 +5460,104 @@ func (m *ContactMutation) DeleteBatchIDCleared() bool {
 func (m *ContactMutation) ResetDeleteBatchID() {
 	m.delete_batch_id = nil
 	delete(m.clearedFields, contact.FieldDeleteBatchID)
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (m *ContactMutation) SetCustomFields(value map[string]interface{}) {
+	m.custom_fields = &value
+}
+
+// CustomFields returns the value of the "custom_fields" field in the mutation.
+func (m *ContactMutation) CustomFields() (r map[string]interface{}, exists bool) {
+	v := m.custom_fields
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomFields returns the old "custom_fields" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldCustomFields(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomFields is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomFields requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomFields: %w", err)
+	}
+	return oldValue.CustomFields, nil
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (m *ContactMutation) ClearCustomFields() {
+	m.custom_fields = nil
+	m.clearedFields[contact.FieldCustomFields] = struct{}{}
+}
+
+// CustomFieldsCleared returns if the "custom_fields" field was cleared in this mutation.
+func (m *ContactMutation) CustomFieldsCleared() bool {
+	_, ok := m.clearedFields[contact.FieldCustomFields]
+	return ok
+}
+
+// ResetCustomFields resets all changes to the "custom_fields" field.
+func (m *ContactMutation) ResetCustomFields() {
+	m.custom_fields = nil
+	delete(m.clearedFields, contact.FieldCustomFields)
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (m *ContactMutation) SetCustomFormVersionID(pu pulid.ID) {
+	m.custom_form_version_id = &pu
+}
+
+// CustomFormVersionID returns the value of the "custom_form_version_id" field in the mutation.
+func (m *ContactMutation) CustomFormVersionID() (r pulid.ID, exists bool) {
+	v := m.custom_form_version_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomFormVersionID returns the old "custom_form_version_id" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldCustomFormVersionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomFormVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomFormVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomFormVersionID: %w", err)
+	}
+	return oldValue.CustomFormVersionID, nil
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (m *ContactMutation) ClearCustomFormVersionID() {
+	m.custom_form_version_id = nil
+	m.clearedFields[contact.FieldCustomFormVersionID] = struct{}{}
+}
+
+// CustomFormVersionIDCleared returns if the "custom_form_version_id" field was cleared in this mutation.
+func (m *ContactMutation) CustomFormVersionIDCleared() bool {
+	_, ok := m.clearedFields[contact.FieldCustomFormVersionID]
+	return ok
+}
+
+// ResetCustomFormVersionID resets all changes to the "custom_form_version_id" field.
+func (m *ContactMutation) ResetCustomFormVersionID() {
+	m.custom_form_version_id = nil
+	delete(m.clearedFields, contact.FieldCustomFormVersionID)
 }
 
 // SetDataKey sets the "data_key" field.
@@ -6155,7 +6259,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 19)
+	fields := make([]string, 0, 21)
 	if m.tenant != nil {
 		fields = append(fields, contact.FieldTenantID)
 	}
@@ -6173,6 +6277,12 @@ func (m *ContactMutation) Fields() []string {
 	}
 	if m.delete_batch_id != nil {
 		fields = append(fields, contact.FieldDeleteBatchID)
+	}
+	if m.custom_fields != nil {
+		fields = append(fields, contact.FieldCustomFields)
+	}
+	if m.custom_form_version_id != nil {
+		fields = append(fields, contact.FieldCustomFormVersionID)
 	}
 	if m.data_key != nil {
 		fields = append(fields, contact.FieldDataKey)
@@ -6233,6 +6343,10 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.DeletedBy()
 	case contact.FieldDeleteBatchID:
 		return m.DeleteBatchID()
+	case contact.FieldCustomFields:
+		return m.CustomFields()
+	case contact.FieldCustomFormVersionID:
+		return m.CustomFormVersionID()
 	case contact.FieldDataKey:
 		return m.DataKey()
 	case contact.FieldMobile:
@@ -6280,6 +6394,10 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldDeletedBy(ctx)
 	case contact.FieldDeleteBatchID:
 		return m.OldDeleteBatchID(ctx)
+	case contact.FieldCustomFields:
+		return m.OldCustomFields(ctx)
+	case contact.FieldCustomFormVersionID:
+		return m.OldCustomFormVersionID(ctx)
 	case contact.FieldDataKey:
 		return m.OldDataKey(ctx)
 	case contact.FieldMobile:
@@ -6356,6 +6474,20 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDeleteBatchID(v)
+		return nil
+	case contact.FieldCustomFields:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomFields(v)
+		return nil
+	case contact.FieldCustomFormVersionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomFormVersionID(v)
 		return nil
 	case contact.FieldDataKey:
 		v, ok := value.([]byte)
@@ -6487,6 +6619,12 @@ func (m *ContactMutation) ClearedFields() []string {
 	if m.FieldCleared(contact.FieldDeleteBatchID) {
 		fields = append(fields, contact.FieldDeleteBatchID)
 	}
+	if m.FieldCleared(contact.FieldCustomFields) {
+		fields = append(fields, contact.FieldCustomFields)
+	}
+	if m.FieldCleared(contact.FieldCustomFormVersionID) {
+		fields = append(fields, contact.FieldCustomFormVersionID)
+	}
 	if m.FieldCleared(contact.FieldDataKey) {
 		fields = append(fields, contact.FieldDataKey)
 	}
@@ -6542,6 +6680,12 @@ func (m *ContactMutation) ClearField(name string) error {
 		return nil
 	case contact.FieldDeleteBatchID:
 		m.ClearDeleteBatchID()
+		return nil
+	case contact.FieldCustomFields:
+		m.ClearCustomFields()
+		return nil
+	case contact.FieldCustomFormVersionID:
+		m.ClearCustomFormVersionID()
 		return nil
 	case contact.FieldDataKey:
 		m.ClearDataKey()
@@ -6601,6 +6745,12 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldDeleteBatchID:
 		m.ResetDeleteBatchID()
+		return nil
+	case contact.FieldCustomFields:
+		m.ResetCustomFields()
+		return nil
+	case contact.FieldCustomFormVersionID:
+		m.ResetCustomFormVersionID()
 		return nil
 	case contact.FieldDataKey:
 		m.ResetDataKey()
@@ -6740,54 +6890,56 @@ func (m *ContactMutation) ResetEdge(name string) error {
 // CustomerMutation represents an operation that mutates the Customer nodes in the graph.
 type CustomerMutation struct {
 	config
-	op                 Op
-	typ                string
-	id                 *pulid.ID
-	created_by         *pulid.ID
-	created_at         *time.Time
-	updated_at         *time.Time
-	deleted_at         *time.Time
-	deleted_by         *pulid.ID
-	delete_batch_id    *pulid.ID
-	data_key           *[]byte
-	mobile             *secret.Text
-	mobile_bidx        *[]byte
-	telephone          *secret.Text
-	telephone_bidx     *[]byte
-	wechat             *secret.Text
-	wechat_bidx        *[]byte
-	email              *secret.Text
-	email_bidx         *[]byte
-	address            *secret.Text
-	notes              *secret.Text
-	name               *string
-	kind               *customer.Kind
-	region_province    *string
-	region_city        *string
-	region_district    *string
-	level              *string
-	source             *string
-	industry           *string
-	last_follow_up_at  *time.Time
-	clearedFields      map[string]struct{}
-	tenant             *pulid.ID
-	clearedtenant      bool
-	owner              *pulid.ID
-	clearedowner       bool
-	department         *pulid.ID
-	cleareddepartment  bool
-	contacts           map[pulid.ID]struct{}
-	removedcontacts    map[pulid.ID]struct{}
-	clearedcontacts    bool
-	follow_ups         map[pulid.ID]struct{}
-	removedfollow_ups  map[pulid.ID]struct{}
-	clearedfollow_ups  bool
-	attachments        map[pulid.ID]struct{}
-	removedattachments map[pulid.ID]struct{}
-	clearedattachments bool
-	done               bool
-	oldValue           func(context.Context) (*Customer, error)
-	predicates         []predicate.Customer
+	op                     Op
+	typ                    string
+	id                     *pulid.ID
+	created_by             *pulid.ID
+	created_at             *time.Time
+	updated_at             *time.Time
+	deleted_at             *time.Time
+	deleted_by             *pulid.ID
+	delete_batch_id        *pulid.ID
+	custom_fields          *map[string]interface{}
+	custom_form_version_id *pulid.ID
+	data_key               *[]byte
+	mobile                 *secret.Text
+	mobile_bidx            *[]byte
+	telephone              *secret.Text
+	telephone_bidx         *[]byte
+	wechat                 *secret.Text
+	wechat_bidx            *[]byte
+	email                  *secret.Text
+	email_bidx             *[]byte
+	address                *secret.Text
+	notes                  *secret.Text
+	name                   *string
+	kind                   *customer.Kind
+	region_province        *string
+	region_city            *string
+	region_district        *string
+	level                  *string
+	source                 *string
+	industry               *string
+	last_follow_up_at      *time.Time
+	clearedFields          map[string]struct{}
+	tenant                 *pulid.ID
+	clearedtenant          bool
+	owner                  *pulid.ID
+	clearedowner           bool
+	department             *pulid.ID
+	cleareddepartment      bool
+	contacts               map[pulid.ID]struct{}
+	removedcontacts        map[pulid.ID]struct{}
+	clearedcontacts        bool
+	follow_ups             map[pulid.ID]struct{}
+	removedfollow_ups      map[pulid.ID]struct{}
+	clearedfollow_ups      bool
+	attachments            map[pulid.ID]struct{}
+	removedattachments     map[pulid.ID]struct{}
+	clearedattachments     bool
+	done                   bool
+	oldValue               func(context.Context) (*Customer, error)
+	predicates             []predicate.Customer
 }
 
 var _ ent.Mutation = (*CustomerMutation)(nil)
@@ -7294,6 +7446,104 @@ func (m *CustomerMutation) DeleteBatchIDCleared() bool {
 func (m *CustomerMutation) ResetDeleteBatchID() {
 	m.delete_batch_id = nil
 	delete(m.clearedFields, customer.FieldDeleteBatchID)
+}
+
+// SetCustomFields sets the "custom_fields" field.
+func (m *CustomerMutation) SetCustomFields(value map[string]interface{}) {
+	m.custom_fields = &value
+}
+
+// CustomFields returns the value of the "custom_fields" field in the mutation.
+func (m *CustomerMutation) CustomFields() (r map[string]interface{}, exists bool) {
+	v := m.custom_fields
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomFields returns the old "custom_fields" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldCustomFields(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomFields is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomFields requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomFields: %w", err)
+	}
+	return oldValue.CustomFields, nil
+}
+
+// ClearCustomFields clears the value of the "custom_fields" field.
+func (m *CustomerMutation) ClearCustomFields() {
+	m.custom_fields = nil
+	m.clearedFields[customer.FieldCustomFields] = struct{}{}
+}
+
+// CustomFieldsCleared returns if the "custom_fields" field was cleared in this mutation.
+func (m *CustomerMutation) CustomFieldsCleared() bool {
+	_, ok := m.clearedFields[customer.FieldCustomFields]
+	return ok
+}
+
+// ResetCustomFields resets all changes to the "custom_fields" field.
+func (m *CustomerMutation) ResetCustomFields() {
+	m.custom_fields = nil
+	delete(m.clearedFields, customer.FieldCustomFields)
+}
+
+// SetCustomFormVersionID sets the "custom_form_version_id" field.
+func (m *CustomerMutation) SetCustomFormVersionID(pu pulid.ID) {
+	m.custom_form_version_id = &pu
+}
+
+// CustomFormVersionID returns the value of the "custom_form_version_id" field in the mutation.
+func (m *CustomerMutation) CustomFormVersionID() (r pulid.ID, exists bool) {
+	v := m.custom_form_version_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomFormVersionID returns the old "custom_form_version_id" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldCustomFormVersionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomFormVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomFormVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomFormVersionID: %w", err)
+	}
+	return oldValue.CustomFormVersionID, nil
+}
+
+// ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
+func (m *CustomerMutation) ClearCustomFormVersionID() {
+	m.custom_form_version_id = nil
+	m.clearedFields[customer.FieldCustomFormVersionID] = struct{}{}
+}
+
+// CustomFormVersionIDCleared returns if the "custom_form_version_id" field was cleared in this mutation.
+func (m *CustomerMutation) CustomFormVersionIDCleared() bool {
+	_, ok := m.clearedFields[customer.FieldCustomFormVersionID]
+	return ok
+}
+
+// ResetCustomFormVersionID resets all changes to the "custom_form_version_id" field.
+func (m *CustomerMutation) ResetCustomFormVersionID() {
+	m.custom_form_version_id = nil
+	delete(m.clearedFields, customer.FieldCustomFormVersionID)
 }
 
 // SetDataKey sets the "data_key" field.
@@ -8527,7 +8777,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 29)
+	fields := make([]string, 0, 31)
 	if m.tenant != nil {
 		fields = append(fields, customer.FieldTenantID)
 	}
@@ -8554,6 +8804,12 @@ func (m *CustomerMutation) Fields() []string {
 	}
 	if m.delete_batch_id != nil {
 		fields = append(fields, customer.FieldDeleteBatchID)
+	}
+	if m.custom_fields != nil {
+		fields = append(fields, customer.FieldCustomFields)
+	}
+	if m.custom_form_version_id != nil {
+		fields = append(fields, customer.FieldCustomFormVersionID)
 	}
 	if m.data_key != nil {
 		fields = append(fields, customer.FieldDataKey)
@@ -8641,6 +8897,10 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.DeletedBy()
 	case customer.FieldDeleteBatchID:
 		return m.DeleteBatchID()
+	case customer.FieldCustomFields:
+		return m.CustomFields()
+	case customer.FieldCustomFormVersionID:
+		return m.CustomFormVersionID()
 	case customer.FieldDataKey:
 		return m.DataKey()
 	case customer.FieldMobile:
@@ -8708,6 +8968,10 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldDeletedBy(ctx)
 	case customer.FieldDeleteBatchID:
 		return m.OldDeleteBatchID(ctx)
+	case customer.FieldCustomFields:
+		return m.OldCustomFields(ctx)
+	case customer.FieldCustomFormVersionID:
+		return m.OldCustomFormVersionID(ctx)
 	case customer.FieldDataKey:
 		return m.OldDataKey(ctx)
 	case customer.FieldMobile:
@@ -8819,6 +9083,20 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetDeleteBatchID(v)
+		return nil
+	case customer.FieldCustomFields:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomFields(v)
+		return nil
+	case customer.FieldCustomFormVersionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomFormVersionID(v)
 		return nil
 	case customer.FieldDataKey:
 		v, ok := value.([]byte)
@@ -9008,6 +9286,12 @@ func (m *CustomerMutation) ClearedFields() []string {
 	if m.FieldCleared(customer.FieldDeleteBatchID) {
 		fields = append(fields, customer.FieldDeleteBatchID)
 	}
+	if m.FieldCleared(customer.FieldCustomFields) {
+		fields = append(fields, customer.FieldCustomFields)
+	}
+	if m.FieldCleared(customer.FieldCustomFormVersionID) {
+		fields = append(fields, customer.FieldCustomFormVersionID)
+	}
 	if m.FieldCleared(customer.FieldDataKey) {
 		fields = append(fields, customer.FieldDataKey)
 	}
@@ -9093,6 +9377,12 @@ func (m *CustomerMutation) ClearField(name string) error {
 		return nil
 	case customer.FieldDeleteBatchID:
 		m.ClearDeleteBatchID()
+		return nil
+	case customer.FieldCustomFields:
+		m.ClearCustomFields()
+		return nil
+	case customer.FieldCustomFormVersionID:
+		m.ClearCustomFormVersionID()
 		return nil
 	case customer.FieldDataKey:
 		m.ClearDataKey()
@@ -9182,6 +9472,12 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldDeleteBatchID:
 		m.ResetDeleteBatchID()
+		return nil
+	case customer.FieldCustomFields:
+		m.ResetCustomFields()
+		return nil
+	case customer.FieldCustomFormVersionID:
+		m.ResetCustomFormVersionID()
 		return nil
 	case customer.FieldDataKey:
 		m.ResetDataKey()
@@ -12514,6 +12810,2018 @@ func (m *FollowUpMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown FollowUp edge %s", name)
+}
+
+// FormDefinitionMutation represents an operation that mutates the FormDefinition nodes in the graph.
+type FormDefinitionMutation struct {
+	config
+	op              Op
+	typ             string
+	id              *pulid.ID
+	created_at      *time.Time
+	updated_at      *time.Time
+	key             *string
+	module          *formdefinition.Module
+	name_zh         *string
+	name_en         *string
+	active          *bool
+	created_by      *pulid.ID
+	clearedFields   map[string]struct{}
+	tenant          *pulid.ID
+	clearedtenant   bool
+	versions        map[pulid.ID]struct{}
+	removedversions map[pulid.ID]struct{}
+	clearedversions bool
+	done            bool
+	oldValue        func(context.Context) (*FormDefinition, error)
+	predicates      []predicate.FormDefinition
+}
+
+var _ ent.Mutation = (*FormDefinitionMutation)(nil)
+
+// formdefinitionOption allows management of the mutation configuration using functional options.
+type formdefinitionOption func(*FormDefinitionMutation)
+
+// newFormDefinitionMutation creates new mutation for the FormDefinition entity.
+func newFormDefinitionMutation(c config, op Op, opts ...formdefinitionOption) *FormDefinitionMutation {
+	m := &FormDefinitionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFormDefinition,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFormDefinitionID sets the ID field of the mutation.
+func withFormDefinitionID(id pulid.ID) formdefinitionOption {
+	return func(m *FormDefinitionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FormDefinition
+		)
+		m.oldValue = func(ctx context.Context) (*FormDefinition, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FormDefinition.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFormDefinition sets the old FormDefinition of the mutation.
+func withFormDefinition(node *FormDefinition) formdefinitionOption {
+	return func(m *FormDefinitionMutation) {
+		m.oldValue = func(context.Context) (*FormDefinition, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FormDefinitionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FormDefinitionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of FormDefinition entities.
+func (m *FormDefinitionMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FormDefinitionMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FormDefinitionMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FormDefinition.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *FormDefinitionMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *FormDefinitionMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *FormDefinitionMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FormDefinitionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FormDefinitionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FormDefinitionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FormDefinitionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FormDefinitionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FormDefinitionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetKey sets the "key" field.
+func (m *FormDefinitionMutation) SetKey(s string) {
+	m.key = &s
+}
+
+// Key returns the value of the "key" field in the mutation.
+func (m *FormDefinitionMutation) Key() (r string, exists bool) {
+	v := m.key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKey returns the old "key" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldKey(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKey: %w", err)
+	}
+	return oldValue.Key, nil
+}
+
+// ResetKey resets all changes to the "key" field.
+func (m *FormDefinitionMutation) ResetKey() {
+	m.key = nil
+}
+
+// SetModule sets the "module" field.
+func (m *FormDefinitionMutation) SetModule(f formdefinition.Module) {
+	m.module = &f
+}
+
+// Module returns the value of the "module" field in the mutation.
+func (m *FormDefinitionMutation) Module() (r formdefinition.Module, exists bool) {
+	v := m.module
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModule returns the old "module" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldModule(ctx context.Context) (v formdefinition.Module, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModule: %w", err)
+	}
+	return oldValue.Module, nil
+}
+
+// ResetModule resets all changes to the "module" field.
+func (m *FormDefinitionMutation) ResetModule() {
+	m.module = nil
+}
+
+// SetNameZh sets the "name_zh" field.
+func (m *FormDefinitionMutation) SetNameZh(s string) {
+	m.name_zh = &s
+}
+
+// NameZh returns the value of the "name_zh" field in the mutation.
+func (m *FormDefinitionMutation) NameZh() (r string, exists bool) {
+	v := m.name_zh
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameZh returns the old "name_zh" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldNameZh(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameZh is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameZh requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameZh: %w", err)
+	}
+	return oldValue.NameZh, nil
+}
+
+// ResetNameZh resets all changes to the "name_zh" field.
+func (m *FormDefinitionMutation) ResetNameZh() {
+	m.name_zh = nil
+}
+
+// SetNameEn sets the "name_en" field.
+func (m *FormDefinitionMutation) SetNameEn(s string) {
+	m.name_en = &s
+}
+
+// NameEn returns the value of the "name_en" field in the mutation.
+func (m *FormDefinitionMutation) NameEn() (r string, exists bool) {
+	v := m.name_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameEn returns the old "name_en" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldNameEn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameEn: %w", err)
+	}
+	return oldValue.NameEn, nil
+}
+
+// ResetNameEn resets all changes to the "name_en" field.
+func (m *FormDefinitionMutation) ResetNameEn() {
+	m.name_en = nil
+}
+
+// SetActive sets the "active" field.
+func (m *FormDefinitionMutation) SetActive(b bool) {
+	m.active = &b
+}
+
+// Active returns the value of the "active" field in the mutation.
+func (m *FormDefinitionMutation) Active() (r bool, exists bool) {
+	v := m.active
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldActive returns the old "active" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldActive(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldActive is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldActive requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldActive: %w", err)
+	}
+	return oldValue.Active, nil
+}
+
+// ResetActive resets all changes to the "active" field.
+func (m *FormDefinitionMutation) ResetActive() {
+	m.active = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *FormDefinitionMutation) SetCreatedBy(pu pulid.ID) {
+	m.created_by = &pu
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *FormDefinitionMutation) CreatedBy() (r pulid.ID, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the FormDefinition entity.
+// If the FormDefinition object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormDefinitionMutation) OldCreatedBy(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *FormDefinitionMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.clearedFields[formdefinition.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *FormDefinitionMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[formdefinition.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *FormDefinitionMutation) ResetCreatedBy() {
+	m.created_by = nil
+	delete(m.clearedFields, formdefinition.FieldCreatedBy)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *FormDefinitionMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[formdefinition.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *FormDefinitionMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *FormDefinitionMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *FormDefinitionMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// AddVersionIDs adds the "versions" edge to the FormVersion entity by ids.
+func (m *FormDefinitionMutation) AddVersionIDs(ids ...pulid.ID) {
+	if m.versions == nil {
+		m.versions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.versions[ids[i]] = struct{}{}
+	}
+}
+
+// ClearVersions clears the "versions" edge to the FormVersion entity.
+func (m *FormDefinitionMutation) ClearVersions() {
+	m.clearedversions = true
+}
+
+// VersionsCleared reports if the "versions" edge to the FormVersion entity was cleared.
+func (m *FormDefinitionMutation) VersionsCleared() bool {
+	return m.clearedversions
+}
+
+// RemoveVersionIDs removes the "versions" edge to the FormVersion entity by IDs.
+func (m *FormDefinitionMutation) RemoveVersionIDs(ids ...pulid.ID) {
+	if m.removedversions == nil {
+		m.removedversions = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.versions, ids[i])
+		m.removedversions[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedVersions returns the removed IDs of the "versions" edge to the FormVersion entity.
+func (m *FormDefinitionMutation) RemovedVersionsIDs() (ids []pulid.ID) {
+	for id := range m.removedversions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// VersionsIDs returns the "versions" edge IDs in the mutation.
+func (m *FormDefinitionMutation) VersionsIDs() (ids []pulid.ID) {
+	for id := range m.versions {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetVersions resets all changes to the "versions" edge.
+func (m *FormDefinitionMutation) ResetVersions() {
+	m.versions = nil
+	m.clearedversions = false
+	m.removedversions = nil
+}
+
+// Where appends a list predicates to the FormDefinitionMutation builder.
+func (m *FormDefinitionMutation) Where(ps ...predicate.FormDefinition) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FormDefinitionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FormDefinitionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FormDefinition, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FormDefinitionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FormDefinitionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FormDefinition).
+func (m *FormDefinitionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FormDefinitionMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.tenant != nil {
+		fields = append(fields, formdefinition.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, formdefinition.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, formdefinition.FieldUpdatedAt)
+	}
+	if m.key != nil {
+		fields = append(fields, formdefinition.FieldKey)
+	}
+	if m.module != nil {
+		fields = append(fields, formdefinition.FieldModule)
+	}
+	if m.name_zh != nil {
+		fields = append(fields, formdefinition.FieldNameZh)
+	}
+	if m.name_en != nil {
+		fields = append(fields, formdefinition.FieldNameEn)
+	}
+	if m.active != nil {
+		fields = append(fields, formdefinition.FieldActive)
+	}
+	if m.created_by != nil {
+		fields = append(fields, formdefinition.FieldCreatedBy)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FormDefinitionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case formdefinition.FieldTenantID:
+		return m.TenantID()
+	case formdefinition.FieldCreatedAt:
+		return m.CreatedAt()
+	case formdefinition.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case formdefinition.FieldKey:
+		return m.Key()
+	case formdefinition.FieldModule:
+		return m.Module()
+	case formdefinition.FieldNameZh:
+		return m.NameZh()
+	case formdefinition.FieldNameEn:
+		return m.NameEn()
+	case formdefinition.FieldActive:
+		return m.Active()
+	case formdefinition.FieldCreatedBy:
+		return m.CreatedBy()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FormDefinitionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case formdefinition.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case formdefinition.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case formdefinition.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case formdefinition.FieldKey:
+		return m.OldKey(ctx)
+	case formdefinition.FieldModule:
+		return m.OldModule(ctx)
+	case formdefinition.FieldNameZh:
+		return m.OldNameZh(ctx)
+	case formdefinition.FieldNameEn:
+		return m.OldNameEn(ctx)
+	case formdefinition.FieldActive:
+		return m.OldActive(ctx)
+	case formdefinition.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	}
+	return nil, fmt.Errorf("unknown FormDefinition field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FormDefinitionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case formdefinition.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case formdefinition.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case formdefinition.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case formdefinition.FieldKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKey(v)
+		return nil
+	case formdefinition.FieldModule:
+		v, ok := value.(formdefinition.Module)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModule(v)
+		return nil
+	case formdefinition.FieldNameZh:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameZh(v)
+		return nil
+	case formdefinition.FieldNameEn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameEn(v)
+		return nil
+	case formdefinition.FieldActive:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetActive(v)
+		return nil
+	case formdefinition.FieldCreatedBy:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FormDefinition field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FormDefinitionMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FormDefinitionMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FormDefinitionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown FormDefinition numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FormDefinitionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(formdefinition.FieldCreatedBy) {
+		fields = append(fields, formdefinition.FieldCreatedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FormDefinitionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FormDefinitionMutation) ClearField(name string) error {
+	switch name {
+	case formdefinition.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown FormDefinition nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FormDefinitionMutation) ResetField(name string) error {
+	switch name {
+	case formdefinition.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case formdefinition.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case formdefinition.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case formdefinition.FieldKey:
+		m.ResetKey()
+		return nil
+	case formdefinition.FieldModule:
+		m.ResetModule()
+		return nil
+	case formdefinition.FieldNameZh:
+		m.ResetNameZh()
+		return nil
+	case formdefinition.FieldNameEn:
+		m.ResetNameEn()
+		return nil
+	case formdefinition.FieldActive:
+		m.ResetActive()
+		return nil
+	case formdefinition.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown FormDefinition field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FormDefinitionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, formdefinition.EdgeTenant)
+	}
+	if m.versions != nil {
+		edges = append(edges, formdefinition.EdgeVersions)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FormDefinitionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case formdefinition.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case formdefinition.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.versions))
+		for id := range m.versions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FormDefinitionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.removedversions != nil {
+		edges = append(edges, formdefinition.EdgeVersions)
+	}
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FormDefinitionMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case formdefinition.EdgeVersions:
+		ids := make([]ent.Value, 0, len(m.removedversions))
+		for id := range m.removedversions {
+			ids = append(ids, id)
+		}
+		return ids
+	}
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FormDefinitionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, formdefinition.EdgeTenant)
+	}
+	if m.clearedversions {
+		edges = append(edges, formdefinition.EdgeVersions)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FormDefinitionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case formdefinition.EdgeTenant:
+		return m.clearedtenant
+	case formdefinition.EdgeVersions:
+		return m.clearedversions
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FormDefinitionMutation) ClearEdge(name string) error {
+	switch name {
+	case formdefinition.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown FormDefinition unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FormDefinitionMutation) ResetEdge(name string) error {
+	switch name {
+	case formdefinition.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case formdefinition.EdgeVersions:
+		m.ResetVersions()
+		return nil
+	}
+	return fmt.Errorf("unknown FormDefinition edge %s", name)
+}
+
+// FormVersionMutation represents an operation that mutates the FormVersion nodes in the graph.
+type FormVersionMutation struct {
+	config
+	op                Op
+	typ               string
+	id                *pulid.ID
+	created_at        *time.Time
+	updated_at        *time.Time
+	version           *int
+	addversion        *int
+	state             *formversion.State
+	document          *map[string]interface{}
+	published_at      *time.Time
+	published_by      *pulid.ID
+	dry_run           *map[string]interface{}
+	migration         *map[string]interface{}
+	clearedFields     map[string]struct{}
+	tenant            *pulid.ID
+	clearedtenant     bool
+	definition        *pulid.ID
+	cleareddefinition bool
+	done              bool
+	oldValue          func(context.Context) (*FormVersion, error)
+	predicates        []predicate.FormVersion
+}
+
+var _ ent.Mutation = (*FormVersionMutation)(nil)
+
+// formversionOption allows management of the mutation configuration using functional options.
+type formversionOption func(*FormVersionMutation)
+
+// newFormVersionMutation creates new mutation for the FormVersion entity.
+func newFormVersionMutation(c config, op Op, opts ...formversionOption) *FormVersionMutation {
+	m := &FormVersionMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFormVersion,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFormVersionID sets the ID field of the mutation.
+func withFormVersionID(id pulid.ID) formversionOption {
+	return func(m *FormVersionMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *FormVersion
+		)
+		m.oldValue = func(ctx context.Context) (*FormVersion, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().FormVersion.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFormVersion sets the old FormVersion of the mutation.
+func withFormVersion(node *FormVersion) formversionOption {
+	return func(m *FormVersionMutation) {
+		m.oldValue = func(context.Context) (*FormVersion, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FormVersionMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FormVersionMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of FormVersion entities.
+func (m *FormVersionMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FormVersionMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FormVersionMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().FormVersion.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *FormVersionMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *FormVersionMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *FormVersionMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FormVersionMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FormVersionMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FormVersionMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *FormVersionMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *FormVersionMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *FormVersionMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetDefinitionID sets the "definition_id" field.
+func (m *FormVersionMutation) SetDefinitionID(pu pulid.ID) {
+	m.definition = &pu
+}
+
+// DefinitionID returns the value of the "definition_id" field in the mutation.
+func (m *FormVersionMutation) DefinitionID() (r pulid.ID, exists bool) {
+	v := m.definition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDefinitionID returns the old "definition_id" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldDefinitionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDefinitionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDefinitionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDefinitionID: %w", err)
+	}
+	return oldValue.DefinitionID, nil
+}
+
+// ResetDefinitionID resets all changes to the "definition_id" field.
+func (m *FormVersionMutation) ResetDefinitionID() {
+	m.definition = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *FormVersionMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *FormVersionMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *FormVersionMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *FormVersionMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *FormVersionMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetState sets the "state" field.
+func (m *FormVersionMutation) SetState(f formversion.State) {
+	m.state = &f
+}
+
+// State returns the value of the "state" field in the mutation.
+func (m *FormVersionMutation) State() (r formversion.State, exists bool) {
+	v := m.state
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldState returns the old "state" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldState(ctx context.Context) (v formversion.State, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldState is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldState requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldState: %w", err)
+	}
+	return oldValue.State, nil
+}
+
+// ResetState resets all changes to the "state" field.
+func (m *FormVersionMutation) ResetState() {
+	m.state = nil
+}
+
+// SetDocument sets the "document" field.
+func (m *FormVersionMutation) SetDocument(value map[string]interface{}) {
+	m.document = &value
+}
+
+// Document returns the value of the "document" field in the mutation.
+func (m *FormVersionMutation) Document() (r map[string]interface{}, exists bool) {
+	v := m.document
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDocument returns the old "document" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldDocument(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDocument is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDocument requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDocument: %w", err)
+	}
+	return oldValue.Document, nil
+}
+
+// ResetDocument resets all changes to the "document" field.
+func (m *FormVersionMutation) ResetDocument() {
+	m.document = nil
+}
+
+// SetPublishedAt sets the "published_at" field.
+func (m *FormVersionMutation) SetPublishedAt(t time.Time) {
+	m.published_at = &t
+}
+
+// PublishedAt returns the value of the "published_at" field in the mutation.
+func (m *FormVersionMutation) PublishedAt() (r time.Time, exists bool) {
+	v := m.published_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedAt returns the old "published_at" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldPublishedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedAt: %w", err)
+	}
+	return oldValue.PublishedAt, nil
+}
+
+// ClearPublishedAt clears the value of the "published_at" field.
+func (m *FormVersionMutation) ClearPublishedAt() {
+	m.published_at = nil
+	m.clearedFields[formversion.FieldPublishedAt] = struct{}{}
+}
+
+// PublishedAtCleared returns if the "published_at" field was cleared in this mutation.
+func (m *FormVersionMutation) PublishedAtCleared() bool {
+	_, ok := m.clearedFields[formversion.FieldPublishedAt]
+	return ok
+}
+
+// ResetPublishedAt resets all changes to the "published_at" field.
+func (m *FormVersionMutation) ResetPublishedAt() {
+	m.published_at = nil
+	delete(m.clearedFields, formversion.FieldPublishedAt)
+}
+
+// SetPublishedBy sets the "published_by" field.
+func (m *FormVersionMutation) SetPublishedBy(pu pulid.ID) {
+	m.published_by = &pu
+}
+
+// PublishedBy returns the value of the "published_by" field in the mutation.
+func (m *FormVersionMutation) PublishedBy() (r pulid.ID, exists bool) {
+	v := m.published_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPublishedBy returns the old "published_by" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldPublishedBy(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPublishedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPublishedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPublishedBy: %w", err)
+	}
+	return oldValue.PublishedBy, nil
+}
+
+// ClearPublishedBy clears the value of the "published_by" field.
+func (m *FormVersionMutation) ClearPublishedBy() {
+	m.published_by = nil
+	m.clearedFields[formversion.FieldPublishedBy] = struct{}{}
+}
+
+// PublishedByCleared returns if the "published_by" field was cleared in this mutation.
+func (m *FormVersionMutation) PublishedByCleared() bool {
+	_, ok := m.clearedFields[formversion.FieldPublishedBy]
+	return ok
+}
+
+// ResetPublishedBy resets all changes to the "published_by" field.
+func (m *FormVersionMutation) ResetPublishedBy() {
+	m.published_by = nil
+	delete(m.clearedFields, formversion.FieldPublishedBy)
+}
+
+// SetDryRun sets the "dry_run" field.
+func (m *FormVersionMutation) SetDryRun(value map[string]interface{}) {
+	m.dry_run = &value
+}
+
+// DryRun returns the value of the "dry_run" field in the mutation.
+func (m *FormVersionMutation) DryRun() (r map[string]interface{}, exists bool) {
+	v := m.dry_run
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDryRun returns the old "dry_run" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldDryRun(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDryRun is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDryRun requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDryRun: %w", err)
+	}
+	return oldValue.DryRun, nil
+}
+
+// ClearDryRun clears the value of the "dry_run" field.
+func (m *FormVersionMutation) ClearDryRun() {
+	m.dry_run = nil
+	m.clearedFields[formversion.FieldDryRun] = struct{}{}
+}
+
+// DryRunCleared returns if the "dry_run" field was cleared in this mutation.
+func (m *FormVersionMutation) DryRunCleared() bool {
+	_, ok := m.clearedFields[formversion.FieldDryRun]
+	return ok
+}
+
+// ResetDryRun resets all changes to the "dry_run" field.
+func (m *FormVersionMutation) ResetDryRun() {
+	m.dry_run = nil
+	delete(m.clearedFields, formversion.FieldDryRun)
+}
+
+// SetMigration sets the "migration" field.
+func (m *FormVersionMutation) SetMigration(value map[string]interface{}) {
+	m.migration = &value
+}
+
+// Migration returns the value of the "migration" field in the mutation.
+func (m *FormVersionMutation) Migration() (r map[string]interface{}, exists bool) {
+	v := m.migration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMigration returns the old "migration" field's value of the FormVersion entity.
+// If the FormVersion object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FormVersionMutation) OldMigration(ctx context.Context) (v map[string]interface{}, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMigration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMigration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMigration: %w", err)
+	}
+	return oldValue.Migration, nil
+}
+
+// ClearMigration clears the value of the "migration" field.
+func (m *FormVersionMutation) ClearMigration() {
+	m.migration = nil
+	m.clearedFields[formversion.FieldMigration] = struct{}{}
+}
+
+// MigrationCleared returns if the "migration" field was cleared in this mutation.
+func (m *FormVersionMutation) MigrationCleared() bool {
+	_, ok := m.clearedFields[formversion.FieldMigration]
+	return ok
+}
+
+// ResetMigration resets all changes to the "migration" field.
+func (m *FormVersionMutation) ResetMigration() {
+	m.migration = nil
+	delete(m.clearedFields, formversion.FieldMigration)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *FormVersionMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[formversion.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *FormVersionMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *FormVersionMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *FormVersionMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// ClearDefinition clears the "definition" edge to the FormDefinition entity.
+func (m *FormVersionMutation) ClearDefinition() {
+	m.cleareddefinition = true
+	m.clearedFields[formversion.FieldDefinitionID] = struct{}{}
+}
+
+// DefinitionCleared reports if the "definition" edge to the FormDefinition entity was cleared.
+func (m *FormVersionMutation) DefinitionCleared() bool {
+	return m.cleareddefinition
+}
+
+// DefinitionIDs returns the "definition" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// DefinitionID instead. It exists only for internal usage by the builders.
+func (m *FormVersionMutation) DefinitionIDs() (ids []pulid.ID) {
+	if id := m.definition; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetDefinition resets all changes to the "definition" edge.
+func (m *FormVersionMutation) ResetDefinition() {
+	m.definition = nil
+	m.cleareddefinition = false
+}
+
+// Where appends a list predicates to the FormVersionMutation builder.
+func (m *FormVersionMutation) Where(ps ...predicate.FormVersion) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FormVersionMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FormVersionMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.FormVersion, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FormVersionMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FormVersionMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (FormVersion).
+func (m *FormVersionMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FormVersionMutation) Fields() []string {
+	fields := make([]string, 0, 11)
+	if m.tenant != nil {
+		fields = append(fields, formversion.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, formversion.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, formversion.FieldUpdatedAt)
+	}
+	if m.definition != nil {
+		fields = append(fields, formversion.FieldDefinitionID)
+	}
+	if m.version != nil {
+		fields = append(fields, formversion.FieldVersion)
+	}
+	if m.state != nil {
+		fields = append(fields, formversion.FieldState)
+	}
+	if m.document != nil {
+		fields = append(fields, formversion.FieldDocument)
+	}
+	if m.published_at != nil {
+		fields = append(fields, formversion.FieldPublishedAt)
+	}
+	if m.published_by != nil {
+		fields = append(fields, formversion.FieldPublishedBy)
+	}
+	if m.dry_run != nil {
+		fields = append(fields, formversion.FieldDryRun)
+	}
+	if m.migration != nil {
+		fields = append(fields, formversion.FieldMigration)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FormVersionMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case formversion.FieldTenantID:
+		return m.TenantID()
+	case formversion.FieldCreatedAt:
+		return m.CreatedAt()
+	case formversion.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case formversion.FieldDefinitionID:
+		return m.DefinitionID()
+	case formversion.FieldVersion:
+		return m.Version()
+	case formversion.FieldState:
+		return m.State()
+	case formversion.FieldDocument:
+		return m.Document()
+	case formversion.FieldPublishedAt:
+		return m.PublishedAt()
+	case formversion.FieldPublishedBy:
+		return m.PublishedBy()
+	case formversion.FieldDryRun:
+		return m.DryRun()
+	case formversion.FieldMigration:
+		return m.Migration()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FormVersionMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case formversion.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case formversion.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case formversion.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case formversion.FieldDefinitionID:
+		return m.OldDefinitionID(ctx)
+	case formversion.FieldVersion:
+		return m.OldVersion(ctx)
+	case formversion.FieldState:
+		return m.OldState(ctx)
+	case formversion.FieldDocument:
+		return m.OldDocument(ctx)
+	case formversion.FieldPublishedAt:
+		return m.OldPublishedAt(ctx)
+	case formversion.FieldPublishedBy:
+		return m.OldPublishedBy(ctx)
+	case formversion.FieldDryRun:
+		return m.OldDryRun(ctx)
+	case formversion.FieldMigration:
+		return m.OldMigration(ctx)
+	}
+	return nil, fmt.Errorf("unknown FormVersion field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FormVersionMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case formversion.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case formversion.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case formversion.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case formversion.FieldDefinitionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDefinitionID(v)
+		return nil
+	case formversion.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case formversion.FieldState:
+		v, ok := value.(formversion.State)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetState(v)
+		return nil
+	case formversion.FieldDocument:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDocument(v)
+		return nil
+	case formversion.FieldPublishedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedAt(v)
+		return nil
+	case formversion.FieldPublishedBy:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPublishedBy(v)
+		return nil
+	case formversion.FieldDryRun:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDryRun(v)
+		return nil
+	case formversion.FieldMigration:
+		v, ok := value.(map[string]interface{})
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMigration(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FormVersion field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FormVersionMutation) AddedFields() []string {
+	var fields []string
+	if m.addversion != nil {
+		fields = append(fields, formversion.FieldVersion)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FormVersionMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case formversion.FieldVersion:
+		return m.AddedVersion()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FormVersionMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case formversion.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	}
+	return fmt.Errorf("unknown FormVersion numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FormVersionMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(formversion.FieldPublishedAt) {
+		fields = append(fields, formversion.FieldPublishedAt)
+	}
+	if m.FieldCleared(formversion.FieldPublishedBy) {
+		fields = append(fields, formversion.FieldPublishedBy)
+	}
+	if m.FieldCleared(formversion.FieldDryRun) {
+		fields = append(fields, formversion.FieldDryRun)
+	}
+	if m.FieldCleared(formversion.FieldMigration) {
+		fields = append(fields, formversion.FieldMigration)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FormVersionMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FormVersionMutation) ClearField(name string) error {
+	switch name {
+	case formversion.FieldPublishedAt:
+		m.ClearPublishedAt()
+		return nil
+	case formversion.FieldPublishedBy:
+		m.ClearPublishedBy()
+		return nil
+	case formversion.FieldDryRun:
+		m.ClearDryRun()
+		return nil
+	case formversion.FieldMigration:
+		m.ClearMigration()
+		return nil
+	}
+	return fmt.Errorf("unknown FormVersion nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FormVersionMutation) ResetField(name string) error {
+	switch name {
+	case formversion.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case formversion.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case formversion.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case formversion.FieldDefinitionID:
+		m.ResetDefinitionID()
+		return nil
+	case formversion.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case formversion.FieldState:
+		m.ResetState()
+		return nil
+	case formversion.FieldDocument:
+		m.ResetDocument()
+		return nil
+	case formversion.FieldPublishedAt:
+		m.ResetPublishedAt()
+		return nil
+	case formversion.FieldPublishedBy:
+		m.ResetPublishedBy()
+		return nil
+	case formversion.FieldDryRun:
+		m.ResetDryRun()
+		return nil
+	case formversion.FieldMigration:
+		m.ResetMigration()
+		return nil
+	}
+	return fmt.Errorf("unknown FormVersion field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FormVersionMutation) AddedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.tenant != nil {
+		edges = append(edges, formversion.EdgeTenant)
+	}
+	if m.definition != nil {
+		edges = append(edges, formversion.EdgeDefinition)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FormVersionMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case formversion.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	case formversion.EdgeDefinition:
+		if id := m.definition; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FormVersionMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 2)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FormVersionMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FormVersionMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 2)
+	if m.clearedtenant {
+		edges = append(edges, formversion.EdgeTenant)
+	}
+	if m.cleareddefinition {
+		edges = append(edges, formversion.EdgeDefinition)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FormVersionMutation) EdgeCleared(name string) bool {
+	switch name {
+	case formversion.EdgeTenant:
+		return m.clearedtenant
+	case formversion.EdgeDefinition:
+		return m.cleareddefinition
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FormVersionMutation) ClearEdge(name string) error {
+	switch name {
+	case formversion.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	case formversion.EdgeDefinition:
+		m.ClearDefinition()
+		return nil
+	}
+	return fmt.Errorf("unknown FormVersion unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FormVersionMutation) ResetEdge(name string) error {
+	switch name {
+	case formversion.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	case formversion.EdgeDefinition:
+		m.ResetDefinition()
+		return nil
+	}
+	return fmt.Errorf("unknown FormVersion edge %s", name)
 }
 
 // IdentityProviderMutation represents an operation that mutates the IdentityProvider nodes in the graph.

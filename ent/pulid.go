@@ -14,6 +14,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/notification"
 	"github.com/custos-crm/custos/ent/notificationpreference"
@@ -39,6 +41,8 @@ var prefixTable = map[string]string{
 	"dep": department.Table,
 	"ext": externalidentity.Table,
 	"fol": followup.Table,
+	"frm": formdefinition.Table,
+	"frv": formversion.Table,
 	"idp": identityprovider.Table,
 	"ntf": notification.Table,
 	"npr": notificationpreference.Table,
@@ -108,6 +112,14 @@ var edgeTables = map[string]map[string]string{
 		"contact":     "contacts",
 		"attachments": "attachments",
 		"author":      "users",
+	},
+	"FormDefinition": {
+		"tenant":   "tenants",
+		"versions": "form_versions",
+	},
+	"FormVersion": {
+		"tenant":     "tenants",
+		"definition": "form_definitions",
 	},
 	"IdentityProvider": {
 		"tenant": "tenants",
@@ -210,6 +222,14 @@ func (m *ExternalIdentityMutation) TxKey() any { return m.driver }
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
 func (m *FollowUpMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *FormDefinitionMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *FormVersionMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.

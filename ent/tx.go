@@ -36,6 +36,10 @@ type Tx struct {
 	ExternalIdentity *ExternalIdentityClient
 	// FollowUp is the client for interacting with the FollowUp builders.
 	FollowUp *FollowUpClient
+	// FormDefinition is the client for interacting with the FormDefinition builders.
+	FormDefinition *FormDefinitionClient
+	// FormVersion is the client for interacting with the FormVersion builders.
+	FormVersion *FormVersionClient
 	// IdentityProvider is the client for interacting with the IdentityProvider builders.
 	IdentityProvider *IdentityProviderClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
@@ -208,6 +212,8 @@ func (tx *Tx) init() {
 	tx.Department = NewDepartmentClient(tx.config)
 	tx.ExternalIdentity = NewExternalIdentityClient(tx.config)
 	tx.FollowUp = NewFollowUpClient(tx.config)
+	tx.FormDefinition = NewFormDefinitionClient(tx.config)
+	tx.FormVersion = NewFormVersionClient(tx.config)
 	tx.IdentityProvider = NewIdentityProviderClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.Notification = NewNotificationClient(tx.config)

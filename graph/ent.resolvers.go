@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/formdefinition"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
 )
@@ -54,6 +55,11 @@ func (r *queryResolver) FollowUps(ctx context.Context, after *entgql.Cursor[puli
 		ent.WithFollowUpOrder(orderBy), ent.WithFollowUpFilter(where.Filter))
 }
 
+// FormDefinitions is the resolver for the formDefinitions field.
+func (r *queryResolver) FormDefinitions(ctx context.Context) ([]*ent.FormDefinition, error) {
+	return r.client.FormDefinition.Query().Order(ent.Asc(formdefinition.FieldKey)).All(ctx)
+}
+
 // IdentityProviders is the resolver for the identityProviders field.
 func (r *queryResolver) IdentityProviders(ctx context.Context) ([]*ent.IdentityProvider, error) {
 	return r.client.IdentityProvider.Query().All(ctx)
@@ -96,6 +102,9 @@ func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
 // FollowUp returns FollowUpResolver implementation.
 func (r *Resolver) FollowUp() FollowUpResolver { return &followUpResolver{r} }
 
+// FormDefinition returns FormDefinitionResolver implementation.
+func (r *Resolver) FormDefinition() FormDefinitionResolver { return &formDefinitionResolver{r} }
+
 // IdentityProvider returns IdentityProviderResolver implementation.
 func (r *Resolver) IdentityProvider() IdentityProviderResolver { return &identityProviderResolver{r} }
 
@@ -124,6 +133,7 @@ type (
 	contactResolver            struct{ *Resolver }
 	customerResolver           struct{ *Resolver }
 	followUpResolver           struct{ *Resolver }
+	formDefinitionResolver     struct{ *Resolver }
 	identityProviderResolver   struct{ *Resolver }
 	notificationResolver       struct{ *Resolver }
 	queryResolver              struct{ *Resolver }

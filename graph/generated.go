@@ -20,6 +20,8 @@ import (
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/customer"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/schema/caldate"
 	"github.com/custos-crm/custos/ent/schema/choices"
@@ -30,9 +32,11 @@ import (
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/forms"
 	"github.com/custos-crm/custos/graph/model"
 	"github.com/custos-crm/custos/internal/audit"
 	"github.com/custos-crm/custos/internal/directory"
+	"github.com/custos-crm/custos/internal/formdefs"
 	"github.com/custos-crm/custos/internal/jobs"
 	"github.com/custos-crm/custos/internal/notify"
 	"github.com/custos-crm/custos/internal/search"
@@ -57,6 +61,7 @@ type ResolverRoot interface {
 	Contact() ContactResolver
 	Customer() CustomerResolver
 	FollowUp() FollowUpResolver
+	FormDefinition() FormDefinitionResolver
 	IdentityProvider() IdentityProviderResolver
 	Mutation() MutationResolver
 	Notification() NotificationResolver
@@ -162,18 +167,20 @@ type ComplexityRoot struct {
 	}
 
 	Contact struct {
-		CreatedAt  func(childComplexity int) int
-		Customer   func(childComplexity int) int
-		CustomerID func(childComplexity int) int
-		Email      func(childComplexity int) int
-		ID         func(childComplexity int) int
-		Mobile     func(childComplexity int) int
-		Name       func(childComplexity int) int
-		Notes      func(childComplexity int) int
-		Telephone  func(childComplexity int) int
-		Title      func(childComplexity int) int
-		UpdatedAt  func(childComplexity int) int
-		Wechat     func(childComplexity int) int
+		CreatedAt           func(childComplexity int) int
+		CustomFields        func(childComplexity int) int
+		CustomFormVersionID func(childComplexity int) int
+		Customer            func(childComplexity int) int
+		CustomerID          func(childComplexity int) int
+		Email               func(childComplexity int) int
+		ID                  func(childComplexity int) int
+		Mobile              func(childComplexity int) int
+		Name                func(childComplexity int) int
+		Notes               func(childComplexity int) int
+		Telephone           func(childComplexity int) int
+		Title               func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		Wechat              func(childComplexity int) int
 	}
 
 	ContactConnection struct {
@@ -193,32 +200,34 @@ type ComplexityRoot struct {
 	}
 
 	Customer struct {
-		Address        func(childComplexity int) int
-		Attachments    func(childComplexity int) int
-		Contacts       func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContactOrder, where *ent.ContactWhereInput) int
-		CreatedAt      func(childComplexity int) int
-		CreatedBy      func(childComplexity int) int
-		Department     func(childComplexity int) int
-		DepartmentID   func(childComplexity int) int
-		Email          func(childComplexity int) int
-		FollowUps      func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FollowUpOrder, where *ent.FollowUpWhereInput) int
-		ID             func(childComplexity int) int
-		Industry       func(childComplexity int) int
-		Kind           func(childComplexity int) int
-		LastFollowUpAt func(childComplexity int) int
-		Level          func(childComplexity int) int
-		Mobile         func(childComplexity int) int
-		Name           func(childComplexity int) int
-		Notes          func(childComplexity int) int
-		Owner          func(childComplexity int) int
-		OwnerID        func(childComplexity int) int
-		RegionCity     func(childComplexity int) int
-		RegionDistrict func(childComplexity int) int
-		RegionProvince func(childComplexity int) int
-		Source         func(childComplexity int) int
-		Telephone      func(childComplexity int) int
-		UpdatedAt      func(childComplexity int) int
-		Wechat         func(childComplexity int) int
+		Address             func(childComplexity int) int
+		Attachments         func(childComplexity int) int
+		Contacts            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContactOrder, where *ent.ContactWhereInput) int
+		CreatedAt           func(childComplexity int) int
+		CreatedBy           func(childComplexity int) int
+		CustomFields        func(childComplexity int) int
+		CustomFormVersionID func(childComplexity int) int
+		Department          func(childComplexity int) int
+		DepartmentID        func(childComplexity int) int
+		Email               func(childComplexity int) int
+		FollowUps           func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FollowUpOrder, where *ent.FollowUpWhereInput) int
+		ID                  func(childComplexity int) int
+		Industry            func(childComplexity int) int
+		Kind                func(childComplexity int) int
+		LastFollowUpAt      func(childComplexity int) int
+		Level               func(childComplexity int) int
+		Mobile              func(childComplexity int) int
+		Name                func(childComplexity int) int
+		Notes               func(childComplexity int) int
+		Owner               func(childComplexity int) int
+		OwnerID             func(childComplexity int) int
+		RegionCity          func(childComplexity int) int
+		RegionDistrict      func(childComplexity int) int
+		RegionProvince      func(childComplexity int) int
+		Source              func(childComplexity int) int
+		Telephone           func(childComplexity int) int
+		UpdatedAt           func(childComplexity int) int
+		Wechat              func(childComplexity int) int
 	}
 
 	CustomerConnection struct {
@@ -283,6 +292,36 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	FormDefinition struct {
+		Active           func(childComplexity int) int
+		CreatedAt        func(childComplexity int) int
+		CreatedBy        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Key              func(childComplexity int) int
+		LatestVersion    func(childComplexity int) int
+		Module           func(childComplexity int) int
+		NameEn           func(childComplexity int) int
+		NameZh           func(childComplexity int) int
+		PublishedVersion func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Versions         func(childComplexity int) int
+	}
+
+	FormVersion struct {
+		CreatedAt    func(childComplexity int) int
+		Definition   func(childComplexity int) int
+		DefinitionID func(childComplexity int) int
+		Document     func(childComplexity int) int
+		DryRun       func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Migration    func(childComplexity int) int
+		PublishedAt  func(childComplexity int) int
+		PublishedBy  func(childComplexity int) int
+		State        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Version      func(childComplexity int) int
+	}
+
 	GroupRole struct {
 		Group  func(childComplexity int) int
 		RoleID func(childComplexity int) int
@@ -340,6 +379,7 @@ type ComplexityRoot struct {
 		CreateCustomer            func(childComplexity int, input ent.CreateCustomerInput) int
 		CreateDepartment          func(childComplexity int, input ent.CreateDepartmentInput) int
 		CreateFollowUp            func(childComplexity int, input ent.CreateFollowUpInput) int
+		CreateForm                func(childComplexity int, input formdefs.CreateInput) int
 		CreateIdentityProvider    func(childComplexity int, input authn.ProviderInput) int
 		CreateRole                func(childComplexity int, input ent.CreateRoleInput) int
 		CreateUser                func(childComplexity int, input directory.NewUser) int
@@ -351,22 +391,29 @@ type ComplexityRoot struct {
 		DeletePasskey             func(childComplexity int, id pulid.ID) int
 		DeleteWebhookEndpoint     func(childComplexity int, id pulid.ID) int
 		DisableUser               func(childComplexity int, id pulid.ID) int
+		DryRunFormVersion         func(childComplexity int, id pulid.ID, steps []*forms.Step) int
 		GrantRole                 func(childComplexity int, input ent.CreateRoleGrantInput) int
 		MarkAllNotificationsRead  func(childComplexity int) int
 		MarkNotificationsRead     func(childComplexity int, ids []pulid.ID) int
+		MigrateFormRecords        func(childComplexity int, id pulid.ID, steps []*forms.Step) int
+		NewFormDraft              func(childComplexity int, definitionID pulid.ID) int
 		PingWebhookEndpoint       func(childComplexity int, id pulid.ID) int
+		PublishFormVersion        func(childComplexity int, id pulid.ID) int
 		ResetPassword             func(childComplexity int, id pulid.ID) int
 		RevokeAPIToken            func(childComplexity int, id pulid.ID) int
 		RevokeOtherSessions       func(childComplexity int) int
 		RevokeRole                func(childComplexity int, id pulid.ID) int
 		RevokeSession             func(childComplexity int, id pulid.ID) int
 		RotateWebhookSecret       func(childComplexity int, id pulid.ID, overlapHours *int) int
+		SetFormActive             func(childComplexity int, definitionID pulid.ID, active bool) int
 		SetNotificationPreference func(childComplexity int, input notify.Preference) int
 		UnlockUser                func(childComplexity int, id pulid.ID) int
 		UpdateContact             func(childComplexity int, id pulid.ID, input ent.UpdateContactInput) int
 		UpdateCustomer            func(childComplexity int, id pulid.ID, input ent.UpdateCustomerInput) int
 		UpdateDepartment          func(childComplexity int, id pulid.ID, input ent.UpdateDepartmentInput) int
 		UpdateFollowUp            func(childComplexity int, id pulid.ID, input ent.UpdateFollowUpInput) int
+		UpdateFormDefinition      func(childComplexity int, id pulid.ID, input ent.UpdateFormDefinitionInput) int
+		UpdateFormDraft           func(childComplexity int, id pulid.ID, document map[string]any) int
 		UpdateIdentityProvider    func(childComplexity int, id pulid.ID, input authn.ProviderInput) int
 		UpdatePasskey             func(childComplexity int, id pulid.ID, input ent.UpdatePasskeyInput) int
 		UpdatePicklist            func(childComplexity int, kind choices.Kind, options []*choices.Option) int
@@ -479,11 +526,15 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		ActiveForm                func(childComplexity int, module formdefinition.Module) int
 		AuditEvents               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) int
 		Contacts                  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ContactOrder, where *ent.ContactWhereInput) int
+		ContactsByCustomField     func(childComplexity int, filter model.CustomFieldFilter, after *entgql.Cursor[pulid.ID], first *int) int
 		Customers                 func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) int
+		CustomersByCustomField    func(childComplexity int, filter model.CustomFieldFilter, after *entgql.Cursor[pulid.ID], first *int) int
 		Departments               func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) int
 		FollowUps                 func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FollowUpOrder, where *ent.FollowUpWhereInput) int
+		FormDefinitions           func(childComplexity int) int
 		IdentityProviders         func(childComplexity int) int
 		Jobs                      func(childComplexity int, state *string, first *int, after *string) int
 		MyAPITokens               func(childComplexity int) int
@@ -659,6 +710,7 @@ type ContactResolver interface {
 	Wechat(ctx context.Context, obj *ent.Contact) (*string, error)
 	Email(ctx context.Context, obj *ent.Contact) (*string, error)
 	Notes(ctx context.Context, obj *ent.Contact) (*string, error)
+	CustomFields(ctx context.Context, obj *ent.Contact) (map[string]any, error)
 }
 type CustomerResolver interface {
 	Mobile(ctx context.Context, obj *ent.Customer) (*string, error)
@@ -667,9 +719,14 @@ type CustomerResolver interface {
 	Email(ctx context.Context, obj *ent.Customer) (*string, error)
 	Address(ctx context.Context, obj *ent.Customer) (*string, error)
 	Notes(ctx context.Context, obj *ent.Customer) (*string, error)
+	CustomFields(ctx context.Context, obj *ent.Customer) (map[string]any, error)
 }
 type FollowUpResolver interface {
 	Content(ctx context.Context, obj *ent.FollowUp) (*string, error)
+}
+type FormDefinitionResolver interface {
+	PublishedVersion(ctx context.Context, obj *ent.FormDefinition) (*ent.FormVersion, error)
+	LatestVersion(ctx context.Context, obj *ent.FormDefinition) (*ent.FormVersion, error)
 }
 type IdentityProviderResolver interface {
 	LoginURL(ctx context.Context, obj *ent.IdentityProvider) (string, error)
@@ -716,6 +773,14 @@ type MutationResolver interface {
 	UpdatePicklist(ctx context.Context, kind choices.Kind, options []*choices.Option) (*ent.Picklist, error)
 	AttachFile(ctx context.Context, input model.AttachFileInput) (*ent.Attachment, error)
 	DeleteAttachment(ctx context.Context, id pulid.ID) (pulid.ID, error)
+	CreateForm(ctx context.Context, input formdefs.CreateInput) (*ent.FormDefinition, error)
+	UpdateFormDraft(ctx context.Context, id pulid.ID, document map[string]any) (*ent.FormVersion, error)
+	UpdateFormDefinition(ctx context.Context, id pulid.ID, input ent.UpdateFormDefinitionInput) (*ent.FormDefinition, error)
+	NewFormDraft(ctx context.Context, definitionID pulid.ID) (*ent.FormVersion, error)
+	PublishFormVersion(ctx context.Context, id pulid.ID) (*ent.FormVersion, error)
+	SetFormActive(ctx context.Context, definitionID pulid.ID, active bool) (*ent.FormDefinition, error)
+	DryRunFormVersion(ctx context.Context, id pulid.ID, steps []*forms.Step) (pulid.ID, error)
+	MigrateFormRecords(ctx context.Context, id pulid.ID, steps []*forms.Step) (pulid.ID, error)
 }
 type NotificationResolver interface {
 	Title(ctx context.Context, obj *ent.Notification) (string, error)
@@ -730,6 +795,7 @@ type QueryResolver interface {
 	Customers(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.CustomerOrder, where *ent.CustomerWhereInput) (*ent.CustomerConnection, error)
 	Departments(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.DepartmentOrder, where *ent.DepartmentWhereInput) (*ent.DepartmentConnection, error)
 	FollowUps(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.FollowUpOrder, where *ent.FollowUpWhereInput) (*ent.FollowUpConnection, error)
+	FormDefinitions(ctx context.Context) ([]*ent.FormDefinition, error)
 	IdentityProviders(ctx context.Context) ([]*ent.IdentityProvider, error)
 	Picklists(ctx context.Context) ([]*ent.Picklist, error)
 	Roles(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error)
@@ -746,6 +812,9 @@ type QueryResolver interface {
 	MyNotificationPreferences(ctx context.Context) ([]*notify.Preference, error)
 	MyFollowUpsDue(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int) (*ent.FollowUpConnection, error)
 	Search(ctx context.Context, query string) (*search.Results, error)
+	ActiveForm(ctx context.Context, module formdefinition.Module) (*ent.FormVersion, error)
+	CustomersByCustomField(ctx context.Context, filter model.CustomFieldFilter, after *entgql.Cursor[pulid.ID], first *int) (*ent.CustomerConnection, error)
+	ContactsByCustomField(ctx context.Context, filter model.CustomFieldFilter, after *entgql.Cursor[pulid.ID], first *int) (*ent.ContactConnection, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Tenant(ctx context.Context) (*ent.Tenant, error)
 }
@@ -1149,6 +1218,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Contact.CreatedAt(childComplexity), true
+	case "Contact.customFields":
+		if e.ComplexityRoot.Contact.CustomFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.CustomFields(childComplexity), true
+	case "Contact.customFormVersionID":
+		if e.ComplexityRoot.Contact.CustomFormVersionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Contact.CustomFormVersionID(childComplexity), true
 	case "Contact.customer":
 		if e.ComplexityRoot.Contact.Customer == nil {
 			break
@@ -1296,6 +1377,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CreatedBy(childComplexity), true
+	case "Customer.customFields":
+		if e.ComplexityRoot.Customer.CustomFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CustomFields(childComplexity), true
+	case "Customer.customFormVersionID":
+		if e.ComplexityRoot.Customer.CustomFormVersionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.CustomFormVersionID(childComplexity), true
 	case "Customer.department":
 		if e.ComplexityRoot.Customer.Department == nil {
 			break
@@ -1669,6 +1762,152 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.FollowUpEdge.Node(childComplexity), true
 
+	case "FormDefinition.active":
+		if e.ComplexityRoot.FormDefinition.Active == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.Active(childComplexity), true
+	case "FormDefinition.createdAt":
+		if e.ComplexityRoot.FormDefinition.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.CreatedAt(childComplexity), true
+	case "FormDefinition.createdBy":
+		if e.ComplexityRoot.FormDefinition.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.CreatedBy(childComplexity), true
+	case "FormDefinition.id":
+		if e.ComplexityRoot.FormDefinition.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.ID(childComplexity), true
+	case "FormDefinition.key":
+		if e.ComplexityRoot.FormDefinition.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.Key(childComplexity), true
+	case "FormDefinition.latestVersion":
+		if e.ComplexityRoot.FormDefinition.LatestVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.LatestVersion(childComplexity), true
+	case "FormDefinition.module":
+		if e.ComplexityRoot.FormDefinition.Module == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.Module(childComplexity), true
+	case "FormDefinition.nameEn":
+		if e.ComplexityRoot.FormDefinition.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.NameEn(childComplexity), true
+	case "FormDefinition.nameZh":
+		if e.ComplexityRoot.FormDefinition.NameZh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.NameZh(childComplexity), true
+	case "FormDefinition.publishedVersion":
+		if e.ComplexityRoot.FormDefinition.PublishedVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.PublishedVersion(childComplexity), true
+	case "FormDefinition.updatedAt":
+		if e.ComplexityRoot.FormDefinition.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.UpdatedAt(childComplexity), true
+	case "FormDefinition.versions":
+		if e.ComplexityRoot.FormDefinition.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormDefinition.Versions(childComplexity), true
+
+	case "FormVersion.createdAt":
+		if e.ComplexityRoot.FormVersion.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.CreatedAt(childComplexity), true
+	case "FormVersion.definition":
+		if e.ComplexityRoot.FormVersion.Definition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.Definition(childComplexity), true
+	case "FormVersion.definitionID":
+		if e.ComplexityRoot.FormVersion.DefinitionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.DefinitionID(childComplexity), true
+	case "FormVersion.document":
+		if e.ComplexityRoot.FormVersion.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.Document(childComplexity), true
+	case "FormVersion.dryRun":
+		if e.ComplexityRoot.FormVersion.DryRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.DryRun(childComplexity), true
+	case "FormVersion.id":
+		if e.ComplexityRoot.FormVersion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.ID(childComplexity), true
+	case "FormVersion.migration":
+		if e.ComplexityRoot.FormVersion.Migration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.Migration(childComplexity), true
+	case "FormVersion.publishedAt":
+		if e.ComplexityRoot.FormVersion.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.PublishedAt(childComplexity), true
+	case "FormVersion.publishedBy":
+		if e.ComplexityRoot.FormVersion.PublishedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.PublishedBy(childComplexity), true
+	case "FormVersion.state":
+		if e.ComplexityRoot.FormVersion.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.State(childComplexity), true
+	case "FormVersion.updatedAt":
+		if e.ComplexityRoot.FormVersion.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.UpdatedAt(childComplexity), true
+	case "FormVersion.version":
+		if e.ComplexityRoot.FormVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.FormVersion.Version(childComplexity), true
+
 	case "GroupRole.group":
 		if e.ComplexityRoot.GroupRole.Group == nil {
 			break
@@ -1950,6 +2189,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateFollowUp(childComplexity, args["input"].(ent.CreateFollowUpInput)), true
+	case "Mutation.createForm":
+		if e.ComplexityRoot.Mutation.CreateForm == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createForm_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateForm(childComplexity, args["input"].(formdefs.CreateInput)), true
 	case "Mutation.createIdentityProvider":
 		if e.ComplexityRoot.Mutation.CreateIdentityProvider == nil {
 			break
@@ -2071,6 +2321,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DisableUser(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.dryRunFormVersion":
+		if e.ComplexityRoot.Mutation.DryRunFormVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_dryRunFormVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DryRunFormVersion(childComplexity, args["id"].(pulid.ID), args["steps"].([]*forms.Step)), true
 	case "Mutation.grantRole":
 		if e.ComplexityRoot.Mutation.GrantRole == nil {
 			break
@@ -2099,6 +2360,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.MarkNotificationsRead(childComplexity, args["ids"].([]pulid.ID)), true
+	case "Mutation.migrateFormRecords":
+		if e.ComplexityRoot.Mutation.MigrateFormRecords == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_migrateFormRecords_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MigrateFormRecords(childComplexity, args["id"].(pulid.ID), args["steps"].([]*forms.Step)), true
+	case "Mutation.newFormDraft":
+		if e.ComplexityRoot.Mutation.NewFormDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_newFormDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NewFormDraft(childComplexity, args["definitionID"].(pulid.ID)), true
 	case "Mutation.pingWebhookEndpoint":
 		if e.ComplexityRoot.Mutation.PingWebhookEndpoint == nil {
 			break
@@ -2110,6 +2393,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PingWebhookEndpoint(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.publishFormVersion":
+		if e.ComplexityRoot.Mutation.PublishFormVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishFormVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishFormVersion(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -2171,6 +2465,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RotateWebhookSecret(childComplexity, args["id"].(pulid.ID), args["overlapHours"].(*int)), true
+	case "Mutation.setFormActive":
+		if e.ComplexityRoot.Mutation.SetFormActive == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setFormActive_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetFormActive(childComplexity, args["definitionID"].(pulid.ID), args["active"].(bool)), true
 	case "Mutation.setNotificationPreference":
 		if e.ComplexityRoot.Mutation.SetNotificationPreference == nil {
 			break
@@ -2237,6 +2542,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateFollowUp(childComplexity, args["id"].(pulid.ID), args["input"].(ent.UpdateFollowUpInput)), true
+	case "Mutation.updateFormDefinition":
+		if e.ComplexityRoot.Mutation.UpdateFormDefinition == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateFormDefinition_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateFormDefinition(childComplexity, args["id"].(pulid.ID), args["input"].(ent.UpdateFormDefinitionInput)), true
+	case "Mutation.updateFormDraft":
+		if e.ComplexityRoot.Mutation.UpdateFormDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateFormDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateFormDraft(childComplexity, args["id"].(pulid.ID), args["document"].(map[string]any)), true
 	case "Mutation.updateIdentityProvider":
 		if e.ComplexityRoot.Mutation.UpdateIdentityProvider == nil {
 			break
@@ -2706,6 +3033,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PicklistOption.LabelZh(childComplexity), true
 
+	case "Query.activeForm":
+		if e.ComplexityRoot.Query.ActiveForm == nil {
+			break
+		}
+
+		args, err := ec.field_Query_activeForm_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ActiveForm(childComplexity, args["module"].(formdefinition.Module)), true
 	case "Query.auditEvents":
 		if e.ComplexityRoot.Query.AuditEvents == nil {
 			break
@@ -2728,6 +3066,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Contacts(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ContactOrder), args["where"].(*ent.ContactWhereInput)), true
+	case "Query.contactsByCustomField":
+		if e.ComplexityRoot.Query.ContactsByCustomField == nil {
+			break
+		}
+
+		args, err := ec.field_Query_contactsByCustomField_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ContactsByCustomField(childComplexity, args["filter"].(model.CustomFieldFilter), args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int)), true
 	case "Query.customers":
 		if e.ComplexityRoot.Query.Customers == nil {
 			break
@@ -2739,6 +3088,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.CustomerOrder), args["where"].(*ent.CustomerWhereInput)), true
+	case "Query.customersByCustomField":
+		if e.ComplexityRoot.Query.CustomersByCustomField == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customersByCustomField_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomersByCustomField(childComplexity, args["filter"].(model.CustomFieldFilter), args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int)), true
 	case "Query.departments":
 		if e.ComplexityRoot.Query.Departments == nil {
 			break
@@ -2761,6 +3121,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.FollowUps(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.FollowUpOrder), args["where"].(*ent.FollowUpWhereInput)), true
+	case "Query.formDefinitions":
+		if e.ComplexityRoot.Query.FormDefinitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.FormDefinitions(childComplexity), true
 	case "Query.identityProviders":
 		if e.ComplexityRoot.Query.IdentityProviders == nil {
 			break
@@ -3490,20 +3856,25 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateDepartmentInput", ec.unmarshalInputCreateDepartmentInput),
 			graphql.NewInputUnmarshaler("CreateFollowUpInput", ec.unmarshalInputCreateFollowUpInput),
+			graphql.NewInputUnmarshaler("CreateFormInput", ec.unmarshalInputCreateFormInput),
 			graphql.NewInputUnmarshaler("CreateRoleGrantInput", ec.unmarshalInputCreateRoleGrantInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("CustomFieldFilter", ec.unmarshalInputCustomFieldFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("CustomerWhereInput", ec.unmarshalInputCustomerWhereInput),
 			graphql.NewInputUnmarshaler("DepartmentOrder", ec.unmarshalInputDepartmentOrder),
 			graphql.NewInputUnmarshaler("DepartmentWhereInput", ec.unmarshalInputDepartmentWhereInput),
 			graphql.NewInputUnmarshaler("FollowUpOrder", ec.unmarshalInputFollowUpOrder),
 			graphql.NewInputUnmarshaler("FollowUpWhereInput", ec.unmarshalInputFollowUpWhereInput),
+			graphql.NewInputUnmarshaler("FormDefinitionOrder", ec.unmarshalInputFormDefinitionOrder),
+			graphql.NewInputUnmarshaler("FormVersionOrder", ec.unmarshalInputFormVersionOrder),
 			graphql.NewInputUnmarshaler("GroupRoleInput", ec.unmarshalInputGroupRoleInput),
 			graphql.NewInputUnmarshaler("IdentityProviderInput", ec.unmarshalInputIdentityProviderInput),
 			graphql.NewInputUnmarshaler("IdentityProviderOrder", ec.unmarshalInputIdentityProviderOrder),
 			graphql.NewInputUnmarshaler("IdentityProviderWhereInput", ec.unmarshalInputIdentityProviderWhereInput),
 			graphql.NewInputUnmarshaler("LockoutSettingsInput", ec.unmarshalInputLockoutSettingsInput),
+			graphql.NewInputUnmarshaler("MigrationStepInput", ec.unmarshalInputMigrationStepInput),
 			graphql.NewInputUnmarshaler("NotificationOrder", ec.unmarshalInputNotificationOrder),
 			graphql.NewInputUnmarshaler("NotificationPreferenceInput", ec.unmarshalInputNotificationPreferenceInput),
 			graphql.NewInputUnmarshaler("OutboxMessageOrder", ec.unmarshalInputOutboxMessageOrder),
@@ -3525,6 +3896,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateDepartmentInput", ec.unmarshalInputUpdateDepartmentInput),
 			graphql.NewInputUnmarshaler("UpdateFollowUpInput", ec.unmarshalInputUpdateFollowUpInput),
+			graphql.NewInputUnmarshaler("UpdateFormDefinitionInput", ec.unmarshalInputUpdateFormDefinitionInput),
 			graphql.NewInputUnmarshaler("UpdatePasskeyInput", ec.unmarshalInputUpdatePasskeyInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
@@ -3607,7 +3979,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "background.graphqls" "customer.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "background.graphqls" "customer.graphqls" "forms.graphqls" "schema.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3622,6 +3994,7 @@ var sources = []*ast.Source{
 	{Name: "auth.graphqls", Input: sourceData("auth.graphqls"), BuiltIn: false},
 	{Name: "background.graphqls", Input: sourceData("background.graphqls"), BuiltIn: false},
 	{Name: "customer.graphqls", Input: sourceData("customer.graphqls"), BuiltIn: false},
+	{Name: "forms.graphqls", Input: sourceData("forms.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
@@ -3797,6 +4170,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Contact_updatedAt(ctx, field)
+	case "customFormVersionID":
+		return ec.fieldContext_Contact_customFormVersionID(ctx, field)
 	case "customerID":
 		return ec.fieldContext_Contact_customerID(ctx, field)
 	case "name":
@@ -3815,6 +4190,8 @@ func (ec *executionContext) childFields_Contact(ctx context.Context, field graph
 		return ec.fieldContext_Contact_email(ctx, field)
 	case "notes":
 		return ec.fieldContext_Contact_notes(ctx, field)
+	case "customFields":
+		return ec.fieldContext_Contact_customFields(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Contact", field.Name)
 }
@@ -3865,6 +4242,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_createdAt(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_Customer_updatedAt(ctx, field)
+	case "customFormVersionID":
+		return ec.fieldContext_Customer_customFormVersionID(ctx, field)
 	case "name":
 		return ec.fieldContext_Customer_name(ctx, field)
 	case "kind":
@@ -3905,6 +4284,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_address(ctx, field)
 	case "notes":
 		return ec.fieldContext_Customer_notes(ctx, field)
+	case "customFields":
+		return ec.fieldContext_Customer_customFields(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -4031,6 +4412,66 @@ func (ec *executionContext) childFields_FollowUpEdge(ctx context.Context, field 
 		return ec.fieldContext_FollowUpEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type FollowUpEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_FormDefinition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FormDefinition_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FormDefinition_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_FormDefinition_updatedAt(ctx, field)
+	case "key":
+		return ec.fieldContext_FormDefinition_key(ctx, field)
+	case "module":
+		return ec.fieldContext_FormDefinition_module(ctx, field)
+	case "nameZh":
+		return ec.fieldContext_FormDefinition_nameZh(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_FormDefinition_nameEn(ctx, field)
+	case "active":
+		return ec.fieldContext_FormDefinition_active(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_FormDefinition_createdBy(ctx, field)
+	case "versions":
+		return ec.fieldContext_FormDefinition_versions(ctx, field)
+	case "publishedVersion":
+		return ec.fieldContext_FormDefinition_publishedVersion(ctx, field)
+	case "latestVersion":
+		return ec.fieldContext_FormDefinition_latestVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FormDefinition", field.Name)
+}
+
+func (ec *executionContext) childFields_FormVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_FormVersion_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_FormVersion_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_FormVersion_updatedAt(ctx, field)
+	case "definitionID":
+		return ec.fieldContext_FormVersion_definitionID(ctx, field)
+	case "version":
+		return ec.fieldContext_FormVersion_version(ctx, field)
+	case "state":
+		return ec.fieldContext_FormVersion_state(ctx, field)
+	case "document":
+		return ec.fieldContext_FormVersion_document(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_FormVersion_publishedAt(ctx, field)
+	case "publishedBy":
+		return ec.fieldContext_FormVersion_publishedBy(ctx, field)
+	case "dryRun":
+		return ec.fieldContext_FormVersion_dryRun(ctx, field)
+	case "migration":
+		return ec.fieldContext_FormVersion_migration(ctx, field)
+	case "definition":
+		return ec.fieldContext_FormVersion_definition(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type FormVersion", field.Name)
 }
 
 func (ec *executionContext) childFields_GroupRole(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4969,6 +5410,20 @@ func (ec *executionContext) field_Mutation_createFollowUp_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createForm_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (formdefs.CreateInput, error) {
+			return ec.unmarshalNCreateFormInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋformdefsᚐCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createIdentityProvider_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5123,6 +5578,28 @@ func (ec *executionContext) field_Mutation_disableUser_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_dryRunFormVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "steps",
+		func(ctx context.Context, v any) ([]*forms.Step, error) {
+			return ec.unmarshalOMigrationStepInput2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋformsᚐStepᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["steps"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5151,7 +5628,57 @@ func (ec *executionContext) field_Mutation_markNotificationsRead_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_migrateFormRecords_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "steps",
+		func(ctx context.Context, v any) ([]*forms.Step, error) {
+			return ec.unmarshalOMigrationStepInput2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋformsᚐStepᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["steps"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_newFormDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "definitionID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["definitionID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_pingWebhookEndpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishFormVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -5240,6 +5767,28 @@ func (ec *executionContext) field_Mutation_rotateWebhookSecret_args(ctx context.
 		return nil, err
 	}
 	args["overlapHours"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setFormActive_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "definitionID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["definitionID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "active",
+		func(ctx context.Context, v any) (bool, error) {
+			return ec.unmarshalNBoolean2bool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["active"] = arg1
 	return args, nil
 }
 
@@ -5356,6 +5905,50 @@ func (ec *executionContext) field_Mutation_updateFollowUp_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateFormDefinition_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdateFormDefinitionInput, error) {
+			return ec.unmarshalNUpdateFormDefinitionInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateFormDefinitionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateFormDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "document",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalNMap2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["document"] = arg1
 	return args, nil
 }
 
@@ -5519,6 +6112,20 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_activeForm_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "module",
+		func(ctx context.Context, v any) (formdefinition.Module, error) {
+			return ec.unmarshalNFormDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformdefinitionᚐModule(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["module"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5573,6 +6180,36 @@ func (ec *executionContext) field_Query_auditEvents_args(ctx context.Context, ra
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_contactsByCustomField_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (model.CustomFieldFilter, error) {
+			return ec.unmarshalNCustomFieldFilter2githubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐCustomFieldFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5624,6 +6261,36 @@ func (ec *executionContext) field_Query_contacts_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["where"] = arg5
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customersByCustomField_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (model.CustomFieldFilter, error) {
+			return ec.unmarshalNCustomFieldFilter2githubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐCustomFieldFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg2
 	return args, nil
 }
 
@@ -7666,6 +8333,29 @@ func (ec *executionContext) fieldContext_Contact_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Contact", field, false, false, "Time")
 }
 
+func (ec *executionContext) _Contact_customFormVersionID(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_customFormVersionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomFormVersionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_customFormVersionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, false, false, "String")
+}
+
 func (ec *executionContext) _Contact_customerID(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7880,6 +8570,29 @@ func (ec *executionContext) _Contact_notes(ctx context.Context, field graphql.Co
 }
 func (ec *executionContext) fieldContext_Contact_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Contact", field, true, true, "String")
+}
+
+func (ec *executionContext) _Contact_customFields(ctx context.Context, field graphql.CollectedField, obj *ent.Contact) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Contact_customFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Contact().CustomFields(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Contact_customFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Contact", field, true, true, "Map")
 }
 
 func (ec *executionContext) _ContactConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ContactConnection) (ret graphql.Marshaler) {
@@ -8215,6 +8928,29 @@ func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _Customer_customFormVersionID(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_customFormVersionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomFormVersionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_customFormVersionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
 }
 
 func (ec *executionContext) _Customer_name(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
@@ -8744,6 +9480,29 @@ func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.C
 }
 func (ec *executionContext) fieldContext_Customer_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+}
+
+func (ec *executionContext) _Customer_customFields(ctx context.Context, field graphql.CollectedField, obj *ent.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_customFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().CustomFields(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_customFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "Map")
 }
 
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.CustomerConnection) (ret graphql.Marshaler) {
@@ -9783,6 +10542,594 @@ func (ec *executionContext) _FollowUpEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_FollowUpEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("FollowUpEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _FormDefinition_id(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FormDefinition_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FormDefinition_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FormDefinition_key(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _FormDefinition_module(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_module(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Module, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v formdefinition.Module) graphql.Marshaler {
+			return ec.marshalNFormDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformdefinitionᚐModule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "FormDefinitionModule")
+}
+
+func (ec *executionContext) _FormDefinition_nameZh(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_nameZh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameZh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_nameZh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _FormDefinition_nameEn(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _FormDefinition_active(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_active(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Active, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_active(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _FormDefinition_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _FormDefinition_versions(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FormVersion) graphql.Marshaler {
+			return ec.marshalOFormVersion2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FormDefinition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FormDefinition_publishedVersion(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_publishedVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FormDefinition().PublishedVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+			return ec.marshalOFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_publishedVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FormDefinition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FormDefinition_latestVersion(ctx context.Context, field graphql.CollectedField, obj *ent.FormDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormDefinition_latestVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.FormDefinition().LatestVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+			return ec.marshalOFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormDefinition_latestVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FormDefinition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _FormVersion_id(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FormVersion_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FormVersion_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FormVersion_definitionID(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_definitionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefinitionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_definitionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _FormVersion_version(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _FormVersion_state(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v formversion.State) graphql.Marshaler {
+			return ec.marshalNFormVersionState2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformversionᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "FormVersionState")
+}
+
+func (ec *executionContext) _FormVersion_document(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "Map")
+}
+
+func (ec *executionContext) _FormVersion_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _FormVersion_publishedBy(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_publishedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_publishedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _FormVersion_dryRun(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_dryRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DryRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_dryRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "Map")
+}
+
+func (ec *executionContext) _FormVersion_migration(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_migration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Migration, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOMap2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_migration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("FormVersion", field, false, false, "Map")
+}
+
+func (ec *executionContext) _FormVersion_definition(ctx context.Context, field graphql.CollectedField, obj *ent.FormVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_FormVersion_definition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Definition(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormDefinition) graphql.Marshaler {
+			return ec.marshalNFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_FormVersion_definition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "FormVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormDefinition(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _GroupRole_group(ctx context.Context, field graphql.CollectedField, obj *sso.GroupRole) (ret graphql.Marshaler) {
@@ -12326,6 +13673,358 @@ func (ec *executionContext) fieldContext_Mutation_deleteAttachment(ctx context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createForm(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createForm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateForm(ctx, fc.Args["input"].(formdefs.CreateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormDefinition) graphql.Marshaler {
+			return ec.marshalNFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createForm(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormDefinition(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createForm_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateFormDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateFormDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateFormDraft(ctx, fc.Args["id"].(pulid.ID), fc.Args["document"].(map[string]any))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+			return ec.marshalNFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateFormDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateFormDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateFormDefinition(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateFormDefinition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateFormDefinition(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(ent.UpdateFormDefinitionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormDefinition) graphql.Marshaler {
+			return ec.marshalNFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateFormDefinition(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormDefinition(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateFormDefinition_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_newFormDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_newFormDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().NewFormDraft(ctx, fc.Args["definitionID"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+			return ec.marshalNFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_newFormDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_newFormDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishFormVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishFormVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishFormVersion(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+			return ec.marshalNFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishFormVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishFormVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setFormActive(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setFormActive(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetFormActive(ctx, fc.Args["definitionID"].(pulid.ID), fc.Args["active"].(bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormDefinition) graphql.Marshaler {
+			return ec.marshalNFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setFormActive(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormDefinition(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setFormActive_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_dryRunFormVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_dryRunFormVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DryRunFormVersion(ctx, fc.Args["id"].(pulid.ID), fc.Args["steps"].([]*forms.Step))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_dryRunFormVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_dryRunFormVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_migrateFormRecords(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_migrateFormRecords(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MigrateFormRecords(ctx, fc.Args["id"].(pulid.ID), fc.Args["steps"].([]*forms.Step))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_migrateFormRecords(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type ID does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_migrateFormRecords_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14155,6 +15854,38 @@ func (ec *executionContext) fieldContext_Query_followUps(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_formDefinitions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_formDefinitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().FormDefinitions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.FormDefinition) graphql.Marshaler {
+			return ec.marshalNFormDefinition2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_formDefinitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormDefinition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_identityProviders(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14727,6 +16458,138 @@ func (ec *executionContext) fieldContext_Query_search(ctx context.Context, field
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_search_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_activeForm(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_activeForm(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ActiveForm(ctx, fc.Args["module"].(formdefinition.Module))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+			return ec.marshalOFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_activeForm(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_activeForm_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_customersByCustomField(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customersByCustomField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomersByCustomField(ctx, fc.Args["filter"].(model.CustomFieldFilter), fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customersByCustomField(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customersByCustomField_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_contactsByCustomField(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_contactsByCustomField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ContactsByCustomField(ctx, fc.Args["filter"].(model.CustomFieldFilter), fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ContactConnection) graphql.Marshaler {
+			return ec.marshalNContactConnection2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐContactConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_contactsByCustomField(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ContactConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_contactsByCustomField_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -21215,13 +23078,20 @@ func (ec *executionContext) unmarshalInputCreateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"mobile", "telephone", "wechat", "email", "notes", "name", "title", "customerID"}
+	fieldsInOrder := [...]string{"customFields", "mobile", "telephone", "wechat", "email", "notes", "name", "title", "customerID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
 		case "mobile":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobile"))
 			data, err := ec.unmarshalOString2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsecretᚐText(ctx, v)
@@ -21306,13 +23176,20 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"mobile", "telephone", "wechat", "email", "address", "notes", "name", "kind", "regionProvince", "regionCity", "regionDistrict", "level", "source", "industry", "ownerID"}
+	fieldsInOrder := [...]string{"customFields", "mobile", "telephone", "wechat", "email", "address", "notes", "name", "kind", "regionProvince", "regionCity", "regionDistrict", "level", "source", "industry", "ownerID"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
 		case "mobile":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobile"))
 			data, err := ec.unmarshalOString2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsecretᚐText(ctx, v)
@@ -21561,6 +23438,76 @@ func UnmarshalCreateFollowUpInput(ctx context.Context, raw any) (ent.CreateFollo
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateFormInput(ctx context.Context, obj any) (formdefs.CreateInput, error) {
+	var it formdefs.CreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "module", "nameZh", "nameEn", "document"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "module":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("module"))
+			data, err := ec.unmarshalNFormDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformdefinitionᚐModule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Module = data
+		case "nameZh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameZh"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameZh = data
+		case "nameEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEn = data
+		case "document":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("document"))
+			data, err := ec.unmarshalNMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Document = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateFormInput unmarshals raw into the CreateFormInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateFormInput(ctx context.Context, raw any) (formdefs.CreateInput, error) {
+	var out formdefs.CreateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateFormInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateRoleGrantInput(ctx context.Context, obj any) (ent.CreateRoleGrantInput, error) {
 	var it ent.CreateRoleGrantInput
 	if obj == nil {
@@ -21765,6 +23712,55 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 func UnmarshalCreateUserInput(ctx context.Context, raw any) (directory.NewUser, error) {
 	var out directory.NewUser
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateUserInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCustomFieldFilter(ctx context.Context, obj any) (model.CustomFieldFilter, error) {
+	var it model.CustomFieldFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomFieldFilter unmarshals raw into the CustomFieldFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomFieldFilter(ctx context.Context, raw any) (model.CustomFieldFilter, error) {
+	var out model.CustomFieldFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomFieldFilter", raw, &out)
 	return out, err
 }
 
@@ -24644,6 +26640,112 @@ func UnmarshalFollowUpWhereInput(ctx context.Context, raw any) (ent.FollowUpWher
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputFormDefinitionOrder(ctx context.Context, obj any) (ent.FormDefinitionOrder, error) {
+	var it ent.FormDefinitionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNFormDefinitionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinitionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFormDefinitionOrder unmarshals raw into the FormDefinitionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFormDefinitionOrder(ctx context.Context, raw any) (ent.FormDefinitionOrder, error) {
+	var out ent.FormDefinitionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FormDefinitionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputFormVersionOrder(ctx context.Context, obj any) (ent.FormVersionOrder, error) {
+	var it ent.FormVersionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNFormVersionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalFormVersionOrder unmarshals raw into the FormVersionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalFormVersionOrder(ctx context.Context, raw any) (ent.FormVersionOrder, error) {
+	var out ent.FormVersionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "FormVersionOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputGroupRoleInput(ctx context.Context, obj any) (sso.GroupRole, error) {
 	var it sso.GroupRole
 	if obj == nil {
@@ -25758,6 +27860,76 @@ func (ec *executionContext) unmarshalInputLockoutSettingsInput(ctx context.Conte
 func UnmarshalLockoutSettingsInput(ctx context.Context, raw any) (settings.Lockout, error) {
 	var out settings.Lockout
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "LockoutSettingsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMigrationStepInput(ctx context.Context, obj any) (forms.Step, error) {
+	var it forms.Step
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"op", "from", "to", "field", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "op":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("op"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Op = data
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalOString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalOAny2interface(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMigrationStepInput unmarshals raw into the MigrationStepInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMigrationStepInput(ctx context.Context, raw any) (forms.Step, error) {
+	var out forms.Step
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MigrationStepInput", raw, &out)
 	return out, err
 }
 
@@ -28555,13 +30727,27 @@ func (ec *executionContext) unmarshalInputUpdateContactInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"mobile", "clearMobile", "telephone", "clearTelephone", "wechat", "clearWechat", "email", "clearEmail", "notes", "clearNotes", "name", "title", "clearTitle"}
+	fieldsInOrder := [...]string{"customFields", "clearCustomFields", "mobile", "clearMobile", "telephone", "clearTelephone", "wechat", "clearWechat", "email", "clearEmail", "notes", "clearNotes", "name", "title", "clearTitle"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
+		case "clearCustomFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearCustomFields"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearCustomFields = data
 		case "mobile":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobile"))
 			data, err := ec.unmarshalOString2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsecretᚐText(ctx, v)
@@ -28681,13 +30867,27 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"mobile", "clearMobile", "telephone", "clearTelephone", "wechat", "clearWechat", "email", "clearEmail", "address", "clearAddress", "notes", "clearNotes", "name", "kind", "regionProvince", "clearRegionProvince", "regionCity", "clearRegionCity", "regionDistrict", "clearRegionDistrict", "level", "clearLevel", "source", "clearSource", "industry", "clearIndustry", "ownerID", "clearOwner"}
+	fieldsInOrder := [...]string{"customFields", "clearCustomFields", "mobile", "clearMobile", "telephone", "clearTelephone", "wechat", "clearWechat", "email", "clearEmail", "address", "clearAddress", "notes", "clearNotes", "name", "kind", "regionProvince", "clearRegionProvince", "regionCity", "clearRegionCity", "regionDistrict", "clearRegionDistrict", "level", "clearLevel", "source", "clearSource", "industry", "clearIndustry", "ownerID", "clearOwner"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
 			continue
 		}
 		switch k {
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
+		case "clearCustomFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("clearCustomFields"))
+			data, err := ec.unmarshalOBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ClearCustomFields = data
 		case "mobile":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mobile"))
 			data, err := ec.unmarshalOString2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsecretᚐText(ctx, v)
@@ -29052,6 +31252,55 @@ func (ec *executionContext) unmarshalInputUpdateFollowUpInput(ctx context.Contex
 func UnmarshalUpdateFollowUpInput(ctx context.Context, raw any) (ent.UpdateFollowUpInput, error) {
 	var out ent.UpdateFollowUpInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateFollowUpInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdateFormDefinitionInput(ctx context.Context, obj any) (ent.UpdateFormDefinitionInput, error) {
+	var it ent.UpdateFormDefinitionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nameZh", "nameEn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nameZh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameZh"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameZh = data
+		case "nameEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateFormDefinitionInput unmarshals raw into the UpdateFormDefinitionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateFormDefinitionInput(ctx context.Context, raw any) (ent.UpdateFormDefinitionInput, error) {
+	var out ent.UpdateFormDefinitionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateFormDefinitionInput", raw, &out)
 	return out, err
 }
 
@@ -30101,6 +32350,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._IdentityProvider(ctx, sel, obj)
+	case *ent.FormVersion:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FormVersion(ctx, sel, obj)
+	case *ent.FormDefinition:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._FormDefinition(ctx, sel, obj)
 	case *ent.FollowUp:
 		if obj == nil {
 			return graphql.Null
@@ -30779,6 +33038,11 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "customFormVersionID":
+			out.Values[i] = ec._Contact_customFormVersionID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "customerID":
 			out.Values[i] = ec._Contact_customerID(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -30829,6 +33093,12 @@ func (ec *executionContext) _Contact(ctx context.Context, sel ast.SelectionSet, 
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Contact_notes(ctx, field, obj)
+				})
+		case "customFields":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Contact_customFields(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31007,6 +33277,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "customFormVersionID":
+			out.Values[i] = ec._Customer_customFormVersionID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "name":
 			out.Values[i] = ec._Customer_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -31117,6 +33392,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_notes(ctx, field, obj)
+				})
+		case "customFields":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_customFields(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31541,6 +33822,186 @@ func (ec *executionContext) _FollowUpEdge(ctx context.Context, sel ast.Selection
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var formDefinitionImplementors = []string{"FormDefinition", "Node"}
+
+func (ec *executionContext) _FormDefinition(ctx context.Context, sel ast.SelectionSet, obj *ent.FormDefinition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, formDefinitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FormDefinition")
+		case "id":
+			out.Values[i] = ec._FormDefinition_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._FormDefinition_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._FormDefinition_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "key":
+			out.Values[i] = ec._FormDefinition_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "module":
+			out.Values[i] = ec._FormDefinition_module(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameZh":
+			out.Values[i] = ec._FormDefinition_nameZh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameEn":
+			out.Values[i] = ec._FormDefinition_nameEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "active":
+			out.Values[i] = ec._FormDefinition_active(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._FormDefinition_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FormDefinition_versions(ctx, field, obj)
+				})
+		case "publishedVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FormDefinition_publishedVersion(ctx, field, obj)
+				})
+		case "latestVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FormDefinition_latestVersion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var formVersionImplementors = []string{"FormVersion", "Node"}
+
+func (ec *executionContext) _FormVersion(ctx context.Context, sel ast.SelectionSet, obj *ent.FormVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, formVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("FormVersion")
+		case "id":
+			out.Values[i] = ec._FormVersion_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._FormVersion_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._FormVersion_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "definitionID":
+			out.Values[i] = ec._FormVersion_definitionID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._FormVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._FormVersion_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "document":
+			out.Values[i] = ec._FormVersion_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._FormVersion_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedBy":
+			out.Values[i] = ec._FormVersion_publishedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "dryRun":
+			out.Values[i] = ec._FormVersion_dryRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "migration":
+			out.Values[i] = ec._FormVersion_migration(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "definition":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._FormVersion_definition(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32170,6 +34631,62 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "deleteAttachment":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_deleteAttachment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createForm":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createForm(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateFormDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateFormDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateFormDefinition":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateFormDefinition(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newFormDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_newFormDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishFormVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishFormVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setFormActive":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setFormActive(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dryRunFormVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_dryRunFormVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "migrateFormRecords":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_migrateFormRecords(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -32935,6 +35452,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_followUps(ctx, field)
 				})
+		case "formDefinitions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_formDefinitions(ctx, field)
+				})
 		case "identityProviders":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -33030,6 +35553,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_search(ctx, field)
+				})
+		case "activeForm":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_activeForm(ctx, field)
+				})
+		case "customersByCustomField":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customersByCustomField(ctx, field)
+				})
+		case "contactsByCustomField":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_contactsByCustomField(ctx, field)
 				})
 		case "viewer":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -34560,6 +37101,11 @@ func (ec *executionContext) unmarshalNCreateFollowUpInput2githubᚗcomᚋcustos�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNCreateFormInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋformdefsᚐCreateInput(ctx context.Context, v any) (formdefs.CreateInput, error) {
+	res, err := ec.unmarshalInputCreateFormInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNCreateRoleGrantInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCreateRoleGrantInput(ctx context.Context, v any) (ent.CreateRoleGrantInput, error) {
 	res, err := ec.unmarshalInputCreateRoleGrantInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -34591,6 +37137,11 @@ func (ec *executionContext) unmarshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCur
 
 func (ec *executionContext) marshalNCursor2entgoᚗioᚋcontribᚋentgqlᚐCursor(ctx context.Context, sel ast.SelectionSet, v entgql.Cursor[pulid.ID]) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNCustomFieldFilter2githubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐCustomFieldFilter(ctx context.Context, v any) (model.CustomFieldFilter, error) {
+	res, err := ec.unmarshalInputCustomFieldFilter(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
@@ -34742,6 +37293,86 @@ func (ec *executionContext) marshalNFollowUpOrderField2ᚖgithubᚗcomᚋcustos�
 func (ec *executionContext) unmarshalNFollowUpWhereInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFollowUpWhereInput(ctx context.Context, v any) (*ent.FollowUpWhereInput, error) {
 	res, err := ec.unmarshalInputFollowUpWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFormDefinition2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.FormDefinition) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx context.Context, sel ast.SelectionSet, v *ent.FormDefinition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FormDefinition!")
+		return graphql.Null
+	}
+	return ec._FormDefinition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFormDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformdefinitionᚐModule(ctx context.Context, v any) (formdefinition.Module, error) {
+	var res formdefinition.Module
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFormDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformdefinitionᚐModule(ctx context.Context, sel ast.SelectionSet, v formdefinition.Module) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNFormDefinitionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinitionOrderField(ctx context.Context, v any) (*ent.FormDefinitionOrderField, error) {
+	var res = new(ent.FormDefinitionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFormDefinitionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinitionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.FormDefinitionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FormDefinitionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx context.Context, sel ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FormVersion!")
+		return graphql.Null
+	}
+	return ec._FormVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNFormVersionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersionOrderField(ctx context.Context, v any) (*ent.FormVersionOrderField, error) {
+	var res = new(ent.FormVersionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFormVersionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.FormVersionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "FormVersionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNFormVersionState2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformversionᚐState(ctx context.Context, v any) (formversion.State, error) {
+	var res formversion.State
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNFormVersionState2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋformversionᚐState(ctx context.Context, sel ast.SelectionSet, v formversion.State) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalNGroupRole2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋssoᚐGroupRole(ctx context.Context, sel ast.SelectionSet, v sso.GroupRole) graphql.Marshaler {
@@ -34916,6 +37547,11 @@ func (ec *executionContext) marshalNMap2map(ctx context.Context, sel ast.Selecti
 		graphql.AddInvalidNullFromMarshaler(ctx, "Map!")
 	}
 	return res
+}
+
+func (ec *executionContext) unmarshalNMigrationStepInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋformsᚐStep(ctx context.Context, v any) (*forms.Step, error) {
+	res, err := ec.unmarshalInputMigrationStepInput(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNNode2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v []ent.Noder) graphql.Marshaler {
@@ -35403,6 +38039,11 @@ func (ec *executionContext) unmarshalNUpdateFollowUpInput2githubᚗcomᚋcustos�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNUpdateFormDefinitionInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateFormDefinitionInput(ctx context.Context, v any) (ent.UpdateFormDefinitionInput, error) {
+	res, err := ec.unmarshalInputUpdateFormDefinitionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNUpdatePasskeyInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdatePasskeyInput(ctx context.Context, v any) (ent.UpdatePasskeyInput, error) {
 	res, err := ec.unmarshalInputUpdatePasskeyInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -35752,6 +38393,24 @@ func (ec *executionContext) unmarshalOAPITokenWhereInput2ᚖgithubᚗcomᚋcusto
 	}
 	res, err := ec.unmarshalInputAPITokenWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOAny2interface(ctx context.Context, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalAny(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOAny2interface(ctx context.Context, sel ast.SelectionSet, v any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalAny(v)
+	return res
 }
 
 func (ec *executionContext) marshalOAttachment2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAttachmentᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Attachment) graphql.Marshaler {
@@ -36405,6 +39064,32 @@ func (ec *executionContext) unmarshalOFollowUpWhereInput2ᚖgithubᚗcomᚋcusto
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalOFormVersion2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.FormVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOFormVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersion(ctx context.Context, sel ast.SelectionSet, v *ent.FormVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FormVersion(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOGroupRole2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋssoᚐGroupRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []sso.GroupRole) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -36613,6 +39298,41 @@ func (ec *executionContext) marshalOInt2ᚖint64(ctx context.Context, sel ast.Se
 func (ec *executionContext) unmarshalOLockoutSettingsInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋsettingsᚐLockout(ctx context.Context, v any) (settings.Lockout, error) {
 	res, err := ec.unmarshalInputLockoutSettingsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOMap2map(ctx context.Context, v any) (map[string]any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := graphql.UnmarshalMap(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOMap2map(ctx context.Context, sel ast.SelectionSet, v map[string]any) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalMap(v)
+	return res
+}
+
+func (ec *executionContext) unmarshalOMigrationStepInput2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋformsᚐStepᚄ(ctx context.Context, v any) ([]*forms.Step, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]*forms.Step, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNMigrationStepInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋformsᚐStep(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalONode2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐNoder(ctx context.Context, sel ast.SelectionSet, v ent.Noder) graphql.Marshaler {

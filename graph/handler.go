@@ -20,6 +20,7 @@ import (
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
+	"github.com/custos-crm/custos/internal/formdefs"
 	"github.com/custos-crm/custos/internal/jobs"
 	"github.com/custos-crm/custos/internal/notify"
 	"github.com/custos-crm/custos/internal/outbox"
@@ -56,6 +57,8 @@ type HandlerConfig struct {
 	Notify *notify.Service
 	// Webhooks manages webhook endpoints.
 	Webhooks webhooks.Service
+	// Forms manages form definitions.
+	Forms *formdefs.Service
 }
 
 // NewHandler returns the GraphQL endpoint. It expects the viewer, the
@@ -73,6 +76,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		outbox:    cfg.Outbox,
 		notify:    cfg.Notify,
 		webhooks:  cfg.Webhooks,
+		forms:     cfg.Forms,
 	}}))
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.Files.MaxSize() + 1<<20, MaxMemory: 4 << 20})

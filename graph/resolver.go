@@ -21,6 +21,7 @@ import (
 	"github.com/custos-crm/custos/internal/directory"
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
+	"github.com/custos-crm/custos/internal/formdefs"
 	"github.com/custos-crm/custos/internal/jobs"
 	"github.com/custos-crm/custos/internal/notify"
 	"github.com/custos-crm/custos/internal/outbox"
@@ -49,6 +50,7 @@ type Resolver struct {
 	outbox    *outbox.Service
 	notify    *notify.Service
 	webhooks  webhooks.Service
+	forms     *formdefs.Service
 }
 
 // renderNotification renders a notification in the viewer's language.

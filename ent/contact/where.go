@@ -87,6 +87,11 @@ func DeleteBatchID(v pulid.ID) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldDeleteBatchID, v))
 }
 
+// CustomFormVersionID applies equality check predicate on the "custom_form_version_id" field. It's identical to CustomFormVersionIDEQ.
+func CustomFormVersionID(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldCustomFormVersionID, v))
+}
+
 // DataKey applies equality check predicate on the "data_key" field. It's identical to DataKeyEQ.
 func DataKey(v []byte) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldDataKey, v))
@@ -510,6 +515,96 @@ func DeleteBatchIDEqualFold(v pulid.ID) predicate.Contact {
 func DeleteBatchIDContainsFold(v pulid.ID) predicate.Contact {
 	vc := string(v)
 	return predicate.Contact(sql.FieldContainsFold(FieldDeleteBatchID, vc))
+}
+
+// CustomFieldsIsNil applies the IsNil predicate on the "custom_fields" field.
+func CustomFieldsIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldCustomFields))
+}
+
+// CustomFieldsNotNil applies the NotNil predicate on the "custom_fields" field.
+func CustomFieldsNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldCustomFields))
+}
+
+// CustomFormVersionIDEQ applies the EQ predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDEQ(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDNEQ applies the NEQ predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDNEQ(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDIn applies the In predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDIn(vs ...pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldCustomFormVersionID, vs...))
+}
+
+// CustomFormVersionIDNotIn applies the NotIn predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDNotIn(vs ...pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldCustomFormVersionID, vs...))
+}
+
+// CustomFormVersionIDGT applies the GT predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDGT(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDGTE applies the GTE predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDGTE(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDLT applies the LT predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDLT(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDLTE applies the LTE predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDLTE(v pulid.ID) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDContains applies the Contains predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDContains(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldContains(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDHasPrefix applies the HasPrefix predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDHasPrefix(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldHasPrefix(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDHasSuffix applies the HasSuffix predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDHasSuffix(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldHasSuffix(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDIsNil applies the IsNil predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldCustomFormVersionID))
+}
+
+// CustomFormVersionIDNotNil applies the NotNil predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldCustomFormVersionID))
+}
+
+// CustomFormVersionIDEqualFold applies the EqualFold predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDEqualFold(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldEqualFold(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDContainsFold applies the ContainsFold predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDContainsFold(v pulid.ID) predicate.Contact {
+	vc := string(v)
+	return predicate.Contact(sql.FieldContainsFold(FieldCustomFormVersionID, vc))
 }
 
 // DataKeyEQ applies the EQ predicate on the "data_key" field.

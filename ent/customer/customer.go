@@ -37,6 +37,10 @@ const (
 	FieldDeletedBy = "deleted_by"
 	// FieldDeleteBatchID holds the string denoting the delete_batch_id field in the database.
 	FieldDeleteBatchID = "delete_batch_id"
+	// FieldCustomFields holds the string denoting the custom_fields field in the database.
+	FieldCustomFields = "custom_fields"
+	// FieldCustomFormVersionID holds the string denoting the custom_form_version_id field in the database.
+	FieldCustomFormVersionID = "custom_form_version_id"
 	// FieldDataKey holds the string denoting the data_key field in the database.
 	FieldDataKey = "data_key"
 	// FieldMobile holds the string denoting the mobile field in the database.
@@ -147,6 +151,8 @@ var Columns = []string{
 	FieldDeletedAt,
 	FieldDeletedBy,
 	FieldDeleteBatchID,
+	FieldCustomFields,
+	FieldCustomFormVersionID,
 	FieldDataKey,
 	FieldMobile,
 	FieldMobileBidx,
@@ -185,7 +191,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/custos-crm/custos/ent/runtime"
 var (
-	Hooks        [8]ent.Hook
+	Hooks        [9]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -289,6 +295,11 @@ func ByDeletedBy(opts ...sql.OrderTermOption) OrderOption {
 // ByDeleteBatchID orders the results by the delete_batch_id field.
 func ByDeleteBatchID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDeleteBatchID, opts...).ToFunc()
+}
+
+// ByCustomFormVersionID orders the results by the custom_form_version_id field.
+func ByCustomFormVersionID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldCustomFormVersionID, opts...).ToFunc()
 }
 
 // ByName orders the results by the name field.

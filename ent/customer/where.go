@@ -102,6 +102,11 @@ func DeleteBatchID(v pulid.ID) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldDeleteBatchID, v))
 }
 
+// CustomFormVersionID applies equality check predicate on the "custom_form_version_id" field. It's identical to CustomFormVersionIDEQ.
+func CustomFormVersionID(v pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldCustomFormVersionID, v))
+}
+
 // DataKey applies equality check predicate on the "data_key" field. It's identical to DataKeyEQ.
 func DataKey(v []byte) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldDataKey, v))
@@ -795,6 +800,96 @@ func DeleteBatchIDEqualFold(v pulid.ID) predicate.Customer {
 func DeleteBatchIDContainsFold(v pulid.ID) predicate.Customer {
 	vc := string(v)
 	return predicate.Customer(sql.FieldContainsFold(FieldDeleteBatchID, vc))
+}
+
+// CustomFieldsIsNil applies the IsNil predicate on the "custom_fields" field.
+func CustomFieldsIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldCustomFields))
+}
+
+// CustomFieldsNotNil applies the NotNil predicate on the "custom_fields" field.
+func CustomFieldsNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldCustomFields))
+}
+
+// CustomFormVersionIDEQ applies the EQ predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDEQ(v pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDNEQ applies the NEQ predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDNEQ(v pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDIn applies the In predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDIn(vs ...pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldCustomFormVersionID, vs...))
+}
+
+// CustomFormVersionIDNotIn applies the NotIn predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDNotIn(vs ...pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldCustomFormVersionID, vs...))
+}
+
+// CustomFormVersionIDGT applies the GT predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDGT(v pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDGTE applies the GTE predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDGTE(v pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDLT applies the LT predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDLT(v pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDLTE applies the LTE predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDLTE(v pulid.ID) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldCustomFormVersionID, v))
+}
+
+// CustomFormVersionIDContains applies the Contains predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDContains(v pulid.ID) predicate.Customer {
+	vc := string(v)
+	return predicate.Customer(sql.FieldContains(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDHasPrefix applies the HasPrefix predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDHasPrefix(v pulid.ID) predicate.Customer {
+	vc := string(v)
+	return predicate.Customer(sql.FieldHasPrefix(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDHasSuffix applies the HasSuffix predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDHasSuffix(v pulid.ID) predicate.Customer {
+	vc := string(v)
+	return predicate.Customer(sql.FieldHasSuffix(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDIsNil applies the IsNil predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldCustomFormVersionID))
+}
+
+// CustomFormVersionIDNotNil applies the NotNil predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldCustomFormVersionID))
+}
+
+// CustomFormVersionIDEqualFold applies the EqualFold predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDEqualFold(v pulid.ID) predicate.Customer {
+	vc := string(v)
+	return predicate.Customer(sql.FieldEqualFold(FieldCustomFormVersionID, vc))
+}
+
+// CustomFormVersionIDContainsFold applies the ContainsFold predicate on the "custom_form_version_id" field.
+func CustomFormVersionIDContainsFold(v pulid.ID) predicate.Customer {
+	vc := string(v)
+	return predicate.Customer(sql.FieldContainsFold(FieldCustomFormVersionID, vc))
 }
 
 // DataKeyEQ applies the EQ predicate on the "data_key" field.

@@ -141,6 +141,30 @@ func (f FollowUpFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FollowUpMutation", m)
 }
 
+// The FormDefinitionFunc type is an adapter to allow the use of ordinary
+// function as FormDefinition mutator.
+type FormDefinitionFunc func(context.Context, *ent.FormDefinitionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FormDefinitionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FormDefinitionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FormDefinitionMutation", m)
+}
+
+// The FormVersionFunc type is an adapter to allow the use of ordinary
+// function as FormVersion mutator.
+type FormVersionFunc func(context.Context, *ent.FormVersionMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f FormVersionFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.FormVersionMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.FormVersionMutation", m)
+}
+
 // The IdentityProviderFunc type is an adapter to allow the use of ordinary
 // function as IdentityProvider mutator.
 type IdentityProviderFunc func(context.Context, *ent.IdentityProviderMutation) (ent.Value, error)

@@ -19,6 +19,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
 	"github.com/custos-crm/custos/ent/notification"
@@ -388,6 +390,60 @@ func (f TraverseFollowUp) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.FollowUpQuery", q)
+}
+
+// The FormDefinitionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FormDefinitionFunc func(context.Context, *ent.FormDefinitionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FormDefinitionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FormDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FormDefinitionQuery", q)
+}
+
+// The TraverseFormDefinition type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFormDefinition func(context.Context, *ent.FormDefinitionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFormDefinition) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFormDefinition) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FormDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FormDefinitionQuery", q)
+}
+
+// The FormVersionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type FormVersionFunc func(context.Context, *ent.FormVersionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f FormVersionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.FormVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.FormVersionQuery", q)
+}
+
+// The TraverseFormVersion type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseFormVersion func(context.Context, *ent.FormVersionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseFormVersion) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseFormVersion) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FormVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.FormVersionQuery", q)
 }
 
 // The IdentityProviderFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -820,6 +876,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.ExternalIdentityQuery, predicate.ExternalIdentity, externalidentity.OrderOption]{typ: ent.TypeExternalIdentity, tq: q}, nil
 	case *ent.FollowUpQuery:
 		return &query[*ent.FollowUpQuery, predicate.FollowUp, followup.OrderOption]{typ: ent.TypeFollowUp, tq: q}, nil
+	case *ent.FormDefinitionQuery:
+		return &query[*ent.FormDefinitionQuery, predicate.FormDefinition, formdefinition.OrderOption]{typ: ent.TypeFormDefinition, tq: q}, nil
+	case *ent.FormVersionQuery:
+		return &query[*ent.FormVersionQuery, predicate.FormVersion, formversion.OrderOption]{typ: ent.TypeFormVersion, tq: q}, nil
 	case *ent.IdentityProviderQuery:
 		return &query[*ent.IdentityProviderQuery, predicate.IdentityProvider, identityprovider.OrderOption]{typ: ent.TypeIdentityProvider, tq: q}, nil
 	case *ent.LoginThrottleQuery:

@@ -228,6 +228,8 @@ var (
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
 		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "custom_form_version_id", Type: field.TypeString, Nullable: true},
 		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile_bidx", Type: field.TypeBytes, Nullable: true},
@@ -251,13 +253,13 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_tenants_tenant",
-				Columns:    []*schema.Column{ContactsColumns[18]},
+				Columns:    []*schema.Column{ContactsColumns[20]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "contacts_customers_customer",
-				Columns:    []*schema.Column{ContactsColumns[19]},
+				Columns:    []*schema.Column{ContactsColumns[21]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
@@ -266,32 +268,32 @@ var (
 			{
 				Name:    "contact_tenant_id_mobile_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[8]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[10]},
 			},
 			{
 				Name:    "contact_tenant_id_telephone_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[10]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[12]},
 			},
 			{
 				Name:    "contact_tenant_id_wechat_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[12]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[14]},
 			},
 			{
 				Name:    "contact_tenant_id_email_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[14]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[16]},
 			},
 			{
 				Name:    "contact_tenant_id_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[19]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[21]},
 			},
 			{
 				Name:    "contact_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[18], ContactsColumns[16]},
+				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[18]},
 			},
 		},
 	}
@@ -304,6 +306,8 @@ var (
 		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
 		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
 		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "custom_form_version_id", Type: field.TypeString, Nullable: true},
 		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile_bidx", Type: field.TypeBytes, Nullable: true},
@@ -336,19 +340,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customers_tenants_tenant",
-				Columns:    []*schema.Column{CustomersColumns[27]},
+				Columns:    []*schema.Column{CustomersColumns[29]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customers_users_owner",
-				Columns:    []*schema.Column{CustomersColumns[28]},
+				Columns:    []*schema.Column{CustomersColumns[30]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "customers_departments_department",
-				Columns:    []*schema.Column{CustomersColumns[29]},
+				Columns:    []*schema.Column{CustomersColumns[31]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -357,42 +361,42 @@ var (
 			{
 				Name:    "customer_tenant_id_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[28]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[30]},
 			},
 			{
 				Name:    "customer_tenant_id_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[29]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[31]},
 			},
 			{
 				Name:    "customer_tenant_id_mobile_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[9]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[11]},
 			},
 			{
 				Name:    "customer_tenant_id_telephone_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[11]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[13]},
 			},
 			{
 				Name:    "customer_tenant_id_wechat_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[13]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[15]},
 			},
 			{
 				Name:    "customer_tenant_id_email_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[15]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[17]},
 			},
 			{
 				Name:    "customer_tenant_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[2]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[2]},
 			},
 			{
 				Name:    "customer_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[27], CustomersColumns[18]},
+				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[20]},
 			},
 		},
 	}
@@ -529,6 +533,87 @@ var (
 				Name:    "followup_tenant_id_author_id_next_follow_up_on",
 				Unique:  false,
 				Columns: []*schema.Column{FollowUpsColumns[10], FollowUpsColumns[13], FollowUpsColumns[9]},
+			},
+		},
+	}
+	// FormDefinitionsColumns holds the columns for the "form_definitions" table.
+	FormDefinitionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString},
+		{Name: "module", Type: field.TypeEnum, Enums: []string{"customer", "contact", "project", "ticket"}},
+		{Name: "name_zh", Type: field.TypeString, Size: 100},
+		{Name: "name_en", Type: field.TypeString, Size: 100},
+		{Name: "active", Type: field.TypeBool, Default: false},
+		{Name: "created_by", Type: field.TypeString, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// FormDefinitionsTable holds the schema information for the "form_definitions" table.
+	FormDefinitionsTable = &schema.Table{
+		Name:       "form_definitions",
+		Columns:    FormDefinitionsColumns,
+		PrimaryKey: []*schema.Column{FormDefinitionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "form_definitions_tenants_tenant",
+				Columns:    []*schema.Column{FormDefinitionsColumns[9]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "formdefinition_tenant_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{FormDefinitionsColumns[9], FormDefinitionsColumns[3]},
+			},
+			{
+				Name:    "formdefinition_tenant_id_module",
+				Unique:  false,
+				Columns: []*schema.Column{FormDefinitionsColumns[9], FormDefinitionsColumns[4]},
+			},
+		},
+	}
+	// FormVersionsColumns holds the columns for the "form_versions" table.
+	FormVersionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"draft", "published", "retired"}, Default: "draft"},
+		{Name: "document", Type: field.TypeJSON},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "published_by", Type: field.TypeString, Nullable: true},
+		{Name: "dry_run", Type: field.TypeJSON, Nullable: true},
+		{Name: "migration", Type: field.TypeJSON, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "definition_id", Type: field.TypeString, Size: 29},
+	}
+	// FormVersionsTable holds the schema information for the "form_versions" table.
+	FormVersionsTable = &schema.Table{
+		Name:       "form_versions",
+		Columns:    FormVersionsColumns,
+		PrimaryKey: []*schema.Column{FormVersionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "form_versions_tenants_tenant",
+				Columns:    []*schema.Column{FormVersionsColumns[10]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "form_versions_form_definitions_definition",
+				Columns:    []*schema.Column{FormVersionsColumns[11]},
+				RefColumns: []*schema.Column{FormDefinitionsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "formversion_tenant_id_definition_id_version",
+				Unique:  true,
+				Columns: []*schema.Column{FormVersionsColumns[10], FormVersionsColumns[11], FormVersionsColumns[3]},
 			},
 		},
 	}
@@ -1111,6 +1196,8 @@ var (
 		DepartmentsTable,
 		ExternalIdentitiesTable,
 		FollowUpsTable,
+		FormDefinitionsTable,
+		FormVersionsTable,
 		IdentityProvidersTable,
 		LoginThrottlesTable,
 		NotificationsTable,
@@ -1149,6 +1236,9 @@ func init() {
 	FollowUpsTable.ForeignKeys[1].RefTable = CustomersTable
 	FollowUpsTable.ForeignKeys[2].RefTable = ContactsTable
 	FollowUpsTable.ForeignKeys[3].RefTable = UsersTable
+	FormDefinitionsTable.ForeignKeys[0].RefTable = TenantsTable
+	FormVersionsTable.ForeignKeys[0].RefTable = TenantsTable
+	FormVersionsTable.ForeignKeys[1].RefTable = FormDefinitionsTable
 	IdentityProvidersTable.ForeignKeys[0].RefTable = TenantsTable
 	NotificationsTable.ForeignKeys[0].RefTable = TenantsTable
 	NotificationsTable.ForeignKeys[1].RefTable = UsersTable

@@ -39,6 +39,12 @@ type ExternalIdentity func(*sql.Selector)
 // FollowUp is the predicate function for followup builders.
 type FollowUp func(*sql.Selector)
 
+// FormDefinition is the predicate function for formdefinition builders.
+type FormDefinition func(*sql.Selector)
+
+// FormVersion is the predicate function for formversion builders.
+type FormVersion func(*sql.Selector)
+
 // IdentityProvider is the predicate function for identityprovider builders.
 type IdentityProvider func(*sql.Selector)
 

@@ -375,6 +375,54 @@ func (f FollowUpMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FollowUpMutation", m)
 }
 
+// The FormDefinitionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FormDefinitionQueryRuleFunc func(context.Context, *ent.FormDefinitionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FormDefinitionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FormDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FormDefinitionQuery", q)
+}
+
+// The FormDefinitionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FormDefinitionMutationRuleFunc func(context.Context, *ent.FormDefinitionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FormDefinitionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FormDefinitionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FormDefinitionMutation", m)
+}
+
+// The FormVersionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type FormVersionQueryRuleFunc func(context.Context, *ent.FormVersionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f FormVersionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.FormVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.FormVersionQuery", q)
+}
+
+// The FormVersionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type FormVersionMutationRuleFunc func(context.Context, *ent.FormVersionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f FormVersionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.FormVersionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.FormVersionMutation", m)
+}
+
 // The IdentityProviderQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type IdentityProviderQueryRuleFunc func(context.Context, *ent.IdentityProviderQuery) error
@@ -792,6 +840,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.FollowUpQuery:
 		return q.Filter(), nil
+	case *ent.FormDefinitionQuery:
+		return q.Filter(), nil
+	case *ent.FormVersionQuery:
+		return q.Filter(), nil
 	case *ent.IdentityProviderQuery:
 		return q.Filter(), nil
 	case *ent.LoginThrottleQuery:
@@ -850,6 +902,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.ExternalIdentityMutation:
 		return m.Filter(), nil
 	case *ent.FollowUpMutation:
+		return m.Filter(), nil
+	case *ent.FormDefinitionMutation:
+		return m.Filter(), nil
+	case *ent.FormVersionMutation:
 		return m.Filter(), nil
 	case *ent.IdentityProviderMutation:
 		return m.Filter(), nil

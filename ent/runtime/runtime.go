@@ -17,6 +17,8 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/externalidentity"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/formdefinition"
+	"github.com/custos-crm/custos/ent/formversion"
 	"github.com/custos-crm/custos/ent/identityprovider"
 	"github.com/custos-crm/custos/ent/loginthrottle"
 	"github.com/custos-crm/custos/ent/notification"
@@ -219,6 +221,7 @@ func init() {
 	contactMixinHooks2 := contactMixin[2].Hooks()
 	contactMixinHooks3 := contactMixin[3].Hooks()
 	contactMixinHooks4 := contactMixin[4].Hooks()
+	contactMixinHooks5 := contactMixin[5].Hooks()
 	contactHooks := schema.Contact{}.Hooks()
 
 	contact.Hooks[1] = contactMixinHooks1[0]
@@ -229,7 +232,9 @@ func init() {
 
 	contact.Hooks[4] = contactMixinHooks4[0]
 
-	contact.Hooks[5] = contactHooks[0]
+	contact.Hooks[5] = contactMixinHooks5[0]
+
+	contact.Hooks[6] = contactHooks[0]
 	contactMixinInters3 := contactMixin[3].Interceptors()
 	contact.Interceptors[0] = contactMixinInters3[0]
 	contactMixinFields0 := contactMixin[0].Fields()
@@ -289,6 +294,7 @@ func init() {
 	customerMixinHooks3 := customerMixin[3].Hooks()
 	customerMixinHooks4 := customerMixin[4].Hooks()
 	customerMixinHooks5 := customerMixin[5].Hooks()
+	customerMixinHooks6 := customerMixin[6].Hooks()
 	customerHooks := schema.Customer{}.Hooks()
 
 	customer.Hooks[1] = customerMixinHooks1[0]
@@ -301,9 +307,11 @@ func init() {
 
 	customer.Hooks[5] = customerMixinHooks5[0]
 
-	customer.Hooks[6] = customerHooks[0]
+	customer.Hooks[6] = customerMixinHooks6[0]
 
-	customer.Hooks[7] = customerHooks[1]
+	customer.Hooks[7] = customerHooks[0]
+
+	customer.Hooks[8] = customerHooks[1]
 	customerMixinInters4 := customerMixin[4].Interceptors()
 	customer.Interceptors[0] = customerMixinInters4[0]
 	customerMixinFields0 := customerMixin[0].Fields()
@@ -532,6 +540,134 @@ func init() {
 	followup.DefaultID = followupDescID.Default.(func() pulid.ID)
 	// followup.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	followup.IDValidator = followupDescID.Validators[0].(func(string) error)
+	formdefinitionMixin := schema.FormDefinition{}.Mixin()
+	formdefinition.Policy = privacy.NewPolicies(formdefinitionMixin[1], schema.FormDefinition{})
+	formdefinition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := formdefinition.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	formdefinitionMixinHooks1 := formdefinitionMixin[1].Hooks()
+	formdefinitionMixinHooks2 := formdefinitionMixin[2].Hooks()
+	formdefinitionHooks := schema.FormDefinition{}.Hooks()
+
+	formdefinition.Hooks[1] = formdefinitionMixinHooks1[0]
+
+	formdefinition.Hooks[2] = formdefinitionMixinHooks2[0]
+
+	formdefinition.Hooks[3] = formdefinitionHooks[0]
+	formdefinitionMixinFields0 := formdefinitionMixin[0].Fields()
+	_ = formdefinitionMixinFields0
+	formdefinitionMixinFields2 := formdefinitionMixin[2].Fields()
+	_ = formdefinitionMixinFields2
+	formdefinitionFields := schema.FormDefinition{}.Fields()
+	_ = formdefinitionFields
+	// formdefinitionDescCreatedAt is the schema descriptor for created_at field.
+	formdefinitionDescCreatedAt := formdefinitionMixinFields2[0].Descriptor()
+	// formdefinition.DefaultCreatedAt holds the default value on creation for the created_at field.
+	formdefinition.DefaultCreatedAt = formdefinitionDescCreatedAt.Default.(func() time.Time)
+	// formdefinitionDescUpdatedAt is the schema descriptor for updated_at field.
+	formdefinitionDescUpdatedAt := formdefinitionMixinFields2[1].Descriptor()
+	// formdefinition.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	formdefinition.DefaultUpdatedAt = formdefinitionDescUpdatedAt.Default.(func() time.Time)
+	// formdefinitionDescKey is the schema descriptor for key field.
+	formdefinitionDescKey := formdefinitionFields[0].Descriptor()
+	// formdefinition.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	formdefinition.KeyValidator = formdefinitionDescKey.Validators[0].(func(string) error)
+	// formdefinitionDescNameZh is the schema descriptor for name_zh field.
+	formdefinitionDescNameZh := formdefinitionFields[2].Descriptor()
+	// formdefinition.NameZhValidator is a validator for the "name_zh" field. It is called by the builders before save.
+	formdefinition.NameZhValidator = func() func(string) error {
+		validators := formdefinitionDescNameZh.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name_zh string) error {
+			for _, fn := range fns {
+				if err := fn(name_zh); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// formdefinitionDescNameEn is the schema descriptor for name_en field.
+	formdefinitionDescNameEn := formdefinitionFields[3].Descriptor()
+	// formdefinition.NameEnValidator is a validator for the "name_en" field. It is called by the builders before save.
+	formdefinition.NameEnValidator = func() func(string) error {
+		validators := formdefinitionDescNameEn.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name_en string) error {
+			for _, fn := range fns {
+				if err := fn(name_en); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// formdefinitionDescActive is the schema descriptor for active field.
+	formdefinitionDescActive := formdefinitionFields[4].Descriptor()
+	// formdefinition.DefaultActive holds the default value on creation for the active field.
+	formdefinition.DefaultActive = formdefinitionDescActive.Default.(bool)
+	// formdefinitionDescID is the schema descriptor for id field.
+	formdefinitionDescID := formdefinitionMixinFields0[0].Descriptor()
+	// formdefinition.DefaultID holds the default value on creation for the id field.
+	formdefinition.DefaultID = formdefinitionDescID.Default.(func() pulid.ID)
+	// formdefinition.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	formdefinition.IDValidator = formdefinitionDescID.Validators[0].(func(string) error)
+	formversionMixin := schema.FormVersion{}.Mixin()
+	formversion.Policy = privacy.NewPolicies(formversionMixin[1], schema.FormVersion{})
+	formversion.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := formversion.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	formversionMixinHooks1 := formversionMixin[1].Hooks()
+	formversionMixinHooks2 := formversionMixin[2].Hooks()
+	formversionHooks := schema.FormVersion{}.Hooks()
+
+	formversion.Hooks[1] = formversionMixinHooks1[0]
+
+	formversion.Hooks[2] = formversionMixinHooks2[0]
+
+	formversion.Hooks[3] = formversionHooks[0]
+
+	formversion.Hooks[4] = formversionHooks[1]
+	formversionMixinFields0 := formversionMixin[0].Fields()
+	_ = formversionMixinFields0
+	formversionMixinFields2 := formversionMixin[2].Fields()
+	_ = formversionMixinFields2
+	formversionFields := schema.FormVersion{}.Fields()
+	_ = formversionFields
+	// formversionDescCreatedAt is the schema descriptor for created_at field.
+	formversionDescCreatedAt := formversionMixinFields2[0].Descriptor()
+	// formversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	formversion.DefaultCreatedAt = formversionDescCreatedAt.Default.(func() time.Time)
+	// formversionDescUpdatedAt is the schema descriptor for updated_at field.
+	formversionDescUpdatedAt := formversionMixinFields2[1].Descriptor()
+	// formversion.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	formversion.DefaultUpdatedAt = formversionDescUpdatedAt.Default.(func() time.Time)
+	// formversionDescVersion is the schema descriptor for version field.
+	formversionDescVersion := formversionFields[1].Descriptor()
+	// formversion.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	formversion.VersionValidator = formversionDescVersion.Validators[0].(func(int) error)
+	// formversionDescID is the schema descriptor for id field.
+	formversionDescID := formversionMixinFields0[0].Descriptor()
+	// formversion.DefaultID holds the default value on creation for the id field.
+	formversion.DefaultID = formversionDescID.Default.(func() pulid.ID)
+	// formversion.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	formversion.IDValidator = formversionDescID.Validators[0].(func(string) error)
 	identityproviderMixin := schema.IdentityProvider{}.Mixin()
 	identityprovider.Policy = privacy.NewPolicies(identityproviderMixin[1], schema.IdentityProvider{})
 	identityprovider.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -130,11 +130,12 @@ func (OutboxMessage) Annotations() []schema.Annotation {
 
 // Policy lets holders of webhook:manage read the delivery log. Messages are
 // written by the outbox package in the transaction of the change (its write
-// context) and updated only by the deliverer, a system context.
+// context, which also checks idempotency keys) and updated only by the
+// deliverer, a system context.
 func (OutboxMessage) Policy() ent.Policy {
 	return privacy.Policy{
 		Query: privacy.QueryPolicy{
-			rule.AllowIfSystem(), rule.AllowQueryIfPermission(viewer.PermWebhookManage), privacy.AlwaysDenyRule(),
+			rule.AllowIfSystem(), rule.AllowOutboxRead(), rule.AllowQueryIfPermission(viewer.PermWebhookManage), privacy.AlwaysDenyRule(),
 		},
 		Mutation: privacy.MutationPolicy{
 			rule.AllowIfSystem(), rule.AllowOutboxWrite(), privacy.AlwaysDenyRule(),

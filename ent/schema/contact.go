@@ -20,6 +20,7 @@ type Contact struct{ ent.Schema }
 func (Contact) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		pulid.MixinWithPrefix("con"), TenantMixin{}, TimeMixin{}, SoftDeleteMixin{},
+		CustomFieldsMixin{module: "contact"},
 		PersonalMixin{fields: []personalField{
 			{name: "mobile", index: phoneIndex}, {name: "telephone", index: phoneIndex}, {name: "wechat", index: wechatIndex}, {name: "email", index: emailIndex},
 			{name: "notes", index: noIndex},

@@ -25,6 +25,7 @@ var regionCode = regexp.MustCompile(`^[0-9]{6}$`)
 func (Customer) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		pulid.MixinWithPrefix("cus"), TenantMixin{}, OwnerMixin{}, TimeMixin{}, SoftDeleteMixin{},
+		CustomFieldsMixin{module: "customer"},
 		PersonalMixin{fields: []personalField{
 			{name: "mobile", index: phoneIndex}, {name: "telephone", index: phoneIndex}, {name: "wechat", index: wechatIndex}, {name: "email", index: emailIndex},
 			{name: "address", index: noIndex}, {name: "notes", index: noIndex},

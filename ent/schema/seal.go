@@ -141,7 +141,11 @@ func recordKey(ctx context.Context, v *vault.Vault, m ent.Mutation) (vault.Ref, 
 	}
 	ref := vault.Ref{TenantID: string(tenantID), Table: m.Type(), RowID: string(id)}
 	var key []byte
-	if m.Op().Is(ent.OpUpdateOne) {
+	// A key another hook created for this mutation is the record's key.
+	if v, ok := m.Field("data_key"); ok {
+		key, _ = v.([]byte)
+	}
+	if len(key) == 0 && m.Op().Is(ent.OpUpdateOne) {
 		old, err := m.OldField(ctx, "data_key")
 		if err != nil {
 			return ref, nil, fmt.Errorf("reading data key: %w", err)

@@ -16,6 +16,12 @@ type AttachFileInput struct {
 	File       graphql.Upload `json:"file"`
 }
 
+// An equality filter on a custom field marked x-searchable.
+type CustomFieldFilter struct {
+	Field string `json:"field"`
+	Value string `json:"value"`
+}
+
 type PasswordReset struct {
 	// A one-time password the user must change at their next sign-in.
 	TemporaryPassword string `json:"temporaryPassword"`

@@ -62,6 +62,12 @@ var catalogue = map[string]map[string]string{
 	"user_verification_required": {"en": "the authenticator did not verify the user (PIN or biometrics)", "zh-CN": "验证器未验证用户身份（PIN 或生物识别）"},
 	"expired":                    {"en": "must be in the future", "zh-CN": "必须是将来的时间"},
 	"https_required":             {"en": "must be an https:// URL", "zh-CN": "必须是 https:// 地址"},
+	"form_version_frozen":        {"en": "is a published version: it cannot change; start a new draft", "zh-CN": "是已发布的版本，不能修改；请新建草稿"},
+	"form_not_attachable":        {"en": "only customer and contact forms hold custom fields", "zh-CN": "只有客户和联系人表单可用于自定义字段"},
+	"form_not_published":         {"en": "has no published version yet", "zh-CN": "尚无已发布的版本"},
+	"form_not_active":            {"en": "is not the published version of the module's active form", "zh-CN": "不是该模块当前启用表单的已发布版本"},
+	"no_custom_form":             {"en": "no custom-field form is active for these records", "zh-CN": "这类记录没有启用自定义字段表单"},
+	"not_searchable":             {"en": "is not a searchable custom field", "zh-CN": "不是可搜索的自定义字段"},
 	"unknown_event":              {"en": "{value} is not a known event", "zh-CN": "{value} 不是可识别的事件"},
 }
 

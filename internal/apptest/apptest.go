@@ -28,6 +28,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/forms"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/disclosure"
 	"github.com/custos-crm/custos/internal/files"
@@ -123,7 +124,7 @@ func NewWith(t testing.TB, dialect string, opts Options) *App {
 	a.PublicURL = "http://localhost:" + strconv.Itoa(a.Server.Listener.Addr().(*net.TCPAddr).Port)
 	a.Background, err = server.NewBackground(server.BackgroundConfig{
 		Store: st, Clock: clk, Logger: a.Logger(), Registry: a.Registry, Mail: opts.Mail,
-		PublicURL: a.PublicURL, AllowLoopbackWebhooks: !opts.StrictWebhooks, PollInterval: 20 * time.Millisecond, Retry: opts.Retry,
+		PublicURL: a.PublicURL, AllowLoopbackWebhooks: !opts.StrictWebhooks, Forms: formRegistry(t), PollInterval: 20 * time.Millisecond, Retry: opts.Retry,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -141,6 +142,27 @@ func NewWith(t testing.TB, dialect string, opts Options) *App {
 	a.serveOn(t, a.Server, nil, files.Config{}, a.Registry)
 	return a
 }
+
+// formRegistry returns the plugin registry of the test process, built and
+// installed once: gojsonschema's format checkers are process-wide.
+func formRegistry(t testing.TB) *forms.Registry {
+	registryOnce.Do(func() {
+		registry, registryErr = forms.DefaultRegistry()
+		if registryErr == nil {
+			registry.InstallFormats()
+		}
+	})
+	if registryErr != nil {
+		t.Fatal(registryErr)
+	}
+	return registry
+}
+
+var (
+	registryOnce sync.Once
+	registry     *forms.Registry
+	registryErr  error
+)
 
 // Logger returns a logger that writes to the app's log buffer.
 func (a *App) Logger() *slog.Logger {

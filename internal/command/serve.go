@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/custos-crm/custos/authn/password"
+	"github.com/custos-crm/custos/forms"
 	"github.com/custos-crm/custos/internal/demo"
 	"github.com/custos-crm/custos/internal/files"
 	"github.com/custos-crm/custos/internal/jobs"
@@ -89,7 +90,13 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		mailer = mail.NewSMTP(*cfg.SMTP, env.Clock.Now)
 		logger.InfoContext(ctx, "e-mail on", "smtp", cfg.SMTP.Redacted())
 	}
+	formRegistry, err := forms.DefaultRegistry()
+	if err != nil {
+		return err
+	}
+	formRegistry.InstallFormats()
 	bg, err := server.NewBackground(server.BackgroundConfig{
+		Forms: formRegistry,
 		Store: st, Clock: env.Clock, Logger: logger, Registry: registry, Mail: mailer, PublicURL: publicURL,
 		AllowLoopbackWebhooks: cfg.AllowLoopbackWebhooks, PollInterval: cfg.JobPollInterval,
 	})

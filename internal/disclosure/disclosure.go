@@ -7,7 +7,11 @@ package disclosure
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+
+	"github.com/custos-crm/custos/ent/schema/customfields"
 
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/schema/viewer"
@@ -108,4 +112,52 @@ func kindOf(field string) mask.Kind {
 		return k
 	}
 	return mask.KindText
+}
+
+// CustomFields returns a record's stored custom fields as the viewer in ctx
+// may see them: plain values as stored, sealed ones opened, masked or left
+// out by the policy (field "<Entity>.customFields.<key>"). formats names
+// each field's JSON Schema format, which picks how a value is masked.
+func (d *Discloser) CustomFields(ctx context.Context, ref vault.Ref, recordKey []byte, stored map[string]any, formats map[string]string) (map[string]any, error) {
+	out := make(map[string]any, len(stored))
+	v := viewer.FromContext(ctx)
+	for k, val := range stored {
+		b64, sealed := customfields.IsSealed(val)
+		if !sealed {
+			out[k] = val
+			continue
+		}
+		decision := d.policy.Decide(ctx, v, ref.Table+".customFields."+k)
+		if decision == Hidden {
+			continue
+		}
+		ct, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			return nil, fmt.Errorf("custom field %s: %w", k, err)
+		}
+		plain, err := d.vault.Open(ctx, ref, recordKey, customfields.Column(k), ct)
+		if err != nil {
+			return nil, fmt.Errorf("opening %s.customFields.%s: %w", ref.Table, k, err)
+		}
+		var value any
+		if err := json.Unmarshal(plain, &value); err != nil {
+			return nil, fmt.Errorf("custom field %s: %w", k, err)
+		}
+		if decision == Masked {
+			text, ok := value.(string)
+			if !ok {
+				text = string(plain)
+			}
+			kind := mask.KindText
+			switch formats[k] {
+			case "cn_mobile":
+				kind = mask.KindPhone
+			case "email":
+				kind = mask.KindEmail
+			}
+			value = mask.Mask(kind, text)
+		}
+		out[k] = value
+	}
+	return out, nil
 }

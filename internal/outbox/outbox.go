@@ -188,7 +188,7 @@ func (s *Service) EmailTx(ctx context.Context, tx *ent.Tx, e Email) error {
 	}
 	wctx := rule.NewOutboxWriteContext(ctx)
 	key := "email:" + e.Key
-	exists, err := tx.OutboxMessage.Query().Where(outboxmessage.IdempotencyKey(key)).Exist(viewer.NewSystemContext(ctx, e.TenantID, "outbox: idempotency check", s.cfg.Clock.Now()))
+	exists, err := tx.OutboxMessage.Query().Where(outboxmessage.TenantID(e.TenantID), outboxmessage.IdempotencyKey(key)).Exist(wctx)
 	if err != nil {
 		return fmt.Errorf("outbox: idempotency check: %w", err)
 	}

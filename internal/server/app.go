@@ -91,6 +91,7 @@ func NewApp(c AppConfig) (http.Handler, error) {
 			Outbox:        c.Background.Outbox,
 			Notify:        c.Background.Notify,
 			Webhooks:      webhooks.Service{AllowHTTP: c.AllowHTTPWebhooks},
+			Forms:         c.Background.Forms,
 		}),
 		Jobs:           c.Background.Queue,
 		Registry:       c.Registry,

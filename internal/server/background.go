@@ -12,7 +12,9 @@ import (
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/forms"
 	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/formdefs"
 	"github.com/custos-crm/custos/internal/jobs"
 	"github.com/custos-crm/custos/internal/mail"
 	"github.com/custos-crm/custos/internal/notify"
@@ -38,6 +40,9 @@ type BackgroundConfig struct {
 	PollInterval time.Duration
 	// Retry overrides the outbox retry policy (tests).
 	Retry outbox.RetryPolicy
+	// Forms is the plugin registry forms name; its formats must be
+	// installed (once per process).
+	Forms *forms.Registry
 }
 
 // Background holds the job queue and the services that run on it: the
@@ -48,14 +53,14 @@ type Background struct {
 	Outbox    *outbox.Service
 	Notify    *notify.Service
 	Reminders *notify.Reminders
+	Forms     *formdefs.Service
 }
 
 // NewBackground wires the background services and installs the outbox's
 // event hook on the store's client.
 func NewBackground(c BackgroundConfig) (*Background, error) {
-	client := c.Store.Client
 	load := func(ctx context.Context, tenantID, userID pulid.ID, now time.Time) (*viewer.Viewer, error) {
-		l, err := authn.LoadViewer(ctx, client, tenantID, userID, now)
+		l, err := authn.LoadViewer(ctx, c.Store.Client, tenantID, userID, now)
 		if err != nil {
 			return nil, err
 		}
@@ -66,6 +71,19 @@ func NewBackground(c BackgroundConfig) (*Background, error) {
 		LoadViewer: load, PollInterval: c.PollInterval,
 	})
 	b := &Background{Queue: q}
+	fd, err := formdefs.New(formdefs.Config{
+		Registry: c.Forms, Compiler: forms.NewCompiler(forms.CompilerOptions{}), Clock: c.Clock, Logger: c.Logger, Queue: q,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("background: %w", err)
+	}
+	b.Forms = fd
+	// The client validates custom fields through the form service, and
+	// the form service's jobs use the client: first the client, then the
+	// hooks below.
+	c.Store.UseForms(fd)
+	client := c.Store.Client
+	fd.UseClient(client)
 	b.Outbox = outbox.New(outbox.Config{
 		Client: client, Queue: q, Clock: c.Clock, Logger: c.Logger,
 		HTTP: safehttp.NewClient(safehttp.Options{AllowLoopback: c.AllowLoopbackWebhooks, Timeout: 15 * time.Second}),

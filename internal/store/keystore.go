@@ -91,5 +91,6 @@ func (s *Store) TenantCount(ctx context.Context) (int, error) {
 // UseVault rebuilds the ent client so that its hooks encrypt and index with
 // v. Call it once, after opening the vault and before serving.
 func (s *Store) UseVault(v *vault.Vault) {
-	s.Client = newClient(s.drv, s.clk, v)
+	s.vault = v
+	s.Client = newClient(s.drv, s.clk, v, s.forms)
 }

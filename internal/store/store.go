@@ -4,6 +4,8 @@
 package store
 
 import (
+	"github.com/custos-crm/custos/ent/schema/customfields"
+
 	"context"
 	"database/sql"
 	"errors"
@@ -45,8 +47,10 @@ type Store struct {
 	// Dialect is dialect.Postgres or dialect.SQLite.
 	Dialect string
 
-	drv dialect.Driver // the UTC-normalising driver under Client
-	clk clock.Clock
+	drv   dialect.Driver // the UTC-normalising driver under Client
+	clk   clock.Clock
+	vault *vault.Vault
+	forms customfields.Processor
 }
 
 // Open opens the database named by url and returns a Store whose ent client
@@ -83,7 +87,7 @@ func Open(ctx context.Context, url string, clk clock.Clock) (*Store, error) {
 	}
 	drv := &utcDriver{drv: entsql.OpenDB(name, db)}
 	return &Store{
-		Client:  newClient(drv, clk, nil),
+		Client:  newClient(drv, clk, nil, nil),
 		DB:      db,
 		Dialect: name,
 		drv:     drv,
@@ -145,6 +149,14 @@ func redact(u string) string {
 	return parsed.Redacted()
 }
 
+// UseForms rebuilds the client with the processor that validates custom
+// fields. Hooks installed on the previous client are not carried over:
+// call it before installing any.
+func (s *Store) UseForms(p customfields.Processor) {
+	s.forms = p
+	s.Client = newClient(s.drv, s.clk, s.vault, p)
+}
+
 // Close closes the ent client and the database under it.
 func (s *Store) Close() error {
 	if err := s.Client.Close(); err != nil {
@@ -187,6 +199,6 @@ func (s *Store) CheckCollation(ctx context.Context) error {
 }
 
 // newClient builds the ent client with its dependencies.
-func newClient(drv dialect.Driver, clk clock.Clock, v *vault.Vault) *ent.Client {
-	return ent.NewClient(ent.Driver(drv), ent.Clock(clk), ent.Vault(v))
+func newClient(drv dialect.Driver, clk clock.Clock, v *vault.Vault, forms customfields.Processor) *ent.Client {
+	return ent.NewClient(ent.Driver(drv), ent.Clock(clk), ent.Vault(v), ent.Forms(forms))
 }

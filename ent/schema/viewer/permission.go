@@ -15,6 +15,8 @@ const (
 	// PermWebhookManage lets a viewer register webhook endpoints and read
 	// their delivery log.
 	PermWebhookManage = "webhook:manage"
+	// PermFormDesign lets a viewer design and publish forms.
+	PermFormDesign = "form:design"
 )
 
 // AllPermissions returns every permission Custos knows, in a stable order.
@@ -22,7 +24,7 @@ func AllPermissions() []string {
 	return []string{
 		PermCustomerRead, PermCustomerCreate, PermCustomerUpdate, PermCustomerDelete,
 		PermUserManage, PermRoleManage, PermDepartmentManage, PermTenantManage,
-		PermAuditRead, PermWebhookManage,
+		PermAuditRead, PermWebhookManage, PermFormDesign,
 	}
 }
 

@@ -33,7 +33,7 @@ CREATE TABLE "auth_flows" ("id" character varying NOT NULL, "kind" character var
 -- Create index "authflow_expires_at" to table: "auth_flows"
 CREATE INDEX "authflow_expires_at" ON "auth_flows" ("expires_at");
 -- Create "contacts" table
-CREATE TABLE "contacts" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "data_key" bytea NULL, "mobile" bytea NULL, "mobile_bidx" bytea NULL, "telephone" bytea NULL, "telephone_bidx" bytea NULL, "wechat" bytea NULL, "wechat_bidx" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "notes" bytea NULL, "name" character varying NOT NULL, "title" character varying NULL, "tenant_id" character varying NOT NULL, "customer_id" character varying NOT NULL, PRIMARY KEY ("id"));
+CREATE TABLE "contacts" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "custom_fields" jsonb NULL, "custom_form_version_id" character varying NULL, "data_key" bytea NULL, "mobile" bytea NULL, "mobile_bidx" bytea NULL, "telephone" bytea NULL, "telephone_bidx" bytea NULL, "wechat" bytea NULL, "wechat_bidx" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "notes" bytea NULL, "name" character varying NOT NULL, "title" character varying NULL, "tenant_id" character varying NOT NULL, "customer_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "contact_tenant_id_customer_id" to table: "contacts"
 CREATE INDEX "contact_tenant_id_customer_id" ON "contacts" ("tenant_id", "customer_id");
 -- Create index "contact_tenant_id_email_bidx" to table: "contacts"
@@ -47,7 +47,7 @@ CREATE INDEX "contact_tenant_id_telephone_bidx" ON "contacts" ("tenant_id", "tel
 -- Create index "contact_tenant_id_wechat_bidx" to table: "contacts"
 CREATE INDEX "contact_tenant_id_wechat_bidx" ON "contacts" ("tenant_id", "wechat_bidx");
 -- Create "customers" table
-CREATE TABLE "customers" ("id" character varying NOT NULL, "created_by" character varying NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "data_key" bytea NULL, "mobile" bytea NULL, "mobile_bidx" bytea NULL, "telephone" bytea NULL, "telephone_bidx" bytea NULL, "wechat" bytea NULL, "wechat_bidx" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "address" bytea NULL, "notes" bytea NULL, "name" character varying NOT NULL, "kind" character varying NOT NULL DEFAULT 'company', "region_province" character varying NULL, "region_city" character varying NULL, "region_district" character varying NULL, "level" character varying NULL, "source" character varying NULL, "industry" character varying NULL, "last_follow_up_at" timestamptz NULL, "tenant_id" character varying NOT NULL, "owner_id" character varying NULL, "department_id" character varying NULL, PRIMARY KEY ("id"));
+CREATE TABLE "customers" ("id" character varying NOT NULL, "created_by" character varying NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "custom_fields" jsonb NULL, "custom_form_version_id" character varying NULL, "data_key" bytea NULL, "mobile" bytea NULL, "mobile_bidx" bytea NULL, "telephone" bytea NULL, "telephone_bidx" bytea NULL, "wechat" bytea NULL, "wechat_bidx" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "address" bytea NULL, "notes" bytea NULL, "name" character varying NOT NULL, "kind" character varying NOT NULL DEFAULT 'company', "region_province" character varying NULL, "region_city" character varying NULL, "region_district" character varying NULL, "level" character varying NULL, "source" character varying NULL, "industry" character varying NULL, "last_follow_up_at" timestamptz NULL, "tenant_id" character varying NOT NULL, "owner_id" character varying NULL, "department_id" character varying NULL, PRIMARY KEY ("id"));
 -- Create index "customer_tenant_id_created_at" to table: "customers"
 CREATE INDEX "customer_tenant_id_created_at" ON "customers" ("tenant_id", "created_at");
 -- Create index "customer_tenant_id_department_id" to table: "customers"
@@ -78,6 +78,16 @@ CREATE TABLE "follow_ups" ("id" character varying NOT NULL, "created_at" timesta
 CREATE INDEX "followup_tenant_id_author_id_next_follow_up_on" ON "follow_ups" ("tenant_id", "author_id", "next_follow_up_on");
 -- Create index "followup_tenant_id_customer_id_created_at" to table: "follow_ups"
 CREATE INDEX "followup_tenant_id_customer_id_created_at" ON "follow_ups" ("tenant_id", "customer_id", "created_at");
+-- Create "form_definitions" table
+CREATE TABLE "form_definitions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "key" character varying NOT NULL, "module" character varying NOT NULL, "name_zh" character varying NOT NULL, "name_en" character varying NOT NULL, "active" boolean NOT NULL DEFAULT false, "created_by" character varying NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "formdefinition_tenant_id_key" to table: "form_definitions"
+CREATE UNIQUE INDEX "formdefinition_tenant_id_key" ON "form_definitions" ("tenant_id", "key");
+-- Create index "formdefinition_tenant_id_module" to table: "form_definitions"
+CREATE INDEX "formdefinition_tenant_id_module" ON "form_definitions" ("tenant_id", "module");
+-- Create "form_versions" table
+CREATE TABLE "form_versions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "version" bigint NOT NULL, "state" character varying NOT NULL DEFAULT 'draft', "document" jsonb NOT NULL, "published_at" timestamptz NULL, "published_by" character varying NULL, "dry_run" jsonb NULL, "migration" jsonb NULL, "tenant_id" character varying NOT NULL, "definition_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "formversion_tenant_id_definition_id_version" to table: "form_versions"
+CREATE UNIQUE INDEX "formversion_tenant_id_definition_id_version" ON "form_versions" ("tenant_id", "definition_id", "version");
 -- Create "identity_providers" table
 CREATE TABLE "identity_providers" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "client_secret" bytea NULL, "name" character varying NOT NULL, "issuer" character varying NOT NULL, "client_id" character varying NOT NULL, "scopes" jsonb NULL, "email_claim" character varying NOT NULL DEFAULT 'email', "name_claim" character varying NOT NULL DEFAULT 'name', "groups_claim" character varying NOT NULL DEFAULT 'groups', "group_roles" jsonb NULL, "jit_provisioning" boolean NOT NULL DEFAULT false, "enforces_mfa" boolean NOT NULL DEFAULT false, "trusted_for_email" boolean NOT NULL DEFAULT false, "allowed_domains" jsonb NULL, "enabled" boolean NOT NULL DEFAULT true, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "identityprovider_tenant_id_name" to table: "identity_providers"
@@ -170,6 +180,10 @@ ALTER TABLE "departments" ADD CONSTRAINT "departments_tenants_tenant" FOREIGN KE
 ALTER TABLE "external_identities" ADD CONSTRAINT "external_identities_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "follow_ups" table
 ALTER TABLE "follow_ups" ADD CONSTRAINT "follow_ups_contacts_contact" FOREIGN KEY ("contact_id") REFERENCES "contacts" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "follow_ups_customers_customer" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "follow_ups_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "follow_ups_users_author" FOREIGN KEY ("author_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
+-- Modify "form_definitions" table
+ALTER TABLE "form_definitions" ADD CONSTRAINT "form_definitions_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "form_versions" table
+ALTER TABLE "form_versions" ADD CONSTRAINT "form_versions_form_definitions_definition" FOREIGN KEY ("definition_id") REFERENCES "form_definitions" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "form_versions_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "identity_providers" table
 ALTER TABLE "identity_providers" ADD CONSTRAINT "identity_providers_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "notifications" table
