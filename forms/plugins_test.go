@@ -253,9 +253,16 @@ func (f testFormat) Name() string      { return f.name }
 func (f testFormat) IsFormat(any) bool { return true }
 
 // testPlugin is a plugin of another kind, such as an action.
+type plainPlugin string
+
+func (p plainPlugin) ID() string { return string(p) }
+
 type testPlugin string
 
 func (p testPlugin) ID() string { return string(p) }
+
+// CheckConfig makes a testPlugin an Action.
+func (p testPlugin) CheckConfig(json.RawMessage) error { return nil }
 
 var (
 	_ Format = testFormat{}
@@ -293,6 +300,9 @@ func TestRegister(t *testing.T) {
 				t.Errorf("Register = %v, want %v", err, tt.want)
 			}
 		})
+	}
+	if err := r.Register(plainPlugin("action.plain")); !errors.Is(err, ErrInvalidPlugin) {
+		t.Errorf("a plain plugin in the action. namespace: %v", err)
 	}
 	if err := r.Require("format.a", "action.webhook"); err != nil {
 		t.Errorf("Require = %v", err)

@@ -41,6 +41,26 @@ type FieldType interface {
 	Schema(config json.RawMessage) (json.RawMessage, error)
 }
 
+// Action is a workflow transition action (set a field, assign, notify, send
+// a webhook, …), named in flow definitions. Its id is in the "action."
+// namespace. The workflow engine fills this extension point.
+type Action interface {
+	Plugin
+	// CheckConfig decodes config strictly, refusing unknown keys and bad
+	// values with a *ConfigError naming their JSON Pointer.
+	CheckConfig(config json.RawMessage) error
+}
+
+// ApproverResolver turns an approval step's configuration into approvers
+// (named users, a role, the n-th level supervisor, …). Its id is in the
+// "approver." namespace. The workflow engine fills this extension point.
+type ApproverResolver interface {
+	Plugin
+	// CheckConfig decodes config strictly, refusing unknown keys and bad
+	// values with a *ConfigError naming their JSON Pointer.
+	CheckConfig(config json.RawMessage) error
+}
+
 // Registry holds the plugins forms may name. It is built at start-up and
 // passed to whatever needs it; there is no global registry. Its methods are
 // safe for concurrent use.
@@ -73,6 +93,12 @@ func (r *Registry) Register(p Plugin) error {
 	}
 	if _, isField := p.(FieldType); isField != (kind == "field") {
 		return fmt.Errorf("%w: %s: field types, and only they, belong in the field. namespace", ErrInvalidPlugin, id)
+	}
+	if _, isAction := p.(Action); kind == "action" && !isAction {
+		return fmt.Errorf("%w: %s: plugins in the action. namespace must be actions", ErrInvalidPlugin, id)
+	}
+	if _, isResolver := p.(ApproverResolver); kind == "approver" && !isResolver {
+		return fmt.Errorf("%w: %s: plugins in the approver. namespace must be approver resolvers", ErrInvalidPlugin, id)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
