@@ -45,6 +45,8 @@ import (
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/vault"
 
@@ -112,6 +114,10 @@ type Client struct {
 	VaultMeta *VaultMetaClient
 	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
 	WebhookEndpoint *WebhookEndpointClient
+	// WorkflowDefinition is the client for interacting with the WorkflowDefinition builders.
+	WorkflowDefinition *WorkflowDefinitionClient
+	// WorkflowVersion is the client for interacting with the WorkflowVersion builders.
+	WorkflowVersion *WorkflowVersionClient
 }
 
 // NewClient creates a new client configured with the given options.
@@ -151,6 +157,8 @@ func (c *Client) init() {
 	c.User = NewUserClient(c.config)
 	c.VaultMeta = NewVaultMetaClient(c.config)
 	c.WebhookEndpoint = NewWebhookEndpointClient(c.config)
+	c.WorkflowDefinition = NewWorkflowDefinitionClient(c.config)
+	c.WorkflowVersion = NewWorkflowVersionClient(c.config)
 }
 
 type (
@@ -295,6 +303,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		User:                   NewUserClient(cfg),
 		VaultMeta:              NewVaultMetaClient(cfg),
 		WebhookEndpoint:        NewWebhookEndpointClient(cfg),
+		WorkflowDefinition:     NewWorkflowDefinitionClient(cfg),
+		WorkflowVersion:        NewWorkflowVersionClient(cfg),
 	}, nil
 }
 
@@ -342,6 +352,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		User:                   NewUserClient(cfg),
 		VaultMeta:              NewVaultMetaClient(cfg),
 		WebhookEndpoint:        NewWebhookEndpointClient(cfg),
+		WorkflowDefinition:     NewWorkflowDefinitionClient(cfg),
+		WorkflowVersion:        NewWorkflowVersionClient(cfg),
 	}, nil
 }
 
@@ -376,7 +388,8 @@ func (c *Client) Use(hooks ...Hook) {
 		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
 		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
 		c.Passkey, c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey,
-		c.User, c.VaultMeta, c.WebhookEndpoint,
+		c.User, c.VaultMeta, c.WebhookEndpoint, c.WorkflowDefinition,
+		c.WorkflowVersion,
 	} {
 		n.Use(hooks...)
 	}
@@ -391,7 +404,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
 		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
 		c.Passkey, c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey,
-		c.User, c.VaultMeta, c.WebhookEndpoint,
+		c.User, c.VaultMeta, c.WebhookEndpoint, c.WorkflowDefinition,
+		c.WorkflowVersion,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -456,6 +470,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.VaultMeta.mutate(ctx, m)
 	case *WebhookEndpointMutation:
 		return c.WebhookEndpoint.mutate(ctx, m)
+	case *WorkflowDefinitionMutation:
+		return c.WorkflowDefinition.mutate(ctx, m)
+	case *WorkflowVersionMutation:
+		return c.WorkflowVersion.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
 	}
@@ -5113,6 +5131,354 @@ func (c *WebhookEndpointClient) mutate(ctx context.Context, m *WebhookEndpointMu
 	}
 }
 
+// WorkflowDefinitionClient is a client for the WorkflowDefinition schema.
+type WorkflowDefinitionClient struct {
+	config
+}
+
+// NewWorkflowDefinitionClient returns a client for the WorkflowDefinition from the given config.
+func NewWorkflowDefinitionClient(c config) *WorkflowDefinitionClient {
+	return &WorkflowDefinitionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `workflowdefinition.Hooks(f(g(h())))`.
+func (c *WorkflowDefinitionClient) Use(hooks ...Hook) {
+	c.hooks.WorkflowDefinition = append(c.hooks.WorkflowDefinition, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `workflowdefinition.Intercept(f(g(h())))`.
+func (c *WorkflowDefinitionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WorkflowDefinition = append(c.inters.WorkflowDefinition, interceptors...)
+}
+
+// Create returns a builder for creating a WorkflowDefinition entity.
+func (c *WorkflowDefinitionClient) Create() *WorkflowDefinitionCreate {
+	mutation := newWorkflowDefinitionMutation(c.config, OpCreate)
+	return &WorkflowDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WorkflowDefinition entities.
+func (c *WorkflowDefinitionClient) CreateBulk(builders ...*WorkflowDefinitionCreate) *WorkflowDefinitionCreateBulk {
+	return &WorkflowDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WorkflowDefinitionClient) MapCreateBulk(slice any, setFunc func(*WorkflowDefinitionCreate, int)) *WorkflowDefinitionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WorkflowDefinitionCreateBulk{err: fmt.Errorf("calling to WorkflowDefinitionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WorkflowDefinitionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WorkflowDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WorkflowDefinition.
+func (c *WorkflowDefinitionClient) Update() *WorkflowDefinitionUpdate {
+	mutation := newWorkflowDefinitionMutation(c.config, OpUpdate)
+	return &WorkflowDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WorkflowDefinitionClient) UpdateOne(_m *WorkflowDefinition) *WorkflowDefinitionUpdateOne {
+	mutation := newWorkflowDefinitionMutation(c.config, OpUpdateOne, withWorkflowDefinition(_m))
+	return &WorkflowDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WorkflowDefinitionClient) UpdateOneID(id pulid.ID) *WorkflowDefinitionUpdateOne {
+	mutation := newWorkflowDefinitionMutation(c.config, OpUpdateOne, withWorkflowDefinitionID(id))
+	return &WorkflowDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WorkflowDefinition.
+func (c *WorkflowDefinitionClient) Delete() *WorkflowDefinitionDelete {
+	mutation := newWorkflowDefinitionMutation(c.config, OpDelete)
+	return &WorkflowDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WorkflowDefinitionClient) DeleteOne(_m *WorkflowDefinition) *WorkflowDefinitionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WorkflowDefinitionClient) DeleteOneID(id pulid.ID) *WorkflowDefinitionDeleteOne {
+	builder := c.Delete().Where(workflowdefinition.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WorkflowDefinitionDeleteOne{builder}
+}
+
+// Query returns a query builder for WorkflowDefinition.
+func (c *WorkflowDefinitionClient) Query() *WorkflowDefinitionQuery {
+	return &WorkflowDefinitionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWorkflowDefinition},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WorkflowDefinition entity by its id.
+func (c *WorkflowDefinitionClient) Get(ctx context.Context, id pulid.ID) (*WorkflowDefinition, error) {
+	return c.Query().Where(workflowdefinition.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WorkflowDefinitionClient) GetX(ctx context.Context, id pulid.ID) *WorkflowDefinition {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a WorkflowDefinition.
+func (c *WorkflowDefinitionClient) QueryTenant(_m *WorkflowDefinition) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workflowdefinition.Table, workflowdefinition.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workflowdefinition.TenantTable, workflowdefinition.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryForm queries the form edge of a WorkflowDefinition.
+func (c *WorkflowDefinitionClient) QueryForm(_m *WorkflowDefinition) *FormDefinitionQuery {
+	query := (&FormDefinitionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workflowdefinition.Table, workflowdefinition.FieldID, id),
+			sqlgraph.To(formdefinition.Table, formdefinition.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workflowdefinition.FormTable, workflowdefinition.FormColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryVersions queries the versions edge of a WorkflowDefinition.
+func (c *WorkflowDefinitionClient) QueryVersions(_m *WorkflowDefinition) *WorkflowVersionQuery {
+	query := (&WorkflowVersionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workflowdefinition.Table, workflowdefinition.FieldID, id),
+			sqlgraph.To(workflowversion.Table, workflowversion.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, workflowdefinition.VersionsTable, workflowdefinition.VersionsColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WorkflowDefinitionClient) Hooks() []Hook {
+	hooks := c.hooks.WorkflowDefinition
+	return append(hooks[:len(hooks):len(hooks)], workflowdefinition.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WorkflowDefinitionClient) Interceptors() []Interceptor {
+	return c.inters.WorkflowDefinition
+}
+
+func (c *WorkflowDefinitionClient) mutate(ctx context.Context, m *WorkflowDefinitionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WorkflowDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WorkflowDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WorkflowDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WorkflowDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WorkflowDefinition mutation op: %q", m.Op())
+	}
+}
+
+// WorkflowVersionClient is a client for the WorkflowVersion schema.
+type WorkflowVersionClient struct {
+	config
+}
+
+// NewWorkflowVersionClient returns a client for the WorkflowVersion from the given config.
+func NewWorkflowVersionClient(c config) *WorkflowVersionClient {
+	return &WorkflowVersionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `workflowversion.Hooks(f(g(h())))`.
+func (c *WorkflowVersionClient) Use(hooks ...Hook) {
+	c.hooks.WorkflowVersion = append(c.hooks.WorkflowVersion, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `workflowversion.Intercept(f(g(h())))`.
+func (c *WorkflowVersionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.WorkflowVersion = append(c.inters.WorkflowVersion, interceptors...)
+}
+
+// Create returns a builder for creating a WorkflowVersion entity.
+func (c *WorkflowVersionClient) Create() *WorkflowVersionCreate {
+	mutation := newWorkflowVersionMutation(c.config, OpCreate)
+	return &WorkflowVersionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of WorkflowVersion entities.
+func (c *WorkflowVersionClient) CreateBulk(builders ...*WorkflowVersionCreate) *WorkflowVersionCreateBulk {
+	return &WorkflowVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *WorkflowVersionClient) MapCreateBulk(slice any, setFunc func(*WorkflowVersionCreate, int)) *WorkflowVersionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &WorkflowVersionCreateBulk{err: fmt.Errorf("calling to WorkflowVersionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*WorkflowVersionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &WorkflowVersionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for WorkflowVersion.
+func (c *WorkflowVersionClient) Update() *WorkflowVersionUpdate {
+	mutation := newWorkflowVersionMutation(c.config, OpUpdate)
+	return &WorkflowVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *WorkflowVersionClient) UpdateOne(_m *WorkflowVersion) *WorkflowVersionUpdateOne {
+	mutation := newWorkflowVersionMutation(c.config, OpUpdateOne, withWorkflowVersion(_m))
+	return &WorkflowVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *WorkflowVersionClient) UpdateOneID(id pulid.ID) *WorkflowVersionUpdateOne {
+	mutation := newWorkflowVersionMutation(c.config, OpUpdateOne, withWorkflowVersionID(id))
+	return &WorkflowVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for WorkflowVersion.
+func (c *WorkflowVersionClient) Delete() *WorkflowVersionDelete {
+	mutation := newWorkflowVersionMutation(c.config, OpDelete)
+	return &WorkflowVersionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *WorkflowVersionClient) DeleteOne(_m *WorkflowVersion) *WorkflowVersionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *WorkflowVersionClient) DeleteOneID(id pulid.ID) *WorkflowVersionDeleteOne {
+	builder := c.Delete().Where(workflowversion.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &WorkflowVersionDeleteOne{builder}
+}
+
+// Query returns a query builder for WorkflowVersion.
+func (c *WorkflowVersionClient) Query() *WorkflowVersionQuery {
+	return &WorkflowVersionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeWorkflowVersion},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a WorkflowVersion entity by its id.
+func (c *WorkflowVersionClient) Get(ctx context.Context, id pulid.ID) (*WorkflowVersion, error) {
+	return c.Query().Where(workflowversion.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *WorkflowVersionClient) GetX(ctx context.Context, id pulid.ID) *WorkflowVersion {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a WorkflowVersion.
+func (c *WorkflowVersionClient) QueryTenant(_m *WorkflowVersion) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workflowversion.Table, workflowversion.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workflowversion.TenantTable, workflowversion.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDefinition queries the definition edge of a WorkflowVersion.
+func (c *WorkflowVersionClient) QueryDefinition(_m *WorkflowVersion) *WorkflowDefinitionQuery {
+	query := (&WorkflowDefinitionClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(workflowversion.Table, workflowversion.FieldID, id),
+			sqlgraph.To(workflowdefinition.Table, workflowdefinition.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, workflowversion.DefinitionTable, workflowversion.DefinitionColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *WorkflowVersionClient) Hooks() []Hook {
+	hooks := c.hooks.WorkflowVersion
+	return append(hooks[:len(hooks):len(hooks)], workflowversion.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *WorkflowVersionClient) Interceptors() []Interceptor {
+	return c.inters.WorkflowVersion
+}
+
+func (c *WorkflowVersionClient) mutate(ctx context.Context, m *WorkflowVersionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&WorkflowVersionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&WorkflowVersionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&WorkflowVersionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&WorkflowVersionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown WorkflowVersion mutation op: %q", m.Op())
+	}
+}
+
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
@@ -5120,14 +5486,16 @@ type (
 		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
 		FormVersion, IdentityProvider, LoginThrottle, Notification,
 		NotificationPreference, OutboxMessage, Passkey, Picklist, Role, RoleGrant,
-		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint []ent.Hook
+		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint,
+		WorkflowDefinition, WorkflowVersion []ent.Hook
 	}
 	inters struct {
 		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
 		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
 		FormVersion, IdentityProvider, LoginThrottle, Notification,
 		NotificationPreference, OutboxMessage, Passkey, Picklist, Role, RoleGrant,
-		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint []ent.Interceptor
+		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint,
+		WorkflowDefinition, WorkflowVersion []ent.Interceptor
 	}
 )
 

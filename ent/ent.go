@@ -40,6 +40,8 @@ import (
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 )
 
 // ent aliases to avoid import conflicts in user's code.
@@ -128,6 +130,8 @@ func checkColumn(t, c string) error {
 			user.Table:                   user.ValidColumn,
 			vaultmeta.Table:              vaultmeta.ValidColumn,
 			webhookendpoint.Table:        webhookendpoint.ValidColumn,
+			workflowdefinition.Table:     workflowdefinition.ValidColumn,
+			workflowversion.Table:        workflowversion.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -32,6 +32,8 @@ import (
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
@@ -41,7 +43,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 28)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -693,6 +695,50 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookendpoint.FieldEnabled:                 {Type: field.TypeBool, Column: webhookendpoint.FieldEnabled},
 			webhookendpoint.FieldPreviousSecretExpiresAt: {Type: field.TypeTime, Column: webhookendpoint.FieldPreviousSecretExpiresAt},
 			webhookendpoint.FieldCreatedBy:               {Type: field.TypeString, Column: webhookendpoint.FieldCreatedBy},
+		},
+	}
+	graph.Nodes[28] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   workflowdefinition.Table,
+			Columns: workflowdefinition.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: workflowdefinition.FieldID,
+			},
+		},
+		Type: "WorkflowDefinition",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			workflowdefinition.FieldTenantID:  {Type: field.TypeString, Column: workflowdefinition.FieldTenantID},
+			workflowdefinition.FieldCreatedAt: {Type: field.TypeTime, Column: workflowdefinition.FieldCreatedAt},
+			workflowdefinition.FieldUpdatedAt: {Type: field.TypeTime, Column: workflowdefinition.FieldUpdatedAt},
+			workflowdefinition.FieldKey:       {Type: field.TypeString, Column: workflowdefinition.FieldKey},
+			workflowdefinition.FieldModule:    {Type: field.TypeEnum, Column: workflowdefinition.FieldModule},
+			workflowdefinition.FieldNameZh:    {Type: field.TypeString, Column: workflowdefinition.FieldNameZh},
+			workflowdefinition.FieldNameEn:    {Type: field.TypeString, Column: workflowdefinition.FieldNameEn},
+			workflowdefinition.FieldFormID:    {Type: field.TypeString, Column: workflowdefinition.FieldFormID},
+			workflowdefinition.FieldCreatedBy: {Type: field.TypeString, Column: workflowdefinition.FieldCreatedBy},
+		},
+	}
+	graph.Nodes[29] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   workflowversion.Table,
+			Columns: workflowversion.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: workflowversion.FieldID,
+			},
+		},
+		Type: "WorkflowVersion",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			workflowversion.FieldTenantID:     {Type: field.TypeString, Column: workflowversion.FieldTenantID},
+			workflowversion.FieldCreatedAt:    {Type: field.TypeTime, Column: workflowversion.FieldCreatedAt},
+			workflowversion.FieldUpdatedAt:    {Type: field.TypeTime, Column: workflowversion.FieldUpdatedAt},
+			workflowversion.FieldDefinitionID: {Type: field.TypeString, Column: workflowversion.FieldDefinitionID},
+			workflowversion.FieldVersion:      {Type: field.TypeInt, Column: workflowversion.FieldVersion},
+			workflowversion.FieldState:        {Type: field.TypeEnum, Column: workflowversion.FieldState},
+			workflowversion.FieldDocument:     {Type: field.TypeJSON, Column: workflowversion.FieldDocument},
+			workflowversion.FieldPublishedAt:  {Type: field.TypeTime, Column: workflowversion.FieldPublishedAt},
+			workflowversion.FieldPublishedBy:  {Type: field.TypeString, Column: workflowversion.FieldPublishedBy},
 		},
 	}
 	graph.MustAddE(
@@ -1366,6 +1412,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"WebhookEndpoint",
 		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workflowdefinition.TenantTable,
+			Columns: []string{workflowdefinition.TenantColumn},
+			Bidi:    false,
+		},
+		"WorkflowDefinition",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"form",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workflowdefinition.FormTable,
+			Columns: []string{workflowdefinition.FormColumn},
+			Bidi:    false,
+		},
+		"WorkflowDefinition",
+		"FormDefinition",
+	)
+	graph.MustAddE(
+		"versions",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   workflowdefinition.VersionsTable,
+			Columns: []string{workflowdefinition.VersionsColumn},
+			Bidi:    false,
+		},
+		"WorkflowDefinition",
+		"WorkflowVersion",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workflowversion.TenantTable,
+			Columns: []string{workflowversion.TenantColumn},
+			Bidi:    false,
+		},
+		"WorkflowVersion",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"definition",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   workflowversion.DefinitionTable,
+			Columns: []string{workflowversion.DefinitionColumn},
+			Bidi:    false,
+		},
+		"WorkflowVersion",
+		"WorkflowDefinition",
 	)
 	return graph
 }()
@@ -4719,6 +4825,246 @@ func (f *WebhookEndpointFilter) WhereHasTenant() {
 // WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
 func (f *WebhookEndpointFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WorkflowDefinitionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WorkflowDefinitionQuery builder.
+func (_q *WorkflowDefinitionQuery) Filter() *WorkflowDefinitionFilter {
+	return &WorkflowDefinitionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WorkflowDefinitionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WorkflowDefinitionMutation builder.
+func (m *WorkflowDefinitionMutation) Filter() *WorkflowDefinitionFilter {
+	return &WorkflowDefinitionFilter{config: m.config, predicateAdder: m}
+}
+
+// WorkflowDefinitionFilter provides a generic filtering capability at runtime for WorkflowDefinitionQuery.
+type WorkflowDefinitionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WorkflowDefinitionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *WorkflowDefinitionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *WorkflowDefinitionFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WorkflowDefinitionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(workflowdefinition.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WorkflowDefinitionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(workflowdefinition.FieldUpdatedAt))
+}
+
+// WhereKey applies the entql string predicate on the key field.
+func (f *WorkflowDefinitionFilter) WhereKey(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldKey))
+}
+
+// WhereModule applies the entql string predicate on the module field.
+func (f *WorkflowDefinitionFilter) WhereModule(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldModule))
+}
+
+// WhereNameZh applies the entql string predicate on the name_zh field.
+func (f *WorkflowDefinitionFilter) WhereNameZh(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldNameZh))
+}
+
+// WhereNameEn applies the entql string predicate on the name_en field.
+func (f *WorkflowDefinitionFilter) WhereNameEn(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldNameEn))
+}
+
+// WhereFormID applies the entql string predicate on the form_id field.
+func (f *WorkflowDefinitionFilter) WhereFormID(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldFormID))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *WorkflowDefinitionFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(workflowdefinition.FieldCreatedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *WorkflowDefinitionFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *WorkflowDefinitionFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasForm applies a predicate to check if query has an edge form.
+func (f *WorkflowDefinitionFilter) WhereHasForm() {
+	f.Where(entql.HasEdge("form"))
+}
+
+// WhereHasFormWith applies a predicate to check if query has an edge form with a given conditions (other predicates).
+func (f *WorkflowDefinitionFilter) WhereHasFormWith(preds ...predicate.FormDefinition) {
+	f.Where(entql.HasEdgeWith("form", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasVersions applies a predicate to check if query has an edge versions.
+func (f *WorkflowDefinitionFilter) WhereHasVersions() {
+	f.Where(entql.HasEdge("versions"))
+}
+
+// WhereHasVersionsWith applies a predicate to check if query has an edge versions with a given conditions (other predicates).
+func (f *WorkflowDefinitionFilter) WhereHasVersionsWith(preds ...predicate.WorkflowVersion) {
+	f.Where(entql.HasEdgeWith("versions", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *WorkflowVersionQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the WorkflowVersionQuery builder.
+func (_q *WorkflowVersionQuery) Filter() *WorkflowVersionFilter {
+	return &WorkflowVersionFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *WorkflowVersionMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the WorkflowVersionMutation builder.
+func (m *WorkflowVersionMutation) Filter() *WorkflowVersionFilter {
+	return &WorkflowVersionFilter{config: m.config, predicateAdder: m}
+}
+
+// WorkflowVersionFilter provides a generic filtering capability at runtime for WorkflowVersionQuery.
+type WorkflowVersionFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *WorkflowVersionFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *WorkflowVersionFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(workflowversion.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *WorkflowVersionFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(workflowversion.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *WorkflowVersionFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(workflowversion.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *WorkflowVersionFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(workflowversion.FieldUpdatedAt))
+}
+
+// WhereDefinitionID applies the entql string predicate on the definition_id field.
+func (f *WorkflowVersionFilter) WhereDefinitionID(p entql.StringP) {
+	f.Where(p.Field(workflowversion.FieldDefinitionID))
+}
+
+// WhereVersion applies the entql int predicate on the version field.
+func (f *WorkflowVersionFilter) WhereVersion(p entql.IntP) {
+	f.Where(p.Field(workflowversion.FieldVersion))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *WorkflowVersionFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(workflowversion.FieldState))
+}
+
+// WhereDocument applies the entql json.RawMessage predicate on the document field.
+func (f *WorkflowVersionFilter) WhereDocument(p entql.BytesP) {
+	f.Where(p.Field(workflowversion.FieldDocument))
+}
+
+// WherePublishedAt applies the entql time.Time predicate on the published_at field.
+func (f *WorkflowVersionFilter) WherePublishedAt(p entql.TimeP) {
+	f.Where(p.Field(workflowversion.FieldPublishedAt))
+}
+
+// WherePublishedBy applies the entql string predicate on the published_by field.
+func (f *WorkflowVersionFilter) WherePublishedBy(p entql.StringP) {
+	f.Where(p.Field(workflowversion.FieldPublishedBy))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *WorkflowVersionFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *WorkflowVersionFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDefinition applies a predicate to check if query has an edge definition.
+func (f *WorkflowVersionFilter) WhereHasDefinition() {
+	f.Where(entql.HasEdge("definition"))
+}
+
+// WhereHasDefinitionWith applies a predicate to check if query has an edge definition with a given conditions (other predicates).
+func (f *WorkflowVersionFilter) WhereHasDefinitionWith(preds ...predicate.WorkflowDefinition) {
+	f.Where(entql.HasEdgeWith("definition", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

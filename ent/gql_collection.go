@@ -30,6 +30,8 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 )
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
@@ -3049,6 +3051,291 @@ func newWebhookEndpointPaginateArgs(rv map[string]any) *webhookendpointPaginateA
 		case *WebhookEndpointOrder:
 			if v != nil {
 				args.opts = append(args.opts, WithWebhookEndpointOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WorkflowDefinitionQuery) CollectFields(ctx context.Context, satisfies ...string) (*WorkflowDefinitionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WorkflowDefinitionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(workflowdefinition.Columns))
+		selectedFields = []string{workflowdefinition.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "form":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&FormDefinitionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, formdefinitionImplementors)...); err != nil {
+				return err
+			}
+			_q.withForm = query
+			if _, ok := fieldSeen[workflowdefinition.FieldFormID]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldFormID)
+				fieldSeen[workflowdefinition.FieldFormID] = struct{}{}
+			}
+
+		case "versions":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WorkflowVersionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, false, opCtx, field, path, mayAddCondition(satisfies, workflowversionImplementors)...); err != nil {
+				return err
+			}
+			_q.WithNamedVersions(alias, func(wq *WorkflowVersionQuery) {
+				*wq = *query
+			})
+		case "createdAt":
+			if _, ok := fieldSeen[workflowdefinition.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldCreatedAt)
+				fieldSeen[workflowdefinition.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[workflowdefinition.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldUpdatedAt)
+				fieldSeen[workflowdefinition.FieldUpdatedAt] = struct{}{}
+			}
+		case "key":
+			if _, ok := fieldSeen[workflowdefinition.FieldKey]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldKey)
+				fieldSeen[workflowdefinition.FieldKey] = struct{}{}
+			}
+		case "module":
+			if _, ok := fieldSeen[workflowdefinition.FieldModule]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldModule)
+				fieldSeen[workflowdefinition.FieldModule] = struct{}{}
+			}
+		case "nameZh":
+			if _, ok := fieldSeen[workflowdefinition.FieldNameZh]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldNameZh)
+				fieldSeen[workflowdefinition.FieldNameZh] = struct{}{}
+			}
+		case "nameEn":
+			if _, ok := fieldSeen[workflowdefinition.FieldNameEn]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldNameEn)
+				fieldSeen[workflowdefinition.FieldNameEn] = struct{}{}
+			}
+		case "formID":
+			if _, ok := fieldSeen[workflowdefinition.FieldFormID]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldFormID)
+				fieldSeen[workflowdefinition.FieldFormID] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[workflowdefinition.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, workflowdefinition.FieldCreatedBy)
+				fieldSeen[workflowdefinition.FieldCreatedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type workflowdefinitionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WorkflowDefinitionPaginateOption
+}
+
+func newWorkflowDefinitionPaginateArgs(rv map[string]any) *workflowdefinitionPaginateArgs {
+	args := &workflowdefinitionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WorkflowDefinitionOrder{Field: &WorkflowDefinitionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWorkflowDefinitionOrder(order))
+			}
+		case *WorkflowDefinitionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWorkflowDefinitionOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *WorkflowVersionQuery) CollectFields(ctx context.Context, satisfies ...string) (*WorkflowVersionQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *WorkflowVersionQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(workflowversion.Columns))
+		selectedFields = []string{workflowversion.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "definition":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&WorkflowDefinitionClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, workflowdefinitionImplementors)...); err != nil {
+				return err
+			}
+			_q.withDefinition = query
+			if _, ok := fieldSeen[workflowversion.FieldDefinitionID]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldDefinitionID)
+				fieldSeen[workflowversion.FieldDefinitionID] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[workflowversion.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldCreatedAt)
+				fieldSeen[workflowversion.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[workflowversion.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldUpdatedAt)
+				fieldSeen[workflowversion.FieldUpdatedAt] = struct{}{}
+			}
+		case "definitionID":
+			if _, ok := fieldSeen[workflowversion.FieldDefinitionID]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldDefinitionID)
+				fieldSeen[workflowversion.FieldDefinitionID] = struct{}{}
+			}
+		case "version":
+			if _, ok := fieldSeen[workflowversion.FieldVersion]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldVersion)
+				fieldSeen[workflowversion.FieldVersion] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[workflowversion.FieldState]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldState)
+				fieldSeen[workflowversion.FieldState] = struct{}{}
+			}
+		case "document":
+			if _, ok := fieldSeen[workflowversion.FieldDocument]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldDocument)
+				fieldSeen[workflowversion.FieldDocument] = struct{}{}
+			}
+		case "publishedAt":
+			if _, ok := fieldSeen[workflowversion.FieldPublishedAt]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldPublishedAt)
+				fieldSeen[workflowversion.FieldPublishedAt] = struct{}{}
+			}
+		case "publishedBy":
+			if _, ok := fieldSeen[workflowversion.FieldPublishedBy]; !ok {
+				selectedFields = append(selectedFields, workflowversion.FieldPublishedBy)
+				fieldSeen[workflowversion.FieldPublishedBy] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type workflowversionPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []WorkflowVersionPaginateOption
+}
+
+func newWorkflowVersionPaginateArgs(rv map[string]any) *workflowversionPaginateArgs {
+	args := &workflowversionPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &WorkflowVersionOrder{Field: &WorkflowVersionOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithWorkflowVersionOrder(order))
+			}
+		case *WorkflowVersionOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithWorkflowVersionOrder(v))
 			}
 		}
 	}

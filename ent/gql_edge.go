@@ -326,3 +326,31 @@ func (_m *User) Grants(ctx context.Context) (result []*RoleGrant, err error) {
 	}
 	return result, err
 }
+
+func (_m *WorkflowDefinition) Form(ctx context.Context) (*FormDefinition, error) {
+	result, err := _m.Edges.FormOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryForm().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *WorkflowDefinition) Versions(ctx context.Context) (result []*WorkflowVersion, err error) {
+	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
+		result, err = _m.NamedVersions(graphql.GetFieldContext(ctx).Field.Alias)
+	} else {
+		result, err = _m.Edges.VersionsOrErr()
+	}
+	if IsNotLoaded(err) {
+		result, err = _m.QueryVersions().All(ctx)
+	}
+	return result, err
+}
+
+func (_m *WorkflowVersion) Definition(ctx context.Context) (*WorkflowDefinition, error) {
+	result, err := _m.Edges.DefinitionOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryDefinition().Only(ctx)
+	}
+	return result, err
+}

@@ -681,3 +681,31 @@ func (c *UserUpdateOne) SetInput(i UpdateUserInput) *UserUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }
+
+// UpdateWorkflowDefinitionInput represents a mutation input for updating workflowdefinitions.
+type UpdateWorkflowDefinitionInput struct {
+	NameZh *string
+	NameEn *string
+}
+
+// Mutate applies the UpdateWorkflowDefinitionInput on the WorkflowDefinitionMutation builder.
+func (i *UpdateWorkflowDefinitionInput) Mutate(m *WorkflowDefinitionMutation) {
+	if v := i.NameZh; v != nil {
+		m.SetNameZh(*v)
+	}
+	if v := i.NameEn; v != nil {
+		m.SetNameEn(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateWorkflowDefinitionInput on the WorkflowDefinitionUpdate builder.
+func (c *WorkflowDefinitionUpdate) SetInput(i UpdateWorkflowDefinitionInput) *WorkflowDefinitionUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateWorkflowDefinitionInput on the WorkflowDefinitionUpdateOne builder.
+func (c *WorkflowDefinitionUpdateOne) SetInput(i UpdateWorkflowDefinitionInput) *WorkflowDefinitionUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}

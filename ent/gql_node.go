@@ -28,6 +28,8 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 	"github.com/hashicorp/go-multierror"
 )
 
@@ -130,6 +132,16 @@ var webhookendpointImplementors = []string{"WebhookEndpoint", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*WebhookEndpoint) IsNode() {}
+
+var workflowdefinitionImplementors = []string{"WorkflowDefinition", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*WorkflowDefinition) IsNode() {}
+
+var workflowversionImplementors = []string{"WorkflowVersion", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*WorkflowVersion) IsNode() {}
 
 var errNodeInvalidID = &NotFoundError{"node"}
 
@@ -432,6 +444,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(webhookendpoint.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, webhookendpointImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case workflowdefinition.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.WorkflowDefinition.Query().
+			Where(workflowdefinition.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, workflowdefinitionImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case workflowversion.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.WorkflowVersion.Query().
+			Where(workflowversion.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, workflowversionImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -801,6 +839,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.WebhookEndpoint.Query().
 			Where(webhookendpoint.IDIn(ids...))
 		query, err := query.CollectFields(ctx, webhookendpointImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case workflowdefinition.Table:
+		query := c.WorkflowDefinition.Query().
+			Where(workflowdefinition.IDIn(ids...))
+		query, err := query.CollectFields(ctx, workflowdefinitionImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case workflowversion.Table:
+		query := c.WorkflowVersion.Query().
+			Where(workflowversion.IDIn(ids...))
+		query, err := query.CollectFields(ctx, workflowversionImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,8 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
@@ -6204,6 +6206,634 @@ func (_m *WebhookEndpoint) ToEdge(order *WebhookEndpointOrder) *WebhookEndpointE
 		order = DefaultWebhookEndpointOrder
 	}
 	return &WebhookEndpointEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// WorkflowDefinitionEdge is the edge representation of WorkflowDefinition.
+type WorkflowDefinitionEdge struct {
+	Node   *WorkflowDefinition `json:"node"`
+	Cursor Cursor              `json:"cursor"`
+}
+
+// WorkflowDefinitionConnection is the connection containing edges to WorkflowDefinition.
+type WorkflowDefinitionConnection struct {
+	Edges      []*WorkflowDefinitionEdge `json:"edges"`
+	PageInfo   PageInfo                  `json:"pageInfo"`
+	TotalCount int                       `json:"totalCount"`
+}
+
+func (c *WorkflowDefinitionConnection) build(nodes []*WorkflowDefinition, pager *workflowdefinitionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *WorkflowDefinition
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *WorkflowDefinition {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *WorkflowDefinition {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*WorkflowDefinitionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &WorkflowDefinitionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// WorkflowDefinitionPaginateOption enables pagination customization.
+type WorkflowDefinitionPaginateOption func(*workflowdefinitionPager) error
+
+// WithWorkflowDefinitionOrder configures pagination ordering.
+func WithWorkflowDefinitionOrder(order *WorkflowDefinitionOrder) WorkflowDefinitionPaginateOption {
+	if order == nil {
+		order = DefaultWorkflowDefinitionOrder
+	}
+	o := *order
+	return func(pager *workflowdefinitionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultWorkflowDefinitionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithWorkflowDefinitionFilter configures pagination filter.
+func WithWorkflowDefinitionFilter(filter func(*WorkflowDefinitionQuery) (*WorkflowDefinitionQuery, error)) WorkflowDefinitionPaginateOption {
+	return func(pager *workflowdefinitionPager) error {
+		if filter == nil {
+			return errors.New("WorkflowDefinitionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type workflowdefinitionPager struct {
+	reverse bool
+	order   *WorkflowDefinitionOrder
+	filter  func(*WorkflowDefinitionQuery) (*WorkflowDefinitionQuery, error)
+}
+
+func newWorkflowDefinitionPager(opts []WorkflowDefinitionPaginateOption, reverse bool) (*workflowdefinitionPager, error) {
+	pager := &workflowdefinitionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultWorkflowDefinitionOrder
+	}
+	return pager, nil
+}
+
+func (p *workflowdefinitionPager) applyFilter(query *WorkflowDefinitionQuery) (*WorkflowDefinitionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *workflowdefinitionPager) toCursor(_m *WorkflowDefinition) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *workflowdefinitionPager) applyCursors(query *WorkflowDefinitionQuery, after, before *Cursor) (*WorkflowDefinitionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWorkflowDefinitionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *workflowdefinitionPager) applyOrder(query *WorkflowDefinitionQuery) *WorkflowDefinitionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultWorkflowDefinitionOrder.Field {
+		query = query.Order(DefaultWorkflowDefinitionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *workflowdefinitionPager) orderExpr(query *WorkflowDefinitionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultWorkflowDefinitionOrder.Field {
+			b.Comma().Ident(DefaultWorkflowDefinitionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to WorkflowDefinition.
+func (_m *WorkflowDefinitionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...WorkflowDefinitionPaginateOption,
+) (*WorkflowDefinitionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newWorkflowDefinitionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &WorkflowDefinitionConnection{Edges: []*WorkflowDefinitionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// WorkflowDefinitionOrderFieldCreatedAt orders WorkflowDefinition by created_at.
+	WorkflowDefinitionOrderFieldCreatedAt = &WorkflowDefinitionOrderField{
+		Value: func(_m *WorkflowDefinition) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: workflowdefinition.FieldCreatedAt,
+		toTerm: workflowdefinition.ByCreatedAt,
+		toCursor: func(_m *WorkflowDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// WorkflowDefinitionOrderFieldUpdatedAt orders WorkflowDefinition by updated_at.
+	WorkflowDefinitionOrderFieldUpdatedAt = &WorkflowDefinitionOrderField{
+		Value: func(_m *WorkflowDefinition) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: workflowdefinition.FieldUpdatedAt,
+		toTerm: workflowdefinition.ByUpdatedAt,
+		toCursor: func(_m *WorkflowDefinition) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f WorkflowDefinitionOrderField) String() string {
+	var str string
+	switch f.column {
+	case WorkflowDefinitionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case WorkflowDefinitionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f WorkflowDefinitionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *WorkflowDefinitionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("WorkflowDefinitionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *WorkflowDefinitionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *WorkflowDefinitionOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid WorkflowDefinitionOrderField", str)
+	}
+	return nil
+}
+
+// WorkflowDefinitionOrderField defines the ordering field of WorkflowDefinition.
+type WorkflowDefinitionOrderField struct {
+	// Value extracts the ordering value from the given WorkflowDefinition.
+	Value    func(*WorkflowDefinition) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) workflowdefinition.OrderOption
+	toCursor func(*WorkflowDefinition) Cursor
+}
+
+// WorkflowDefinitionOrder defines the ordering of WorkflowDefinition.
+type WorkflowDefinitionOrder struct {
+	Direction OrderDirection                `json:"direction"`
+	Field     *WorkflowDefinitionOrderField `json:"field"`
+}
+
+// DefaultWorkflowDefinitionOrder is the default ordering of WorkflowDefinition.
+var DefaultWorkflowDefinitionOrder = &WorkflowDefinitionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &WorkflowDefinitionOrderField{
+		Value: func(_m *WorkflowDefinition) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: workflowdefinition.FieldID,
+		toTerm: workflowdefinition.ByID,
+		toCursor: func(_m *WorkflowDefinition) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts WorkflowDefinition into WorkflowDefinitionEdge.
+func (_m *WorkflowDefinition) ToEdge(order *WorkflowDefinitionOrder) *WorkflowDefinitionEdge {
+	if order == nil {
+		order = DefaultWorkflowDefinitionOrder
+	}
+	return &WorkflowDefinitionEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// WorkflowVersionEdge is the edge representation of WorkflowVersion.
+type WorkflowVersionEdge struct {
+	Node   *WorkflowVersion `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// WorkflowVersionConnection is the connection containing edges to WorkflowVersion.
+type WorkflowVersionConnection struct {
+	Edges      []*WorkflowVersionEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *WorkflowVersionConnection) build(nodes []*WorkflowVersion, pager *workflowversionPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *WorkflowVersion
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *WorkflowVersion {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *WorkflowVersion {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*WorkflowVersionEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &WorkflowVersionEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// WorkflowVersionPaginateOption enables pagination customization.
+type WorkflowVersionPaginateOption func(*workflowversionPager) error
+
+// WithWorkflowVersionOrder configures pagination ordering.
+func WithWorkflowVersionOrder(order *WorkflowVersionOrder) WorkflowVersionPaginateOption {
+	if order == nil {
+		order = DefaultWorkflowVersionOrder
+	}
+	o := *order
+	return func(pager *workflowversionPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultWorkflowVersionOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithWorkflowVersionFilter configures pagination filter.
+func WithWorkflowVersionFilter(filter func(*WorkflowVersionQuery) (*WorkflowVersionQuery, error)) WorkflowVersionPaginateOption {
+	return func(pager *workflowversionPager) error {
+		if filter == nil {
+			return errors.New("WorkflowVersionQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type workflowversionPager struct {
+	reverse bool
+	order   *WorkflowVersionOrder
+	filter  func(*WorkflowVersionQuery) (*WorkflowVersionQuery, error)
+}
+
+func newWorkflowVersionPager(opts []WorkflowVersionPaginateOption, reverse bool) (*workflowversionPager, error) {
+	pager := &workflowversionPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultWorkflowVersionOrder
+	}
+	return pager, nil
+}
+
+func (p *workflowversionPager) applyFilter(query *WorkflowVersionQuery) (*WorkflowVersionQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *workflowversionPager) toCursor(_m *WorkflowVersion) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *workflowversionPager) applyCursors(query *WorkflowVersionQuery, after, before *Cursor) (*WorkflowVersionQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultWorkflowVersionOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *workflowversionPager) applyOrder(query *WorkflowVersionQuery) *WorkflowVersionQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultWorkflowVersionOrder.Field {
+		query = query.Order(DefaultWorkflowVersionOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *workflowversionPager) orderExpr(query *WorkflowVersionQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultWorkflowVersionOrder.Field {
+			b.Comma().Ident(DefaultWorkflowVersionOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to WorkflowVersion.
+func (_m *WorkflowVersionQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...WorkflowVersionPaginateOption,
+) (*WorkflowVersionConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newWorkflowVersionPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &WorkflowVersionConnection{Edges: []*WorkflowVersionEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// WorkflowVersionOrderFieldCreatedAt orders WorkflowVersion by created_at.
+	WorkflowVersionOrderFieldCreatedAt = &WorkflowVersionOrderField{
+		Value: func(_m *WorkflowVersion) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: workflowversion.FieldCreatedAt,
+		toTerm: workflowversion.ByCreatedAt,
+		toCursor: func(_m *WorkflowVersion) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// WorkflowVersionOrderFieldUpdatedAt orders WorkflowVersion by updated_at.
+	WorkflowVersionOrderFieldUpdatedAt = &WorkflowVersionOrderField{
+		Value: func(_m *WorkflowVersion) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: workflowversion.FieldUpdatedAt,
+		toTerm: workflowversion.ByUpdatedAt,
+		toCursor: func(_m *WorkflowVersion) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f WorkflowVersionOrderField) String() string {
+	var str string
+	switch f.column {
+	case WorkflowVersionOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case WorkflowVersionOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f WorkflowVersionOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *WorkflowVersionOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("WorkflowVersionOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *WorkflowVersionOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *WorkflowVersionOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid WorkflowVersionOrderField", str)
+	}
+	return nil
+}
+
+// WorkflowVersionOrderField defines the ordering field of WorkflowVersion.
+type WorkflowVersionOrderField struct {
+	// Value extracts the ordering value from the given WorkflowVersion.
+	Value    func(*WorkflowVersion) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) workflowversion.OrderOption
+	toCursor func(*WorkflowVersion) Cursor
+}
+
+// WorkflowVersionOrder defines the ordering of WorkflowVersion.
+type WorkflowVersionOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *WorkflowVersionOrderField `json:"field"`
+}
+
+// DefaultWorkflowVersionOrder is the default ordering of WorkflowVersion.
+var DefaultWorkflowVersionOrder = &WorkflowVersionOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &WorkflowVersionOrderField{
+		Value: func(_m *WorkflowVersion) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: workflowversion.FieldID,
+		toTerm: workflowversion.ByID,
+		toCursor: func(_m *WorkflowVersion) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts WorkflowVersion into WorkflowVersionEdge.
+func (_m *WorkflowVersion) ToEdge(order *WorkflowVersionOrder) *WorkflowVersionEdge {
+	if order == nil {
+		order = DefaultWorkflowVersionOrder
+	}
+	return &WorkflowVersionEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -29,6 +29,8 @@ import (
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 )
 
 // prefixTable maps id prefixes to table names.
@@ -55,6 +57,8 @@ var prefixTable = map[string]string{
 	"ten": tenant.Table,
 	"usr": user.Table,
 	"whk": webhookendpoint.Table,
+	"wfd": workflowdefinition.Table,
+	"wfv": workflowversion.Table,
 }
 
 // IDToType maps an id to the table of the entity it names.
@@ -174,6 +178,15 @@ var edgeTables = map[string]map[string]string{
 	"WebhookEndpoint": {
 		"tenant": "tenants",
 	},
+	"WorkflowDefinition": {
+		"tenant":   "tenants",
+		"form":     "form_definitions",
+		"versions": "workflow_versions",
+	},
+	"WorkflowVersion": {
+		"tenant":     "tenants",
+		"definition": "workflow_definitions",
+	},
 }
 
 // Dialect returns the SQL dialect the client talks to.
@@ -290,6 +303,14 @@ func (m *VaultMetaMutation) TxKey() any { return m.driver }
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
 func (m *WebhookEndpointMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *WorkflowDefinitionMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *WorkflowVersionMutation) TxKey() any { return m.driver }
 
 // SQLTx returns the database/sql transaction under tx, so that libraries
 // that take one (the job queue) can join it. It reports false when the

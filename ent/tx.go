@@ -70,6 +70,10 @@ type Tx struct {
 	VaultMeta *VaultMetaClient
 	// WebhookEndpoint is the client for interacting with the WebhookEndpoint builders.
 	WebhookEndpoint *WebhookEndpointClient
+	// WorkflowDefinition is the client for interacting with the WorkflowDefinition builders.
+	WorkflowDefinition *WorkflowDefinitionClient
+	// WorkflowVersion is the client for interacting with the WorkflowVersion builders.
+	WorkflowVersion *WorkflowVersionClient
 
 	// lazily loaded.
 	client     *Client
@@ -229,6 +233,8 @@ func (tx *Tx) init() {
 	tx.User = NewUserClient(tx.config)
 	tx.VaultMeta = NewVaultMetaClient(tx.config)
 	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)
+	tx.WorkflowDefinition = NewWorkflowDefinitionClient(tx.config)
+	tx.WorkflowVersion = NewWorkflowVersionClient(tx.config)
 }
 
 // txDriver wraps the given dialect.Tx with a nop dialect.Driver implementation.

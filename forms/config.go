@@ -71,3 +71,24 @@ func marshalSchema(plugin string, schema map[string]any) (json.RawMessage, error
 	}
 	return b, nil
 }
+
+// ConfigKey is one key of a plugin's configuration for DecodeConfig: its
+// name, where its value decodes to, and whether it must be present.
+type ConfigKey struct {
+	Name     string
+	Dst      any
+	Required bool
+}
+
+// DecodeConfig decodes a plugin's configuration strictly, as the built-in
+// field types do: one JSON object with no duplicate or unknown keys, every
+// value decoding into its destination, every required key present. Errors
+// are *ConfigErrors naming the JSON Pointer of the problem. Plugins
+// outside this package (workflow actions, approver resolvers) use it.
+func DecodeConfig(plugin string, config json.RawMessage, keys ...ConfigKey) error {
+	fields := make([]configField, len(keys))
+	for i, k := range keys {
+		fields[i] = configField{name: k.Name, dst: k.Dst, required: k.Required}
+	}
+	return decodeConfig(plugin, config, fields...)
+}

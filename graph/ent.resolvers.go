@@ -13,6 +13,7 @@ import (
 	"github.com/custos-crm/custos/ent/formdefinition"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
 )
 
 // Node is the resolver for the node field.
@@ -87,6 +88,11 @@ func (r *queryResolver) WebhookEndpoints(ctx context.Context) ([]*ent.WebhookEnd
 	return r.client.WebhookEndpoint.Query().Order(webhookendpoint.ByCreatedAt()).All(ctx)
 }
 
+// WorkflowDefinitions is the resolver for the workflowDefinitions field.
+func (r *queryResolver) WorkflowDefinitions(ctx context.Context) ([]*ent.WorkflowDefinition, error) {
+	return r.client.WorkflowDefinition.Query().Order(ent.Asc(workflowdefinition.FieldKey)).All(ctx)
+}
+
 // Attachment returns AttachmentResolver implementation.
 func (r *Resolver) Attachment() AttachmentResolver { return &attachmentResolver{r} }
 
@@ -117,6 +123,11 @@ func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
 
+// WorkflowDefinition returns WorkflowDefinitionResolver implementation.
+func (r *Resolver) WorkflowDefinition() WorkflowDefinitionResolver {
+	return &workflowDefinitionResolver{r}
+}
+
 // ContactWhereInput returns ContactWhereInputResolver implementation.
 func (r *Resolver) ContactWhereInput() ContactWhereInputResolver {
 	return &contactWhereInputResolver{r}
@@ -138,6 +149,7 @@ type (
 	notificationResolver       struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	userResolver               struct{ *Resolver }
+	workflowDefinitionResolver struct{ *Resolver }
 	contactWhereInputResolver  struct{ *Resolver }
 	customerWhereInputResolver struct{ *Resolver }
 )

@@ -32,6 +32,9 @@ import (
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
+	"github.com/custos-crm/custos/flows"
 	"github.com/custos-crm/custos/forms"
 	"github.com/custos-crm/custos/graph/model"
 	"github.com/custos-crm/custos/internal/audit"
@@ -42,6 +45,7 @@ import (
 	"github.com/custos-crm/custos/internal/search"
 	"github.com/custos-crm/custos/internal/tenancy"
 	"github.com/custos-crm/custos/internal/webhooks"
+	"github.com/custos-crm/custos/internal/workflows"
 	gqlparser "github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 )
@@ -66,7 +70,9 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Notification() NotificationResolver
 	Query() QueryResolver
+	TransitionReason() TransitionReasonResolver
 	User() UserResolver
+	WorkflowDefinition() WorkflowDefinitionResolver
 	ContactWhereInput() ContactWhereInputResolver
 	CustomerWhereInput() CustomerWhereInputResolver
 }
@@ -384,6 +390,7 @@ type ComplexityRoot struct {
 		CreateRole                func(childComplexity int, input ent.CreateRoleInput) int
 		CreateUser                func(childComplexity int, input directory.NewUser) int
 		CreateWebhookEndpoint     func(childComplexity int, input webhooks.EndpointInput) int
+		CreateWorkflow            func(childComplexity int, input workflows.CreateInput) int
 		DeleteAttachment          func(childComplexity int, id pulid.ID) int
 		DeleteContact             func(childComplexity int, id pulid.ID) int
 		DeleteCustomer            func(childComplexity int, id pulid.ID) int
@@ -397,8 +404,10 @@ type ComplexityRoot struct {
 		MarkNotificationsRead     func(childComplexity int, ids []pulid.ID) int
 		MigrateFormRecords        func(childComplexity int, id pulid.ID, steps []*forms.Step) int
 		NewFormDraft              func(childComplexity int, definitionID pulid.ID) int
+		NewWorkflowDraft          func(childComplexity int, definitionID pulid.ID) int
 		PingWebhookEndpoint       func(childComplexity int, id pulid.ID) int
 		PublishFormVersion        func(childComplexity int, id pulid.ID) int
+		PublishWorkflowVersion    func(childComplexity int, id pulid.ID) int
 		ResetPassword             func(childComplexity int, id pulid.ID) int
 		RevokeAPIToken            func(childComplexity int, id pulid.ID) int
 		RevokeOtherSessions       func(childComplexity int) int
@@ -421,6 +430,8 @@ type ComplexityRoot struct {
 		UpdateTenantSettings      func(childComplexity int, input tenancy.SettingsChange) int
 		UpdateUser                func(childComplexity int, id pulid.ID, input ent.UpdateUserInput) int
 		UpdateWebhookEndpoint     func(childComplexity int, id pulid.ID, input webhooks.EndpointInput) int
+		UpdateWorkflowDefinition  func(childComplexity int, id pulid.ID, input ent.UpdateWorkflowDefinitionInput) int
+		UpdateWorkflowDraft       func(childComplexity int, id pulid.ID, document map[string]any) int
 	}
 
 	Notification struct {
@@ -548,6 +559,7 @@ type ComplexityRoot struct {
 		Picklists                 func(childComplexity int) int
 		Roles                     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
 		Search                    func(childComplexity int, query string) int
+		SimulateTransition        func(childComplexity int, workflowVersionID pulid.ID, state *string, data map[string]any, roles []string, assignee *bool) int
 		Tenant                    func(childComplexity int) int
 		UnreadNotificationCount   func(childComplexity int) int
 		Users                     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
@@ -555,6 +567,7 @@ type ComplexityRoot struct {
 		WebhookDeliveries         func(childComplexity int, endpointID pulid.ID, state *outboxmessage.State, after *entgql.Cursor[pulid.ID], first *int) int
 		WebhookEndpoints          func(childComplexity int) int
 		WebhookEvents             func(childComplexity int) int
+		WorkflowDefinitions       func(childComplexity int) int
 	}
 
 	Role struct {
@@ -613,6 +626,14 @@ type ComplexityRoot struct {
 		IdleMinutes   func(childComplexity int) int
 	}
 
+	SimulatedTransition struct {
+		Approval   func(childComplexity int) int
+		Passed     func(childComplexity int) int
+		Reasons    func(childComplexity int) int
+		To         func(childComplexity int) int
+		Transition func(childComplexity int) int
+	}
+
 	Tenant struct {
 		CreatedAt func(childComplexity int) int
 		ID        func(childComplexity int) int
@@ -629,6 +650,13 @@ type ComplexityRoot struct {
 		PhoneRegion func(childComplexity int) int
 		RemindAt    func(childComplexity int) int
 		TimeZone    func(childComplexity int) int
+	}
+
+	TransitionReason struct {
+		Field   func(childComplexity int) int
+		Key     func(childComplexity int) int
+		Message func(childComplexity int, locale *string) int
+		Pointer func(childComplexity int) int
 	}
 
 	User struct {
@@ -690,6 +718,35 @@ type ComplexityRoot struct {
 	WebhookEndpointWithSecret struct {
 		Endpoint func(childComplexity int) int
 		Secret   func(childComplexity int) int
+	}
+
+	WorkflowDefinition struct {
+		CreatedAt        func(childComplexity int) int
+		CreatedBy        func(childComplexity int) int
+		Form             func(childComplexity int) int
+		FormID           func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Key              func(childComplexity int) int
+		LatestVersion    func(childComplexity int) int
+		Module           func(childComplexity int) int
+		NameEn           func(childComplexity int) int
+		NameZh           func(childComplexity int) int
+		PublishedVersion func(childComplexity int) int
+		UpdatedAt        func(childComplexity int) int
+		Versions         func(childComplexity int) int
+	}
+
+	WorkflowVersion struct {
+		CreatedAt    func(childComplexity int) int
+		Definition   func(childComplexity int) int
+		DefinitionID func(childComplexity int) int
+		Document     func(childComplexity int) int
+		ID           func(childComplexity int) int
+		PublishedAt  func(childComplexity int) int
+		PublishedBy  func(childComplexity int) int
+		State        func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
+		Version      func(childComplexity int) int
 	}
 }
 
@@ -781,6 +838,11 @@ type MutationResolver interface {
 	SetFormActive(ctx context.Context, definitionID pulid.ID, active bool) (*ent.FormDefinition, error)
 	DryRunFormVersion(ctx context.Context, id pulid.ID, steps []*forms.Step) (pulid.ID, error)
 	MigrateFormRecords(ctx context.Context, id pulid.ID, steps []*forms.Step) (pulid.ID, error)
+	CreateWorkflow(ctx context.Context, input workflows.CreateInput) (*ent.WorkflowDefinition, error)
+	UpdateWorkflowDraft(ctx context.Context, id pulid.ID, document map[string]any) (*ent.WorkflowVersion, error)
+	NewWorkflowDraft(ctx context.Context, definitionID pulid.ID) (*ent.WorkflowVersion, error)
+	PublishWorkflowVersion(ctx context.Context, id pulid.ID) (*ent.WorkflowVersion, error)
+	UpdateWorkflowDefinition(ctx context.Context, id pulid.ID, input ent.UpdateWorkflowDefinitionInput) (*ent.WorkflowDefinition, error)
 }
 type NotificationResolver interface {
 	Title(ctx context.Context, obj *ent.Notification) (string, error)
@@ -801,6 +863,7 @@ type QueryResolver interface {
 	Roles(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error)
 	Users(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) (*ent.UserConnection, error)
 	WebhookEndpoints(ctx context.Context) ([]*ent.WebhookEndpoint, error)
+	WorkflowDefinitions(ctx context.Context) ([]*ent.WorkflowDefinition, error)
 	MySessions(ctx context.Context) ([]*authn.SessionInfo, error)
 	MyAPITokens(ctx context.Context) ([]*ent.APIToken, error)
 	MyPasskeys(ctx context.Context) ([]*ent.Passkey, error)
@@ -817,9 +880,17 @@ type QueryResolver interface {
 	ContactsByCustomField(ctx context.Context, filter model.CustomFieldFilter, after *entgql.Cursor[pulid.ID], first *int) (*ent.ContactConnection, error)
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Tenant(ctx context.Context) (*ent.Tenant, error)
+	SimulateTransition(ctx context.Context, workflowVersionID pulid.ID, state *string, data map[string]any, roles []string, assignee *bool) ([]*workflows.Simulated, error)
+}
+type TransitionReasonResolver interface {
+	Message(ctx context.Context, obj *flows.Reason, locale *string) (string, error)
 }
 type UserResolver interface {
 	Email(ctx context.Context, obj *ent.User) (*string, error)
+}
+type WorkflowDefinitionResolver interface {
+	PublishedVersion(ctx context.Context, obj *ent.WorkflowDefinition) (*ent.WorkflowVersion, error)
+	LatestVersion(ctx context.Context, obj *ent.WorkflowDefinition) (*ent.WorkflowVersion, error)
 }
 
 type ContactWhereInputResolver interface {
@@ -2244,6 +2315,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWebhookEndpoint(childComplexity, args["input"].(webhooks.EndpointInput)), true
+	case "Mutation.createWorkflow":
+		if e.ComplexityRoot.Mutation.CreateWorkflow == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createWorkflow_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateWorkflow(childComplexity, args["input"].(workflows.CreateInput)), true
 	case "Mutation.deleteAttachment":
 		if e.ComplexityRoot.Mutation.DeleteAttachment == nil {
 			break
@@ -2382,6 +2464,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.NewFormDraft(childComplexity, args["definitionID"].(pulid.ID)), true
+	case "Mutation.newWorkflowDraft":
+		if e.ComplexityRoot.Mutation.NewWorkflowDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_newWorkflowDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.NewWorkflowDraft(childComplexity, args["definitionID"].(pulid.ID)), true
 	case "Mutation.pingWebhookEndpoint":
 		if e.ComplexityRoot.Mutation.PingWebhookEndpoint == nil {
 			break
@@ -2404,6 +2497,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishFormVersion(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.publishWorkflowVersion":
+		if e.ComplexityRoot.Mutation.PublishWorkflowVersion == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_publishWorkflowVersion_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PublishWorkflowVersion(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -2641,6 +2745,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateWebhookEndpoint(childComplexity, args["id"].(pulid.ID), args["input"].(webhooks.EndpointInput)), true
+	case "Mutation.updateWorkflowDefinition":
+		if e.ComplexityRoot.Mutation.UpdateWorkflowDefinition == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWorkflowDefinition_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWorkflowDefinition(childComplexity, args["id"].(pulid.ID), args["input"].(ent.UpdateWorkflowDefinitionInput)), true
+	case "Mutation.updateWorkflowDraft":
+		if e.ComplexityRoot.Mutation.UpdateWorkflowDraft == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateWorkflowDraft_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateWorkflowDraft(childComplexity, args["id"].(pulid.ID), args["document"].(map[string]any)), true
 
 	case "Notification.body":
 		if e.ComplexityRoot.Notification.Body == nil {
@@ -3241,6 +3367,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Search(childComplexity, args["query"].(string)), true
+	case "Query.simulateTransition":
+		if e.ComplexityRoot.Query.SimulateTransition == nil {
+			break
+		}
+
+		args, err := ec.field_Query_simulateTransition_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SimulateTransition(childComplexity, args["workflowVersionID"].(pulid.ID), args["state"].(*string), args["data"].(map[string]any), args["roles"].([]string), args["assignee"].(*bool)), true
 	case "Query.tenant":
 		if e.ComplexityRoot.Query.Tenant == nil {
 			break
@@ -3293,6 +3430,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.WebhookEvents(childComplexity), true
+	case "Query.workflowDefinitions":
+		if e.ComplexityRoot.Query.WorkflowDefinitions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.WorkflowDefinitions(childComplexity), true
 
 	case "Role.builtin":
 		if e.ComplexityRoot.Role.Builtin == nil {
@@ -3511,6 +3654,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SessionSettings.IdleMinutes(childComplexity), true
 
+	case "SimulatedTransition.approval":
+		if e.ComplexityRoot.SimulatedTransition.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimulatedTransition.Approval(childComplexity), true
+	case "SimulatedTransition.passed":
+		if e.ComplexityRoot.SimulatedTransition.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimulatedTransition.Passed(childComplexity), true
+	case "SimulatedTransition.reasons":
+		if e.ComplexityRoot.SimulatedTransition.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimulatedTransition.Reasons(childComplexity), true
+	case "SimulatedTransition.to":
+		if e.ComplexityRoot.SimulatedTransition.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimulatedTransition.To(childComplexity), true
+	case "SimulatedTransition.transition":
+		if e.ComplexityRoot.SimulatedTransition.Transition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SimulatedTransition.Transition(childComplexity), true
+
 	case "Tenant.createdAt":
 		if e.ComplexityRoot.Tenant.CreatedAt == nil {
 			break
@@ -3584,6 +3758,36 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TenantSettings.TimeZone(childComplexity), true
+
+	case "TransitionReason.field":
+		if e.ComplexityRoot.TransitionReason.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionReason.Field(childComplexity), true
+	case "TransitionReason.key":
+		if e.ComplexityRoot.TransitionReason.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionReason.Key(childComplexity), true
+	case "TransitionReason.message":
+		if e.ComplexityRoot.TransitionReason.Message == nil {
+			break
+		}
+
+		args, err := ec.field_TransitionReason_message_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.TransitionReason.Message(childComplexity, args["locale"].(*string)), true
+	case "TransitionReason.pointer":
+		if e.ComplexityRoot.TransitionReason.Pointer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionReason.Pointer(childComplexity), true
 
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
@@ -3832,6 +4036,146 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.WebhookEndpointWithSecret.Secret(childComplexity), true
 
+	case "WorkflowDefinition.createdAt":
+		if e.ComplexityRoot.WorkflowDefinition.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.CreatedAt(childComplexity), true
+	case "WorkflowDefinition.createdBy":
+		if e.ComplexityRoot.WorkflowDefinition.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.CreatedBy(childComplexity), true
+	case "WorkflowDefinition.form":
+		if e.ComplexityRoot.WorkflowDefinition.Form == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.Form(childComplexity), true
+	case "WorkflowDefinition.formID":
+		if e.ComplexityRoot.WorkflowDefinition.FormID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.FormID(childComplexity), true
+	case "WorkflowDefinition.id":
+		if e.ComplexityRoot.WorkflowDefinition.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.ID(childComplexity), true
+	case "WorkflowDefinition.key":
+		if e.ComplexityRoot.WorkflowDefinition.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.Key(childComplexity), true
+	case "WorkflowDefinition.latestVersion":
+		if e.ComplexityRoot.WorkflowDefinition.LatestVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.LatestVersion(childComplexity), true
+	case "WorkflowDefinition.module":
+		if e.ComplexityRoot.WorkflowDefinition.Module == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.Module(childComplexity), true
+	case "WorkflowDefinition.nameEn":
+		if e.ComplexityRoot.WorkflowDefinition.NameEn == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.NameEn(childComplexity), true
+	case "WorkflowDefinition.nameZh":
+		if e.ComplexityRoot.WorkflowDefinition.NameZh == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.NameZh(childComplexity), true
+	case "WorkflowDefinition.publishedVersion":
+		if e.ComplexityRoot.WorkflowDefinition.PublishedVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.PublishedVersion(childComplexity), true
+	case "WorkflowDefinition.updatedAt":
+		if e.ComplexityRoot.WorkflowDefinition.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.UpdatedAt(childComplexity), true
+	case "WorkflowDefinition.versions":
+		if e.ComplexityRoot.WorkflowDefinition.Versions == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowDefinition.Versions(childComplexity), true
+
+	case "WorkflowVersion.createdAt":
+		if e.ComplexityRoot.WorkflowVersion.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.CreatedAt(childComplexity), true
+	case "WorkflowVersion.definition":
+		if e.ComplexityRoot.WorkflowVersion.Definition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.Definition(childComplexity), true
+	case "WorkflowVersion.definitionID":
+		if e.ComplexityRoot.WorkflowVersion.DefinitionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.DefinitionID(childComplexity), true
+	case "WorkflowVersion.document":
+		if e.ComplexityRoot.WorkflowVersion.Document == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.Document(childComplexity), true
+	case "WorkflowVersion.id":
+		if e.ComplexityRoot.WorkflowVersion.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.ID(childComplexity), true
+	case "WorkflowVersion.publishedAt":
+		if e.ComplexityRoot.WorkflowVersion.PublishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.PublishedAt(childComplexity), true
+	case "WorkflowVersion.publishedBy":
+		if e.ComplexityRoot.WorkflowVersion.PublishedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.PublishedBy(childComplexity), true
+	case "WorkflowVersion.state":
+		if e.ComplexityRoot.WorkflowVersion.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.State(childComplexity), true
+	case "WorkflowVersion.updatedAt":
+		if e.ComplexityRoot.WorkflowVersion.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.UpdatedAt(childComplexity), true
+	case "WorkflowVersion.version":
+		if e.ComplexityRoot.WorkflowVersion.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.WorkflowVersion.Version(childComplexity), true
+
 	}
 	return 0, false
 }
@@ -3860,6 +4204,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateRoleGrantInput", ec.unmarshalInputCreateRoleGrantInput),
 			graphql.NewInputUnmarshaler("CreateRoleInput", ec.unmarshalInputCreateRoleInput),
 			graphql.NewInputUnmarshaler("CreateUserInput", ec.unmarshalInputCreateUserInput),
+			graphql.NewInputUnmarshaler("CreateWorkflowInput", ec.unmarshalInputCreateWorkflowInput),
 			graphql.NewInputUnmarshaler("CustomFieldFilter", ec.unmarshalInputCustomFieldFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("CustomerWhereInput", ec.unmarshalInputCustomerWhereInput),
@@ -3900,10 +4245,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdatePasskeyInput", ec.unmarshalInputUpdatePasskeyInput),
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
+			graphql.NewInputUnmarshaler("UpdateWorkflowDefinitionInput", ec.unmarshalInputUpdateWorkflowDefinitionInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
 			graphql.NewInputUnmarshaler("WebhookEndpointInput", ec.unmarshalInputWebhookEndpointInput),
 			graphql.NewInputUnmarshaler("WebhookEndpointOrder", ec.unmarshalInputWebhookEndpointOrder),
+			graphql.NewInputUnmarshaler("WorkflowDefinitionOrder", ec.unmarshalInputWorkflowDefinitionOrder),
+			graphql.NewInputUnmarshaler("WorkflowVersionOrder", ec.unmarshalInputWorkflowVersionOrder),
 		)
 	}
 	first := true
@@ -3979,7 +4327,7 @@ func newExecutionContext(
 	}
 }
 
-//go:embed "auth.graphqls" "background.graphqls" "customer.graphqls" "forms.graphqls" "schema.graphqls" "ent.graphql"
+//go:embed "auth.graphqls" "background.graphqls" "customer.graphqls" "forms.graphqls" "schema.graphqls" "workflows.graphqls" "ent.graphql"
 var sourcesFS embed.FS
 
 func sourceData(filename string) string {
@@ -3996,6 +4344,7 @@ var sources = []*ast.Source{
 	{Name: "customer.graphqls", Input: sourceData("customer.graphqls"), BuiltIn: false},
 	{Name: "forms.graphqls", Input: sourceData("forms.graphqls"), BuiltIn: false},
 	{Name: "schema.graphqls", Input: sourceData("schema.graphqls"), BuiltIn: false},
+	{Name: "workflows.graphqls", Input: sourceData("workflows.graphqls"), BuiltIn: false},
 	{Name: "ent.graphql", Input: sourceData("ent.graphql"), BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -4890,6 +5239,22 @@ func (ec *executionContext) childFields_SessionSettings(ctx context.Context, fie
 	return nil, fmt.Errorf("no field named %q was found under type SessionSettings", field.Name)
 }
 
+func (ec *executionContext) childFields_SimulatedTransition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "transition":
+		return ec.fieldContext_SimulatedTransition_transition(ctx, field)
+	case "to":
+		return ec.fieldContext_SimulatedTransition_to(ctx, field)
+	case "approval":
+		return ec.fieldContext_SimulatedTransition_approval(ctx, field)
+	case "passed":
+		return ec.fieldContext_SimulatedTransition_passed(ctx, field)
+	case "reasons":
+		return ec.fieldContext_SimulatedTransition_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SimulatedTransition", field.Name)
+}
+
 func (ec *executionContext) childFields_Tenant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4924,6 +5289,20 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_reminderHour(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
+}
+
+func (ec *executionContext) childFields_TransitionReason(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_TransitionReason_key(ctx, field)
+	case "pointer":
+		return ec.fieldContext_TransitionReason_pointer(ctx, field)
+	case "field":
+		return ec.fieldContext_TransitionReason_field(ctx, field)
+	case "message":
+		return ec.fieldContext_TransitionReason_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TransitionReason", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5046,6 +5425,64 @@ func (ec *executionContext) childFields_WebhookEndpointWithSecret(ctx context.Co
 		return ec.fieldContext_WebhookEndpointWithSecret_secret(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type WebhookEndpointWithSecret", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowDefinition(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WorkflowDefinition_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WorkflowDefinition_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WorkflowDefinition_updatedAt(ctx, field)
+	case "key":
+		return ec.fieldContext_WorkflowDefinition_key(ctx, field)
+	case "module":
+		return ec.fieldContext_WorkflowDefinition_module(ctx, field)
+	case "nameZh":
+		return ec.fieldContext_WorkflowDefinition_nameZh(ctx, field)
+	case "nameEn":
+		return ec.fieldContext_WorkflowDefinition_nameEn(ctx, field)
+	case "formID":
+		return ec.fieldContext_WorkflowDefinition_formID(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_WorkflowDefinition_createdBy(ctx, field)
+	case "form":
+		return ec.fieldContext_WorkflowDefinition_form(ctx, field)
+	case "versions":
+		return ec.fieldContext_WorkflowDefinition_versions(ctx, field)
+	case "publishedVersion":
+		return ec.fieldContext_WorkflowDefinition_publishedVersion(ctx, field)
+	case "latestVersion":
+		return ec.fieldContext_WorkflowDefinition_latestVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowDefinition", field.Name)
+}
+
+func (ec *executionContext) childFields_WorkflowVersion(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_WorkflowVersion_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_WorkflowVersion_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_WorkflowVersion_updatedAt(ctx, field)
+	case "definitionID":
+		return ec.fieldContext_WorkflowVersion_definitionID(ctx, field)
+	case "version":
+		return ec.fieldContext_WorkflowVersion_version(ctx, field)
+	case "state":
+		return ec.fieldContext_WorkflowVersion_state(ctx, field)
+	case "document":
+		return ec.fieldContext_WorkflowVersion_document(ctx, field)
+	case "publishedAt":
+		return ec.fieldContext_WorkflowVersion_publishedAt(ctx, field)
+	case "publishedBy":
+		return ec.fieldContext_WorkflowVersion_publishedBy(ctx, field)
+	case "definition":
+		return ec.fieldContext_WorkflowVersion_definition(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type WorkflowVersion", field.Name)
 }
 
 func (ec *executionContext) childFields___Directive(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5480,6 +5917,20 @@ func (ec *executionContext) field_Mutation_createWebhookEndpoint_args(ctx contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createWorkflow_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (workflows.CreateInput, error) {
+			return ec.unmarshalNCreateWorkflowInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkflowsᚐCreateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_deleteAttachment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5664,6 +6115,20 @@ func (ec *executionContext) field_Mutation_newFormDraft_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_newWorkflowDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "definitionID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["definitionID"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_pingWebhookEndpoint_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5679,6 +6144,20 @@ func (ec *executionContext) field_Mutation_pingWebhookEndpoint_args(ctx context.
 }
 
 func (ec *executionContext) field_Mutation_publishFormVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_publishWorkflowVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -6095,6 +6574,50 @@ func (ec *executionContext) field_Mutation_updateWebhookEndpoint_args(ctx contex
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateWorkflowDefinition_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (ent.UpdateWorkflowDefinitionInput, error) {
+			return ec.unmarshalNUpdateWorkflowDefinitionInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateWorkflowDefinitionInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateWorkflowDraft_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "document",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalNMap2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["document"] = arg1
 	return args, nil
 }
 
@@ -6634,6 +7157,52 @@ func (ec *executionContext) field_Query_search_args(ctx context.Context, rawArgs
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_simulateTransition_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "workflowVersionID",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["workflowVersionID"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "data",
+		func(ctx context.Context, v any) (map[string]any, error) {
+			return ec.unmarshalNMap2map(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["data"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "roles",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["roles"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "assignee",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["assignee"] = arg4
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_users_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6723,6 +7292,20 @@ func (ec *executionContext) field_Query_webhookDeliveries_args(ctx context.Conte
 		return nil, err
 	}
 	args["first"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_TransitionReason_message_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "locale",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["locale"] = arg0
 	return args, nil
 }
 
@@ -14025,6 +14608,226 @@ func (ec *executionContext) fieldContext_Mutation_migrateFormRecords(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createWorkflow(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createWorkflow(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateWorkflow(ctx, fc.Args["input"].(workflows.CreateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowDefinition) graphql.Marshaler {
+			return ec.marshalNWorkflowDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createWorkflow(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowDefinition(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createWorkflow_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWorkflowDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWorkflowDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWorkflowDraft(ctx, fc.Args["id"].(pulid.ID), fc.Args["document"].(map[string]any))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalNWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWorkflowDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWorkflowDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_newWorkflowDraft(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_newWorkflowDraft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().NewWorkflowDraft(ctx, fc.Args["definitionID"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalNWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_newWorkflowDraft(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_newWorkflowDraft_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_publishWorkflowVersion(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_publishWorkflowVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PublishWorkflowVersion(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalNWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_publishWorkflowVersion(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_publishWorkflowVersion_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateWorkflowDefinition(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateWorkflowDefinition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateWorkflowDefinition(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(ent.UpdateWorkflowDefinitionInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowDefinition) graphql.Marshaler {
+			return ec.marshalNWorkflowDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateWorkflowDefinition(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowDefinition(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateWorkflowDefinition_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Notification_id(ctx context.Context, field graphql.CollectedField, obj *ent.Notification) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16070,6 +16873,38 @@ func (ec *executionContext) fieldContext_Query_webhookEndpoints(_ context.Contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_workflowDefinitions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_workflowDefinitions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().WorkflowDefinitions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WorkflowDefinition) graphql.Marshaler {
+			return ec.marshalNWorkflowDefinition2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinitionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_workflowDefinitions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowDefinition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_mySessions(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16656,6 +17491,50 @@ func (ec *executionContext) fieldContext_Query_tenant(_ context.Context, field g
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Tenant(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_simulateTransition(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_simulateTransition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SimulateTransition(ctx, fc.Args["workflowVersionID"].(pulid.ID), fc.Args["state"].(*string), fc.Args["data"].(map[string]any), fc.Args["roles"].([]string), fc.Args["assignee"].(*bool))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*workflows.Simulated) graphql.Marshaler {
+			return ec.marshalNSimulatedTransition2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkflowsᚐSimulatedᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_simulateTransition(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SimulatedTransition(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_simulateTransition_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -17622,6 +18501,130 @@ func (ec *executionContext) fieldContext_SessionSettings_absoluteHours(_ context
 	return graphql.NewScalarFieldContext("SessionSettings", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SimulatedTransition_transition(ctx context.Context, field graphql.CollectedField, obj *workflows.Simulated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimulatedTransition_transition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimulatedTransition_transition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimulatedTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _SimulatedTransition_to(ctx context.Context, field graphql.CollectedField, obj *workflows.Simulated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimulatedTransition_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimulatedTransition_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimulatedTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _SimulatedTransition_approval(ctx context.Context, field graphql.CollectedField, obj *workflows.Simulated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimulatedTransition_approval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SimulatedTransition_approval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimulatedTransition", field, false, false, "String")
+}
+
+func (ec *executionContext) _SimulatedTransition_passed(ctx context.Context, field graphql.CollectedField, obj *workflows.Simulated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimulatedTransition_passed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimulatedTransition_passed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SimulatedTransition", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _SimulatedTransition_reasons(ctx context.Context, field graphql.CollectedField, obj *workflows.Simulated) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SimulatedTransition_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []flows.Reason) graphql.Marshaler {
+			return ec.marshalNTransitionReason2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋflowsᚐReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SimulatedTransition_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SimulatedTransition",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TransitionReason(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Tenant_id(ctx context.Context, field graphql.CollectedField, obj *ent.Tenant) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17914,6 +18917,119 @@ func (ec *executionContext) _TenantSettings_reminderHour(ctx context.Context, fi
 }
 func (ec *executionContext) fieldContext_TenantSettings_reminderHour(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TenantSettings", field, true, false, "Int")
+}
+
+func (ec *executionContext) _TransitionReason_key(ctx context.Context, field graphql.CollectedField, obj *flows.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionReason_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionReason_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransitionReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransitionReason_pointer(ctx context.Context, field graphql.CollectedField, obj *flows.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionReason_pointer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pointer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionReason_pointer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransitionReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransitionReason_field(ctx context.Context, field graphql.CollectedField, obj *flows.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionReason_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalOString2string(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionReason_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransitionReason", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransitionReason_message(ctx context.Context, field graphql.CollectedField, obj *flows.Reason) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionReason_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.TransitionReason().Message(ctx, obj, fc.Args["locale"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionReason_message(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TransitionReason",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type String does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_TransitionReason_message_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *ent.User) (ret graphql.Marshaler) {
@@ -18951,6 +20067,580 @@ func (ec *executionContext) _WebhookEndpointWithSecret_secret(ctx context.Contex
 }
 func (ec *executionContext) fieldContext_WebhookEndpointWithSecret_secret(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("WebhookEndpointWithSecret", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowDefinition_id(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WorkflowDefinition_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkflowDefinition_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkflowDefinition_key(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowDefinition_module(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_module(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Module, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workflowdefinition.Module) graphql.Marshaler {
+			return ec.marshalNWorkflowDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋworkflowdefinitionᚐModule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "WorkflowDefinitionModule")
+}
+
+func (ec *executionContext) _WorkflowDefinition_nameZh(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_nameZh(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameZh, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_nameZh(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowDefinition_nameEn(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_nameEn(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NameEn, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_nameEn(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowDefinition_formID(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_formID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FormID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_formID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WorkflowDefinition_createdBy(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowDefinition", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowDefinition_form(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_form(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Form(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.FormDefinition) graphql.Marshaler {
+			return ec.marshalOFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_form(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowDefinition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_FormDefinition(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowDefinition_versions(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_versions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Versions(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalOWorkflowVersion2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersionᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_versions(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowDefinition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowDefinition_publishedVersion(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_publishedVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowDefinition().PublishedVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalOWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_publishedVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowDefinition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowDefinition_latestVersion(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowDefinition) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowDefinition_latestVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.WorkflowDefinition().LatestVersion(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowVersion) graphql.Marshaler {
+			return ec.marshalOWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowDefinition_latestVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowDefinition",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowVersion(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _WorkflowVersion_id(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WorkflowVersion_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkflowVersion_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkflowVersion_definitionID(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_definitionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DefinitionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_definitionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "ID")
+}
+
+func (ec *executionContext) _WorkflowVersion_version(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Int")
+}
+
+func (ec *executionContext) _WorkflowVersion_state(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v workflowversion.State) graphql.Marshaler {
+			return ec.marshalNWorkflowVersionState2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋworkflowversionᚐState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "WorkflowVersionState")
+}
+
+func (ec *executionContext) _WorkflowVersion_document(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_document(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Document, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_document(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Map")
+}
+
+func (ec *executionContext) _WorkflowVersion_publishedAt(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_publishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_publishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "Time")
+}
+
+func (ec *executionContext) _WorkflowVersion_publishedBy(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_publishedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PublishedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_publishedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("WorkflowVersion", field, false, false, "String")
+}
+
+func (ec *executionContext) _WorkflowVersion_definition(ctx context.Context, field graphql.CollectedField, obj *ent.WorkflowVersion) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_WorkflowVersion_definition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Definition(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.WorkflowDefinition) graphql.Marshaler {
+			return ec.marshalNWorkflowDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinition(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_WorkflowVersion_definition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "WorkflowVersion",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_WorkflowDefinition(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) ___Directive_name(ctx context.Context, field graphql.CollectedField, obj *introspection.Directive) (ret graphql.Marshaler) {
@@ -23712,6 +25402,83 @@ func (ec *executionContext) unmarshalInputCreateUserInput(ctx context.Context, o
 func UnmarshalCreateUserInput(ctx context.Context, raw any) (directory.NewUser, error) {
 	var out directory.NewUser
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateUserInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCreateWorkflowInput(ctx context.Context, obj any) (workflows.CreateInput, error) {
+	var it workflows.CreateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "module", "nameZh", "nameEn", "formID", "document"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "module":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("module"))
+			data, err := ec.unmarshalNWorkflowDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋworkflowdefinitionᚐModule(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Module = data
+		case "nameZh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameZh"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameZh = data
+		case "nameEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEn"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEn = data
+		case "formID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("formID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FormID = data
+		case "document":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("document"))
+			data, err := ec.unmarshalNMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Document = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateWorkflowInput unmarshals raw into the CreateWorkflowInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateWorkflowInput(ctx context.Context, raw any) (workflows.CreateInput, error) {
+	var out workflows.CreateInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateWorkflowInput", raw, &out)
 	return out, err
 }
 
@@ -31500,6 +33267,55 @@ func UnmarshalUpdateUserInput(ctx context.Context, raw any) (ent.UpdateUserInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateWorkflowDefinitionInput(ctx context.Context, obj any) (ent.UpdateWorkflowDefinitionInput, error) {
+	var it ent.UpdateWorkflowDefinitionInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"nameZh", "nameEn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "nameZh":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameZh"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameZh = data
+		case "nameEn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("nameEn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NameEn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateWorkflowDefinitionInput unmarshals raw into the UpdateWorkflowDefinitionInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateWorkflowDefinitionInput(ctx context.Context, raw any) (ent.UpdateWorkflowDefinitionInput, error) {
+	var out ent.UpdateWorkflowDefinitionInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateWorkflowDefinitionInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUserOrder(ctx context.Context, obj any) (ent.UserOrder, error) {
 	var it ent.UserOrder
 	if obj == nil {
@@ -32292,6 +34108,112 @@ func UnmarshalWebhookEndpointOrder(ctx context.Context, raw any) (ent.WebhookEnd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputWorkflowDefinitionOrder(ctx context.Context, obj any) (ent.WorkflowDefinitionOrder, error) {
+	var it ent.WorkflowDefinitionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNWorkflowDefinitionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinitionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkflowDefinitionOrder unmarshals raw into the WorkflowDefinitionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkflowDefinitionOrder(ctx context.Context, raw any) (ent.WorkflowDefinitionOrder, error) {
+	var out ent.WorkflowDefinitionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkflowDefinitionOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputWorkflowVersionOrder(ctx context.Context, obj any) (ent.WorkflowVersionOrder, error) {
+	var it ent.WorkflowVersionOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNWorkflowVersionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersionOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalWorkflowVersionOrder unmarshals raw into the WorkflowVersionOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalWorkflowVersionOrder(ctx context.Context, raw any) (ent.WorkflowVersionOrder, error) {
+	var out ent.WorkflowVersionOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "WorkflowVersionOrder", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -32300,6 +34222,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 	switch obj := (obj).(type) {
 	case nil:
 		return graphql.Null
+	case *ent.WorkflowVersion:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WorkflowVersion(ctx, sel, obj)
+	case *ent.WorkflowDefinition:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._WorkflowDefinition(ctx, sel, obj)
 	case *ent.WebhookEndpoint:
 		if obj == nil {
 			return graphql.Null
@@ -34691,6 +36623,41 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createWorkflow":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createWorkflow(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateWorkflowDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWorkflowDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newWorkflowDraft":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_newWorkflowDraft(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "publishWorkflowVersion":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_publishWorkflowVersion(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateWorkflowDefinition":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateWorkflowDefinition(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -35488,6 +37455,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_webhookEndpoints(ctx, field)
 				})
+		case "workflowDefinitions":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_workflowDefinitions(ctx, field)
+				})
 		case "mySessions":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -35583,6 +37556,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_tenant(ctx, field)
+				})
+		case "simulateTransition":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_simulateTransition(ctx, field)
 				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
@@ -35990,6 +37969,59 @@ func (ec *executionContext) _SessionSettings(ctx context.Context, sel ast.Select
 	return out
 }
 
+var simulatedTransitionImplementors = []string{"SimulatedTransition"}
+
+func (ec *executionContext) _SimulatedTransition(ctx context.Context, sel ast.SelectionSet, obj *workflows.Simulated) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, simulatedTransitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SimulatedTransition")
+		case "transition":
+			out.Values[i] = ec._SimulatedTransition_transition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._SimulatedTransition_to(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approval":
+			out.Values[i] = ec._SimulatedTransition_approval(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "passed":
+			out.Values[i] = ec._SimulatedTransition_passed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._SimulatedTransition_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tenantImplementors = []string{"Tenant", "Node"}
 
 func (ec *executionContext) _Tenant(ctx context.Context, sel ast.SelectionSet, obj *ent.Tenant) graphql.Marshaler {
@@ -36089,6 +38121,55 @@ func (ec *executionContext) _TenantSettings(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var transitionReasonImplementors = []string{"TransitionReason"}
+
+func (ec *executionContext) _TransitionReason(ctx context.Context, sel ast.SelectionSet, obj *flows.Reason) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, transitionReasonImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TransitionReason")
+		case "key":
+			out.Values[i] = ec._TransitionReason_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "pointer":
+			out.Values[i] = ec._TransitionReason_pointer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "field":
+			out.Values[i] = ec._TransitionReason_field(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "message":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TransitionReason_message(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -36492,6 +38573,182 @@ func (ec *executionContext) _WebhookEndpointWithSecret(ctx context.Context, sel 
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowDefinitionImplementors = []string{"WorkflowDefinition", "Node"}
+
+func (ec *executionContext) _WorkflowDefinition(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkflowDefinition) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowDefinitionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowDefinition")
+		case "id":
+			out.Values[i] = ec._WorkflowDefinition_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._WorkflowDefinition_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WorkflowDefinition_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "key":
+			out.Values[i] = ec._WorkflowDefinition_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "module":
+			out.Values[i] = ec._WorkflowDefinition_module(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameZh":
+			out.Values[i] = ec._WorkflowDefinition_nameZh(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nameEn":
+			out.Values[i] = ec._WorkflowDefinition_nameEn(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "formID":
+			out.Values[i] = ec._WorkflowDefinition_formID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._WorkflowDefinition_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "form":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowDefinition_form(ctx, field, obj)
+				})
+		case "versions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowDefinition_versions(ctx, field, obj)
+				})
+		case "publishedVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowDefinition_publishedVersion(ctx, field, obj)
+				})
+		case "latestVersion":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowDefinition_latestVersion(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var workflowVersionImplementors = []string{"WorkflowVersion", "Node"}
+
+func (ec *executionContext) _WorkflowVersion(ctx context.Context, sel ast.SelectionSet, obj *ent.WorkflowVersion) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, workflowVersionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("WorkflowVersion")
+		case "id":
+			out.Values[i] = ec._WorkflowVersion_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._WorkflowVersion_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._WorkflowVersion_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "definitionID":
+			out.Values[i] = ec._WorkflowVersion_definitionID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._WorkflowVersion_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._WorkflowVersion_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "document":
+			out.Values[i] = ec._WorkflowVersion_document(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedAt":
+			out.Values[i] = ec._WorkflowVersion_publishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "publishedBy":
+			out.Values[i] = ec._WorkflowVersion_publishedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "definition":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._WorkflowVersion_definition(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37118,6 +39375,11 @@ func (ec *executionContext) unmarshalNCreateRoleInput2githubᚗcomᚋcustosᚑcr
 
 func (ec *executionContext) unmarshalNCreateUserInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋdirectoryᚐNewUser(ctx context.Context, v any) (directory.NewUser, error) {
 	res, err := ec.unmarshalInputCreateUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCreateWorkflowInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkflowsᚐCreateInput(ctx context.Context, v any) (workflows.CreateInput, error) {
+	res, err := ec.unmarshalInputCreateWorkflowInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -37916,6 +40178,30 @@ func (ec *executionContext) marshalNSessionSettings2githubᚗcomᚋcustosᚑcrm�
 	return ec._SessionSettings(ctx, sel, &v)
 }
 
+func (ec *executionContext) marshalNSimulatedTransition2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkflowsᚐSimulatedᚄ(ctx context.Context, sel ast.SelectionSet, v []*workflows.Simulated) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSimulatedTransition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkflowsᚐSimulated(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSimulatedTransition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkflowsᚐSimulated(ctx context.Context, sel ast.SelectionSet, v *workflows.Simulated) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SimulatedTransition!")
+		return graphql.Null
+	}
+	return ec._SimulatedTransition(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalString(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38019,6 +40305,26 @@ func (ec *executionContext) marshalNTime2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) marshalNTransitionReason2githubᚗcomᚋcustosᚑcrmᚋcustosᚋflowsᚐReason(ctx context.Context, sel ast.SelectionSet, v flows.Reason) graphql.Marshaler {
+	return ec._TransitionReason(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTransitionReason2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋflowsᚐReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []flows.Reason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTransitionReason2githubᚗcomᚋcustosᚑcrmᚋcustosᚋflowsᚐReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNUpdateContactInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateContactInput(ctx context.Context, v any) (ent.UpdateContactInput, error) {
 	res, err := ec.unmarshalInputUpdateContactInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -38056,6 +40362,11 @@ func (ec *executionContext) unmarshalNUpdateRoleInput2githubᚗcomᚋcustosᚑcr
 
 func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateUserInput(ctx context.Context, v any) (ent.UpdateUserInput, error) {
 	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateWorkflowDefinitionInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateWorkflowDefinitionInput(ctx context.Context, v any) (ent.UpdateWorkflowDefinitionInput, error) {
+	res, err := ec.unmarshalInputUpdateWorkflowDefinitionInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -38199,6 +40510,86 @@ func (ec *executionContext) marshalNWebhookEndpointWithSecret2ᚖgithubᚗcomᚋ
 		return graphql.Null
 	}
 	return ec._WebhookEndpointWithSecret(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNWorkflowDefinition2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinitionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.WorkflowDefinition) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkflowDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinition(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNWorkflowDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinition(ctx context.Context, sel ast.SelectionSet, v *ent.WorkflowDefinition) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowDefinition!")
+		return graphql.Null
+	}
+	return ec._WorkflowDefinition(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWorkflowDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋworkflowdefinitionᚐModule(ctx context.Context, v any) (workflowdefinition.Module, error) {
+	var res workflowdefinition.Module
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkflowDefinitionModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋworkflowdefinitionᚐModule(ctx context.Context, sel ast.SelectionSet, v workflowdefinition.Module) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNWorkflowDefinitionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinitionOrderField(ctx context.Context, v any) (*ent.WorkflowDefinitionOrderField, error) {
+	var res = new(ent.WorkflowDefinitionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkflowDefinitionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowDefinitionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.WorkflowDefinitionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowDefinitionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalNWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx context.Context, sel ast.SelectionSet, v *ent.WorkflowVersion) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowVersion!")
+		return graphql.Null
+	}
+	return ec._WorkflowVersion(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNWorkflowVersionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersionOrderField(ctx context.Context, v any) (*ent.WorkflowVersionOrderField, error) {
+	var res = new(ent.WorkflowVersionOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkflowVersionOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersionOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.WorkflowVersionOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "WorkflowVersionOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNWorkflowVersionState2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋworkflowversionᚐState(ctx context.Context, v any) (workflowversion.State, error) {
+	var res workflowversion.State
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNWorkflowVersionState2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋworkflowversionᚐState(ctx context.Context, sel ast.SelectionSet, v workflowversion.State) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx context.Context, sel ast.SelectionSet, v introspection.Directive) graphql.Marshaler {
@@ -39062,6 +41453,13 @@ func (ec *executionContext) unmarshalOFollowUpWhereInput2ᚖgithubᚗcomᚋcusto
 	}
 	res, err := ec.unmarshalInputFollowUpWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOFormDefinition2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormDefinition(ctx context.Context, sel ast.SelectionSet, v *ent.FormDefinition) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._FormDefinition(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOFormVersion2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFormVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.FormVersion) graphql.Marshaler {
@@ -39997,6 +42395,32 @@ func (ec *executionContext) unmarshalOUserWhereInput2ᚖgithubᚗcomᚋcustosᚑ
 	}
 	res, err := ec.unmarshalInputUserWhereInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOWorkflowVersion2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.WorkflowVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalOWorkflowVersion2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐWorkflowVersion(ctx context.Context, sel ast.SelectionSet, v *ent.WorkflowVersion) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._WorkflowVersion(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.EnumValue) graphql.Marshaler {

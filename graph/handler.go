@@ -25,6 +25,7 @@ import (
 	"github.com/custos-crm/custos/internal/notify"
 	"github.com/custos-crm/custos/internal/outbox"
 	"github.com/custos-crm/custos/internal/webhooks"
+	"github.com/custos-crm/custos/internal/workflows"
 )
 
 // Limits every operation must stay within.
@@ -59,6 +60,8 @@ type HandlerConfig struct {
 	Webhooks webhooks.Service
 	// Forms manages form definitions.
 	Forms *formdefs.Service
+	// Workflows manages workflow definitions.
+	Workflows *workflows.Service
 }
 
 // NewHandler returns the GraphQL endpoint. It expects the viewer, the
@@ -77,6 +80,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		notify:    cfg.Notify,
 		webhooks:  cfg.Webhooks,
 		forms:     cfg.Forms,
+		workflows: cfg.Workflows,
 	}}))
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.Files.MaxSize() + 1<<20, MaxMemory: 4 << 20})

@@ -28,6 +28,7 @@ import (
 	"github.com/custos-crm/custos/internal/personal"
 	"github.com/custos-crm/custos/internal/vault"
 	"github.com/custos-crm/custos/internal/webhooks"
+	"github.com/custos-crm/custos/internal/workflows"
 )
 
 // DefaultPageSize is the page size of a list asked for without first or
@@ -51,6 +52,7 @@ type Resolver struct {
 	notify    *notify.Service
 	webhooks  webhooks.Service
 	forms     *formdefs.Service
+	workflows *workflows.Service
 }
 
 // renderNotification renders a notification in the viewer's language.

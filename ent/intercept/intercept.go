@@ -37,6 +37,8 @@ import (
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 )
 
 // The Query interface represents an operation that queries a graph.
@@ -851,6 +853,60 @@ func (f TraverseWebhookEndpoint) Traverse(ctx context.Context, q ent.Query) erro
 	return fmt.Errorf("unexpected query type %T. expect *ent.WebhookEndpointQuery", q)
 }
 
+// The WorkflowDefinitionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WorkflowDefinitionFunc func(context.Context, *ent.WorkflowDefinitionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WorkflowDefinitionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WorkflowDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WorkflowDefinitionQuery", q)
+}
+
+// The TraverseWorkflowDefinition type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWorkflowDefinition func(context.Context, *ent.WorkflowDefinitionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWorkflowDefinition) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWorkflowDefinition) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkflowDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WorkflowDefinitionQuery", q)
+}
+
+// The WorkflowVersionFunc type is an adapter to allow the use of ordinary function as a Querier.
+type WorkflowVersionFunc func(context.Context, *ent.WorkflowVersionQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f WorkflowVersionFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.WorkflowVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.WorkflowVersionQuery", q)
+}
+
+// The TraverseWorkflowVersion type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseWorkflowVersion func(context.Context, *ent.WorkflowVersionQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseWorkflowVersion) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseWorkflowVersion) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkflowVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.WorkflowVersionQuery", q)
+}
+
 // NewQuery returns the generic Query interface for the given typed query.
 func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
@@ -910,6 +966,10 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.VaultMetaQuery, predicate.VaultMeta, vaultmeta.OrderOption]{typ: ent.TypeVaultMeta, tq: q}, nil
 	case *ent.WebhookEndpointQuery:
 		return &query[*ent.WebhookEndpointQuery, predicate.WebhookEndpoint, webhookendpoint.OrderOption]{typ: ent.TypeWebhookEndpoint, tq: q}, nil
+	case *ent.WorkflowDefinitionQuery:
+		return &query[*ent.WorkflowDefinitionQuery, predicate.WorkflowDefinition, workflowdefinition.OrderOption]{typ: ent.TypeWorkflowDefinition, tq: q}, nil
+	case *ent.WorkflowVersionQuery:
+		return &query[*ent.WorkflowVersionQuery, predicate.WorkflowVersion, workflowversion.OrderOption]{typ: ent.TypeWorkflowVersion, tq: q}, nil
 	default:
 		return nil, fmt.Errorf("unknown query type %T", q)
 	}

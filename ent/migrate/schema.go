@@ -1183,6 +1183,91 @@ var (
 			},
 		},
 	}
+	// WorkflowDefinitionsColumns holds the columns for the "workflow_definitions" table.
+	WorkflowDefinitionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "key", Type: field.TypeString},
+		{Name: "module", Type: field.TypeEnum, Enums: []string{"project", "ticket"}},
+		{Name: "name_zh", Type: field.TypeString, Size: 100},
+		{Name: "name_en", Type: field.TypeString, Size: 100},
+		{Name: "created_by", Type: field.TypeString, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "form_id", Type: field.TypeString, Nullable: true, Size: 29},
+	}
+	// WorkflowDefinitionsTable holds the schema information for the "workflow_definitions" table.
+	WorkflowDefinitionsTable = &schema.Table{
+		Name:       "workflow_definitions",
+		Columns:    WorkflowDefinitionsColumns,
+		PrimaryKey: []*schema.Column{WorkflowDefinitionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "workflow_definitions_tenants_tenant",
+				Columns:    []*schema.Column{WorkflowDefinitionsColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "workflow_definitions_form_definitions_form",
+				Columns:    []*schema.Column{WorkflowDefinitionsColumns[9]},
+				RefColumns: []*schema.Column{FormDefinitionsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "workflowdefinition_tenant_id_key",
+				Unique:  true,
+				Columns: []*schema.Column{WorkflowDefinitionsColumns[8], WorkflowDefinitionsColumns[3]},
+			},
+			{
+				Name:    "workflowdefinition_tenant_id_module",
+				Unique:  false,
+				Columns: []*schema.Column{WorkflowDefinitionsColumns[8], WorkflowDefinitionsColumns[4]},
+			},
+		},
+	}
+	// WorkflowVersionsColumns holds the columns for the "workflow_versions" table.
+	WorkflowVersionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "state", Type: field.TypeEnum, Enums: []string{"draft", "published", "retired"}, Default: "draft"},
+		{Name: "document", Type: field.TypeJSON},
+		{Name: "published_at", Type: field.TypeTime, Nullable: true},
+		{Name: "published_by", Type: field.TypeString, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "definition_id", Type: field.TypeString, Size: 29},
+	}
+	// WorkflowVersionsTable holds the schema information for the "workflow_versions" table.
+	WorkflowVersionsTable = &schema.Table{
+		Name:       "workflow_versions",
+		Columns:    WorkflowVersionsColumns,
+		PrimaryKey: []*schema.Column{WorkflowVersionsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "workflow_versions_tenants_tenant",
+				Columns:    []*schema.Column{WorkflowVersionsColumns[8]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "workflow_versions_workflow_definitions_definition",
+				Columns:    []*schema.Column{WorkflowVersionsColumns[9]},
+				RefColumns: []*schema.Column{WorkflowDefinitionsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "workflowversion_tenant_id_definition_id_version",
+				Unique:  true,
+				Columns: []*schema.Column{WorkflowVersionsColumns[8], WorkflowVersionsColumns[9], WorkflowVersionsColumns[3]},
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
@@ -1213,6 +1298,8 @@ var (
 		UsersTable,
 		VaultMetaTable,
 		WebhookEndpointsTable,
+		WorkflowDefinitionsTable,
+		WorkflowVersionsTable,
 	}
 )
 
@@ -1259,4 +1346,8 @@ func init() {
 	UsersTable.ForeignKeys[1].RefTable = DepartmentsTable
 	UsersTable.ForeignKeys[2].RefTable = UsersTable
 	WebhookEndpointsTable.ForeignKeys[0].RefTable = TenantsTable
+	WorkflowDefinitionsTable.ForeignKeys[0].RefTable = TenantsTable
+	WorkflowDefinitionsTable.ForeignKeys[1].RefTable = FormDefinitionsTable
+	WorkflowVersionsTable.ForeignKeys[0].RefTable = TenantsTable
+	WorkflowVersionsTable.ForeignKeys[1].RefTable = WorkflowDefinitionsTable
 }

@@ -89,3 +89,9 @@ type VaultMeta func(*sql.Selector)
 
 // WebhookEndpoint is the predicate function for webhookendpoint builders.
 type WebhookEndpoint func(*sql.Selector)
+
+// WorkflowDefinition is the predicate function for workflowdefinition builders.
+type WorkflowDefinition func(*sql.Selector)
+
+// WorkflowVersion is the predicate function for workflowversion builders.
+type WorkflowVersion func(*sql.Selector)

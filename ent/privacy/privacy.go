@@ -783,6 +783,54 @@ func (f WebhookEndpointMutationRuleFunc) EvalMutation(ctx context.Context, m ent
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WebhookEndpointMutation", m)
 }
 
+// The WorkflowDefinitionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WorkflowDefinitionQueryRuleFunc func(context.Context, *ent.WorkflowDefinitionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WorkflowDefinitionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkflowDefinitionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WorkflowDefinitionQuery", q)
+}
+
+// The WorkflowDefinitionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WorkflowDefinitionMutationRuleFunc func(context.Context, *ent.WorkflowDefinitionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WorkflowDefinitionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WorkflowDefinitionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkflowDefinitionMutation", m)
+}
+
+// The WorkflowVersionQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type WorkflowVersionQueryRuleFunc func(context.Context, *ent.WorkflowVersionQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f WorkflowVersionQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.WorkflowVersionQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.WorkflowVersionQuery", q)
+}
+
+// The WorkflowVersionMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type WorkflowVersionMutationRuleFunc func(context.Context, *ent.WorkflowVersionMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f WorkflowVersionMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.WorkflowVersionMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.WorkflowVersionMutation", m)
+}
+
 type (
 	// Filter is the interface that wraps the Where function
 	// for filtering nodes in queries and mutations.
@@ -874,6 +922,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.WebhookEndpointQuery:
 		return q.Filter(), nil
+	case *ent.WorkflowDefinitionQuery:
+		return q.Filter(), nil
+	case *ent.WorkflowVersionQuery:
+		return q.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected query type %T for query filter", q)
 	}
@@ -936,6 +988,10 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.VaultMetaMutation:
 		return m.Filter(), nil
 	case *ent.WebhookEndpointMutation:
+		return m.Filter(), nil
+	case *ent.WorkflowDefinitionMutation:
+		return m.Filter(), nil
+	case *ent.WorkflowVersionMutation:
 		return m.Filter(), nil
 	default:
 		return nil, Denyf("ent/privacy: unexpected mutation type %T for mutation filter", m)

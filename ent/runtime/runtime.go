@@ -36,6 +36,8 @@ import (
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/ent/workflowdefinition"
+	"github.com/custos-crm/custos/ent/workflowversion"
 
 	"entgo.io/ent"
 	"entgo.io/ent/privacy"
@@ -1457,6 +1459,130 @@ func init() {
 	webhookendpoint.DefaultID = webhookendpointDescID.Default.(func() pulid.ID)
 	// webhookendpoint.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	webhookendpoint.IDValidator = webhookendpointDescID.Validators[0].(func(string) error)
+	workflowdefinitionMixin := schema.WorkflowDefinition{}.Mixin()
+	workflowdefinition.Policy = privacy.NewPolicies(workflowdefinitionMixin[1], schema.WorkflowDefinition{})
+	workflowdefinition.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := workflowdefinition.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	workflowdefinitionMixinHooks1 := workflowdefinitionMixin[1].Hooks()
+	workflowdefinitionMixinHooks2 := workflowdefinitionMixin[2].Hooks()
+	workflowdefinitionHooks := schema.WorkflowDefinition{}.Hooks()
+
+	workflowdefinition.Hooks[1] = workflowdefinitionMixinHooks1[0]
+
+	workflowdefinition.Hooks[2] = workflowdefinitionMixinHooks2[0]
+
+	workflowdefinition.Hooks[3] = workflowdefinitionHooks[0]
+	workflowdefinitionMixinFields0 := workflowdefinitionMixin[0].Fields()
+	_ = workflowdefinitionMixinFields0
+	workflowdefinitionMixinFields2 := workflowdefinitionMixin[2].Fields()
+	_ = workflowdefinitionMixinFields2
+	workflowdefinitionFields := schema.WorkflowDefinition{}.Fields()
+	_ = workflowdefinitionFields
+	// workflowdefinitionDescCreatedAt is the schema descriptor for created_at field.
+	workflowdefinitionDescCreatedAt := workflowdefinitionMixinFields2[0].Descriptor()
+	// workflowdefinition.DefaultCreatedAt holds the default value on creation for the created_at field.
+	workflowdefinition.DefaultCreatedAt = workflowdefinitionDescCreatedAt.Default.(func() time.Time)
+	// workflowdefinitionDescUpdatedAt is the schema descriptor for updated_at field.
+	workflowdefinitionDescUpdatedAt := workflowdefinitionMixinFields2[1].Descriptor()
+	// workflowdefinition.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	workflowdefinition.DefaultUpdatedAt = workflowdefinitionDescUpdatedAt.Default.(func() time.Time)
+	// workflowdefinitionDescKey is the schema descriptor for key field.
+	workflowdefinitionDescKey := workflowdefinitionFields[0].Descriptor()
+	// workflowdefinition.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	workflowdefinition.KeyValidator = workflowdefinitionDescKey.Validators[0].(func(string) error)
+	// workflowdefinitionDescNameZh is the schema descriptor for name_zh field.
+	workflowdefinitionDescNameZh := workflowdefinitionFields[2].Descriptor()
+	// workflowdefinition.NameZhValidator is a validator for the "name_zh" field. It is called by the builders before save.
+	workflowdefinition.NameZhValidator = func() func(string) error {
+		validators := workflowdefinitionDescNameZh.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name_zh string) error {
+			for _, fn := range fns {
+				if err := fn(name_zh); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workflowdefinitionDescNameEn is the schema descriptor for name_en field.
+	workflowdefinitionDescNameEn := workflowdefinitionFields[3].Descriptor()
+	// workflowdefinition.NameEnValidator is a validator for the "name_en" field. It is called by the builders before save.
+	workflowdefinition.NameEnValidator = func() func(string) error {
+		validators := workflowdefinitionDescNameEn.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name_en string) error {
+			for _, fn := range fns {
+				if err := fn(name_en); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// workflowdefinitionDescID is the schema descriptor for id field.
+	workflowdefinitionDescID := workflowdefinitionMixinFields0[0].Descriptor()
+	// workflowdefinition.DefaultID holds the default value on creation for the id field.
+	workflowdefinition.DefaultID = workflowdefinitionDescID.Default.(func() pulid.ID)
+	// workflowdefinition.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	workflowdefinition.IDValidator = workflowdefinitionDescID.Validators[0].(func(string) error)
+	workflowversionMixin := schema.WorkflowVersion{}.Mixin()
+	workflowversion.Policy = privacy.NewPolicies(workflowversionMixin[1], schema.WorkflowVersion{})
+	workflowversion.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := workflowversion.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	workflowversionMixinHooks1 := workflowversionMixin[1].Hooks()
+	workflowversionMixinHooks2 := workflowversionMixin[2].Hooks()
+	workflowversionHooks := schema.WorkflowVersion{}.Hooks()
+
+	workflowversion.Hooks[1] = workflowversionMixinHooks1[0]
+
+	workflowversion.Hooks[2] = workflowversionMixinHooks2[0]
+
+	workflowversion.Hooks[3] = workflowversionHooks[0]
+
+	workflowversion.Hooks[4] = workflowversionHooks[1]
+	workflowversionMixinFields0 := workflowversionMixin[0].Fields()
+	_ = workflowversionMixinFields0
+	workflowversionMixinFields2 := workflowversionMixin[2].Fields()
+	_ = workflowversionMixinFields2
+	workflowversionFields := schema.WorkflowVersion{}.Fields()
+	_ = workflowversionFields
+	// workflowversionDescCreatedAt is the schema descriptor for created_at field.
+	workflowversionDescCreatedAt := workflowversionMixinFields2[0].Descriptor()
+	// workflowversion.DefaultCreatedAt holds the default value on creation for the created_at field.
+	workflowversion.DefaultCreatedAt = workflowversionDescCreatedAt.Default.(func() time.Time)
+	// workflowversionDescUpdatedAt is the schema descriptor for updated_at field.
+	workflowversionDescUpdatedAt := workflowversionMixinFields2[1].Descriptor()
+	// workflowversion.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	workflowversion.DefaultUpdatedAt = workflowversionDescUpdatedAt.Default.(func() time.Time)
+	// workflowversionDescVersion is the schema descriptor for version field.
+	workflowversionDescVersion := workflowversionFields[1].Descriptor()
+	// workflowversion.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	workflowversion.VersionValidator = workflowversionDescVersion.Validators[0].(func(int) error)
+	// workflowversionDescID is the schema descriptor for id field.
+	workflowversionDescID := workflowversionMixinFields0[0].Descriptor()
+	// workflowversion.DefaultID holds the default value on creation for the id field.
+	workflowversion.DefaultID = workflowversionDescID.Default.(func() pulid.ID)
+	// workflowversion.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	workflowversion.IDValidator = workflowversionDescID.Validators[0].(func(string) error)
 }
 
 const (

@@ -126,7 +126,7 @@ func (FormVersion) Policy() ent.Policy {
 
 // Hooks freezes published versions and records the audit trail.
 func (FormVersion) Hooks() []ent.Hook {
-	return []ent.Hook{auditHook("FormVersion"), formVersionHook}
+	return []ent.Hook{auditHook("FormVersion"), frozenVersionHook}
 }
 
 // formPolicy is the policy of form definitions and versions.

@@ -29,29 +29,32 @@ import (
 // underscores.
 var identifier = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// formVersionHook keeps published versions frozen: only a draft's document
-// changes; a draft may be published and a published version retired, and
-// nothing else; published versions are never deleted.
-var formVersionHook = hook.On(func(next ent.Mutator) ent.Mutator {
-	return hook.FormVersionFunc(func(ctx context.Context, m *gen.FormVersionMutation) (ent.Value, error) {
+// frozenVersionHook keeps published versions frozen, for form and workflow
+// versions alike: only a draft's document changes; a draft may be
+// published and a published version retired, and nothing else; only drafts
+// are deleted.
+var frozenVersionHook = hook.On(func(next ent.Mutator) ent.Mutator {
+	return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 		if m.Op().Is(ent.OpUpdate | ent.OpDelete) {
-			return nil, errors.New("schema: form versions change one at a time")
+			return nil, errors.New("schema: versions change one at a time")
 		}
-		old, err := m.OldState(ctx)
+		oldValue, err := m.OldField(ctx, "state")
 		if err != nil {
 			return nil, err
 		}
+		old := fmt.Sprint(oldValue)
 		if m.Op().Is(ent.OpDeleteOne) {
 			if old != "draft" {
 				return nil, apierr.BadInput(apierr.Field("/id", "form_version_frozen"))
 			}
 			return next.Mutate(ctx, m)
 		}
-		if _, changes := m.Document(); changes && old != "draft" {
+		if _, changes := m.Field("document"); changes && old != "draft" {
 			return nil, apierr.BadInput(apierr.Field("/input/document", "form_version_frozen"))
 		}
-		if s, ok := m.State(); ok && s != old {
-			allowed := (old == "draft" && s == "published") || (old == "published" && s == "retired")
+		if v, ok := m.Field("state"); ok {
+			s := fmt.Sprint(v)
+			allowed := s == old || (old == "draft" && s == "published") || (old == "published" && s == "retired")
 			if !allowed {
 				return nil, apierr.BadInput(apierr.Field("/state", "invalid"))
 			}

@@ -40,6 +40,7 @@ import (
 	"github.com/custos-crm/custos/internal/store/storetest"
 	"github.com/custos-crm/custos/internal/tenancy"
 	"github.com/custos-crm/custos/internal/vault"
+	"github.com/custos-crm/custos/internal/workflows"
 )
 
 // Password is the password of every user the helpers create.
@@ -148,6 +149,9 @@ func NewWith(t testing.TB, dialect string, opts Options) *App {
 func formRegistry(t testing.TB) *forms.Registry {
 	registryOnce.Do(func() {
 		registry, registryErr = forms.DefaultRegistry()
+		if registryErr == nil {
+			registryErr = workflows.RegisterPlugins(registry)
+		}
 		if registryErr == nil {
 			registry.InstallFormats()
 		}

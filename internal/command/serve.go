@@ -19,6 +19,7 @@ import (
 	"github.com/custos-crm/custos/internal/jobs"
 	"github.com/custos-crm/custos/internal/mail"
 	"github.com/custos-crm/custos/internal/server"
+	"github.com/custos-crm/custos/internal/workflows"
 )
 
 // shutdownGrace is how long requests in flight may finish after SIGTERM.
@@ -94,6 +95,9 @@ func Serve(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return err
 	}
+	if err := workflows.RegisterPlugins(formRegistry); err != nil {
+		return err
+	}
 	formRegistry.InstallFormats()
 	bg, err := server.NewBackground(server.BackgroundConfig{
 		Forms: formRegistry,
@@ -102,6 +106,9 @@ func Serve(ctx context.Context, args []string, env Env) error {
 	})
 	if err != nil {
 		return err
+	}
+	if err := bg.EnsureDefaults(ctx, st.Client, logger, env.Clock.Now()); err != nil {
+		return fmt.Errorf("creating default workflows: %w", err)
 	}
 	handler, err := server.NewApp(server.AppConfig{
 		Background:        bg,

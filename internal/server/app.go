@@ -92,6 +92,7 @@ func NewApp(c AppConfig) (http.Handler, error) {
 			Notify:        c.Background.Notify,
 			Webhooks:      webhooks.Service{AllowHTTP: c.AllowHTTPWebhooks},
 			Forms:         c.Background.Forms,
+			Workflows:     c.Background.Workflows,
 		}),
 		Jobs:           c.Background.Queue,
 		Registry:       c.Registry,

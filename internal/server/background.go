@@ -21,6 +21,7 @@ import (
 	"github.com/custos-crm/custos/internal/outbox"
 	"github.com/custos-crm/custos/internal/safehttp"
 	"github.com/custos-crm/custos/internal/store"
+	"github.com/custos-crm/custos/internal/workflows"
 )
 
 // BackgroundConfig configures the background services.
@@ -54,6 +55,7 @@ type Background struct {
 	Notify    *notify.Service
 	Reminders *notify.Reminders
 	Forms     *formdefs.Service
+	Workflows *workflows.Service
 }
 
 // NewBackground wires the background services and installs the outbox's
@@ -78,6 +80,7 @@ func NewBackground(c BackgroundConfig) (*Background, error) {
 		return nil, fmt.Errorf("background: %w", err)
 	}
 	b.Forms = fd
+	b.Workflows = workflows.New(c.Forms, fd, c.Clock)
 	// The client validates custom fields through the form service, and
 	// the form service's jobs use the client: first the client, then the
 	// hooks below.
@@ -104,6 +107,32 @@ func NewBackground(c BackgroundConfig) (*Background, error) {
 		return nil, fmt.Errorf("background: %w", err)
 	}
 	return b, nil
+}
+
+// EnsureDefaults gives every tenant the built-in workflows it lacks, each
+// tenant in its own transaction in its system context.
+func (b *Background) EnsureDefaults(ctx context.Context, client *ent.Client, logger *slog.Logger, now time.Time) error {
+	all := viewer.NewSystemContext(ctx, "", "list tenants for default workflows", now)
+	tenants, err := client.Tenant.Query().IDs(all)
+	if err != nil {
+		return err
+	}
+	for _, id := range tenants {
+		logger.InfoContext(ctx, "system context opened", "tenant_id", string(id), "reason", "default workflows")
+		sys := viewer.NewSystemContext(ctx, id, "default workflows", now)
+		tx, err := client.Tx(sys)
+		if err != nil {
+			return err
+		}
+		if err := b.Workflows.EnsureDefaults(sys, tx.Client()); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Start starts working jobs.

@@ -164,3 +164,13 @@ CREATE TABLE `vault_meta` (`name` text NOT NULL, `value` blob NOT NULL, PRIMARY 
 CREATE TABLE `webhook_endpoints` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `secret` blob NULL, `previous_secret` blob NULL, `url` text NOT NULL, `description` text NULL, `events` json NOT NULL, `enabled` bool NOT NULL DEFAULT (true), `previous_secret_expires_at` datetime NULL, `created_by` text NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `webhook_endpoints_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
 -- Create index "webhookendpoint_tenant_id_enabled" to table: "webhook_endpoints"
 CREATE INDEX `webhookendpoint_tenant_id_enabled` ON `webhook_endpoints` (`tenant_id`, `enabled`);
+-- Create "workflow_definitions" table
+CREATE TABLE `workflow_definitions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `key` text NOT NULL, `module` text NOT NULL, `name_zh` text NOT NULL, `name_en` text NOT NULL, `created_by` text NULL, `tenant_id` text NOT NULL, `form_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `workflow_definitions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `workflow_definitions_form_definitions_form` FOREIGN KEY (`form_id`) REFERENCES `form_definitions` (`id`) ON DELETE SET NULL);
+-- Create index "workflowdefinition_tenant_id_key" to table: "workflow_definitions"
+CREATE UNIQUE INDEX `workflowdefinition_tenant_id_key` ON `workflow_definitions` (`tenant_id`, `key`);
+-- Create index "workflowdefinition_tenant_id_module" to table: "workflow_definitions"
+CREATE INDEX `workflowdefinition_tenant_id_module` ON `workflow_definitions` (`tenant_id`, `module`);
+-- Create "workflow_versions" table
+CREATE TABLE `workflow_versions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `version` integer NOT NULL, `state` text NOT NULL DEFAULT ('draft'), `document` json NOT NULL, `published_at` datetime NULL, `published_by` text NULL, `tenant_id` text NOT NULL, `definition_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `workflow_versions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `workflow_versions_workflow_definitions_definition` FOREIGN KEY (`definition_id`) REFERENCES `workflow_definitions` (`id`) ON DELETE NO ACTION);
+-- Create index "workflowversion_tenant_id_definition_id_version" to table: "workflow_versions"
+CREATE UNIQUE INDEX `workflowversion_tenant_id_definition_id_version` ON `workflow_versions` (`tenant_id`, `definition_id`, `version`);

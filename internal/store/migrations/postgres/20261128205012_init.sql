@@ -164,6 +164,16 @@ CREATE TABLE "vault_meta" ("name" character varying NOT NULL, "value" bytea NOT 
 CREATE TABLE "webhook_endpoints" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "secret" bytea NULL, "previous_secret" bytea NULL, "url" character varying NOT NULL, "description" character varying NULL, "events" jsonb NOT NULL, "enabled" boolean NOT NULL DEFAULT true, "previous_secret_expires_at" timestamptz NULL, "created_by" character varying NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "webhookendpoint_tenant_id_enabled" to table: "webhook_endpoints"
 CREATE INDEX "webhookendpoint_tenant_id_enabled" ON "webhook_endpoints" ("tenant_id", "enabled");
+-- Create "workflow_definitions" table
+CREATE TABLE "workflow_definitions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "key" character varying NOT NULL, "module" character varying NOT NULL, "name_zh" character varying NOT NULL, "name_en" character varying NOT NULL, "created_by" character varying NULL, "tenant_id" character varying NOT NULL, "form_id" character varying NULL, PRIMARY KEY ("id"));
+-- Create index "workflowdefinition_tenant_id_key" to table: "workflow_definitions"
+CREATE UNIQUE INDEX "workflowdefinition_tenant_id_key" ON "workflow_definitions" ("tenant_id", "key");
+-- Create index "workflowdefinition_tenant_id_module" to table: "workflow_definitions"
+CREATE INDEX "workflowdefinition_tenant_id_module" ON "workflow_definitions" ("tenant_id", "module");
+-- Create "workflow_versions" table
+CREATE TABLE "workflow_versions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "version" bigint NOT NULL, "state" character varying NOT NULL DEFAULT 'draft', "document" jsonb NOT NULL, "published_at" timestamptz NULL, "published_by" character varying NULL, "tenant_id" character varying NOT NULL, "definition_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "workflowversion_tenant_id_definition_id_version" to table: "workflow_versions"
+CREATE UNIQUE INDEX "workflowversion_tenant_id_definition_id_version" ON "workflow_versions" ("tenant_id", "definition_id", "version");
 -- Modify "api_tokens" table
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "api_tokens_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "attachments" table
@@ -206,3 +216,7 @@ ALTER TABLE "sessions" ADD CONSTRAINT "sessions_tenants_tenant" FOREIGN KEY ("te
 ALTER TABLE "users" ADD CONSTRAINT "users_departments_department" FOREIGN KEY ("department_id") REFERENCES "departments" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "users_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "webhook_endpoints" table
 ALTER TABLE "webhook_endpoints" ADD CONSTRAINT "webhook_endpoints_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "workflow_definitions" table
+ALTER TABLE "workflow_definitions" ADD CONSTRAINT "workflow_definitions_form_definitions_form" FOREIGN KEY ("form_id") REFERENCES "form_definitions" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "workflow_definitions_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "workflow_versions" table
+ALTER TABLE "workflow_versions" ADD CONSTRAINT "workflow_versions_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "workflow_versions_workflow_definitions_definition" FOREIGN KEY ("definition_id") REFERENCES "workflow_definitions" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
