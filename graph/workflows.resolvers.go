@@ -41,12 +41,12 @@ func (r *mutationResolver) UpdateWorkflowDefinition(ctx context.Context, id puli
 }
 
 // SimulateTransition is the resolver for the simulateTransition field.
-func (r *queryResolver) SimulateTransition(ctx context.Context, workflowVersionID pulid.ID, stateArg *string, data map[string]any, roles []string, assignee *bool) ([]*workflows.Simulated, error) {
-	state := ""
-	if stateArg != nil {
-		state = *stateArg
+func (r *queryResolver) SimulateTransition(ctx context.Context, workflowVersionID pulid.ID, state *string, data map[string]any, roles []string, assignee *bool) ([]*workflows.Simulated, error) {
+	from := ""
+	if state != nil {
+		from = *state
 	}
-	out, err := r.workflows.Simulate(ctx, r.client, workflowVersionID, state, data, roles, assignee != nil && *assignee)
+	out, err := r.workflows.Simulate(ctx, r.client, workflowVersionID, from, data, roles, assignee != nil && *assignee)
 	return toPointers(out), err
 }
 
