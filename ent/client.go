@@ -35,6 +35,7 @@ import (
 	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/customfields"
@@ -42,6 +43,8 @@ import (
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
+	"github.com/custos-crm/custos/ent/ticket"
+	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
@@ -98,6 +101,8 @@ type Client struct {
 	Passkey *PasskeyClient
 	// Picklist is the client for interacting with the Picklist builders.
 	Picklist *PicklistClient
+	// Project is the client for interacting with the Project builders.
+	Project *ProjectClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// RoleGrant is the client for interacting with the RoleGrant builders.
@@ -108,6 +113,10 @@ type Client struct {
 	Tenant *TenantClient
 	// TenantKey is the client for interacting with the TenantKey builders.
 	TenantKey *TenantKeyClient
+	// Ticket is the client for interacting with the Ticket builders.
+	Ticket *TicketClient
+	// TransitionEvent is the client for interacting with the TransitionEvent builders.
+	TransitionEvent *TransitionEventClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// VaultMeta is the client for interacting with the VaultMeta builders.
@@ -149,11 +158,14 @@ func (c *Client) init() {
 	c.OutboxMessage = NewOutboxMessageClient(c.config)
 	c.Passkey = NewPasskeyClient(c.config)
 	c.Picklist = NewPicklistClient(c.config)
+	c.Project = NewProjectClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.RoleGrant = NewRoleGrantClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.TenantKey = NewTenantKeyClient(c.config)
+	c.Ticket = NewTicketClient(c.config)
+	c.TransitionEvent = NewTransitionEventClient(c.config)
 	c.User = NewUserClient(c.config)
 	c.VaultMeta = NewVaultMetaClient(c.config)
 	c.WebhookEndpoint = NewWebhookEndpointClient(c.config)
@@ -295,11 +307,14 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		OutboxMessage:          NewOutboxMessageClient(cfg),
 		Passkey:                NewPasskeyClient(cfg),
 		Picklist:               NewPicklistClient(cfg),
+		Project:                NewProjectClient(cfg),
 		Role:                   NewRoleClient(cfg),
 		RoleGrant:              NewRoleGrantClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Tenant:                 NewTenantClient(cfg),
 		TenantKey:              NewTenantKeyClient(cfg),
+		Ticket:                 NewTicketClient(cfg),
+		TransitionEvent:        NewTransitionEventClient(cfg),
 		User:                   NewUserClient(cfg),
 		VaultMeta:              NewVaultMetaClient(cfg),
 		WebhookEndpoint:        NewWebhookEndpointClient(cfg),
@@ -344,11 +359,14 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		OutboxMessage:          NewOutboxMessageClient(cfg),
 		Passkey:                NewPasskeyClient(cfg),
 		Picklist:               NewPicklistClient(cfg),
+		Project:                NewProjectClient(cfg),
 		Role:                   NewRoleClient(cfg),
 		RoleGrant:              NewRoleGrantClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Tenant:                 NewTenantClient(cfg),
 		TenantKey:              NewTenantKeyClient(cfg),
+		Ticket:                 NewTicketClient(cfg),
+		TransitionEvent:        NewTransitionEventClient(cfg),
 		User:                   NewUserClient(cfg),
 		VaultMeta:              NewVaultMetaClient(cfg),
 		WebhookEndpoint:        NewWebhookEndpointClient(cfg),
@@ -387,9 +405,9 @@ func (c *Client) Use(hooks ...Hook) {
 		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
 		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
 		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
-		c.Passkey, c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey,
-		c.User, c.VaultMeta, c.WebhookEndpoint, c.WorkflowDefinition,
-		c.WorkflowVersion,
+		c.Passkey, c.Picklist, c.Project, c.Role, c.RoleGrant, c.Session, c.Tenant,
+		c.TenantKey, c.Ticket, c.TransitionEvent, c.User, c.VaultMeta,
+		c.WebhookEndpoint, c.WorkflowDefinition, c.WorkflowVersion,
 	} {
 		n.Use(hooks...)
 	}
@@ -403,9 +421,9 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
 		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
 		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
-		c.Passkey, c.Picklist, c.Role, c.RoleGrant, c.Session, c.Tenant, c.TenantKey,
-		c.User, c.VaultMeta, c.WebhookEndpoint, c.WorkflowDefinition,
-		c.WorkflowVersion,
+		c.Passkey, c.Picklist, c.Project, c.Role, c.RoleGrant, c.Session, c.Tenant,
+		c.TenantKey, c.Ticket, c.TransitionEvent, c.User, c.VaultMeta,
+		c.WebhookEndpoint, c.WorkflowDefinition, c.WorkflowVersion,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -454,6 +472,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Passkey.mutate(ctx, m)
 	case *PicklistMutation:
 		return c.Picklist.mutate(ctx, m)
+	case *ProjectMutation:
+		return c.Project.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
 	case *RoleGrantMutation:
@@ -464,6 +484,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Tenant.mutate(ctx, m)
 	case *TenantKeyMutation:
 		return c.TenantKey.mutate(ctx, m)
+	case *TicketMutation:
+		return c.Ticket.mutate(ctx, m)
+	case *TransitionEventMutation:
+		return c.TransitionEvent.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	case *VaultMetaMutation:
@@ -3787,6 +3811,221 @@ func (c *PicklistClient) mutate(ctx context.Context, m *PicklistMutation) (Value
 	}
 }
 
+// ProjectClient is a client for the Project schema.
+type ProjectClient struct {
+	config
+}
+
+// NewProjectClient returns a client for the Project from the given config.
+func NewProjectClient(c config) *ProjectClient {
+	return &ProjectClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `project.Hooks(f(g(h())))`.
+func (c *ProjectClient) Use(hooks ...Hook) {
+	c.hooks.Project = append(c.hooks.Project, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `project.Intercept(f(g(h())))`.
+func (c *ProjectClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Project = append(c.inters.Project, interceptors...)
+}
+
+// Create returns a builder for creating a Project entity.
+func (c *ProjectClient) Create() *ProjectCreate {
+	mutation := newProjectMutation(c.config, OpCreate)
+	return &ProjectCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Project entities.
+func (c *ProjectClient) CreateBulk(builders ...*ProjectCreate) *ProjectCreateBulk {
+	return &ProjectCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProjectClient) MapCreateBulk(slice any, setFunc func(*ProjectCreate, int)) *ProjectCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProjectCreateBulk{err: fmt.Errorf("calling to ProjectClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProjectCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProjectCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Project.
+func (c *ProjectClient) Update() *ProjectUpdate {
+	mutation := newProjectMutation(c.config, OpUpdate)
+	return &ProjectUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProjectClient) UpdateOne(_m *Project) *ProjectUpdateOne {
+	mutation := newProjectMutation(c.config, OpUpdateOne, withProject(_m))
+	return &ProjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProjectClient) UpdateOneID(id pulid.ID) *ProjectUpdateOne {
+	mutation := newProjectMutation(c.config, OpUpdateOne, withProjectID(id))
+	return &ProjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Project.
+func (c *ProjectClient) Delete() *ProjectDelete {
+	mutation := newProjectMutation(c.config, OpDelete)
+	return &ProjectDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProjectClient) DeleteOne(_m *Project) *ProjectDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProjectClient) DeleteOneID(id pulid.ID) *ProjectDeleteOne {
+	builder := c.Delete().Where(project.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProjectDeleteOne{builder}
+}
+
+// Query returns a query builder for Project.
+func (c *ProjectClient) Query() *ProjectQuery {
+	return &ProjectQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProject},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Project entity by its id.
+func (c *ProjectClient) Get(ctx context.Context, id pulid.ID) (*Project, error) {
+	return c.Query().Where(project.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProjectClient) GetX(ctx context.Context, id pulid.ID) *Project {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Project.
+func (c *ProjectClient) QueryTenant(_m *Project) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, project.TenantTable, project.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOwner queries the owner edge of a Project.
+func (c *ProjectClient) QueryOwner(_m *Project) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, project.OwnerTable, project.OwnerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDepartment queries the department edge of a Project.
+func (c *ProjectClient) QueryDepartment(_m *Project) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, project.DepartmentTable, project.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAssignee queries the assignee edge of a Project.
+func (c *ProjectClient) QueryAssignee(_m *Project) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, project.AssigneeTable, project.AssigneeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a Project.
+func (c *ProjectClient) QueryCustomer(_m *Project) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(project.Table, project.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, project.CustomerTable, project.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ProjectClient) Hooks() []Hook {
+	hooks := c.hooks.Project
+	return append(hooks[:len(hooks):len(hooks)], project.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProjectClient) Interceptors() []Interceptor {
+	inters := c.inters.Project
+	return append(inters[:len(inters):len(inters)], project.Interceptors[:]...)
+}
+
+func (c *ProjectClient) mutate(ctx context.Context, m *ProjectMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProjectCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProjectUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProjectUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProjectDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Project mutation op: %q", m.Op())
+	}
+}
+
 // RoleClient is a client for the Role schema.
 type RoleClient struct {
 	config
@@ -4582,6 +4821,371 @@ func (c *TenantKeyClient) mutate(ctx context.Context, m *TenantKeyMutation) (Val
 		return (&TenantKeyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown TenantKey mutation op: %q", m.Op())
+	}
+}
+
+// TicketClient is a client for the Ticket schema.
+type TicketClient struct {
+	config
+}
+
+// NewTicketClient returns a client for the Ticket from the given config.
+func NewTicketClient(c config) *TicketClient {
+	return &TicketClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `ticket.Hooks(f(g(h())))`.
+func (c *TicketClient) Use(hooks ...Hook) {
+	c.hooks.Ticket = append(c.hooks.Ticket, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `ticket.Intercept(f(g(h())))`.
+func (c *TicketClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Ticket = append(c.inters.Ticket, interceptors...)
+}
+
+// Create returns a builder for creating a Ticket entity.
+func (c *TicketClient) Create() *TicketCreate {
+	mutation := newTicketMutation(c.config, OpCreate)
+	return &TicketCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Ticket entities.
+func (c *TicketClient) CreateBulk(builders ...*TicketCreate) *TicketCreateBulk {
+	return &TicketCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TicketClient) MapCreateBulk(slice any, setFunc func(*TicketCreate, int)) *TicketCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TicketCreateBulk{err: fmt.Errorf("calling to TicketClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TicketCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TicketCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Ticket.
+func (c *TicketClient) Update() *TicketUpdate {
+	mutation := newTicketMutation(c.config, OpUpdate)
+	return &TicketUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TicketClient) UpdateOne(_m *Ticket) *TicketUpdateOne {
+	mutation := newTicketMutation(c.config, OpUpdateOne, withTicket(_m))
+	return &TicketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TicketClient) UpdateOneID(id pulid.ID) *TicketUpdateOne {
+	mutation := newTicketMutation(c.config, OpUpdateOne, withTicketID(id))
+	return &TicketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Ticket.
+func (c *TicketClient) Delete() *TicketDelete {
+	mutation := newTicketMutation(c.config, OpDelete)
+	return &TicketDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TicketClient) DeleteOne(_m *Ticket) *TicketDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TicketClient) DeleteOneID(id pulid.ID) *TicketDeleteOne {
+	builder := c.Delete().Where(ticket.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TicketDeleteOne{builder}
+}
+
+// Query returns a query builder for Ticket.
+func (c *TicketClient) Query() *TicketQuery {
+	return &TicketQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTicket},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Ticket entity by its id.
+func (c *TicketClient) Get(ctx context.Context, id pulid.ID) (*Ticket, error) {
+	return c.Query().Where(ticket.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TicketClient) GetX(ctx context.Context, id pulid.ID) *Ticket {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a Ticket.
+func (c *TicketClient) QueryTenant(_m *Ticket) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ticket.TenantTable, ticket.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryOwner queries the owner edge of a Ticket.
+func (c *TicketClient) QueryOwner(_m *Ticket) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ticket.OwnerTable, ticket.OwnerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryDepartment queries the department edge of a Ticket.
+func (c *TicketClient) QueryDepartment(_m *Ticket) *DepartmentQuery {
+	query := (&DepartmentClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, id),
+			sqlgraph.To(department.Table, department.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ticket.DepartmentTable, ticket.DepartmentColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryAssignee queries the assignee edge of a Ticket.
+func (c *TicketClient) QueryAssignee(_m *Ticket) *UserQuery {
+	query := (&UserClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, id),
+			sqlgraph.To(user.Table, user.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ticket.AssigneeTable, ticket.AssigneeColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// QueryCustomer queries the customer edge of a Ticket.
+func (c *TicketClient) QueryCustomer(_m *Ticket) *CustomerQuery {
+	query := (&CustomerClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, id),
+			sqlgraph.To(customer.Table, customer.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ticket.CustomerTable, ticket.CustomerColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TicketClient) Hooks() []Hook {
+	hooks := c.hooks.Ticket
+	return append(hooks[:len(hooks):len(hooks)], ticket.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TicketClient) Interceptors() []Interceptor {
+	inters := c.inters.Ticket
+	return append(inters[:len(inters):len(inters)], ticket.Interceptors[:]...)
+}
+
+func (c *TicketClient) mutate(ctx context.Context, m *TicketMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TicketCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TicketUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TicketUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TicketDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Ticket mutation op: %q", m.Op())
+	}
+}
+
+// TransitionEventClient is a client for the TransitionEvent schema.
+type TransitionEventClient struct {
+	config
+}
+
+// NewTransitionEventClient returns a client for the TransitionEvent from the given config.
+func NewTransitionEventClient(c config) *TransitionEventClient {
+	return &TransitionEventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `transitionevent.Hooks(f(g(h())))`.
+func (c *TransitionEventClient) Use(hooks ...Hook) {
+	c.hooks.TransitionEvent = append(c.hooks.TransitionEvent, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `transitionevent.Intercept(f(g(h())))`.
+func (c *TransitionEventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TransitionEvent = append(c.inters.TransitionEvent, interceptors...)
+}
+
+// Create returns a builder for creating a TransitionEvent entity.
+func (c *TransitionEventClient) Create() *TransitionEventCreate {
+	mutation := newTransitionEventMutation(c.config, OpCreate)
+	return &TransitionEventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TransitionEvent entities.
+func (c *TransitionEventClient) CreateBulk(builders ...*TransitionEventCreate) *TransitionEventCreateBulk {
+	return &TransitionEventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TransitionEventClient) MapCreateBulk(slice any, setFunc func(*TransitionEventCreate, int)) *TransitionEventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TransitionEventCreateBulk{err: fmt.Errorf("calling to TransitionEventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TransitionEventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TransitionEventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TransitionEvent.
+func (c *TransitionEventClient) Update() *TransitionEventUpdate {
+	mutation := newTransitionEventMutation(c.config, OpUpdate)
+	return &TransitionEventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TransitionEventClient) UpdateOne(_m *TransitionEvent) *TransitionEventUpdateOne {
+	mutation := newTransitionEventMutation(c.config, OpUpdateOne, withTransitionEvent(_m))
+	return &TransitionEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TransitionEventClient) UpdateOneID(id pulid.ID) *TransitionEventUpdateOne {
+	mutation := newTransitionEventMutation(c.config, OpUpdateOne, withTransitionEventID(id))
+	return &TransitionEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TransitionEvent.
+func (c *TransitionEventClient) Delete() *TransitionEventDelete {
+	mutation := newTransitionEventMutation(c.config, OpDelete)
+	return &TransitionEventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TransitionEventClient) DeleteOne(_m *TransitionEvent) *TransitionEventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TransitionEventClient) DeleteOneID(id pulid.ID) *TransitionEventDeleteOne {
+	builder := c.Delete().Where(transitionevent.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TransitionEventDeleteOne{builder}
+}
+
+// Query returns a query builder for TransitionEvent.
+func (c *TransitionEventClient) Query() *TransitionEventQuery {
+	return &TransitionEventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTransitionEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TransitionEvent entity by its id.
+func (c *TransitionEventClient) Get(ctx context.Context, id pulid.ID) (*TransitionEvent, error) {
+	return c.Query().Where(transitionevent.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TransitionEventClient) GetX(ctx context.Context, id pulid.ID) *TransitionEvent {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a TransitionEvent.
+func (c *TransitionEventClient) QueryTenant(_m *TransitionEvent) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(transitionevent.Table, transitionevent.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, transitionevent.TenantTable, transitionevent.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *TransitionEventClient) Hooks() []Hook {
+	hooks := c.hooks.TransitionEvent
+	return append(hooks[:len(hooks):len(hooks)], transitionevent.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *TransitionEventClient) Interceptors() []Interceptor {
+	return c.inters.TransitionEvent
+}
+
+func (c *TransitionEventClient) mutate(ctx context.Context, m *TransitionEventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TransitionEventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TransitionEventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TransitionEventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TransitionEventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TransitionEvent mutation op: %q", m.Op())
 	}
 }
 
@@ -5485,17 +6089,18 @@ type (
 		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
 		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
 		FormVersion, IdentityProvider, LoginThrottle, Notification,
-		NotificationPreference, OutboxMessage, Passkey, Picklist, Role, RoleGrant,
-		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint,
-		WorkflowDefinition, WorkflowVersion []ent.Hook
+		NotificationPreference, OutboxMessage, Passkey, Picklist, Project, Role,
+		RoleGrant, Session, Tenant, TenantKey, Ticket, TransitionEvent, User,
+		VaultMeta, WebhookEndpoint, WorkflowDefinition, WorkflowVersion []ent.Hook
 	}
 	inters struct {
 		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
 		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
 		FormVersion, IdentityProvider, LoginThrottle, Notification,
-		NotificationPreference, OutboxMessage, Passkey, Picklist, Role, RoleGrant,
-		Session, Tenant, TenantKey, User, VaultMeta, WebhookEndpoint,
-		WorkflowDefinition, WorkflowVersion []ent.Interceptor
+		NotificationPreference, OutboxMessage, Passkey, Picklist, Project, Role,
+		RoleGrant, Session, Tenant, TenantKey, Ticket, TransitionEvent, User,
+		VaultMeta, WebhookEndpoint, WorkflowDefinition,
+		WorkflowVersion []ent.Interceptor
 	}
 )
 

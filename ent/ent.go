@@ -32,11 +32,14 @@ import (
 	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
+	"github.com/custos-crm/custos/ent/ticket"
+	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
@@ -122,11 +125,14 @@ func checkColumn(t, c string) error {
 			outboxmessage.Table:          outboxmessage.ValidColumn,
 			passkey.Table:                passkey.ValidColumn,
 			picklist.Table:               picklist.ValidColumn,
+			project.Table:                project.ValidColumn,
 			role.Table:                   role.ValidColumn,
 			rolegrant.Table:              rolegrant.ValidColumn,
 			session.Table:                session.ValidColumn,
 			tenant.Table:                 tenant.ValidColumn,
 			tenantkey.Table:              tenantkey.ValidColumn,
+			ticket.Table:                 ticket.ValidColumn,
+			transitionevent.Table:        transitionevent.ValidColumn,
 			user.Table:                   user.ValidColumn,
 			vaultmeta.Table:              vaultmeta.ValidColumn,
 			webhookendpoint.Table:        webhookendpoint.ValidColumn,

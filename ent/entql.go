@@ -24,11 +24,14 @@ import (
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
 	"github.com/custos-crm/custos/ent/predicate"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
+	"github.com/custos-crm/custos/ent/ticket"
+	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
@@ -43,7 +46,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 30)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 33)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -524,6 +527,38 @@ var schemaGraph = func() *sqlgraph.Schema {
 	}
 	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
+			Table:   project.Table,
+			Columns: project.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: project.FieldID,
+			},
+		},
+		Type: "Project",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			project.FieldTenantID:            {Type: field.TypeString, Column: project.FieldTenantID},
+			project.FieldOwnerID:             {Type: field.TypeString, Column: project.FieldOwnerID},
+			project.FieldDepartmentID:        {Type: field.TypeString, Column: project.FieldDepartmentID},
+			project.FieldCreatedBy:           {Type: field.TypeString, Column: project.FieldCreatedBy},
+			project.FieldCreatedAt:           {Type: field.TypeTime, Column: project.FieldCreatedAt},
+			project.FieldUpdatedAt:           {Type: field.TypeTime, Column: project.FieldUpdatedAt},
+			project.FieldDeletedAt:           {Type: field.TypeTime, Column: project.FieldDeletedAt},
+			project.FieldDeletedBy:           {Type: field.TypeString, Column: project.FieldDeletedBy},
+			project.FieldDeleteBatchID:       {Type: field.TypeString, Column: project.FieldDeleteBatchID},
+			project.FieldCustomFields:        {Type: field.TypeJSON, Column: project.FieldCustomFields},
+			project.FieldCustomFormVersionID: {Type: field.TypeString, Column: project.FieldCustomFormVersionID},
+			project.FieldDataKey:             {Type: field.TypeBytes, Column: project.FieldDataKey},
+			project.FieldTitle:               {Type: field.TypeString, Column: project.FieldTitle},
+			project.FieldState:               {Type: field.TypeString, Column: project.FieldState},
+			project.FieldWorkflowVersionID:   {Type: field.TypeString, Column: project.FieldWorkflowVersionID},
+			project.FieldAssigneeID:          {Type: field.TypeString, Column: project.FieldAssigneeID},
+			project.FieldCustomerID:          {Type: field.TypeString, Column: project.FieldCustomerID},
+			project.FieldDueOn:               {Type: field.TypeString, Column: project.FieldDueOn},
+			project.FieldRevision:            {Type: field.TypeInt, Column: project.FieldRevision},
+		},
+	}
+	graph.Nodes[21] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
 			ID: &sqlgraph.FieldSpec{
@@ -542,7 +577,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldScope:       {Type: field.TypeEnum, Column: role.FieldScope},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rolegrant.Table,
 			Columns: rolegrant.Columns,
@@ -562,7 +597,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rolegrant.FieldExpiresAt: {Type: field.TypeTime, Column: rolegrant.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -588,7 +623,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -607,7 +642,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenantkey.Table,
 			Columns: tenantkey.Columns,
@@ -624,7 +659,63 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenantkey.FieldCreatedAt:       {Type: field.TypeTime, Column: tenantkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[26] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   ticket.Table,
+			Columns: ticket.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: ticket.FieldID,
+			},
+		},
+		Type: "Ticket",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			ticket.FieldTenantID:            {Type: field.TypeString, Column: ticket.FieldTenantID},
+			ticket.FieldOwnerID:             {Type: field.TypeString, Column: ticket.FieldOwnerID},
+			ticket.FieldDepartmentID:        {Type: field.TypeString, Column: ticket.FieldDepartmentID},
+			ticket.FieldCreatedBy:           {Type: field.TypeString, Column: ticket.FieldCreatedBy},
+			ticket.FieldCreatedAt:           {Type: field.TypeTime, Column: ticket.FieldCreatedAt},
+			ticket.FieldUpdatedAt:           {Type: field.TypeTime, Column: ticket.FieldUpdatedAt},
+			ticket.FieldDeletedAt:           {Type: field.TypeTime, Column: ticket.FieldDeletedAt},
+			ticket.FieldDeletedBy:           {Type: field.TypeString, Column: ticket.FieldDeletedBy},
+			ticket.FieldDeleteBatchID:       {Type: field.TypeString, Column: ticket.FieldDeleteBatchID},
+			ticket.FieldCustomFields:        {Type: field.TypeJSON, Column: ticket.FieldCustomFields},
+			ticket.FieldCustomFormVersionID: {Type: field.TypeString, Column: ticket.FieldCustomFormVersionID},
+			ticket.FieldDataKey:             {Type: field.TypeBytes, Column: ticket.FieldDataKey},
+			ticket.FieldTitle:               {Type: field.TypeString, Column: ticket.FieldTitle},
+			ticket.FieldState:               {Type: field.TypeString, Column: ticket.FieldState},
+			ticket.FieldWorkflowVersionID:   {Type: field.TypeString, Column: ticket.FieldWorkflowVersionID},
+			ticket.FieldAssigneeID:          {Type: field.TypeString, Column: ticket.FieldAssigneeID},
+			ticket.FieldCustomerID:          {Type: field.TypeString, Column: ticket.FieldCustomerID},
+			ticket.FieldDueOn:               {Type: field.TypeString, Column: ticket.FieldDueOn},
+			ticket.FieldRevision:            {Type: field.TypeInt, Column: ticket.FieldRevision},
+		},
+	}
+	graph.Nodes[27] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   transitionevent.Table,
+			Columns: transitionevent.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: transitionevent.FieldID,
+			},
+		},
+		Type: "TransitionEvent",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			transitionevent.FieldTenantID:   {Type: field.TypeString, Column: transitionevent.FieldTenantID},
+			transitionevent.FieldCreatedAt:  {Type: field.TypeTime, Column: transitionevent.FieldCreatedAt},
+			transitionevent.FieldUpdatedAt:  {Type: field.TypeTime, Column: transitionevent.FieldUpdatedAt},
+			transitionevent.FieldDataKey:    {Type: field.TypeBytes, Column: transitionevent.FieldDataKey},
+			transitionevent.FieldComment:    {Type: field.TypeBytes, Column: transitionevent.FieldComment},
+			transitionevent.FieldRecordID:   {Type: field.TypeString, Column: transitionevent.FieldRecordID},
+			transitionevent.FieldActorID:    {Type: field.TypeString, Column: transitionevent.FieldActorID},
+			transitionevent.FieldFromState:  {Type: field.TypeString, Column: transitionevent.FieldFromState},
+			transitionevent.FieldToState:    {Type: field.TypeString, Column: transitionevent.FieldToState},
+			transitionevent.FieldTransition: {Type: field.TypeString, Column: transitionevent.FieldTransition},
+			transitionevent.FieldChanges:    {Type: field.TypeJSON, Column: transitionevent.FieldChanges},
+		},
+	}
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -658,7 +749,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldReportsToID:        {Type: field.TypeString, Column: user.FieldReportsToID},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   vaultmeta.Table,
 			Columns: vaultmeta.Columns,
@@ -672,7 +763,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			vaultmeta.FieldValue: {Type: field.TypeBytes, Column: vaultmeta.FieldValue},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookendpoint.Table,
 			Columns: webhookendpoint.Columns,
@@ -697,7 +788,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookendpoint.FieldCreatedBy:               {Type: field.TypeString, Column: webhookendpoint.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workflowdefinition.Table,
 			Columns: workflowdefinition.Columns,
@@ -719,7 +810,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workflowdefinition.FieldCreatedBy: {Type: field.TypeString, Column: workflowdefinition.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workflowversion.Table,
 			Columns: workflowversion.Columns,
@@ -1214,6 +1305,66 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   project.TenantTable,
+			Columns: []string{project.TenantColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"owner",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   project.OwnerTable,
+			Columns: []string{project.OwnerColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"User",
+	)
+	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   project.DepartmentTable,
+			Columns: []string{project.DepartmentColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"Department",
+	)
+	graph.MustAddE(
+		"assignee",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   project.AssigneeTable,
+			Columns: []string{project.AssigneeColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"User",
+	)
+	graph.MustAddE(
+		"customer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   project.CustomerTable,
+			Columns: []string{project.CustomerColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"Customer",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   role.TenantTable,
 			Columns: []string{role.TenantColumn},
 			Bidi:    false,
@@ -1304,6 +1455,78 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Session",
 		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   ticket.TenantTable,
+			Columns: []string{ticket.TenantColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"owner",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   ticket.OwnerTable,
+			Columns: []string{ticket.OwnerColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"User",
+	)
+	graph.MustAddE(
+		"department",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   ticket.DepartmentTable,
+			Columns: []string{ticket.DepartmentColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"Department",
+	)
+	graph.MustAddE(
+		"assignee",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   ticket.AssigneeTable,
+			Columns: []string{ticket.AssigneeColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"User",
+	)
+	graph.MustAddE(
+		"customer",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   ticket.CustomerTable,
+			Columns: []string{ticket.CustomerColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"Customer",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   transitionevent.TenantTable,
+			Columns: []string{transitionevent.TenantColumn},
+			Bidi:    false,
+		},
+		"TransitionEvent",
+		"Tenant",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -3919,6 +4142,211 @@ func (f *PicklistFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ProjectQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ProjectQuery builder.
+func (_q *ProjectQuery) Filter() *ProjectFilter {
+	return &ProjectFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ProjectMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ProjectMutation builder.
+func (m *ProjectMutation) Filter() *ProjectFilter {
+	return &ProjectFilter{config: m.config, predicateAdder: m}
+}
+
+// ProjectFilter provides a generic filtering capability at runtime for ProjectQuery.
+type ProjectFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ProjectFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ProjectFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(project.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *ProjectFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(project.FieldTenantID))
+}
+
+// WhereOwnerID applies the entql string predicate on the owner_id field.
+func (f *ProjectFilter) WhereOwnerID(p entql.StringP) {
+	f.Where(p.Field(project.FieldOwnerID))
+}
+
+// WhereDepartmentID applies the entql string predicate on the department_id field.
+func (f *ProjectFilter) WhereDepartmentID(p entql.StringP) {
+	f.Where(p.Field(project.FieldDepartmentID))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *ProjectFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(project.FieldCreatedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ProjectFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(project.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ProjectFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(project.FieldUpdatedAt))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *ProjectFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(project.FieldDeletedAt))
+}
+
+// WhereDeletedBy applies the entql string predicate on the deleted_by field.
+func (f *ProjectFilter) WhereDeletedBy(p entql.StringP) {
+	f.Where(p.Field(project.FieldDeletedBy))
+}
+
+// WhereDeleteBatchID applies the entql string predicate on the delete_batch_id field.
+func (f *ProjectFilter) WhereDeleteBatchID(p entql.StringP) {
+	f.Where(p.Field(project.FieldDeleteBatchID))
+}
+
+// WhereCustomFields applies the entql json.RawMessage predicate on the custom_fields field.
+func (f *ProjectFilter) WhereCustomFields(p entql.BytesP) {
+	f.Where(p.Field(project.FieldCustomFields))
+}
+
+// WhereCustomFormVersionID applies the entql string predicate on the custom_form_version_id field.
+func (f *ProjectFilter) WhereCustomFormVersionID(p entql.StringP) {
+	f.Where(p.Field(project.FieldCustomFormVersionID))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *ProjectFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(project.FieldDataKey))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *ProjectFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(project.FieldTitle))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *ProjectFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(project.FieldState))
+}
+
+// WhereWorkflowVersionID applies the entql string predicate on the workflow_version_id field.
+func (f *ProjectFilter) WhereWorkflowVersionID(p entql.StringP) {
+	f.Where(p.Field(project.FieldWorkflowVersionID))
+}
+
+// WhereAssigneeID applies the entql string predicate on the assignee_id field.
+func (f *ProjectFilter) WhereAssigneeID(p entql.StringP) {
+	f.Where(p.Field(project.FieldAssigneeID))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *ProjectFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(project.FieldCustomerID))
+}
+
+// WhereDueOn applies the entql string predicate on the due_on field.
+func (f *ProjectFilter) WhereDueOn(p entql.StringP) {
+	f.Where(p.Field(project.FieldDueOn))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *ProjectFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(project.FieldRevision))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ProjectFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOwner applies a predicate to check if query has an edge owner.
+func (f *ProjectFilter) WhereHasOwner() {
+	f.Where(entql.HasEdge("owner"))
+}
+
+// WhereHasOwnerWith applies a predicate to check if query has an edge owner with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasOwnerWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("owner", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *ProjectFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssignee applies a predicate to check if query has an edge assignee.
+func (f *ProjectFilter) WhereHasAssignee() {
+	f.Where(entql.HasEdge("assignee"))
+}
+
+// WhereHasAssigneeWith applies a predicate to check if query has an edge assignee with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasAssigneeWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("assignee", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomer applies a predicate to check if query has an edge customer.
+func (f *ProjectFilter) WhereHasCustomer() {
+	f.Where(entql.HasEdge("customer"))
+}
+
+// WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *RoleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -3947,7 +4375,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4064,7 +4492,7 @@ type RoleGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4181,7 +4609,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4314,7 +4742,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4384,7 +4812,7 @@ type TenantKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4416,6 +4844,320 @@ func (f *TenantKeyFilter) WhereCreatedAt(p entql.TimeP) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *TicketQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TicketQuery builder.
+func (_q *TicketQuery) Filter() *TicketFilter {
+	return &TicketFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TicketMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TicketMutation builder.
+func (m *TicketMutation) Filter() *TicketFilter {
+	return &TicketFilter{config: m.config, predicateAdder: m}
+}
+
+// TicketFilter provides a generic filtering capability at runtime for TicketQuery.
+type TicketFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TicketFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *TicketFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *TicketFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldTenantID))
+}
+
+// WhereOwnerID applies the entql string predicate on the owner_id field.
+func (f *TicketFilter) WhereOwnerID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldOwnerID))
+}
+
+// WhereDepartmentID applies the entql string predicate on the department_id field.
+func (f *TicketFilter) WhereDepartmentID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldDepartmentID))
+}
+
+// WhereCreatedBy applies the entql string predicate on the created_by field.
+func (f *TicketFilter) WhereCreatedBy(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldCreatedBy))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TicketFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(ticket.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *TicketFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(ticket.FieldUpdatedAt))
+}
+
+// WhereDeletedAt applies the entql time.Time predicate on the deleted_at field.
+func (f *TicketFilter) WhereDeletedAt(p entql.TimeP) {
+	f.Where(p.Field(ticket.FieldDeletedAt))
+}
+
+// WhereDeletedBy applies the entql string predicate on the deleted_by field.
+func (f *TicketFilter) WhereDeletedBy(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldDeletedBy))
+}
+
+// WhereDeleteBatchID applies the entql string predicate on the delete_batch_id field.
+func (f *TicketFilter) WhereDeleteBatchID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldDeleteBatchID))
+}
+
+// WhereCustomFields applies the entql json.RawMessage predicate on the custom_fields field.
+func (f *TicketFilter) WhereCustomFields(p entql.BytesP) {
+	f.Where(p.Field(ticket.FieldCustomFields))
+}
+
+// WhereCustomFormVersionID applies the entql string predicate on the custom_form_version_id field.
+func (f *TicketFilter) WhereCustomFormVersionID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldCustomFormVersionID))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *TicketFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(ticket.FieldDataKey))
+}
+
+// WhereTitle applies the entql string predicate on the title field.
+func (f *TicketFilter) WhereTitle(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldTitle))
+}
+
+// WhereState applies the entql string predicate on the state field.
+func (f *TicketFilter) WhereState(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldState))
+}
+
+// WhereWorkflowVersionID applies the entql string predicate on the workflow_version_id field.
+func (f *TicketFilter) WhereWorkflowVersionID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldWorkflowVersionID))
+}
+
+// WhereAssigneeID applies the entql string predicate on the assignee_id field.
+func (f *TicketFilter) WhereAssigneeID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldAssigneeID))
+}
+
+// WhereCustomerID applies the entql string predicate on the customer_id field.
+func (f *TicketFilter) WhereCustomerID(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldCustomerID))
+}
+
+// WhereDueOn applies the entql string predicate on the due_on field.
+func (f *TicketFilter) WhereDueOn(p entql.StringP) {
+	f.Where(p.Field(ticket.FieldDueOn))
+}
+
+// WhereRevision applies the entql int predicate on the revision field.
+func (f *TicketFilter) WhereRevision(p entql.IntP) {
+	f.Where(p.Field(ticket.FieldRevision))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *TicketFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasOwner applies a predicate to check if query has an edge owner.
+func (f *TicketFilter) WhereHasOwner() {
+	f.Where(entql.HasEdge("owner"))
+}
+
+// WhereHasOwnerWith applies a predicate to check if query has an edge owner with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasOwnerWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("owner", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasDepartment applies a predicate to check if query has an edge department.
+func (f *TicketFilter) WhereHasDepartment() {
+	f.Where(entql.HasEdge("department"))
+}
+
+// WhereHasDepartmentWith applies a predicate to check if query has an edge department with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasDepartmentWith(preds ...predicate.Department) {
+	f.Where(entql.HasEdgeWith("department", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAssignee applies a predicate to check if query has an edge assignee.
+func (f *TicketFilter) WhereHasAssignee() {
+	f.Where(entql.HasEdge("assignee"))
+}
+
+// WhereHasAssigneeWith applies a predicate to check if query has an edge assignee with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasAssigneeWith(preds ...predicate.User) {
+	f.Where(entql.HasEdgeWith("assignee", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasCustomer applies a predicate to check if query has an edge customer.
+func (f *TicketFilter) WhereHasCustomer() {
+	f.Where(entql.HasEdge("customer"))
+}
+
+// WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
+	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *TransitionEventQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the TransitionEventQuery builder.
+func (_q *TransitionEventQuery) Filter() *TransitionEventFilter {
+	return &TransitionEventFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *TransitionEventMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the TransitionEventMutation builder.
+func (m *TransitionEventMutation) Filter() *TransitionEventFilter {
+	return &TransitionEventFilter{config: m.config, predicateAdder: m}
+}
+
+// TransitionEventFilter provides a generic filtering capability at runtime for TransitionEventQuery.
+type TransitionEventFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *TransitionEventFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *TransitionEventFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(transitionevent.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *TransitionEventFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(transitionevent.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *TransitionEventFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(transitionevent.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *TransitionEventFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(transitionevent.FieldUpdatedAt))
+}
+
+// WhereDataKey applies the entql []byte predicate on the data_key field.
+func (f *TransitionEventFilter) WhereDataKey(p entql.BytesP) {
+	f.Where(p.Field(transitionevent.FieldDataKey))
+}
+
+// WhereComment applies the entql []byte predicate on the comment field.
+func (f *TransitionEventFilter) WhereComment(p entql.BytesP) {
+	f.Where(p.Field(transitionevent.FieldComment))
+}
+
+// WhereRecordID applies the entql string predicate on the record_id field.
+func (f *TransitionEventFilter) WhereRecordID(p entql.StringP) {
+	f.Where(p.Field(transitionevent.FieldRecordID))
+}
+
+// WhereActorID applies the entql string predicate on the actor_id field.
+func (f *TransitionEventFilter) WhereActorID(p entql.StringP) {
+	f.Where(p.Field(transitionevent.FieldActorID))
+}
+
+// WhereFromState applies the entql string predicate on the from_state field.
+func (f *TransitionEventFilter) WhereFromState(p entql.StringP) {
+	f.Where(p.Field(transitionevent.FieldFromState))
+}
+
+// WhereToState applies the entql string predicate on the to_state field.
+func (f *TransitionEventFilter) WhereToState(p entql.StringP) {
+	f.Where(p.Field(transitionevent.FieldToState))
+}
+
+// WhereTransition applies the entql string predicate on the transition field.
+func (f *TransitionEventFilter) WhereTransition(p entql.StringP) {
+	f.Where(p.Field(transitionevent.FieldTransition))
+}
+
+// WhereChanges applies the entql json.RawMessage predicate on the changes field.
+func (f *TransitionEventFilter) WhereChanges(p entql.BytesP) {
+	f.Where(p.Field(transitionevent.FieldChanges))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *TransitionEventFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *TransitionEventFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *UserQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4444,7 +5186,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4701,7 +5443,7 @@ type VaultMetaFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VaultMetaFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4746,7 +5488,7 @@ type WebhookEndpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookEndpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4860,7 +5602,7 @@ type WorkflowDefinitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkflowDefinitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4987,7 +5729,7 @@ type WorkflowVersionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkflowVersionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

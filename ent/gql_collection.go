@@ -24,10 +24,13 @@ import (
 	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/ticket"
+	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
 	"github.com/custos-crm/custos/ent/workflowdefinition"
@@ -2323,6 +2326,215 @@ func newPicklistPaginateArgs(rv map[string]any) *picklistPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ProjectQuery) CollectFields(ctx context.Context, satisfies ...string) (*ProjectQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ProjectQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(project.Columns))
+		selectedFields = []string{project.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "owner":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withOwner = query
+			if _, ok := fieldSeen[project.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, project.FieldOwnerID)
+				fieldSeen[project.FieldOwnerID] = struct{}{}
+			}
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[project.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, project.FieldDepartmentID)
+				fieldSeen[project.FieldDepartmentID] = struct{}{}
+			}
+
+		case "assignee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssignee = query
+			if _, ok := fieldSeen[project.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, project.FieldAssigneeID)
+				fieldSeen[project.FieldAssigneeID] = struct{}{}
+			}
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[project.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, project.FieldCustomerID)
+				fieldSeen[project.FieldCustomerID] = struct{}{}
+			}
+		case "ownerID":
+			if _, ok := fieldSeen[project.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, project.FieldOwnerID)
+				fieldSeen[project.FieldOwnerID] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[project.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, project.FieldDepartmentID)
+				fieldSeen[project.FieldDepartmentID] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[project.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, project.FieldCreatedBy)
+				fieldSeen[project.FieldCreatedBy] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[project.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, project.FieldCreatedAt)
+				fieldSeen[project.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[project.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, project.FieldUpdatedAt)
+				fieldSeen[project.FieldUpdatedAt] = struct{}{}
+			}
+		case "customFormVersionID":
+			if _, ok := fieldSeen[project.FieldCustomFormVersionID]; !ok {
+				selectedFields = append(selectedFields, project.FieldCustomFormVersionID)
+				fieldSeen[project.FieldCustomFormVersionID] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[project.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, project.FieldTitle)
+				fieldSeen[project.FieldTitle] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[project.FieldState]; !ok {
+				selectedFields = append(selectedFields, project.FieldState)
+				fieldSeen[project.FieldState] = struct{}{}
+			}
+		case "workflowVersionID":
+			if _, ok := fieldSeen[project.FieldWorkflowVersionID]; !ok {
+				selectedFields = append(selectedFields, project.FieldWorkflowVersionID)
+				fieldSeen[project.FieldWorkflowVersionID] = struct{}{}
+			}
+		case "assigneeID":
+			if _, ok := fieldSeen[project.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, project.FieldAssigneeID)
+				fieldSeen[project.FieldAssigneeID] = struct{}{}
+			}
+		case "customerID":
+			if _, ok := fieldSeen[project.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, project.FieldCustomerID)
+				fieldSeen[project.FieldCustomerID] = struct{}{}
+			}
+		case "dueOn":
+			if _, ok := fieldSeen[project.FieldDueOn]; !ok {
+				selectedFields = append(selectedFields, project.FieldDueOn)
+				fieldSeen[project.FieldDueOn] = struct{}{}
+			}
+		case "revision":
+			if _, ok := fieldSeen[project.FieldRevision]; !ok {
+				selectedFields = append(selectedFields, project.FieldRevision)
+				fieldSeen[project.FieldRevision] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type projectPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ProjectPaginateOption
+}
+
+func newProjectPaginateArgs(rv map[string]any) *projectPaginateArgs {
+	args := &projectPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ProjectOrder{Field: &ProjectOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithProjectOrder(order))
+			}
+		case *ProjectOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithProjectOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*ProjectWhereInput); ok {
+		args.opts = append(args.opts, WithProjectFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *RoleQuery) CollectFields(ctx context.Context, satisfies ...string) (*RoleQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -2711,6 +2923,336 @@ func newTenantPaginateArgs(rv map[string]any) *tenantPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*TenantWhereInput); ok {
 		args.opts = append(args.opts, WithTenantFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TicketQuery) CollectFields(ctx context.Context, satisfies ...string) (*TicketQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TicketQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(ticket.Columns))
+		selectedFields = []string{ticket.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+
+		case "owner":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withOwner = query
+			if _, ok := fieldSeen[ticket.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldOwnerID)
+				fieldSeen[ticket.FieldOwnerID] = struct{}{}
+			}
+
+		case "department":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&DepartmentClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, departmentImplementors)...); err != nil {
+				return err
+			}
+			_q.withDepartment = query
+			if _, ok := fieldSeen[ticket.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldDepartmentID)
+				fieldSeen[ticket.FieldDepartmentID] = struct{}{}
+			}
+
+		case "assignee":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&UserClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, userImplementors)...); err != nil {
+				return err
+			}
+			_q.withAssignee = query
+			if _, ok := fieldSeen[ticket.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldAssigneeID)
+				fieldSeen[ticket.FieldAssigneeID] = struct{}{}
+			}
+
+		case "customer":
+			var (
+				alias = field.Alias
+				path  = append(path, alias)
+				query = (&CustomerClient{config: _q.config}).Query()
+			)
+			if err := query.collectField(ctx, oneNode, opCtx, field, path, mayAddCondition(satisfies, customerImplementors)...); err != nil {
+				return err
+			}
+			_q.withCustomer = query
+			if _, ok := fieldSeen[ticket.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldCustomerID)
+				fieldSeen[ticket.FieldCustomerID] = struct{}{}
+			}
+		case "ownerID":
+			if _, ok := fieldSeen[ticket.FieldOwnerID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldOwnerID)
+				fieldSeen[ticket.FieldOwnerID] = struct{}{}
+			}
+		case "departmentID":
+			if _, ok := fieldSeen[ticket.FieldDepartmentID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldDepartmentID)
+				fieldSeen[ticket.FieldDepartmentID] = struct{}{}
+			}
+		case "createdBy":
+			if _, ok := fieldSeen[ticket.FieldCreatedBy]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldCreatedBy)
+				fieldSeen[ticket.FieldCreatedBy] = struct{}{}
+			}
+		case "createdAt":
+			if _, ok := fieldSeen[ticket.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldCreatedAt)
+				fieldSeen[ticket.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[ticket.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldUpdatedAt)
+				fieldSeen[ticket.FieldUpdatedAt] = struct{}{}
+			}
+		case "customFormVersionID":
+			if _, ok := fieldSeen[ticket.FieldCustomFormVersionID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldCustomFormVersionID)
+				fieldSeen[ticket.FieldCustomFormVersionID] = struct{}{}
+			}
+		case "title":
+			if _, ok := fieldSeen[ticket.FieldTitle]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldTitle)
+				fieldSeen[ticket.FieldTitle] = struct{}{}
+			}
+		case "state":
+			if _, ok := fieldSeen[ticket.FieldState]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldState)
+				fieldSeen[ticket.FieldState] = struct{}{}
+			}
+		case "workflowVersionID":
+			if _, ok := fieldSeen[ticket.FieldWorkflowVersionID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldWorkflowVersionID)
+				fieldSeen[ticket.FieldWorkflowVersionID] = struct{}{}
+			}
+		case "assigneeID":
+			if _, ok := fieldSeen[ticket.FieldAssigneeID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldAssigneeID)
+				fieldSeen[ticket.FieldAssigneeID] = struct{}{}
+			}
+		case "customerID":
+			if _, ok := fieldSeen[ticket.FieldCustomerID]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldCustomerID)
+				fieldSeen[ticket.FieldCustomerID] = struct{}{}
+			}
+		case "dueOn":
+			if _, ok := fieldSeen[ticket.FieldDueOn]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldDueOn)
+				fieldSeen[ticket.FieldDueOn] = struct{}{}
+			}
+		case "revision":
+			if _, ok := fieldSeen[ticket.FieldRevision]; !ok {
+				selectedFields = append(selectedFields, ticket.FieldRevision)
+				fieldSeen[ticket.FieldRevision] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type ticketPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TicketPaginateOption
+}
+
+func newTicketPaginateArgs(rv map[string]any) *ticketPaginateArgs {
+	args := &ticketPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TicketOrder{Field: &TicketOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTicketOrder(order))
+			}
+		case *TicketOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTicketOrder(v))
+			}
+		}
+	}
+	if v, ok := rv[whereField].(*TicketWhereInput); ok {
+		args.opts = append(args.opts, WithTicketFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *TransitionEventQuery) CollectFields(ctx context.Context, satisfies ...string) (*TransitionEventQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *TransitionEventQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(transitionevent.Columns))
+		selectedFields = []string{transitionevent.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[transitionevent.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldCreatedAt)
+				fieldSeen[transitionevent.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[transitionevent.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldUpdatedAt)
+				fieldSeen[transitionevent.FieldUpdatedAt] = struct{}{}
+			}
+		case "recordID":
+			if _, ok := fieldSeen[transitionevent.FieldRecordID]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldRecordID)
+				fieldSeen[transitionevent.FieldRecordID] = struct{}{}
+			}
+		case "actorID":
+			if _, ok := fieldSeen[transitionevent.FieldActorID]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldActorID)
+				fieldSeen[transitionevent.FieldActorID] = struct{}{}
+			}
+		case "fromState":
+			if _, ok := fieldSeen[transitionevent.FieldFromState]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldFromState)
+				fieldSeen[transitionevent.FieldFromState] = struct{}{}
+			}
+		case "toState":
+			if _, ok := fieldSeen[transitionevent.FieldToState]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldToState)
+				fieldSeen[transitionevent.FieldToState] = struct{}{}
+			}
+		case "transition":
+			if _, ok := fieldSeen[transitionevent.FieldTransition]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldTransition)
+				fieldSeen[transitionevent.FieldTransition] = struct{}{}
+			}
+		case "changes":
+			if _, ok := fieldSeen[transitionevent.FieldChanges]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldChanges)
+				fieldSeen[transitionevent.FieldChanges] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type transitioneventPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []TransitionEventPaginateOption
+}
+
+func newTransitionEventPaginateArgs(rv map[string]any) *transitioneventPaginateArgs {
+	args := &transitioneventPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &TransitionEventOrder{Field: &TransitionEventOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithTransitionEventOrder(order))
+			}
+		case *TransitionEventOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithTransitionEventOrder(v))
+			}
+		}
 	}
 	return args
 }

@@ -548,6 +548,70 @@ func (c *PasskeyUpdateOne) SetInput(i UpdatePasskeyInput) *PasskeyUpdateOne {
 	return c
 }
 
+// UpdateProjectInput represents a mutation input for updating projects.
+type UpdateProjectInput struct {
+	ClearCustomFields bool
+	CustomFields      map[string]interface{}
+	Title             *string
+	ClearDueOn        bool
+	DueOn             *caldate.Date
+	ClearOwner        bool
+	OwnerID           *pulid.ID
+	ClearAssignee     bool
+	AssigneeID        *pulid.ID
+	ClearCustomer     bool
+	CustomerID        *pulid.ID
+}
+
+// Mutate applies the UpdateProjectInput on the ProjectMutation builder.
+func (i *UpdateProjectInput) Mutate(m *ProjectMutation) {
+	if i.ClearCustomFields {
+		m.ClearCustomFields()
+	}
+	if v := i.CustomFields; v != nil {
+		m.SetCustomFields(v)
+	}
+	if v := i.Title; v != nil {
+		m.SetTitle(*v)
+	}
+	if i.ClearDueOn {
+		m.ClearDueOn()
+	}
+	if v := i.DueOn; v != nil {
+		m.SetDueOn(*v)
+	}
+	if i.ClearOwner {
+		m.ClearOwner()
+	}
+	if v := i.OwnerID; v != nil {
+		m.SetOwnerID(*v)
+	}
+	if i.ClearAssignee {
+		m.ClearAssignee()
+	}
+	if v := i.AssigneeID; v != nil {
+		m.SetAssigneeID(*v)
+	}
+	if i.ClearCustomer {
+		m.ClearCustomer()
+	}
+	if v := i.CustomerID; v != nil {
+		m.SetCustomerID(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateProjectInput on the ProjectUpdate builder.
+func (c *ProjectUpdate) SetInput(i UpdateProjectInput) *ProjectUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateProjectInput on the ProjectUpdateOne builder.
+func (c *ProjectUpdateOne) SetInput(i UpdateProjectInput) *ProjectUpdateOne {
+	i.Mutate(c.Mutation())
+	return c
+}
+
 // CreateRoleInput represents a mutation input for creating roles.
 type CreateRoleInput struct {
 	Name        string
@@ -626,6 +690,70 @@ func (i *CreateRoleGrantInput) Mutate(m *RoleGrantMutation) {
 
 // SetInput applies the change-set in the CreateRoleGrantInput on the RoleGrantCreate builder.
 func (c *RoleGrantCreate) SetInput(i CreateRoleGrantInput) *RoleGrantCreate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// UpdateTicketInput represents a mutation input for updating tickets.
+type UpdateTicketInput struct {
+	ClearCustomFields bool
+	CustomFields      map[string]interface{}
+	Title             *string
+	ClearDueOn        bool
+	DueOn             *caldate.Date
+	ClearOwner        bool
+	OwnerID           *pulid.ID
+	ClearAssignee     bool
+	AssigneeID        *pulid.ID
+	ClearCustomer     bool
+	CustomerID        *pulid.ID
+}
+
+// Mutate applies the UpdateTicketInput on the TicketMutation builder.
+func (i *UpdateTicketInput) Mutate(m *TicketMutation) {
+	if i.ClearCustomFields {
+		m.ClearCustomFields()
+	}
+	if v := i.CustomFields; v != nil {
+		m.SetCustomFields(v)
+	}
+	if v := i.Title; v != nil {
+		m.SetTitle(*v)
+	}
+	if i.ClearDueOn {
+		m.ClearDueOn()
+	}
+	if v := i.DueOn; v != nil {
+		m.SetDueOn(*v)
+	}
+	if i.ClearOwner {
+		m.ClearOwner()
+	}
+	if v := i.OwnerID; v != nil {
+		m.SetOwnerID(*v)
+	}
+	if i.ClearAssignee {
+		m.ClearAssignee()
+	}
+	if v := i.AssigneeID; v != nil {
+		m.SetAssigneeID(*v)
+	}
+	if i.ClearCustomer {
+		m.ClearCustomer()
+	}
+	if v := i.CustomerID; v != nil {
+		m.SetCustomerID(*v)
+	}
+}
+
+// SetInput applies the change-set in the UpdateTicketInput on the TicketUpdate builder.
+func (c *TicketUpdate) SetInput(i UpdateTicketInput) *TicketUpdate {
+	i.Mutate(c.Mutation())
+	return c
+}
+
+// SetInput applies the change-set in the UpdateTicketInput on the TicketUpdateOne builder.
+func (c *TicketUpdateOne) SetInput(i UpdateTicketInput) *TicketUpdateOne {
 	i.Mutate(c.Mutation())
 	return c
 }

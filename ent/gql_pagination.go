@@ -28,10 +28,13 @@ import (
 	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/ticket"
+	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
 	"github.com/custos-crm/custos/ent/workflowdefinition"
@@ -4605,6 +4608,356 @@ func (_m *Picklist) ToEdge(order *PicklistOrder) *PicklistEdge {
 	}
 }
 
+// ProjectEdge is the edge representation of Project.
+type ProjectEdge struct {
+	Node   *Project `json:"node"`
+	Cursor Cursor   `json:"cursor"`
+}
+
+// ProjectConnection is the connection containing edges to Project.
+type ProjectConnection struct {
+	Edges      []*ProjectEdge `json:"edges"`
+	PageInfo   PageInfo       `json:"pageInfo"`
+	TotalCount int            `json:"totalCount"`
+}
+
+func (c *ProjectConnection) build(nodes []*Project, pager *projectPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Project
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Project {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Project {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ProjectEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ProjectEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ProjectPaginateOption enables pagination customization.
+type ProjectPaginateOption func(*projectPager) error
+
+// WithProjectOrder configures pagination ordering.
+func WithProjectOrder(order *ProjectOrder) ProjectPaginateOption {
+	if order == nil {
+		order = DefaultProjectOrder
+	}
+	o := *order
+	return func(pager *projectPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultProjectOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithProjectFilter configures pagination filter.
+func WithProjectFilter(filter func(*ProjectQuery) (*ProjectQuery, error)) ProjectPaginateOption {
+	return func(pager *projectPager) error {
+		if filter == nil {
+			return errors.New("ProjectQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type projectPager struct {
+	reverse bool
+	order   *ProjectOrder
+	filter  func(*ProjectQuery) (*ProjectQuery, error)
+}
+
+func newProjectPager(opts []ProjectPaginateOption, reverse bool) (*projectPager, error) {
+	pager := &projectPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultProjectOrder
+	}
+	return pager, nil
+}
+
+func (p *projectPager) applyFilter(query *ProjectQuery) (*ProjectQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *projectPager) toCursor(_m *Project) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *projectPager) applyCursors(query *ProjectQuery, after, before *Cursor) (*ProjectQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultProjectOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *projectPager) applyOrder(query *ProjectQuery) *ProjectQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultProjectOrder.Field {
+		query = query.Order(DefaultProjectOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *projectPager) orderExpr(query *ProjectQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultProjectOrder.Field {
+			b.Comma().Ident(DefaultProjectOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Project.
+func (_m *ProjectQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ProjectPaginateOption,
+) (*ProjectConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newProjectPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ProjectConnection{Edges: []*ProjectEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ProjectOrderFieldCreatedAt orders Project by created_at.
+	ProjectOrderFieldCreatedAt = &ProjectOrderField{
+		Value: func(_m *Project) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: project.FieldCreatedAt,
+		toTerm: project.ByCreatedAt,
+		toCursor: func(_m *Project) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ProjectOrderFieldUpdatedAt orders Project by updated_at.
+	ProjectOrderFieldUpdatedAt = &ProjectOrderField{
+		Value: func(_m *Project) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: project.FieldUpdatedAt,
+		toTerm: project.ByUpdatedAt,
+		toCursor: func(_m *Project) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// ProjectOrderFieldTitle orders Project by title.
+	ProjectOrderFieldTitle = &ProjectOrderField{
+		Value: func(_m *Project) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: project.FieldTitle,
+		toTerm: project.ByTitle,
+		toCursor: func(_m *Project) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+	// ProjectOrderFieldDueOn orders Project by due_on.
+	ProjectOrderFieldDueOn = &ProjectOrderField{
+		Value: func(_m *Project) (ent.Value, error) {
+			return _m.DueOn, nil
+		},
+		column: project.FieldDueOn,
+		toTerm: project.ByDueOn,
+		toCursor: func(_m *Project) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DueOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ProjectOrderField) String() string {
+	var str string
+	switch f.column {
+	case ProjectOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ProjectOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case ProjectOrderFieldTitle.column:
+		str = "TITLE"
+	case ProjectOrderFieldDueOn.column:
+		str = "DUE_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ProjectOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ProjectOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ProjectOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ProjectOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ProjectOrderFieldUpdatedAt
+	case "TITLE":
+		*f = *ProjectOrderFieldTitle
+	case "DUE_ON":
+		*f = *ProjectOrderFieldDueOn
+	default:
+		return fmt.Errorf("%s is not a valid ProjectOrderField", str)
+	}
+	return nil
+}
+
+// ProjectOrderField defines the ordering field of Project.
+type ProjectOrderField struct {
+	// Value extracts the ordering value from the given Project.
+	Value    func(*Project) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) project.OrderOption
+	toCursor func(*Project) Cursor
+}
+
+// ProjectOrder defines the ordering of Project.
+type ProjectOrder struct {
+	Direction OrderDirection     `json:"direction"`
+	Field     *ProjectOrderField `json:"field"`
+}
+
+// DefaultProjectOrder is the default ordering of Project.
+var DefaultProjectOrder = &ProjectOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ProjectOrderField{
+		Value: func(_m *Project) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: project.FieldID,
+		toTerm: project.ByID,
+		toCursor: func(_m *Project) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Project into ProjectEdge.
+func (_m *Project) ToEdge(order *ProjectOrder) *ProjectEdge {
+	if order == nil {
+		order = DefaultProjectOrder
+	}
+	return &ProjectEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
 // RoleEdge is the edge representation of Role.
 type RoleEdge struct {
 	Node   *Role  `json:"node"`
@@ -5560,6 +5913,670 @@ func (_m *Tenant) ToEdge(order *TenantOrder) *TenantEdge {
 		order = DefaultTenantOrder
 	}
 	return &TenantEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TicketEdge is the edge representation of Ticket.
+type TicketEdge struct {
+	Node   *Ticket `json:"node"`
+	Cursor Cursor  `json:"cursor"`
+}
+
+// TicketConnection is the connection containing edges to Ticket.
+type TicketConnection struct {
+	Edges      []*TicketEdge `json:"edges"`
+	PageInfo   PageInfo      `json:"pageInfo"`
+	TotalCount int           `json:"totalCount"`
+}
+
+func (c *TicketConnection) build(nodes []*Ticket, pager *ticketPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *Ticket
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *Ticket {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *Ticket {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TicketEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TicketEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TicketPaginateOption enables pagination customization.
+type TicketPaginateOption func(*ticketPager) error
+
+// WithTicketOrder configures pagination ordering.
+func WithTicketOrder(order *TicketOrder) TicketPaginateOption {
+	if order == nil {
+		order = DefaultTicketOrder
+	}
+	o := *order
+	return func(pager *ticketPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTicketOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTicketFilter configures pagination filter.
+func WithTicketFilter(filter func(*TicketQuery) (*TicketQuery, error)) TicketPaginateOption {
+	return func(pager *ticketPager) error {
+		if filter == nil {
+			return errors.New("TicketQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type ticketPager struct {
+	reverse bool
+	order   *TicketOrder
+	filter  func(*TicketQuery) (*TicketQuery, error)
+}
+
+func newTicketPager(opts []TicketPaginateOption, reverse bool) (*ticketPager, error) {
+	pager := &ticketPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTicketOrder
+	}
+	return pager, nil
+}
+
+func (p *ticketPager) applyFilter(query *TicketQuery) (*TicketQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *ticketPager) toCursor(_m *Ticket) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *ticketPager) applyCursors(query *TicketQuery, after, before *Cursor) (*TicketQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTicketOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *ticketPager) applyOrder(query *TicketQuery) *TicketQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTicketOrder.Field {
+		query = query.Order(DefaultTicketOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *ticketPager) orderExpr(query *TicketQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTicketOrder.Field {
+			b.Comma().Ident(DefaultTicketOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to Ticket.
+func (_m *TicketQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TicketPaginateOption,
+) (*TicketConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTicketPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TicketConnection{Edges: []*TicketEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// TicketOrderFieldCreatedAt orders Ticket by created_at.
+	TicketOrderFieldCreatedAt = &TicketOrderField{
+		Value: func(_m *Ticket) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: ticket.FieldCreatedAt,
+		toTerm: ticket.ByCreatedAt,
+		toCursor: func(_m *Ticket) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// TicketOrderFieldUpdatedAt orders Ticket by updated_at.
+	TicketOrderFieldUpdatedAt = &TicketOrderField{
+		Value: func(_m *Ticket) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: ticket.FieldUpdatedAt,
+		toTerm: ticket.ByUpdatedAt,
+		toCursor: func(_m *Ticket) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+	// TicketOrderFieldTitle orders Ticket by title.
+	TicketOrderFieldTitle = &TicketOrderField{
+		Value: func(_m *Ticket) (ent.Value, error) {
+			return _m.Title, nil
+		},
+		column: ticket.FieldTitle,
+		toTerm: ticket.ByTitle,
+		toCursor: func(_m *Ticket) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.Title,
+			}
+		},
+	}
+	// TicketOrderFieldDueOn orders Ticket by due_on.
+	TicketOrderFieldDueOn = &TicketOrderField{
+		Value: func(_m *Ticket) (ent.Value, error) {
+			return _m.DueOn, nil
+		},
+		column: ticket.FieldDueOn,
+		toTerm: ticket.ByDueOn,
+		toCursor: func(_m *Ticket) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.DueOn,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TicketOrderField) String() string {
+	var str string
+	switch f.column {
+	case TicketOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case TicketOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	case TicketOrderFieldTitle.column:
+		str = "TITLE"
+	case TicketOrderFieldDueOn.column:
+		str = "DUE_ON"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TicketOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TicketOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TicketOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *TicketOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *TicketOrderFieldUpdatedAt
+	case "TITLE":
+		*f = *TicketOrderFieldTitle
+	case "DUE_ON":
+		*f = *TicketOrderFieldDueOn
+	default:
+		return fmt.Errorf("%s is not a valid TicketOrderField", str)
+	}
+	return nil
+}
+
+// TicketOrderField defines the ordering field of Ticket.
+type TicketOrderField struct {
+	// Value extracts the ordering value from the given Ticket.
+	Value    func(*Ticket) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) ticket.OrderOption
+	toCursor func(*Ticket) Cursor
+}
+
+// TicketOrder defines the ordering of Ticket.
+type TicketOrder struct {
+	Direction OrderDirection    `json:"direction"`
+	Field     *TicketOrderField `json:"field"`
+}
+
+// DefaultTicketOrder is the default ordering of Ticket.
+var DefaultTicketOrder = &TicketOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TicketOrderField{
+		Value: func(_m *Ticket) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: ticket.FieldID,
+		toTerm: ticket.ByID,
+		toCursor: func(_m *Ticket) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts Ticket into TicketEdge.
+func (_m *Ticket) ToEdge(order *TicketOrder) *TicketEdge {
+	if order == nil {
+		order = DefaultTicketOrder
+	}
+	return &TicketEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// TransitionEventEdge is the edge representation of TransitionEvent.
+type TransitionEventEdge struct {
+	Node   *TransitionEvent `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// TransitionEventConnection is the connection containing edges to TransitionEvent.
+type TransitionEventConnection struct {
+	Edges      []*TransitionEventEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *TransitionEventConnection) build(nodes []*TransitionEvent, pager *transitioneventPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *TransitionEvent
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *TransitionEvent {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *TransitionEvent {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*TransitionEventEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &TransitionEventEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// TransitionEventPaginateOption enables pagination customization.
+type TransitionEventPaginateOption func(*transitioneventPager) error
+
+// WithTransitionEventOrder configures pagination ordering.
+func WithTransitionEventOrder(order *TransitionEventOrder) TransitionEventPaginateOption {
+	if order == nil {
+		order = DefaultTransitionEventOrder
+	}
+	o := *order
+	return func(pager *transitioneventPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultTransitionEventOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithTransitionEventFilter configures pagination filter.
+func WithTransitionEventFilter(filter func(*TransitionEventQuery) (*TransitionEventQuery, error)) TransitionEventPaginateOption {
+	return func(pager *transitioneventPager) error {
+		if filter == nil {
+			return errors.New("TransitionEventQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type transitioneventPager struct {
+	reverse bool
+	order   *TransitionEventOrder
+	filter  func(*TransitionEventQuery) (*TransitionEventQuery, error)
+}
+
+func newTransitionEventPager(opts []TransitionEventPaginateOption, reverse bool) (*transitioneventPager, error) {
+	pager := &transitioneventPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultTransitionEventOrder
+	}
+	return pager, nil
+}
+
+func (p *transitioneventPager) applyFilter(query *TransitionEventQuery) (*TransitionEventQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *transitioneventPager) toCursor(_m *TransitionEvent) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *transitioneventPager) applyCursors(query *TransitionEventQuery, after, before *Cursor) (*TransitionEventQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultTransitionEventOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *transitioneventPager) applyOrder(query *TransitionEventQuery) *TransitionEventQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultTransitionEventOrder.Field {
+		query = query.Order(DefaultTransitionEventOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *transitioneventPager) orderExpr(query *TransitionEventQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultTransitionEventOrder.Field {
+			b.Comma().Ident(DefaultTransitionEventOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to TransitionEvent.
+func (_m *TransitionEventQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...TransitionEventPaginateOption,
+) (*TransitionEventConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newTransitionEventPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &TransitionEventConnection{Edges: []*TransitionEventEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// TransitionEventOrderFieldCreatedAt orders TransitionEvent by created_at.
+	TransitionEventOrderFieldCreatedAt = &TransitionEventOrderField{
+		Value: func(_m *TransitionEvent) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: transitionevent.FieldCreatedAt,
+		toTerm: transitionevent.ByCreatedAt,
+		toCursor: func(_m *TransitionEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// TransitionEventOrderFieldUpdatedAt orders TransitionEvent by updated_at.
+	TransitionEventOrderFieldUpdatedAt = &TransitionEventOrderField{
+		Value: func(_m *TransitionEvent) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: transitionevent.FieldUpdatedAt,
+		toTerm: transitionevent.ByUpdatedAt,
+		toCursor: func(_m *TransitionEvent) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f TransitionEventOrderField) String() string {
+	var str string
+	switch f.column {
+	case TransitionEventOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case TransitionEventOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f TransitionEventOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *TransitionEventOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("TransitionEventOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *TransitionEventOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *TransitionEventOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid TransitionEventOrderField", str)
+	}
+	return nil
+}
+
+// TransitionEventOrderField defines the ordering field of TransitionEvent.
+type TransitionEventOrderField struct {
+	// Value extracts the ordering value from the given TransitionEvent.
+	Value    func(*TransitionEvent) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) transitionevent.OrderOption
+	toCursor func(*TransitionEvent) Cursor
+}
+
+// TransitionEventOrder defines the ordering of TransitionEvent.
+type TransitionEventOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *TransitionEventOrderField `json:"field"`
+}
+
+// DefaultTransitionEventOrder is the default ordering of TransitionEvent.
+var DefaultTransitionEventOrder = &TransitionEventOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &TransitionEventOrderField{
+		Value: func(_m *TransitionEvent) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: transitionevent.FieldID,
+		toTerm: transitionevent.ByID,
+		toCursor: func(_m *TransitionEvent) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts TransitionEvent into TransitionEventEdge.
+func (_m *TransitionEvent) ToEdge(order *TransitionEventOrder) *TransitionEventEdge {
+	if order == nil {
+		order = DefaultTransitionEventOrder
+	}
+	return &TransitionEventEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

@@ -22,11 +22,14 @@ import (
 	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/ticket"
+	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
 	"github.com/custos-crm/custos/ent/workflowdefinition"
@@ -51,10 +54,13 @@ var prefixTable = map[string]string{
 	"obx": outboxmessage.Table,
 	"pky": passkey.Table,
 	"pck": picklist.Table,
+	"prj": project.Table,
 	"rol": role.Table,
 	"grt": rolegrant.Table,
 	"ses": session.Table,
 	"ten": tenant.Table,
+	"tkt": ticket.Table,
+	"trn": transitionevent.Table,
 	"usr": user.Table,
 	"whk": webhookendpoint.Table,
 	"wfd": workflowdefinition.Table,
@@ -148,6 +154,13 @@ var edgeTables = map[string]map[string]string{
 	"Picklist": {
 		"tenant": "tenants",
 	},
+	"Project": {
+		"tenant":     "tenants",
+		"owner":      "users",
+		"department": "departments",
+		"assignee":   "users",
+		"customer":   "customers",
+	},
 	"Role": {
 		"tenant": "tenants",
 		"users":  "users",
@@ -164,6 +177,16 @@ var edgeTables = map[string]map[string]string{
 	},
 	"Tenant":    {},
 	"TenantKey": {},
+	"Ticket": {
+		"tenant":     "tenants",
+		"owner":      "users",
+		"department": "departments",
+		"assignee":   "users",
+		"customer":   "customers",
+	},
+	"TransitionEvent": {
+		"tenant": "tenants",
+	},
 	"User": {
 		"tenant":          "tenants",
 		"department":      "departments",
@@ -274,6 +297,10 @@ func (m *PicklistMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
+func (m *ProjectMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
 func (m *RoleMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
@@ -291,6 +318,14 @@ func (m *TenantMutation) TxKey() any { return m.driver }
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
 func (m *TenantKeyMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *TicketMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *TransitionEventMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.

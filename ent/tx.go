@@ -54,6 +54,8 @@ type Tx struct {
 	Passkey *PasskeyClient
 	// Picklist is the client for interacting with the Picklist builders.
 	Picklist *PicklistClient
+	// Project is the client for interacting with the Project builders.
+	Project *ProjectClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// RoleGrant is the client for interacting with the RoleGrant builders.
@@ -64,6 +66,10 @@ type Tx struct {
 	Tenant *TenantClient
 	// TenantKey is the client for interacting with the TenantKey builders.
 	TenantKey *TenantKeyClient
+	// Ticket is the client for interacting with the Ticket builders.
+	Ticket *TicketClient
+	// TransitionEvent is the client for interacting with the TransitionEvent builders.
+	TransitionEvent *TransitionEventClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 	// VaultMeta is the client for interacting with the VaultMeta builders.
@@ -225,11 +231,14 @@ func (tx *Tx) init() {
 	tx.OutboxMessage = NewOutboxMessageClient(tx.config)
 	tx.Passkey = NewPasskeyClient(tx.config)
 	tx.Picklist = NewPicklistClient(tx.config)
+	tx.Project = NewProjectClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.RoleGrant = NewRoleGrantClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.TenantKey = NewTenantKeyClient(tx.config)
+	tx.Ticket = NewTicketClient(tx.config)
+	tx.TransitionEvent = NewTransitionEventClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 	tx.VaultMeta = NewVaultMetaClient(tx.config)
 	tx.WebhookEndpoint = NewWebhookEndpointClient(tx.config)

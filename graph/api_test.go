@@ -183,7 +183,7 @@ func TestAdministration(t *testing.T) {
 				}
 			}
 			app.GraphQL(t, tok, `{ viewer { permissions { permission scope } } }`, nil).MustSucceed(t).Decode(t, &v)
-			if len(v.Viewer.Permissions) != 4 || v.Viewer.Permissions[0].Scope != "department_tree" {
+			if len(v.Viewer.Permissions) != 12 || v.Viewer.Permissions[0].Scope != "department_tree" { // customer, ticket and project: read, create, update, delete
 				t.Fatalf("permissions %+v", v.Viewer.Permissions)
 			}
 			wantError(t, app.GraphQL(t, salesTok, q, vars), "FORBIDDEN")

@@ -71,10 +71,22 @@ func (r *queryResolver) Picklists(ctx context.Context) ([]*ent.Picklist, error) 
 	return r.client.Picklist.Query().All(ctx)
 }
 
+// Projects is the resolver for the projects field.
+func (r *queryResolver) Projects(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProjectOrder, where *ent.ProjectWhereInput) (*ent.ProjectConnection, error) {
+	return r.client.Project.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithProjectOrder(orderBy), ent.WithProjectFilter(where.Filter))
+}
+
 // Roles is the resolver for the roles field.
 func (r *queryResolver) Roles(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) (*ent.RoleConnection, error) {
 	return r.client.Role.Query().Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithRoleOrder(orderBy), ent.WithRoleFilter(where.Filter))
+}
+
+// Tickets is the resolver for the tickets field.
+func (r *queryResolver) Tickets(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TicketOrder, where *ent.TicketWhereInput) (*ent.TicketConnection, error) {
+	return r.client.Ticket.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+		ent.WithTicketOrder(orderBy), ent.WithTicketFilter(where.Filter))
 }
 
 // Users is the resolver for the users field.
@@ -117,8 +129,17 @@ func (r *Resolver) IdentityProvider() IdentityProviderResolver { return &identit
 // Notification returns NotificationResolver implementation.
 func (r *Resolver) Notification() NotificationResolver { return &notificationResolver{r} }
 
+// Project returns ProjectResolver implementation.
+func (r *Resolver) Project() ProjectResolver { return &projectResolver{r} }
+
 // Query returns QueryResolver implementation.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
+
+// Ticket returns TicketResolver implementation.
+func (r *Resolver) Ticket() TicketResolver { return &ticketResolver{r} }
+
+// TransitionEvent returns TransitionEventResolver implementation.
+func (r *Resolver) TransitionEvent() TransitionEventResolver { return &transitionEventResolver{r} }
 
 // User returns UserResolver implementation.
 func (r *Resolver) User() UserResolver { return &userResolver{r} }
@@ -147,7 +168,10 @@ type (
 	formDefinitionResolver     struct{ *Resolver }
 	identityProviderResolver   struct{ *Resolver }
 	notificationResolver       struct{ *Resolver }
+	projectResolver            struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
+	ticketResolver             struct{ *Resolver }
+	transitionEventResolver    struct{ *Resolver }
 	userResolver               struct{ *Resolver }
 	workflowDefinitionResolver struct{ *Resolver }
 	contactWhereInputResolver  struct{ *Resolver }

@@ -26,6 +26,7 @@ import (
 	"github.com/custos-crm/custos/internal/outbox"
 	"github.com/custos-crm/custos/internal/webhooks"
 	"github.com/custos-crm/custos/internal/workflows"
+	"github.com/custos-crm/custos/internal/workitems"
 )
 
 // Limits every operation must stay within.
@@ -62,6 +63,8 @@ type HandlerConfig struct {
 	Forms *formdefs.Service
 	// Workflows manages workflow definitions.
 	Workflows *workflows.Service
+	// WorkItems runs tickets and projects.
+	WorkItems *workitems.Service
 }
 
 // NewHandler returns the GraphQL endpoint. It expects the viewer, the
@@ -81,6 +84,7 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		webhooks:  cfg.Webhooks,
 		forms:     cfg.Forms,
 		workflows: cfg.Workflows,
+		workitems: cfg.WorkItems,
 	}}))
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(transport.MultipartForm{MaxUploadSize: cfg.Files.MaxSize() + 1<<20, MaxMemory: 4 << 20})

@@ -29,6 +29,7 @@ import (
 	"github.com/custos-crm/custos/internal/vault"
 	"github.com/custos-crm/custos/internal/webhooks"
 	"github.com/custos-crm/custos/internal/workflows"
+	"github.com/custos-crm/custos/internal/workitems"
 )
 
 // DefaultPageSize is the page size of a list asked for without first or
@@ -53,6 +54,7 @@ type Resolver struct {
 	webhooks  webhooks.Service
 	forms     *formdefs.Service
 	workflows *workflows.Service
+	workitems *workitems.Service
 }
 
 // renderNotification renders a notification in the viewer's language.

@@ -907,6 +907,94 @@ var (
 			},
 		},
 	}
+	// ProjectsColumns holds the columns for the "projects" table.
+	ProjectsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_by", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
+		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "custom_form_version_id", Type: field.TypeString, Nullable: true},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "state", Type: field.TypeString, Size: 64},
+		{Name: "workflow_version_id", Type: field.TypeString},
+		{Name: "due_on", Type: field.TypeString, Nullable: true},
+		{Name: "revision", Type: field.TypeInt, Default: 0},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "owner_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "department_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "assignee_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "customer_id", Type: field.TypeString, Nullable: true, Size: 29},
+	}
+	// ProjectsTable holds the schema information for the "projects" table.
+	ProjectsTable = &schema.Table{
+		Name:       "projects",
+		Columns:    ProjectsColumns,
+		PrimaryKey: []*schema.Column{ProjectsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "projects_tenants_tenant",
+				Columns:    []*schema.Column{ProjectsColumns[15]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "projects_users_owner",
+				Columns:    []*schema.Column{ProjectsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "projects_departments_department",
+				Columns:    []*schema.Column{ProjectsColumns[17]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "projects_users_assignee",
+				Columns:    []*schema.Column{ProjectsColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "projects_customers_customer",
+				Columns:    []*schema.Column{ProjectsColumns[19]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "project_tenant_id_owner_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectsColumns[15], ProjectsColumns[16]},
+			},
+			{
+				Name:    "project_tenant_id_department_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectsColumns[15], ProjectsColumns[17]},
+			},
+			{
+				Name:    "project_tenant_id_state",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectsColumns[15], ProjectsColumns[11]},
+			},
+			{
+				Name:    "project_tenant_id_assignee_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectsColumns[15], ProjectsColumns[18]},
+			},
+			{
+				Name:    "project_tenant_id_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProjectsColumns[15], ProjectsColumns[19]},
+			},
+		},
+	}
 	// RolesColumns holds the columns for the "roles" table.
 	RolesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
@@ -1066,6 +1154,130 @@ var (
 		Name:       "tenant_keys",
 		Columns:    TenantKeysColumns,
 		PrimaryKey: []*schema.Column{TenantKeysColumns[0]},
+	}
+	// TicketsColumns holds the columns for the "tickets" table.
+	TicketsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_by", Type: field.TypeString, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "deleted_at", Type: field.TypeTime, Nullable: true},
+		{Name: "deleted_by", Type: field.TypeString, Nullable: true},
+		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
+		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
+		{Name: "custom_form_version_id", Type: field.TypeString, Nullable: true},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "title", Type: field.TypeString, Size: 200},
+		{Name: "state", Type: field.TypeString, Size: 64},
+		{Name: "workflow_version_id", Type: field.TypeString},
+		{Name: "due_on", Type: field.TypeString, Nullable: true},
+		{Name: "revision", Type: field.TypeInt, Default: 0},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+		{Name: "owner_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "department_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "assignee_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "customer_id", Type: field.TypeString, Nullable: true, Size: 29},
+	}
+	// TicketsTable holds the schema information for the "tickets" table.
+	TicketsTable = &schema.Table{
+		Name:       "tickets",
+		Columns:    TicketsColumns,
+		PrimaryKey: []*schema.Column{TicketsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "tickets_tenants_tenant",
+				Columns:    []*schema.Column{TicketsColumns[15]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "tickets_users_owner",
+				Columns:    []*schema.Column{TicketsColumns[16]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "tickets_departments_department",
+				Columns:    []*schema.Column{TicketsColumns[17]},
+				RefColumns: []*schema.Column{DepartmentsColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "tickets_users_assignee",
+				Columns:    []*schema.Column{TicketsColumns[18]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+			{
+				Symbol:     "tickets_customers_customer",
+				Columns:    []*schema.Column{TicketsColumns[19]},
+				RefColumns: []*schema.Column{CustomersColumns[0]},
+				OnDelete:   schema.SetNull,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "ticket_tenant_id_owner_id",
+				Unique:  false,
+				Columns: []*schema.Column{TicketsColumns[15], TicketsColumns[16]},
+			},
+			{
+				Name:    "ticket_tenant_id_department_id",
+				Unique:  false,
+				Columns: []*schema.Column{TicketsColumns[15], TicketsColumns[17]},
+			},
+			{
+				Name:    "ticket_tenant_id_state",
+				Unique:  false,
+				Columns: []*schema.Column{TicketsColumns[15], TicketsColumns[11]},
+			},
+			{
+				Name:    "ticket_tenant_id_assignee_id",
+				Unique:  false,
+				Columns: []*schema.Column{TicketsColumns[15], TicketsColumns[18]},
+			},
+			{
+				Name:    "ticket_tenant_id_customer_id",
+				Unique:  false,
+				Columns: []*schema.Column{TicketsColumns[15], TicketsColumns[19]},
+			},
+		},
+	}
+	// TransitionEventsColumns holds the columns for the "transition_events" table.
+	TransitionEventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
+		{Name: "comment", Type: field.TypeBytes, Nullable: true},
+		{Name: "record_id", Type: field.TypeString},
+		{Name: "actor_id", Type: field.TypeString, Nullable: true},
+		{Name: "from_state", Type: field.TypeString, Nullable: true},
+		{Name: "to_state", Type: field.TypeString},
+		{Name: "transition", Type: field.TypeString},
+		{Name: "changes", Type: field.TypeJSON, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// TransitionEventsTable holds the schema information for the "transition_events" table.
+	TransitionEventsTable = &schema.Table{
+		Name:       "transition_events",
+		Columns:    TransitionEventsColumns,
+		PrimaryKey: []*schema.Column{TransitionEventsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "transition_events_tenants_tenant",
+				Columns:    []*schema.Column{TransitionEventsColumns[11]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "transitionevent_tenant_id_record_id_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{TransitionEventsColumns[11], TransitionEventsColumns[5], TransitionEventsColumns[1]},
+			},
+		},
 	}
 	// UsersColumns holds the columns for the "users" table.
 	UsersColumns = []*schema.Column{
@@ -1290,11 +1502,14 @@ var (
 		OutboxMessagesTable,
 		PasskeysTable,
 		PicklistsTable,
+		ProjectsTable,
 		RolesTable,
 		RoleGrantsTable,
 		SessionsTable,
 		TenantsTable,
 		TenantKeysTable,
+		TicketsTable,
+		TransitionEventsTable,
 		UsersTable,
 		VaultMetaTable,
 		WebhookEndpointsTable,
@@ -1336,12 +1551,23 @@ func init() {
 	PasskeysTable.ForeignKeys[0].RefTable = TenantsTable
 	PasskeysTable.ForeignKeys[1].RefTable = UsersTable
 	PicklistsTable.ForeignKeys[0].RefTable = TenantsTable
+	ProjectsTable.ForeignKeys[0].RefTable = TenantsTable
+	ProjectsTable.ForeignKeys[1].RefTable = UsersTable
+	ProjectsTable.ForeignKeys[2].RefTable = DepartmentsTable
+	ProjectsTable.ForeignKeys[3].RefTable = UsersTable
+	ProjectsTable.ForeignKeys[4].RefTable = CustomersTable
 	RolesTable.ForeignKeys[0].RefTable = TenantsTable
 	RoleGrantsTable.ForeignKeys[0].RefTable = TenantsTable
 	RoleGrantsTable.ForeignKeys[1].RefTable = UsersTable
 	RoleGrantsTable.ForeignKeys[2].RefTable = RolesTable
 	SessionsTable.ForeignKeys[0].RefTable = TenantsTable
 	SessionsTable.ForeignKeys[1].RefTable = UsersTable
+	TicketsTable.ForeignKeys[0].RefTable = TenantsTable
+	TicketsTable.ForeignKeys[1].RefTable = UsersTable
+	TicketsTable.ForeignKeys[2].RefTable = DepartmentsTable
+	TicketsTable.ForeignKeys[3].RefTable = UsersTable
+	TicketsTable.ForeignKeys[4].RefTable = CustomersTable
+	TransitionEventsTable.ForeignKeys[0].RefTable = TenantsTable
 	UsersTable.ForeignKeys[0].RefTable = TenantsTable
 	UsersTable.ForeignKeys[1].RefTable = DepartmentsTable
 	UsersTable.ForeignKeys[2].RefTable = UsersTable

@@ -66,6 +66,9 @@ type Passkey func(*sql.Selector)
 // Picklist is the predicate function for picklist builders.
 type Picklist func(*sql.Selector)
 
+// Project is the predicate function for project builders.
+type Project func(*sql.Selector)
+
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
 
@@ -80,6 +83,12 @@ type Tenant func(*sql.Selector)
 
 // TenantKey is the predicate function for tenantkey builders.
 type TenantKey func(*sql.Selector)
+
+// Ticket is the predicate function for ticket builders.
+type Ticket func(*sql.Selector)
+
+// TransitionEvent is the predicate function for transitionevent builders.
+type TransitionEvent func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)

@@ -26,6 +26,7 @@ import (
 	"github.com/custos-crm/custos/ent/outboxmessage"
 	"github.com/custos-crm/custos/ent/passkey"
 	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema"
@@ -33,6 +34,8 @@ import (
 	"github.com/custos-crm/custos/ent/session"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
+	"github.com/custos-crm/custos/ent/ticket"
+	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/vaultmeta"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
@@ -1083,6 +1086,101 @@ func init() {
 	picklist.DefaultID = picklistDescID.Default.(func() pulid.ID)
 	// picklist.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	picklist.IDValidator = picklistDescID.Validators[0].(func(string) error)
+	projectMixin := schema.Project{}.Mixin()
+	project.Policy = privacy.NewPolicies(projectMixin[1], schema.Project{})
+	project.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := project.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	projectMixinHooks1 := projectMixin[1].Hooks()
+	projectMixinHooks2 := projectMixin[2].Hooks()
+	projectMixinHooks3 := projectMixin[3].Hooks()
+	projectMixinHooks4 := projectMixin[4].Hooks()
+	projectMixinHooks5 := projectMixin[5].Hooks()
+	projectMixinHooks6 := projectMixin[6].Hooks()
+	projectHooks := schema.Project{}.Hooks()
+
+	project.Hooks[1] = projectMixinHooks1[0]
+
+	project.Hooks[2] = projectMixinHooks2[0]
+
+	project.Hooks[3] = projectMixinHooks3[0]
+
+	project.Hooks[4] = projectMixinHooks4[0]
+
+	project.Hooks[5] = projectMixinHooks5[0]
+
+	project.Hooks[6] = projectMixinHooks6[0]
+
+	project.Hooks[7] = projectHooks[0]
+	projectMixinInters4 := projectMixin[4].Interceptors()
+	project.Interceptors[0] = projectMixinInters4[0]
+	projectMixinFields0 := projectMixin[0].Fields()
+	_ = projectMixinFields0
+	projectMixinFields3 := projectMixin[3].Fields()
+	_ = projectMixinFields3
+	projectMixinFields7 := projectMixin[7].Fields()
+	_ = projectMixinFields7
+	projectFields := schema.Project{}.Fields()
+	_ = projectFields
+	// projectDescCreatedAt is the schema descriptor for created_at field.
+	projectDescCreatedAt := projectMixinFields3[0].Descriptor()
+	// project.DefaultCreatedAt holds the default value on creation for the created_at field.
+	project.DefaultCreatedAt = projectDescCreatedAt.Default.(func() time.Time)
+	// projectDescUpdatedAt is the schema descriptor for updated_at field.
+	projectDescUpdatedAt := projectMixinFields3[1].Descriptor()
+	// project.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	project.DefaultUpdatedAt = projectDescUpdatedAt.Default.(func() time.Time)
+	// projectDescTitle is the schema descriptor for title field.
+	projectDescTitle := projectMixinFields7[0].Descriptor()
+	// project.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	project.TitleValidator = func() func(string) error {
+		validators := projectDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// projectDescState is the schema descriptor for state field.
+	projectDescState := projectMixinFields7[1].Descriptor()
+	// project.StateValidator is a validator for the "state" field. It is called by the builders before save.
+	project.StateValidator = func() func(string) error {
+		validators := projectDescState.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(state string) error {
+			for _, fn := range fns {
+				if err := fn(state); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// projectDescRevision is the schema descriptor for revision field.
+	projectDescRevision := projectMixinFields7[6].Descriptor()
+	// project.DefaultRevision holds the default value on creation for the revision field.
+	project.DefaultRevision = projectDescRevision.Default.(int)
+	// projectDescID is the schema descriptor for id field.
+	projectDescID := projectMixinFields0[0].Descriptor()
+	// project.DefaultID holds the default value on creation for the id field.
+	project.DefaultID = projectDescID.Default.(func() pulid.ID)
+	// project.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	project.IDValidator = projectDescID.Validators[0].(func(string) error)
 	roleMixin := schema.Role{}.Mixin()
 	role.Policy = privacy.NewPolicies(roleMixin[1], schema.Role{})
 	role.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1304,6 +1402,140 @@ func init() {
 			return next.Mutate(ctx, m)
 		})
 	}
+	ticketMixin := schema.Ticket{}.Mixin()
+	ticket.Policy = privacy.NewPolicies(ticketMixin[1], schema.Ticket{})
+	ticket.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := ticket.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	ticketMixinHooks1 := ticketMixin[1].Hooks()
+	ticketMixinHooks2 := ticketMixin[2].Hooks()
+	ticketMixinHooks3 := ticketMixin[3].Hooks()
+	ticketMixinHooks4 := ticketMixin[4].Hooks()
+	ticketMixinHooks5 := ticketMixin[5].Hooks()
+	ticketMixinHooks6 := ticketMixin[6].Hooks()
+	ticketHooks := schema.Ticket{}.Hooks()
+
+	ticket.Hooks[1] = ticketMixinHooks1[0]
+
+	ticket.Hooks[2] = ticketMixinHooks2[0]
+
+	ticket.Hooks[3] = ticketMixinHooks3[0]
+
+	ticket.Hooks[4] = ticketMixinHooks4[0]
+
+	ticket.Hooks[5] = ticketMixinHooks5[0]
+
+	ticket.Hooks[6] = ticketMixinHooks6[0]
+
+	ticket.Hooks[7] = ticketHooks[0]
+	ticketMixinInters4 := ticketMixin[4].Interceptors()
+	ticket.Interceptors[0] = ticketMixinInters4[0]
+	ticketMixinFields0 := ticketMixin[0].Fields()
+	_ = ticketMixinFields0
+	ticketMixinFields3 := ticketMixin[3].Fields()
+	_ = ticketMixinFields3
+	ticketMixinFields7 := ticketMixin[7].Fields()
+	_ = ticketMixinFields7
+	ticketFields := schema.Ticket{}.Fields()
+	_ = ticketFields
+	// ticketDescCreatedAt is the schema descriptor for created_at field.
+	ticketDescCreatedAt := ticketMixinFields3[0].Descriptor()
+	// ticket.DefaultCreatedAt holds the default value on creation for the created_at field.
+	ticket.DefaultCreatedAt = ticketDescCreatedAt.Default.(func() time.Time)
+	// ticketDescUpdatedAt is the schema descriptor for updated_at field.
+	ticketDescUpdatedAt := ticketMixinFields3[1].Descriptor()
+	// ticket.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	ticket.DefaultUpdatedAt = ticketDescUpdatedAt.Default.(func() time.Time)
+	// ticketDescTitle is the schema descriptor for title field.
+	ticketDescTitle := ticketMixinFields7[0].Descriptor()
+	// ticket.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	ticket.TitleValidator = func() func(string) error {
+		validators := ticketDescTitle.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(title string) error {
+			for _, fn := range fns {
+				if err := fn(title); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// ticketDescState is the schema descriptor for state field.
+	ticketDescState := ticketMixinFields7[1].Descriptor()
+	// ticket.StateValidator is a validator for the "state" field. It is called by the builders before save.
+	ticket.StateValidator = func() func(string) error {
+		validators := ticketDescState.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(state string) error {
+			for _, fn := range fns {
+				if err := fn(state); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// ticketDescRevision is the schema descriptor for revision field.
+	ticketDescRevision := ticketMixinFields7[6].Descriptor()
+	// ticket.DefaultRevision holds the default value on creation for the revision field.
+	ticket.DefaultRevision = ticketDescRevision.Default.(int)
+	// ticketDescID is the schema descriptor for id field.
+	ticketDescID := ticketMixinFields0[0].Descriptor()
+	// ticket.DefaultID holds the default value on creation for the id field.
+	ticket.DefaultID = ticketDescID.Default.(func() pulid.ID)
+	// ticket.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	ticket.IDValidator = ticketDescID.Validators[0].(func(string) error)
+	transitioneventMixin := schema.TransitionEvent{}.Mixin()
+	transitionevent.Policy = privacy.NewPolicies(transitioneventMixin[1], schema.TransitionEvent{})
+	transitionevent.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := transitionevent.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	transitioneventMixinHooks1 := transitioneventMixin[1].Hooks()
+	transitioneventMixinHooks2 := transitioneventMixin[2].Hooks()
+	transitioneventMixinHooks3 := transitioneventMixin[3].Hooks()
+
+	transitionevent.Hooks[1] = transitioneventMixinHooks1[0]
+
+	transitionevent.Hooks[2] = transitioneventMixinHooks2[0]
+
+	transitionevent.Hooks[3] = transitioneventMixinHooks3[0]
+	transitioneventMixinFields0 := transitioneventMixin[0].Fields()
+	_ = transitioneventMixinFields0
+	transitioneventMixinFields2 := transitioneventMixin[2].Fields()
+	_ = transitioneventMixinFields2
+	transitioneventFields := schema.TransitionEvent{}.Fields()
+	_ = transitioneventFields
+	// transitioneventDescCreatedAt is the schema descriptor for created_at field.
+	transitioneventDescCreatedAt := transitioneventMixinFields2[0].Descriptor()
+	// transitionevent.DefaultCreatedAt holds the default value on creation for the created_at field.
+	transitionevent.DefaultCreatedAt = transitioneventDescCreatedAt.Default.(func() time.Time)
+	// transitioneventDescUpdatedAt is the schema descriptor for updated_at field.
+	transitioneventDescUpdatedAt := transitioneventMixinFields2[1].Descriptor()
+	// transitionevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	transitionevent.DefaultUpdatedAt = transitioneventDescUpdatedAt.Default.(func() time.Time)
+	// transitioneventDescID is the schema descriptor for id field.
+	transitioneventDescID := transitioneventMixinFields0[0].Descriptor()
+	// transitionevent.DefaultID holds the default value on creation for the id field.
+	transitionevent.DefaultID = transitioneventDescID.Default.(func() pulid.ID)
+	// transitionevent.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	transitionevent.IDValidator = transitioneventDescID.Validators[0].(func(string) error)
 	userMixin := schema.User{}.Mixin()
 	user.Policy = privacy.NewPolicies(userMixin[1], schema.User{})
 	user.Hooks[0] = func(next ent.Mutator) ent.Mutator {

@@ -210,15 +210,14 @@ func (s *Service) Publish(ctx context.Context, client *ent.Client, id pulid.ID) 
 	return u.Save(ctx)
 }
 
-// SetActive attaches or detaches a customer or contact form. Attaching
-// needs a published version and detaches the module's other form.
+// SetActive attaches or detaches a form: its published version validates
+// the custom fields of the module's records (customers, contacts) or the
+// data of new tickets and projects. Attaching needs a published version
+// and detaches the module's other form.
 func (s *Service) SetActive(ctx context.Context, client *ent.Client, definitionID pulid.ID, active bool) (*ent.FormDefinition, error) {
 	d, err := client.FormDefinition.Get(ctx, definitionID)
 	if err != nil {
 		return nil, err
-	}
-	if d.Module != formdefinition.ModuleCustomer && d.Module != formdefinition.ModuleContact {
-		return nil, apierr.BadInput(apierr.Field("/definitionID", "form_not_attachable"))
 	}
 	if active {
 		if _, err := Published(ctx, client, d.ID); ent.IsNotFound(err) {

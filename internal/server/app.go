@@ -93,6 +93,7 @@ func NewApp(c AppConfig) (http.Handler, error) {
 			Webhooks:      webhooks.Service{AllowHTTP: c.AllowHTTPWebhooks},
 			Forms:         c.Background.Forms,
 			Workflows:     c.Background.Workflows,
+			WorkItems:     c.Background.WorkItems,
 		}),
 		Jobs:           c.Background.Queue,
 		Registry:       c.Registry,

@@ -22,6 +22,7 @@ import (
 	"github.com/custos-crm/custos/internal/safehttp"
 	"github.com/custos-crm/custos/internal/store"
 	"github.com/custos-crm/custos/internal/workflows"
+	"github.com/custos-crm/custos/internal/workitems"
 )
 
 // BackgroundConfig configures the background services.
@@ -56,6 +57,7 @@ type Background struct {
 	Reminders *notify.Reminders
 	Forms     *formdefs.Service
 	Workflows *workflows.Service
+	WorkItems *workitems.Service
 }
 
 // NewBackground wires the background services and installs the outbox's
@@ -81,6 +83,7 @@ func NewBackground(c BackgroundConfig) (*Background, error) {
 	}
 	b.Forms = fd
 	b.Workflows = workflows.New(c.Forms, fd, c.Clock)
+	b.WorkItems = workitems.New(b.Workflows, c.Clock)
 	// The client validates custom fields through the form service, and
 	// the form service's jobs use the client: first the client, then the
 	// hooks below.

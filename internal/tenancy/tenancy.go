@@ -42,7 +42,9 @@ const (
 // BuiltinRoles returns the built-in roles as this version of Custos defines
 // them. The administrator holds every permission.
 func BuiltinRoles() []BuiltinRole {
-	customer := []string{viewer.PermCustomerRead, viewer.PermCustomerCreate, viewer.PermCustomerUpdate, viewer.PermCustomerDelete}
+	customer := []string{viewer.PermCustomerRead, viewer.PermCustomerCreate, viewer.PermCustomerUpdate, viewer.PermCustomerDelete,
+		viewer.PermTicketRead, viewer.PermTicketCreate, viewer.PermTicketUpdate, viewer.PermTicketDelete,
+		viewer.PermProjectRead, viewer.PermProjectCreate, viewer.PermProjectUpdate, viewer.PermProjectDelete}
 	return []BuiltinRole{
 		{Key: RoleAdmin, Name: "Administrator", Permissions: viewer.AllPermissions(), Scope: viewer.ScopeAll},
 		{Key: RoleManager, Name: "Manager", Permissions: customer, Scope: viewer.ScopeDepartmentTree},

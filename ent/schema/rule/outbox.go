@@ -67,3 +67,17 @@ func AllowOwnRowUpdates() privacy.MutationRule {
 		}).EvalMutation(ctx, m)
 	})
 }
+
+type historyWriteKey struct{}
+
+// NewHistoryWriteContext marks ctx as the workflow engine appending to a
+// record's transition history. Only internal/workitems may call it.
+func NewHistoryWriteContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, historyWriteKey{}, true)
+}
+
+// IsHistoryWrite reports whether ctx is the engine appending history.
+func IsHistoryWrite(ctx context.Context) bool {
+	ok, _ := ctx.Value(historyWriteKey{}).(bool)
+	return ok
+}

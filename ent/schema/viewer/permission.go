@@ -15,8 +15,17 @@ const (
 	// PermWebhookManage lets a viewer register webhook endpoints and read
 	// their delivery log.
 	PermWebhookManage = "webhook:manage"
-	// PermFormDesign lets a viewer design and publish forms.
+	// PermFormDesign lets a viewer design and publish forms and workflows.
 	PermFormDesign = "form:design"
+	// Tickets (work orders) and projects, each within a data scope.
+	PermTicketRead    = "ticket:read"
+	PermTicketCreate  = "ticket:create"
+	PermTicketUpdate  = "ticket:update"
+	PermTicketDelete  = "ticket:delete"
+	PermProjectRead   = "project:read"
+	PermProjectCreate = "project:create"
+	PermProjectUpdate = "project:update"
+	PermProjectDelete = "project:delete"
 )
 
 // AllPermissions returns every permission Custos knows, in a stable order.
@@ -25,6 +34,8 @@ func AllPermissions() []string {
 		PermCustomerRead, PermCustomerCreate, PermCustomerUpdate, PermCustomerDelete,
 		PermUserManage, PermRoleManage, PermDepartmentManage, PermTenantManage,
 		PermAuditRead, PermWebhookManage, PermFormDesign,
+		PermTicketRead, PermTicketCreate, PermTicketUpdate, PermTicketDelete,
+		PermProjectRead, PermProjectCreate, PermProjectUpdate, PermProjectDelete,
 	}
 }
 

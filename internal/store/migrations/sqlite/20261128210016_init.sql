@@ -128,6 +128,18 @@ CREATE INDEX `passkey_tenant_id_user_id` ON `passkeys` (`tenant_id`, `user_id`);
 CREATE TABLE `picklists` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `kind` text NOT NULL, `options` json NOT NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `picklists_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
 -- Create index "picklist_tenant_id_kind" to table: "picklists"
 CREATE UNIQUE INDEX `picklist_tenant_id_kind` ON `picklists` (`tenant_id`, `kind`);
+-- Create "projects" table
+CREATE TABLE `projects` (`id` text NOT NULL, `created_by` text NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `custom_fields` json NULL, `custom_form_version_id` text NULL, `data_key` blob NULL, `title` text NOT NULL, `state` text NOT NULL, `workflow_version_id` text NOT NULL, `due_on` text NULL, `revision` integer NOT NULL DEFAULT (0), `tenant_id` text NOT NULL, `owner_id` text NULL, `department_id` text NULL, `assignee_id` text NULL, `customer_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `projects_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `projects_users_owner` FOREIGN KEY (`owner_id`) REFERENCES `users` (`id`) ON DELETE SET NULL, CONSTRAINT `projects_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE SET NULL, CONSTRAINT `projects_users_assignee` FOREIGN KEY (`assignee_id`) REFERENCES `users` (`id`) ON DELETE SET NULL, CONSTRAINT `projects_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE SET NULL);
+-- Create index "project_tenant_id_owner_id" to table: "projects"
+CREATE INDEX `project_tenant_id_owner_id` ON `projects` (`tenant_id`, `owner_id`);
+-- Create index "project_tenant_id_department_id" to table: "projects"
+CREATE INDEX `project_tenant_id_department_id` ON `projects` (`tenant_id`, `department_id`);
+-- Create index "project_tenant_id_state" to table: "projects"
+CREATE INDEX `project_tenant_id_state` ON `projects` (`tenant_id`, `state`);
+-- Create index "project_tenant_id_assignee_id" to table: "projects"
+CREATE INDEX `project_tenant_id_assignee_id` ON `projects` (`tenant_id`, `assignee_id`);
+-- Create index "project_tenant_id_customer_id" to table: "projects"
+CREATE INDEX `project_tenant_id_customer_id` ON `projects` (`tenant_id`, `customer_id`);
 -- Create "roles" table
 CREATE TABLE `roles` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `name` text NOT NULL, `builtin` text NULL, `permissions` json NOT NULL, `scope` text NOT NULL DEFAULT ('self'), `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `roles_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
 -- Create index "role_tenant_id_name" to table: "roles"
@@ -150,6 +162,22 @@ CREATE TABLE `tenants` (`id` text NOT NULL, `created_at` datetime NOT NULL, `upd
 CREATE UNIQUE INDEX `tenants_slug_key` ON `tenants` (`slug`);
 -- Create "tenant_keys" table
 CREATE TABLE `tenant_keys` (`tenant_id` text NOT NULL, `key_id` text NOT NULL, `wrapped_data_key` blob NOT NULL, `wrapped_index_key` blob NOT NULL, `created_at` datetime NOT NULL, PRIMARY KEY (`tenant_id`));
+-- Create "tickets" table
+CREATE TABLE `tickets` (`id` text NOT NULL, `created_by` text NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `custom_fields` json NULL, `custom_form_version_id` text NULL, `data_key` blob NULL, `title` text NOT NULL, `state` text NOT NULL, `workflow_version_id` text NOT NULL, `due_on` text NULL, `revision` integer NOT NULL DEFAULT (0), `tenant_id` text NOT NULL, `owner_id` text NULL, `department_id` text NULL, `assignee_id` text NULL, `customer_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `tickets_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `tickets_users_owner` FOREIGN KEY (`owner_id`) REFERENCES `users` (`id`) ON DELETE SET NULL, CONSTRAINT `tickets_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE SET NULL, CONSTRAINT `tickets_users_assignee` FOREIGN KEY (`assignee_id`) REFERENCES `users` (`id`) ON DELETE SET NULL, CONSTRAINT `tickets_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE SET NULL);
+-- Create index "ticket_tenant_id_owner_id" to table: "tickets"
+CREATE INDEX `ticket_tenant_id_owner_id` ON `tickets` (`tenant_id`, `owner_id`);
+-- Create index "ticket_tenant_id_department_id" to table: "tickets"
+CREATE INDEX `ticket_tenant_id_department_id` ON `tickets` (`tenant_id`, `department_id`);
+-- Create index "ticket_tenant_id_state" to table: "tickets"
+CREATE INDEX `ticket_tenant_id_state` ON `tickets` (`tenant_id`, `state`);
+-- Create index "ticket_tenant_id_assignee_id" to table: "tickets"
+CREATE INDEX `ticket_tenant_id_assignee_id` ON `tickets` (`tenant_id`, `assignee_id`);
+-- Create index "ticket_tenant_id_customer_id" to table: "tickets"
+CREATE INDEX `ticket_tenant_id_customer_id` ON `tickets` (`tenant_id`, `customer_id`);
+-- Create "transition_events" table
+CREATE TABLE `transition_events` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `comment` blob NULL, `record_id` text NOT NULL, `actor_id` text NULL, `from_state` text NULL, `to_state` text NOT NULL, `transition` text NOT NULL, `changes` json NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `transition_events_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "transitionevent_tenant_id_record_id_created_at" to table: "transition_events"
+CREATE INDEX `transitionevent_tenant_id_record_id_created_at` ON `transition_events` (`tenant_id`, `record_id`, `created_at`);
 -- Create "users" table
 CREATE TABLE `users` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `totp_secret` blob NULL, `name` text NOT NULL, `locale` text NULL, `status` text NOT NULL DEFAULT ('active'), `password_hash` text NULL, `must_change_password` bool NOT NULL DEFAULT (false), `password_changed_at` datetime NULL, `failed_logins` integer NOT NULL DEFAULT (0), `lock_count` integer NOT NULL DEFAULT (0), `locked_until` datetime NULL, `totp_last_step` integer NOT NULL DEFAULT (0), `totp_enabled_at` datetime NULL, `recovery_codes` json NULL, `tenant_id` text NOT NULL, `department_id` text NOT NULL, `reports_to_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `users_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_users_subordinates` FOREIGN KEY (`reports_to_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
 -- Create index "user_tenant_id_email_bidx" to table: "users"

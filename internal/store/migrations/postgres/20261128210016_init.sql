@@ -128,6 +128,18 @@ CREATE UNIQUE INDEX "passkeys_credential_id_key" ON "passkeys" ("credential_id")
 CREATE TABLE "picklists" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "kind" character varying NOT NULL, "options" jsonb NOT NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "picklist_tenant_id_kind" to table: "picklists"
 CREATE UNIQUE INDEX "picklist_tenant_id_kind" ON "picklists" ("tenant_id", "kind");
+-- Create "projects" table
+CREATE TABLE "projects" ("id" character varying NOT NULL, "created_by" character varying NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "custom_fields" jsonb NULL, "custom_form_version_id" character varying NULL, "data_key" bytea NULL, "title" character varying NOT NULL, "state" character varying NOT NULL, "workflow_version_id" character varying NOT NULL, "due_on" character varying NULL, "revision" bigint NOT NULL DEFAULT 0, "tenant_id" character varying NOT NULL, "owner_id" character varying NULL, "department_id" character varying NULL, "assignee_id" character varying NULL, "customer_id" character varying NULL, PRIMARY KEY ("id"));
+-- Create index "project_tenant_id_assignee_id" to table: "projects"
+CREATE INDEX "project_tenant_id_assignee_id" ON "projects" ("tenant_id", "assignee_id");
+-- Create index "project_tenant_id_customer_id" to table: "projects"
+CREATE INDEX "project_tenant_id_customer_id" ON "projects" ("tenant_id", "customer_id");
+-- Create index "project_tenant_id_department_id" to table: "projects"
+CREATE INDEX "project_tenant_id_department_id" ON "projects" ("tenant_id", "department_id");
+-- Create index "project_tenant_id_owner_id" to table: "projects"
+CREATE INDEX "project_tenant_id_owner_id" ON "projects" ("tenant_id", "owner_id");
+-- Create index "project_tenant_id_state" to table: "projects"
+CREATE INDEX "project_tenant_id_state" ON "projects" ("tenant_id", "state");
 -- Create "roles" table
 CREATE TABLE "roles" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "name" character varying NOT NULL, "builtin" character varying NULL, "permissions" jsonb NOT NULL, "scope" character varying NOT NULL DEFAULT 'self', "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "role_tenant_id_name" to table: "roles"
@@ -150,6 +162,22 @@ CREATE TABLE "tenants" ("id" character varying NOT NULL, "created_at" timestampt
 CREATE UNIQUE INDEX "tenants_slug_key" ON "tenants" ("slug");
 -- Create "tenant_keys" table
 CREATE TABLE "tenant_keys" ("tenant_id" character varying NOT NULL, "key_id" character varying NOT NULL, "wrapped_data_key" bytea NOT NULL, "wrapped_index_key" bytea NOT NULL, "created_at" timestamptz NOT NULL, PRIMARY KEY ("tenant_id"));
+-- Create "tickets" table
+CREATE TABLE "tickets" ("id" character varying NOT NULL, "created_by" character varying NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "custom_fields" jsonb NULL, "custom_form_version_id" character varying NULL, "data_key" bytea NULL, "title" character varying NOT NULL, "state" character varying NOT NULL, "workflow_version_id" character varying NOT NULL, "due_on" character varying NULL, "revision" bigint NOT NULL DEFAULT 0, "tenant_id" character varying NOT NULL, "owner_id" character varying NULL, "department_id" character varying NULL, "assignee_id" character varying NULL, "customer_id" character varying NULL, PRIMARY KEY ("id"));
+-- Create index "ticket_tenant_id_assignee_id" to table: "tickets"
+CREATE INDEX "ticket_tenant_id_assignee_id" ON "tickets" ("tenant_id", "assignee_id");
+-- Create index "ticket_tenant_id_customer_id" to table: "tickets"
+CREATE INDEX "ticket_tenant_id_customer_id" ON "tickets" ("tenant_id", "customer_id");
+-- Create index "ticket_tenant_id_department_id" to table: "tickets"
+CREATE INDEX "ticket_tenant_id_department_id" ON "tickets" ("tenant_id", "department_id");
+-- Create index "ticket_tenant_id_owner_id" to table: "tickets"
+CREATE INDEX "ticket_tenant_id_owner_id" ON "tickets" ("tenant_id", "owner_id");
+-- Create index "ticket_tenant_id_state" to table: "tickets"
+CREATE INDEX "ticket_tenant_id_state" ON "tickets" ("tenant_id", "state");
+-- Create "transition_events" table
+CREATE TABLE "transition_events" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "comment" bytea NULL, "record_id" character varying NOT NULL, "actor_id" character varying NULL, "from_state" character varying NULL, "to_state" character varying NOT NULL, "transition" character varying NOT NULL, "changes" jsonb NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "transitionevent_tenant_id_record_id_created_at" to table: "transition_events"
+CREATE INDEX "transitionevent_tenant_id_record_id_created_at" ON "transition_events" ("tenant_id", "record_id", "created_at");
 -- Create "users" table
 CREATE TABLE "users" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "totp_secret" bytea NULL, "name" character varying NOT NULL, "locale" character varying NULL, "status" character varying NOT NULL DEFAULT 'active', "password_hash" character varying NULL, "must_change_password" boolean NOT NULL DEFAULT false, "password_changed_at" timestamptz NULL, "failed_logins" bigint NOT NULL DEFAULT 0, "lock_count" bigint NOT NULL DEFAULT 0, "locked_until" timestamptz NULL, "totp_last_step" bigint NOT NULL DEFAULT 0, "totp_enabled_at" timestamptz NULL, "recovery_codes" jsonb NULL, "tenant_id" character varying NOT NULL, "department_id" character varying NOT NULL, "reports_to_id" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "users_users_subordinates" FOREIGN KEY ("reports_to_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL);
 -- Create index "user_tenant_id_department_id" to table: "users"
@@ -206,12 +234,18 @@ ALTER TABLE "outbox_messages" ADD CONSTRAINT "outbox_messages_tenants_tenant" FO
 ALTER TABLE "passkeys" ADD CONSTRAINT "passkeys_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "passkeys_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "picklists" table
 ALTER TABLE "picklists" ADD CONSTRAINT "picklists_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "projects" table
+ALTER TABLE "projects" ADD CONSTRAINT "projects_customers_customer" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "projects_departments_department" FOREIGN KEY ("department_id") REFERENCES "departments" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "projects_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "projects_users_assignee" FOREIGN KEY ("assignee_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "projects_users_owner" FOREIGN KEY ("owner_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
 -- Modify "roles" table
 ALTER TABLE "roles" ADD CONSTRAINT "roles_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "role_grants" table
 ALTER TABLE "role_grants" ADD CONSTRAINT "role_grants_roles_role" FOREIGN KEY ("role_id") REFERENCES "roles" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "role_grants_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "role_grants_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "sessions" table
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "sessions_users_sessions" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "tickets" table
+ALTER TABLE "tickets" ADD CONSTRAINT "tickets_customers_customer" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "tickets_departments_department" FOREIGN KEY ("department_id") REFERENCES "departments" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "tickets_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "tickets_users_assignee" FOREIGN KEY ("assignee_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "tickets_users_owner" FOREIGN KEY ("owner_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL;
+-- Modify "transition_events" table
+ALTER TABLE "transition_events" ADD CONSTRAINT "transition_events_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "users" table
 ALTER TABLE "users" ADD CONSTRAINT "users_departments_department" FOREIGN KEY ("department_id") REFERENCES "departments" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "users_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "webhook_endpoints" table
