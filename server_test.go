@@ -279,6 +279,17 @@ func TestDemoTenant(t *testing.T) {
 			if n := list["data"].(map[string]any)["customers"].(map[string]any)["totalCount"]; n != 2.0 {
 				t.Fatalf("Li Na sees %v customers, want her 2", n)
 			}
+			// The demo has tickets and projects on the built-in workflows.
+			_, work := postJSON(t, base+"/graphql", out["token"].(string), map[string]any{"query": `{
+				tickets(orderBy: {field: TITLE}) { edges { node { title state } } }
+				projects { edges { node { title state } } } }`})
+			data := work["data"].(map[string]any)
+			tickets := data["tickets"].(map[string]any)["edges"].([]any)
+			projects := data["projects"].(map[string]any)["edges"].([]any)
+			if len(tickets) != 2 || len(projects) != 1 ||
+				projects[0].(map[string]any)["node"].(map[string]any)["state"] != "pending_approval" {
+				t.Fatalf("Li Na's demo work: %v", work)
+			}
 		}
 	}
 }

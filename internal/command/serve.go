@@ -110,6 +110,11 @@ func Serve(ctx context.Context, args []string, env Env) error {
 	if err := bg.EnsureDefaults(ctx, st.Client, logger, env.Clock.Now()); err != nil {
 		return fmt.Errorf("creating default workflows: %w", err)
 	}
+	if cfg.Demo {
+		if err := demo.SeedWork(ctx, st.Client, bg.WorkItems); err != nil {
+			return fmt.Errorf("creating demo tickets and projects: %w", err)
+		}
+	}
 	handler, err := server.NewApp(server.AppConfig{
 		Background:        bg,
 		AllowHTTPWebhooks: cfg.AllowLoopbackWebhooks,

@@ -7,6 +7,9 @@ import (
 	"context"
 	"crypto/rand"
 	"fmt"
+	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/internal/vault"
+	"github.com/custos-crm/custos/internal/workitems"
 	"io"
 	"time"
 
@@ -188,6 +191,90 @@ func seedCustomers(ctx context.Context, c *ent.Client, users map[string]*ent.Use
 			if _, err := f.Save(octx); err != nil {
 				return fmt.Errorf("follow-up: %w", err)
 			}
+		}
+	}
+	return nil
+}
+
+// SeedWork gives the demo tenant sample tickets and projects once its
+// workflows exist: each created, and some moved along, by the user who
+// would do it. It does nothing when the tenant is absent or already has
+// tickets.
+func SeedWork(ctx context.Context, client *ent.Client, items *workitems.Service) error {
+	now := client.Clock.Now()
+	all := viewer.NewSystemContext(ctx, "", "find the demo tenant", now)
+	t, err := client.Tenant.Query().Where(tenant.Slug(Slug)).Only(all)
+	if ent.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	sys := viewer.NewSystemContext(ctx, t.ID, "seed demo tickets and projects", now)
+	if n, err := client.Ticket.Query().Count(sys); err != nil || n > 0 {
+		return err
+	}
+	users, err := client.User.Query().All(sys)
+	if err != nil {
+		return err
+	}
+	as := func(email string) (context.Context, error) {
+		for _, u := range users {
+			ref := vault.Ref{TenantID: string(t.ID), Table: "User", RowID: string(u.ID)}
+			if addr, err := client.Vault.OpenString(sys, ref, u.DataKey, "email", u.Email.Ciphertext()); err == nil && addr == email {
+				loaded, err := authn.LoadViewer(ctx, client, t.ID, u.ID, now)
+				if err != nil {
+					return nil, err
+				}
+				return viewer.NewContext(ctx, loaded.Viewer), nil
+			}
+		}
+		return nil, fmt.Errorf("demo user %s not found", email)
+	}
+	work := []struct {
+		who, kind, title string
+		moves            []string
+	}{
+		{"li.na@demo.example", workitems.Ticket, "打印机卡纸 Printer jams on every job", []string{"start"}},
+		{"li.na@demo.example", workitems.Ticket, "开票信息有误 Wrong invoice details", []string{"start", "resolve"}},
+		{"wang.wei@demo.example", workitems.Ticket, "新员工开通账号 Account for a new hire", nil},
+		{"li.na@demo.example", workitems.Project, "华东展会 East China trade fair", []string{"submit"}},
+		{"manager@demo.example", workitems.Project, "CRM 上线 CRM roll-out", nil},
+	}
+	for _, w := range work {
+		uctx, err := as(w.who)
+		if err != nil {
+			return err
+		}
+		tx, err := client.Tx(uctx)
+		if err != nil {
+			return err
+		}
+		c := tx.Client()
+		var id pulid.ID
+		if w.kind == workitems.Ticket {
+			tk, err := items.CreateTicket(uctx, c, workitems.NewItem{Title: w.title})
+			if err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+			id = tk.ID
+		} else {
+			p, err := items.CreateProject(uctx, c, workitems.NewItem{Title: w.title})
+			if err != nil {
+				_ = tx.Rollback()
+				return err
+			}
+			id = p.ID
+		}
+		for _, m := range w.moves {
+			if _, err := items.Transition(uctx, c, w.kind, id, workitems.Move{Transition: m}); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("demo %s %s: %w", w.title, m, err)
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
 		}
 	}
 	return nil
