@@ -546,6 +546,29 @@ func personalFormat(name string) bool {
 	return false
 }
 
+// usesPersonalFormat reports whether a schema, or any subschema below it,
+// names a personal format.
+func usesPersonalFormat(node any) bool {
+	switch n := node.(type) {
+	case map[string]any:
+		if f, ok := n["format"].(string); ok && personalFormat(f) {
+			return true
+		}
+		for _, v := range n {
+			if usesPersonalFormat(v) {
+				return true
+			}
+		}
+	case []any:
+		for _, v := range n {
+			if usesPersonalFormat(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // topLevel records the top-level properties, the sensitive and searchable
 // ones, and the read-only ones at any depth of objects.
 func (c *checker) topLevel() {
@@ -556,8 +579,9 @@ func (c *checker) topLevel() {
 	for _, k := range f.fields {
 		node, _ := props[k].(map[string]any)
 		orig, _ := origProps[k].(map[string]any)
-		format, _ := node["format"].(string)
-		if orig["x-sensitive"] == true || personalFormat(format) {
+		// A property is sealed whole when it, or anything below it (a
+		// sub-table's column, an object's property), is personal.
+		if orig["x-sensitive"] == true || usesPersonalFormat(node) || usesPersonalFormat(orig) {
 			f.sensitive = append(f.sensitive, k)
 		}
 		if orig["x-searchable"] == true {

@@ -10,6 +10,7 @@ func definitionMessageKeys() []string {
 		"form.definition.format", "form.definition.fieldType", "form.definition.fieldConfig",
 		"form.definition.typeConflict", "form.definition.pluginNotListed",
 		"form.definition.pluginMissing", "form.definition.extension", "form.definition.sensitive",
+		"form.definition.sensitiveCompute",
 		"form.definition.searchable", "form.definition.elementType", "form.definition.scope",
 		"form.definition.unknownField", "form.definition.topLevel", "form.definition.ruleKind",
 		"form.definition.expression", "form.definition.requiredIf", "form.definition.locale",
@@ -59,6 +60,9 @@ func definitionMessageTexts(key string) (en, zh string) {
 		return "The keyword {keyword} is not supported here.", "此处不支持关键字 {keyword}。"
 	case "form.definition.sensitive":
 		return "Only top-level fields can be marked sensitive.", "只有顶层字段可以标记为敏感字段。"
+	case "form.definition.sensitiveCompute":
+		return "A computed field stored in clear cannot be computed from the personal field {field}; mark it x-sensitive.",
+			"明文存储的计算字段不能由个人信息字段 {field} 计算得出；请将其标记为 x-sensitive。"
 	case "form.definition.searchable":
 		return "Only top-level text, number and yes/no fields can be searchable.", "只有顶层的文本、数字和是/否字段可以设为可搜索。"
 	case "form.definition.elementType":

@@ -3,6 +3,8 @@ package forms
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -62,6 +64,14 @@ func (c *checker) checkRules(env *expr.Env) {
 			if err != nil {
 				c.expressionProblem(ep, err)
 				continue
+			}
+			// A computed value stored in clear must not be made of
+			// personal ones.
+			if !slices.Contains(c.form.sensitive, r.Field) {
+				if src := readsSensitive(r.Expr, c.form.sensitive); src != "" {
+					c.probs.add(ep, "form.definition.sensitiveCompute", nil, "field", src)
+					continue
+				}
 			}
 			c.form.computes = append(c.form.computes, compiledRule{rule: r, ptr: ep, prg: prg})
 		case RuleCheck:
@@ -510,4 +520,16 @@ func operatorText(fn string) string {
 		return "in"
 	}
 	return "the function " + fn + "()"
+}
+
+// readsSensitive returns the first sensitive field an expression reads
+// (data.<field>), or "".
+func readsSensitive(src string, sensitive []string) string {
+	for _, f := range sensitive {
+		if regexp.MustCompile(`\bdata\s*\.\s*`+regexp.QuoteMeta(f)+`\b`).MatchString(src) ||
+			strings.Contains(src, `data["`+f+`"]`) || strings.Contains(src, `data['`+f+`']`) {
+			return f
+		}
+	}
+	return ""
 }

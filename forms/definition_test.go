@@ -353,6 +353,7 @@ func TestDefinitionMessages(t *testing.T) {
 		"form.definition.unknownField": {"field"}, "form.definition.expression": {"detail"},
 		"form.definition.requiredIf": {"detail"}, "form.definition.locale": {"locale"},
 		"form.definition.fieldExists": {"field"},
+		"form.definition.sensitiveCompute": {"field"},
 	}
 	msgs := DefinitionMessages()
 	if len(msgs) != len(definitionMessageKeys()) {

@@ -573,6 +573,14 @@ var (
 				Unique:  false,
 				Columns: []*schema.Column{FormDefinitionsColumns[9], FormDefinitionsColumns[4]},
 			},
+			{
+				Name:    "formdefinition_one_active_per_module",
+				Unique:  true,
+				Columns: []*schema.Column{FormDefinitionsColumns[9], FormDefinitionsColumns[4]},
+				Annotation: &entsql.IndexAnnotation{
+					Where: "active",
+				},
+			},
 		},
 	}
 	// FormVersionsColumns holds the columns for the "form_versions" table.

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"entgo.io/contrib/entgql"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
@@ -49,7 +50,14 @@ func (FormDefinition) Edges() []ent.Edge {
 
 // Indexes of the FormDefinition.
 func (FormDefinition) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "key").Unique(), index.Fields("tenant_id", "module")}
+	return []ent.Index{
+		index.Fields("tenant_id", "key").Unique(),
+		index.Fields("tenant_id", "module"),
+		// One active form per module, even when two admins attach forms
+		// at once.
+		index.Fields("tenant_id", "module").Unique().StorageKey("formdefinition_one_active_per_module").
+			Annotations(entsql.IndexWhere("active")),
+	}
 }
 
 // Annotations of the FormDefinition.

@@ -94,7 +94,14 @@ func customFieldsHook(module string) ent.Hook {
 	return hook.On(func(next ent.Mutator) ent.Mutator {
 		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
 			v, ok := m.Field("custom_fields")
-			if !ok {
+			cleared := m.FieldCleared("custom_fields")
+			switch {
+			case ok:
+			case cleared, m.Op().Is(ent.OpCreate):
+				// A new record without custom fields, or cleared ones,
+				// must still satisfy the form (its required fields).
+				v = map[string]any{}
+			default:
 				return next.Mutate(ctx, m)
 			}
 			if m.Op().Is(ent.OpUpdate) {
@@ -106,6 +113,11 @@ func customFieldsHook(module string) ent.Hook {
 				return nil, err
 			}
 			if c.Forms == nil || c.Vault == nil {
+				if !ok {
+					// Tools that run without forms (bootstrap, the demo
+					// seed) write records without custom fields.
+					return next.Mutate(ctx, m)
+				}
 				return nil, errors.New("schema: no form processor configured for custom fields")
 			}
 			tenantID, err := mutationTenant(ctx, m)
@@ -117,7 +129,7 @@ func customFieldsHook(module string) ent.Hook {
 				return nil, err
 			}
 			data := map[string]any{}
-			if m.Op().Is(ent.OpUpdateOne) {
+			if m.Op().Is(ent.OpUpdateOne) && !cleared {
 				old, err := m.OldField(ctx, "custom_fields")
 				if err != nil {
 					return nil, err

@@ -11,6 +11,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -291,6 +295,9 @@ func (s *Service) prepareWith(ctx context.Context, ver *ent.FormVersion, data ma
 	if err != nil {
 		return nil, err
 	}
+	if err := checkKeys(data, f.Fields(), base); err != nil {
+		return nil, err
+	}
 	out, err := f.Process(ctx, data, exprViewer(ctx), s.clock.Now())
 	if err != nil {
 		return nil, submissionError(err, base)
@@ -299,6 +306,58 @@ func (s *Service) prepareWith(ctx context.Context, ver *ent.FormVersion, data ma
 		VersionID: ver.ID, Data: out, Sensitive: f.SensitiveFields(), Searchable: f.SearchableFields(),
 		Formats: Formats(ver.Document),
 	}, nil
+}
+
+// checkKeys refuses top-level keys the form does not have (they would be
+// stored unvalidated) and object keys starting with "$" at any depth (they
+// are the storage's own, such as "$sealed").
+func checkKeys(data map[string]any, fields []string, base string) error {
+	var bad []apierr.FieldError
+	for _, k := range sortedKeys(data) {
+		if !slices.Contains(fields, k) {
+			bad = append(bad, apierr.Field(base+"/"+k, "unknown_field"))
+			continue
+		}
+		if p := reservedKey(data[k]); p != "" {
+			bad = append(bad, apierr.Field(base+"/"+k+p, "invalid"))
+		}
+	}
+	if len(bad) > 0 {
+		return apierr.BadInput(bad...)
+	}
+	return nil
+}
+
+// reservedKey returns the pointer (below v) of an object key starting with
+// "$", or "".
+func reservedKey(v any) string {
+	switch x := v.(type) {
+	case map[string]any:
+		for _, k := range sortedKeys(x) {
+			if strings.HasPrefix(k, "$") {
+				return "/" + k
+			}
+			if p := reservedKey(x[k]); p != "" {
+				return "/" + k + p
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p := reservedKey(e); p != "" {
+				return "/" + strconv.Itoa(i) + p
+			}
+		}
+	}
+	return ""
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // submissionError turns a failed submission into the client's error.

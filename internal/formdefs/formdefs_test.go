@@ -7,6 +7,7 @@ import (
 
 	"github.com/custos-crm/custos/ent"
 	_ "github.com/custos-crm/custos/ent/runtime"
+	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/apptest"
 	"github.com/custos-crm/custos/internal/store/storetest"
 )
@@ -186,6 +187,36 @@ func TestCustomFieldsEndToEnd(t *testing.T) {
 		if cf := after.Node.CustomFields; cf["region"] != "north" || cf["id_number"] != idNumber {
 			t.Fatalf("after the migration %v", cf)
 		}
+		// Version 2 requires a region: a customer created without custom
+		// fields is refused; keys the form lacks (or the storage's own)
+		// too.
+		res = a.GraphQL(t, sales, `mutation { createCustomer(input: {name: "No region"}) { id } }`, nil)
+		if len(res.Errors) != 1 || strings.Join(res.Errors[0].Pointers(), ",") != "/input/customFields/region" {
+			t.Fatalf("a customer without the required region: %s", res.Raw)
+		}
+		res = a.GraphQL(t, sales, `mutation($cf: Map!) { createCustomer(input: {name: "X", customFields: $cf}) { id } }`,
+			map[string]any{"cf": map[string]any{"region": "n", "zz": map[string]any{"x": 1}, "tier": map[string]any{"$sealed": "AAAA"}}})
+		if len(res.Errors) != 1 || strings.Join(res.Errors[0].Pointers(), ",") != "/input/customFields/tier/$sealed,/input/customFields/zz" {
+			t.Fatalf("unknown and reserved keys: %s", res.Raw)
+		}
+
+		// Runs read and rewrite every record: a designer whose customer
+		// rights do not reach the whole tenant may not start one.
+		designer := a.NewUser(t, tn, apptest.UserSpec{Email: "designer@acme.test"})
+		sys := a.System(tn.Tenant.ID)
+		a.Tx(t, sys, func(c *ent.Client) error {
+			r, err := c.Role.Create().SetName("Designer").SetPermissions([]string{"form:design", "customer:read", "customer:update"}).
+				SetScope(viewer.ScopeDepartment).Save(sys)
+			if err != nil {
+				return err
+			}
+			return c.RoleGrant.Create().SetUserID(designer.ID).SetRoleID(r.ID).Exec(sys)
+		})
+		res = a.GraphQL(t, a.Login(t, "acme", "designer@acme.test"), `mutation($id: ID!) { dryRunFormVersion(id: $id) }`, map[string]any{"id": v2})
+		if len(res.Errors) != 1 || res.Errors[0].Code() != "FORBIDDEN" {
+			t.Fatalf("a designer with a narrow scope started a run: %s", res.Raw)
+		}
+
 		// The first version is retired but readable.
 		var v1State struct{ Node struct{ State string } }
 		a.GraphQL(t, sales, `query($id: ID!) { node(id: $id) { ... on FormVersion { state } } }`, map[string]any{"id": v1}).MustSucceed(t).Decode(t, &v1State)

@@ -69,15 +69,15 @@ func (s *Service) StartMigration(ctx context.Context, tx *ent.Tx, versionID puli
 
 func (s *Service) runArgs(ctx context.Context, tx *ent.Tx, versionID pulid.ID, steps []forms.Step) (RunArgs, error) {
 	v := viewer.FromContext(ctx)
-	if v == nil || !v.Can(viewer.PermFormDesign) {
-		return RunArgs{}, apierr.New(apierr.Forbidden)
-	}
 	ver, err := tx.FormVersion.Query().Where(formversion.ID(versionID)).WithDefinition().Only(ctx)
 	if err != nil {
 		return RunArgs{}, err
 	}
 	if m := ver.Edges.Definition.Module; m != formdefinition.ModuleCustomer && m != formdefinition.ModuleContact {
 		return RunArgs{}, apierr.BadInput(apierr.Field("/id", "form_not_attachable"))
+	}
+	if !mayRun(v) {
+		return RunArgs{}, apierr.New(apierr.Forbidden)
 	}
 	if _, err := forms.ApplySteps(map[string]any{}, steps); err != nil {
 		return RunArgs{}, apierr.BadInput(apierr.Field("/steps", "invalid"))
@@ -113,6 +113,17 @@ func (w *migrateWorker) Work(ctx context.Context, job *river.Job[MigrateArgs]) e
 	})
 }
 
+// mayRun reports whether v may run records of a whole module through a
+// form: a run reads every customer and contact and a migration rewrites
+// them, so it takes form:design and customer:update over the whole tenant.
+func mayRun(v *viewer.Viewer) bool {
+	if v == nil || !v.Can(viewer.PermFormDesign) {
+		return false
+	}
+	s, ok := v.ScopeFor(viewer.PermCustomerUpdate)
+	return ok && s == viewer.ScopeAll
+}
+
 // record is a customer or contact as a run sees it.
 type record struct {
 	id        pulid.ID
@@ -136,7 +147,7 @@ type failure struct {
 func (s *Service) run(ctx context.Context, args RunArgs, migrate bool, save func(context.Context, map[string]any) error) error {
 	client := s.store
 	v := viewer.FromContext(ctx)
-	if !v.Can(viewer.PermFormDesign) {
+	if !mayRun(v) {
 		return apierr.New(apierr.Forbidden)
 	}
 	ver, err := client.FormVersion.Query().Where(formversion.ID(args.VersionID)).WithDefinition().Only(ctx)
@@ -150,9 +161,9 @@ func (s *Service) run(ctx context.Context, args RunArgs, migrate bool, save func
 			return apierr.BadInput(apierr.Field("/id", "form_not_active"))
 		}
 	}
-	reason := "form dry run"
+	reason := "form dry run by " + string(v.UserID)
 	if migrate {
-		reason = "form migration"
+		reason = "form migration by " + string(v.UserID)
 	}
 	s.logger.InfoContext(ctx, "system context opened", "tenant_id", string(v.TenantID), "reason", reason, "by", string(v.UserID))
 	sys := viewer.NewSystemContext(ctx, v.TenantID, reason, s.clock.Now())
@@ -175,7 +186,13 @@ func (s *Service) run(ctx context.Context, args RunArgs, migrate bool, save func
 			ref := vault.Ref{TenantID: string(r.tenantID), Table: tableOf(module), RowID: string(r.id)}
 			data, err := schema.OpenCustomFields(sys, client.Vault, ref, r.dataKey, r.fields)
 			if err != nil {
-				return err
+				// A record that cannot be read is reported, not fatal.
+				s.logger.ErrorContext(ctx, "form run: opening custom fields", "record_id", string(r.id), "error", err)
+				invalid++
+				if len(failures) < MaxFailures {
+					failures = append(failures, failure{RecordID: string(r.id), Errors: []map[string]string{{"pointer": "", "messageKey": "internal"}}})
+				}
+				continue
 			}
 			if data, err = forms.ApplySteps(data, args.Steps); err != nil {
 				return err

@@ -55,9 +55,14 @@ type actorArgs interface {
 	JobActor() Actor
 }
 
-// ViewerLoader builds the viewer of a user as of now, failing when the user
-// or tenant is no longer active.
+// ViewerLoader builds the viewer of a user as of now. It fails with an
+// error matching ErrInactive when the user or tenant may no longer act;
+// other errors are taken as passing trouble and the job is retried.
 type ViewerLoader func(ctx context.Context, tenantID, userID pulid.ID, now time.Time) (*viewer.Viewer, error)
+
+// ErrInactive is what a ViewerLoader's error matches when the user or the
+// tenant may no longer act: a job they started is cancelled.
+var ErrInactive = errors.New("jobs: the user or tenant is no longer active")
 
 // Config configures a Queue.
 type Config struct {
@@ -90,6 +95,7 @@ type Queue struct {
 
 	mu      sync.Mutex
 	started bool
+	stop    chan struct{} // ends the liveness watch
 }
 
 // New returns a queue on the store's database. Register workers and
@@ -187,7 +193,11 @@ func (q *Queue) Start(ctx context.Context) error {
 	}
 	q.mu.Lock()
 	q.started = true
+	q.stop = make(chan struct{})
 	q.mu.Unlock()
+	if q.cfg.Store.Dialect == dialect.Postgres {
+		go q.watchLiveness(q.stop)
+	}
 	return nil
 }
 
@@ -196,6 +206,10 @@ func (q *Queue) Stop(ctx context.Context) error {
 	q.mu.Lock()
 	started := q.started
 	q.started = false
+	if q.stop != nil {
+		close(q.stop)
+		q.stop = nil
+	}
 	q.mu.Unlock()
 	if !started {
 		return nil
@@ -315,7 +329,16 @@ func RunTx[A river.JobArgs](ctx context.Context, q *Queue, client *ent.Client, j
 // work runs around every job: it puts the job's viewer in the context,
 // counts the outcome, logs failures in full and hands River only text a
 // client may see.
-func (q *Queue) work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) error {
+func (q *Queue) work(ctx context.Context, job *rivertype.JobRow, doInner func(context.Context) error) (err error) {
+	// A panicking worker fails its job with a message clients may see;
+	// River would otherwise record the panic's text.
+	defer func() {
+		if r := recover(); r != nil {
+			q.cfg.Logger.ErrorContext(ctx, "job panicked", "job_id", job.ID, "kind", job.Kind, "panic", fmt.Sprint(r))
+			q.metrics.jobs.WithLabelValues(job.Kind, "failed").Inc()
+			err = errors.New(PublicMessage(errors.New("panic")))
+		}
+	}()
 	var a Actor
 	if err := json.Unmarshal(job.EncodedArgs, &a); err != nil {
 		return river.JobCancel(errors.New("job arguments cannot be read"))
@@ -326,10 +349,15 @@ func (q *Queue) work(ctx context.Context, job *rivertype.JobRow, doInner func(co
 			return river.JobCancel(errors.New("jobs started by users cannot run here"))
 		}
 		v, err := q.cfg.LoadViewer(ctx, a.TenantID, a.UserID, now)
-		if err != nil {
+		if errors.Is(err, ErrInactive) {
 			q.cfg.Logger.WarnContext(ctx, "job cancelled: its user can no longer act", "job_id", job.ID, "kind", job.Kind, "error", err)
 			q.metrics.jobs.WithLabelValues(job.Kind, "cancelled").Inc()
-			return river.JobCancel(errors.New("the user who started this job can no longer act"))
+			return river.JobCancel(errors.New("FORBIDDEN: the user who started this job can no longer act"))
+		}
+		if err != nil {
+			q.cfg.Logger.ErrorContext(ctx, "job: loading its user", "job_id", job.ID, "kind", job.Kind, "error", err)
+			q.metrics.jobs.WithLabelValues(job.Kind, "failed").Inc()
+			return errors.New(PublicMessage(err))
 		}
 		ctx = viewer.NewContext(ctx, v)
 	} else {
@@ -337,7 +365,7 @@ func (q *Queue) work(ctx context.Context, job *rivertype.JobRow, doInner func(co
 		q.cfg.Logger.InfoContext(ctx, "system context opened", "tenant_id", string(a.TenantID), "reason", reason, "job_id", job.ID)
 		ctx = viewer.NewSystemContext(ctx, a.TenantID, reason, now)
 	}
-	err := doInner(ctx)
+	err = doInner(ctx)
 	if err == nil {
 		q.metrics.jobs.WithLabelValues(job.Kind, "completed").Inc()
 		return nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,6 +54,12 @@ func (q *Queue) List(ctx context.Context, state string, first int, after string)
 	if q.client == nil {
 		return nil, errors.New("jobs: list before Open")
 	}
+	if first <= 0 {
+		return &Page{}, nil
+	}
+	if state != "" && !slices.Contains(States, strings.ToLower(state)) {
+		return nil, apierr.BadInput(apierr.Field("/state", "invalid"))
+	}
 	params := river.NewJobListParams().TagsAll(tenantTag(v.TenantID)).
 		OrderBy(river.JobListOrderByID, river.SortOrderDesc).First(first)
 	if state != "" {
@@ -94,8 +101,13 @@ func toJob(j *rivertype.JobRow) Job {
 		out.FinalizedAt = &t
 	}
 	if n := len(j.Errors); n > 0 {
-		// River prefixes the text of a cancellation.
+		// River prefixes the text of a cancellation. Workers hand River
+		// only "CODE: message" texts; anything else (River's own errors)
+		// is shown as an internal error.
 		msg := strings.TrimPrefix(j.Errors[n-1].Error, "JobCancelError: ")
+		if !publicText(msg) {
+			msg = PublicMessage(errors.New(msg))
+		}
 		out.LastError = &msg
 	}
 	var a Actor
@@ -103,4 +115,18 @@ func toJob(j *rivertype.JobRow) Job {
 		out.StartedBy = &a.UserID
 	}
 	return out
+}
+
+// publicText reports whether msg is a message PublicMessage made: an error
+// code, a colon, and the code's text.
+func publicText(msg string) bool {
+	code, _, ok := strings.Cut(msg, ": ")
+	if !ok {
+		return false
+	}
+	switch apierr.Code(code) {
+	case apierr.Forbidden, apierr.NotFound, apierr.BadUserInput, apierr.Conflict, apierr.Internal, apierr.Unauthenticated, apierr.RateLimited, apierr.LimitExceeded:
+		return true
+	}
+	return false
 }

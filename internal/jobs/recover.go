@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"time"
 
 	"entgo.io/ent/dialect"
 	"github.com/riverqueue/river"
@@ -47,12 +48,57 @@ func (q *Queue) holdLiveness(ctx context.Context) error {
 		_ = conn.Close()
 		return fmt.Errorf("jobs: liveness lock: %w", err)
 	}
+	q.mu.Lock()
 	q.liveness = conn
+	q.mu.Unlock()
 	return nil
+}
+
+// keepLiveness checks the liveness connection and takes the lock again on a
+// new one when it was lost (a database restart, a network reset): without
+// it, other processes would take this process for dead.
+func (q *Queue) keepLiveness(ctx context.Context) error {
+	if q.cfg.Store.Dialect != dialect.Postgres {
+		return nil
+	}
+	q.mu.Lock()
+	conn := q.liveness
+	q.mu.Unlock()
+	if conn != nil {
+		if _, err := conn.ExecContext(ctx, `SELECT 1`); err == nil {
+			return nil
+		}
+		q.cfg.Logger.WarnContext(ctx, "jobs: liveness connection lost; taking the lock again")
+		_ = conn.Close()
+	}
+	return q.holdLiveness(ctx)
+}
+
+// livenessEvery is how often a process checks its liveness lock.
+const livenessEvery = 5 * time.Second
+
+// watchLiveness keeps the liveness lock until stop is closed.
+func (q *Queue) watchLiveness(stop <-chan struct{}) {
+	t := time.NewTicker(livenessEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), livenessEvery)
+			if err := q.keepLiveness(ctx); err != nil {
+				q.cfg.Logger.ErrorContext(ctx, "jobs: cannot take the liveness lock", "error", err)
+			}
+			cancel()
+		}
+	}
 }
 
 // releaseLiveness gives the liveness lock and its connection back.
 func (q *Queue) releaseLiveness() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if q.liveness != nil {
 		_ = q.liveness.Close()
 		q.liveness = nil

@@ -207,8 +207,11 @@ func (s *Service) Compose(ctx context.Context, client *ent.Client, m *ent.Outbox
 	}
 	ref := vault.Ref{TenantID: string(u.TenantID), Table: "User", RowID: string(u.ID)}
 	addr, err := client.Vault.OpenString(ctx, ref, u.DataKey, "email", u.Email.Ciphertext())
-	if err != nil || addr == "" {
+	if err != nil {
 		return mail.Message{}, fmt.Errorf("notify: recipient address: %w", err)
+	}
+	if addr == "" {
+		return mail.Message{}, outbox.ErrNoAddress
 	}
 	var params map[string]string
 	if p, ok := m.Payload["params"].(map[string]any); ok {

@@ -200,14 +200,19 @@ func (s *Service) sendEmail(ctx context.Context, client *ent.Client, m *ent.Outb
 	msg, err := s.cfg.Compose(ctx, client, m)
 	if err != nil {
 		s.cfg.Logger.WarnContext(ctx, "outbox: composing e-mail", "message_id", string(m.ID), "error", err)
-		return outcome{permanent: true, reason: "the e-mail could not be composed (recipient inactive or without an address)"}
+		if errors.Is(err, jobs.ErrInactive) || ent.IsNotFound(err) || errors.Is(err, ErrNoAddress) {
+			return outcome{permanent: true, reason: "the recipient is no longer active or has no address"}
+		}
+		return outcome{reason: "internal error"}
 	}
 	msg.MessageID = "<" + string(m.ID) + "@custos>"
 	start := time.Now()
 	err = s.cfg.Mail.Send(ctx, msg)
 	took := time.Since(start)
 	if err != nil {
-		s.cfg.Logger.WarnContext(ctx, "outbox: sending e-mail", "message_id", string(m.ID), "error", err)
+		// The server's reply text may quote the recipient's address: log
+		// only what kind of failure it was.
+		s.cfg.Logger.WarnContext(ctx, "outbox: sending e-mail failed", "message_id", string(m.ID), "permanent", mail.IsPermanent(err))
 		if mail.IsPermanent(err) {
 			return outcome{permanent: true, duration: took, reason: "the mail server refused the message"}
 		}
@@ -215,6 +220,10 @@ func (s *Service) sendEmail(ctx context.Context, client *ent.Client, m *ent.Outb
 	}
 	return outcome{delivered: true, duration: took}
 }
+
+// ErrNoAddress is what a Composer's error matches when the recipient has no
+// e-mail address.
+var ErrNoAddress = errors.New("outbox: the recipient has no e-mail address")
 
 // SweepArgs is the periodic job that re-enqueues due messages whose
 // delivery job was lost (a crash between commit and enqueue cannot happen,

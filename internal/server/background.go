@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -65,6 +66,9 @@ type Background struct {
 func NewBackground(c BackgroundConfig) (*Background, error) {
 	load := func(ctx context.Context, tenantID, userID pulid.ID, now time.Time) (*viewer.Viewer, error) {
 		l, err := authn.LoadViewer(ctx, c.Store.Client, tenantID, userID, now)
+		if errors.Is(err, authn.ErrInactive) {
+			return nil, fmt.Errorf("%w: %w", jobs.ErrInactive, err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -129,6 +133,11 @@ func (b *Background) EnsureDefaults(ctx context.Context, client *ent.Client, log
 		}
 		if err := b.Workflows.EnsureDefaults(sys, tx.Client()); err != nil {
 			_ = tx.Rollback()
+			if ent.IsConstraintError(err) {
+				// Another server created them at the same moment.
+				logger.InfoContext(ctx, "default workflows created elsewhere", "tenant_id", string(id))
+				continue
+			}
 			return err
 		}
 		if err := tx.Commit(); err != nil {

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -33,11 +35,20 @@ type Service struct {
 	compiler *forms.Compiler
 	forms    *formdefs.Service
 	clock    clock.Clock
+
+	mu     sync.Mutex
+	parsed map[parsedKey]*flows.Workflow
+}
+
+// parsedKey names a parsed version: a draft's key changes with each save.
+type parsedKey struct {
+	id      pulid.ID
+	updated time.Time
 }
 
 // New returns the service.
 func New(reg *forms.Registry, forms *formdefs.Service, clk clock.Clock) *Service {
-	return &Service{registry: reg, compiler: newCompiler(), forms: forms, clock: clk}
+	return &Service{registry: reg, compiler: newCompiler(), forms: forms, clock: clk, parsed: map[parsedKey]*flows.Workflow{}}
 }
 
 // CreateInput is a new workflow.
@@ -323,7 +334,7 @@ func (s *Service) Simulate(ctx context.Context, client *ent.Client, versionID pu
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.Parse(ctx, client, formOf(v.Edges.Definition), v.Document, "/document")
+	w, err := s.Version(ctx, client, v)
 	if err != nil {
 		return nil, err
 	}
@@ -354,6 +365,35 @@ func (s *Service) Simulate(ctx context.Context, client *ent.Client, versionID pu
 		out = append(out, Simulated{Transition: o.Transition, To: o.To, Approval: o.Approval, Passed: o.Passed, Reasons: o.Reasons})
 	}
 	return out, nil
+}
+
+// Version returns a version parsed, parsing each saved version once.
+func (s *Service) Version(ctx context.Context, client *ent.Client, v *ent.WorkflowVersion) (*flows.Workflow, error) {
+	key := parsedKey{v.ID, v.UpdatedAt}
+	s.mu.Lock()
+	w, ok := s.parsed[key]
+	s.mu.Unlock()
+	if ok {
+		return w, nil
+	}
+	d := v.Edges.Definition
+	if d == nil {
+		var err error
+		if d, err = client.WorkflowDefinition.Get(ctx, v.DefinitionID); err != nil {
+			return nil, err
+		}
+	}
+	w, err := s.Parse(ctx, client, formOf(d), v.Document, "/document")
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.parsed) >= 1000 {
+		clear(s.parsed)
+	}
+	s.parsed[key] = w
+	return w, nil
 }
 
 // EnsureDefaults gives a tenant the built-in ticket and project workflows

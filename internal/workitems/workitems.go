@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/project"
@@ -25,7 +24,6 @@ import (
 	"github.com/custos-crm/custos/ent/ticket"
 	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/workflowdefinition"
-	"github.com/custos-crm/custos/ent/workflowversion"
 	"github.com/custos-crm/custos/flows"
 	"github.com/custos-crm/custos/forms/expr"
 	"github.com/custos-crm/custos/internal/apierr"
@@ -44,14 +42,11 @@ const (
 type Service struct {
 	workflows *workflows.Service
 	clock     clock.Clock
-
-	mu     sync.Mutex
-	parsed map[pulid.ID]*flows.Workflow // by published (immutable) version
 }
 
 // New returns the service.
 func New(w *workflows.Service, clk clock.Clock) *Service {
-	return &Service{workflows: w, clock: clk, parsed: map[pulid.ID]*flows.Workflow{}}
+	return &Service{workflows: w, clock: clk}
 }
 
 // Item is a ticket or a project as the engine sees it.
@@ -135,33 +130,9 @@ func (s *Service) workflowFor(ctx context.Context, client *ent.Client, module st
 	return ver, w, err
 }
 
-// parse returns the parsed workflow of a published version, parsing each
-// version once.
+// parse returns the parsed workflow of a version.
 func (s *Service) parse(ctx context.Context, client *ent.Client, ver *ent.WorkflowVersion) (*flows.Workflow, error) {
-	s.mu.Lock()
-	w, ok := s.parsed[ver.ID]
-	s.mu.Unlock()
-	if ok {
-		return w, nil
-	}
-	d, err := client.WorkflowDefinition.Get(ctx, ver.DefinitionID)
-	if err != nil {
-		return nil, err
-	}
-	var formID *pulid.ID
-	if d.FormID != "" {
-		formID = &d.FormID
-	}
-	w, err = s.workflows.Parse(ctx, client, formID, ver.Document, "/document")
-	if err != nil {
-		return nil, err
-	}
-	if ver.State != workflowversion.StateDraft {
-		s.mu.Lock()
-		s.parsed[ver.ID] = w
-		s.mu.Unlock()
-	}
-	return w, nil
+	return s.workflows.Version(ctx, client, ver)
 }
 
 // load reads a ticket or project under the viewer's scope.

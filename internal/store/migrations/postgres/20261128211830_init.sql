@@ -80,6 +80,8 @@ CREATE INDEX "followup_tenant_id_author_id_next_follow_up_on" ON "follow_ups" ("
 CREATE INDEX "followup_tenant_id_customer_id_created_at" ON "follow_ups" ("tenant_id", "customer_id", "created_at");
 -- Create "form_definitions" table
 CREATE TABLE "form_definitions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "key" character varying NOT NULL, "module" character varying NOT NULL, "name_zh" character varying NOT NULL, "name_en" character varying NOT NULL, "active" boolean NOT NULL DEFAULT false, "created_by" character varying NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "formdefinition_one_active_per_module" to table: "form_definitions"
+CREATE UNIQUE INDEX "formdefinition_one_active_per_module" ON "form_definitions" ("tenant_id", "module") WHERE active;
 -- Create index "formdefinition_tenant_id_key" to table: "form_definitions"
 CREATE UNIQUE INDEX "formdefinition_tenant_id_key" ON "form_definitions" ("tenant_id", "key");
 -- Create index "formdefinition_tenant_id_module" to table: "form_definitions"

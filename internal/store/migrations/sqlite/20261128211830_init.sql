@@ -84,6 +84,8 @@ CREATE TABLE `form_definitions` (`id` text NOT NULL, `created_at` datetime NOT N
 CREATE UNIQUE INDEX `formdefinition_tenant_id_key` ON `form_definitions` (`tenant_id`, `key`);
 -- Create index "formdefinition_tenant_id_module" to table: "form_definitions"
 CREATE INDEX `formdefinition_tenant_id_module` ON `form_definitions` (`tenant_id`, `module`);
+-- Create index "formdefinition_one_active_per_module" to table: "form_definitions"
+CREATE UNIQUE INDEX `formdefinition_one_active_per_module` ON `form_definitions` (`tenant_id`, `module`) WHERE active;
 -- Create "form_versions" table
 CREATE TABLE `form_versions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `version` integer NOT NULL, `state` text NOT NULL DEFAULT ('draft'), `document` json NOT NULL, `published_at` datetime NULL, `published_by` text NULL, `dry_run` json NULL, `migration` json NULL, `tenant_id` text NOT NULL, `definition_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `form_versions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `form_versions_form_definitions_definition` FOREIGN KEY (`definition_id`) REFERENCES `form_definitions` (`id`) ON DELETE NO ACTION);
 -- Create index "formversion_tenant_id_definition_id_version" to table: "form_versions"
