@@ -352,7 +352,7 @@ func TestDefinitionMessages(t *testing.T) {
 		"form.definition.extension": {"keyword"}, "form.definition.elementType": {"type"},
 		"form.definition.unknownField": {"field"}, "form.definition.expression": {"detail"},
 		"form.definition.requiredIf": {"detail"}, "form.definition.locale": {"locale"},
-		"form.definition.fieldExists": {"field"},
+		"form.definition.fieldExists":      {"field"},
 		"form.definition.sensitiveCompute": {"field"},
 	}
 	msgs := DefinitionMessages()
