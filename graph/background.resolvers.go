@@ -47,6 +47,11 @@ func (r *mutationResolver) RotateWebhookSecret(ctx context.Context, id pulid.ID,
 	return r.webhooks.Rotate(ctx, ent.FromContext(ctx), id, time.Duration(hours)*time.Hour, r.clock.Now())
 }
 
+// RedeliverWebhookMessage is the resolver for the redeliverWebhookMessage field.
+func (r *mutationResolver) RedeliverWebhookMessage(ctx context.Context, id pulid.ID) (*ent.OutboxMessage, error) {
+	return r.outbox.RedeliverTx(ctx, ent.TxFromContext(ctx), id)
+}
+
 // PingWebhookEndpoint is the resolver for the pingWebhookEndpoint field.
 func (r *mutationResolver) PingWebhookEndpoint(ctx context.Context, id pulid.ID) (pulid.ID, error) {
 	if err := r.outbox.PingTx(ctx, ent.TxFromContext(ctx), id); err != nil {

@@ -414,6 +414,7 @@ type ComplexityRoot struct {
 		PingWebhookEndpoint       func(childComplexity int, id pulid.ID) int
 		PublishFormVersion        func(childComplexity int, id pulid.ID) int
 		PublishWorkflowVersion    func(childComplexity int, id pulid.ID) int
+		RedeliverWebhookMessage   func(childComplexity int, id pulid.ID) int
 		ResetPassword             func(childComplexity int, id pulid.ID) int
 		RevokeAPIToken            func(childComplexity int, id pulid.ID) int
 		RevokeOtherSessions       func(childComplexity int) int
@@ -917,6 +918,7 @@ type MutationResolver interface {
 	UpdateWebhookEndpoint(ctx context.Context, id pulid.ID, input webhooks.EndpointInput) (*ent.WebhookEndpoint, error)
 	DeleteWebhookEndpoint(ctx context.Context, id pulid.ID) (pulid.ID, error)
 	RotateWebhookSecret(ctx context.Context, id pulid.ID, overlapHours *int) (*webhooks.Created, error)
+	RedeliverWebhookMessage(ctx context.Context, id pulid.ID) (*ent.OutboxMessage, error)
 	PingWebhookEndpoint(ctx context.Context, id pulid.ID) (pulid.ID, error)
 	MarkNotificationsRead(ctx context.Context, ids []pulid.ID) (int, error)
 	MarkAllNotificationsRead(ctx context.Context) (int, error)
@@ -2649,6 +2651,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PublishWorkflowVersion(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.redeliverWebhookMessage":
+		if e.ComplexityRoot.Mutation.RedeliverWebhookMessage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeliverWebhookMessage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeliverWebhookMessage(childComplexity, args["id"].(pulid.ID)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -6964,6 +6977,20 @@ func (ec *executionContext) field_Mutation_publishFormVersion_args(ctx context.C
 }
 
 func (ec *executionContext) field_Mutation_publishWorkflowVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_redeliverWebhookMessage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
@@ -14705,6 +14732,50 @@ func (ec *executionContext) fieldContext_Mutation_rotateWebhookSecret(ctx contex
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_rotateWebhookSecret_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_redeliverWebhookMessage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_redeliverWebhookMessage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RedeliverWebhookMessage(ctx, fc.Args["id"].(pulid.ID))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.OutboxMessage) graphql.Marshaler {
+			return ec.marshalNOutboxMessage2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐOutboxMessage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_redeliverWebhookMessage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OutboxMessage(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_redeliverWebhookMessage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -41996,6 +42067,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "redeliverWebhookMessage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_redeliverWebhookMessage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "pingWebhookEndpoint":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_pingWebhookEndpoint(ctx, field)
@@ -46019,6 +46097,14 @@ func (ec *executionContext) unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentg
 
 func (ec *executionContext) marshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v entgql.OrderDirection) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNOutboxMessage2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐOutboxMessage(ctx context.Context, sel ast.SelectionSet, v *ent.OutboxMessage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OutboxMessage!")
+		return graphql.Null
+	}
+	return ec._OutboxMessage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNOutboxMessageConnection2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐOutboxMessageConnection(ctx context.Context, sel ast.SelectionSet, v *ent.OutboxMessageConnection) graphql.Marshaler {

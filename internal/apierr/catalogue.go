@@ -68,6 +68,7 @@ var catalogue = map[string]map[string]string{
 	"form_not_active":            {"en": "is not the published version of the module's active form", "zh-CN": "不是该模块当前启用表单的已发布版本"},
 	"no_custom_form":             {"en": "no custom-field form is active for these records", "zh-CN": "这类记录没有启用自定义字段表单"},
 	"not_searchable":             {"en": "is not a searchable custom field", "zh-CN": "不是可搜索的自定义字段"},
+	"not_dead":                   {"en": "is not a failed webhook delivery", "zh-CN": "不是推送失败的 Webhook 记录"},
 	"unknown_event":              {"en": "{value} is not a known event", "zh-CN": "{value} 不是可识别的事件"},
 }
 

@@ -23,6 +23,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
+	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/jobs"
 	"github.com/custos-crm/custos/internal/mail"
@@ -254,4 +255,27 @@ func (s *Service) PingTx(ctx context.Context, tx *ent.Tx, endpointID pulid.ID) e
 		return err
 	}
 	return s.cfg.Queue.EnqueueTx(ctx, tx, PingArgs{Actor: jobs.Actor{TenantID: e.TenantID, UserID: v.UserID}, EndpointID: e.ID}, nil)
+}
+
+// RedeliverTx tries a dead webhook delivery once more, in tx: the message
+// becomes pending again and a delivery job is enqueued. The viewer must be
+// able to read the delivery log (webhook:manage).
+func (s *Service) RedeliverTx(ctx context.Context, tx *ent.Tx, id pulid.ID) (*ent.OutboxMessage, error) {
+	m, err := tx.OutboxMessage.Get(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Kind != outboxmessage.KindWebhook || m.State != outboxmessage.StateDead {
+		return nil, apierr.BadInput(apierr.Field("/id", "not_dead"))
+	}
+	v := viewer.FromContext(ctx)
+	s.cfg.Logger.InfoContext(ctx, "system context opened", "tenant_id", string(m.TenantID), "reason", "redeliver webhook", "by", string(v.UserID))
+	sys := viewer.NewSystemContext(ctx, m.TenantID, "redeliver webhook for "+string(v.UserID), s.cfg.Clock.Now())
+	m, err = tx.OutboxMessage.UpdateOneID(id).SetState(outboxmessage.StatePending).SetNextAttemptAt(s.cfg.Clock.Now()).Save(sys)
+	if err != nil {
+		return nil, err
+	}
+	// The attempts made so far stay counted: the job for the next one is
+	// new, so the unique-job rule does not swallow it.
+	return m, s.cfg.Queue.EnqueueTx(ctx, tx, DeliverArgs{Actor: jobs.Actor{TenantID: m.TenantID}, MessageID: m.ID, Attempt: m.Attempts}, deliverOpts(time.Time{}))
 }

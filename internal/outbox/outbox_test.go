@@ -300,6 +300,21 @@ func TestFailingEndpointIsRetriedWithBackoffThenDead(t *testing.T) {
 		if e := inbox.MyNotifications.Edges; len(e) != 1 || e[0].Node.Kind != "webhook.dead" || !strings.Contains(e[0].Node.Body, rcv.URL) {
 			t.Fatalf("inbox %+v", inbox)
 		}
+		// Once the endpoint works again, the admin sends it once more.
+		rcv.mu.Lock()
+		rcv.status = http.StatusOK
+		rcv.mu.Unlock()
+		a.GraphQL(t, token, `mutation($id: ID!) { redeliverWebhookMessage(id: $id) { state } }`, map[string]any{"id": string(m.ID)}).MustSucceed(t)
+		waitFor(t, 10*time.Second, "the redelivery", func() bool {
+			return messages(t, a, tn.Tenant.ID)[0].State == outboxmessage.StateDelivered
+		})
+		if ds := rcv.deliveries(); len(ds) != 3 || ds[2].header.Get(webhooks.HeaderDelivery) != ds[0].header.Get(webhooks.HeaderDelivery) {
+			t.Fatalf("%d deliveries after the redelivery", len(ds))
+		}
+		res := a.GraphQL(t, token, `mutation($id: ID!) { redeliverWebhookMessage(id: $id) { state } }`, map[string]any{"id": string(m.ID)})
+		if len(res.Errors) != 1 || res.Errors[0].Pointers()[0] != "/id" {
+			t.Fatalf("redelivering a delivered message: %s", res.Raw)
+		}
 	})
 }
 
