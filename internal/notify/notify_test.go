@@ -20,6 +20,7 @@ type office struct {
 	hour             int
 	sales            string // the sales user's e-mail
 	token, admin     string
+	customer         string
 	loc              *time.Location
 }
 
@@ -48,6 +49,7 @@ func TestRemindersInTwoTimeZones(t *testing.T) {
 			o.token = a.Login(t, o.slug, o.sales)
 			var c struct{ CreateCustomer struct{ ID string } }
 			a.GraphQL(t, o.token, `mutation { createCustomer(input: {name: "Customer of `+o.slug+`"}) { id } }`, nil).MustSucceed(t).Decode(t, &c)
+			o.customer = c.CreateCustomer.ID
 			a.GraphQL(t, o.token, `mutation($c: ID!, $d: Date!) { createFollowUp(input: {customerID: $c, type: "call", nextFollowUpOn: $d}) { id } }`,
 				map[string]any{"c": c.CreateCustomer.ID, "d": due.String()}).MustSucceed(t)
 		}
@@ -121,13 +123,19 @@ func TestRemindersInTwoTimeZones(t *testing.T) {
 		if n := len(inbox(newyork)); n != 0 {
 			t.Fatalf("New York was reminded at 07:59: %d", n)
 		}
+		// A later follow-up supersedes the first: one reminder, for it.
+		a.GraphQL(t, newyork.token, `mutation($c: ID!, $d: Date!) { createFollowUp(input: {customerID: $c, type: "visit", nextFollowUpOn: $d}) { id } }`,
+			map[string]any{"c": newyork.customer, "d": due.String()}).MustSucceed(t)
 		schedule(nyStart.Add(8 * time.Hour))
 		var ny []notice
 		waitFor(t, func() bool { ny = inbox(newyork); return len(ny) == 1 })
-		if !strings.HasPrefix(ny[0].Title, "Follow-up due today: Call") || !strings.Contains(ny[0].Link, "/customers/") {
+		if !strings.HasPrefix(ny[0].Title, "Follow-up due today: Visit") || !strings.Contains(ny[0].Link, "/customers/") {
 			t.Fatalf("New York inbox %+v", ny)
 		}
 		settle()
+		if ny = inbox(newyork); len(ny) != 1 {
+			t.Fatalf("a superseded follow-up was reminded too: %+v", ny)
+		}
 		if n := len(smtp.Messages()); n != 1 {
 			t.Fatalf("%d e-mails, want only Shanghai's", n)
 		}

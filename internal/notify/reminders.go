@@ -10,6 +10,7 @@ import (
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/schema/caldate"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
@@ -101,7 +102,8 @@ func (w *remindWorker) Work(ctx context.Context, job *river.Job[RemindArgs]) err
 }
 
 // RemindTx notifies, in tx, the author of every follow-up of the tenant in
-// ctx (a system context) whose next follow-up date is date.
+// ctx (a system context) whose next follow-up date is date and that no
+// later follow-up on the same customer has superseded.
 func (r *Reminders) RemindTx(ctx context.Context, tx *ent.Tx, date string) error {
 	d, err := caldate.Parse(date)
 	if err != nil {
@@ -109,7 +111,7 @@ func (r *Reminders) RemindTx(ctx context.Context, tx *ent.Tx, date string) error
 	}
 	v := viewer.FromContext(ctx)
 	due, err := tx.FollowUp.Query().
-		Where(followup.TenantID(v.TenantID), followup.NextFollowUpOn(d), followup.AuthorIDNotNil()).
+		Where(followup.TenantID(v.TenantID), followup.NextFollowUpOn(d), followup.AuthorIDNotNil(), notSuperseded()).
 		Select(followup.FieldID, followup.FieldAuthorID, followup.FieldTenantID).All(ctx)
 	if err != nil {
 		return fmt.Errorf("reminders: due follow-ups: %w", err)
@@ -138,13 +140,19 @@ func DueQuery(ctx context.Context, client *ent.Client, loc *time.Location, now t
 	return client.FollowUp.Query().Where(
 		followup.AuthorID(v.UserID),
 		followup.NextFollowUpOnLTE(today),
-		func(s *sql.Selector) {
-			later := sql.Table(followup.Table).As("later")
-			s.Where(sql.NotExists(sql.Select(later.C(followup.FieldID)).From(later).Where(sql.And(
-				sql.ColumnsEQ(later.C(followup.FieldCustomerID), s.C(followup.FieldCustomerID)),
-				sql.ColumnsGT(later.C(followup.FieldCreatedAt), s.C(followup.FieldCreatedAt)),
-				sql.IsNull(later.C(followup.FieldDeletedAt)),
-			))))
-		},
+		notSuperseded(),
 	), nil
+}
+
+// notSuperseded keeps follow-ups that no later follow-up on the same
+// customer has superseded.
+func notSuperseded() predicate.FollowUp {
+	return func(s *sql.Selector) {
+		later := sql.Table(followup.Table).As("later")
+		s.Where(sql.NotExists(sql.Select(later.C(followup.FieldID)).From(later).Where(sql.And(
+			sql.ColumnsEQ(later.C(followup.FieldCustomerID), s.C(followup.FieldCustomerID)),
+			sql.ColumnsGT(later.C(followup.FieldCreatedAt), s.C(followup.FieldCreatedAt)),
+			sql.IsNull(later.C(followup.FieldDeletedAt)),
+		))))
+	}
 }
