@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"entgo.io/ent/dialect/sql"
@@ -60,10 +61,10 @@ func (r *Resolver) customFieldPredicate(ctx context.Context, module string, f mo
 	if err != nil {
 		return nil, err
 	}
-	if !contains(form.SearchableFields(), f.Field) {
+	if !slices.Contains(form.SearchableFields(), f.Field) {
 		return nil, apierr.BadInput(apierr.Field("/filter/field", "not_searchable"))
 	}
-	if contains(form.SensitiveFields(), f.Field) {
+	if slices.Contains(form.SensitiveFields(), f.Field) {
 		idx, err := schema.CustomFieldIndex(ctx, r.client, v.TenantID, f.Field, formdefs.Formats(ver.Document)[f.Field], f.Value)
 		if err != nil {
 			return nil, err
@@ -93,15 +94,6 @@ func typedValue(form *forms.Form, field, value string) any {
 		}
 	}
 	return value
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // derefSteps turns GraphQL's list of step pointers into steps.

@@ -298,7 +298,7 @@ func (s *Service) prepareWith(ctx context.Context, ver *ent.FormVersion, data ma
 	if err := checkKeys(data, f.Fields(), base); err != nil {
 		return nil, err
 	}
-	out, err := f.Process(ctx, data, exprViewer(ctx), s.clock.Now())
+	out, err := f.Process(ctx, data, ExprViewer(ctx), s.clock.Now())
 	if err != nil {
 		return nil, submissionError(err, base)
 	}
@@ -373,8 +373,9 @@ func submissionError(err error, base string) error {
 	return err
 }
 
-// exprViewer is the viewer expressions see.
-func exprViewer(ctx context.Context) expr.Viewer {
+// ExprViewer is the viewer form expressions see: id, department and
+// permissions. Workflow guards add the viewer's roles.
+func ExprViewer(ctx context.Context) expr.Viewer {
 	v := viewer.FromContext(ctx)
 	if v == nil {
 		return expr.Viewer{}

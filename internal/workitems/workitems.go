@@ -28,6 +28,7 @@ import (
 	"github.com/custos-crm/custos/forms/expr"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/clock"
+	"github.com/custos-crm/custos/internal/formdefs"
 	"github.com/custos-crm/custos/internal/vault"
 	"github.com/custos-crm/custos/internal/workflows"
 )
@@ -167,35 +168,28 @@ func (s *Service) evalContext(ctx context.Context, client *ent.Client, it *Item)
 	return flows.Record{Data: data, Assignee: string(it.Assignee)}, ev, err
 }
 
-// ExprViewer is the viewer as workflow expressions see it: id, the keys of
-// built-in roles (and ids of other roles) it holds, its permissions and
-// department.
+// ExprViewer is the viewer as workflow expressions see it: what form
+// expressions see, plus the keys of the built-in roles (and ids of other
+// roles) it holds.
 func ExprViewer(ctx context.Context, client *ent.Client) (expr.Viewer, error) {
+	out := formdefs.ExprViewer(ctx)
 	v := viewer.FromContext(ctx)
-	if v == nil {
-		return expr.Viewer{}, nil
+	if v == nil || len(v.Grants) == 0 {
+		return out, nil
 	}
-	out := expr.Viewer{ID: string(v.UserID), Department: string(v.DepartmentID)}
-	var ids []pulid.ID
+	ids := make([]pulid.ID, 0, len(v.Grants))
 	for _, g := range v.Grants {
 		ids = append(ids, g.RoleID)
 	}
-	if len(ids) > 0 {
-		roles, err := client.Role.Query().Where(role.IDIn(ids...)).All(ctx)
-		if err != nil {
-			return out, err
-		}
-		for _, r := range roles {
-			if r.Builtin != "" {
-				out.Roles = append(out.Roles, r.Builtin)
-			}
-			out.Roles = append(out.Roles, string(r.ID))
-		}
+	roles, err := client.Role.Query().Where(role.IDIn(ids...)).All(ctx)
+	if err != nil {
+		return out, err
 	}
-	for _, p := range viewer.AllPermissions() {
-		if v.Can(p) {
-			out.Permissions = append(out.Permissions, p)
+	for _, r := range roles {
+		if r.Builtin != "" {
+			out.Roles = append(out.Roles, r.Builtin)
 		}
+		out.Roles = append(out.Roles, string(r.ID))
 	}
 	return out, nil
 }
