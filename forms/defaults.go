@@ -22,6 +22,8 @@ func builtinPlugins() []Plugin {
 		refField{id: "field.record_ref"},
 		refField{id: "field.file_ref", entity: "attachment"},
 		subtableField{},
+		uniqueInRowsValidator{},
+		dateRangeValidator{},
 	}
 }
 
@@ -30,8 +32,9 @@ func builtinPlugins() []Plugin {
 // format.uscc and format.url, and the field types field.text,
 // field.long_text, field.number, field.money, field.date, field.datetime,
 // field.select, field.multi_select, field.user_ref, field.record_ref,
-// field.file_ref and field.subtable. The server registers its other plugins
-// on it, then calls InstallFormats once.
+// field.file_ref and field.subtable, and the record validators
+// validator.unique_in_rows and validator.date_range. The server registers
+// its other plugins on it, then calls InstallFormats once.
 func DefaultRegistry() (*Registry, error) {
 	r := NewRegistry()
 	for _, p := range builtinPlugins() {

@@ -55,9 +55,13 @@ func NewDesigner(reg *Registry, c *Compiler, opts ...expr.Option) (*Designer, er
 //     configuration decoding accepts "x-config", and whose type does not
 //     contradict the subschema's "type";
 //   - the only extension keywords are "x-field" and "x-config" (in any
-//     subschema but the root) and "x-sensitive" and "x-searchable"
-//     (booleans, on top-level properties only; searchable ones are
-//     strings, numbers, integers or booleans);
+//     subschema but the root), "x-validators" (on properties reached from
+//     the root through "properties" only) and "x-sensitive" and
+//     "x-searchable" (booleans, on top-level properties only; searchable
+//     ones are strings, numbers, integers or booleans);
+//   - every "x-validators" entry is an object of "type", naming a
+//     registered record validator, and "config", which the validator's
+//     Configure accepts for the property's schema;
 //   - every plugin the schema uses is listed in plugins, and every listed
 //     plugin is installed, once;
 //   - every UI schema element is a VerticalLayout, HorizontalLayout, Group
@@ -106,10 +110,20 @@ type checker struct {
 	// those of the document, for the compiler's errors.
 	stripped map[string]any
 
-	uses   []pluginUse
-	listed map[string]bool
+	uses       []pluginUse
+	listed     map[string]bool
+	validators []validatorUse
 
 	form *Form
+}
+
+// validatorUse is one entry of a property's "x-validators".
+type validatorUse struct {
+	v      RecordValidator
+	prop   string   // the property's pointer in the schema
+	path   []string // the property's path in records
+	ptr    string   // the entry's pointer in the document
+	config json.RawMessage
 }
 
 // fieldUse is a subschema with a field type, and the fragment it stands for.
@@ -137,6 +151,7 @@ func (c *checker) check() (*Form, error) {
 	rootIsObject := c.checkRoot()
 	fields := c.walkSchema()
 	c.buildSchemas(fields)
+	c.configureValidators()
 	c.compileStripped()
 	c.topLevel()
 
@@ -232,6 +247,8 @@ func (c *checker) walkSchema() []fieldUse {
 				if _, ok := m["x-field"]; !ok {
 					c.probs.add(schemaPointer(childPointer(ptr, "x-field")), "form.definition.missing", nil)
 				}
+			case "x-validators":
+				c.checkValidators(m, ptr)
 			case "x-sensitive", "x-searchable":
 				if !topLevel {
 					key := "form.definition.sensitive"
@@ -263,7 +280,7 @@ func (c *checker) walkSchema() []fieldUse {
 // definitions, which Check removes from the schema.
 func designerKeyword(k string) bool {
 	switch k {
-	case "x-field", "x-config", "x-sensitive", "x-searchable":
+	case "x-field", "x-config", "x-validators", "x-sensitive", "x-searchable":
 		return true
 	}
 	return false
@@ -274,6 +291,119 @@ func designerKeyword(k string) bool {
 func isTopLevelProperty(ptr string) bool {
 	rest, ok := strings.CutPrefix(ptr, "/properties/")
 	return ok && rest != "" && !strings.Contains(rest, "/")
+}
+
+// propertyPath returns the path in records of the subschema at ptr (in the
+// schema) when ptr reaches it from the root through "properties" only, as
+// /properties/a/properties/b does ([a b]).
+func propertyPath(ptr string) ([]string, bool) {
+	if ptr == "" {
+		return nil, false
+	}
+	toks := strings.Split(ptr[1:], "/")
+	if len(toks)%2 != 0 {
+		return nil, false
+	}
+	path := make([]string, 0, len(toks)/2)
+	for i := 0; i < len(toks); i += 2 {
+		if toks[i] != "properties" || !isIdentifier(toks[i+1]) {
+			return nil, false
+		}
+		path = append(path, toks[i+1])
+	}
+	return path, true
+}
+
+// checkValidators checks the "x-validators" of the subschema m at ptr (in
+// the schema) and records each entry naming a registered record validator,
+// to be configured once the schemas are built.
+func (c *checker) checkValidators(m map[string]any, ptr string) {
+	kp := schemaPointer(childPointer(ptr, "x-validators"))
+	path, ok := propertyPath(ptr)
+	if !ok {
+		c.probs.add(kp, "form.definition.extension", nil, "keyword", "x-validators")
+		return
+	}
+	list, ok := m["x-validators"].([]any)
+	if !ok {
+		c.probs.add(kp, "form.definition.type", nil, "expected", "array")
+		return
+	}
+	for i, e := range list {
+		ep := childPointer(kp, strconv.Itoa(i))
+		entry, ok := e.(map[string]any)
+		if !ok {
+			c.probs.add(ep, "form.definition.type", nil, "expected", "object")
+			continue
+		}
+		for _, k := range sortedKeys(entry) {
+			if k != "type" && k != "config" {
+				c.probs.add(childPointer(ep, k), "form.definition.unknownKey", nil)
+			}
+		}
+		tp := childPointer(ep, "type")
+		t, present := entry["type"]
+		if !present {
+			c.probs.add(tp, "form.definition.missing", nil)
+			continue
+		}
+		id, ok := t.(string)
+		if !ok {
+			c.probs.add(tp, "form.definition.type", nil, "expected", "string")
+			continue
+		}
+		v, ok := c.d.reg.RecordValidator(id)
+		if !ok {
+			c.probs.add(tp, "form.definition.validator", ErrMissingPlugin, "plugin", id)
+			continue
+		}
+		c.uses = append(c.uses, pluginUse{id: id, ptr: tp})
+		var config json.RawMessage
+		if cfg, ok := entry["config"]; ok {
+			b, err := json.Marshal(cfg)
+			if err != nil {
+				c.probs.add(childPointer(ep, "config"), "form.definition.validatorConfig", err, "plugin", id, "detail", err.Error())
+				continue
+			}
+			config = b
+		}
+		c.validators = append(c.validators, validatorUse{v: v, prop: ptr, path: path, ptr: ep, config: config})
+	}
+}
+
+// configureValidators configures each record validator the schema names
+// for the schema of its property (its field type's fragment merged in) and
+// keeps the checks in the Form.
+func (c *checker) configureValidators() {
+	for _, u := range c.validators {
+		id := u.v.ID()
+		cp := childPointer(u.ptr, "config")
+		node, ok := nodeAt(c.typing, u.prop).(map[string]any)
+		if !ok {
+			continue
+		}
+		schema, err := json.Marshal(node)
+		if err != nil {
+			c.probs.add(cp, "form.definition.validatorConfig", err, "plugin", id, "detail", err.Error())
+			continue
+		}
+		check, err := u.v.Configure(u.config, schema)
+		if err != nil {
+			var ce *ConfigError
+			if errors.As(err, &ce) {
+				c.probs.add(cp+ce.Pointer, "form.definition.validatorConfig", err, "plugin", id, "detail", ce.Reason)
+			} else {
+				c.probs.add(cp, "form.definition.validatorConfig", err, "plugin", id, "detail", err.Error())
+			}
+			continue
+		}
+		c.form.validators = append(c.form.validators, boundValidator{
+			id: id, path: u.path, check: check, messages: u.v.Messages(),
+		})
+		if p, ok := u.v.(Provisioner); ok {
+			c.form.provisions = append(c.form.provisions, provisionUse{p: p, ptr: cp, config: u.config})
+		}
+	}
 }
 
 // checkFormat checks the format f found at ptr (a document pointer): it is
@@ -318,6 +448,10 @@ func (c *checker) checkField(m map[string]any, ptr string) (map[string]any, bool
 			return nil, false
 		}
 		config = b
+	}
+	if p, ok := ft.(Provisioner); ok {
+		// Kept for Form.Provision; a Check that fails returns no Form.
+		c.form.provisions = append(c.form.provisions, provisionUse{p: p, ptr: configPtr, config: config})
 	}
 	raw, err := ft.Schema(config)
 	if err != nil {

@@ -20,6 +20,8 @@ type Form struct {
 	rules      []Rule
 	computes   []compiledRule
 	checks     []compiledRule
+	validators []boundValidator
+	provisions []provisionUse
 	fields     []string
 	readOnly   [][]string
 	sensitive  []string
@@ -72,9 +74,12 @@ func (f *Form) SearchableFields() []string { return append([]string(nil), f.sear
 //     rules before it set, and sets their fields;
 //  3. it validates the result with the Validator, returning its
 //     *ValidationError when the record is not valid;
-//  4. it evaluates the check rules, returning a *ValidationError with an
-//     item (keyword "check", message key "form.check", the rule's
-//     messages) at the pointer of each one that does not hold.
+//  4. it runs the record validators of the properties present (see
+//     "x-validators"), each failure an item whose keyword is the
+//     validator's id, and evaluates the check rules, each one that does
+//     not hold an item (keyword "check", message key "form.check", the
+//     rule's messages) at its pointer; when there are items, it returns
+//     them, sorted by pointer, in a *ValidationError.
 //
 // A rule that exceeds the cost limit fails Process at once with a
 // *RuleError wrapping expr.ErrCostLimit. A compute rule whose evaluation
@@ -132,6 +137,15 @@ func (f *Form) Process(ctx context.Context, submitted map[string]any, v expr.Vie
 	}
 
 	var items []Item
+	for _, bv := range f.validators {
+		val, ok := valueAt(data, bv.path)
+		if !ok {
+			continue
+		}
+		for _, fl := range bv.check.Validate(val, data, now) {
+			items = append(items, bv.item(fl))
+		}
+	}
 	for _, r := range f.checks {
 		ok, err := r.prg.EvalBool(ctx, data, v, now)
 		if err != nil {
@@ -149,6 +163,56 @@ func (f *Form) Process(ctx context.Context, submitted map[string]any, v expr.Vie
 		return nil, &ValidationError{Items: items}
 	}
 	return data, nil
+}
+
+// boundValidator is a record validator configured for one property.
+type boundValidator struct {
+	id       string
+	path     []string
+	check    ValueCheck
+	messages map[string]map[string]string
+}
+
+// item returns the item of a failure: its pointer below the property's, the
+// validator's id as the keyword, its messages rendered from the
+// validator's texts (the generic ones for a key it lacks).
+func (bv boundValidator) item(fl Failure) Item {
+	var params map[string]string
+	if len(fl.Params) > 0 {
+		params = make(map[string]string, len(fl.Params))
+		for k, v := range fl.Params {
+			params[k] = v
+		}
+	}
+	en, zh := messageTexts("")
+	if texts, ok := bv.messages[fl.MessageKey]; ok {
+		en, zh = texts["en"], texts["zh-CN"]
+	}
+	return Item{
+		Pointer:    pointerOf(bv.path) + fl.Pointer,
+		Keyword:    bv.id,
+		MessageKey: fl.MessageKey,
+		Params:     params,
+		Message:    map[string]string{"en": render(en, params), "zh-CN": render(zh, params)},
+	}
+}
+
+// valueAt returns the value at path in data, following objects.
+func valueAt(data map[string]any, path []string) (any, bool) {
+	cur := data
+	for i, name := range path {
+		v, ok := cur[name]
+		if !ok {
+			return nil, false
+		}
+		if i == len(path)-1 {
+			return v, true
+		}
+		if cur, ok = v.(map[string]any); !ok {
+			return nil, false
+		}
+	}
+	return nil, false
 }
 
 // checkItem returns the item of a failing check rule.

@@ -9,7 +9,8 @@ func definitionMessageKeys() []string {
 		"form.definition.schema", "form.definition.externalRef", "form.definition.propertyKey",
 		"form.definition.format", "form.definition.fieldType", "form.definition.fieldConfig",
 		"form.definition.typeConflict", "form.definition.pluginNotListed",
-		"form.definition.pluginMissing", "form.definition.extension", "form.definition.sensitive",
+		"form.definition.pluginMissing", "form.definition.validator", "form.definition.validatorConfig",
+		"form.definition.provision", "form.definition.extension", "form.definition.sensitive",
 		"form.definition.sensitiveCompute",
 		"form.definition.searchable", "form.definition.elementType", "form.definition.scope",
 		"form.definition.unknownField", "form.definition.topLevel", "form.definition.ruleKind",
@@ -56,6 +57,12 @@ func definitionMessageTexts(key string) (en, zh string) {
 		return "The plugin {plugin} is used but not listed in plugins.", "使用了插件 {plugin}，但未在 plugins 中列出。"
 	case "form.definition.pluginMissing":
 		return "The plugin {plugin} is not installed.", "插件 {plugin} 未安装。"
+	case "form.definition.validator":
+		return "The validator {plugin} is not available.", "校验器 {plugin} 不可用。"
+	case "form.definition.validatorConfig":
+		return "The configuration of {plugin} is not valid: {detail}.", "{plugin} 的配置无效：{detail}。"
+	case "form.definition.provision":
+		return "Publishing cannot prepare what {plugin} needs: {detail}.", "发布时无法为 {plugin} 完成准备：{detail}。"
 	case "form.definition.extension":
 		return "The keyword {keyword} is not supported here.", "此处不支持关键字 {keyword}。"
 	case "form.definition.sensitive":

@@ -354,6 +354,9 @@ func TestDefinitionMessages(t *testing.T) {
 		"form.definition.requiredIf": {"detail"}, "form.definition.locale": {"locale"},
 		"form.definition.fieldExists":      {"field"},
 		"form.definition.sensitiveCompute": {"field"},
+		"form.definition.validator":        {"plugin"},
+		"form.definition.validatorConfig":  {"plugin", "detail"},
+		"form.definition.provision":        {"plugin", "detail"},
 	}
 	msgs := DefinitionMessages()
 	if len(msgs) != len(definitionMessageKeys()) {

@@ -26,9 +26,14 @@
 // is never used. APIError turns a *ValidationError into the project's
 // BAD_USER_INPUT error.
 //
-// Plugins (formats, field types, and later validators, actions and approver
-// resolvers) live in a Registry built explicitly at start-up: DefaultRegistry
-// returns the built-in set. gojsonschema keeps its format checkers in one
+// Plugins (formats, field types, record validators, and the workflow
+// engine's actions and approver resolvers) live in a Registry built
+// explicitly at start-up: DefaultRegistry returns the built-in set. Record
+// validators (RecordValidator) are named by a property's "x-validators" and
+// run by Form.Process on records the schema accepts. Plugins that are
+// Provisioners prepare what a version needs when it is published
+// (Form.Provision, in the publishing transaction): the select field types
+// make sure the tenant's picklist exists. gojsonschema keeps its format checkers in one
 // process-wide map, so Registry.InstallFormats must be called once by the
 // server at start-up; Registry.CheckSchema refuses format names that would
 // otherwise pass validation silently, and is run when a form is published.

@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/custos-crm/custos/ent/schema/choices"
 )
 
 // formatCases are the golden strings each format accepts and refuses
@@ -33,6 +35,9 @@ type fieldCases map[string]struct {
 			Data    json.RawMessage `json:"data"`
 			Keyword string          `json:"keyword"`
 		} `json:"reject"`
+		// Provision is what a Provisioner's Provision step asks the host
+		// for with the configuration.
+		Provision json.RawMessage `json:"provision"`
 	} `json:"configs"`
 	Invalid []struct {
 		Config  json.RawMessage `json:"config"`
@@ -40,6 +45,59 @@ type fieldCases map[string]struct {
 		Pointer string          `json:"pointer"`
 	} `json:"invalid"`
 }
+
+// validatorCases are the golden configurations of each record validator
+// (testdata/plugins/validators.json): for a configuration and the schema of
+// the property it is attached to, the values it accepts (failures null)
+// and the failures, rendered, of those it refuses; and the pointers of what
+// is wrong with invalid configurations (or with the property they are
+// attached to: pointer ""). Values are checked as of testNow.
+type validatorCases map[string]struct {
+	Configs []struct {
+		Config json.RawMessage `json:"config"`
+		Schema json.RawMessage `json:"schema"`
+		Cases  []struct {
+			Name     string          `json:"name"`
+			Value    json.RawMessage `json:"value"`
+			Failures []goldenFailure `json:"failures"`
+		} `json:"cases"`
+	} `json:"configs"`
+	Invalid []struct {
+		Config  json.RawMessage `json:"config"`
+		Schema  json.RawMessage `json:"schema"`
+		Pointer string          `json:"pointer"`
+	} `json:"invalid"`
+}
+
+// goldenFailure is a Failure with its messages rendered.
+type goldenFailure struct {
+	Pointer    string            `json:"pointer"`
+	MessageKey string            `json:"messageKey"`
+	Params     map[string]string `json:"params"`
+	En         string            `json:"en"`
+	ZhCN       string            `json:"zh-CN"`
+}
+
+// provisionedPicklist is one EnsurePicklist call.
+type provisionedPicklist struct {
+	Picklist choices.Kind     `json:"picklist"`
+	Options  []choices.Option `json:"options"`
+}
+
+// recordingHost is a ProvisionHost that records what it is asked for and
+// fails with err, when set.
+type recordingHost struct {
+	picklists []provisionedPicklist
+	err       error
+}
+
+// EnsurePicklist implements ProvisionHost.
+func (h *recordingHost) EnsurePicklist(_ context.Context, kind choices.Kind, options []choices.Option) error {
+	h.picklists = append(h.picklists, provisionedPicklist{Picklist: kind, Options: options})
+	return h.err
+}
+
+var _ ProvisionHost = (*recordingHost)(nil)
 
 func readGolden(t *testing.T, name string, v any) {
 	t.Helper()
@@ -63,8 +121,10 @@ func TestPluginConformance(t *testing.T) {
 	reg := installFormats(t)
 	var formats formatCases
 	var fields fieldCases
+	var validators validatorCases
 	readGolden(t, "formats.json", &formats)
 	readGolden(t, "fields.json", &fields)
+	readGolden(t, "validators.json", &validators)
 	c := NewCompiler(CompilerOptions{})
 	ctx := context.Background()
 
@@ -160,6 +220,7 @@ func TestPluginConformance(t *testing.T) {
 							t.Errorf("%s refuses %s with %+v, want %s", got, r.Data, verr.Items, r.Keyword)
 						}
 					}
+					checkProvision(t, p, cfg.Config, cfg.Provision)
 				}
 				invalid := cases.Invalid
 				// Every field type refuses unknown keys.
@@ -183,8 +244,10 @@ func TestPluginConformance(t *testing.T) {
 						t.Errorf("Schema(%s) = %v, want pointer %q", config, err, bad.Pointer)
 					}
 				}
+			case RecordValidator:
+				checkValidator(t, reg, p, validators)
 			default:
-				t.Fatalf("%T is neither a Format nor a FieldType", p)
+				t.Fatalf("%T is neither a Format, a FieldType nor a RecordValidator", p)
 			}
 		})
 	}
@@ -197,6 +260,139 @@ func TestPluginConformance(t *testing.T) {
 		if _, ok := reg.Plugin(id); !ok {
 			t.Errorf("fields.json has cases for %s, which is not registered", id)
 		}
+	}
+	for id := range validators {
+		if _, ok := reg.Plugin(id); !ok {
+			t.Errorf("validators.json has cases for %s, which is not registered", id)
+		}
+	}
+}
+
+// checkValidator runs a record validator through the conformance checks:
+// golden cases, messages in its namespace in both locales with every
+// placeholder filled, strict configuration decoding, values left as they
+// were.
+func checkValidator(t *testing.T, reg *Registry, p RecordValidator, all validatorCases) {
+	t.Helper()
+	id := p.ID()
+	cases, ok := all[id]
+	if !ok || len(cases.Configs) == 0 || len(cases.Invalid) == 0 {
+		t.Fatalf("no golden cases in testdata/plugins/validators.json")
+	}
+	if v, ok := reg.RecordValidator(id); !ok || v.ID() != id {
+		t.Errorf("RecordValidator(%q) does not return the plugin", id)
+	}
+	messages := p.Messages()
+	if len(messages) == 0 {
+		t.Errorf("Messages() is empty")
+	}
+	for key, texts := range messages {
+		if key != "form."+id && !strings.HasPrefix(key, "form."+id+".") {
+			t.Errorf("message key %s is outside form.%s", key, id)
+		}
+		if texts["en"] == "" || texts["zh-CN"] == "" {
+			t.Errorf("message %s lacks a locale: %v", key, texts)
+		}
+		if reg.ValidatorMessages()[key]["en"] != texts["en"] {
+			t.Errorf("ValidatorMessages() lacks %s", key)
+		}
+	}
+	used := map[string]bool{}
+	for _, cfg := range cases.Configs {
+		check, err := p.Configure(cfg.Config, cfg.Schema)
+		if err != nil {
+			t.Errorf("Configure(%s, %s): %v", cfg.Config, cfg.Schema, err)
+			continue
+		}
+		for _, tc := range cfg.Cases {
+			t.Run(tc.Name, func(t *testing.T) {
+				record := decodeJSON(t, []byte(`{"v": `+string(tc.Value)+`}`))
+				failures := check.Validate(record["v"], record, testNow())
+				got := make([]goldenFailure, len(failures))
+				for i, f := range failures {
+					used[f.MessageKey] = true
+					texts, ok := messages[f.MessageKey]
+					if !ok {
+						t.Errorf("message key %s is not in Messages()", f.MessageKey)
+					}
+					got[i] = goldenFailure{Pointer: f.Pointer, MessageKey: f.MessageKey, Params: f.Params,
+						En: render(texts["en"], f.Params), ZhCN: render(texts["zh-CN"], f.Params)}
+					if strings.ContainsAny(got[i].En+got[i].ZhCN, "{}") {
+						t.Errorf("messages %q, %q are not rendered", got[i].En, got[i].ZhCN)
+					}
+				}
+				if len(got) == 0 {
+					got = nil
+				}
+				if !reflect.DeepEqual(got, tc.Failures) {
+					gb, _ := json.Marshal(got)
+					t.Errorf("Validate(%s) = %s", tc.Value, gb)
+				}
+				if !sameJSON(t, record["v"], tc.Value) {
+					t.Errorf("Validate modified the value")
+				}
+			})
+		}
+	}
+	for key := range messages {
+		if !used[key] {
+			t.Errorf("no golden case produces %s", key)
+		}
+	}
+	invalid := cases.Invalid
+	// Every validator refuses unknown keys.
+	invalid = append(invalid, struct {
+		Config  json.RawMessage `json:"config"`
+		Schema  json.RawMessage `json:"schema"`
+		Pointer string          `json:"pointer"`
+	}{Config: json.RawMessage(`{"no_such_key~": 1}`), Schema: cases.Configs[0].Schema, Pointer: "/no_such_key~0"})
+	for _, bad := range invalid {
+		_, err := p.Configure(bad.Config, bad.Schema)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !errors.Is(err, ErrInvalidConfig) {
+			t.Errorf("Configure(%s, %s) = %v, want a *ConfigError", bad.Config, bad.Schema, err)
+			continue
+		}
+		if ce.Pointer != bad.Pointer || ce.Plugin != id {
+			t.Errorf("Configure(%s, %s) = %v, want pointer %q", bad.Config, bad.Schema, err, bad.Pointer)
+		}
+	}
+	checkProvision(t, p, cases.Configs[0].Config, nil)
+}
+
+// checkProvision checks the Provision step of a plugin that is a
+// Provisioner: with config it asks the host for what want lists, passes
+// the host's failure on, and refuses a configuration with an unknown key
+// with a *ConfigError. Plugins that are not Provisioners must have no
+// provision cases.
+func checkProvision(t *testing.T, p Plugin, config, want json.RawMessage) {
+	t.Helper()
+	prov, ok := p.(Provisioner)
+	if !ok {
+		if want != nil {
+			t.Errorf("provision cases for a plugin that is not a Provisioner")
+		}
+		return
+	}
+	if want == nil {
+		t.Fatalf("no provision cases for config %s", config)
+	}
+	ctx := context.Background()
+	host := &recordingHost{}
+	if err := prov.Provision(ctx, host, config); err != nil {
+		t.Fatalf("Provision(%s): %v", config, err)
+	}
+	got, _ := json.Marshal(host.picklists)
+	if !jsonEqual(t, got, want) {
+		t.Errorf("Provision(%s) asked for %s, want %s", config, got, want)
+	}
+	failing := &recordingHost{err: errors.New("the store is down")}
+	if err := prov.Provision(ctx, failing, config); !errors.Is(err, failing.err) && len(failing.picklists) > 0 {
+		t.Errorf("Provision with a failing host = %v", err)
+	}
+	var ce *ConfigError
+	if err := prov.Provision(ctx, &recordingHost{}, json.RawMessage(`{"no_such_key": 1}`)); !errors.As(err, &ce) {
+		t.Errorf("Provision with an unknown key = %v, want a *ConfigError", err)
 	}
 }
 
@@ -223,6 +419,7 @@ func TestDefaultRegistry(t *testing.T) {
 		"field.multi_select", "field.number", "field.record_ref", "field.select", "field.subtable",
 		"field.text", "field.user_ref",
 		"format.cn_mobile", "format.cn_resident_id", "format.email", "format.url", "format.uscc",
+		"validator.date_range", "validator.unique_in_rows",
 	}
 	if got := reg.IDs(); !reflect.DeepEqual(got, want) {
 		t.Errorf("IDs = %v, want %v", got, want)

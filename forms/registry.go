@@ -6,12 +6,13 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/xeipuuv/gojsonschema"
 )
 
-// Plugin is anything a form definition may name: formats, field types, and
-// later validators, transition actions and approver resolvers. Its id is
+// Plugin is anything a form definition may name: formats, field types,
+// record validators, transition actions and approver resolvers. Its id is
 // namespaced, "<kind>.<name>" in lower case, such as "format.cn_mobile" or
 // "field.money".
 type Plugin interface {
@@ -39,6 +40,49 @@ type FieldType interface {
 	// values of the wrong type are refused with a *ConfigError naming
 	// their JSON Pointer. An empty or null config is the default one.
 	Schema(config json.RawMessage) (json.RawMessage, error)
+}
+
+// RecordValidator is a check a definition attaches to a property with the
+// "x-validators" keyword, for what JSON Schema cannot say (rows of a
+// sub-table that repeat each other, a date relative to the day it is
+// submitted). Its id is in the "validator." namespace.
+type RecordValidator interface {
+	Plugin
+	// Configure decodes config strictly, refusing unknown keys and bad
+	// values with a *ConfigError naming their JSON Pointer in config, and
+	// returns the check for a property whose JSON Schema is schema (the
+	// subschema as written, its field type's fragment merged in). A
+	// property the validator cannot check is refused with a *ConfigError
+	// too. Designer.Check calls it once for each use; the Form keeps the
+	// check.
+	Configure(config, schema json.RawMessage) (ValueCheck, error)
+	// Messages returns the en and zh-CN texts of every message key its
+	// failures use, keyed by message key and then by locale, with {param}
+	// placeholders. Each key is "form.<id>" or starts with "form.<id>.",
+	// such as "form.validator.date_range.min".
+	Messages() map[string]map[string]string
+}
+
+// ValueCheck is a RecordValidator configured for one property. It is
+// immutable and safe for concurrent use.
+type ValueCheck interface {
+	// Validate checks value, the property's value in a record the schema
+	// accepted; it is not called when the property is absent. record is
+	// the whole record, for checks that compare fields, and now the time of
+	// the submission. It returns one Failure for each problem, none when
+	// the value is good. It must not modify value or record.
+	Validate(value any, record map[string]any, now time.Time) []Failure
+}
+
+// Failure is one problem a ValueCheck found.
+type Failure struct {
+	// Pointer is the JSON Pointer of the offending value below the checked
+	// value: "" for the value itself, "/2/sku" for a cell of a sub-table.
+	Pointer string
+	// MessageKey names the message among the validator's Messages.
+	MessageKey string
+	// Params fill the message's {placeholders}.
+	Params map[string]string
 }
 
 // Action is a workflow transition action (set a field, assign, notify, send
@@ -79,8 +123,10 @@ func NewRegistry() *Registry {
 
 // Register adds p. It refuses a malformed id, an id already registered
 // (ErrDuplicatePlugin), a Format outside the "format." namespace or whose
-// name is malformed or taken, a FieldType outside "field.", and a Format
-// registered after InstallFormats (ErrRegistryInstalled).
+// name is malformed or taken, a FieldType outside "field.", a
+// RecordValidator outside "validator." or whose messages are not in its
+// own namespace or lack a locale, and a Format registered after
+// InstallFormats (ErrRegistryInstalled).
 func (r *Registry) Register(p Plugin) error {
 	id := p.ID()
 	kind, _, ok := strings.Cut(id, ".")
@@ -93,6 +139,15 @@ func (r *Registry) Register(p Plugin) error {
 	}
 	if _, isField := p.(FieldType); isField != (kind == "field") {
 		return fmt.Errorf("%w: %s: field types, and only they, belong in the field. namespace", ErrInvalidPlugin, id)
+	}
+	v, isValidator := p.(RecordValidator)
+	if isValidator != (kind == "validator") {
+		return fmt.Errorf("%w: %s: record validators, and only they, belong in the validator. namespace", ErrInvalidPlugin, id)
+	}
+	if isValidator {
+		if err := checkValidatorMessages(id, v.Messages()); err != nil {
+			return err
+		}
 	}
 	if _, isAction := p.(Action); kind == "action" && !isAction {
 		return fmt.Errorf("%w: %s: plugins in the action. namespace must be actions", ErrInvalidPlugin, id)
@@ -144,6 +199,51 @@ func (r *Registry) FieldType(id string) (FieldType, bool) {
 	defer r.mu.RUnlock()
 	ft, ok := r.plugins[id].(FieldType)
 	return ft, ok
+}
+
+// RecordValidator returns the record validator with id, such as
+// "validator.unique_in_rows".
+func (r *Registry) RecordValidator(id string) (RecordValidator, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	v, ok := r.plugins[id].(RecordValidator)
+	return v, ok
+}
+
+// ValidatorMessages returns the zh-CN and en texts of every message key the
+// registered record validators use, keyed by message key and then by
+// locale, for the client-facing catalogue next to Messages. Each call
+// returns a fresh map.
+func (r *Registry) ValidatorMessages() map[string]map[string]string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make(map[string]map[string]string)
+	for _, p := range r.plugins {
+		v, ok := p.(RecordValidator)
+		if !ok {
+			continue
+		}
+		for key, texts := range v.Messages() {
+			out[key] = map[string]string{"en": texts["en"], "zh-CN": texts["zh-CN"]}
+		}
+	}
+	return out
+}
+
+// checkValidatorMessages refuses a record validator's messages unless each
+// key is in its namespace ("form.<id>" or "form.<id>.…") and has a text in
+// both locales.
+func checkValidatorMessages(id string, messages map[string]map[string]string) error {
+	prefix := "form." + id
+	for key, texts := range messages {
+		if key != prefix && !strings.HasPrefix(key, prefix+".") {
+			return fmt.Errorf("%w: %s: message key %q is outside %s", ErrInvalidPlugin, id, key, prefix)
+		}
+		if texts["en"] == "" || texts["zh-CN"] == "" {
+			return fmt.Errorf("%w: %s: message %q lacks an en or zh-CN text", ErrInvalidPlugin, id, key)
+		}
+	}
+	return nil
 }
 
 // IDs returns the ids of every plugin, sorted.

@@ -345,17 +345,17 @@ func TestPicklistsAndFollowUps(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	customerID, contactID := createPersonalData(t, f)
 	wantError(t, f.app.GraphQL(t, f.tokA, `mutation { createCustomer(input: {name: "x", level: "platinum"}) { id } }`, nil), "BAD_USER_INPUT", "/input/level")
-	r := f.app.GraphQL(t, f.tokA, `mutation { updatePicklist(kind: customer_level, options: [
+	r := f.app.GraphQL(t, f.tokA, `mutation { updatePicklist(kind: "customer_level", options: [
 		{key: "platinum", labelZh: "铂金", labelEn: "Platinum"}, {key: "regular", labelZh: "普通", labelEn: "Regular", active: false}]) { kind options { key active } } }`, nil).MustSucceed(t)
 	if !strings.Contains(string(r.Data), `"platinum"`) {
 		t.Fatalf("%s", r.Data)
 	}
 	f.app.GraphQL(t, f.tokA, `mutation { createCustomer(input: {name: "x", level: "platinum"}) { id } }`, nil).MustSucceed(t)
 	wantError(t, f.app.GraphQL(t, f.tokA, `mutation { createCustomer(input: {name: "y", level: "regular"}) { id } }`, nil), "BAD_USER_INPUT", "/input/level")
-	wantError(t, f.app.GraphQL(t, f.tokA, `mutation { updatePicklist(kind: customer_level, options: [{key: "Bad Key", labelZh: "", labelEn: "x"}]) { kind } }`, nil),
+	wantError(t, f.app.GraphQL(t, f.tokA, `mutation { updatePicklist(kind: "customer_level", options: [{key: "Bad Key", labelZh: "", labelEn: "x"}]) { kind } }`, nil),
 		"BAD_USER_INPUT", "/input/options/0/key", "/input/options/0/labelZh")
 	sales := f.app.Login(t, "alpha", "sales@alpha.test")
-	wantError(t, f.app.GraphQL(t, sales, `mutation { updatePicklist(kind: follow_up_type, options: []) { kind } }`, nil), "FORBIDDEN")
+	wantError(t, f.app.GraphQL(t, sales, `mutation { updatePicklist(kind: "follow_up_type", options: []) { kind } }`, nil), "FORBIDDEN")
 	var lists struct{ Picklists []struct{ Kind string } }
 	f.app.GraphQL(t, sales, `{ picklists { kind } }`, nil).MustSucceed(t).Decode(t, &lists)
 	if len(lists.Picklists) != 4 {

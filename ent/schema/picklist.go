@@ -15,7 +15,7 @@ import (
 )
 
 // Picklist is a tenant's list of choices for one field, such as customer
-// levels or follow-up types.
+// levels or follow-up types, or the categories of a form's select field.
 type Picklist struct{ ent.Schema }
 
 // Mixin of the Picklist.
@@ -26,7 +26,10 @@ func (Picklist) Mixin() []ent.Mixin {
 // Fields of the Picklist.
 func (Picklist) Fields() []ent.Field {
 	return []ent.Field{
-		field.Enum("kind").GoType(choices.Kind("")).Immutable(),
+		// The kind is a name (^[a-z][a-z0-9_]{0,63}$): the built-in kinds
+		// every tenant has, and those publishing forms provisions.
+		field.String("kind").GoType(choices.Kind("")).Immutable().Validate(choices.ValidateKind).
+			Annotations(entgql.Type("PicklistKind")),
 		field.JSON("options", []choices.Option{}).Annotations(entgql.Type("[PicklistOption!]")),
 	}
 }

@@ -118,12 +118,22 @@ func (s *Service) Form(v *ent.FormVersion) (*forms.Form, error) {
 // check checks a document and returns the problems as BAD_USER_INPUT with
 // pointers under base.
 func (s *Service) check(doc map[string]any, base string) error {
+	_, err := s.checkForm(doc, base)
+	return err
+}
+
+// checkForm is check, returning the compiled form of a document that
+// passes.
+func (s *Service) checkForm(doc map[string]any, base string) (*forms.Form, error) {
 	b, err := json.Marshal(doc)
 	if err != nil {
-		return apierr.BadInput(apierr.Field(base, "invalid_json"))
+		return nil, apierr.BadInput(apierr.Field(base, "invalid_json"))
 	}
-	_, err = s.designer.Check(b)
-	return documentError(err, base)
+	f, err := s.designer.Check(b)
+	if err != nil {
+		return nil, documentError(err, base)
+	}
+	return f, nil
 }
 
 // documentError turns a form error into the client's error.
@@ -185,8 +195,12 @@ func (s *Service) NewDraft(ctx context.Context, client *ent.Client, definitionID
 		SetDocument(latest.Document).Save(ctx)
 }
 
-// Publish checks a draft again and publishes it; the version published
-// before it is retired.
+// Publish checks a draft again, runs the Provision step of the plugins it
+// uses (the select fields make sure the tenant's picklists they name
+// exist) and publishes it; the version published before it is retired.
+// client should be the request's transaction, so that a publication that
+// fails, a refused provision included, leaves nothing behind; a refused
+// provision is BAD_USER_INPUT with pointers under /document.
 func (s *Service) Publish(ctx context.Context, client *ent.Client, id pulid.ID) (*ent.FormVersion, error) {
 	v, err := client.FormVersion.Get(ctx, id)
 	if err != nil {
@@ -195,8 +209,16 @@ func (s *Service) Publish(ctx context.Context, client *ent.Client, id pulid.ID) 
 	if v.State != formversion.StateDraft {
 		return nil, apierr.BadInput(apierr.Field("/id", "form_version_frozen"))
 	}
-	if err := s.check(v.Document, "/document"); err != nil {
+	f, err := s.checkForm(v.Document, "/document")
+	if err != nil {
 		return nil, err
+	}
+	d, err := client.FormDefinition.Get(ctx, v.DefinitionID)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Provision(ctx, s.provisionHost(ctx, client, d, v)); err != nil {
+		return nil, documentError(err, "/document")
 	}
 	prev, err := Published(ctx, client, v.DefinitionID)
 	if err != nil && !ent.IsNotFound(err) {

@@ -10,10 +10,13 @@ import (
 	"strconv"
 )
 
-// Kind names a picklist.
+// Kind names a picklist: lower-case letters, digits and underscores,
+// starting with a letter, at most 64 characters (^[a-z][a-z0-9_]{0,63}$).
+// Every tenant has the built-in kinds below; publishing a form whose select
+// fields name other kinds creates those lists.
 type Kind string
 
-// The picklists of this batch.
+// The built-in picklists.
 const (
 	CustomerLevel    Kind = "customer_level"
 	CustomerSource   Kind = "customer_source"
@@ -21,24 +24,27 @@ const (
 	FollowUpType     Kind = "follow_up_type"
 )
 
-// Values lists the kinds for ent's enum.
-func (Kind) Values() []string {
-	return []string{string(CustomerLevel), string(CustomerSource), string(CustomerIndustry), string(FollowUpType)}
-}
-
-// MarshalGQL writes k as a GraphQL enum value.
+// MarshalGQL writes k as a GraphQL string.
 func (k Kind) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(k))) }
 
-// UnmarshalGQL reads k from a GraphQL enum value.
+// UnmarshalGQL reads k from a GraphQL string, refusing one that cannot name
+// a picklist.
 func (k *Kind) UnmarshalGQL(v any) error {
 	s, _ := v.(string)
-	for _, known := range Kind("").Values() {
-		if s == known {
-			*k = Kind(s)
-			return nil
-		}
+	if !Kind(s).Valid() {
+		return fmt.Errorf("%q is not a picklist kind: use lower-case letters, digits and _, starting with a letter, at most 64 characters", s)
 	}
-	return fmt.Errorf("%q is not a picklist kind", s)
+	*k = Kind(s)
+	return nil
+}
+
+// ValidateKind returns an error unless s may name a picklist; the schema
+// checks every kind written with it.
+func ValidateKind(s string) error {
+	if !Kind(s).Valid() {
+		return fmt.Errorf("picklist kind %q does not match ^[a-z][a-z0-9_]{0,63}$", s)
+	}
+	return nil
 }
 
 // Option is one choice.
@@ -54,6 +60,10 @@ type Option struct {
 }
 
 var keyPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// Valid reports whether k may name a picklist: it matches
+// ^[a-z][a-z0-9_]{0,63}$, like option keys.
+func (k Kind) Valid() bool { return keyPattern.MatchString(string(k)) }
 
 // Problem is one invalid option, named by its JSON Pointer below the list.
 type Problem struct{ Pointer, MessageKey string }
