@@ -50,6 +50,9 @@ func startProcess(t *testing.T, bin string, env map[string]string) *process {
 		t.Fatal(err)
 	}
 	cmd.Stderr = io.Discard
+	if os.Getenv("CUSTOS_TEST_SERVER_STDERR") != "" {
+		cmd.Stderr = os.Stderr
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
@@ -41,6 +43,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/customfields"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/session"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/ticket"
@@ -63,6 +66,10 @@ type Client struct {
 	Schema *migrate.Schema
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// ApprovalRequest is the client for interacting with the ApprovalRequest builders.
+	ApprovalRequest *ApprovalRequestClient
+	// ApprovalTask is the client for interacting with the ApprovalTask builders.
+	ApprovalTask *ApprovalTaskClient
 	// Attachment is the client for interacting with the Attachment builders.
 	Attachment *AttachmentClient
 	// AttachmentChunk is the client for interacting with the AttachmentChunk builders.
@@ -107,6 +114,8 @@ type Client struct {
 	Role *RoleClient
 	// RoleGrant is the client for interacting with the RoleGrant builders.
 	RoleGrant *RoleGrantClient
+	// SLATimer is the client for interacting with the SLATimer builders.
+	SLATimer *SLATimerClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Tenant is the client for interacting with the Tenant builders.
@@ -139,6 +148,8 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.APIToken = NewAPITokenClient(c.config)
+	c.ApprovalRequest = NewApprovalRequestClient(c.config)
+	c.ApprovalTask = NewApprovalTaskClient(c.config)
 	c.Attachment = NewAttachmentClient(c.config)
 	c.AttachmentChunk = NewAttachmentChunkClient(c.config)
 	c.AuditChain = NewAuditChainClient(c.config)
@@ -161,6 +172,7 @@ func (c *Client) init() {
 	c.Project = NewProjectClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.RoleGrant = NewRoleGrantClient(c.config)
+	c.SLATimer = NewSLATimerClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Tenant = NewTenantClient(c.config)
 	c.TenantKey = NewTenantKeyClient(c.config)
@@ -288,6 +300,8 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:                    ctx,
 		config:                 cfg,
 		APIToken:               NewAPITokenClient(cfg),
+		ApprovalRequest:        NewApprovalRequestClient(cfg),
+		ApprovalTask:           NewApprovalTaskClient(cfg),
 		Attachment:             NewAttachmentClient(cfg),
 		AttachmentChunk:        NewAttachmentChunkClient(cfg),
 		AuditChain:             NewAuditChainClient(cfg),
@@ -310,6 +324,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		Project:                NewProjectClient(cfg),
 		Role:                   NewRoleClient(cfg),
 		RoleGrant:              NewRoleGrantClient(cfg),
+		SLATimer:               NewSLATimerClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Tenant:                 NewTenantClient(cfg),
 		TenantKey:              NewTenantKeyClient(cfg),
@@ -340,6 +355,8 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:                    ctx,
 		config:                 cfg,
 		APIToken:               NewAPITokenClient(cfg),
+		ApprovalRequest:        NewApprovalRequestClient(cfg),
+		ApprovalTask:           NewApprovalTaskClient(cfg),
 		Attachment:             NewAttachmentClient(cfg),
 		AttachmentChunk:        NewAttachmentChunkClient(cfg),
 		AuditChain:             NewAuditChainClient(cfg),
@@ -362,6 +379,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		Project:                NewProjectClient(cfg),
 		Role:                   NewRoleClient(cfg),
 		RoleGrant:              NewRoleGrantClient(cfg),
+		SLATimer:               NewSLATimerClient(cfg),
 		Session:                NewSessionClient(cfg),
 		Tenant:                 NewTenantClient(cfg),
 		TenantKey:              NewTenantKeyClient(cfg),
@@ -401,13 +419,14 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.APIToken, c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent,
-		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
-		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
-		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
-		c.Passkey, c.Picklist, c.Project, c.Role, c.RoleGrant, c.Session, c.Tenant,
-		c.TenantKey, c.Ticket, c.TransitionEvent, c.User, c.VaultMeta,
-		c.WebhookEndpoint, c.WorkflowDefinition, c.WorkflowVersion,
+		c.APIToken, c.ApprovalRequest, c.ApprovalTask, c.Attachment, c.AttachmentChunk,
+		c.AuditChain, c.AuditEvent, c.AuthFlow, c.Contact, c.Customer, c.Department,
+		c.ExternalIdentity, c.FollowUp, c.FormDefinition, c.FormVersion,
+		c.IdentityProvider, c.LoginThrottle, c.Notification, c.NotificationPreference,
+		c.OutboxMessage, c.Passkey, c.Picklist, c.Project, c.Role, c.RoleGrant,
+		c.SLATimer, c.Session, c.Tenant, c.TenantKey, c.Ticket, c.TransitionEvent,
+		c.User, c.VaultMeta, c.WebhookEndpoint, c.WorkflowDefinition,
+		c.WorkflowVersion,
 	} {
 		n.Use(hooks...)
 	}
@@ -417,13 +436,14 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.APIToken, c.Attachment, c.AttachmentChunk, c.AuditChain, c.AuditEvent,
-		c.AuthFlow, c.Contact, c.Customer, c.Department, c.ExternalIdentity,
-		c.FollowUp, c.FormDefinition, c.FormVersion, c.IdentityProvider,
-		c.LoginThrottle, c.Notification, c.NotificationPreference, c.OutboxMessage,
-		c.Passkey, c.Picklist, c.Project, c.Role, c.RoleGrant, c.Session, c.Tenant,
-		c.TenantKey, c.Ticket, c.TransitionEvent, c.User, c.VaultMeta,
-		c.WebhookEndpoint, c.WorkflowDefinition, c.WorkflowVersion,
+		c.APIToken, c.ApprovalRequest, c.ApprovalTask, c.Attachment, c.AttachmentChunk,
+		c.AuditChain, c.AuditEvent, c.AuthFlow, c.Contact, c.Customer, c.Department,
+		c.ExternalIdentity, c.FollowUp, c.FormDefinition, c.FormVersion,
+		c.IdentityProvider, c.LoginThrottle, c.Notification, c.NotificationPreference,
+		c.OutboxMessage, c.Passkey, c.Picklist, c.Project, c.Role, c.RoleGrant,
+		c.SLATimer, c.Session, c.Tenant, c.TenantKey, c.Ticket, c.TransitionEvent,
+		c.User, c.VaultMeta, c.WebhookEndpoint, c.WorkflowDefinition,
+		c.WorkflowVersion,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -434,6 +454,10 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *APITokenMutation:
 		return c.APIToken.mutate(ctx, m)
+	case *ApprovalRequestMutation:
+		return c.ApprovalRequest.mutate(ctx, m)
+	case *ApprovalTaskMutation:
+		return c.ApprovalTask.mutate(ctx, m)
 	case *AttachmentMutation:
 		return c.Attachment.mutate(ctx, m)
 	case *AttachmentChunkMutation:
@@ -478,6 +502,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.Role.mutate(ctx, m)
 	case *RoleGrantMutation:
 		return c.RoleGrant.mutate(ctx, m)
+	case *SLATimerMutation:
+		return c.SLATimer.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *TenantMutation:
@@ -666,6 +692,306 @@ func (c *APITokenClient) mutate(ctx context.Context, m *APITokenMutation) (Value
 		return (&APITokenDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown APIToken mutation op: %q", m.Op())
+	}
+}
+
+// ApprovalRequestClient is a client for the ApprovalRequest schema.
+type ApprovalRequestClient struct {
+	config
+}
+
+// NewApprovalRequestClient returns a client for the ApprovalRequest from the given config.
+func NewApprovalRequestClient(c config) *ApprovalRequestClient {
+	return &ApprovalRequestClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `approvalrequest.Hooks(f(g(h())))`.
+func (c *ApprovalRequestClient) Use(hooks ...Hook) {
+	c.hooks.ApprovalRequest = append(c.hooks.ApprovalRequest, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `approvalrequest.Intercept(f(g(h())))`.
+func (c *ApprovalRequestClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ApprovalRequest = append(c.inters.ApprovalRequest, interceptors...)
+}
+
+// Create returns a builder for creating a ApprovalRequest entity.
+func (c *ApprovalRequestClient) Create() *ApprovalRequestCreate {
+	mutation := newApprovalRequestMutation(c.config, OpCreate)
+	return &ApprovalRequestCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ApprovalRequest entities.
+func (c *ApprovalRequestClient) CreateBulk(builders ...*ApprovalRequestCreate) *ApprovalRequestCreateBulk {
+	return &ApprovalRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApprovalRequestClient) MapCreateBulk(slice any, setFunc func(*ApprovalRequestCreate, int)) *ApprovalRequestCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApprovalRequestCreateBulk{err: fmt.Errorf("calling to ApprovalRequestClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApprovalRequestCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApprovalRequestCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ApprovalRequest.
+func (c *ApprovalRequestClient) Update() *ApprovalRequestUpdate {
+	mutation := newApprovalRequestMutation(c.config, OpUpdate)
+	return &ApprovalRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApprovalRequestClient) UpdateOne(_m *ApprovalRequest) *ApprovalRequestUpdateOne {
+	mutation := newApprovalRequestMutation(c.config, OpUpdateOne, withApprovalRequest(_m))
+	return &ApprovalRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApprovalRequestClient) UpdateOneID(id pulid.ID) *ApprovalRequestUpdateOne {
+	mutation := newApprovalRequestMutation(c.config, OpUpdateOne, withApprovalRequestID(id))
+	return &ApprovalRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ApprovalRequest.
+func (c *ApprovalRequestClient) Delete() *ApprovalRequestDelete {
+	mutation := newApprovalRequestMutation(c.config, OpDelete)
+	return &ApprovalRequestDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApprovalRequestClient) DeleteOne(_m *ApprovalRequest) *ApprovalRequestDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApprovalRequestClient) DeleteOneID(id pulid.ID) *ApprovalRequestDeleteOne {
+	builder := c.Delete().Where(approvalrequest.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApprovalRequestDeleteOne{builder}
+}
+
+// Query returns a query builder for ApprovalRequest.
+func (c *ApprovalRequestClient) Query() *ApprovalRequestQuery {
+	return &ApprovalRequestQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApprovalRequest},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ApprovalRequest entity by its id.
+func (c *ApprovalRequestClient) Get(ctx context.Context, id pulid.ID) (*ApprovalRequest, error) {
+	return c.Query().Where(approvalrequest.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApprovalRequestClient) GetX(ctx context.Context, id pulid.ID) *ApprovalRequest {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ApprovalRequest.
+func (c *ApprovalRequestClient) QueryTenant(_m *ApprovalRequest) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(approvalrequest.Table, approvalrequest.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, approvalrequest.TenantTable, approvalrequest.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ApprovalRequestClient) Hooks() []Hook {
+	hooks := c.hooks.ApprovalRequest
+	return append(hooks[:len(hooks):len(hooks)], approvalrequest.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApprovalRequestClient) Interceptors() []Interceptor {
+	return c.inters.ApprovalRequest
+}
+
+func (c *ApprovalRequestClient) mutate(ctx context.Context, m *ApprovalRequestMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApprovalRequestCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApprovalRequestUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApprovalRequestUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApprovalRequestDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ApprovalRequest mutation op: %q", m.Op())
+	}
+}
+
+// ApprovalTaskClient is a client for the ApprovalTask schema.
+type ApprovalTaskClient struct {
+	config
+}
+
+// NewApprovalTaskClient returns a client for the ApprovalTask from the given config.
+func NewApprovalTaskClient(c config) *ApprovalTaskClient {
+	return &ApprovalTaskClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `approvaltask.Hooks(f(g(h())))`.
+func (c *ApprovalTaskClient) Use(hooks ...Hook) {
+	c.hooks.ApprovalTask = append(c.hooks.ApprovalTask, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `approvaltask.Intercept(f(g(h())))`.
+func (c *ApprovalTaskClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ApprovalTask = append(c.inters.ApprovalTask, interceptors...)
+}
+
+// Create returns a builder for creating a ApprovalTask entity.
+func (c *ApprovalTaskClient) Create() *ApprovalTaskCreate {
+	mutation := newApprovalTaskMutation(c.config, OpCreate)
+	return &ApprovalTaskCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ApprovalTask entities.
+func (c *ApprovalTaskClient) CreateBulk(builders ...*ApprovalTaskCreate) *ApprovalTaskCreateBulk {
+	return &ApprovalTaskCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ApprovalTaskClient) MapCreateBulk(slice any, setFunc func(*ApprovalTaskCreate, int)) *ApprovalTaskCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ApprovalTaskCreateBulk{err: fmt.Errorf("calling to ApprovalTaskClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ApprovalTaskCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ApprovalTaskCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ApprovalTask.
+func (c *ApprovalTaskClient) Update() *ApprovalTaskUpdate {
+	mutation := newApprovalTaskMutation(c.config, OpUpdate)
+	return &ApprovalTaskUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ApprovalTaskClient) UpdateOne(_m *ApprovalTask) *ApprovalTaskUpdateOne {
+	mutation := newApprovalTaskMutation(c.config, OpUpdateOne, withApprovalTask(_m))
+	return &ApprovalTaskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ApprovalTaskClient) UpdateOneID(id pulid.ID) *ApprovalTaskUpdateOne {
+	mutation := newApprovalTaskMutation(c.config, OpUpdateOne, withApprovalTaskID(id))
+	return &ApprovalTaskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ApprovalTask.
+func (c *ApprovalTaskClient) Delete() *ApprovalTaskDelete {
+	mutation := newApprovalTaskMutation(c.config, OpDelete)
+	return &ApprovalTaskDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ApprovalTaskClient) DeleteOne(_m *ApprovalTask) *ApprovalTaskDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ApprovalTaskClient) DeleteOneID(id pulid.ID) *ApprovalTaskDeleteOne {
+	builder := c.Delete().Where(approvaltask.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ApprovalTaskDeleteOne{builder}
+}
+
+// Query returns a query builder for ApprovalTask.
+func (c *ApprovalTaskClient) Query() *ApprovalTaskQuery {
+	return &ApprovalTaskQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeApprovalTask},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ApprovalTask entity by its id.
+func (c *ApprovalTaskClient) Get(ctx context.Context, id pulid.ID) (*ApprovalTask, error) {
+	return c.Query().Where(approvaltask.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ApprovalTaskClient) GetX(ctx context.Context, id pulid.ID) *ApprovalTask {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a ApprovalTask.
+func (c *ApprovalTaskClient) QueryTenant(_m *ApprovalTask) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(approvaltask.Table, approvaltask.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, approvaltask.TenantTable, approvaltask.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *ApprovalTaskClient) Hooks() []Hook {
+	hooks := c.hooks.ApprovalTask
+	return append(hooks[:len(hooks):len(hooks)], approvaltask.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *ApprovalTaskClient) Interceptors() []Interceptor {
+	return c.inters.ApprovalTask
+}
+
+func (c *ApprovalTaskClient) mutate(ctx context.Context, m *ApprovalTaskMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ApprovalTaskCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ApprovalTaskUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ApprovalTaskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ApprovalTaskDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ApprovalTask mutation op: %q", m.Op())
 	}
 }
 
@@ -4390,6 +4716,156 @@ func (c *RoleGrantClient) mutate(ctx context.Context, m *RoleGrantMutation) (Val
 	}
 }
 
+// SLATimerClient is a client for the SLATimer schema.
+type SLATimerClient struct {
+	config
+}
+
+// NewSLATimerClient returns a client for the SLATimer from the given config.
+func NewSLATimerClient(c config) *SLATimerClient {
+	return &SLATimerClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `slatimer.Hooks(f(g(h())))`.
+func (c *SLATimerClient) Use(hooks ...Hook) {
+	c.hooks.SLATimer = append(c.hooks.SLATimer, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `slatimer.Intercept(f(g(h())))`.
+func (c *SLATimerClient) Intercept(interceptors ...Interceptor) {
+	c.inters.SLATimer = append(c.inters.SLATimer, interceptors...)
+}
+
+// Create returns a builder for creating a SLATimer entity.
+func (c *SLATimerClient) Create() *SLATimerCreate {
+	mutation := newSLATimerMutation(c.config, OpCreate)
+	return &SLATimerCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of SLATimer entities.
+func (c *SLATimerClient) CreateBulk(builders ...*SLATimerCreate) *SLATimerCreateBulk {
+	return &SLATimerCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *SLATimerClient) MapCreateBulk(slice any, setFunc func(*SLATimerCreate, int)) *SLATimerCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &SLATimerCreateBulk{err: fmt.Errorf("calling to SLATimerClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*SLATimerCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &SLATimerCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for SLATimer.
+func (c *SLATimerClient) Update() *SLATimerUpdate {
+	mutation := newSLATimerMutation(c.config, OpUpdate)
+	return &SLATimerUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *SLATimerClient) UpdateOne(_m *SLATimer) *SLATimerUpdateOne {
+	mutation := newSLATimerMutation(c.config, OpUpdateOne, withSLATimer(_m))
+	return &SLATimerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *SLATimerClient) UpdateOneID(id pulid.ID) *SLATimerUpdateOne {
+	mutation := newSLATimerMutation(c.config, OpUpdateOne, withSLATimerID(id))
+	return &SLATimerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for SLATimer.
+func (c *SLATimerClient) Delete() *SLATimerDelete {
+	mutation := newSLATimerMutation(c.config, OpDelete)
+	return &SLATimerDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *SLATimerClient) DeleteOne(_m *SLATimer) *SLATimerDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *SLATimerClient) DeleteOneID(id pulid.ID) *SLATimerDeleteOne {
+	builder := c.Delete().Where(slatimer.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &SLATimerDeleteOne{builder}
+}
+
+// Query returns a query builder for SLATimer.
+func (c *SLATimerClient) Query() *SLATimerQuery {
+	return &SLATimerQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeSLATimer},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a SLATimer entity by its id.
+func (c *SLATimerClient) Get(ctx context.Context, id pulid.ID) (*SLATimer, error) {
+	return c.Query().Where(slatimer.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *SLATimerClient) GetX(ctx context.Context, id pulid.ID) *SLATimer {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// QueryTenant queries the tenant edge of a SLATimer.
+func (c *SLATimerClient) QueryTenant(_m *SLATimer) *TenantQuery {
+	query := (&TenantClient{config: c.config}).Query()
+	query.path = func(context.Context) (fromV *sql.Selector, _ error) {
+		id := _m.ID
+		step := sqlgraph.NewStep(
+			sqlgraph.From(slatimer.Table, slatimer.FieldID, id),
+			sqlgraph.To(tenant.Table, tenant.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, slatimer.TenantTable, slatimer.TenantColumn),
+		)
+		fromV = sqlgraph.Neighbors(_m.driver.Dialect(), step)
+		return fromV, nil
+	}
+	return query
+}
+
+// Hooks returns the client hooks.
+func (c *SLATimerClient) Hooks() []Hook {
+	hooks := c.hooks.SLATimer
+	return append(hooks[:len(hooks):len(hooks)], slatimer.Hooks[:]...)
+}
+
+// Interceptors returns the client interceptors.
+func (c *SLATimerClient) Interceptors() []Interceptor {
+	return c.inters.SLATimer
+}
+
+func (c *SLATimerClient) mutate(ctx context.Context, m *SLATimerMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&SLATimerCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&SLATimerUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&SLATimerUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&SLATimerDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown SLATimer mutation op: %q", m.Op())
+	}
+}
+
 // SessionClient is a client for the Session schema.
 type SessionClient struct {
 	config
@@ -6086,20 +6562,21 @@ func (c *WorkflowVersionClient) mutate(ctx context.Context, m *WorkflowVersionMu
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
-		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
-		FormVersion, IdentityProvider, LoginThrottle, Notification,
-		NotificationPreference, OutboxMessage, Passkey, Picklist, Project, Role,
-		RoleGrant, Session, Tenant, TenantKey, Ticket, TransitionEvent, User,
-		VaultMeta, WebhookEndpoint, WorkflowDefinition, WorkflowVersion []ent.Hook
+		APIToken, ApprovalRequest, ApprovalTask, Attachment, AttachmentChunk,
+		AuditChain, AuditEvent, AuthFlow, Contact, Customer, Department,
+		ExternalIdentity, FollowUp, FormDefinition, FormVersion, IdentityProvider,
+		LoginThrottle, Notification, NotificationPreference, OutboxMessage, Passkey,
+		Picklist, Project, Role, RoleGrant, SLATimer, Session, Tenant, TenantKey,
+		Ticket, TransitionEvent, User, VaultMeta, WebhookEndpoint, WorkflowDefinition,
+		WorkflowVersion []ent.Hook
 	}
 	inters struct {
-		APIToken, Attachment, AttachmentChunk, AuditChain, AuditEvent, AuthFlow,
-		Contact, Customer, Department, ExternalIdentity, FollowUp, FormDefinition,
-		FormVersion, IdentityProvider, LoginThrottle, Notification,
-		NotificationPreference, OutboxMessage, Passkey, Picklist, Project, Role,
-		RoleGrant, Session, Tenant, TenantKey, Ticket, TransitionEvent, User,
-		VaultMeta, WebhookEndpoint, WorkflowDefinition,
+		APIToken, ApprovalRequest, ApprovalTask, Attachment, AttachmentChunk,
+		AuditChain, AuditEvent, AuthFlow, Contact, Customer, Department,
+		ExternalIdentity, FollowUp, FormDefinition, FormVersion, IdentityProvider,
+		LoginThrottle, Notification, NotificationPreference, OutboxMessage, Passkey,
+		Picklist, Project, Role, RoleGrant, SLATimer, Session, Tenant, TenantKey,
+		Ticket, TransitionEvent, User, VaultMeta, WebhookEndpoint, WorkflowDefinition,
 		WorkflowVersion []ent.Interceptor
 	}
 )

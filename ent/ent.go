@@ -13,6 +13,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
@@ -36,6 +38,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/ticket"
@@ -106,6 +109,8 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			apitoken.Table:               apitoken.ValidColumn,
+			approvalrequest.Table:        approvalrequest.ValidColumn,
+			approvaltask.Table:           approvaltask.ValidColumn,
 			attachment.Table:             attachment.ValidColumn,
 			attachmentchunk.Table:        attachmentchunk.ValidColumn,
 			auditchain.Table:             auditchain.ValidColumn,
@@ -128,6 +133,7 @@ func checkColumn(t, c string) error {
 			project.Table:                project.ValidColumn,
 			role.Table:                   role.ValidColumn,
 			rolegrant.Table:              rolegrant.ValidColumn,
+			slatimer.Table:               slatimer.ValidColumn,
 			session.Table:                session.ValidColumn,
 			tenant.Table:                 tenant.ValidColumn,
 			tenantkey.Table:              tenantkey.ValidColumn,

@@ -4,6 +4,8 @@ package ent
 
 import (
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
@@ -28,6 +30,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/ticket"
@@ -46,7 +49,7 @@ import (
 
 // schemaGraph holds a representation of ent/schema at runtime.
 var schemaGraph = func() *sqlgraph.Schema {
-	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 33)}
+	graph := &sqlgraph.Schema{Nodes: make([]*sqlgraph.Node, 36)}
 	graph.Nodes[0] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   apitoken.Table,
@@ -71,6 +74,55 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 	}
 	graph.Nodes[1] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   approvalrequest.Table,
+			Columns: approvalrequest.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: approvalrequest.FieldID,
+			},
+		},
+		Type: "ApprovalRequest",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			approvalrequest.FieldTenantID:          {Type: field.TypeString, Column: approvalrequest.FieldTenantID},
+			approvalrequest.FieldCreatedAt:         {Type: field.TypeTime, Column: approvalrequest.FieldCreatedAt},
+			approvalrequest.FieldUpdatedAt:         {Type: field.TypeTime, Column: approvalrequest.FieldUpdatedAt},
+			approvalrequest.FieldRecordID:          {Type: field.TypeString, Column: approvalrequest.FieldRecordID},
+			approvalrequest.FieldModule:            {Type: field.TypeEnum, Column: approvalrequest.FieldModule},
+			approvalrequest.FieldWorkflowVersionID: {Type: field.TypeString, Column: approvalrequest.FieldWorkflowVersionID},
+			approvalrequest.FieldApproval:          {Type: field.TypeString, Column: approvalrequest.FieldApproval},
+			approvalrequest.FieldTransition:        {Type: field.TypeString, Column: approvalrequest.FieldTransition},
+			approvalrequest.FieldSubmitterID:       {Type: field.TypeString, Column: approvalrequest.FieldSubmitterID},
+			approvalrequest.FieldApprovers:         {Type: field.TypeJSON, Column: approvalrequest.FieldApprovers},
+			approvalrequest.FieldFallback:          {Type: field.TypeBool, Column: approvalrequest.FieldFallback},
+			approvalrequest.FieldVotes:             {Type: field.TypeJSON, Column: approvalrequest.FieldVotes},
+			approvalrequest.FieldOutcome:           {Type: field.TypeEnum, Column: approvalrequest.FieldOutcome},
+		},
+	}
+	graph.Nodes[2] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   approvaltask.Table,
+			Columns: approvaltask.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: approvaltask.FieldID,
+			},
+		},
+		Type: "ApprovalTask",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			approvaltask.FieldTenantID:    {Type: field.TypeString, Column: approvaltask.FieldTenantID},
+			approvaltask.FieldCreatedAt:   {Type: field.TypeTime, Column: approvaltask.FieldCreatedAt},
+			approvaltask.FieldUpdatedAt:   {Type: field.TypeTime, Column: approvaltask.FieldUpdatedAt},
+			approvaltask.FieldRequestID:   {Type: field.TypeString, Column: approvaltask.FieldRequestID},
+			approvaltask.FieldRecordID:    {Type: field.TypeString, Column: approvaltask.FieldRecordID},
+			approvaltask.FieldModule:      {Type: field.TypeEnum, Column: approvaltask.FieldModule},
+			approvaltask.FieldApproval:    {Type: field.TypeString, Column: approvaltask.FieldApproval},
+			approvaltask.FieldApproverID:  {Type: field.TypeString, Column: approvaltask.FieldApproverID},
+			approvaltask.FieldSubmitterID: {Type: field.TypeString, Column: approvaltask.FieldSubmitterID},
+			approvaltask.FieldStatus:      {Type: field.TypeEnum, Column: approvaltask.FieldStatus},
+		},
+	}
+	graph.Nodes[3] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   attachment.Table,
 			Columns: attachment.Columns,
@@ -97,7 +149,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			attachment.FieldUploadedBy:    {Type: field.TypeString, Column: attachment.FieldUploadedBy},
 		},
 	}
-	graph.Nodes[2] = &sqlgraph.Node{
+	graph.Nodes[4] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   attachmentchunk.Table,
 			Columns: attachmentchunk.Columns,
@@ -113,7 +165,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			attachmentchunk.FieldData:         {Type: field.TypeBytes, Column: attachmentchunk.FieldData},
 		},
 	}
-	graph.Nodes[3] = &sqlgraph.Node{
+	graph.Nodes[5] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditchain.Table,
 			Columns: auditchain.Columns,
@@ -128,7 +180,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditchain.FieldHash: {Type: field.TypeBytes, Column: auditchain.FieldHash},
 		},
 	}
-	graph.Nodes[4] = &sqlgraph.Node{
+	graph.Nodes[6] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   auditevent.Table,
 			Columns: auditevent.Columns,
@@ -155,7 +207,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			auditevent.FieldCreatedAt:  {Type: field.TypeTime, Column: auditevent.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[5] = &sqlgraph.Node{
+	graph.Nodes[7] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   authflow.Table,
 			Columns: authflow.Columns,
@@ -171,7 +223,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			authflow.FieldExpiresAt: {Type: field.TypeTime, Column: authflow.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[6] = &sqlgraph.Node{
+	graph.Nodes[8] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   contact.Table,
 			Columns: contact.Columns,
@@ -205,7 +257,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldTitle:               {Type: field.TypeString, Column: contact.FieldTitle},
 		},
 	}
-	graph.Nodes[7] = &sqlgraph.Node{
+	graph.Nodes[9] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   customer.Table,
 			Columns: customer.Columns,
@@ -249,7 +301,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldLastFollowUpAt:      {Type: field.TypeTime, Column: customer.FieldLastFollowUpAt},
 		},
 	}
-	graph.Nodes[8] = &sqlgraph.Node{
+	graph.Nodes[10] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   department.Table,
 			Columns: department.Columns,
@@ -268,7 +320,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			department.FieldLeaderID:  {Type: field.TypeString, Column: department.FieldLeaderID},
 		},
 	}
-	graph.Nodes[9] = &sqlgraph.Node{
+	graph.Nodes[11] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   externalidentity.Table,
 			Columns: externalidentity.Columns,
@@ -288,7 +340,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			externalidentity.FieldSubject:    {Type: field.TypeString, Column: externalidentity.FieldSubject},
 		},
 	}
-	graph.Nodes[10] = &sqlgraph.Node{
+	graph.Nodes[12] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   followup.Table,
 			Columns: followup.Columns,
@@ -314,7 +366,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			followup.FieldNextFollowUpOn: {Type: field.TypeString, Column: followup.FieldNextFollowUpOn},
 		},
 	}
-	graph.Nodes[11] = &sqlgraph.Node{
+	graph.Nodes[13] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   formdefinition.Table,
 			Columns: formdefinition.Columns,
@@ -336,7 +388,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			formdefinition.FieldCreatedBy: {Type: field.TypeString, Column: formdefinition.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[12] = &sqlgraph.Node{
+	graph.Nodes[14] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   formversion.Table,
 			Columns: formversion.Columns,
@@ -360,7 +412,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			formversion.FieldMigration:    {Type: field.TypeJSON, Column: formversion.FieldMigration},
 		},
 	}
-	graph.Nodes[13] = &sqlgraph.Node{
+	graph.Nodes[15] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   identityprovider.Table,
 			Columns: identityprovider.Columns,
@@ -391,7 +443,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			identityprovider.FieldEnabled:         {Type: field.TypeBool, Column: identityprovider.FieldEnabled},
 		},
 	}
-	graph.Nodes[14] = &sqlgraph.Node{
+	graph.Nodes[16] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   loginthrottle.Table,
 			Columns: loginthrottle.Columns,
@@ -407,7 +459,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			loginthrottle.FieldCount:       {Type: field.TypeInt, Column: loginthrottle.FieldCount},
 		},
 	}
-	graph.Nodes[15] = &sqlgraph.Node{
+	graph.Nodes[17] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notification.Table,
 			Columns: notification.Columns,
@@ -429,7 +481,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notification.FieldReadAt:    {Type: field.TypeTime, Column: notification.FieldReadAt},
 		},
 	}
-	graph.Nodes[16] = &sqlgraph.Node{
+	graph.Nodes[18] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   notificationpreference.Table,
 			Columns: notificationpreference.Columns,
@@ -449,7 +501,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			notificationpreference.FieldEmail:     {Type: field.TypeBool, Column: notificationpreference.FieldEmail},
 		},
 	}
-	graph.Nodes[17] = &sqlgraph.Node{
+	graph.Nodes[19] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   outboxmessage.Table,
 			Columns: outboxmessage.Columns,
@@ -479,7 +531,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			outboxmessage.FieldDeliveredAt:    {Type: field.TypeTime, Column: outboxmessage.FieldDeliveredAt},
 		},
 	}
-	graph.Nodes[18] = &sqlgraph.Node{
+	graph.Nodes[20] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   passkey.Table,
 			Columns: passkey.Columns,
@@ -507,7 +559,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			passkey.FieldBlockedAt:       {Type: field.TypeTime, Column: passkey.FieldBlockedAt},
 		},
 	}
-	graph.Nodes[19] = &sqlgraph.Node{
+	graph.Nodes[21] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   picklist.Table,
 			Columns: picklist.Columns,
@@ -521,11 +573,11 @@ var schemaGraph = func() *sqlgraph.Schema {
 			picklist.FieldTenantID:  {Type: field.TypeString, Column: picklist.FieldTenantID},
 			picklist.FieldCreatedAt: {Type: field.TypeTime, Column: picklist.FieldCreatedAt},
 			picklist.FieldUpdatedAt: {Type: field.TypeTime, Column: picklist.FieldUpdatedAt},
-			picklist.FieldKind:      {Type: field.TypeEnum, Column: picklist.FieldKind},
+			picklist.FieldKind:      {Type: field.TypeString, Column: picklist.FieldKind},
 			picklist.FieldOptions:   {Type: field.TypeJSON, Column: picklist.FieldOptions},
 		},
 	}
-	graph.Nodes[20] = &sqlgraph.Node{
+	graph.Nodes[22] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   project.Table,
 			Columns: project.Columns,
@@ -557,7 +609,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			project.FieldRevision:            {Type: field.TypeInt, Column: project.FieldRevision},
 		},
 	}
-	graph.Nodes[21] = &sqlgraph.Node{
+	graph.Nodes[23] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   role.Table,
 			Columns: role.Columns,
@@ -577,7 +629,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			role.FieldScope:       {Type: field.TypeEnum, Column: role.FieldScope},
 		},
 	}
-	graph.Nodes[22] = &sqlgraph.Node{
+	graph.Nodes[24] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   rolegrant.Table,
 			Columns: rolegrant.Columns,
@@ -597,7 +649,34 @@ var schemaGraph = func() *sqlgraph.Schema {
 			rolegrant.FieldExpiresAt: {Type: field.TypeTime, Column: rolegrant.FieldExpiresAt},
 		},
 	}
-	graph.Nodes[23] = &sqlgraph.Node{
+	graph.Nodes[25] = &sqlgraph.Node{
+		NodeSpec: sqlgraph.NodeSpec{
+			Table:   slatimer.Table,
+			Columns: slatimer.Columns,
+			ID: &sqlgraph.FieldSpec{
+				Type:   field.TypeString,
+				Column: slatimer.FieldID,
+			},
+		},
+		Type: "SLATimer",
+		Fields: map[string]*sqlgraph.FieldSpec{
+			slatimer.FieldTenantID:          {Type: field.TypeString, Column: slatimer.FieldTenantID},
+			slatimer.FieldCreatedAt:         {Type: field.TypeTime, Column: slatimer.FieldCreatedAt},
+			slatimer.FieldUpdatedAt:         {Type: field.TypeTime, Column: slatimer.FieldUpdatedAt},
+			slatimer.FieldRecordID:          {Type: field.TypeString, Column: slatimer.FieldRecordID},
+			slatimer.FieldModule:            {Type: field.TypeEnum, Column: slatimer.FieldModule},
+			slatimer.FieldWorkflowVersionID: {Type: field.TypeString, Column: slatimer.FieldWorkflowVersionID},
+			slatimer.FieldSLA:               {Type: field.TypeString, Column: slatimer.FieldSLA},
+			slatimer.FieldStartedAt:         {Type: field.TypeTime, Column: slatimer.FieldStartedAt},
+			slatimer.FieldPaused:            {Type: field.TypeJSON, Column: slatimer.FieldPaused},
+			slatimer.FieldStatus:            {Type: field.TypeEnum, Column: slatimer.FieldStatus},
+			slatimer.FieldDeadline:          {Type: field.TypeTime, Column: slatimer.FieldDeadline},
+			slatimer.FieldGeneration:        {Type: field.TypeInt, Column: slatimer.FieldGeneration},
+			slatimer.FieldWarningsFired:     {Type: field.TypeInt, Column: slatimer.FieldWarningsFired},
+			slatimer.FieldBreachedAt:        {Type: field.TypeTime, Column: slatimer.FieldBreachedAt},
+		},
+	}
+	graph.Nodes[26] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   session.Table,
 			Columns: session.Columns,
@@ -623,7 +702,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			session.FieldUserAgent:    {Type: field.TypeString, Column: session.FieldUserAgent},
 		},
 	}
-	graph.Nodes[24] = &sqlgraph.Node{
+	graph.Nodes[27] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenant.Table,
 			Columns: tenant.Columns,
@@ -642,7 +721,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenant.FieldSettings:  {Type: field.TypeJSON, Column: tenant.FieldSettings},
 		},
 	}
-	graph.Nodes[25] = &sqlgraph.Node{
+	graph.Nodes[28] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   tenantkey.Table,
 			Columns: tenantkey.Columns,
@@ -659,7 +738,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			tenantkey.FieldCreatedAt:       {Type: field.TypeTime, Column: tenantkey.FieldCreatedAt},
 		},
 	}
-	graph.Nodes[26] = &sqlgraph.Node{
+	graph.Nodes[29] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   ticket.Table,
 			Columns: ticket.Columns,
@@ -691,7 +770,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			ticket.FieldRevision:            {Type: field.TypeInt, Column: ticket.FieldRevision},
 		},
 	}
-	graph.Nodes[27] = &sqlgraph.Node{
+	graph.Nodes[30] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   transitionevent.Table,
 			Columns: transitionevent.Columns,
@@ -713,9 +792,10 @@ var schemaGraph = func() *sqlgraph.Schema {
 			transitionevent.FieldToState:    {Type: field.TypeString, Column: transitionevent.FieldToState},
 			transitionevent.FieldTransition: {Type: field.TypeString, Column: transitionevent.FieldTransition},
 			transitionevent.FieldChanges:    {Type: field.TypeJSON, Column: transitionevent.FieldChanges},
+			transitionevent.FieldSeq:        {Type: field.TypeInt, Column: transitionevent.FieldSeq},
 		},
 	}
-	graph.Nodes[28] = &sqlgraph.Node{
+	graph.Nodes[31] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   user.Table,
 			Columns: user.Columns,
@@ -749,7 +829,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			user.FieldReportsToID:        {Type: field.TypeString, Column: user.FieldReportsToID},
 		},
 	}
-	graph.Nodes[29] = &sqlgraph.Node{
+	graph.Nodes[32] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   vaultmeta.Table,
 			Columns: vaultmeta.Columns,
@@ -763,7 +843,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			vaultmeta.FieldValue: {Type: field.TypeBytes, Column: vaultmeta.FieldValue},
 		},
 	}
-	graph.Nodes[30] = &sqlgraph.Node{
+	graph.Nodes[33] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   webhookendpoint.Table,
 			Columns: webhookendpoint.Columns,
@@ -788,7 +868,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			webhookendpoint.FieldCreatedBy:               {Type: field.TypeString, Column: webhookendpoint.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[31] = &sqlgraph.Node{
+	graph.Nodes[34] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workflowdefinition.Table,
 			Columns: workflowdefinition.Columns,
@@ -810,7 +890,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			workflowdefinition.FieldCreatedBy: {Type: field.TypeString, Column: workflowdefinition.FieldCreatedBy},
 		},
 	}
-	graph.Nodes[32] = &sqlgraph.Node{
+	graph.Nodes[35] = &sqlgraph.Node{
 		NodeSpec: sqlgraph.NodeSpec{
 			Table:   workflowversion.Table,
 			Columns: workflowversion.Columns,
@@ -855,6 +935,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"APIToken",
 		"User",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   approvalrequest.TenantTable,
+			Columns: []string{approvalrequest.TenantColumn},
+			Bidi:    false,
+		},
+		"ApprovalRequest",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   approvaltask.TenantTable,
+			Columns: []string{approvaltask.TenantColumn},
+			Bidi:    false,
+		},
+		"ApprovalTask",
+		"Tenant",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -1437,6 +1541,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
 			Inverse: false,
+			Table:   slatimer.TenantTable,
+			Columns: []string{slatimer.TenantColumn},
+			Bidi:    false,
+		},
+		"SLATimer",
+		"Tenant",
+	)
+	graph.MustAddE(
+		"tenant",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
 			Table:   session.TenantTable,
 			Columns: []string{session.TenantColumn},
 			Bidi:    false,
@@ -1824,6 +1940,229 @@ func (f *APITokenFilter) WhereHasUserWith(preds ...predicate.User) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *ApprovalRequestQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApprovalRequestQuery builder.
+func (_q *ApprovalRequestQuery) Filter() *ApprovalRequestFilter {
+	return &ApprovalRequestFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApprovalRequestMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApprovalRequestMutation builder.
+func (m *ApprovalRequestMutation) Filter() *ApprovalRequestFilter {
+	return &ApprovalRequestFilter{config: m.config, predicateAdder: m}
+}
+
+// ApprovalRequestFilter provides a generic filtering capability at runtime for ApprovalRequestQuery.
+type ApprovalRequestFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApprovalRequestFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ApprovalRequestFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *ApprovalRequestFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ApprovalRequestFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ApprovalRequestFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(approvalrequest.FieldUpdatedAt))
+}
+
+// WhereRecordID applies the entql string predicate on the record_id field.
+func (f *ApprovalRequestFilter) WhereRecordID(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldRecordID))
+}
+
+// WhereModule applies the entql string predicate on the module field.
+func (f *ApprovalRequestFilter) WhereModule(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldModule))
+}
+
+// WhereWorkflowVersionID applies the entql string predicate on the workflow_version_id field.
+func (f *ApprovalRequestFilter) WhereWorkflowVersionID(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldWorkflowVersionID))
+}
+
+// WhereApproval applies the entql string predicate on the approval field.
+func (f *ApprovalRequestFilter) WhereApproval(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldApproval))
+}
+
+// WhereTransition applies the entql string predicate on the transition field.
+func (f *ApprovalRequestFilter) WhereTransition(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldTransition))
+}
+
+// WhereSubmitterID applies the entql string predicate on the submitter_id field.
+func (f *ApprovalRequestFilter) WhereSubmitterID(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldSubmitterID))
+}
+
+// WhereApprovers applies the entql json.RawMessage predicate on the approvers field.
+func (f *ApprovalRequestFilter) WhereApprovers(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldApprovers))
+}
+
+// WhereFallback applies the entql bool predicate on the fallback field.
+func (f *ApprovalRequestFilter) WhereFallback(p entql.BoolP) {
+	f.Where(p.Field(approvalrequest.FieldFallback))
+}
+
+// WhereVotes applies the entql json.RawMessage predicate on the votes field.
+func (f *ApprovalRequestFilter) WhereVotes(p entql.BytesP) {
+	f.Where(p.Field(approvalrequest.FieldVotes))
+}
+
+// WhereOutcome applies the entql string predicate on the outcome field.
+func (f *ApprovalRequestFilter) WhereOutcome(p entql.StringP) {
+	f.Where(p.Field(approvalrequest.FieldOutcome))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ApprovalRequestFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ApprovalRequestFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
+func (_q *ApprovalTaskQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the ApprovalTaskQuery builder.
+func (_q *ApprovalTaskQuery) Filter() *ApprovalTaskFilter {
+	return &ApprovalTaskFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *ApprovalTaskMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the ApprovalTaskMutation builder.
+func (m *ApprovalTaskMutation) Filter() *ApprovalTaskFilter {
+	return &ApprovalTaskFilter{config: m.config, predicateAdder: m}
+}
+
+// ApprovalTaskFilter provides a generic filtering capability at runtime for ApprovalTaskQuery.
+type ApprovalTaskFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *ApprovalTaskFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *ApprovalTaskFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *ApprovalTaskFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *ApprovalTaskFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(approvaltask.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *ApprovalTaskFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(approvaltask.FieldUpdatedAt))
+}
+
+// WhereRequestID applies the entql string predicate on the request_id field.
+func (f *ApprovalTaskFilter) WhereRequestID(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldRequestID))
+}
+
+// WhereRecordID applies the entql string predicate on the record_id field.
+func (f *ApprovalTaskFilter) WhereRecordID(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldRecordID))
+}
+
+// WhereModule applies the entql string predicate on the module field.
+func (f *ApprovalTaskFilter) WhereModule(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldModule))
+}
+
+// WhereApproval applies the entql string predicate on the approval field.
+func (f *ApprovalTaskFilter) WhereApproval(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldApproval))
+}
+
+// WhereApproverID applies the entql string predicate on the approver_id field.
+func (f *ApprovalTaskFilter) WhereApproverID(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldApproverID))
+}
+
+// WhereSubmitterID applies the entql string predicate on the submitter_id field.
+func (f *ApprovalTaskFilter) WhereSubmitterID(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldSubmitterID))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *ApprovalTaskFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(approvaltask.FieldStatus))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *ApprovalTaskFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *ApprovalTaskFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *AttachmentQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -1852,7 +2191,7 @@ type AttachmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AttachmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[1].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2004,7 +2343,7 @@ type AttachmentChunkFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AttachmentChunkFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[2].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2059,7 +2398,7 @@ type AuditChainFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditChainFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[3].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2109,7 +2448,7 @@ type AuditEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuditEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[4].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2233,7 +2572,7 @@ type AuthFlowFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *AuthFlowFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[5].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2288,7 +2627,7 @@ type ContactFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ContactFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[6].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2461,7 +2800,7 @@ type CustomerFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *CustomerFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[7].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2740,7 +3079,7 @@ type DepartmentFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *DepartmentFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[8].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2880,7 +3219,7 @@ type ExternalIdentityFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ExternalIdentityFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[9].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -2969,7 +3308,7 @@ type FollowUpFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FollowUpFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[10].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3144,7 +3483,7 @@ type FormDefinitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FormDefinitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[11].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3257,7 +3596,7 @@ type FormVersionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *FormVersionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[12].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3380,7 +3719,7 @@ type IdentityProviderFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *IdentityProviderFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[13].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3524,7 +3863,7 @@ type LoginThrottleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *LoginThrottleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[14].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3579,7 +3918,7 @@ type NotificationFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[15].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3692,7 +4031,7 @@ type NotificationPreferenceFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *NotificationPreferenceFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[16].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3795,7 +4134,7 @@ type OutboxMessageFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *OutboxMessageFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[17].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -3948,7 +4287,7 @@ type PasskeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PasskeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[18].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4091,7 +4430,7 @@ type PicklistFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *PicklistFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[19].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4170,7 +4509,7 @@ type ProjectFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *ProjectFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[20].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4375,7 +4714,7 @@ type RoleFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[21].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4492,7 +4831,7 @@ type RoleGrantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *RoleGrantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[22].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4581,6 +4920,130 @@ func (f *RoleGrantFilter) WhereHasRoleWith(preds ...predicate.Role) {
 }
 
 // addPredicate implements the predicateAdder interface.
+func (_q *SLATimerQuery) addPredicate(pred func(s *sql.Selector)) {
+	_q.predicates = append(_q.predicates, pred)
+}
+
+// Filter returns a Filter implementation to apply filters on the SLATimerQuery builder.
+func (_q *SLATimerQuery) Filter() *SLATimerFilter {
+	return &SLATimerFilter{config: _q.config, predicateAdder: _q}
+}
+
+// addPredicate implements the predicateAdder interface.
+func (m *SLATimerMutation) addPredicate(pred func(s *sql.Selector)) {
+	m.predicates = append(m.predicates, pred)
+}
+
+// Filter returns an entql.Where implementation to apply filters on the SLATimerMutation builder.
+func (m *SLATimerMutation) Filter() *SLATimerFilter {
+	return &SLATimerFilter{config: m.config, predicateAdder: m}
+}
+
+// SLATimerFilter provides a generic filtering capability at runtime for SLATimerQuery.
+type SLATimerFilter struct {
+	predicateAdder
+	config
+}
+
+// Where applies the entql predicate on the query filter.
+func (f *SLATimerFilter) Where(p entql.P) {
+	f.addPredicate(func(s *sql.Selector) {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+			s.AddError(err)
+		}
+	})
+}
+
+// WhereID applies the entql string predicate on the id field.
+func (f *SLATimerFilter) WhereID(p entql.StringP) {
+	f.Where(p.Field(slatimer.FieldID))
+}
+
+// WhereTenantID applies the entql string predicate on the tenant_id field.
+func (f *SLATimerFilter) WhereTenantID(p entql.StringP) {
+	f.Where(p.Field(slatimer.FieldTenantID))
+}
+
+// WhereCreatedAt applies the entql time.Time predicate on the created_at field.
+func (f *SLATimerFilter) WhereCreatedAt(p entql.TimeP) {
+	f.Where(p.Field(slatimer.FieldCreatedAt))
+}
+
+// WhereUpdatedAt applies the entql time.Time predicate on the updated_at field.
+func (f *SLATimerFilter) WhereUpdatedAt(p entql.TimeP) {
+	f.Where(p.Field(slatimer.FieldUpdatedAt))
+}
+
+// WhereRecordID applies the entql string predicate on the record_id field.
+func (f *SLATimerFilter) WhereRecordID(p entql.StringP) {
+	f.Where(p.Field(slatimer.FieldRecordID))
+}
+
+// WhereModule applies the entql string predicate on the module field.
+func (f *SLATimerFilter) WhereModule(p entql.StringP) {
+	f.Where(p.Field(slatimer.FieldModule))
+}
+
+// WhereWorkflowVersionID applies the entql string predicate on the workflow_version_id field.
+func (f *SLATimerFilter) WhereWorkflowVersionID(p entql.StringP) {
+	f.Where(p.Field(slatimer.FieldWorkflowVersionID))
+}
+
+// WhereSLA applies the entql string predicate on the sla field.
+func (f *SLATimerFilter) WhereSLA(p entql.StringP) {
+	f.Where(p.Field(slatimer.FieldSLA))
+}
+
+// WhereStartedAt applies the entql time.Time predicate on the started_at field.
+func (f *SLATimerFilter) WhereStartedAt(p entql.TimeP) {
+	f.Where(p.Field(slatimer.FieldStartedAt))
+}
+
+// WherePaused applies the entql json.RawMessage predicate on the paused field.
+func (f *SLATimerFilter) WherePaused(p entql.BytesP) {
+	f.Where(p.Field(slatimer.FieldPaused))
+}
+
+// WhereStatus applies the entql string predicate on the status field.
+func (f *SLATimerFilter) WhereStatus(p entql.StringP) {
+	f.Where(p.Field(slatimer.FieldStatus))
+}
+
+// WhereDeadline applies the entql time.Time predicate on the deadline field.
+func (f *SLATimerFilter) WhereDeadline(p entql.TimeP) {
+	f.Where(p.Field(slatimer.FieldDeadline))
+}
+
+// WhereGeneration applies the entql int predicate on the generation field.
+func (f *SLATimerFilter) WhereGeneration(p entql.IntP) {
+	f.Where(p.Field(slatimer.FieldGeneration))
+}
+
+// WhereWarningsFired applies the entql int predicate on the warnings_fired field.
+func (f *SLATimerFilter) WhereWarningsFired(p entql.IntP) {
+	f.Where(p.Field(slatimer.FieldWarningsFired))
+}
+
+// WhereBreachedAt applies the entql time.Time predicate on the breached_at field.
+func (f *SLATimerFilter) WhereBreachedAt(p entql.TimeP) {
+	f.Where(p.Field(slatimer.FieldBreachedAt))
+}
+
+// WhereHasTenant applies a predicate to check if query has an edge tenant.
+func (f *SLATimerFilter) WhereHasTenant() {
+	f.Where(entql.HasEdge("tenant"))
+}
+
+// WhereHasTenantWith applies a predicate to check if query has an edge tenant with a given conditions (other predicates).
+func (f *SLATimerFilter) WhereHasTenantWith(preds ...predicate.Tenant) {
+	f.Where(entql.HasEdgeWith("tenant", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// addPredicate implements the predicateAdder interface.
 func (_q *SessionQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
 }
@@ -4609,7 +5072,7 @@ type SessionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *SessionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[23].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4742,7 +5205,7 @@ type TenantFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[24].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4812,7 +5275,7 @@ type TenantKeyFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TenantKeyFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[25].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -4872,7 +5335,7 @@ type TicketFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TicketFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[26].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5077,7 +5540,7 @@ type TransitionEventFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *TransitionEventFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[27].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5143,6 +5606,11 @@ func (f *TransitionEventFilter) WhereChanges(p entql.BytesP) {
 	f.Where(p.Field(transitionevent.FieldChanges))
 }
 
+// WhereSeq applies the entql int predicate on the seq field.
+func (f *TransitionEventFilter) WhereSeq(p entql.IntP) {
+	f.Where(p.Field(transitionevent.FieldSeq))
+}
+
 // WhereHasTenant applies a predicate to check if query has an edge tenant.
 func (f *TransitionEventFilter) WhereHasTenant() {
 	f.Where(entql.HasEdge("tenant"))
@@ -5186,7 +5654,7 @@ type UserFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *UserFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[28].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5443,7 +5911,7 @@ type VaultMetaFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *VaultMetaFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[29].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5488,7 +5956,7 @@ type WebhookEndpointFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WebhookEndpointFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[30].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[33].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5602,7 +6070,7 @@ type WorkflowDefinitionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkflowDefinitionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[31].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[34].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})
@@ -5729,7 +6197,7 @@ type WorkflowVersionFilter struct {
 // Where applies the entql predicate on the query filter.
 func (f *WorkflowVersionFilter) Where(p entql.P) {
 	f.addPredicate(func(s *sql.Selector) {
-		if err := schemaGraph.EvalP(schemaGraph.Nodes[32].Type, p, s); err != nil {
+		if err := schemaGraph.EvalP(schemaGraph.Nodes[35].Type, p, s); err != nil {
 			s.AddError(err)
 		}
 	})

@@ -11,6 +11,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -28,6 +30,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/ticket"
 	"github.com/custos-crm/custos/ent/transitionevent"
@@ -172,6 +175,268 @@ func newAPITokenPaginateArgs(rv map[string]any) *apitokenPaginateArgs {
 	}
 	if v, ok := rv[whereField].(*APITokenWhereInput); ok {
 		args.opts = append(args.opts, WithAPITokenFilter(v.Filter))
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ApprovalRequestQuery) CollectFields(ctx context.Context, satisfies ...string) (*ApprovalRequestQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ApprovalRequestQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(approvalrequest.Columns))
+		selectedFields = []string{approvalrequest.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[approvalrequest.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldCreatedAt)
+				fieldSeen[approvalrequest.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[approvalrequest.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldUpdatedAt)
+				fieldSeen[approvalrequest.FieldUpdatedAt] = struct{}{}
+			}
+		case "recordID":
+			if _, ok := fieldSeen[approvalrequest.FieldRecordID]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldRecordID)
+				fieldSeen[approvalrequest.FieldRecordID] = struct{}{}
+			}
+		case "module":
+			if _, ok := fieldSeen[approvalrequest.FieldModule]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldModule)
+				fieldSeen[approvalrequest.FieldModule] = struct{}{}
+			}
+		case "workflowVersionID":
+			if _, ok := fieldSeen[approvalrequest.FieldWorkflowVersionID]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldWorkflowVersionID)
+				fieldSeen[approvalrequest.FieldWorkflowVersionID] = struct{}{}
+			}
+		case "approval":
+			if _, ok := fieldSeen[approvalrequest.FieldApproval]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldApproval)
+				fieldSeen[approvalrequest.FieldApproval] = struct{}{}
+			}
+		case "transition":
+			if _, ok := fieldSeen[approvalrequest.FieldTransition]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldTransition)
+				fieldSeen[approvalrequest.FieldTransition] = struct{}{}
+			}
+		case "submitterID":
+			if _, ok := fieldSeen[approvalrequest.FieldSubmitterID]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldSubmitterID)
+				fieldSeen[approvalrequest.FieldSubmitterID] = struct{}{}
+			}
+		case "approvers":
+			if _, ok := fieldSeen[approvalrequest.FieldApprovers]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldApprovers)
+				fieldSeen[approvalrequest.FieldApprovers] = struct{}{}
+			}
+		case "fallback":
+			if _, ok := fieldSeen[approvalrequest.FieldFallback]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldFallback)
+				fieldSeen[approvalrequest.FieldFallback] = struct{}{}
+			}
+		case "outcome":
+			if _, ok := fieldSeen[approvalrequest.FieldOutcome]; !ok {
+				selectedFields = append(selectedFields, approvalrequest.FieldOutcome)
+				fieldSeen[approvalrequest.FieldOutcome] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type approvalrequestPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ApprovalRequestPaginateOption
+}
+
+func newApprovalRequestPaginateArgs(rv map[string]any) *approvalrequestPaginateArgs {
+	args := &approvalrequestPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ApprovalRequestOrder{Field: &ApprovalRequestOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithApprovalRequestOrder(order))
+			}
+		case *ApprovalRequestOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithApprovalRequestOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *ApprovalTaskQuery) CollectFields(ctx context.Context, satisfies ...string) (*ApprovalTaskQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *ApprovalTaskQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(approvaltask.Columns))
+		selectedFields = []string{approvaltask.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[approvaltask.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldCreatedAt)
+				fieldSeen[approvaltask.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[approvaltask.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldUpdatedAt)
+				fieldSeen[approvaltask.FieldUpdatedAt] = struct{}{}
+			}
+		case "requestID":
+			if _, ok := fieldSeen[approvaltask.FieldRequestID]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldRequestID)
+				fieldSeen[approvaltask.FieldRequestID] = struct{}{}
+			}
+		case "recordID":
+			if _, ok := fieldSeen[approvaltask.FieldRecordID]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldRecordID)
+				fieldSeen[approvaltask.FieldRecordID] = struct{}{}
+			}
+		case "module":
+			if _, ok := fieldSeen[approvaltask.FieldModule]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldModule)
+				fieldSeen[approvaltask.FieldModule] = struct{}{}
+			}
+		case "approval":
+			if _, ok := fieldSeen[approvaltask.FieldApproval]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldApproval)
+				fieldSeen[approvaltask.FieldApproval] = struct{}{}
+			}
+		case "approverID":
+			if _, ok := fieldSeen[approvaltask.FieldApproverID]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldApproverID)
+				fieldSeen[approvaltask.FieldApproverID] = struct{}{}
+			}
+		case "submitterID":
+			if _, ok := fieldSeen[approvaltask.FieldSubmitterID]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldSubmitterID)
+				fieldSeen[approvaltask.FieldSubmitterID] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[approvaltask.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, approvaltask.FieldStatus)
+				fieldSeen[approvaltask.FieldStatus] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type approvaltaskPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []ApprovalTaskPaginateOption
+}
+
+func newApprovalTaskPaginateArgs(rv map[string]any) *approvaltaskPaginateArgs {
+	args := &approvaltaskPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &ApprovalTaskOrder{Field: &ApprovalTaskOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithApprovalTaskOrder(order))
+			}
+		case *ApprovalTaskOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithApprovalTaskOrder(v))
+			}
+		}
 	}
 	return args
 }
@@ -2819,6 +3084,147 @@ func newRoleGrantPaginateArgs(rv map[string]any) *rolegrantPaginateArgs {
 }
 
 // CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
+func (_q *SLATimerQuery) CollectFields(ctx context.Context, satisfies ...string) (*SLATimerQuery, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil {
+		return _q, nil
+	}
+	if err := _q.collectField(ctx, false, graphql.GetOperationContext(ctx), fc.Field, nil, satisfies...); err != nil {
+		return nil, err
+	}
+	return _q, nil
+}
+
+func (_q *SLATimerQuery) collectField(ctx context.Context, oneNode bool, opCtx *graphql.OperationContext, collected graphql.CollectedField, path []string, satisfies ...string) error {
+	path = append([]string(nil), path...)
+	var (
+		unknownSeen    bool
+		fieldSeen      = make(map[string]struct{}, len(slatimer.Columns))
+		selectedFields = []string{slatimer.FieldID}
+	)
+	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
+		switch field.Name {
+		case "createdAt":
+			if _, ok := fieldSeen[slatimer.FieldCreatedAt]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldCreatedAt)
+				fieldSeen[slatimer.FieldCreatedAt] = struct{}{}
+			}
+		case "updatedAt":
+			if _, ok := fieldSeen[slatimer.FieldUpdatedAt]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldUpdatedAt)
+				fieldSeen[slatimer.FieldUpdatedAt] = struct{}{}
+			}
+		case "recordID":
+			if _, ok := fieldSeen[slatimer.FieldRecordID]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldRecordID)
+				fieldSeen[slatimer.FieldRecordID] = struct{}{}
+			}
+		case "module":
+			if _, ok := fieldSeen[slatimer.FieldModule]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldModule)
+				fieldSeen[slatimer.FieldModule] = struct{}{}
+			}
+		case "workflowVersionID":
+			if _, ok := fieldSeen[slatimer.FieldWorkflowVersionID]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldWorkflowVersionID)
+				fieldSeen[slatimer.FieldWorkflowVersionID] = struct{}{}
+			}
+		case "sla":
+			if _, ok := fieldSeen[slatimer.FieldSLA]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldSLA)
+				fieldSeen[slatimer.FieldSLA] = struct{}{}
+			}
+		case "startedAt":
+			if _, ok := fieldSeen[slatimer.FieldStartedAt]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldStartedAt)
+				fieldSeen[slatimer.FieldStartedAt] = struct{}{}
+			}
+		case "status":
+			if _, ok := fieldSeen[slatimer.FieldStatus]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldStatus)
+				fieldSeen[slatimer.FieldStatus] = struct{}{}
+			}
+		case "deadline":
+			if _, ok := fieldSeen[slatimer.FieldDeadline]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldDeadline)
+				fieldSeen[slatimer.FieldDeadline] = struct{}{}
+			}
+		case "generation":
+			if _, ok := fieldSeen[slatimer.FieldGeneration]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldGeneration)
+				fieldSeen[slatimer.FieldGeneration] = struct{}{}
+			}
+		case "warningsFired":
+			if _, ok := fieldSeen[slatimer.FieldWarningsFired]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldWarningsFired)
+				fieldSeen[slatimer.FieldWarningsFired] = struct{}{}
+			}
+		case "breachedAt":
+			if _, ok := fieldSeen[slatimer.FieldBreachedAt]; !ok {
+				selectedFields = append(selectedFields, slatimer.FieldBreachedAt)
+				fieldSeen[slatimer.FieldBreachedAt] = struct{}{}
+			}
+		case "id":
+		case "__typename":
+		default:
+			unknownSeen = true
+		}
+	}
+	if !unknownSeen {
+		_q.Select(selectedFields...)
+	}
+	return nil
+}
+
+type slatimerPaginateArgs struct {
+	first, last   *int
+	after, before *Cursor
+	opts          []SLATimerPaginateOption
+}
+
+func newSLATimerPaginateArgs(rv map[string]any) *slatimerPaginateArgs {
+	args := &slatimerPaginateArgs{}
+	if rv == nil {
+		return args
+	}
+	if v := rv[firstField]; v != nil {
+		args.first = v.(*int)
+	}
+	if v := rv[lastField]; v != nil {
+		args.last = v.(*int)
+	}
+	if v := rv[afterField]; v != nil {
+		args.after = v.(*Cursor)
+	}
+	if v := rv[beforeField]; v != nil {
+		args.before = v.(*Cursor)
+	}
+	if v, ok := rv[orderByField]; ok {
+		switch v := v.(type) {
+		case map[string]any:
+			var (
+				err1, err2 error
+				order      = &SLATimerOrder{Field: &SLATimerOrderField{}, Direction: entgql.OrderDirectionAsc}
+			)
+			if d, ok := v[directionField]; ok {
+				err1 = order.Direction.UnmarshalGQL(d)
+			}
+			if f, ok := v[fieldField]; ok {
+				err2 = order.Field.UnmarshalGQL(f)
+			}
+			if err1 == nil && err2 == nil {
+				args.opts = append(args.opts, WithSLATimerOrder(order))
+			}
+		case *SLATimerOrder:
+			if v != nil {
+				args.opts = append(args.opts, WithSLATimerOrder(v))
+			}
+		}
+	}
+	return args
+}
+
+// CollectFields tells the query-builder to eagerly load connected nodes by resolver context.
 func (_q *TenantQuery) CollectFields(ctx context.Context, satisfies ...string) (*TenantQuery, error) {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil {
@@ -3196,6 +3602,11 @@ func (_q *TransitionEventQuery) collectField(ctx context.Context, oneNode bool, 
 			if _, ok := fieldSeen[transitionevent.FieldChanges]; !ok {
 				selectedFields = append(selectedFields, transitionevent.FieldChanges)
 				fieldSeen[transitionevent.FieldChanges] = struct{}{}
+			}
+		case "seq":
+			if _, ok := fieldSeen[transitionevent.FieldSeq]; !ok {
+				selectedFields = append(selectedFields, transitionevent.FieldSeq)
+				fieldSeen[transitionevent.FieldSeq] = struct{}{}
 			}
 		case "id":
 		case "__typename":

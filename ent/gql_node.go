@@ -9,6 +9,8 @@ import (
 	"entgo.io/contrib/entgql"
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -26,6 +28,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/ticket"
 	"github.com/custos-crm/custos/ent/transitionevent"
@@ -45,6 +48,16 @@ var apitokenImplementors = []string{"APIToken", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*APIToken) IsNode() {}
+
+var approvalrequestImplementors = []string{"ApprovalRequest", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ApprovalRequest) IsNode() {}
+
+var approvaltaskImplementors = []string{"ApprovalTask", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*ApprovalTask) IsNode() {}
 
 var attachmentImplementors = []string{"Attachment", "Node"}
 
@@ -125,6 +138,11 @@ var rolegrantImplementors = []string{"RoleGrant", "Node"}
 
 // IsNode implements the Node interface check for GQLGen.
 func (*RoleGrant) IsNode() {}
+
+var slatimerImplementors = []string{"SLATimer", "Node"}
+
+// IsNode implements the Node interface check for GQLGen.
+func (*SLATimer) IsNode() {}
 
 var tenantImplementors = []string{"Tenant", "Node"}
 
@@ -228,6 +246,32 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			Where(apitoken.ID(uid))
 		if fc := graphql.GetFieldContext(ctx); fc != nil {
 			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, apitokenImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case approvalrequest.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ApprovalRequest.Query().
+			Where(approvalrequest.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, approvalrequestImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
+	case approvaltask.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.ApprovalTask.Query().
+			Where(approvaltask.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, approvaltaskImplementors...); err != nil {
 				return nil, err
 			}
 		}
@@ -440,6 +484,19 @@ func (c *Client) noder(ctx context.Context, table string, id pulid.ID) (Noder, e
 			}
 		}
 		return query.Only(ctx)
+	case slatimer.Table:
+		var uid pulid.ID
+		if err := uid.UnmarshalGQL(id); err != nil {
+			return nil, err
+		}
+		query := c.SLATimer.Query().
+			Where(slatimer.ID(uid))
+		if fc := graphql.GetFieldContext(ctx); fc != nil {
+			if err := query.collectField(ctx, true, graphql.GetOperationContext(ctx), fc.Field, nil, slatimerImplementors...); err != nil {
+				return nil, err
+			}
+		}
+		return query.Only(ctx)
 	case tenant.Table:
 		var uid pulid.ID
 		if err := uid.UnmarshalGQL(id); err != nil {
@@ -608,6 +665,38 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.APIToken.Query().
 			Where(apitoken.IDIn(ids...))
 		query, err := query.CollectFields(ctx, apitokenImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case approvalrequest.Table:
+		query := c.ApprovalRequest.Query().
+			Where(approvalrequest.IDIn(ids...))
+		query, err := query.CollectFields(ctx, approvalrequestImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case approvaltask.Table:
+		query := c.ApprovalTask.Query().
+			Where(approvaltask.IDIn(ids...))
+		query, err := query.CollectFields(ctx, approvaltaskImplementors...)
 		if err != nil {
 			return nil, err
 		}
@@ -864,6 +953,22 @@ func (c *Client) noders(ctx context.Context, table string, ids []pulid.ID) ([]No
 		query := c.RoleGrant.Query().
 			Where(rolegrant.IDIn(ids...))
 		query, err := query.CollectFields(ctx, rolegrantImplementors...)
+		if err != nil {
+			return nil, err
+		}
+		nodes, err := query.All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, node := range nodes {
+			for _, noder := range idmap[node.ID] {
+				*noder = node
+			}
+		}
+	case slatimer.Table:
+		query := c.SLATimer.Query().
+			Where(slatimer.IDIn(ids...))
+		query, err := query.CollectFields(ctx, slatimerImplementors...)
 		if err != nil {
 			return nil, err
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -32,6 +34,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/ticket"
 	"github.com/custos-crm/custos/ent/transitionevent"
@@ -431,6 +434,634 @@ func (_m *APIToken) ToEdge(order *APITokenOrder) *APITokenEdge {
 		order = DefaultAPITokenOrder
 	}
 	return &APITokenEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ApprovalRequestEdge is the edge representation of ApprovalRequest.
+type ApprovalRequestEdge struct {
+	Node   *ApprovalRequest `json:"node"`
+	Cursor Cursor           `json:"cursor"`
+}
+
+// ApprovalRequestConnection is the connection containing edges to ApprovalRequest.
+type ApprovalRequestConnection struct {
+	Edges      []*ApprovalRequestEdge `json:"edges"`
+	PageInfo   PageInfo               `json:"pageInfo"`
+	TotalCount int                    `json:"totalCount"`
+}
+
+func (c *ApprovalRequestConnection) build(nodes []*ApprovalRequest, pager *approvalrequestPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ApprovalRequest
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ApprovalRequest {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ApprovalRequest {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ApprovalRequestEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ApprovalRequestEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ApprovalRequestPaginateOption enables pagination customization.
+type ApprovalRequestPaginateOption func(*approvalrequestPager) error
+
+// WithApprovalRequestOrder configures pagination ordering.
+func WithApprovalRequestOrder(order *ApprovalRequestOrder) ApprovalRequestPaginateOption {
+	if order == nil {
+		order = DefaultApprovalRequestOrder
+	}
+	o := *order
+	return func(pager *approvalrequestPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultApprovalRequestOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithApprovalRequestFilter configures pagination filter.
+func WithApprovalRequestFilter(filter func(*ApprovalRequestQuery) (*ApprovalRequestQuery, error)) ApprovalRequestPaginateOption {
+	return func(pager *approvalrequestPager) error {
+		if filter == nil {
+			return errors.New("ApprovalRequestQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type approvalrequestPager struct {
+	reverse bool
+	order   *ApprovalRequestOrder
+	filter  func(*ApprovalRequestQuery) (*ApprovalRequestQuery, error)
+}
+
+func newApprovalRequestPager(opts []ApprovalRequestPaginateOption, reverse bool) (*approvalrequestPager, error) {
+	pager := &approvalrequestPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultApprovalRequestOrder
+	}
+	return pager, nil
+}
+
+func (p *approvalrequestPager) applyFilter(query *ApprovalRequestQuery) (*ApprovalRequestQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *approvalrequestPager) toCursor(_m *ApprovalRequest) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *approvalrequestPager) applyCursors(query *ApprovalRequestQuery, after, before *Cursor) (*ApprovalRequestQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultApprovalRequestOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *approvalrequestPager) applyOrder(query *ApprovalRequestQuery) *ApprovalRequestQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultApprovalRequestOrder.Field {
+		query = query.Order(DefaultApprovalRequestOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *approvalrequestPager) orderExpr(query *ApprovalRequestQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultApprovalRequestOrder.Field {
+			b.Comma().Ident(DefaultApprovalRequestOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ApprovalRequest.
+func (_m *ApprovalRequestQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ApprovalRequestPaginateOption,
+) (*ApprovalRequestConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newApprovalRequestPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ApprovalRequestConnection{Edges: []*ApprovalRequestEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ApprovalRequestOrderFieldCreatedAt orders ApprovalRequest by created_at.
+	ApprovalRequestOrderFieldCreatedAt = &ApprovalRequestOrderField{
+		Value: func(_m *ApprovalRequest) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: approvalrequest.FieldCreatedAt,
+		toTerm: approvalrequest.ByCreatedAt,
+		toCursor: func(_m *ApprovalRequest) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ApprovalRequestOrderFieldUpdatedAt orders ApprovalRequest by updated_at.
+	ApprovalRequestOrderFieldUpdatedAt = &ApprovalRequestOrderField{
+		Value: func(_m *ApprovalRequest) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: approvalrequest.FieldUpdatedAt,
+		toTerm: approvalrequest.ByUpdatedAt,
+		toCursor: func(_m *ApprovalRequest) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ApprovalRequestOrderField) String() string {
+	var str string
+	switch f.column {
+	case ApprovalRequestOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ApprovalRequestOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ApprovalRequestOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ApprovalRequestOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ApprovalRequestOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ApprovalRequestOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ApprovalRequestOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ApprovalRequestOrderField", str)
+	}
+	return nil
+}
+
+// ApprovalRequestOrderField defines the ordering field of ApprovalRequest.
+type ApprovalRequestOrderField struct {
+	// Value extracts the ordering value from the given ApprovalRequest.
+	Value    func(*ApprovalRequest) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) approvalrequest.OrderOption
+	toCursor func(*ApprovalRequest) Cursor
+}
+
+// ApprovalRequestOrder defines the ordering of ApprovalRequest.
+type ApprovalRequestOrder struct {
+	Direction OrderDirection             `json:"direction"`
+	Field     *ApprovalRequestOrderField `json:"field"`
+}
+
+// DefaultApprovalRequestOrder is the default ordering of ApprovalRequest.
+var DefaultApprovalRequestOrder = &ApprovalRequestOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ApprovalRequestOrderField{
+		Value: func(_m *ApprovalRequest) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: approvalrequest.FieldID,
+		toTerm: approvalrequest.ByID,
+		toCursor: func(_m *ApprovalRequest) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ApprovalRequest into ApprovalRequestEdge.
+func (_m *ApprovalRequest) ToEdge(order *ApprovalRequestOrder) *ApprovalRequestEdge {
+	if order == nil {
+		order = DefaultApprovalRequestOrder
+	}
+	return &ApprovalRequestEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// ApprovalTaskEdge is the edge representation of ApprovalTask.
+type ApprovalTaskEdge struct {
+	Node   *ApprovalTask `json:"node"`
+	Cursor Cursor        `json:"cursor"`
+}
+
+// ApprovalTaskConnection is the connection containing edges to ApprovalTask.
+type ApprovalTaskConnection struct {
+	Edges      []*ApprovalTaskEdge `json:"edges"`
+	PageInfo   PageInfo            `json:"pageInfo"`
+	TotalCount int                 `json:"totalCount"`
+}
+
+func (c *ApprovalTaskConnection) build(nodes []*ApprovalTask, pager *approvaltaskPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *ApprovalTask
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *ApprovalTask {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *ApprovalTask {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*ApprovalTaskEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &ApprovalTaskEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// ApprovalTaskPaginateOption enables pagination customization.
+type ApprovalTaskPaginateOption func(*approvaltaskPager) error
+
+// WithApprovalTaskOrder configures pagination ordering.
+func WithApprovalTaskOrder(order *ApprovalTaskOrder) ApprovalTaskPaginateOption {
+	if order == nil {
+		order = DefaultApprovalTaskOrder
+	}
+	o := *order
+	return func(pager *approvaltaskPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultApprovalTaskOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithApprovalTaskFilter configures pagination filter.
+func WithApprovalTaskFilter(filter func(*ApprovalTaskQuery) (*ApprovalTaskQuery, error)) ApprovalTaskPaginateOption {
+	return func(pager *approvaltaskPager) error {
+		if filter == nil {
+			return errors.New("ApprovalTaskQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type approvaltaskPager struct {
+	reverse bool
+	order   *ApprovalTaskOrder
+	filter  func(*ApprovalTaskQuery) (*ApprovalTaskQuery, error)
+}
+
+func newApprovalTaskPager(opts []ApprovalTaskPaginateOption, reverse bool) (*approvaltaskPager, error) {
+	pager := &approvaltaskPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultApprovalTaskOrder
+	}
+	return pager, nil
+}
+
+func (p *approvaltaskPager) applyFilter(query *ApprovalTaskQuery) (*ApprovalTaskQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *approvaltaskPager) toCursor(_m *ApprovalTask) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *approvaltaskPager) applyCursors(query *ApprovalTaskQuery, after, before *Cursor) (*ApprovalTaskQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultApprovalTaskOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *approvaltaskPager) applyOrder(query *ApprovalTaskQuery) *ApprovalTaskQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultApprovalTaskOrder.Field {
+		query = query.Order(DefaultApprovalTaskOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *approvaltaskPager) orderExpr(query *ApprovalTaskQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultApprovalTaskOrder.Field {
+			b.Comma().Ident(DefaultApprovalTaskOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to ApprovalTask.
+func (_m *ApprovalTaskQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...ApprovalTaskPaginateOption,
+) (*ApprovalTaskConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newApprovalTaskPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &ApprovalTaskConnection{Edges: []*ApprovalTaskEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// ApprovalTaskOrderFieldCreatedAt orders ApprovalTask by created_at.
+	ApprovalTaskOrderFieldCreatedAt = &ApprovalTaskOrderField{
+		Value: func(_m *ApprovalTask) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: approvaltask.FieldCreatedAt,
+		toTerm: approvaltask.ByCreatedAt,
+		toCursor: func(_m *ApprovalTask) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// ApprovalTaskOrderFieldUpdatedAt orders ApprovalTask by updated_at.
+	ApprovalTaskOrderFieldUpdatedAt = &ApprovalTaskOrderField{
+		Value: func(_m *ApprovalTask) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: approvaltask.FieldUpdatedAt,
+		toTerm: approvaltask.ByUpdatedAt,
+		toCursor: func(_m *ApprovalTask) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f ApprovalTaskOrderField) String() string {
+	var str string
+	switch f.column {
+	case ApprovalTaskOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case ApprovalTaskOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f ApprovalTaskOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *ApprovalTaskOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("ApprovalTaskOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *ApprovalTaskOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *ApprovalTaskOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid ApprovalTaskOrderField", str)
+	}
+	return nil
+}
+
+// ApprovalTaskOrderField defines the ordering field of ApprovalTask.
+type ApprovalTaskOrderField struct {
+	// Value extracts the ordering value from the given ApprovalTask.
+	Value    func(*ApprovalTask) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) approvaltask.OrderOption
+	toCursor func(*ApprovalTask) Cursor
+}
+
+// ApprovalTaskOrder defines the ordering of ApprovalTask.
+type ApprovalTaskOrder struct {
+	Direction OrderDirection          `json:"direction"`
+	Field     *ApprovalTaskOrderField `json:"field"`
+}
+
+// DefaultApprovalTaskOrder is the default ordering of ApprovalTask.
+var DefaultApprovalTaskOrder = &ApprovalTaskOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &ApprovalTaskOrderField{
+		Value: func(_m *ApprovalTask) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: approvaltask.FieldID,
+		toTerm: approvaltask.ByID,
+		toCursor: func(_m *ApprovalTask) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts ApprovalTask into ApprovalTaskEdge.
+func (_m *ApprovalTask) ToEdge(order *ApprovalTaskOrder) *ApprovalTaskEdge {
+	if order == nil {
+		order = DefaultApprovalTaskOrder
+	}
+	return &ApprovalTaskEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}
@@ -5599,6 +6230,320 @@ func (_m *RoleGrant) ToEdge(order *RoleGrantOrder) *RoleGrantEdge {
 		order = DefaultRoleGrantOrder
 	}
 	return &RoleGrantEdge{
+		Node:   _m,
+		Cursor: order.Field.toCursor(_m),
+	}
+}
+
+// SLATimerEdge is the edge representation of SLATimer.
+type SLATimerEdge struct {
+	Node   *SLATimer `json:"node"`
+	Cursor Cursor    `json:"cursor"`
+}
+
+// SLATimerConnection is the connection containing edges to SLATimer.
+type SLATimerConnection struct {
+	Edges      []*SLATimerEdge `json:"edges"`
+	PageInfo   PageInfo        `json:"pageInfo"`
+	TotalCount int             `json:"totalCount"`
+}
+
+func (c *SLATimerConnection) build(nodes []*SLATimer, pager *slatimerPager, after *Cursor, first *int, before *Cursor, last *int) {
+	c.PageInfo.HasNextPage = before != nil
+	c.PageInfo.HasPreviousPage = after != nil
+	if first != nil && *first+1 == len(nodes) {
+		c.PageInfo.HasNextPage = true
+		nodes = nodes[:len(nodes)-1]
+	} else if last != nil && *last+1 == len(nodes) {
+		c.PageInfo.HasPreviousPage = true
+		nodes = nodes[:len(nodes)-1]
+	}
+	var nodeAt func(int) *SLATimer
+	if last != nil {
+		n := len(nodes) - 1
+		nodeAt = func(i int) *SLATimer {
+			return nodes[n-i]
+		}
+	} else {
+		nodeAt = func(i int) *SLATimer {
+			return nodes[i]
+		}
+	}
+	c.Edges = make([]*SLATimerEdge, len(nodes))
+	for i := range nodes {
+		node := nodeAt(i)
+		c.Edges[i] = &SLATimerEdge{
+			Node:   node,
+			Cursor: pager.toCursor(node),
+		}
+	}
+	if l := len(c.Edges); l > 0 {
+		c.PageInfo.StartCursor = &c.Edges[0].Cursor
+		c.PageInfo.EndCursor = &c.Edges[l-1].Cursor
+	}
+	if c.TotalCount == 0 {
+		c.TotalCount = len(nodes)
+	}
+}
+
+// SLATimerPaginateOption enables pagination customization.
+type SLATimerPaginateOption func(*slatimerPager) error
+
+// WithSLATimerOrder configures pagination ordering.
+func WithSLATimerOrder(order *SLATimerOrder) SLATimerPaginateOption {
+	if order == nil {
+		order = DefaultSLATimerOrder
+	}
+	o := *order
+	return func(pager *slatimerPager) error {
+		if err := o.Direction.Validate(); err != nil {
+			return err
+		}
+		if o.Field == nil {
+			o.Field = DefaultSLATimerOrder.Field
+		}
+		pager.order = &o
+		return nil
+	}
+}
+
+// WithSLATimerFilter configures pagination filter.
+func WithSLATimerFilter(filter func(*SLATimerQuery) (*SLATimerQuery, error)) SLATimerPaginateOption {
+	return func(pager *slatimerPager) error {
+		if filter == nil {
+			return errors.New("SLATimerQuery filter cannot be nil")
+		}
+		pager.filter = filter
+		return nil
+	}
+}
+
+type slatimerPager struct {
+	reverse bool
+	order   *SLATimerOrder
+	filter  func(*SLATimerQuery) (*SLATimerQuery, error)
+}
+
+func newSLATimerPager(opts []SLATimerPaginateOption, reverse bool) (*slatimerPager, error) {
+	pager := &slatimerPager{reverse: reverse}
+	for _, opt := range opts {
+		if err := opt(pager); err != nil {
+			return nil, err
+		}
+	}
+	if pager.order == nil {
+		pager.order = DefaultSLATimerOrder
+	}
+	return pager, nil
+}
+
+func (p *slatimerPager) applyFilter(query *SLATimerQuery) (*SLATimerQuery, error) {
+	if p.filter != nil {
+		return p.filter(query)
+	}
+	return query, nil
+}
+
+func (p *slatimerPager) toCursor(_m *SLATimer) Cursor {
+	return p.order.Field.toCursor(_m)
+}
+
+func (p *slatimerPager) applyCursors(query *SLATimerQuery, after, before *Cursor) (*SLATimerQuery, error) {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	for _, predicate := range entgql.CursorsPredicate(after, before, DefaultSLATimerOrder.Field.column, p.order.Field.column, direction) {
+		query = query.Where(predicate)
+	}
+	return query, nil
+}
+
+func (p *slatimerPager) applyOrder(query *SLATimerQuery) *SLATimerQuery {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	query = query.Order(p.order.Field.toTerm(direction.OrderTermOption()))
+	if p.order.Field != DefaultSLATimerOrder.Field {
+		query = query.Order(DefaultSLATimerOrder.Field.toTerm(direction.OrderTermOption()))
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return query
+}
+
+func (p *slatimerPager) orderExpr(query *SLATimerQuery) sql.Querier {
+	direction := p.order.Direction
+	if p.reverse {
+		direction = direction.Reverse()
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(p.order.Field.column)
+	}
+	return sql.ExprFunc(func(b *sql.Builder) {
+		b.Ident(p.order.Field.column).Pad().WriteString(string(direction))
+		if p.order.Field != DefaultSLATimerOrder.Field {
+			b.Comma().Ident(DefaultSLATimerOrder.Field.column).Pad().WriteString(string(direction))
+		}
+	})
+}
+
+// Paginate executes the query and returns a relay based cursor connection to SLATimer.
+func (_m *SLATimerQuery) Paginate(
+	ctx context.Context, after *Cursor, first *int,
+	before *Cursor, last *int, opts ...SLATimerPaginateOption,
+) (*SLATimerConnection, error) {
+	if err := validateFirstLast(first, last); err != nil {
+		return nil, err
+	}
+	pager, err := newSLATimerPager(opts, last != nil)
+	if err != nil {
+		return nil, err
+	}
+	if _m, err = pager.applyFilter(_m); err != nil {
+		return nil, err
+	}
+	conn := &SLATimerConnection{Edges: []*SLATimerEdge{}}
+	ignoredEdges := !hasCollectedField(ctx, edgesField)
+	if hasCollectedField(ctx, totalCountField) || hasCollectedField(ctx, pageInfoField) {
+		hasPagination := after != nil || first != nil || before != nil || last != nil
+		if hasPagination || ignoredEdges {
+			c := _m.Clone()
+			c.ctx.Fields = nil
+			if conn.TotalCount, err = c.Count(ctx); err != nil {
+				return nil, err
+			}
+			conn.PageInfo.HasNextPage = first != nil && conn.TotalCount > 0
+			conn.PageInfo.HasPreviousPage = last != nil && conn.TotalCount > 0
+		}
+	}
+	if ignoredEdges || (first != nil && *first == 0) || (last != nil && *last == 0) {
+		return conn, nil
+	}
+	if _m, err = pager.applyCursors(_m, after, before); err != nil {
+		return nil, err
+	}
+	limit := paginateLimit(first, last)
+	if limit != 0 {
+		_m.Limit(limit)
+	}
+	if field := collectedField(ctx, edgesField, nodeField); field != nil {
+		if err := _m.collectField(ctx, limit == 1, graphql.GetOperationContext(ctx), *field, []string{edgesField, nodeField}); err != nil {
+			return nil, err
+		}
+	}
+	_m = pager.applyOrder(_m)
+	nodes, err := _m.All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn.build(nodes, pager, after, first, before, last)
+	return conn, nil
+}
+
+var (
+	// SLATimerOrderFieldCreatedAt orders SLATimer by created_at.
+	SLATimerOrderFieldCreatedAt = &SLATimerOrderField{
+		Value: func(_m *SLATimer) (ent.Value, error) {
+			return _m.CreatedAt, nil
+		},
+		column: slatimer.FieldCreatedAt,
+		toTerm: slatimer.ByCreatedAt,
+		toCursor: func(_m *SLATimer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.CreatedAt,
+			}
+		},
+	}
+	// SLATimerOrderFieldUpdatedAt orders SLATimer by updated_at.
+	SLATimerOrderFieldUpdatedAt = &SLATimerOrderField{
+		Value: func(_m *SLATimer) (ent.Value, error) {
+			return _m.UpdatedAt, nil
+		},
+		column: slatimer.FieldUpdatedAt,
+		toTerm: slatimer.ByUpdatedAt,
+		toCursor: func(_m *SLATimer) Cursor {
+			return Cursor{
+				ID:    _m.ID,
+				Value: _m.UpdatedAt,
+			}
+		},
+	}
+)
+
+// String implement fmt.Stringer interface.
+func (f SLATimerOrderField) String() string {
+	var str string
+	switch f.column {
+	case SLATimerOrderFieldCreatedAt.column:
+		str = "CREATED_AT"
+	case SLATimerOrderFieldUpdatedAt.column:
+		str = "UPDATED_AT"
+	}
+	return str
+}
+
+// MarshalGQL implements graphql.Marshaler interface.
+func (f SLATimerOrderField) MarshalGQL(w io.Writer) {
+	io.WriteString(w, strconv.Quote(f.String()))
+}
+
+// UnmarshalGQL implements graphql.Unmarshaler interface.
+func (f *SLATimerOrderField) UnmarshalGQL(v interface{}) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("SLATimerOrderField %T must be a string", v)
+	}
+	switch str {
+	case "CREATED_AT":
+		*f = *SLATimerOrderFieldCreatedAt
+	case "UPDATED_AT":
+		*f = *SLATimerOrderFieldUpdatedAt
+	default:
+		return fmt.Errorf("%s is not a valid SLATimerOrderField", str)
+	}
+	return nil
+}
+
+// SLATimerOrderField defines the ordering field of SLATimer.
+type SLATimerOrderField struct {
+	// Value extracts the ordering value from the given SLATimer.
+	Value    func(*SLATimer) (ent.Value, error)
+	column   string // field or computed.
+	toTerm   func(...sql.OrderTermOption) slatimer.OrderOption
+	toCursor func(*SLATimer) Cursor
+}
+
+// SLATimerOrder defines the ordering of SLATimer.
+type SLATimerOrder struct {
+	Direction OrderDirection      `json:"direction"`
+	Field     *SLATimerOrderField `json:"field"`
+}
+
+// DefaultSLATimerOrder is the default ordering of SLATimer.
+var DefaultSLATimerOrder = &SLATimerOrder{
+	Direction: entgql.OrderDirectionAsc,
+	Field: &SLATimerOrderField{
+		Value: func(_m *SLATimer) (ent.Value, error) {
+			return _m.ID, nil
+		},
+		column: slatimer.FieldID,
+		toTerm: slatimer.ByID,
+		toCursor: func(_m *SLATimer) Cursor {
+			return Cursor{ID: _m.ID}
+		},
+	},
+}
+
+// ToEdge converts SLATimer into SLATimerEdge.
+func (_m *SLATimer) ToEdge(order *SLATimerOrder) *SLATimerEdge {
+	if order == nil {
+		order = DefaultSLATimerOrder
+	}
+	return &SLATimerEdge{
 		Node:   _m,
 		Cursor: order.Field.toCursor(_m),
 	}

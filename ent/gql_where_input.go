@@ -4820,10 +4820,19 @@ type PicklistWhereInput struct {
 	UpdatedAtLTE   *time.Time  `json:"updatedAtLTE,omitempty"`
 
 	// "kind" field predicates.
-	Kind      *choices.Kind  `json:"kind,omitempty"`
-	KindNEQ   *choices.Kind  `json:"kindNEQ,omitempty"`
-	KindIn    []choices.Kind `json:"kindIn,omitempty"`
-	KindNotIn []choices.Kind `json:"kindNotIn,omitempty"`
+	Kind             *choices.Kind  `json:"kind,omitempty"`
+	KindNEQ          *choices.Kind  `json:"kindNEQ,omitempty"`
+	KindIn           []choices.Kind `json:"kindIn,omitempty"`
+	KindNotIn        []choices.Kind `json:"kindNotIn,omitempty"`
+	KindGT           *choices.Kind  `json:"kindGT,omitempty"`
+	KindGTE          *choices.Kind  `json:"kindGTE,omitempty"`
+	KindLT           *choices.Kind  `json:"kindLT,omitempty"`
+	KindLTE          *choices.Kind  `json:"kindLTE,omitempty"`
+	KindContains     *choices.Kind  `json:"kindContains,omitempty"`
+	KindHasPrefix    *choices.Kind  `json:"kindHasPrefix,omitempty"`
+	KindHasSuffix    *choices.Kind  `json:"kindHasSuffix,omitempty"`
+	KindEqualFold    *choices.Kind  `json:"kindEqualFold,omitempty"`
+	KindContainsFold *choices.Kind  `json:"kindContainsFold,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4980,6 +4989,33 @@ func (i *PicklistWhereInput) P() (predicate.Picklist, error) {
 	}
 	if len(i.KindNotIn) > 0 {
 		predicates = append(predicates, picklist.KindNotIn(i.KindNotIn...))
+	}
+	if i.KindGT != nil {
+		predicates = append(predicates, picklist.KindGT(*i.KindGT))
+	}
+	if i.KindGTE != nil {
+		predicates = append(predicates, picklist.KindGTE(*i.KindGTE))
+	}
+	if i.KindLT != nil {
+		predicates = append(predicates, picklist.KindLT(*i.KindLT))
+	}
+	if i.KindLTE != nil {
+		predicates = append(predicates, picklist.KindLTE(*i.KindLTE))
+	}
+	if i.KindContains != nil {
+		predicates = append(predicates, picklist.KindContains(*i.KindContains))
+	}
+	if i.KindHasPrefix != nil {
+		predicates = append(predicates, picklist.KindHasPrefix(*i.KindHasPrefix))
+	}
+	if i.KindHasSuffix != nil {
+		predicates = append(predicates, picklist.KindHasSuffix(*i.KindHasSuffix))
+	}
+	if i.KindEqualFold != nil {
+		predicates = append(predicates, picklist.KindEqualFold(*i.KindEqualFold))
+	}
+	if i.KindContainsFold != nil {
+		predicates = append(predicates, picklist.KindContainsFold(*i.KindContainsFold))
 	}
 
 	switch len(predicates) {

@@ -12,6 +12,8 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
@@ -43,6 +45,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/sso"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/session"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/ticket"
@@ -52,6 +55,7 @@ import (
 	"github.com/custos-crm/custos/ent/webhookendpoint"
 	"github.com/custos-crm/custos/ent/workflowdefinition"
 	"github.com/custos-crm/custos/ent/workflowversion"
+	"github.com/custos-crm/custos/flows"
 )
 
 const (
@@ -64,6 +68,8 @@ const (
 
 	// Node types.
 	TypeAPIToken               = "APIToken"
+	TypeApprovalRequest        = "ApprovalRequest"
+	TypeApprovalTask           = "ApprovalTask"
 	TypeAttachment             = "Attachment"
 	TypeAttachmentChunk        = "AttachmentChunk"
 	TypeAuditChain             = "AuditChain"
@@ -86,6 +92,7 @@ const (
 	TypeProject                = "Project"
 	TypeRole                   = "Role"
 	TypeRoleGrant              = "RoleGrant"
+	TypeSLATimer               = "SLATimer"
 	TypeSession                = "Session"
 	TypeTenant                 = "Tenant"
 	TypeTenantKey              = "TenantKey"
@@ -1090,6 +1097,2008 @@ func (m *APITokenMutation) ResetEdge(name string) error {
 		return nil
 	}
 	return fmt.Errorf("unknown APIToken edge %s", name)
+}
+
+// ApprovalRequestMutation represents an operation that mutates the ApprovalRequest nodes in the graph.
+type ApprovalRequestMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	record_id           *pulid.ID
+	module              *approvalrequest.Module
+	workflow_version_id *pulid.ID
+	approval            *string
+	transition          *string
+	submitter_id        *pulid.ID
+	approvers           *[]string
+	appendapprovers     []string
+	fallback            *bool
+	votes               *[]flows.Vote
+	appendvotes         []flows.Vote
+	outcome             *approvalrequest.Outcome
+	clearedFields       map[string]struct{}
+	tenant              *pulid.ID
+	clearedtenant       bool
+	done                bool
+	oldValue            func(context.Context) (*ApprovalRequest, error)
+	predicates          []predicate.ApprovalRequest
+}
+
+var _ ent.Mutation = (*ApprovalRequestMutation)(nil)
+
+// approvalrequestOption allows management of the mutation configuration using functional options.
+type approvalrequestOption func(*ApprovalRequestMutation)
+
+// newApprovalRequestMutation creates new mutation for the ApprovalRequest entity.
+func newApprovalRequestMutation(c config, op Op, opts ...approvalrequestOption) *ApprovalRequestMutation {
+	m := &ApprovalRequestMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApprovalRequest,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApprovalRequestID sets the ID field of the mutation.
+func withApprovalRequestID(id pulid.ID) approvalrequestOption {
+	return func(m *ApprovalRequestMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ApprovalRequest
+		)
+		m.oldValue = func(ctx context.Context) (*ApprovalRequest, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ApprovalRequest.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApprovalRequest sets the old ApprovalRequest of the mutation.
+func withApprovalRequest(node *ApprovalRequest) approvalrequestOption {
+	return func(m *ApprovalRequestMutation) {
+		m.oldValue = func(context.Context) (*ApprovalRequest, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApprovalRequestMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApprovalRequestMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ApprovalRequest entities.
+func (m *ApprovalRequestMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApprovalRequestMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApprovalRequestMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ApprovalRequest.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ApprovalRequestMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ApprovalRequestMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ApprovalRequestMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ApprovalRequestMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ApprovalRequestMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ApprovalRequestMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ApprovalRequestMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ApprovalRequestMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ApprovalRequestMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetRecordID sets the "record_id" field.
+func (m *ApprovalRequestMutation) SetRecordID(pu pulid.ID) {
+	m.record_id = &pu
+}
+
+// RecordID returns the value of the "record_id" field in the mutation.
+func (m *ApprovalRequestMutation) RecordID() (r pulid.ID, exists bool) {
+	v := m.record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordID returns the old "record_id" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldRecordID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordID: %w", err)
+	}
+	return oldValue.RecordID, nil
+}
+
+// ResetRecordID resets all changes to the "record_id" field.
+func (m *ApprovalRequestMutation) ResetRecordID() {
+	m.record_id = nil
+}
+
+// SetModule sets the "module" field.
+func (m *ApprovalRequestMutation) SetModule(a approvalrequest.Module) {
+	m.module = &a
+}
+
+// Module returns the value of the "module" field in the mutation.
+func (m *ApprovalRequestMutation) Module() (r approvalrequest.Module, exists bool) {
+	v := m.module
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModule returns the old "module" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldModule(ctx context.Context) (v approvalrequest.Module, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModule: %w", err)
+	}
+	return oldValue.Module, nil
+}
+
+// ResetModule resets all changes to the "module" field.
+func (m *ApprovalRequestMutation) ResetModule() {
+	m.module = nil
+}
+
+// SetWorkflowVersionID sets the "workflow_version_id" field.
+func (m *ApprovalRequestMutation) SetWorkflowVersionID(pu pulid.ID) {
+	m.workflow_version_id = &pu
+}
+
+// WorkflowVersionID returns the value of the "workflow_version_id" field in the mutation.
+func (m *ApprovalRequestMutation) WorkflowVersionID() (r pulid.ID, exists bool) {
+	v := m.workflow_version_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkflowVersionID returns the old "workflow_version_id" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldWorkflowVersionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkflowVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkflowVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkflowVersionID: %w", err)
+	}
+	return oldValue.WorkflowVersionID, nil
+}
+
+// ResetWorkflowVersionID resets all changes to the "workflow_version_id" field.
+func (m *ApprovalRequestMutation) ResetWorkflowVersionID() {
+	m.workflow_version_id = nil
+}
+
+// SetApproval sets the "approval" field.
+func (m *ApprovalRequestMutation) SetApproval(s string) {
+	m.approval = &s
+}
+
+// Approval returns the value of the "approval" field in the mutation.
+func (m *ApprovalRequestMutation) Approval() (r string, exists bool) {
+	v := m.approval
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApproval returns the old "approval" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldApproval(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApproval is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApproval requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApproval: %w", err)
+	}
+	return oldValue.Approval, nil
+}
+
+// ResetApproval resets all changes to the "approval" field.
+func (m *ApprovalRequestMutation) ResetApproval() {
+	m.approval = nil
+}
+
+// SetTransition sets the "transition" field.
+func (m *ApprovalRequestMutation) SetTransition(s string) {
+	m.transition = &s
+}
+
+// Transition returns the value of the "transition" field in the mutation.
+func (m *ApprovalRequestMutation) Transition() (r string, exists bool) {
+	v := m.transition
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTransition returns the old "transition" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldTransition(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTransition is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTransition requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTransition: %w", err)
+	}
+	return oldValue.Transition, nil
+}
+
+// ResetTransition resets all changes to the "transition" field.
+func (m *ApprovalRequestMutation) ResetTransition() {
+	m.transition = nil
+}
+
+// SetSubmitterID sets the "submitter_id" field.
+func (m *ApprovalRequestMutation) SetSubmitterID(pu pulid.ID) {
+	m.submitter_id = &pu
+}
+
+// SubmitterID returns the value of the "submitter_id" field in the mutation.
+func (m *ApprovalRequestMutation) SubmitterID() (r pulid.ID, exists bool) {
+	v := m.submitter_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubmitterID returns the old "submitter_id" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldSubmitterID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubmitterID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubmitterID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubmitterID: %w", err)
+	}
+	return oldValue.SubmitterID, nil
+}
+
+// ClearSubmitterID clears the value of the "submitter_id" field.
+func (m *ApprovalRequestMutation) ClearSubmitterID() {
+	m.submitter_id = nil
+	m.clearedFields[approvalrequest.FieldSubmitterID] = struct{}{}
+}
+
+// SubmitterIDCleared returns if the "submitter_id" field was cleared in this mutation.
+func (m *ApprovalRequestMutation) SubmitterIDCleared() bool {
+	_, ok := m.clearedFields[approvalrequest.FieldSubmitterID]
+	return ok
+}
+
+// ResetSubmitterID resets all changes to the "submitter_id" field.
+func (m *ApprovalRequestMutation) ResetSubmitterID() {
+	m.submitter_id = nil
+	delete(m.clearedFields, approvalrequest.FieldSubmitterID)
+}
+
+// SetApprovers sets the "approvers" field.
+func (m *ApprovalRequestMutation) SetApprovers(s []string) {
+	m.approvers = &s
+	m.appendapprovers = nil
+}
+
+// Approvers returns the value of the "approvers" field in the mutation.
+func (m *ApprovalRequestMutation) Approvers() (r []string, exists bool) {
+	v := m.approvers
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApprovers returns the old "approvers" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldApprovers(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApprovers is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApprovers requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApprovers: %w", err)
+	}
+	return oldValue.Approvers, nil
+}
+
+// AppendApprovers adds s to the "approvers" field.
+func (m *ApprovalRequestMutation) AppendApprovers(s []string) {
+	m.appendapprovers = append(m.appendapprovers, s...)
+}
+
+// AppendedApprovers returns the list of values that were appended to the "approvers" field in this mutation.
+func (m *ApprovalRequestMutation) AppendedApprovers() ([]string, bool) {
+	if len(m.appendapprovers) == 0 {
+		return nil, false
+	}
+	return m.appendapprovers, true
+}
+
+// ResetApprovers resets all changes to the "approvers" field.
+func (m *ApprovalRequestMutation) ResetApprovers() {
+	m.approvers = nil
+	m.appendapprovers = nil
+}
+
+// SetFallback sets the "fallback" field.
+func (m *ApprovalRequestMutation) SetFallback(b bool) {
+	m.fallback = &b
+}
+
+// Fallback returns the value of the "fallback" field in the mutation.
+func (m *ApprovalRequestMutation) Fallback() (r bool, exists bool) {
+	v := m.fallback
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFallback returns the old "fallback" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldFallback(ctx context.Context) (v bool, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFallback is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFallback requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFallback: %w", err)
+	}
+	return oldValue.Fallback, nil
+}
+
+// ResetFallback resets all changes to the "fallback" field.
+func (m *ApprovalRequestMutation) ResetFallback() {
+	m.fallback = nil
+}
+
+// SetVotes sets the "votes" field.
+func (m *ApprovalRequestMutation) SetVotes(f []flows.Vote) {
+	m.votes = &f
+	m.appendvotes = nil
+}
+
+// Votes returns the value of the "votes" field in the mutation.
+func (m *ApprovalRequestMutation) Votes() (r []flows.Vote, exists bool) {
+	v := m.votes
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVotes returns the old "votes" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldVotes(ctx context.Context) (v []flows.Vote, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVotes is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVotes requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVotes: %w", err)
+	}
+	return oldValue.Votes, nil
+}
+
+// AppendVotes adds f to the "votes" field.
+func (m *ApprovalRequestMutation) AppendVotes(f []flows.Vote) {
+	m.appendvotes = append(m.appendvotes, f...)
+}
+
+// AppendedVotes returns the list of values that were appended to the "votes" field in this mutation.
+func (m *ApprovalRequestMutation) AppendedVotes() ([]flows.Vote, bool) {
+	if len(m.appendvotes) == 0 {
+		return nil, false
+	}
+	return m.appendvotes, true
+}
+
+// ClearVotes clears the value of the "votes" field.
+func (m *ApprovalRequestMutation) ClearVotes() {
+	m.votes = nil
+	m.appendvotes = nil
+	m.clearedFields[approvalrequest.FieldVotes] = struct{}{}
+}
+
+// VotesCleared returns if the "votes" field was cleared in this mutation.
+func (m *ApprovalRequestMutation) VotesCleared() bool {
+	_, ok := m.clearedFields[approvalrequest.FieldVotes]
+	return ok
+}
+
+// ResetVotes resets all changes to the "votes" field.
+func (m *ApprovalRequestMutation) ResetVotes() {
+	m.votes = nil
+	m.appendvotes = nil
+	delete(m.clearedFields, approvalrequest.FieldVotes)
+}
+
+// SetOutcome sets the "outcome" field.
+func (m *ApprovalRequestMutation) SetOutcome(a approvalrequest.Outcome) {
+	m.outcome = &a
+}
+
+// Outcome returns the value of the "outcome" field in the mutation.
+func (m *ApprovalRequestMutation) Outcome() (r approvalrequest.Outcome, exists bool) {
+	v := m.outcome
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOutcome returns the old "outcome" field's value of the ApprovalRequest entity.
+// If the ApprovalRequest object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalRequestMutation) OldOutcome(ctx context.Context) (v approvalrequest.Outcome, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOutcome is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOutcome requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOutcome: %w", err)
+	}
+	return oldValue.Outcome, nil
+}
+
+// ResetOutcome resets all changes to the "outcome" field.
+func (m *ApprovalRequestMutation) ResetOutcome() {
+	m.outcome = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ApprovalRequestMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[approvalrequest.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ApprovalRequestMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ApprovalRequestMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ApprovalRequestMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the ApprovalRequestMutation builder.
+func (m *ApprovalRequestMutation) Where(ps ...predicate.ApprovalRequest) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApprovalRequestMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApprovalRequestMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ApprovalRequest, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApprovalRequestMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApprovalRequestMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ApprovalRequest).
+func (m *ApprovalRequestMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApprovalRequestMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.tenant != nil {
+		fields = append(fields, approvalrequest.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, approvalrequest.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, approvalrequest.FieldUpdatedAt)
+	}
+	if m.record_id != nil {
+		fields = append(fields, approvalrequest.FieldRecordID)
+	}
+	if m.module != nil {
+		fields = append(fields, approvalrequest.FieldModule)
+	}
+	if m.workflow_version_id != nil {
+		fields = append(fields, approvalrequest.FieldWorkflowVersionID)
+	}
+	if m.approval != nil {
+		fields = append(fields, approvalrequest.FieldApproval)
+	}
+	if m.transition != nil {
+		fields = append(fields, approvalrequest.FieldTransition)
+	}
+	if m.submitter_id != nil {
+		fields = append(fields, approvalrequest.FieldSubmitterID)
+	}
+	if m.approvers != nil {
+		fields = append(fields, approvalrequest.FieldApprovers)
+	}
+	if m.fallback != nil {
+		fields = append(fields, approvalrequest.FieldFallback)
+	}
+	if m.votes != nil {
+		fields = append(fields, approvalrequest.FieldVotes)
+	}
+	if m.outcome != nil {
+		fields = append(fields, approvalrequest.FieldOutcome)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApprovalRequestMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case approvalrequest.FieldTenantID:
+		return m.TenantID()
+	case approvalrequest.FieldCreatedAt:
+		return m.CreatedAt()
+	case approvalrequest.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case approvalrequest.FieldRecordID:
+		return m.RecordID()
+	case approvalrequest.FieldModule:
+		return m.Module()
+	case approvalrequest.FieldWorkflowVersionID:
+		return m.WorkflowVersionID()
+	case approvalrequest.FieldApproval:
+		return m.Approval()
+	case approvalrequest.FieldTransition:
+		return m.Transition()
+	case approvalrequest.FieldSubmitterID:
+		return m.SubmitterID()
+	case approvalrequest.FieldApprovers:
+		return m.Approvers()
+	case approvalrequest.FieldFallback:
+		return m.Fallback()
+	case approvalrequest.FieldVotes:
+		return m.Votes()
+	case approvalrequest.FieldOutcome:
+		return m.Outcome()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApprovalRequestMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case approvalrequest.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case approvalrequest.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case approvalrequest.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case approvalrequest.FieldRecordID:
+		return m.OldRecordID(ctx)
+	case approvalrequest.FieldModule:
+		return m.OldModule(ctx)
+	case approvalrequest.FieldWorkflowVersionID:
+		return m.OldWorkflowVersionID(ctx)
+	case approvalrequest.FieldApproval:
+		return m.OldApproval(ctx)
+	case approvalrequest.FieldTransition:
+		return m.OldTransition(ctx)
+	case approvalrequest.FieldSubmitterID:
+		return m.OldSubmitterID(ctx)
+	case approvalrequest.FieldApprovers:
+		return m.OldApprovers(ctx)
+	case approvalrequest.FieldFallback:
+		return m.OldFallback(ctx)
+	case approvalrequest.FieldVotes:
+		return m.OldVotes(ctx)
+	case approvalrequest.FieldOutcome:
+		return m.OldOutcome(ctx)
+	}
+	return nil, fmt.Errorf("unknown ApprovalRequest field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApprovalRequestMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case approvalrequest.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case approvalrequest.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case approvalrequest.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case approvalrequest.FieldRecordID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordID(v)
+		return nil
+	case approvalrequest.FieldModule:
+		v, ok := value.(approvalrequest.Module)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModule(v)
+		return nil
+	case approvalrequest.FieldWorkflowVersionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkflowVersionID(v)
+		return nil
+	case approvalrequest.FieldApproval:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApproval(v)
+		return nil
+	case approvalrequest.FieldTransition:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTransition(v)
+		return nil
+	case approvalrequest.FieldSubmitterID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubmitterID(v)
+		return nil
+	case approvalrequest.FieldApprovers:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApprovers(v)
+		return nil
+	case approvalrequest.FieldFallback:
+		v, ok := value.(bool)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFallback(v)
+		return nil
+	case approvalrequest.FieldVotes:
+		v, ok := value.([]flows.Vote)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVotes(v)
+		return nil
+	case approvalrequest.FieldOutcome:
+		v, ok := value.(approvalrequest.Outcome)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOutcome(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalRequest field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApprovalRequestMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApprovalRequestMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApprovalRequestMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ApprovalRequest numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApprovalRequestMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(approvalrequest.FieldSubmitterID) {
+		fields = append(fields, approvalrequest.FieldSubmitterID)
+	}
+	if m.FieldCleared(approvalrequest.FieldVotes) {
+		fields = append(fields, approvalrequest.FieldVotes)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApprovalRequestMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApprovalRequestMutation) ClearField(name string) error {
+	switch name {
+	case approvalrequest.FieldSubmitterID:
+		m.ClearSubmitterID()
+		return nil
+	case approvalrequest.FieldVotes:
+		m.ClearVotes()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalRequest nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApprovalRequestMutation) ResetField(name string) error {
+	switch name {
+	case approvalrequest.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case approvalrequest.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case approvalrequest.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case approvalrequest.FieldRecordID:
+		m.ResetRecordID()
+		return nil
+	case approvalrequest.FieldModule:
+		m.ResetModule()
+		return nil
+	case approvalrequest.FieldWorkflowVersionID:
+		m.ResetWorkflowVersionID()
+		return nil
+	case approvalrequest.FieldApproval:
+		m.ResetApproval()
+		return nil
+	case approvalrequest.FieldTransition:
+		m.ResetTransition()
+		return nil
+	case approvalrequest.FieldSubmitterID:
+		m.ResetSubmitterID()
+		return nil
+	case approvalrequest.FieldApprovers:
+		m.ResetApprovers()
+		return nil
+	case approvalrequest.FieldFallback:
+		m.ResetFallback()
+		return nil
+	case approvalrequest.FieldVotes:
+		m.ResetVotes()
+		return nil
+	case approvalrequest.FieldOutcome:
+		m.ResetOutcome()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalRequest field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApprovalRequestMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, approvalrequest.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApprovalRequestMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case approvalrequest.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApprovalRequestMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApprovalRequestMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApprovalRequestMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, approvalrequest.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApprovalRequestMutation) EdgeCleared(name string) bool {
+	switch name {
+	case approvalrequest.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApprovalRequestMutation) ClearEdge(name string) error {
+	switch name {
+	case approvalrequest.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalRequest unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApprovalRequestMutation) ResetEdge(name string) error {
+	switch name {
+	case approvalrequest.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalRequest edge %s", name)
+}
+
+// ApprovalTaskMutation represents an operation that mutates the ApprovalTask nodes in the graph.
+type ApprovalTaskMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *pulid.ID
+	created_at    *time.Time
+	updated_at    *time.Time
+	request_id    *pulid.ID
+	record_id     *pulid.ID
+	module        *approvaltask.Module
+	approval      *string
+	approver_id   *pulid.ID
+	submitter_id  *pulid.ID
+	status        *approvaltask.Status
+	clearedFields map[string]struct{}
+	tenant        *pulid.ID
+	clearedtenant bool
+	done          bool
+	oldValue      func(context.Context) (*ApprovalTask, error)
+	predicates    []predicate.ApprovalTask
+}
+
+var _ ent.Mutation = (*ApprovalTaskMutation)(nil)
+
+// approvaltaskOption allows management of the mutation configuration using functional options.
+type approvaltaskOption func(*ApprovalTaskMutation)
+
+// newApprovalTaskMutation creates new mutation for the ApprovalTask entity.
+func newApprovalTaskMutation(c config, op Op, opts ...approvaltaskOption) *ApprovalTaskMutation {
+	m := &ApprovalTaskMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeApprovalTask,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withApprovalTaskID sets the ID field of the mutation.
+func withApprovalTaskID(id pulid.ID) approvaltaskOption {
+	return func(m *ApprovalTaskMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *ApprovalTask
+		)
+		m.oldValue = func(ctx context.Context) (*ApprovalTask, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().ApprovalTask.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withApprovalTask sets the old ApprovalTask of the mutation.
+func withApprovalTask(node *ApprovalTask) approvaltaskOption {
+	return func(m *ApprovalTaskMutation) {
+		m.oldValue = func(context.Context) (*ApprovalTask, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m ApprovalTaskMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m ApprovalTaskMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of ApprovalTask entities.
+func (m *ApprovalTaskMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *ApprovalTaskMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *ApprovalTaskMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().ApprovalTask.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *ApprovalTaskMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *ApprovalTaskMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *ApprovalTaskMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *ApprovalTaskMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *ApprovalTaskMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *ApprovalTaskMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *ApprovalTaskMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *ApprovalTaskMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *ApprovalTaskMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetRequestID sets the "request_id" field.
+func (m *ApprovalTaskMutation) SetRequestID(pu pulid.ID) {
+	m.request_id = &pu
+}
+
+// RequestID returns the value of the "request_id" field in the mutation.
+func (m *ApprovalTaskMutation) RequestID() (r pulid.ID, exists bool) {
+	v := m.request_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestID returns the old "request_id" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldRequestID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestID: %w", err)
+	}
+	return oldValue.RequestID, nil
+}
+
+// ResetRequestID resets all changes to the "request_id" field.
+func (m *ApprovalTaskMutation) ResetRequestID() {
+	m.request_id = nil
+}
+
+// SetRecordID sets the "record_id" field.
+func (m *ApprovalTaskMutation) SetRecordID(pu pulid.ID) {
+	m.record_id = &pu
+}
+
+// RecordID returns the value of the "record_id" field in the mutation.
+func (m *ApprovalTaskMutation) RecordID() (r pulid.ID, exists bool) {
+	v := m.record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordID returns the old "record_id" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldRecordID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordID: %w", err)
+	}
+	return oldValue.RecordID, nil
+}
+
+// ResetRecordID resets all changes to the "record_id" field.
+func (m *ApprovalTaskMutation) ResetRecordID() {
+	m.record_id = nil
+}
+
+// SetModule sets the "module" field.
+func (m *ApprovalTaskMutation) SetModule(a approvaltask.Module) {
+	m.module = &a
+}
+
+// Module returns the value of the "module" field in the mutation.
+func (m *ApprovalTaskMutation) Module() (r approvaltask.Module, exists bool) {
+	v := m.module
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModule returns the old "module" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldModule(ctx context.Context) (v approvaltask.Module, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModule: %w", err)
+	}
+	return oldValue.Module, nil
+}
+
+// ResetModule resets all changes to the "module" field.
+func (m *ApprovalTaskMutation) ResetModule() {
+	m.module = nil
+}
+
+// SetApproval sets the "approval" field.
+func (m *ApprovalTaskMutation) SetApproval(s string) {
+	m.approval = &s
+}
+
+// Approval returns the value of the "approval" field in the mutation.
+func (m *ApprovalTaskMutation) Approval() (r string, exists bool) {
+	v := m.approval
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApproval returns the old "approval" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldApproval(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApproval is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApproval requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApproval: %w", err)
+	}
+	return oldValue.Approval, nil
+}
+
+// ResetApproval resets all changes to the "approval" field.
+func (m *ApprovalTaskMutation) ResetApproval() {
+	m.approval = nil
+}
+
+// SetApproverID sets the "approver_id" field.
+func (m *ApprovalTaskMutation) SetApproverID(pu pulid.ID) {
+	m.approver_id = &pu
+}
+
+// ApproverID returns the value of the "approver_id" field in the mutation.
+func (m *ApprovalTaskMutation) ApproverID() (r pulid.ID, exists bool) {
+	v := m.approver_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldApproverID returns the old "approver_id" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldApproverID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldApproverID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldApproverID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldApproverID: %w", err)
+	}
+	return oldValue.ApproverID, nil
+}
+
+// ResetApproverID resets all changes to the "approver_id" field.
+func (m *ApprovalTaskMutation) ResetApproverID() {
+	m.approver_id = nil
+}
+
+// SetSubmitterID sets the "submitter_id" field.
+func (m *ApprovalTaskMutation) SetSubmitterID(pu pulid.ID) {
+	m.submitter_id = &pu
+}
+
+// SubmitterID returns the value of the "submitter_id" field in the mutation.
+func (m *ApprovalTaskMutation) SubmitterID() (r pulid.ID, exists bool) {
+	v := m.submitter_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubmitterID returns the old "submitter_id" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldSubmitterID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubmitterID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubmitterID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubmitterID: %w", err)
+	}
+	return oldValue.SubmitterID, nil
+}
+
+// ClearSubmitterID clears the value of the "submitter_id" field.
+func (m *ApprovalTaskMutation) ClearSubmitterID() {
+	m.submitter_id = nil
+	m.clearedFields[approvaltask.FieldSubmitterID] = struct{}{}
+}
+
+// SubmitterIDCleared returns if the "submitter_id" field was cleared in this mutation.
+func (m *ApprovalTaskMutation) SubmitterIDCleared() bool {
+	_, ok := m.clearedFields[approvaltask.FieldSubmitterID]
+	return ok
+}
+
+// ResetSubmitterID resets all changes to the "submitter_id" field.
+func (m *ApprovalTaskMutation) ResetSubmitterID() {
+	m.submitter_id = nil
+	delete(m.clearedFields, approvaltask.FieldSubmitterID)
+}
+
+// SetStatus sets the "status" field.
+func (m *ApprovalTaskMutation) SetStatus(a approvaltask.Status) {
+	m.status = &a
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *ApprovalTaskMutation) Status() (r approvaltask.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the ApprovalTask entity.
+// If the ApprovalTask object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ApprovalTaskMutation) OldStatus(ctx context.Context) (v approvaltask.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *ApprovalTaskMutation) ResetStatus() {
+	m.status = nil
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *ApprovalTaskMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[approvaltask.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *ApprovalTaskMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *ApprovalTaskMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *ApprovalTaskMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the ApprovalTaskMutation builder.
+func (m *ApprovalTaskMutation) Where(ps ...predicate.ApprovalTask) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the ApprovalTaskMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *ApprovalTaskMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.ApprovalTask, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *ApprovalTaskMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *ApprovalTaskMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (ApprovalTask).
+func (m *ApprovalTaskMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *ApprovalTaskMutation) Fields() []string {
+	fields := make([]string, 0, 10)
+	if m.tenant != nil {
+		fields = append(fields, approvaltask.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, approvaltask.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, approvaltask.FieldUpdatedAt)
+	}
+	if m.request_id != nil {
+		fields = append(fields, approvaltask.FieldRequestID)
+	}
+	if m.record_id != nil {
+		fields = append(fields, approvaltask.FieldRecordID)
+	}
+	if m.module != nil {
+		fields = append(fields, approvaltask.FieldModule)
+	}
+	if m.approval != nil {
+		fields = append(fields, approvaltask.FieldApproval)
+	}
+	if m.approver_id != nil {
+		fields = append(fields, approvaltask.FieldApproverID)
+	}
+	if m.submitter_id != nil {
+		fields = append(fields, approvaltask.FieldSubmitterID)
+	}
+	if m.status != nil {
+		fields = append(fields, approvaltask.FieldStatus)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *ApprovalTaskMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case approvaltask.FieldTenantID:
+		return m.TenantID()
+	case approvaltask.FieldCreatedAt:
+		return m.CreatedAt()
+	case approvaltask.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case approvaltask.FieldRequestID:
+		return m.RequestID()
+	case approvaltask.FieldRecordID:
+		return m.RecordID()
+	case approvaltask.FieldModule:
+		return m.Module()
+	case approvaltask.FieldApproval:
+		return m.Approval()
+	case approvaltask.FieldApproverID:
+		return m.ApproverID()
+	case approvaltask.FieldSubmitterID:
+		return m.SubmitterID()
+	case approvaltask.FieldStatus:
+		return m.Status()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *ApprovalTaskMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case approvaltask.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case approvaltask.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case approvaltask.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case approvaltask.FieldRequestID:
+		return m.OldRequestID(ctx)
+	case approvaltask.FieldRecordID:
+		return m.OldRecordID(ctx)
+	case approvaltask.FieldModule:
+		return m.OldModule(ctx)
+	case approvaltask.FieldApproval:
+		return m.OldApproval(ctx)
+	case approvaltask.FieldApproverID:
+		return m.OldApproverID(ctx)
+	case approvaltask.FieldSubmitterID:
+		return m.OldSubmitterID(ctx)
+	case approvaltask.FieldStatus:
+		return m.OldStatus(ctx)
+	}
+	return nil, fmt.Errorf("unknown ApprovalTask field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApprovalTaskMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case approvaltask.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case approvaltask.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case approvaltask.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case approvaltask.FieldRequestID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestID(v)
+		return nil
+	case approvaltask.FieldRecordID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordID(v)
+		return nil
+	case approvaltask.FieldModule:
+		v, ok := value.(approvaltask.Module)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModule(v)
+		return nil
+	case approvaltask.FieldApproval:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApproval(v)
+		return nil
+	case approvaltask.FieldApproverID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetApproverID(v)
+		return nil
+	case approvaltask.FieldSubmitterID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubmitterID(v)
+		return nil
+	case approvaltask.FieldStatus:
+		v, ok := value.(approvaltask.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalTask field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *ApprovalTaskMutation) AddedFields() []string {
+	return nil
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *ApprovalTaskMutation) AddedField(name string) (ent.Value, bool) {
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *ApprovalTaskMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	}
+	return fmt.Errorf("unknown ApprovalTask numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *ApprovalTaskMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(approvaltask.FieldSubmitterID) {
+		fields = append(fields, approvaltask.FieldSubmitterID)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *ApprovalTaskMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *ApprovalTaskMutation) ClearField(name string) error {
+	switch name {
+	case approvaltask.FieldSubmitterID:
+		m.ClearSubmitterID()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalTask nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *ApprovalTaskMutation) ResetField(name string) error {
+	switch name {
+	case approvaltask.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case approvaltask.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case approvaltask.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case approvaltask.FieldRequestID:
+		m.ResetRequestID()
+		return nil
+	case approvaltask.FieldRecordID:
+		m.ResetRecordID()
+		return nil
+	case approvaltask.FieldModule:
+		m.ResetModule()
+		return nil
+	case approvaltask.FieldApproval:
+		m.ResetApproval()
+		return nil
+	case approvaltask.FieldApproverID:
+		m.ResetApproverID()
+		return nil
+	case approvaltask.FieldSubmitterID:
+		m.ResetSubmitterID()
+		return nil
+	case approvaltask.FieldStatus:
+		m.ResetStatus()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalTask field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *ApprovalTaskMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, approvaltask.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *ApprovalTaskMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case approvaltask.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *ApprovalTaskMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *ApprovalTaskMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *ApprovalTaskMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, approvaltask.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *ApprovalTaskMutation) EdgeCleared(name string) bool {
+	switch name {
+	case approvaltask.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *ApprovalTaskMutation) ClearEdge(name string) error {
+	switch name {
+	case approvaltask.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalTask unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *ApprovalTaskMutation) ResetEdge(name string) error {
+	switch name {
+	case approvaltask.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown ApprovalTask edge %s", name)
 }
 
 // AttachmentMutation represents an operation that mutates the Attachment nodes in the graph.
@@ -25531,6 +27540,1240 @@ func (m *RoleGrantMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown RoleGrant edge %s", name)
 }
 
+// SLATimerMutation represents an operation that mutates the SLATimer nodes in the graph.
+type SLATimerMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *pulid.ID
+	created_at          *time.Time
+	updated_at          *time.Time
+	record_id           *pulid.ID
+	module              *slatimer.Module
+	workflow_version_id *pulid.ID
+	sla                 *string
+	started_at          *time.Time
+	paused              *[]flows.Interval
+	appendpaused        []flows.Interval
+	status              *slatimer.Status
+	deadline            *time.Time
+	generation          *int
+	addgeneration       *int
+	warnings_fired      *int
+	addwarnings_fired   *int
+	breached_at         *time.Time
+	clearedFields       map[string]struct{}
+	tenant              *pulid.ID
+	clearedtenant       bool
+	done                bool
+	oldValue            func(context.Context) (*SLATimer, error)
+	predicates          []predicate.SLATimer
+}
+
+var _ ent.Mutation = (*SLATimerMutation)(nil)
+
+// slatimerOption allows management of the mutation configuration using functional options.
+type slatimerOption func(*SLATimerMutation)
+
+// newSLATimerMutation creates new mutation for the SLATimer entity.
+func newSLATimerMutation(c config, op Op, opts ...slatimerOption) *SLATimerMutation {
+	m := &SLATimerMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeSLATimer,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withSLATimerID sets the ID field of the mutation.
+func withSLATimerID(id pulid.ID) slatimerOption {
+	return func(m *SLATimerMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *SLATimer
+		)
+		m.oldValue = func(ctx context.Context) (*SLATimer, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().SLATimer.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withSLATimer sets the old SLATimer of the mutation.
+func withSLATimer(node *SLATimer) slatimerOption {
+	return func(m *SLATimerMutation) {
+		m.oldValue = func(context.Context) (*SLATimer, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m SLATimerMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m SLATimerMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// SetID sets the value of the id field. Note that this
+// operation is only accepted on creation of SLATimer entities.
+func (m *SLATimerMutation) SetID(id pulid.ID) {
+	m.id = &id
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *SLATimerMutation) ID() (id pulid.ID, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *SLATimerMutation) IDs(ctx context.Context) ([]pulid.ID, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []pulid.ID{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().SLATimer.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetTenantID sets the "tenant_id" field.
+func (m *SLATimerMutation) SetTenantID(pu pulid.ID) {
+	m.tenant = &pu
+}
+
+// TenantID returns the value of the "tenant_id" field in the mutation.
+func (m *SLATimerMutation) TenantID() (r pulid.ID, exists bool) {
+	v := m.tenant
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTenantID returns the old "tenant_id" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldTenantID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTenantID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTenantID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTenantID: %w", err)
+	}
+	return oldValue.TenantID, nil
+}
+
+// ResetTenantID resets all changes to the "tenant_id" field.
+func (m *SLATimerMutation) ResetTenantID() {
+	m.tenant = nil
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *SLATimerMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *SLATimerMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *SLATimerMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *SLATimerMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *SLATimerMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *SLATimerMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// SetRecordID sets the "record_id" field.
+func (m *SLATimerMutation) SetRecordID(pu pulid.ID) {
+	m.record_id = &pu
+}
+
+// RecordID returns the value of the "record_id" field in the mutation.
+func (m *SLATimerMutation) RecordID() (r pulid.ID, exists bool) {
+	v := m.record_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRecordID returns the old "record_id" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldRecordID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRecordID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRecordID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRecordID: %w", err)
+	}
+	return oldValue.RecordID, nil
+}
+
+// ResetRecordID resets all changes to the "record_id" field.
+func (m *SLATimerMutation) ResetRecordID() {
+	m.record_id = nil
+}
+
+// SetModule sets the "module" field.
+func (m *SLATimerMutation) SetModule(s slatimer.Module) {
+	m.module = &s
+}
+
+// Module returns the value of the "module" field in the mutation.
+func (m *SLATimerMutation) Module() (r slatimer.Module, exists bool) {
+	v := m.module
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldModule returns the old "module" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldModule(ctx context.Context) (v slatimer.Module, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldModule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldModule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldModule: %w", err)
+	}
+	return oldValue.Module, nil
+}
+
+// ResetModule resets all changes to the "module" field.
+func (m *SLATimerMutation) ResetModule() {
+	m.module = nil
+}
+
+// SetWorkflowVersionID sets the "workflow_version_id" field.
+func (m *SLATimerMutation) SetWorkflowVersionID(pu pulid.ID) {
+	m.workflow_version_id = &pu
+}
+
+// WorkflowVersionID returns the value of the "workflow_version_id" field in the mutation.
+func (m *SLATimerMutation) WorkflowVersionID() (r pulid.ID, exists bool) {
+	v := m.workflow_version_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWorkflowVersionID returns the old "workflow_version_id" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldWorkflowVersionID(ctx context.Context) (v pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWorkflowVersionID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWorkflowVersionID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWorkflowVersionID: %w", err)
+	}
+	return oldValue.WorkflowVersionID, nil
+}
+
+// ResetWorkflowVersionID resets all changes to the "workflow_version_id" field.
+func (m *SLATimerMutation) ResetWorkflowVersionID() {
+	m.workflow_version_id = nil
+}
+
+// SetSLA sets the "sla" field.
+func (m *SLATimerMutation) SetSLA(s string) {
+	m.sla = &s
+}
+
+// SLA returns the value of the "sla" field in the mutation.
+func (m *SLATimerMutation) SLA() (r string, exists bool) {
+	v := m.sla
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSLA returns the old "sla" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldSLA(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSLA is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSLA requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSLA: %w", err)
+	}
+	return oldValue.SLA, nil
+}
+
+// ResetSLA resets all changes to the "sla" field.
+func (m *SLATimerMutation) ResetSLA() {
+	m.sla = nil
+}
+
+// SetStartedAt sets the "started_at" field.
+func (m *SLATimerMutation) SetStartedAt(t time.Time) {
+	m.started_at = &t
+}
+
+// StartedAt returns the value of the "started_at" field in the mutation.
+func (m *SLATimerMutation) StartedAt() (r time.Time, exists bool) {
+	v := m.started_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStartedAt returns the old "started_at" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldStartedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStartedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStartedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStartedAt: %w", err)
+	}
+	return oldValue.StartedAt, nil
+}
+
+// ResetStartedAt resets all changes to the "started_at" field.
+func (m *SLATimerMutation) ResetStartedAt() {
+	m.started_at = nil
+}
+
+// SetPaused sets the "paused" field.
+func (m *SLATimerMutation) SetPaused(f []flows.Interval) {
+	m.paused = &f
+	m.appendpaused = nil
+}
+
+// Paused returns the value of the "paused" field in the mutation.
+func (m *SLATimerMutation) Paused() (r []flows.Interval, exists bool) {
+	v := m.paused
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPaused returns the old "paused" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldPaused(ctx context.Context) (v []flows.Interval, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPaused is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPaused requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPaused: %w", err)
+	}
+	return oldValue.Paused, nil
+}
+
+// AppendPaused adds f to the "paused" field.
+func (m *SLATimerMutation) AppendPaused(f []flows.Interval) {
+	m.appendpaused = append(m.appendpaused, f...)
+}
+
+// AppendedPaused returns the list of values that were appended to the "paused" field in this mutation.
+func (m *SLATimerMutation) AppendedPaused() ([]flows.Interval, bool) {
+	if len(m.appendpaused) == 0 {
+		return nil, false
+	}
+	return m.appendpaused, true
+}
+
+// ClearPaused clears the value of the "paused" field.
+func (m *SLATimerMutation) ClearPaused() {
+	m.paused = nil
+	m.appendpaused = nil
+	m.clearedFields[slatimer.FieldPaused] = struct{}{}
+}
+
+// PausedCleared returns if the "paused" field was cleared in this mutation.
+func (m *SLATimerMutation) PausedCleared() bool {
+	_, ok := m.clearedFields[slatimer.FieldPaused]
+	return ok
+}
+
+// ResetPaused resets all changes to the "paused" field.
+func (m *SLATimerMutation) ResetPaused() {
+	m.paused = nil
+	m.appendpaused = nil
+	delete(m.clearedFields, slatimer.FieldPaused)
+}
+
+// SetStatus sets the "status" field.
+func (m *SLATimerMutation) SetStatus(s slatimer.Status) {
+	m.status = &s
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *SLATimerMutation) Status() (r slatimer.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldStatus(ctx context.Context) (v slatimer.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *SLATimerMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetDeadline sets the "deadline" field.
+func (m *SLATimerMutation) SetDeadline(t time.Time) {
+	m.deadline = &t
+}
+
+// Deadline returns the value of the "deadline" field in the mutation.
+func (m *SLATimerMutation) Deadline() (r time.Time, exists bool) {
+	v := m.deadline
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDeadline returns the old "deadline" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldDeadline(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDeadline is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDeadline requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDeadline: %w", err)
+	}
+	return oldValue.Deadline, nil
+}
+
+// ClearDeadline clears the value of the "deadline" field.
+func (m *SLATimerMutation) ClearDeadline() {
+	m.deadline = nil
+	m.clearedFields[slatimer.FieldDeadline] = struct{}{}
+}
+
+// DeadlineCleared returns if the "deadline" field was cleared in this mutation.
+func (m *SLATimerMutation) DeadlineCleared() bool {
+	_, ok := m.clearedFields[slatimer.FieldDeadline]
+	return ok
+}
+
+// ResetDeadline resets all changes to the "deadline" field.
+func (m *SLATimerMutation) ResetDeadline() {
+	m.deadline = nil
+	delete(m.clearedFields, slatimer.FieldDeadline)
+}
+
+// SetGeneration sets the "generation" field.
+func (m *SLATimerMutation) SetGeneration(i int) {
+	m.generation = &i
+	m.addgeneration = nil
+}
+
+// Generation returns the value of the "generation" field in the mutation.
+func (m *SLATimerMutation) Generation() (r int, exists bool) {
+	v := m.generation
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldGeneration returns the old "generation" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldGeneration(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldGeneration is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldGeneration requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldGeneration: %w", err)
+	}
+	return oldValue.Generation, nil
+}
+
+// AddGeneration adds i to the "generation" field.
+func (m *SLATimerMutation) AddGeneration(i int) {
+	if m.addgeneration != nil {
+		*m.addgeneration += i
+	} else {
+		m.addgeneration = &i
+	}
+}
+
+// AddedGeneration returns the value that was added to the "generation" field in this mutation.
+func (m *SLATimerMutation) AddedGeneration() (r int, exists bool) {
+	v := m.addgeneration
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetGeneration resets all changes to the "generation" field.
+func (m *SLATimerMutation) ResetGeneration() {
+	m.generation = nil
+	m.addgeneration = nil
+}
+
+// SetWarningsFired sets the "warnings_fired" field.
+func (m *SLATimerMutation) SetWarningsFired(i int) {
+	m.warnings_fired = &i
+	m.addwarnings_fired = nil
+}
+
+// WarningsFired returns the value of the "warnings_fired" field in the mutation.
+func (m *SLATimerMutation) WarningsFired() (r int, exists bool) {
+	v := m.warnings_fired
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWarningsFired returns the old "warnings_fired" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldWarningsFired(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWarningsFired is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWarningsFired requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWarningsFired: %w", err)
+	}
+	return oldValue.WarningsFired, nil
+}
+
+// AddWarningsFired adds i to the "warnings_fired" field.
+func (m *SLATimerMutation) AddWarningsFired(i int) {
+	if m.addwarnings_fired != nil {
+		*m.addwarnings_fired += i
+	} else {
+		m.addwarnings_fired = &i
+	}
+}
+
+// AddedWarningsFired returns the value that was added to the "warnings_fired" field in this mutation.
+func (m *SLATimerMutation) AddedWarningsFired() (r int, exists bool) {
+	v := m.addwarnings_fired
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWarningsFired resets all changes to the "warnings_fired" field.
+func (m *SLATimerMutation) ResetWarningsFired() {
+	m.warnings_fired = nil
+	m.addwarnings_fired = nil
+}
+
+// SetBreachedAt sets the "breached_at" field.
+func (m *SLATimerMutation) SetBreachedAt(t time.Time) {
+	m.breached_at = &t
+}
+
+// BreachedAt returns the value of the "breached_at" field in the mutation.
+func (m *SLATimerMutation) BreachedAt() (r time.Time, exists bool) {
+	v := m.breached_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldBreachedAt returns the old "breached_at" field's value of the SLATimer entity.
+// If the SLATimer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SLATimerMutation) OldBreachedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldBreachedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldBreachedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldBreachedAt: %w", err)
+	}
+	return oldValue.BreachedAt, nil
+}
+
+// ClearBreachedAt clears the value of the "breached_at" field.
+func (m *SLATimerMutation) ClearBreachedAt() {
+	m.breached_at = nil
+	m.clearedFields[slatimer.FieldBreachedAt] = struct{}{}
+}
+
+// BreachedAtCleared returns if the "breached_at" field was cleared in this mutation.
+func (m *SLATimerMutation) BreachedAtCleared() bool {
+	_, ok := m.clearedFields[slatimer.FieldBreachedAt]
+	return ok
+}
+
+// ResetBreachedAt resets all changes to the "breached_at" field.
+func (m *SLATimerMutation) ResetBreachedAt() {
+	m.breached_at = nil
+	delete(m.clearedFields, slatimer.FieldBreachedAt)
+}
+
+// ClearTenant clears the "tenant" edge to the Tenant entity.
+func (m *SLATimerMutation) ClearTenant() {
+	m.clearedtenant = true
+	m.clearedFields[slatimer.FieldTenantID] = struct{}{}
+}
+
+// TenantCleared reports if the "tenant" edge to the Tenant entity was cleared.
+func (m *SLATimerMutation) TenantCleared() bool {
+	return m.clearedtenant
+}
+
+// TenantIDs returns the "tenant" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TenantID instead. It exists only for internal usage by the builders.
+func (m *SLATimerMutation) TenantIDs() (ids []pulid.ID) {
+	if id := m.tenant; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTenant resets all changes to the "tenant" edge.
+func (m *SLATimerMutation) ResetTenant() {
+	m.tenant = nil
+	m.clearedtenant = false
+}
+
+// Where appends a list predicates to the SLATimerMutation builder.
+func (m *SLATimerMutation) Where(ps ...predicate.SLATimer) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the SLATimerMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *SLATimerMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.SLATimer, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *SLATimerMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *SLATimerMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (SLATimer).
+func (m *SLATimerMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *SLATimerMutation) Fields() []string {
+	fields := make([]string, 0, 14)
+	if m.tenant != nil {
+		fields = append(fields, slatimer.FieldTenantID)
+	}
+	if m.created_at != nil {
+		fields = append(fields, slatimer.FieldCreatedAt)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, slatimer.FieldUpdatedAt)
+	}
+	if m.record_id != nil {
+		fields = append(fields, slatimer.FieldRecordID)
+	}
+	if m.module != nil {
+		fields = append(fields, slatimer.FieldModule)
+	}
+	if m.workflow_version_id != nil {
+		fields = append(fields, slatimer.FieldWorkflowVersionID)
+	}
+	if m.sla != nil {
+		fields = append(fields, slatimer.FieldSLA)
+	}
+	if m.started_at != nil {
+		fields = append(fields, slatimer.FieldStartedAt)
+	}
+	if m.paused != nil {
+		fields = append(fields, slatimer.FieldPaused)
+	}
+	if m.status != nil {
+		fields = append(fields, slatimer.FieldStatus)
+	}
+	if m.deadline != nil {
+		fields = append(fields, slatimer.FieldDeadline)
+	}
+	if m.generation != nil {
+		fields = append(fields, slatimer.FieldGeneration)
+	}
+	if m.warnings_fired != nil {
+		fields = append(fields, slatimer.FieldWarningsFired)
+	}
+	if m.breached_at != nil {
+		fields = append(fields, slatimer.FieldBreachedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *SLATimerMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case slatimer.FieldTenantID:
+		return m.TenantID()
+	case slatimer.FieldCreatedAt:
+		return m.CreatedAt()
+	case slatimer.FieldUpdatedAt:
+		return m.UpdatedAt()
+	case slatimer.FieldRecordID:
+		return m.RecordID()
+	case slatimer.FieldModule:
+		return m.Module()
+	case slatimer.FieldWorkflowVersionID:
+		return m.WorkflowVersionID()
+	case slatimer.FieldSLA:
+		return m.SLA()
+	case slatimer.FieldStartedAt:
+		return m.StartedAt()
+	case slatimer.FieldPaused:
+		return m.Paused()
+	case slatimer.FieldStatus:
+		return m.Status()
+	case slatimer.FieldDeadline:
+		return m.Deadline()
+	case slatimer.FieldGeneration:
+		return m.Generation()
+	case slatimer.FieldWarningsFired:
+		return m.WarningsFired()
+	case slatimer.FieldBreachedAt:
+		return m.BreachedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *SLATimerMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case slatimer.FieldTenantID:
+		return m.OldTenantID(ctx)
+	case slatimer.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	case slatimer.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	case slatimer.FieldRecordID:
+		return m.OldRecordID(ctx)
+	case slatimer.FieldModule:
+		return m.OldModule(ctx)
+	case slatimer.FieldWorkflowVersionID:
+		return m.OldWorkflowVersionID(ctx)
+	case slatimer.FieldSLA:
+		return m.OldSLA(ctx)
+	case slatimer.FieldStartedAt:
+		return m.OldStartedAt(ctx)
+	case slatimer.FieldPaused:
+		return m.OldPaused(ctx)
+	case slatimer.FieldStatus:
+		return m.OldStatus(ctx)
+	case slatimer.FieldDeadline:
+		return m.OldDeadline(ctx)
+	case slatimer.FieldGeneration:
+		return m.OldGeneration(ctx)
+	case slatimer.FieldWarningsFired:
+		return m.OldWarningsFired(ctx)
+	case slatimer.FieldBreachedAt:
+		return m.OldBreachedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown SLATimer field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SLATimerMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case slatimer.FieldTenantID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTenantID(v)
+		return nil
+	case slatimer.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	case slatimer.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	case slatimer.FieldRecordID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRecordID(v)
+		return nil
+	case slatimer.FieldModule:
+		v, ok := value.(slatimer.Module)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetModule(v)
+		return nil
+	case slatimer.FieldWorkflowVersionID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWorkflowVersionID(v)
+		return nil
+	case slatimer.FieldSLA:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSLA(v)
+		return nil
+	case slatimer.FieldStartedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStartedAt(v)
+		return nil
+	case slatimer.FieldPaused:
+		v, ok := value.([]flows.Interval)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPaused(v)
+		return nil
+	case slatimer.FieldStatus:
+		v, ok := value.(slatimer.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case slatimer.FieldDeadline:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDeadline(v)
+		return nil
+	case slatimer.FieldGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetGeneration(v)
+		return nil
+	case slatimer.FieldWarningsFired:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWarningsFired(v)
+		return nil
+	case slatimer.FieldBreachedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetBreachedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SLATimer field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *SLATimerMutation) AddedFields() []string {
+	var fields []string
+	if m.addgeneration != nil {
+		fields = append(fields, slatimer.FieldGeneration)
+	}
+	if m.addwarnings_fired != nil {
+		fields = append(fields, slatimer.FieldWarningsFired)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *SLATimerMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case slatimer.FieldGeneration:
+		return m.AddedGeneration()
+	case slatimer.FieldWarningsFired:
+		return m.AddedWarningsFired()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *SLATimerMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case slatimer.FieldGeneration:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddGeneration(v)
+		return nil
+	case slatimer.FieldWarningsFired:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWarningsFired(v)
+		return nil
+	}
+	return fmt.Errorf("unknown SLATimer numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *SLATimerMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(slatimer.FieldPaused) {
+		fields = append(fields, slatimer.FieldPaused)
+	}
+	if m.FieldCleared(slatimer.FieldDeadline) {
+		fields = append(fields, slatimer.FieldDeadline)
+	}
+	if m.FieldCleared(slatimer.FieldBreachedAt) {
+		fields = append(fields, slatimer.FieldBreachedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *SLATimerMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *SLATimerMutation) ClearField(name string) error {
+	switch name {
+	case slatimer.FieldPaused:
+		m.ClearPaused()
+		return nil
+	case slatimer.FieldDeadline:
+		m.ClearDeadline()
+		return nil
+	case slatimer.FieldBreachedAt:
+		m.ClearBreachedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SLATimer nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *SLATimerMutation) ResetField(name string) error {
+	switch name {
+	case slatimer.FieldTenantID:
+		m.ResetTenantID()
+		return nil
+	case slatimer.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	case slatimer.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	case slatimer.FieldRecordID:
+		m.ResetRecordID()
+		return nil
+	case slatimer.FieldModule:
+		m.ResetModule()
+		return nil
+	case slatimer.FieldWorkflowVersionID:
+		m.ResetWorkflowVersionID()
+		return nil
+	case slatimer.FieldSLA:
+		m.ResetSLA()
+		return nil
+	case slatimer.FieldStartedAt:
+		m.ResetStartedAt()
+		return nil
+	case slatimer.FieldPaused:
+		m.ResetPaused()
+		return nil
+	case slatimer.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case slatimer.FieldDeadline:
+		m.ResetDeadline()
+		return nil
+	case slatimer.FieldGeneration:
+		m.ResetGeneration()
+		return nil
+	case slatimer.FieldWarningsFired:
+		m.ResetWarningsFired()
+		return nil
+	case slatimer.FieldBreachedAt:
+		m.ResetBreachedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown SLATimer field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *SLATimerMutation) AddedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.tenant != nil {
+		edges = append(edges, slatimer.EdgeTenant)
+	}
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *SLATimerMutation) AddedIDs(name string) []ent.Value {
+	switch name {
+	case slatimer.EdgeTenant:
+		if id := m.tenant; id != nil {
+			return []ent.Value{*id}
+		}
+	}
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *SLATimerMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 1)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *SLATimerMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *SLATimerMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 1)
+	if m.clearedtenant {
+		edges = append(edges, slatimer.EdgeTenant)
+	}
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *SLATimerMutation) EdgeCleared(name string) bool {
+	switch name {
+	case slatimer.EdgeTenant:
+		return m.clearedtenant
+	}
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *SLATimerMutation) ClearEdge(name string) error {
+	switch name {
+	case slatimer.EdgeTenant:
+		m.ClearTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown SLATimer unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *SLATimerMutation) ResetEdge(name string) error {
+	switch name {
+	case slatimer.EdgeTenant:
+		m.ResetTenant()
+		return nil
+	}
+	return fmt.Errorf("unknown SLATimer edge %s", name)
+}
+
 // SessionMutation represents an operation that mutates the Session nodes in the graph.
 type SessionMutation struct {
 	config
@@ -29631,6 +32874,8 @@ type TransitionEventMutation struct {
 	transition    *string
 	changes       *[]string
 	appendchanges []string
+	seq           *int
+	addseq        *int
 	clearedFields map[string]struct{}
 	tenant        *pulid.ID
 	clearedtenant bool
@@ -30220,6 +33465,62 @@ func (m *TransitionEventMutation) ResetChanges() {
 	delete(m.clearedFields, transitionevent.FieldChanges)
 }
 
+// SetSeq sets the "seq" field.
+func (m *TransitionEventMutation) SetSeq(i int) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *TransitionEventMutation) Seq() (r int, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the TransitionEvent entity.
+// If the TransitionEvent object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TransitionEventMutation) OldSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *TransitionEventMutation) AddSeq(i int) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *TransitionEventMutation) AddedSeq() (r int, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *TransitionEventMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
 // ClearTenant clears the "tenant" edge to the Tenant entity.
 func (m *TransitionEventMutation) ClearTenant() {
 	m.clearedtenant = true
@@ -30281,7 +33582,7 @@ func (m *TransitionEventMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TransitionEventMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.tenant != nil {
 		fields = append(fields, transitionevent.FieldTenantID)
 	}
@@ -30315,6 +33616,9 @@ func (m *TransitionEventMutation) Fields() []string {
 	if m.changes != nil {
 		fields = append(fields, transitionevent.FieldChanges)
 	}
+	if m.seq != nil {
+		fields = append(fields, transitionevent.FieldSeq)
+	}
 	return fields
 }
 
@@ -30345,6 +33649,8 @@ func (m *TransitionEventMutation) Field(name string) (ent.Value, bool) {
 		return m.Transition()
 	case transitionevent.FieldChanges:
 		return m.Changes()
+	case transitionevent.FieldSeq:
+		return m.Seq()
 	}
 	return nil, false
 }
@@ -30376,6 +33682,8 @@ func (m *TransitionEventMutation) OldField(ctx context.Context, name string) (en
 		return m.OldTransition(ctx)
 	case transitionevent.FieldChanges:
 		return m.OldChanges(ctx)
+	case transitionevent.FieldSeq:
+		return m.OldSeq(ctx)
 	}
 	return nil, fmt.Errorf("unknown TransitionEvent field %s", name)
 }
@@ -30462,6 +33770,13 @@ func (m *TransitionEventMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetChanges(v)
 		return nil
+	case transitionevent.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown TransitionEvent field %s", name)
 }
@@ -30469,13 +33784,21 @@ func (m *TransitionEventMutation) SetField(name string, value ent.Value) error {
 // AddedFields returns all numeric fields that were incremented/decremented during
 // this mutation.
 func (m *TransitionEventMutation) AddedFields() []string {
-	return nil
+	var fields []string
+	if m.addseq != nil {
+		fields = append(fields, transitionevent.FieldSeq)
+	}
+	return fields
 }
 
 // AddedField returns the numeric value that was incremented/decremented on a field
 // with the given name. The second boolean return value indicates that this field
 // was not set, or was not defined in the schema.
 func (m *TransitionEventMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case transitionevent.FieldSeq:
+		return m.AddedSeq()
+	}
 	return nil, false
 }
 
@@ -30484,6 +33807,13 @@ func (m *TransitionEventMutation) AddedField(name string) (ent.Value, bool) {
 // type.
 func (m *TransitionEventMutation) AddField(name string, value ent.Value) error {
 	switch name {
+	case transitionevent.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
 	}
 	return fmt.Errorf("unknown TransitionEvent numeric field %s", name)
 }
@@ -30576,6 +33906,9 @@ func (m *TransitionEventMutation) ResetField(name string) error {
 		return nil
 	case transitionevent.FieldChanges:
 		m.ResetChanges()
+		return nil
+	case transitionevent.FieldSeq:
+		m.ResetSeq()
 		return nil
 	}
 	return fmt.Errorf("unknown TransitionEvent field %s", name)

@@ -167,7 +167,7 @@ func (_c *PicklistCreate) check() error {
 		return &ValidationError{Name: "kind", err: errors.New(`ent: missing required field "Picklist.kind"`)}
 	}
 	if v, ok := _c.mutation.Kind(); ok {
-		if err := picklist.KindValidator(v); err != nil {
+		if err := picklist.KindValidator(string(v)); err != nil {
 			return &ValidationError{Name: "kind", err: fmt.Errorf(`ent: validator failed for field "Picklist.kind": %w`, err)}
 		}
 	}
@@ -227,7 +227,7 @@ func (_c *PicklistCreate) createSpec() (*Picklist, *sqlgraph.CreateSpec) {
 		_node.UpdatedAt = value
 	}
 	if value, ok := _c.mutation.Kind(); ok {
-		_spec.SetField(picklist.FieldKind, field.TypeEnum, value)
+		_spec.SetField(picklist.FieldKind, field.TypeString, value)
 		_node.Kind = value
 	}
 	if value, ok := _c.mutation.Options(); ok {

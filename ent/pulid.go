@@ -7,6 +7,8 @@ import (
 	stdsql "database/sql"
 
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/contact"
@@ -27,6 +29,7 @@ import (
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/session"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/ticket"
 	"github.com/custos-crm/custos/ent/transitionevent"
@@ -39,6 +42,8 @@ import (
 // prefixTable maps id prefixes to table names.
 var prefixTable = map[string]string{
 	"tok": apitoken.Table,
+	"apr": approvalrequest.Table,
+	"apt": approvaltask.Table,
 	"att": attachment.Table,
 	"aud": auditevent.Table,
 	"con": contact.Table,
@@ -57,6 +62,7 @@ var prefixTable = map[string]string{
 	"prj": project.Table,
 	"rol": role.Table,
 	"grt": rolegrant.Table,
+	"sla": slatimer.Table,
 	"ses": session.Table,
 	"ten": tenant.Table,
 	"tkt": ticket.Table,
@@ -82,6 +88,12 @@ var edgeTables = map[string]map[string]string{
 	"APIToken": {
 		"tenant": "tenants",
 		"user":   "users",
+	},
+	"ApprovalRequest": {
+		"tenant": "tenants",
+	},
+	"ApprovalTask": {
+		"tenant": "tenants",
 	},
 	"Attachment": {
 		"tenant":    "tenants",
@@ -171,6 +183,9 @@ var edgeTables = map[string]map[string]string{
 		"user":   "users",
 		"role":   "roles",
 	},
+	"SLATimer": {
+		"tenant": "tenants",
+	},
 	"Session": {
 		"tenant": "tenants",
 		"user":   "users",
@@ -218,6 +233,14 @@ func (c *Client) Dialect() string { return c.driver.Dialect() }
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
 func (m *APITokenMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *ApprovalRequestMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *ApprovalTaskMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
@@ -306,6 +329,10 @@ func (m *RoleMutation) TxKey() any { return m.driver }
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.
 func (m *RoleGrantMutation) TxKey() any { return m.driver }
+
+// TxKey identifies the transaction the mutation runs in: mutations of one
+// transaction return the same key.
+func (m *SLATimerMutation) TxKey() any { return m.driver }
 
 // TxKey identifies the transaction the mutation runs in: mutations of one
 // transaction return the same key.

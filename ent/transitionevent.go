@@ -43,6 +43,8 @@ type TransitionEvent struct {
 	Transition string `json:"transition,omitempty"`
 	// Changes holds the value of the "changes" field.
 	Changes []string `json:"changes,omitempty"`
+	// Seq holds the value of the "seq" field.
+	Seq int `json:"seq,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the TransitionEventQuery when eager-loading is set.
 	Edges        TransitionEventEdges `json:"edges"`
@@ -80,6 +82,8 @@ func (*TransitionEvent) scanValues(columns []string) ([]any, error) {
 			values[i] = new(pulid.ID)
 		case transitionevent.FieldComment:
 			values[i] = new(secret.Text)
+		case transitionevent.FieldSeq:
+			values[i] = new(sql.NullInt64)
 		case transitionevent.FieldFromState, transitionevent.FieldToState, transitionevent.FieldTransition:
 			values[i] = new(sql.NullString)
 		case transitionevent.FieldCreatedAt, transitionevent.FieldUpdatedAt:
@@ -173,6 +177,12 @@ func (_m *TransitionEvent) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field changes: %w", err)
 				}
 			}
+		case transitionevent.FieldSeq:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field seq", values[i])
+			} else if value.Valid {
+				_m.Seq = int(value.Int64)
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -245,6 +255,9 @@ func (_m *TransitionEvent) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("changes=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Changes))
+	builder.WriteString(", ")
+	builder.WriteString("seq=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Seq))
 	builder.WriteByte(')')
 	return builder.String()
 }

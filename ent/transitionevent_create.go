@@ -132,6 +132,20 @@ func (_c *TransitionEventCreate) SetChanges(v []string) *TransitionEventCreate {
 	return _c
 }
 
+// SetSeq sets the "seq" field.
+func (_c *TransitionEventCreate) SetSeq(v int) *TransitionEventCreate {
+	_c.mutation.SetSeq(v)
+	return _c
+}
+
+// SetNillableSeq sets the "seq" field if the given value is not nil.
+func (_c *TransitionEventCreate) SetNillableSeq(v *int) *TransitionEventCreate {
+	if v != nil {
+		_c.SetSeq(*v)
+	}
+	return _c
+}
+
 // SetID sets the "id" field.
 func (_c *TransitionEventCreate) SetID(v pulid.ID) *TransitionEventCreate {
 	_c.mutation.SetID(v)
@@ -202,6 +216,10 @@ func (_c *TransitionEventCreate) defaults() error {
 		v := transitionevent.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
+	if _, ok := _c.mutation.Seq(); !ok {
+		v := transitionevent.DefaultSeq
+		_c.mutation.SetSeq(v)
+	}
 	if _, ok := _c.mutation.ID(); !ok {
 		if transitionevent.DefaultID == nil {
 			return fmt.Errorf("ent: uninitialized transitionevent.DefaultID (forgotten import ent/runtime?)")
@@ -231,6 +249,9 @@ func (_c *TransitionEventCreate) check() error {
 	}
 	if _, ok := _c.mutation.Transition(); !ok {
 		return &ValidationError{Name: "transition", err: errors.New(`ent: missing required field "TransitionEvent.transition"`)}
+	}
+	if _, ok := _c.mutation.Seq(); !ok {
+		return &ValidationError{Name: "seq", err: errors.New(`ent: missing required field "TransitionEvent.seq"`)}
 	}
 	if v, ok := _c.mutation.ID(); ok {
 		if err := transitionevent.IDValidator(string(v)); err != nil {
@@ -315,6 +336,10 @@ func (_c *TransitionEventCreate) createSpec() (*TransitionEvent, *sqlgraph.Creat
 	if value, ok := _c.mutation.Changes(); ok {
 		_spec.SetField(transitionevent.FieldChanges, field.TypeJSON, value)
 		_node.Changes = value
+	}
+	if value, ok := _c.mutation.Seq(); ok {
+		_spec.SetField(transitionevent.FieldSeq, field.TypeInt, value)
+		_node.Seq = value
 	}
 	if nodes := _c.mutation.TenantIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -473,6 +498,9 @@ func (u *TransitionEventUpsertOne) UpdateNewValues() *TransitionEventUpsertOne {
 		}
 		if _, exists := u.create.mutation.Changes(); exists {
 			s.SetIgnore(transitionevent.FieldChanges)
+		}
+		if _, exists := u.create.mutation.Seq(); exists {
+			s.SetIgnore(transitionevent.FieldSeq)
 		}
 	}))
 	return u
@@ -767,6 +795,9 @@ func (u *TransitionEventUpsertBulk) UpdateNewValues() *TransitionEventUpsertBulk
 			}
 			if _, exists := b.mutation.Changes(); exists {
 				s.SetIgnore(transitionevent.FieldChanges)
+			}
+			if _, exists := b.mutation.Seq(); exists {
+				s.SetIgnore(transitionevent.FieldSeq)
 			}
 		}
 	}))

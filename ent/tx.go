@@ -16,6 +16,10 @@ type Tx struct {
 	config
 	// APIToken is the client for interacting with the APIToken builders.
 	APIToken *APITokenClient
+	// ApprovalRequest is the client for interacting with the ApprovalRequest builders.
+	ApprovalRequest *ApprovalRequestClient
+	// ApprovalTask is the client for interacting with the ApprovalTask builders.
+	ApprovalTask *ApprovalTaskClient
 	// Attachment is the client for interacting with the Attachment builders.
 	Attachment *AttachmentClient
 	// AttachmentChunk is the client for interacting with the AttachmentChunk builders.
@@ -60,6 +64,8 @@ type Tx struct {
 	Role *RoleClient
 	// RoleGrant is the client for interacting with the RoleGrant builders.
 	RoleGrant *RoleGrantClient
+	// SLATimer is the client for interacting with the SLATimer builders.
+	SLATimer *SLATimerClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Tenant is the client for interacting with the Tenant builders.
@@ -212,6 +218,8 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.APIToken = NewAPITokenClient(tx.config)
+	tx.ApprovalRequest = NewApprovalRequestClient(tx.config)
+	tx.ApprovalTask = NewApprovalTaskClient(tx.config)
 	tx.Attachment = NewAttachmentClient(tx.config)
 	tx.AttachmentChunk = NewAttachmentChunkClient(tx.config)
 	tx.AuditChain = NewAuditChainClient(tx.config)
@@ -234,6 +242,7 @@ func (tx *Tx) init() {
 	tx.Project = NewProjectClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.RoleGrant = NewRoleGrantClient(tx.config)
+	tx.SLATimer = NewSLATimerClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Tenant = NewTenantClient(tx.config)
 	tx.TenantKey = NewTenantKeyClient(tx.config)

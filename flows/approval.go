@@ -40,11 +40,11 @@ const (
 // Vote is one decision of an approval step.
 type Vote struct {
 	// Kind is approve, reject or delegate.
-	Kind VoteKind
+	Kind VoteKind `json:"kind"`
 	// Actor is the id of the user who decides.
-	Actor string
+	Actor string `json:"actor"`
 	// Target is, for a delegation, the id of the user who decides instead.
-	Target string
+	Target string `json:"target,omitempty"`
 }
 
 // Outcome is the state of an approval step.

@@ -57,8 +57,8 @@ type SLA struct {
 // Interval is a stretch of time [Start, End) during which a timer was
 // paused. A zero End means the timer is still paused.
 type Interval struct {
-	Start time.Time
-	End   time.Time
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
 }
 
 // Deadline returns the instant at which the timer started at startedAt

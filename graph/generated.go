@@ -18,6 +18,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/introspection"
 	"github.com/custos-crm/custos/authn"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/formdefinition"
@@ -30,6 +32,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/settings"
 	"github.com/custos-crm/custos/ent/schema/sso"
 	"github.com/custos-crm/custos/ent/schema/viewer"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/user"
 	"github.com/custos-crm/custos/ent/workflowdefinition"
@@ -72,6 +75,7 @@ type ResolverRoot interface {
 	Notification() NotificationResolver
 	Project() ProjectResolver
 	Query() QueryResolver
+	TenantSettings() TenantSettingsResolver
 	Ticket() TicketResolver
 	TransitionEvent() TransitionEventResolver
 	TransitionReason() TransitionReasonResolver
@@ -107,6 +111,34 @@ type ComplexityRoot struct {
 	APITokenEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	ApprovalRequest struct {
+		Approval          func(childComplexity int) int
+		Approvers         func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Fallback          func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Module            func(childComplexity int) int
+		Outcome           func(childComplexity int) int
+		RecordID          func(childComplexity int) int
+		SubmitterID       func(childComplexity int) int
+		Transition        func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		WorkflowVersionID func(childComplexity int) int
+	}
+
+	ApprovalTask struct {
+		Approval    func(childComplexity int) int
+		ApproverID  func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		ID          func(childComplexity int) int
+		Module      func(childComplexity int) int
+		RecordID    func(childComplexity int) int
+		RequestID   func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SubmitterID func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
 	}
 
 	Attachment struct {
@@ -383,6 +415,8 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ApproveProject            func(childComplexity int, id pulid.ID, comment *string) int
+		ApproveTicket             func(childComplexity int, id pulid.ID, comment *string) int
 		AttachFile                func(childComplexity int, input model.AttachFileInput) int
 		CreateAPIToken            func(childComplexity int, input authn.NewAPIToken) int
 		CreateContact             func(childComplexity int, input ent.CreateContactInput) int
@@ -397,6 +431,8 @@ type ComplexityRoot struct {
 		CreateUser                func(childComplexity int, input directory.NewUser) int
 		CreateWebhookEndpoint     func(childComplexity int, input webhooks.EndpointInput) int
 		CreateWorkflow            func(childComplexity int, input workflows.CreateInput) int
+		DelegateProject           func(childComplexity int, id pulid.ID, to pulid.ID, comment *string) int
+		DelegateTicket            func(childComplexity int, id pulid.ID, to pulid.ID, comment *string) int
 		DeleteAttachment          func(childComplexity int, id pulid.ID) int
 		DeleteContact             func(childComplexity int, id pulid.ID) int
 		DeleteCustomer            func(childComplexity int, id pulid.ID) int
@@ -415,6 +451,8 @@ type ComplexityRoot struct {
 		PublishFormVersion        func(childComplexity int, id pulid.ID) int
 		PublishWorkflowVersion    func(childComplexity int, id pulid.ID) int
 		RedeliverWebhookMessage   func(childComplexity int, id pulid.ID) int
+		RejectProject             func(childComplexity int, id pulid.ID, comment *string) int
+		RejectTicket              func(childComplexity int, id pulid.ID, comment *string) int
 		ResetPassword             func(childComplexity int, id pulid.ID) int
 		RevokeAPIToken            func(childComplexity int, id pulid.ID) int
 		RevokeOtherSessions       func(childComplexity int) int
@@ -423,8 +461,8 @@ type ComplexityRoot struct {
 		RotateWebhookSecret       func(childComplexity int, id pulid.ID, overlapHours *int) int
 		SetFormActive             func(childComplexity int, definitionID pulid.ID, active bool) int
 		SetNotificationPreference func(childComplexity int, input notify.Preference) int
-		TransitionProject         func(childComplexity int, id pulid.ID, transition string, input map[string]any, comment *string, revision *int) int
-		TransitionTicket          func(childComplexity int, id pulid.ID, transition string, input map[string]any, comment *string, revision *int) int
+		TransitionProject         func(childComplexity int, id pulid.ID, transition string, input map[string]any, comment *string, revision *int, approvers []pulid.ID) int
+		TransitionTicket          func(childComplexity int, id pulid.ID, transition string, input map[string]any, comment *string, revision *int, approvers []pulid.ID) int
 		UnlockUser                func(childComplexity int, id pulid.ID) int
 		UpdateContact             func(childComplexity int, id pulid.ID, input ent.UpdateContactInput) int
 		UpdateCustomer            func(childComplexity int, id pulid.ID, input ent.UpdateCustomerInput) int
@@ -435,8 +473,10 @@ type ComplexityRoot struct {
 		UpdateIdentityProvider    func(childComplexity int, id pulid.ID, input authn.ProviderInput) int
 		UpdatePasskey             func(childComplexity int, id pulid.ID, input ent.UpdatePasskeyInput) int
 		UpdatePicklist            func(childComplexity int, kind choices.Kind, options []*choices.Option) int
+		UpdateProject             func(childComplexity int, id pulid.ID, input workitems.Change) int
 		UpdateRole                func(childComplexity int, id pulid.ID, input ent.UpdateRoleInput) int
 		UpdateTenantSettings      func(childComplexity int, input tenancy.SettingsChange) int
+		UpdateTicket              func(childComplexity int, id pulid.ID, input workitems.Change) int
 		UpdateUser                func(childComplexity int, id pulid.ID, input ent.UpdateUserInput) int
 		UpdateWebhookEndpoint     func(childComplexity int, id pulid.ID, input webhooks.EndpointInput) int
 		UpdateWorkflowDefinition  func(childComplexity int, id pulid.ID, input ent.UpdateWorkflowDefinitionInput) int
@@ -546,6 +586,7 @@ type ComplexityRoot struct {
 	}
 
 	Project struct {
+		Approvals            func(childComplexity int) int
 		Assignee             func(childComplexity int) int
 		AssigneeID           func(childComplexity int) int
 		AvailableTransitions func(childComplexity int) int
@@ -563,6 +604,7 @@ type ComplexityRoot struct {
 		Owner                func(childComplexity int) int
 		OwnerID              func(childComplexity int) int
 		Revision             func(childComplexity int) int
+		SLATimers            func(childComplexity int) int
 		State                func(childComplexity int) int
 		Title                func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
@@ -593,6 +635,7 @@ type ComplexityRoot struct {
 		IdentityProviders         func(childComplexity int) int
 		Jobs                      func(childComplexity int, state *string, first *int, after *string) int
 		MyAPITokens               func(childComplexity int) int
+		MyApprovalTasks           func(childComplexity int) int
 		MyFollowUpsDue            func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int) int
 		MyNotificationPreferences func(childComplexity int) int
 		MyNotifications           func(childComplexity int, unreadOnly *bool, after *entgql.Cursor[pulid.ID], first *int) int
@@ -602,11 +645,13 @@ type ComplexityRoot struct {
 		Nodes                     func(childComplexity int, ids []pulid.ID) int
 		Picklists                 func(childComplexity int) int
 		Projects                  func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.ProjectOrder, where *ent.ProjectWhereInput) int
+		ProjectsByCustomField     func(childComplexity int, filter model.CustomFieldFilter, where *ent.ProjectWhereInput, after *entgql.Cursor[pulid.ID], first *int) int
 		Roles                     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.RoleOrder, where *ent.RoleWhereInput) int
 		Search                    func(childComplexity int, query string) int
 		SimulateTransition        func(childComplexity int, workflowVersionID pulid.ID, state *string, data map[string]any, roles []string, assignee *bool) int
 		Tenant                    func(childComplexity int) int
 		Tickets                   func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.TicketOrder, where *ent.TicketWhereInput) int
+		TicketsByCustomField      func(childComplexity int, filter model.CustomFieldFilter, where *ent.TicketWhereInput, after *entgql.Cursor[pulid.ID], first *int) int
 		UnreadNotificationCount   func(childComplexity int) int
 		Users                     func(childComplexity int, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.UserOrder, where *ent.UserWhereInput) int
 		Viewer                    func(childComplexity int) int
@@ -651,6 +696,22 @@ type ComplexityRoot struct {
 		UserID    func(childComplexity int) int
 	}
 
+	SLATimer struct {
+		BreachedAt        func(childComplexity int) int
+		CreatedAt         func(childComplexity int) int
+		Deadline          func(childComplexity int) int
+		Generation        func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Module            func(childComplexity int) int
+		RecordID          func(childComplexity int) int
+		SLA               func(childComplexity int) int
+		StartedAt         func(childComplexity int) int
+		Status            func(childComplexity int) int
+		UpdatedAt         func(childComplexity int) int
+		WarningsFired     func(childComplexity int) int
+		WorkflowVersionID func(childComplexity int) int
+	}
+
 	SearchResults struct {
 		Contacts  func(childComplexity int) int
 		Customers func(childComplexity int) int
@@ -691,14 +752,16 @@ type ComplexityRoot struct {
 	}
 
 	TenantSettings struct {
-		Auth        func(childComplexity int) int
-		Locale      func(childComplexity int) int
-		PhoneRegion func(childComplexity int) int
-		RemindAt    func(childComplexity int) int
-		TimeZone    func(childComplexity int) int
+		Auth            func(childComplexity int) int
+		Locale          func(childComplexity int) int
+		PhoneRegion     func(childComplexity int) int
+		RemindAt        func(childComplexity int) int
+		TimeZone        func(childComplexity int) int
+		WorkingCalendar func(childComplexity int) int
 	}
 
 	Ticket struct {
+		Approvals            func(childComplexity int) int
 		Assignee             func(childComplexity int) int
 		AssigneeID           func(childComplexity int) int
 		AvailableTransitions func(childComplexity int) int
@@ -716,6 +779,7 @@ type ComplexityRoot struct {
 		Owner                func(childComplexity int) int
 		OwnerID              func(childComplexity int) int
 		Revision             func(childComplexity int) int
+		SLATimers            func(childComplexity int) int
 		State                func(childComplexity int) int
 		Title                func(childComplexity int) int
 		UpdatedAt            func(childComplexity int) int
@@ -741,6 +805,7 @@ type ComplexityRoot struct {
 		FromState  func(childComplexity int) int
 		ID         func(childComplexity int) int
 		RecordID   func(childComplexity int) int
+		Seq        func(childComplexity int) int
 		ToState    func(childComplexity int) int
 		Transition func(childComplexity int) int
 		UpdatedAt  func(childComplexity int) int
@@ -946,9 +1011,17 @@ type MutationResolver interface {
 	PublishWorkflowVersion(ctx context.Context, id pulid.ID) (*ent.WorkflowVersion, error)
 	UpdateWorkflowDefinition(ctx context.Context, id pulid.ID, input ent.UpdateWorkflowDefinitionInput) (*ent.WorkflowDefinition, error)
 	CreateTicket(ctx context.Context, input workitems.NewItem) (*ent.Ticket, error)
-	TransitionTicket(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int) (*ent.Ticket, error)
+	TransitionTicket(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int, approvers []pulid.ID) (*ent.Ticket, error)
 	CreateProject(ctx context.Context, input workitems.NewItem) (*ent.Project, error)
-	TransitionProject(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int) (*ent.Project, error)
+	UpdateTicket(ctx context.Context, id pulid.ID, input workitems.Change) (*ent.Ticket, error)
+	UpdateProject(ctx context.Context, id pulid.ID, input workitems.Change) (*ent.Project, error)
+	TransitionProject(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int, approvers []pulid.ID) (*ent.Project, error)
+	ApproveTicket(ctx context.Context, id pulid.ID, comment *string) (*ent.Ticket, error)
+	RejectTicket(ctx context.Context, id pulid.ID, comment *string) (*ent.Ticket, error)
+	DelegateTicket(ctx context.Context, id pulid.ID, to pulid.ID, comment *string) (*ent.Ticket, error)
+	ApproveProject(ctx context.Context, id pulid.ID, comment *string) (*ent.Project, error)
+	RejectProject(ctx context.Context, id pulid.ID, comment *string) (*ent.Project, error)
+	DelegateProject(ctx context.Context, id pulid.ID, to pulid.ID, comment *string) (*ent.Project, error)
 }
 type NotificationResolver interface {
 	Title(ctx context.Context, obj *ent.Notification) (string, error)
@@ -959,6 +1032,8 @@ type ProjectResolver interface {
 	CustomFields(ctx context.Context, obj *ent.Project) (map[string]any, error)
 	History(ctx context.Context, obj *ent.Project) ([]*ent.TransitionEvent, error)
 	AvailableTransitions(ctx context.Context, obj *ent.Project) ([]*flows.Option, error)
+	Approvals(ctx context.Context, obj *ent.Project) ([]*ent.ApprovalRequest, error)
+	SLATimers(ctx context.Context, obj *ent.Project) ([]*ent.SLATimer, error)
 }
 type QueryResolver interface {
 	Node(ctx context.Context, id pulid.ID) (ent.Noder, error)
@@ -994,11 +1069,19 @@ type QueryResolver interface {
 	Viewer(ctx context.Context) (*model.Viewer, error)
 	Tenant(ctx context.Context) (*ent.Tenant, error)
 	SimulateTransition(ctx context.Context, workflowVersionID pulid.ID, state *string, data map[string]any, roles []string, assignee *bool) ([]*workflows.Simulated, error)
+	MyApprovalTasks(ctx context.Context) ([]*ent.ApprovalTask, error)
+	TicketsByCustomField(ctx context.Context, filter model.CustomFieldFilter, where *ent.TicketWhereInput, after *entgql.Cursor[pulid.ID], first *int) (*ent.TicketConnection, error)
+	ProjectsByCustomField(ctx context.Context, filter model.CustomFieldFilter, where *ent.ProjectWhereInput, after *entgql.Cursor[pulid.ID], first *int) (*ent.ProjectConnection, error)
+}
+type TenantSettingsResolver interface {
+	WorkingCalendar(ctx context.Context, obj *settings.Tenant) (map[string]any, error)
 }
 type TicketResolver interface {
 	CustomFields(ctx context.Context, obj *ent.Ticket) (map[string]any, error)
 	History(ctx context.Context, obj *ent.Ticket) ([]*ent.TransitionEvent, error)
 	AvailableTransitions(ctx context.Context, obj *ent.Ticket) ([]*flows.Option, error)
+	Approvals(ctx context.Context, obj *ent.Ticket) ([]*ent.ApprovalRequest, error)
+	SLATimers(ctx context.Context, obj *ent.Ticket) ([]*ent.SLATimer, error)
 }
 type TransitionEventResolver interface {
 	Comment(ctx context.Context, obj *ent.TransitionEvent) (*string, error)
@@ -1137,6 +1220,140 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.APITokenEdge.Node(childComplexity), true
+
+	case "ApprovalRequest.approval":
+		if e.ComplexityRoot.ApprovalRequest.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Approval(childComplexity), true
+	case "ApprovalRequest.approvers":
+		if e.ComplexityRoot.ApprovalRequest.Approvers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Approvers(childComplexity), true
+	case "ApprovalRequest.createdAt":
+		if e.ComplexityRoot.ApprovalRequest.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.CreatedAt(childComplexity), true
+	case "ApprovalRequest.fallback":
+		if e.ComplexityRoot.ApprovalRequest.Fallback == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Fallback(childComplexity), true
+	case "ApprovalRequest.id":
+		if e.ComplexityRoot.ApprovalRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.ID(childComplexity), true
+	case "ApprovalRequest.module":
+		if e.ComplexityRoot.ApprovalRequest.Module == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Module(childComplexity), true
+	case "ApprovalRequest.outcome":
+		if e.ComplexityRoot.ApprovalRequest.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Outcome(childComplexity), true
+	case "ApprovalRequest.recordID":
+		if e.ComplexityRoot.ApprovalRequest.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.RecordID(childComplexity), true
+	case "ApprovalRequest.submitterID":
+		if e.ComplexityRoot.ApprovalRequest.SubmitterID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.SubmitterID(childComplexity), true
+	case "ApprovalRequest.transition":
+		if e.ComplexityRoot.ApprovalRequest.Transition == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.Transition(childComplexity), true
+	case "ApprovalRequest.updatedAt":
+		if e.ComplexityRoot.ApprovalRequest.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.UpdatedAt(childComplexity), true
+	case "ApprovalRequest.workflowVersionID":
+		if e.ComplexityRoot.ApprovalRequest.WorkflowVersionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalRequest.WorkflowVersionID(childComplexity), true
+
+	case "ApprovalTask.approval":
+		if e.ComplexityRoot.ApprovalTask.Approval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.Approval(childComplexity), true
+	case "ApprovalTask.approverID":
+		if e.ComplexityRoot.ApprovalTask.ApproverID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.ApproverID(childComplexity), true
+	case "ApprovalTask.createdAt":
+		if e.ComplexityRoot.ApprovalTask.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.CreatedAt(childComplexity), true
+	case "ApprovalTask.id":
+		if e.ComplexityRoot.ApprovalTask.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.ID(childComplexity), true
+	case "ApprovalTask.module":
+		if e.ComplexityRoot.ApprovalTask.Module == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.Module(childComplexity), true
+	case "ApprovalTask.recordID":
+		if e.ComplexityRoot.ApprovalTask.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.RecordID(childComplexity), true
+	case "ApprovalTask.requestID":
+		if e.ComplexityRoot.ApprovalTask.RequestID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.RequestID(childComplexity), true
+	case "ApprovalTask.status":
+		if e.ComplexityRoot.ApprovalTask.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.Status(childComplexity), true
+	case "ApprovalTask.submitterID":
+		if e.ComplexityRoot.ApprovalTask.SubmitterID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.SubmitterID(childComplexity), true
+	case "ApprovalTask.updatedAt":
+		if e.ComplexityRoot.ApprovalTask.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApprovalTask.UpdatedAt(childComplexity), true
 
 	case "Attachment.contentType":
 		if e.ComplexityRoot.Attachment.ContentType == nil {
@@ -2315,6 +2532,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LockoutSettings.MaxLockHours(childComplexity), true
 
+	case "Mutation.approveProject":
+		if e.ComplexityRoot.Mutation.ApproveProject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveProject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveProject(childComplexity, args["id"].(pulid.ID), args["comment"].(*string)), true
+	case "Mutation.approveTicket":
+		if e.ComplexityRoot.Mutation.ApproveTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveTicket(childComplexity, args["id"].(pulid.ID), args["comment"].(*string)), true
 	case "Mutation.attachFile":
 		if e.ComplexityRoot.Mutation.AttachFile == nil {
 			break
@@ -2469,6 +2708,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateWorkflow(childComplexity, args["input"].(workflows.CreateInput)), true
+	case "Mutation.delegateProject":
+		if e.ComplexityRoot.Mutation.DelegateProject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delegateProject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DelegateProject(childComplexity, args["id"].(pulid.ID), args["to"].(pulid.ID), args["comment"].(*string)), true
+	case "Mutation.delegateTicket":
+		if e.ComplexityRoot.Mutation.DelegateTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_delegateTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DelegateTicket(childComplexity, args["id"].(pulid.ID), args["to"].(pulid.ID), args["comment"].(*string)), true
 	case "Mutation.deleteAttachment":
 		if e.ComplexityRoot.Mutation.DeleteAttachment == nil {
 			break
@@ -2662,6 +2923,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RedeliverWebhookMessage(childComplexity, args["id"].(pulid.ID)), true
+	case "Mutation.rejectProject":
+		if e.ComplexityRoot.Mutation.RejectProject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectProject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectProject(childComplexity, args["id"].(pulid.ID), args["comment"].(*string)), true
+	case "Mutation.rejectTicket":
+		if e.ComplexityRoot.Mutation.RejectTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_rejectTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RejectTicket(childComplexity, args["id"].(pulid.ID), args["comment"].(*string)), true
 	case "Mutation.resetPassword":
 		if e.ComplexityRoot.Mutation.ResetPassword == nil {
 			break
@@ -2755,7 +3038,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.TransitionProject(childComplexity, args["id"].(pulid.ID), args["transition"].(string), args["input"].(map[string]any), args["comment"].(*string), args["revision"].(*int)), true
+		return e.ComplexityRoot.Mutation.TransitionProject(childComplexity, args["id"].(pulid.ID), args["transition"].(string), args["input"].(map[string]any), args["comment"].(*string), args["revision"].(*int), args["approvers"].([]pulid.ID)), true
 	case "Mutation.transitionTicket":
 		if e.ComplexityRoot.Mutation.TransitionTicket == nil {
 			break
@@ -2766,7 +3049,7 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 			return 0, false
 		}
 
-		return e.ComplexityRoot.Mutation.TransitionTicket(childComplexity, args["id"].(pulid.ID), args["transition"].(string), args["input"].(map[string]any), args["comment"].(*string), args["revision"].(*int)), true
+		return e.ComplexityRoot.Mutation.TransitionTicket(childComplexity, args["id"].(pulid.ID), args["transition"].(string), args["input"].(map[string]any), args["comment"].(*string), args["revision"].(*int), args["approvers"].([]pulid.ID)), true
 	case "Mutation.unlockUser":
 		if e.ComplexityRoot.Mutation.UnlockUser == nil {
 			break
@@ -2877,6 +3160,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdatePicklist(childComplexity, args["kind"].(choices.Kind), args["options"].([]*choices.Option)), true
+	case "Mutation.updateProject":
+		if e.ComplexityRoot.Mutation.UpdateProject == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProject_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProject(childComplexity, args["id"].(pulid.ID), args["input"].(workitems.Change)), true
 	case "Mutation.updateRole":
 		if e.ComplexityRoot.Mutation.UpdateRole == nil {
 			break
@@ -2899,6 +3193,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateTenantSettings(childComplexity, args["input"].(tenancy.SettingsChange)), true
+	case "Mutation.updateTicket":
+		if e.ComplexityRoot.Mutation.UpdateTicket == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateTicket_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateTicket(childComplexity, args["id"].(pulid.ID), args["input"].(workitems.Change)), true
 	case "Mutation.updateUser":
 		if e.ComplexityRoot.Mutation.UpdateUser == nil {
 			break
@@ -3335,6 +3640,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PicklistOption.LabelZh(childComplexity), true
 
+	case "Project.approvals":
+		if e.ComplexityRoot.Project.Approvals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.Approvals(childComplexity), true
 	case "Project.assignee":
 		if e.ComplexityRoot.Project.Assignee == nil {
 			break
@@ -3437,6 +3748,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Project.Revision(childComplexity), true
+	case "Project.slaTimers":
+		if e.ComplexityRoot.Project.SLATimers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Project.SLATimers(childComplexity), true
 	case "Project.state":
 		if e.ComplexityRoot.Project.State == nil {
 			break
@@ -3612,6 +3929,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.MyAPITokens(childComplexity), true
+	case "Query.myApprovalTasks":
+		if e.ComplexityRoot.Query.MyApprovalTasks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.MyApprovalTasks(childComplexity), true
 	case "Query.myFollowUpsDue":
 		if e.ComplexityRoot.Query.MyFollowUpsDue == nil {
 			break
@@ -3691,6 +4014,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Projects(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.ProjectOrder), args["where"].(*ent.ProjectWhereInput)), true
+	case "Query.projectsByCustomField":
+		if e.ComplexityRoot.Query.ProjectsByCustomField == nil {
+			break
+		}
+
+		args, err := ec.field_Query_projectsByCustomField_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ProjectsByCustomField(childComplexity, args["filter"].(model.CustomFieldFilter), args["where"].(*ent.ProjectWhereInput), args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int)), true
 	case "Query.roles":
 		if e.ComplexityRoot.Query.Roles == nil {
 			break
@@ -3741,6 +4075,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Tickets(childComplexity, args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int), args["before"].(*entgql.Cursor[pulid.ID]), args["last"].(*int), args["orderBy"].(*ent.TicketOrder), args["where"].(*ent.TicketWhereInput)), true
+	case "Query.ticketsByCustomField":
+		if e.ComplexityRoot.Query.TicketsByCustomField == nil {
+			break
+		}
+
+		args, err := ec.field_Query_ticketsByCustomField_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.TicketsByCustomField(childComplexity, args["filter"].(model.CustomFieldFilter), args["where"].(*ent.TicketWhereInput), args["after"].(*entgql.Cursor[pulid.ID]), args["first"].(*int)), true
 	case "Query.unreadNotificationCount":
 		if e.ComplexityRoot.Query.UnreadNotificationCount == nil {
 			break
@@ -3936,6 +4281,85 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrant.UserID(childComplexity), true
 
+	case "SLATimer.breachedAt":
+		if e.ComplexityRoot.SLATimer.BreachedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.BreachedAt(childComplexity), true
+	case "SLATimer.createdAt":
+		if e.ComplexityRoot.SLATimer.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.CreatedAt(childComplexity), true
+	case "SLATimer.deadline":
+		if e.ComplexityRoot.SLATimer.Deadline == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.Deadline(childComplexity), true
+	case "SLATimer.generation":
+		if e.ComplexityRoot.SLATimer.Generation == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.Generation(childComplexity), true
+	case "SLATimer.id":
+		if e.ComplexityRoot.SLATimer.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.ID(childComplexity), true
+	case "SLATimer.module":
+		if e.ComplexityRoot.SLATimer.Module == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.Module(childComplexity), true
+	case "SLATimer.recordID":
+		if e.ComplexityRoot.SLATimer.RecordID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.RecordID(childComplexity), true
+	case "SLATimer.sla":
+		if e.ComplexityRoot.SLATimer.SLA == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.SLA(childComplexity), true
+	case "SLATimer.startedAt":
+		if e.ComplexityRoot.SLATimer.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.StartedAt(childComplexity), true
+	case "SLATimer.status":
+		if e.ComplexityRoot.SLATimer.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.Status(childComplexity), true
+	case "SLATimer.updatedAt":
+		if e.ComplexityRoot.SLATimer.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.UpdatedAt(childComplexity), true
+	case "SLATimer.warningsFired":
+		if e.ComplexityRoot.SLATimer.WarningsFired == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.WarningsFired(childComplexity), true
+	case "SLATimer.workflowVersionID":
+		if e.ComplexityRoot.SLATimer.WorkflowVersionID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SLATimer.WorkflowVersionID(childComplexity), true
+
 	case "SearchResults.contacts":
 		if e.ComplexityRoot.SearchResults.Contacts == nil {
 			break
@@ -4115,7 +4539,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TenantSettings.TimeZone(childComplexity), true
+	case "TenantSettings.workingCalendar":
+		if e.ComplexityRoot.TenantSettings.WorkingCalendar == nil {
+			break
+		}
 
+		return e.ComplexityRoot.TenantSettings.WorkingCalendar(childComplexity), true
+
+	case "Ticket.approvals":
+		if e.ComplexityRoot.Ticket.Approvals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.Approvals(childComplexity), true
 	case "Ticket.assignee":
 		if e.ComplexityRoot.Ticket.Assignee == nil {
 			break
@@ -4218,6 +4654,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Ticket.Revision(childComplexity), true
+	case "Ticket.slaTimers":
+		if e.ComplexityRoot.Ticket.SLATimers == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Ticket.SLATimers(childComplexity), true
 	case "Ticket.state":
 		if e.ComplexityRoot.Ticket.State == nil {
 			break
@@ -4317,6 +4759,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.TransitionEvent.RecordID(childComplexity), true
+	case "TransitionEvent.seq":
+		if e.ComplexityRoot.TransitionEvent.Seq == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TransitionEvent.Seq(childComplexity), true
 	case "TransitionEvent.toState":
 		if e.ComplexityRoot.TransitionEvent.ToState == nil {
 			break
@@ -4789,6 +5237,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("APITokenOrder", ec.unmarshalInputAPITokenOrder),
 			graphql.NewInputUnmarshaler("APITokenWhereInput", ec.unmarshalInputAPITokenWhereInput),
+			graphql.NewInputUnmarshaler("ApprovalRequestOrder", ec.unmarshalInputApprovalRequestOrder),
+			graphql.NewInputUnmarshaler("ApprovalTaskOrder", ec.unmarshalInputApprovalTaskOrder),
 			graphql.NewInputUnmarshaler("AttachFileInput", ec.unmarshalInputAttachFileInput),
 			graphql.NewInputUnmarshaler("AttachmentOrder", ec.unmarshalInputAttachmentOrder),
 			graphql.NewInputUnmarshaler("AttachmentWhereInput", ec.unmarshalInputAttachmentWhereInput),
@@ -4838,6 +5288,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RoleGrantWhereInput", ec.unmarshalInputRoleGrantWhereInput),
 			graphql.NewInputUnmarshaler("RoleOrder", ec.unmarshalInputRoleOrder),
 			graphql.NewInputUnmarshaler("RoleWhereInput", ec.unmarshalInputRoleWhereInput),
+			graphql.NewInputUnmarshaler("SLATimerOrder", ec.unmarshalInputSLATimerOrder),
 			graphql.NewInputUnmarshaler("SessionSettingsInput", ec.unmarshalInputSessionSettingsInput),
 			graphql.NewInputUnmarshaler("TenantOrder", ec.unmarshalInputTenantOrder),
 			graphql.NewInputUnmarshaler("TenantSettingsInput", ec.unmarshalInputTenantSettingsInput),
@@ -4855,6 +5306,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateRoleInput", ec.unmarshalInputUpdateRoleInput),
 			graphql.NewInputUnmarshaler("UpdateTicketInput", ec.unmarshalInputUpdateTicketInput),
 			graphql.NewInputUnmarshaler("UpdateUserInput", ec.unmarshalInputUpdateUserInput),
+			graphql.NewInputUnmarshaler("UpdateWorkItemInput", ec.unmarshalInputUpdateWorkItemInput),
 			graphql.NewInputUnmarshaler("UpdateWorkflowDefinitionInput", ec.unmarshalInputUpdateWorkflowDefinitionInput),
 			graphql.NewInputUnmarshaler("UserOrder", ec.unmarshalInputUserOrder),
 			graphql.NewInputUnmarshaler("UserWhereInput", ec.unmarshalInputUserWhereInput),
@@ -4998,6 +5450,62 @@ func (ec *executionContext) childFields_APITokenEdge(ctx context.Context, field 
 		return ec.fieldContext_APITokenEdge_cursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type APITokenEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_ApprovalRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApprovalRequest_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApprovalRequest_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ApprovalRequest_updatedAt(ctx, field)
+	case "recordID":
+		return ec.fieldContext_ApprovalRequest_recordID(ctx, field)
+	case "module":
+		return ec.fieldContext_ApprovalRequest_module(ctx, field)
+	case "workflowVersionID":
+		return ec.fieldContext_ApprovalRequest_workflowVersionID(ctx, field)
+	case "approval":
+		return ec.fieldContext_ApprovalRequest_approval(ctx, field)
+	case "transition":
+		return ec.fieldContext_ApprovalRequest_transition(ctx, field)
+	case "submitterID":
+		return ec.fieldContext_ApprovalRequest_submitterID(ctx, field)
+	case "approvers":
+		return ec.fieldContext_ApprovalRequest_approvers(ctx, field)
+	case "fallback":
+		return ec.fieldContext_ApprovalRequest_fallback(ctx, field)
+	case "outcome":
+		return ec.fieldContext_ApprovalRequest_outcome(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApprovalRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_ApprovalTask(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_ApprovalTask_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_ApprovalTask_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_ApprovalTask_updatedAt(ctx, field)
+	case "requestID":
+		return ec.fieldContext_ApprovalTask_requestID(ctx, field)
+	case "recordID":
+		return ec.fieldContext_ApprovalTask_recordID(ctx, field)
+	case "module":
+		return ec.fieldContext_ApprovalTask_module(ctx, field)
+	case "approval":
+		return ec.fieldContext_ApprovalTask_approval(ctx, field)
+	case "approverID":
+		return ec.fieldContext_ApprovalTask_approverID(ctx, field)
+	case "submitterID":
+		return ec.fieldContext_ApprovalTask_submitterID(ctx, field)
+	case "status":
+		return ec.fieldContext_ApprovalTask_status(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApprovalTask", field.Name)
 }
 
 func (ec *executionContext) childFields_Attachment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5782,6 +6290,10 @@ func (ec *executionContext) childFields_Project(ctx context.Context, field graph
 		return ec.fieldContext_Project_history(ctx, field)
 	case "availableTransitions":
 		return ec.fieldContext_Project_availableTransitions(ctx, field)
+	case "approvals":
+		return ec.fieldContext_Project_approvals(ctx, field)
+	case "slaTimers":
+		return ec.fieldContext_Project_slaTimers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Project", field.Name)
 }
@@ -5878,6 +6390,38 @@ func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrant", field.Name)
 }
 
+func (ec *executionContext) childFields_SLATimer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SLATimer_id(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SLATimer_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SLATimer_updatedAt(ctx, field)
+	case "recordID":
+		return ec.fieldContext_SLATimer_recordID(ctx, field)
+	case "module":
+		return ec.fieldContext_SLATimer_module(ctx, field)
+	case "workflowVersionID":
+		return ec.fieldContext_SLATimer_workflowVersionID(ctx, field)
+	case "sla":
+		return ec.fieldContext_SLATimer_sla(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_SLATimer_startedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_SLATimer_status(ctx, field)
+	case "deadline":
+		return ec.fieldContext_SLATimer_deadline(ctx, field)
+	case "generation":
+		return ec.fieldContext_SLATimer_generation(ctx, field)
+	case "warningsFired":
+		return ec.fieldContext_SLATimer_warningsFired(ctx, field)
+	case "breachedAt":
+		return ec.fieldContext_SLATimer_breachedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SLATimer", field.Name)
+}
+
 func (ec *executionContext) childFields_SearchResults(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customers":
@@ -5968,6 +6512,8 @@ func (ec *executionContext) childFields_TenantSettings(ctx context.Context, fiel
 		return ec.fieldContext_TenantSettings_auth(ctx, field)
 	case "reminderHour":
 		return ec.fieldContext_TenantSettings_reminderHour(ctx, field)
+	case "workingCalendar":
+		return ec.fieldContext_TenantSettings_workingCalendar(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type TenantSettings", field.Name)
 }
@@ -6016,6 +6562,10 @@ func (ec *executionContext) childFields_Ticket(ctx context.Context, field graphq
 		return ec.fieldContext_Ticket_history(ctx, field)
 	case "availableTransitions":
 		return ec.fieldContext_Ticket_availableTransitions(ctx, field)
+	case "approvals":
+		return ec.fieldContext_Ticket_approvals(ctx, field)
+	case "slaTimers":
+		return ec.fieldContext_Ticket_slaTimers(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Ticket", field.Name)
 }
@@ -6062,6 +6612,8 @@ func (ec *executionContext) childFields_TransitionEvent(ctx context.Context, fie
 		return ec.fieldContext_TransitionEvent_transition(ctx, field)
 	case "changes":
 		return ec.fieldContext_TransitionEvent_changes(ctx, field)
+	case "seq":
+		return ec.fieldContext_TransitionEvent_seq(ctx, field)
 	case "comment":
 		return ec.fieldContext_TransitionEvent_comment(ctx, field)
 	}
@@ -6554,6 +7106,50 @@ func (ec *executionContext) field_Department_members_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_approveProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_attachFile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6747,6 +7343,66 @@ func (ec *executionContext) field_Mutation_createWorkflow_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_delegateProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_delegateTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "to",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["to"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg2
 	return args, nil
 }
 
@@ -7004,6 +7660,50 @@ func (ec *executionContext) field_Mutation_redeliverWebhookMessage_args(ctx cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_rejectProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_rejectTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "comment",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["comment"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_resetPassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7161,6 +7861,14 @@ func (ec *executionContext) field_Mutation_transitionProject_args(ctx context.Co
 		return nil, err
 	}
 	args["revision"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "approvers",
+		func(ctx context.Context, v any) ([]pulid.ID, error) {
+			return ec.unmarshalOID2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["approvers"] = arg5
 	return args, nil
 }
 
@@ -7207,6 +7915,14 @@ func (ec *executionContext) field_Mutation_transitionTicket_args(ctx context.Con
 		return nil, err
 	}
 	args["revision"] = arg4
+	arg5, err := graphql.ProcessArgField(ctx, rawArgs, "approvers",
+		func(ctx context.Context, v any) ([]pulid.ID, error) {
+			return ec.unmarshalOID2ᚕgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["approvers"] = arg5
 	return args, nil
 }
 
@@ -7422,6 +8138,28 @@ func (ec *executionContext) field_Mutation_updatePicklist_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateProject_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (workitems.Change, error) {
+			return ec.unmarshalNUpdateWorkItemInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkitemsᚐChange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7455,6 +8193,28 @@ func (ec *executionContext) field_Mutation_updateTenantSettings_args(ctx context
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateTicket_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (pulid.ID, error) {
+			return ec.unmarshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (workitems.Change, error) {
+			return ec.unmarshalNUpdateWorkItemInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkitemsᚐChange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
 	return args, nil
 }
 
@@ -8014,6 +8774,44 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_projectsByCustomField_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (model.CustomFieldFilter, error) {
+			return ec.unmarshalNCustomFieldFilter2githubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐCustomFieldFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.ProjectWhereInput, error) {
+			return ec.unmarshalOProjectWhereInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐProjectWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_projects_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8179,6 +8977,44 @@ func (ec *executionContext) field_Query_simulateTransition_args(ctx context.Cont
 		return nil, err
 	}
 	args["assignee"] = arg4
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_ticketsByCustomField_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (model.CustomFieldFilter, error) {
+			return ec.unmarshalNCustomFieldFilter2githubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐCustomFieldFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "where",
+		func(ctx context.Context, v any) (*ent.TicketWhereInput, error) {
+			return ec.unmarshalOTicketWhereInput2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐTicketWhereInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["where"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*entgql.Cursor[pulid.ID], error) {
+			return ec.unmarshalOCursor2ᚖentgoᚗioᚋcontribᚋentgqlᚐCursor(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg3
 	return args, nil
 }
 
@@ -8781,6 +9617,512 @@ func (ec *executionContext) _APITokenEdge_cursor(ctx context.Context, field grap
 }
 func (ec *executionContext) fieldContext_APITokenEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("APITokenEdge", field, false, false, "Cursor")
+}
+
+func (ec *executionContext) _ApprovalRequest_id(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApprovalRequest_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApprovalRequest_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApprovalRequest_recordID(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_recordID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_recordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_module(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_module(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Module, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v approvalrequest.Module) graphql.Marshaler {
+			return ec.marshalNApprovalRequestModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovalrequestᚐModule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "ApprovalRequestModule")
+}
+
+func (ec *executionContext) _ApprovalRequest_workflowVersionID(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_workflowVersionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowVersionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_workflowVersionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_approval(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_approval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_approval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_transition(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_transition(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transition, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_transition(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_submitterID(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_submitterID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmitterID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_submitterID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_approvers(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_approvers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approvers, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_approvers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalRequest_fallback(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_fallback(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fallback, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_fallback(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _ApprovalRequest_outcome(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalRequest_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v approvalrequest.Outcome) graphql.Marshaler {
+			return ec.marshalNApprovalRequestOutcome2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovalrequestᚐOutcome(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalRequest_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalRequest", field, false, false, "ApprovalRequestOutcome")
+}
+
+func (ec *executionContext) _ApprovalTask_id(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "ID")
+}
+
+func (ec *executionContext) _ApprovalTask_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApprovalTask_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "Time")
+}
+
+func (ec *executionContext) _ApprovalTask_requestID(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_requestID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_requestID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalTask_recordID(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_recordID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_recordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalTask_module(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_module(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Module, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v approvaltask.Module) graphql.Marshaler {
+			return ec.marshalNApprovalTaskModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovaltaskᚐModule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "ApprovalTaskModule")
+}
+
+func (ec *executionContext) _ApprovalTask_approval(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_approval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_approval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalTask_approverID(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_approverID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ApproverID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_approverID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalTask_submitterID(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_submitterID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SubmitterID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalOString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_submitterID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApprovalTask_status(ctx context.Context, field graphql.CollectedField, obj *ent.ApprovalTask) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApprovalTask_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v approvaltask.Status) graphql.Marshaler {
+			return ec.marshalNApprovalTaskStatus2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovaltaskᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApprovalTask_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApprovalTask", field, false, false, "ApprovalTaskStatus")
 }
 
 func (ec *executionContext) _Attachment_id(ctx context.Context, field graphql.CollectedField, obj *ent.Attachment) (ret graphql.Marshaler) {
@@ -15959,7 +17301,7 @@ func (ec *executionContext) _Mutation_transitionTicket(ctx context.Context, fiel
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TransitionTicket(ctx, fc.Args["id"].(pulid.ID), fc.Args["transition"].(string), fc.Args["input"].(map[string]any), fc.Args["comment"].(*string), fc.Args["revision"].(*int))
+			return ec.Resolvers.Mutation().TransitionTicket(ctx, fc.Args["id"].(pulid.ID), fc.Args["transition"].(string), fc.Args["input"].(map[string]any), fc.Args["comment"].(*string), fc.Args["revision"].(*int), fc.Args["approvers"].([]pulid.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
@@ -16037,6 +17379,94 @@ func (ec *executionContext) fieldContext_Mutation_createProject(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateTicket(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(workitems.Change))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProject(ctx, fc.Args["id"].(pulid.ID), fc.Args["input"].(workitems.Change))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_transitionProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16047,7 +17477,7 @@ func (ec *executionContext) _Mutation_transitionProject(ctx context.Context, fie
 		},
 		func(ctx context.Context) (any, error) {
 			fc := graphql.GetFieldContext(ctx)
-			return ec.Resolvers.Mutation().TransitionProject(ctx, fc.Args["id"].(pulid.ID), fc.Args["transition"].(string), fc.Args["input"].(map[string]any), fc.Args["comment"].(*string), fc.Args["revision"].(*int))
+			return ec.Resolvers.Mutation().TransitionProject(ctx, fc.Args["id"].(pulid.ID), fc.Args["transition"].(string), fc.Args["input"].(map[string]any), fc.Args["comment"].(*string), fc.Args["revision"].(*int), fc.Args["approvers"].([]pulid.ID))
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
@@ -16075,6 +17505,270 @@ func (ec *executionContext) fieldContext_Mutation_transitionProject(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_transitionProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveTicket(ctx, fc.Args["id"].(pulid.ID), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectTicket(ctx, fc.Args["id"].(pulid.ID), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delegateTicket(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delegateTicket(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DelegateTicket(ctx, fc.Args["id"].(pulid.ID), fc.Args["to"].(pulid.ID), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Ticket) graphql.Marshaler {
+			return ec.marshalNTicket2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐTicket(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delegateTicket(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Ticket(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delegateTicket_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveProject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveProject(ctx, fc.Args["id"].(pulid.ID), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveProject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_rejectProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_rejectProject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RejectProject(ctx, fc.Args["id"].(pulid.ID), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_rejectProject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_rejectProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_delegateProject(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_delegateProject(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DelegateProject(ctx, fc.Args["id"].(pulid.ID), fc.Args["to"].(pulid.ID), fc.Args["comment"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.Project) graphql.Marshaler {
+			return ec.marshalNProject2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐProject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_delegateProject(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Project(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_delegateProject_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18139,6 +19833,70 @@ func (ec *executionContext) fieldContext_Project_availableTransitions(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Project_approvals(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_approvals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().Approvals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ApprovalRequest) graphql.Marshaler {
+			return ec.marshalNApprovalRequest2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_approvals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Project_slaTimers(ctx context.Context, field graphql.CollectedField, obj *ent.Project) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Project_slaTimers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Project().SLATimers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SLATimer) graphql.Marshaler {
+			return ec.marshalNSLATimer2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Project_slaTimers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Project",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLATimer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ProjectConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.ProjectConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19559,6 +21317,126 @@ func (ec *executionContext) fieldContext_Query_simulateTransition(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_myApprovalTasks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_myApprovalTasks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().MyApprovalTasks(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ApprovalTask) graphql.Marshaler {
+			return ec.marshalNApprovalTask2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalTaskᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_myApprovalTasks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalTask(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_ticketsByCustomField(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_ticketsByCustomField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().TicketsByCustomField(ctx, fc.Args["filter"].(model.CustomFieldFilter), fc.Args["where"].(*ent.TicketWhereInput), fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.TicketConnection) graphql.Marshaler {
+			return ec.marshalNTicketConnection2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐTicketConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_ticketsByCustomField(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TicketConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_ticketsByCustomField_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_projectsByCustomField(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_projectsByCustomField(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ProjectsByCustomField(ctx, fc.Args["filter"].(model.CustomFieldFilter), fc.Args["where"].(*ent.ProjectWhereInput), fc.Args["after"].(*entgql.Cursor[pulid.ID]), fc.Args["first"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ent.ProjectConnection) graphql.Marshaler {
+			return ec.marshalNProjectConnection2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐProjectConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_projectsByCustomField(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ProjectConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_projectsByCustomField_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20225,6 +22103,305 @@ func (ec *executionContext) fieldContext_RoleGrant_role(_ context.Context, field
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _SLATimer_id(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNID2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "ID")
+}
+
+func (ec *executionContext) _SLATimer_createdAt(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLATimer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLATimer_recordID(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_recordID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_recordID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLATimer_module(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_module(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Module, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v slatimer.Module) graphql.Marshaler {
+			return ec.marshalNSLATimerModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋslatimerᚐModule(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_module(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "SLATimerModule")
+}
+
+func (ec *executionContext) _SLATimer_workflowVersionID(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_workflowVersionID(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WorkflowVersionID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v pulid.ID) graphql.Marshaler {
+			return ec.marshalNString2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_workflowVersionID(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLATimer_sla(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_sla(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SLA, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_sla(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "String")
+}
+
+func (ec *executionContext) _SLATimer_startedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLATimer_status(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v slatimer.Status) graphql.Marshaler {
+			return ec.marshalNSLATimerStatus2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋslatimerᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "SLATimerStatus")
+}
+
+func (ec *executionContext) _SLATimer_deadline(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_deadline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Deadline, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_deadline(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "Time")
+}
+
+func (ec *executionContext) _SLATimer_generation(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_generation(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Generation, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_generation(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLATimer_warningsFired(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_warningsFired(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarningsFired, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_warningsFired(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SLATimer_breachedAt(ctx context.Context, field graphql.CollectedField, obj *ent.SLATimer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SLATimer_breachedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BreachedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalOTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SLATimer_breachedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SLATimer", field, false, false, "Time")
 }
 
 func (ec *executionContext) _SearchResults_customers(ctx context.Context, field graphql.CollectedField, obj *search.Results) (ret graphql.Marshaler) {
@@ -20939,6 +23116,29 @@ func (ec *executionContext) fieldContext_TenantSettings_reminderHour(_ context.C
 	return graphql.NewScalarFieldContext("TenantSettings", field, true, false, "Int")
 }
 
+func (ec *executionContext) _TenantSettings_workingCalendar(ctx context.Context, field graphql.CollectedField, obj *settings.Tenant) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TenantSettings_workingCalendar(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.TenantSettings().WorkingCalendar(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNMap2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TenantSettings_workingCalendar(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TenantSettings", field, true, true, "Map")
+}
+
 func (ec *executionContext) _Ticket_id(ctx context.Context, field graphql.CollectedField, obj *ent.Ticket) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21476,6 +23676,70 @@ func (ec *executionContext) fieldContext_Ticket_availableTransitions(_ context.C
 	return fc, nil
 }
 
+func (ec *executionContext) _Ticket_approvals(ctx context.Context, field graphql.CollectedField, obj *ent.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_approvals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().Approvals(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.ApprovalRequest) graphql.Marshaler {
+			return ec.marshalNApprovalRequest2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_approvals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApprovalRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Ticket_slaTimers(ctx context.Context, field graphql.CollectedField, obj *ent.Ticket) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Ticket_slaTimers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Ticket().SLATimers(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*ent.SLATimer) graphql.Marshaler {
+			return ec.marshalNSLATimer2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimerᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Ticket_slaTimers(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Ticket",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SLATimer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TicketConnection_edges(ctx context.Context, field graphql.CollectedField, obj *ent.TicketConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21823,6 +24087,29 @@ func (ec *executionContext) _TransitionEvent_changes(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_TransitionEvent_changes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("TransitionEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TransitionEvent_seq(ctx context.Context, field graphql.CollectedField, obj *ent.TransitionEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TransitionEvent_seq(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Seq, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TransitionEvent_seq(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TransitionEvent", field, false, false, "Int")
 }
 
 func (ec *executionContext) _TransitionEvent_comment(ctx context.Context, field graphql.CollectedField, obj *ent.TransitionEvent) (ret graphql.Marshaler) {
@@ -25412,6 +27699,112 @@ func (ec *executionContext) unmarshalInputAPITokenWhereInput(ctx context.Context
 func UnmarshalAPITokenWhereInput(ctx context.Context, raw any) (ent.APITokenWhereInput, error) {
 	var out ent.APITokenWhereInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "APITokenWhereInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApprovalRequestOrder(ctx context.Context, obj any) (ent.ApprovalRequestOrder, error) {
+	var it ent.ApprovalRequestOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNApprovalRequestOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequestOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApprovalRequestOrder unmarshals raw into the ApprovalRequestOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApprovalRequestOrder(ctx context.Context, raw any) (ent.ApprovalRequestOrder, error) {
+	var out ent.ApprovalRequestOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApprovalRequestOrder", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputApprovalTaskOrder(ctx context.Context, obj any) (ent.ApprovalTaskOrder, error) {
+	var it ent.ApprovalTaskOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNApprovalTaskOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalTaskOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalApprovalTaskOrder unmarshals raw into the ApprovalTaskOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalApprovalTaskOrder(ctx context.Context, raw any) (ent.ApprovalTaskOrder, error) {
+	var out ent.ApprovalTaskOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ApprovalTaskOrder", raw, &out)
 	return out, err
 }
 
@@ -33762,7 +36155,7 @@ func (ec *executionContext) unmarshalInputPicklistWhereInput(ctx context.Context
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn"}
+	fieldsInOrder := [...]string{"not", "and", "or", "id", "idNEQ", "idIn", "idNotIn", "idGT", "idGTE", "idLT", "idLTE", "createdAt", "createdAtNEQ", "createdAtIn", "createdAtNotIn", "createdAtGT", "createdAtGTE", "createdAtLT", "createdAtLTE", "updatedAt", "updatedAtNEQ", "updatedAtIn", "updatedAtNotIn", "updatedAtGT", "updatedAtGTE", "updatedAtLT", "updatedAtLTE", "kind", "kindNEQ", "kindIn", "kindNotIn", "kindGT", "kindGTE", "kindLT", "kindLTE", "kindContains", "kindHasPrefix", "kindHasSuffix", "kindEqualFold", "kindContainsFold"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -33986,6 +36379,69 @@ func (ec *executionContext) unmarshalInputPicklistWhereInput(ctx context.Context
 				return it, err
 			}
 			it.KindNotIn = data
+		case "kindGT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindGT"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindGT = data
+		case "kindGTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindGTE"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindGTE = data
+		case "kindLT":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindLT"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindLT = data
+		case "kindLTE":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindLTE"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindLTE = data
+		case "kindContains":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindContains"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindContains = data
+		case "kindHasPrefix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindHasPrefix"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindHasPrefix = data
+		case "kindHasSuffix":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindHasSuffix"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindHasSuffix = data
+		case "kindEqualFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindEqualFold"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindEqualFold = data
+		case "kindContainsFold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kindContainsFold"))
+			data, err := ec.unmarshalOPicklistKind2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KindContainsFold = data
 		}
 	}
 	return it, nil
@@ -36080,6 +38536,59 @@ func UnmarshalRoleWhereInput(ctx context.Context, raw any) (ent.RoleWhereInput, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputSLATimerOrder(ctx context.Context, obj any) (ent.SLATimerOrder, error) {
+	var it ent.SLATimerOrder
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["direction"]; !present {
+		asMap["direction"] = "ASC"
+	}
+
+	fieldsInOrder := [...]string{"direction", "field"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "direction":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("direction"))
+			data, err := ec.unmarshalNOrderDirection2entgoᚗioᚋcontribᚋentgqlᚐOrderDirection(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Direction = data
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNSLATimerOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimerOrderField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalSLATimerOrder unmarshals raw into the SLATimerOrder input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalSLATimerOrder(ctx context.Context, raw any) (ent.SLATimerOrder, error) {
+	var out ent.SLATimerOrder
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "SLATimerOrder", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputSessionSettingsInput(ctx context.Context, obj any) (settings.Sessions, error) {
 	var it settings.Sessions
 	if obj == nil {
@@ -36193,7 +38702,7 @@ func (ec *executionContext) unmarshalInputTenantSettingsInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"timeZone", "locale", "phoneRegion", "auth", "reminderHour"}
+	fieldsInOrder := [...]string{"timeZone", "locale", "phoneRegion", "auth", "reminderHour", "workingCalendar"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -36235,6 +38744,13 @@ func (ec *executionContext) unmarshalInputTenantSettingsInput(ctx context.Contex
 				return it, err
 			}
 			it.ReminderHour = data
+		case "workingCalendar":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("workingCalendar"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WorkingCalendar = data
 		}
 	}
 	return it, nil
@@ -38843,6 +41359,69 @@ func UnmarshalUpdateUserInput(ctx context.Context, raw any) (ent.UpdateUserInput
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateWorkItemInput(ctx context.Context, obj any) (workitems.Change, error) {
+	var it workitems.Change
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"title", "customFields", "assigneeID", "dueOn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "title":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("title"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Title = data
+		case "customFields":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customFields"))
+			data, err := ec.unmarshalOMap2map(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomFields = data
+		case "assigneeID":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("assigneeID"))
+			data, err := ec.unmarshalOID2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋpulidᚐID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AssigneeID = data
+		case "dueOn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("dueOn"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋcaldateᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DueOn = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateWorkItemInput unmarshals raw into the UpdateWorkItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateWorkItemInput(ctx context.Context, raw any) (workitems.Change, error) {
+	var out workitems.Change
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateWorkItemInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateWorkflowDefinitionInput(ctx context.Context, obj any) (ent.UpdateWorkflowDefinitionInput, error) {
 	var it ent.UpdateWorkflowDefinitionInput
 	if obj == nil {
@@ -39833,6 +42412,11 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Tenant(ctx, sel, obj)
+	case *ent.SLATimer:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._SLATimer(ctx, sel, obj)
 	case *ent.RoleGrant:
 		if obj == nil {
 			return graphql.Null
@@ -39913,6 +42497,16 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Attachment(ctx, sel, obj)
+	case *ent.ApprovalTask:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApprovalTask(ctx, sel, obj)
+	case *ent.ApprovalRequest:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._ApprovalRequest(ctx, sel, obj)
 	case *ent.APIToken:
 		if obj == nil {
 			return graphql.Null
@@ -40071,6 +42665,172 @@ func (ec *executionContext) _APITokenEdge(ctx context.Context, sel ast.Selection
 			}
 		case "cursor":
 			out.Values[i] = ec._APITokenEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var approvalRequestImplementors = []string{"ApprovalRequest", "Node"}
+
+func (ec *executionContext) _ApprovalRequest(ctx context.Context, sel ast.SelectionSet, obj *ent.ApprovalRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approvalRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApprovalRequest")
+		case "id":
+			out.Values[i] = ec._ApprovalRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApprovalRequest_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ApprovalRequest_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordID":
+			out.Values[i] = ec._ApprovalRequest_recordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "module":
+			out.Values[i] = ec._ApprovalRequest_module(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "workflowVersionID":
+			out.Values[i] = ec._ApprovalRequest_workflowVersionID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approval":
+			out.Values[i] = ec._ApprovalRequest_approval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transition":
+			out.Values[i] = ec._ApprovalRequest_transition(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitterID":
+			out.Values[i] = ec._ApprovalRequest_submitterID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "approvers":
+			out.Values[i] = ec._ApprovalRequest_approvers(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fallback":
+			out.Values[i] = ec._ApprovalRequest_fallback(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._ApprovalRequest_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var approvalTaskImplementors = []string{"ApprovalTask", "Node"}
+
+func (ec *executionContext) _ApprovalTask(ctx context.Context, sel ast.SelectionSet, obj *ent.ApprovalTask) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approvalTaskImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApprovalTask")
+		case "id":
+			out.Values[i] = ec._ApprovalTask_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._ApprovalTask_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._ApprovalTask_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestID":
+			out.Values[i] = ec._ApprovalTask_requestID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordID":
+			out.Values[i] = ec._ApprovalTask_recordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "module":
+			out.Values[i] = ec._ApprovalTask_module(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approval":
+			out.Values[i] = ec._ApprovalTask_approval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approverID":
+			out.Values[i] = ec._ApprovalTask_approverID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "submitterID":
+			out.Values[i] = ec._ApprovalTask_submitterID(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._ApprovalTask_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -42277,9 +45037,65 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateProject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "transitionProject":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_transitionProject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delegateTicket":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delegateTicket(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveProject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveProject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rejectProject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_rejectProject(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "delegateProject":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_delegateProject(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -43107,6 +45923,18 @@ func (ec *executionContext) _Project(ctx context.Context, sel ast.SelectionSet, 
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Project_availableTransitions(ctx, field, obj)
 				})
+		case "approvals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_approvals(ctx, field, obj)
+				})
+		case "slaTimers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Project_slaTimers(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43422,6 +46250,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_simulateTransition(ctx, field)
 				})
+		case "myApprovalTasks":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_myApprovalTasks(ctx, field)
+				})
+		case "ticketsByCustomField":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_ticketsByCustomField(ctx, field)
+				})
+		case "projectsByCustomField":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_projectsByCustomField(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -43667,6 +46513,99 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._RoleGrant_role(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var sLATimerImplementors = []string{"SLATimer", "Node"}
+
+func (ec *executionContext) _SLATimer(ctx context.Context, sel ast.SelectionSet, obj *ent.SLATimer) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, sLATimerImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SLATimer")
+		case "id":
+			out.Values[i] = ec._SLATimer_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._SLATimer_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SLATimer_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordID":
+			out.Values[i] = ec._SLATimer_recordID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "module":
+			out.Values[i] = ec._SLATimer_module(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "workflowVersionID":
+			out.Values[i] = ec._SLATimer_workflowVersionID(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "sla":
+			out.Values[i] = ec._SLATimer_sla(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._SLATimer_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._SLATimer_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deadline":
+			out.Values[i] = ec._SLATimer_deadline(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "generation":
+			out.Values[i] = ec._SLATimer_generation(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warningsFired":
+			out.Values[i] = ec._SLATimer_warningsFired(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "breachedAt":
+			out.Values[i] = ec._SLATimer_breachedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -43958,28 +46897,34 @@ func (ec *executionContext) _TenantSettings(ctx context.Context, sel ast.Selecti
 		case "timeZone":
 			out.Values[i] = ec._TenantSettings_timeZone(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "locale":
 			out.Values[i] = ec._TenantSettings_locale(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "phoneRegion":
 			out.Values[i] = ec._TenantSettings_phoneRegion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "auth":
 			out.Values[i] = ec._TenantSettings_auth(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "reminderHour":
 			out.Values[i] = ec._TenantSettings_reminderHour(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "workingCalendar":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._TenantSettings_workingCalendar(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -44119,6 +47064,18 @@ func (ec *executionContext) _Ticket(ctx context.Context, sel ast.SelectionSet, o
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Ticket_availableTransitions(ctx, field, obj)
+				})
+		case "approvals":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_approvals(ctx, field, obj)
+				})
+		case "slaTimers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Ticket_slaTimers(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -44272,6 +47229,11 @@ func (ec *executionContext) _TransitionEvent(ctx context.Context, sel ast.Select
 		case "changes":
 			out.Values[i] = ec._TransitionEvent_changes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "seq":
+			out.Values[i] = ec._TransitionEvent_seq(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "comment":
@@ -45378,6 +48340,122 @@ func (ec *executionContext) unmarshalNAPITokenWhereInput2ᚖgithubᚗcomᚋcusto
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNApprovalRequest2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ApprovalRequest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApprovalRequest2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApprovalRequest2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequest(ctx context.Context, sel ast.SelectionSet, v *ent.ApprovalRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApprovalRequest!")
+		return graphql.Null
+	}
+	return ec._ApprovalRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApprovalRequestModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovalrequestᚐModule(ctx context.Context, v any) (approvalrequest.Module, error) {
+	var res approvalrequest.Module
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalRequestModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovalrequestᚐModule(ctx context.Context, sel ast.SelectionSet, v approvalrequest.Module) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNApprovalRequestOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequestOrderField(ctx context.Context, v any) (*ent.ApprovalRequestOrderField, error) {
+	var res = new(ent.ApprovalRequestOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalRequestOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalRequestOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ApprovalRequestOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApprovalRequestOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNApprovalRequestOutcome2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovalrequestᚐOutcome(ctx context.Context, v any) (approvalrequest.Outcome, error) {
+	var res approvalrequest.Outcome
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalRequestOutcome2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovalrequestᚐOutcome(ctx context.Context, sel ast.SelectionSet, v approvalrequest.Outcome) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNApprovalTask2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalTaskᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.ApprovalTask) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNApprovalTask2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalTask(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNApprovalTask2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalTask(ctx context.Context, sel ast.SelectionSet, v *ent.ApprovalTask) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApprovalTask!")
+		return graphql.Null
+	}
+	return ec._ApprovalTask(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApprovalTaskModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovaltaskᚐModule(ctx context.Context, v any) (approvaltask.Module, error) {
+	var res approvaltask.Module
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalTaskModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovaltaskᚐModule(ctx context.Context, sel ast.SelectionSet, v approvaltask.Module) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNApprovalTaskOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalTaskOrderField(ctx context.Context, v any) (*ent.ApprovalTaskOrderField, error) {
+	var res = new(ent.ApprovalTaskOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalTaskOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐApprovalTaskOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.ApprovalTaskOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApprovalTaskOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNApprovalTaskStatus2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovaltaskᚐStatus(ctx context.Context, v any) (approvaltask.Status, error) {
+	var res approvaltask.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNApprovalTaskStatus2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋapprovaltaskᚐStatus(ctx context.Context, sel ast.SelectionSet, v approvaltask.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNAttachFileInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋgraphᚋmodelᚐAttachFileInput(ctx context.Context, v any) (model.AttachFileInput, error) {
 	res, err := ec.unmarshalInputAttachFileInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -46397,6 +49475,64 @@ func (ec *executionContext) unmarshalNRoleWhereInput2ᚖgithubᚗcomᚋcustosᚑ
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) marshalNSLATimer2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.SLATimer) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSLATimer2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimer(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSLATimer2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimer(ctx context.Context, sel ast.SelectionSet, v *ent.SLATimer) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLATimer!")
+		return graphql.Null
+	}
+	return ec._SLATimer(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSLATimerModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋslatimerᚐModule(ctx context.Context, v any) (slatimer.Module, error) {
+	var res slatimer.Module
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLATimerModule2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋslatimerᚐModule(ctx context.Context, sel ast.SelectionSet, v slatimer.Module) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNSLATimerOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimerOrderField(ctx context.Context, v any) (*ent.SLATimerOrderField, error) {
+	var res = new(ent.SLATimerOrderField)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLATimerOrderField2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐSLATimerOrderField(ctx context.Context, sel ast.SelectionSet, v *ent.SLATimerOrderField) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SLATimerOrderField!")
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalNSLATimerStatus2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋslatimerᚐStatus(ctx context.Context, v any) (slatimer.Status, error) {
+	var res slatimer.Status
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSLATimerStatus2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋslatimerᚐStatus(ctx context.Context, sel ast.SelectionSet, v slatimer.Status) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNSearchResults2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋsearchᚐResults(ctx context.Context, sel ast.SelectionSet, v *search.Results) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "SearchResults!")
@@ -46724,6 +49860,11 @@ func (ec *executionContext) unmarshalNUpdateRoleInput2githubᚗcomᚋcustosᚑcr
 
 func (ec *executionContext) unmarshalNUpdateUserInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUpdateUserInput(ctx context.Context, v any) (ent.UpdateUserInput, error) {
 	res, err := ec.unmarshalInputUpdateUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateWorkItemInput2githubᚗcomᚋcustosᚑcrmᚋcustosᚋinternalᚋworkitemsᚐChange(ctx context.Context, v any) (workitems.Change, error) {
+	res, err := ec.unmarshalInputUpdateWorkItemInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -48258,11 +51399,10 @@ func (ec *executionContext) marshalOPicklistKind2ᚕgithubᚗcomᚋcustosᚑcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNPicklistKind2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, sel, v[i])
-	})
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNPicklistKind2githubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚋschemaᚋchoicesᚐKind(ctx, sel, v[i])
+	}
 
 	for _, e := range ret {
 		if e == graphql.Null {

@@ -7,9 +7,11 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/settings"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/graph/model"
 	"github.com/custos-crm/custos/internal/directory"
@@ -91,7 +93,23 @@ func (r *queryResolver) Tenant(ctx context.Context) (*ent.Tenant, error) {
 	return r.client.Tenant.Get(ctx, viewer.FromContext(ctx).TenantID)
 }
 
+// WorkingCalendar is the resolver for the workingCalendar field.
+func (r *tenantSettingsResolver) WorkingCalendar(ctx context.Context, obj *settings.Tenant) (map[string]any, error) {
+	raw, err := json.Marshal(obj.WithDefaults().Calendar())
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	return out, json.Unmarshal(raw, &out)
+}
+
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
-type mutationResolver struct{ *Resolver }
+// TenantSettings returns TenantSettingsResolver implementation.
+func (r *Resolver) TenantSettings() TenantSettingsResolver { return &tenantSettingsResolver{r} }
+
+type (
+	mutationResolver       struct{ *Resolver }
+	tenantSettingsResolver struct{ *Resolver }
+)

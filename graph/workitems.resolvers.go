@@ -8,22 +8,26 @@ package graph
 import (
 	"context"
 
+	"entgo.io/contrib/entgql"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/predicate"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/flows"
+	"github.com/custos-crm/custos/graph/model"
 	"github.com/custos-crm/custos/internal/vault"
 	"github.com/custos-crm/custos/internal/workitems"
 )
 
 // CreateTicket is the resolver for the createTicket field.
 func (r *mutationResolver) CreateTicket(ctx context.Context, input workitems.NewItem) (*ent.Ticket, error) {
-	return r.workitems.CreateTicket(ctx, ent.FromContext(ctx), input)
+	return r.workitems.CreateTicket(ctx, ent.TxFromContext(ctx), input)
 }
 
 // TransitionTicket is the resolver for the transitionTicket field.
-func (r *mutationResolver) TransitionTicket(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int) (*ent.Ticket, error) {
+func (r *mutationResolver) TransitionTicket(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int, approvers []pulid.ID) (*ent.Ticket, error) {
 	client := ent.FromContext(ctx)
-	if _, err := r.workitems.Transition(ctx, client, workitems.Ticket, id, workitems.Move{Transition: transition, Input: input, Comment: comment, Revision: revision}); err != nil {
+	mv := workitems.Move{Transition: transition, Input: input, Comment: comment, Revision: revision, Approvers: approvers}
+	if _, err := r.workitems.Transition(ctx, ent.TxFromContext(ctx), workitems.Ticket, id, mv); err != nil {
 		return nil, err
 	}
 	return client.Ticket.Get(ctx, id)
@@ -31,21 +35,72 @@ func (r *mutationResolver) TransitionTicket(ctx context.Context, id pulid.ID, tr
 
 // CreateProject is the resolver for the createProject field.
 func (r *mutationResolver) CreateProject(ctx context.Context, input workitems.NewItem) (*ent.Project, error) {
-	return r.workitems.CreateProject(ctx, ent.FromContext(ctx), input)
+	return r.workitems.CreateProject(ctx, ent.TxFromContext(ctx), input)
+}
+
+// UpdateTicket is the resolver for the updateTicket field.
+func (r *mutationResolver) UpdateTicket(ctx context.Context, id pulid.ID, input workitems.Change) (*ent.Ticket, error) {
+	if err := r.workitems.Update(ctx, ent.TxFromContext(ctx), workitems.Ticket, id, input); err != nil {
+		return nil, err
+	}
+	return ent.FromContext(ctx).Ticket.Get(ctx, id)
+}
+
+// UpdateProject is the resolver for the updateProject field.
+func (r *mutationResolver) UpdateProject(ctx context.Context, id pulid.ID, input workitems.Change) (*ent.Project, error) {
+	if err := r.workitems.Update(ctx, ent.TxFromContext(ctx), workitems.Project, id, input); err != nil {
+		return nil, err
+	}
+	return ent.FromContext(ctx).Project.Get(ctx, id)
 }
 
 // TransitionProject is the resolver for the transitionProject field.
-func (r *mutationResolver) TransitionProject(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int) (*ent.Project, error) {
+func (r *mutationResolver) TransitionProject(ctx context.Context, id pulid.ID, transition string, input map[string]any, comment *string, revision *int, approvers []pulid.ID) (*ent.Project, error) {
 	client := ent.FromContext(ctx)
-	if _, err := r.workitems.Transition(ctx, client, workitems.Project, id, workitems.Move{Transition: transition, Input: input, Comment: comment, Revision: revision}); err != nil {
+	mv := workitems.Move{Transition: transition, Input: input, Comment: comment, Revision: revision, Approvers: approvers}
+	if _, err := r.workitems.Transition(ctx, ent.TxFromContext(ctx), workitems.Project, id, mv); err != nil {
 		return nil, err
 	}
 	return client.Project.Get(ctx, id)
 }
 
+// ApproveTicket is the resolver for the approveTicket field.
+func (r *mutationResolver) ApproveTicket(ctx context.Context, id pulid.ID, comment *string) (*ent.Ticket, error) {
+	return r.decideTicket(ctx, id, workitems.Decision{Kind: flows.VoteApprove, Comment: comment})
+}
+
+// RejectTicket is the resolver for the rejectTicket field.
+func (r *mutationResolver) RejectTicket(ctx context.Context, id pulid.ID, comment *string) (*ent.Ticket, error) {
+	return r.decideTicket(ctx, id, workitems.Decision{Kind: flows.VoteReject, Comment: comment})
+}
+
+// DelegateTicket is the resolver for the delegateTicket field.
+func (r *mutationResolver) DelegateTicket(ctx context.Context, id pulid.ID, to pulid.ID, comment *string) (*ent.Ticket, error) {
+	return r.decideTicket(ctx, id, workitems.Decision{Kind: flows.VoteDelegate, Comment: comment, Delegate: to})
+}
+
+// ApproveProject is the resolver for the approveProject field.
+func (r *mutationResolver) ApproveProject(ctx context.Context, id pulid.ID, comment *string) (*ent.Project, error) {
+	return r.decideProject(ctx, id, workitems.Decision{Kind: flows.VoteApprove, Comment: comment})
+}
+
+// RejectProject is the resolver for the rejectProject field.
+func (r *mutationResolver) RejectProject(ctx context.Context, id pulid.ID, comment *string) (*ent.Project, error) {
+	return r.decideProject(ctx, id, workitems.Decision{Kind: flows.VoteReject, Comment: comment})
+}
+
+// DelegateProject is the resolver for the delegateProject field.
+func (r *mutationResolver) DelegateProject(ctx context.Context, id pulid.ID, to pulid.ID, comment *string) (*ent.Project, error) {
+	return r.decideProject(ctx, id, workitems.Decision{Kind: flows.VoteDelegate, Comment: comment, Delegate: to})
+}
+
 // CustomFields is the resolver for the customFields field.
 func (r *projectResolver) CustomFields(ctx context.Context, obj *ent.Project) (map[string]any, error) {
-	return r.customFields(ctx, "Project", obj.TenantID, obj.ID, obj.DataKey, obj.CustomFields, obj.CustomFormVersionID)
+	data, err := r.customFields(ctx, "Project", obj.TenantID, obj.ID, obj.DataKey, obj.CustomFields, obj.CustomFormVersionID)
+	if err != nil || len(data) == 0 {
+		return data, err
+	}
+	return r.workitems.HideFields(ctx, r.clientFor(ctx), obj.WorkflowVersionID, obj.State, data)
 }
 
 // History is the resolver for the history field.
@@ -59,9 +114,46 @@ func (r *projectResolver) AvailableTransitions(ctx context.Context, obj *ent.Pro
 	return toPointers(opts), err
 }
 
+// Approvals is the resolver for the approvals field.
+func (r *projectResolver) Approvals(ctx context.Context, obj *ent.Project) ([]*ent.ApprovalRequest, error) {
+	return r.workitems.Approvals(ctx, r.clientFor(ctx), workitems.Project, obj.ID)
+}
+
+// SLATimers is the resolver for the slaTimers field.
+func (r *projectResolver) SLATimers(ctx context.Context, obj *ent.Project) ([]*ent.SLATimer, error) {
+	return r.workitems.Timers(ctx, r.clientFor(ctx), workitems.Project, obj.ID)
+}
+
+// MyApprovalTasks is the resolver for the myApprovalTasks field.
+func (r *queryResolver) MyApprovalTasks(ctx context.Context) ([]*ent.ApprovalTask, error) {
+	return r.workitems.MyApprovalTasks(ctx, r.clientFor(ctx))
+}
+
+// TicketsByCustomField is the resolver for the ticketsByCustomField field.
+func (r *queryResolver) TicketsByCustomField(ctx context.Context, filter model.CustomFieldFilter, where *ent.TicketWhereInput, after *entgql.Cursor[pulid.ID], first *int) (*ent.TicketConnection, error) {
+	p, err := r.customFieldPredicate(ctx, "ticket", filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Ticket.Query().Where(predicate.Ticket(p)).Paginate(ctx, after, pageSize(first, nil), nil, nil, ent.WithTicketFilter(where.Filter))
+}
+
+// ProjectsByCustomField is the resolver for the projectsByCustomField field.
+func (r *queryResolver) ProjectsByCustomField(ctx context.Context, filter model.CustomFieldFilter, where *ent.ProjectWhereInput, after *entgql.Cursor[pulid.ID], first *int) (*ent.ProjectConnection, error) {
+	p, err := r.customFieldPredicate(ctx, "project", filter)
+	if err != nil {
+		return nil, err
+	}
+	return r.client.Project.Query().Where(predicate.Project(p)).Paginate(ctx, after, pageSize(first, nil), nil, nil, ent.WithProjectFilter(where.Filter))
+}
+
 // CustomFields is the resolver for the customFields field.
 func (r *ticketResolver) CustomFields(ctx context.Context, obj *ent.Ticket) (map[string]any, error) {
-	return r.customFields(ctx, "Ticket", obj.TenantID, obj.ID, obj.DataKey, obj.CustomFields, obj.CustomFormVersionID)
+	data, err := r.customFields(ctx, "Ticket", obj.TenantID, obj.ID, obj.DataKey, obj.CustomFields, obj.CustomFormVersionID)
+	if err != nil || len(data) == 0 {
+		return data, err
+	}
+	return r.workitems.HideFields(ctx, r.clientFor(ctx), obj.WorkflowVersionID, obj.State, data)
 }
 
 // History is the resolver for the history field.
@@ -73,6 +165,16 @@ func (r *ticketResolver) History(ctx context.Context, obj *ent.Ticket) ([]*ent.T
 func (r *ticketResolver) AvailableTransitions(ctx context.Context, obj *ent.Ticket) ([]*flows.Option, error) {
 	opts, err := r.workitems.Available(ctx, r.clientFor(ctx), workitems.Ticket, obj.ID)
 	return toPointers(opts), err
+}
+
+// Approvals is the resolver for the approvals field.
+func (r *ticketResolver) Approvals(ctx context.Context, obj *ent.Ticket) ([]*ent.ApprovalRequest, error) {
+	return r.workitems.Approvals(ctx, r.clientFor(ctx), workitems.Ticket, obj.ID)
+}
+
+// SLATimers is the resolver for the slaTimers field.
+func (r *ticketResolver) SLATimers(ctx context.Context, obj *ent.Ticket) ([]*ent.SLATimer, error) {
+	return r.workitems.Timers(ctx, r.clientFor(ctx), workitems.Ticket, obj.ID)
 }
 
 // Comment is the resolver for the comment field.

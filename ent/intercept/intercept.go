@@ -9,6 +9,8 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
@@ -33,6 +35,7 @@ import (
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
 	"github.com/custos-crm/custos/ent/session"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/ticket"
@@ -125,6 +128,60 @@ func (f TraverseAPIToken) Traverse(ctx context.Context, q ent.Query) error {
 		return f(ctx, q)
 	}
 	return fmt.Errorf("unexpected query type %T. expect *ent.APITokenQuery", q)
+}
+
+// The ApprovalRequestFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApprovalRequestFunc func(context.Context, *ent.ApprovalRequestQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApprovalRequestFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApprovalRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApprovalRequestQuery", q)
+}
+
+// The TraverseApprovalRequest type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApprovalRequest func(context.Context, *ent.ApprovalRequestQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApprovalRequest) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApprovalRequest) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApprovalRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApprovalRequestQuery", q)
+}
+
+// The ApprovalTaskFunc type is an adapter to allow the use of ordinary function as a Querier.
+type ApprovalTaskFunc func(context.Context, *ent.ApprovalTaskQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f ApprovalTaskFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.ApprovalTaskQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.ApprovalTaskQuery", q)
+}
+
+// The TraverseApprovalTask type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseApprovalTask func(context.Context, *ent.ApprovalTaskQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseApprovalTask) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseApprovalTask) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApprovalTaskQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.ApprovalTaskQuery", q)
 }
 
 // The AttachmentFunc type is an adapter to allow the use of ordinary function as a Querier.
@@ -721,6 +778,33 @@ func (f TraverseRoleGrant) Traverse(ctx context.Context, q ent.Query) error {
 	return fmt.Errorf("unexpected query type %T. expect *ent.RoleGrantQuery", q)
 }
 
+// The SLATimerFunc type is an adapter to allow the use of ordinary function as a Querier.
+type SLATimerFunc func(context.Context, *ent.SLATimerQuery) (ent.Value, error)
+
+// Query calls f(ctx, q).
+func (f SLATimerFunc) Query(ctx context.Context, q ent.Query) (ent.Value, error) {
+	if q, ok := q.(*ent.SLATimerQuery); ok {
+		return f(ctx, q)
+	}
+	return nil, fmt.Errorf("unexpected query type %T. expect *ent.SLATimerQuery", q)
+}
+
+// The TraverseSLATimer type is an adapter to allow the use of ordinary function as Traverser.
+type TraverseSLATimer func(context.Context, *ent.SLATimerQuery) error
+
+// Intercept is a dummy implementation of Intercept that returns the next Querier in the pipeline.
+func (f TraverseSLATimer) Intercept(next ent.Querier) ent.Querier {
+	return next
+}
+
+// Traverse calls f(ctx, q).
+func (f TraverseSLATimer) Traverse(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SLATimerQuery); ok {
+		return f(ctx, q)
+	}
+	return fmt.Errorf("unexpected query type %T. expect *ent.SLATimerQuery", q)
+}
+
 // The SessionFunc type is an adapter to allow the use of ordinary function as a Querier.
 type SessionFunc func(context.Context, *ent.SessionQuery) (ent.Value, error)
 
@@ -996,6 +1080,10 @@ func NewQuery(q ent.Query) (Query, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return &query[*ent.APITokenQuery, predicate.APIToken, apitoken.OrderOption]{typ: ent.TypeAPIToken, tq: q}, nil
+	case *ent.ApprovalRequestQuery:
+		return &query[*ent.ApprovalRequestQuery, predicate.ApprovalRequest, approvalrequest.OrderOption]{typ: ent.TypeApprovalRequest, tq: q}, nil
+	case *ent.ApprovalTaskQuery:
+		return &query[*ent.ApprovalTaskQuery, predicate.ApprovalTask, approvaltask.OrderOption]{typ: ent.TypeApprovalTask, tq: q}, nil
 	case *ent.AttachmentQuery:
 		return &query[*ent.AttachmentQuery, predicate.Attachment, attachment.OrderOption]{typ: ent.TypeAttachment, tq: q}, nil
 	case *ent.AttachmentChunkQuery:
@@ -1040,6 +1128,8 @@ func NewQuery(q ent.Query) (Query, error) {
 		return &query[*ent.RoleQuery, predicate.Role, role.OrderOption]{typ: ent.TypeRole, tq: q}, nil
 	case *ent.RoleGrantQuery:
 		return &query[*ent.RoleGrantQuery, predicate.RoleGrant, rolegrant.OrderOption]{typ: ent.TypeRoleGrant, tq: q}, nil
+	case *ent.SLATimerQuery:
+		return &query[*ent.SLATimerQuery, predicate.SLATimer, slatimer.OrderOption]{typ: ent.TypeSLATimer, tq: q}, nil
 	case *ent.SessionQuery:
 		return &query[*ent.SessionQuery, predicate.Session, session.OrderOption]{typ: ent.TypeSession, tq: q}, nil
 	case *ent.TenantQuery:

@@ -50,6 +50,84 @@ var (
 			},
 		},
 	}
+	// ApprovalRequestsColumns holds the columns for the "approval_requests" table.
+	ApprovalRequestsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "record_id", Type: field.TypeString},
+		{Name: "module", Type: field.TypeEnum, Enums: []string{"project", "ticket"}},
+		{Name: "workflow_version_id", Type: field.TypeString},
+		{Name: "approval", Type: field.TypeString},
+		{Name: "transition", Type: field.TypeString},
+		{Name: "submitter_id", Type: field.TypeString, Nullable: true},
+		{Name: "approvers", Type: field.TypeJSON},
+		{Name: "fallback", Type: field.TypeBool, Default: false},
+		{Name: "votes", Type: field.TypeJSON, Nullable: true},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"pending", "approved", "rejected"}, Default: "pending"},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// ApprovalRequestsTable holds the schema information for the "approval_requests" table.
+	ApprovalRequestsTable = &schema.Table{
+		Name:       "approval_requests",
+		Columns:    ApprovalRequestsColumns,
+		PrimaryKey: []*schema.Column{ApprovalRequestsColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "approval_requests_tenants_tenant",
+				Columns:    []*schema.Column{ApprovalRequestsColumns[13]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "approvalrequest_tenant_id_record_id_outcome",
+				Unique:  false,
+				Columns: []*schema.Column{ApprovalRequestsColumns[13], ApprovalRequestsColumns[3], ApprovalRequestsColumns[12]},
+			},
+		},
+	}
+	// ApprovalTasksColumns holds the columns for the "approval_tasks" table.
+	ApprovalTasksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "request_id", Type: field.TypeString},
+		{Name: "record_id", Type: field.TypeString},
+		{Name: "module", Type: field.TypeEnum, Enums: []string{"project", "ticket"}},
+		{Name: "approval", Type: field.TypeString},
+		{Name: "approver_id", Type: field.TypeString},
+		{Name: "submitter_id", Type: field.TypeString, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "waiting", "approved", "rejected", "delegated", "closed"}},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// ApprovalTasksTable holds the schema information for the "approval_tasks" table.
+	ApprovalTasksTable = &schema.Table{
+		Name:       "approval_tasks",
+		Columns:    ApprovalTasksColumns,
+		PrimaryKey: []*schema.Column{ApprovalTasksColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "approval_tasks_tenants_tenant",
+				Columns:    []*schema.Column{ApprovalTasksColumns[10]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "approvaltask_request_id_approver_id",
+				Unique:  true,
+				Columns: []*schema.Column{ApprovalTasksColumns[3], ApprovalTasksColumns[7]},
+			},
+			{
+				Name:    "approvaltask_tenant_id_approver_id_status",
+				Unique:  false,
+				Columns: []*schema.Column{ApprovalTasksColumns[10], ApprovalTasksColumns[7], ApprovalTasksColumns[9]},
+			},
+		},
+	}
 	// AttachmentsColumns holds the columns for the "attachments" table.
 	AttachmentsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
@@ -890,7 +968,7 @@ var (
 		{Name: "id", Type: field.TypeString, Size: 29},
 		{Name: "created_at", Type: field.TypeTime},
 		{Name: "updated_at", Type: field.TypeTime},
-		{Name: "kind", Type: field.TypeEnum, Enums: []string{"customer_level", "customer_source", "customer_industry", "follow_up_type"}},
+		{Name: "kind", Type: field.TypeString},
 		{Name: "options", Type: field.TypeJSON},
 		{Name: "tenant_id", Type: field.TypeString, Size: 29},
 	}
@@ -1084,6 +1162,50 @@ var (
 			},
 		},
 	}
+	// SLATimersColumns holds the columns for the "sla_timers" table.
+	SLATimersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeString, Size: 29},
+		{Name: "created_at", Type: field.TypeTime},
+		{Name: "updated_at", Type: field.TypeTime},
+		{Name: "record_id", Type: field.TypeString},
+		{Name: "module", Type: field.TypeEnum, Enums: []string{"project", "ticket"}},
+		{Name: "workflow_version_id", Type: field.TypeString},
+		{Name: "sla", Type: field.TypeString},
+		{Name: "started_at", Type: field.TypeTime},
+		{Name: "paused", Type: field.TypeJSON, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"running", "paused", "stopped"}},
+		{Name: "deadline", Type: field.TypeTime, Nullable: true},
+		{Name: "generation", Type: field.TypeInt, Default: 0},
+		{Name: "warnings_fired", Type: field.TypeInt, Default: 0},
+		{Name: "breached_at", Type: field.TypeTime, Nullable: true},
+		{Name: "tenant_id", Type: field.TypeString, Size: 29},
+	}
+	// SLATimersTable holds the schema information for the "sla_timers" table.
+	SLATimersTable = &schema.Table{
+		Name:       "sla_timers",
+		Columns:    SLATimersColumns,
+		PrimaryKey: []*schema.Column{SLATimersColumns[0]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "sla_timers_tenants_tenant",
+				Columns:    []*schema.Column{SLATimersColumns[14]},
+				RefColumns: []*schema.Column{TenantsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+		},
+		Indexes: []*schema.Index{
+			{
+				Name:    "slatimer_record_id_sla",
+				Unique:  true,
+				Columns: []*schema.Column{SLATimersColumns[3], SLATimersColumns[6]},
+			},
+			{
+				Name:    "slatimer_tenant_id_status_deadline",
+				Unique:  false,
+				Columns: []*schema.Column{SLATimersColumns[14], SLATimersColumns[9], SLATimersColumns[10]},
+			},
+		},
+	}
 	// SessionsColumns holds the columns for the "sessions" table.
 	SessionsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeString, Size: 29},
@@ -1264,6 +1386,7 @@ var (
 		{Name: "to_state", Type: field.TypeString},
 		{Name: "transition", Type: field.TypeString},
 		{Name: "changes", Type: field.TypeJSON, Nullable: true},
+		{Name: "seq", Type: field.TypeInt, Default: 0},
 		{Name: "tenant_id", Type: field.TypeString, Size: 29},
 	}
 	// TransitionEventsTable holds the schema information for the "transition_events" table.
@@ -1274,16 +1397,16 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "transition_events_tenants_tenant",
-				Columns:    []*schema.Column{TransitionEventsColumns[11]},
+				Columns:    []*schema.Column{TransitionEventsColumns[12]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
-				Name:    "transitionevent_tenant_id_record_id_created_at",
+				Name:    "transitionevent_tenant_id_record_id_seq",
 				Unique:  false,
-				Columns: []*schema.Column{TransitionEventsColumns[11], TransitionEventsColumns[5], TransitionEventsColumns[1]},
+				Columns: []*schema.Column{TransitionEventsColumns[12], TransitionEventsColumns[5], TransitionEventsColumns[11]},
 			},
 		},
 	}
@@ -1491,6 +1614,8 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		APITokensTable,
+		ApprovalRequestsTable,
+		ApprovalTasksTable,
 		AttachmentsTable,
 		AttachmentChunksTable,
 		AuditChainsTable,
@@ -1513,6 +1638,7 @@ var (
 		ProjectsTable,
 		RolesTable,
 		RoleGrantsTable,
+		SLATimersTable,
 		SessionsTable,
 		TenantsTable,
 		TenantKeysTable,
@@ -1529,6 +1655,8 @@ var (
 func init() {
 	APITokensTable.ForeignKeys[0].RefTable = TenantsTable
 	APITokensTable.ForeignKeys[1].RefTable = UsersTable
+	ApprovalRequestsTable.ForeignKeys[0].RefTable = TenantsTable
+	ApprovalTasksTable.ForeignKeys[0].RefTable = TenantsTable
 	AttachmentsTable.ForeignKeys[0].RefTable = TenantsTable
 	AttachmentsTable.ForeignKeys[1].RefTable = CustomersTable
 	AttachmentsTable.ForeignKeys[2].RefTable = FollowUpsTable
@@ -1568,6 +1696,7 @@ func init() {
 	RoleGrantsTable.ForeignKeys[0].RefTable = TenantsTable
 	RoleGrantsTable.ForeignKeys[1].RefTable = UsersTable
 	RoleGrantsTable.ForeignKeys[2].RefTable = RolesTable
+	SLATimersTable.ForeignKeys[0].RefTable = TenantsTable
 	SessionsTable.ForeignKeys[0].RefTable = TenantsTable
 	SessionsTable.ForeignKeys[1].RefTable = UsersTable
 	TicketsTable.ForeignKeys[0].RefTable = TenantsTable

@@ -3,14 +3,11 @@
 package picklist
 
 import (
-	"fmt"
 	"time"
 
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
-	"github.com/99designs/gqlgen/graphql"
-	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 )
 
@@ -74,21 +71,13 @@ var (
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
 	DefaultUpdatedAt func() time.Time
+	// KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	KindValidator func(string) error
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
 	IDValidator func(string) error
 )
-
-// KindValidator is a validator for the "kind" field enum values. It is called by the builders before save.
-func KindValidator(k choices.Kind) error {
-	switch k {
-	case "customer_level", "customer_source", "customer_industry", "follow_up_type":
-		return nil
-	default:
-		return fmt.Errorf("picklist: invalid enum value for kind field: %q", k)
-	}
-}
 
 // OrderOption defines the ordering options for the Picklist queries.
 type OrderOption func(*sql.Selector)
@@ -131,10 +120,3 @@ func newTenantStep() *sqlgraph.Step {
 		sqlgraph.Edge(sqlgraph.M2O, false, TenantTable, TenantColumn),
 	)
 }
-
-var (
-	// choices.Kind must implement graphql.Marshaler.
-	_ graphql.Marshaler = (*choices.Kind)(nil)
-	// choices.Kind must implement graphql.Unmarshaler.
-	_ graphql.Unmarshaler = (*choices.Kind)(nil)
-)

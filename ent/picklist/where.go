@@ -72,6 +72,12 @@ func UpdatedAt(v time.Time) predicate.Picklist {
 	return predicate.Picklist(sql.FieldEQ(FieldUpdatedAt, v))
 }
 
+// Kind applies equality check predicate on the "kind" field. It's identical to KindEQ.
+func Kind(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldEQ(FieldKind, vc))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v pulid.ID) predicate.Picklist {
 	return predicate.Picklist(sql.FieldEQ(FieldTenantID, v))
@@ -224,13 +230,13 @@ func UpdatedAtLTE(v time.Time) predicate.Picklist {
 
 // KindEQ applies the EQ predicate on the "kind" field.
 func KindEQ(v choices.Kind) predicate.Picklist {
-	vc := v
+	vc := string(v)
 	return predicate.Picklist(sql.FieldEQ(FieldKind, vc))
 }
 
 // KindNEQ applies the NEQ predicate on the "kind" field.
 func KindNEQ(v choices.Kind) predicate.Picklist {
-	vc := v
+	vc := string(v)
 	return predicate.Picklist(sql.FieldNEQ(FieldKind, vc))
 }
 
@@ -238,7 +244,7 @@ func KindNEQ(v choices.Kind) predicate.Picklist {
 func KindIn(vs ...choices.Kind) predicate.Picklist {
 	v := make([]any, len(vs))
 	for i := range v {
-		v[i] = vs[i]
+		v[i] = string(vs[i])
 	}
 	return predicate.Picklist(sql.FieldIn(FieldKind, v...))
 }
@@ -247,9 +253,63 @@ func KindIn(vs ...choices.Kind) predicate.Picklist {
 func KindNotIn(vs ...choices.Kind) predicate.Picklist {
 	v := make([]any, len(vs))
 	for i := range v {
-		v[i] = vs[i]
+		v[i] = string(vs[i])
 	}
 	return predicate.Picklist(sql.FieldNotIn(FieldKind, v...))
+}
+
+// KindGT applies the GT predicate on the "kind" field.
+func KindGT(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldGT(FieldKind, vc))
+}
+
+// KindGTE applies the GTE predicate on the "kind" field.
+func KindGTE(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldGTE(FieldKind, vc))
+}
+
+// KindLT applies the LT predicate on the "kind" field.
+func KindLT(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldLT(FieldKind, vc))
+}
+
+// KindLTE applies the LTE predicate on the "kind" field.
+func KindLTE(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldLTE(FieldKind, vc))
+}
+
+// KindContains applies the Contains predicate on the "kind" field.
+func KindContains(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldContains(FieldKind, vc))
+}
+
+// KindHasPrefix applies the HasPrefix predicate on the "kind" field.
+func KindHasPrefix(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldHasPrefix(FieldKind, vc))
+}
+
+// KindHasSuffix applies the HasSuffix predicate on the "kind" field.
+func KindHasSuffix(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldHasSuffix(FieldKind, vc))
+}
+
+// KindEqualFold applies the EqualFold predicate on the "kind" field.
+func KindEqualFold(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldEqualFold(FieldKind, vc))
+}
+
+// KindContainsFold applies the ContainsFold predicate on the "kind" field.
+func KindContainsFold(v choices.Kind) predicate.Picklist {
+	vc := string(v)
+	return predicate.Picklist(sql.FieldContainsFold(FieldKind, vc))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

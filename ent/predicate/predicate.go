@@ -9,6 +9,12 @@ import (
 // APIToken is the predicate function for apitoken builders.
 type APIToken func(*sql.Selector)
 
+// ApprovalRequest is the predicate function for approvalrequest builders.
+type ApprovalRequest func(*sql.Selector)
+
+// ApprovalTask is the predicate function for approvaltask builders.
+type ApprovalTask func(*sql.Selector)
+
 // Attachment is the predicate function for attachment builders.
 type Attachment func(*sql.Selector)
 
@@ -74,6 +80,9 @@ type Role func(*sql.Selector)
 
 // RoleGrant is the predicate function for rolegrant builders.
 type RoleGrant func(*sql.Selector)
+
+// SLATimer is the predicate function for slatimer builders.
+type SLATimer func(*sql.Selector)
 
 // Session is the predicate function for session builders.
 type Session func(*sql.Selector)

@@ -135,6 +135,54 @@ func (f APITokenMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutati
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.APITokenMutation", m)
 }
 
+// The ApprovalRequestQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApprovalRequestQueryRuleFunc func(context.Context, *ent.ApprovalRequestQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApprovalRequestQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApprovalRequestQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApprovalRequestQuery", q)
+}
+
+// The ApprovalRequestMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApprovalRequestMutationRuleFunc func(context.Context, *ent.ApprovalRequestMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApprovalRequestMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApprovalRequestMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApprovalRequestMutation", m)
+}
+
+// The ApprovalTaskQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type ApprovalTaskQueryRuleFunc func(context.Context, *ent.ApprovalTaskQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f ApprovalTaskQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.ApprovalTaskQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.ApprovalTaskQuery", q)
+}
+
+// The ApprovalTaskMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type ApprovalTaskMutationRuleFunc func(context.Context, *ent.ApprovalTaskMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f ApprovalTaskMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.ApprovalTaskMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.ApprovalTaskMutation", m)
+}
+
 // The AttachmentQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type AttachmentQueryRuleFunc func(context.Context, *ent.AttachmentQuery) error
@@ -663,6 +711,30 @@ func (f RoleGrantMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutat
 	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.RoleGrantMutation", m)
 }
 
+// The SLATimerQueryRuleFunc type is an adapter to allow the use of ordinary
+// functions as a query rule.
+type SLATimerQueryRuleFunc func(context.Context, *ent.SLATimerQuery) error
+
+// EvalQuery return f(ctx, q).
+func (f SLATimerQueryRuleFunc) EvalQuery(ctx context.Context, q ent.Query) error {
+	if q, ok := q.(*ent.SLATimerQuery); ok {
+		return f(ctx, q)
+	}
+	return Denyf("ent/privacy: unexpected query type %T, expect *ent.SLATimerQuery", q)
+}
+
+// The SLATimerMutationRuleFunc type is an adapter to allow the use of ordinary
+// functions as a mutation rule.
+type SLATimerMutationRuleFunc func(context.Context, *ent.SLATimerMutation) error
+
+// EvalMutation calls f(ctx, m).
+func (f SLATimerMutationRuleFunc) EvalMutation(ctx context.Context, m ent.Mutation) error {
+	if m, ok := m.(*ent.SLATimerMutation); ok {
+		return f(ctx, m)
+	}
+	return Denyf("ent/privacy: unexpected mutation type %T, expect *ent.SLATimerMutation", m)
+}
+
 // The SessionQueryRuleFunc type is an adapter to allow the use of ordinary
 // functions as a query rule.
 type SessionQueryRuleFunc func(context.Context, *ent.SessionQuery) error
@@ -940,6 +1012,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 	switch q := q.(type) {
 	case *ent.APITokenQuery:
 		return q.Filter(), nil
+	case *ent.ApprovalRequestQuery:
+		return q.Filter(), nil
+	case *ent.ApprovalTaskQuery:
+		return q.Filter(), nil
 	case *ent.AttachmentQuery:
 		return q.Filter(), nil
 	case *ent.AttachmentChunkQuery:
@@ -984,6 +1060,8 @@ func queryFilter(q ent.Query) (Filter, error) {
 		return q.Filter(), nil
 	case *ent.RoleGrantQuery:
 		return q.Filter(), nil
+	case *ent.SLATimerQuery:
+		return q.Filter(), nil
 	case *ent.SessionQuery:
 		return q.Filter(), nil
 	case *ent.TenantQuery:
@@ -1012,6 +1090,10 @@ func queryFilter(q ent.Query) (Filter, error) {
 func mutationFilter(m ent.Mutation) (Filter, error) {
 	switch m := m.(type) {
 	case *ent.APITokenMutation:
+		return m.Filter(), nil
+	case *ent.ApprovalRequestMutation:
+		return m.Filter(), nil
+	case *ent.ApprovalTaskMutation:
 		return m.Filter(), nil
 	case *ent.AttachmentMutation:
 		return m.Filter(), nil
@@ -1056,6 +1138,8 @@ func mutationFilter(m ent.Mutation) (Filter, error) {
 	case *ent.RoleMutation:
 		return m.Filter(), nil
 	case *ent.RoleGrantMutation:
+		return m.Filter(), nil
+	case *ent.SLATimerMutation:
 		return m.Filter(), nil
 	case *ent.SessionMutation:
 		return m.Filter(), nil

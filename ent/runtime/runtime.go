@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/approvalrequest"
+	"github.com/custos-crm/custos/ent/approvaltask"
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/attachmentchunk"
 	"github.com/custos-crm/custos/ent/auditchain"
@@ -32,6 +34,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/session"
+	"github.com/custos-crm/custos/ent/slatimer"
 	"github.com/custos-crm/custos/ent/tenant"
 	"github.com/custos-crm/custos/ent/tenantkey"
 	"github.com/custos-crm/custos/ent/ticket"
@@ -107,6 +110,82 @@ func init() {
 	apitoken.DefaultID = apitokenDescID.Default.(func() pulid.ID)
 	// apitoken.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	apitoken.IDValidator = apitokenDescID.Validators[0].(func(string) error)
+	approvalrequestMixin := schema.ApprovalRequest{}.Mixin()
+	approvalrequest.Policy = privacy.NewPolicies(approvalrequestMixin[1], schema.ApprovalRequest{})
+	approvalrequest.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := approvalrequest.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	approvalrequestMixinHooks1 := approvalrequestMixin[1].Hooks()
+	approvalrequestMixinHooks2 := approvalrequestMixin[2].Hooks()
+
+	approvalrequest.Hooks[1] = approvalrequestMixinHooks1[0]
+
+	approvalrequest.Hooks[2] = approvalrequestMixinHooks2[0]
+	approvalrequestMixinFields0 := approvalrequestMixin[0].Fields()
+	_ = approvalrequestMixinFields0
+	approvalrequestMixinFields2 := approvalrequestMixin[2].Fields()
+	_ = approvalrequestMixinFields2
+	approvalrequestFields := schema.ApprovalRequest{}.Fields()
+	_ = approvalrequestFields
+	// approvalrequestDescCreatedAt is the schema descriptor for created_at field.
+	approvalrequestDescCreatedAt := approvalrequestMixinFields2[0].Descriptor()
+	// approvalrequest.DefaultCreatedAt holds the default value on creation for the created_at field.
+	approvalrequest.DefaultCreatedAt = approvalrequestDescCreatedAt.Default.(func() time.Time)
+	// approvalrequestDescUpdatedAt is the schema descriptor for updated_at field.
+	approvalrequestDescUpdatedAt := approvalrequestMixinFields2[1].Descriptor()
+	// approvalrequest.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	approvalrequest.DefaultUpdatedAt = approvalrequestDescUpdatedAt.Default.(func() time.Time)
+	// approvalrequestDescFallback is the schema descriptor for fallback field.
+	approvalrequestDescFallback := approvalrequestFields[7].Descriptor()
+	// approvalrequest.DefaultFallback holds the default value on creation for the fallback field.
+	approvalrequest.DefaultFallback = approvalrequestDescFallback.Default.(bool)
+	// approvalrequestDescID is the schema descriptor for id field.
+	approvalrequestDescID := approvalrequestMixinFields0[0].Descriptor()
+	// approvalrequest.DefaultID holds the default value on creation for the id field.
+	approvalrequest.DefaultID = approvalrequestDescID.Default.(func() pulid.ID)
+	// approvalrequest.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	approvalrequest.IDValidator = approvalrequestDescID.Validators[0].(func(string) error)
+	approvaltaskMixin := schema.ApprovalTask{}.Mixin()
+	approvaltask.Policy = privacy.NewPolicies(approvaltaskMixin[1], schema.ApprovalTask{})
+	approvaltask.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := approvaltask.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	approvaltaskMixinHooks1 := approvaltaskMixin[1].Hooks()
+	approvaltaskMixinHooks2 := approvaltaskMixin[2].Hooks()
+
+	approvaltask.Hooks[1] = approvaltaskMixinHooks1[0]
+
+	approvaltask.Hooks[2] = approvaltaskMixinHooks2[0]
+	approvaltaskMixinFields0 := approvaltaskMixin[0].Fields()
+	_ = approvaltaskMixinFields0
+	approvaltaskMixinFields2 := approvaltaskMixin[2].Fields()
+	_ = approvaltaskMixinFields2
+	approvaltaskFields := schema.ApprovalTask{}.Fields()
+	_ = approvaltaskFields
+	// approvaltaskDescCreatedAt is the schema descriptor for created_at field.
+	approvaltaskDescCreatedAt := approvaltaskMixinFields2[0].Descriptor()
+	// approvaltask.DefaultCreatedAt holds the default value on creation for the created_at field.
+	approvaltask.DefaultCreatedAt = approvaltaskDescCreatedAt.Default.(func() time.Time)
+	// approvaltaskDescUpdatedAt is the schema descriptor for updated_at field.
+	approvaltaskDescUpdatedAt := approvaltaskMixinFields2[1].Descriptor()
+	// approvaltask.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	approvaltask.DefaultUpdatedAt = approvaltaskDescUpdatedAt.Default.(func() time.Time)
+	// approvaltaskDescID is the schema descriptor for id field.
+	approvaltaskDescID := approvaltaskMixinFields0[0].Descriptor()
+	// approvaltask.DefaultID holds the default value on creation for the id field.
+	approvaltask.DefaultID = approvaltaskDescID.Default.(func() pulid.ID)
+	// approvaltask.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	approvaltask.IDValidator = approvaltaskDescID.Validators[0].(func(string) error)
 	attachmentMixin := schema.Attachment{}.Mixin()
 	attachment.Policy = privacy.NewPolicies(attachmentMixin[1], schema.Attachment{})
 	attachment.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1080,6 +1159,10 @@ func init() {
 	picklistDescUpdatedAt := picklistMixinFields2[1].Descriptor()
 	// picklist.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	picklist.DefaultUpdatedAt = picklistDescUpdatedAt.Default.(func() time.Time)
+	// picklistDescKind is the schema descriptor for kind field.
+	picklistDescKind := picklistFields[0].Descriptor()
+	// picklist.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	picklist.KindValidator = picklistDescKind.Validators[0].(func(string) error)
 	// picklistDescID is the schema descriptor for id field.
 	picklistDescID := picklistMixinFields0[0].Descriptor()
 	// picklist.DefaultID holds the default value on creation for the id field.
@@ -1285,6 +1368,50 @@ func init() {
 	rolegrant.DefaultID = rolegrantDescID.Default.(func() pulid.ID)
 	// rolegrant.IDValidator is a validator for the "id" field. It is called by the builders before save.
 	rolegrant.IDValidator = rolegrantDescID.Validators[0].(func(string) error)
+	slatimerMixin := schema.SLATimer{}.Mixin()
+	slatimer.Policy = privacy.NewPolicies(slatimerMixin[1], schema.SLATimer{})
+	slatimer.Hooks[0] = func(next ent.Mutator) ent.Mutator {
+		return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+			if err := slatimer.Policy.EvalMutation(ctx, m); err != nil {
+				return nil, err
+			}
+			return next.Mutate(ctx, m)
+		})
+	}
+	slatimerMixinHooks1 := slatimerMixin[1].Hooks()
+	slatimerMixinHooks2 := slatimerMixin[2].Hooks()
+
+	slatimer.Hooks[1] = slatimerMixinHooks1[0]
+
+	slatimer.Hooks[2] = slatimerMixinHooks2[0]
+	slatimerMixinFields0 := slatimerMixin[0].Fields()
+	_ = slatimerMixinFields0
+	slatimerMixinFields2 := slatimerMixin[2].Fields()
+	_ = slatimerMixinFields2
+	slatimerFields := schema.SLATimer{}.Fields()
+	_ = slatimerFields
+	// slatimerDescCreatedAt is the schema descriptor for created_at field.
+	slatimerDescCreatedAt := slatimerMixinFields2[0].Descriptor()
+	// slatimer.DefaultCreatedAt holds the default value on creation for the created_at field.
+	slatimer.DefaultCreatedAt = slatimerDescCreatedAt.Default.(func() time.Time)
+	// slatimerDescUpdatedAt is the schema descriptor for updated_at field.
+	slatimerDescUpdatedAt := slatimerMixinFields2[1].Descriptor()
+	// slatimer.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	slatimer.DefaultUpdatedAt = slatimerDescUpdatedAt.Default.(func() time.Time)
+	// slatimerDescGeneration is the schema descriptor for generation field.
+	slatimerDescGeneration := slatimerFields[8].Descriptor()
+	// slatimer.DefaultGeneration holds the default value on creation for the generation field.
+	slatimer.DefaultGeneration = slatimerDescGeneration.Default.(int)
+	// slatimerDescWarningsFired is the schema descriptor for warnings_fired field.
+	slatimerDescWarningsFired := slatimerFields[9].Descriptor()
+	// slatimer.DefaultWarningsFired holds the default value on creation for the warnings_fired field.
+	slatimer.DefaultWarningsFired = slatimerDescWarningsFired.Default.(int)
+	// slatimerDescID is the schema descriptor for id field.
+	slatimerDescID := slatimerMixinFields0[0].Descriptor()
+	// slatimer.DefaultID holds the default value on creation for the id field.
+	slatimer.DefaultID = slatimerDescID.Default.(func() pulid.ID)
+	// slatimer.IDValidator is a validator for the "id" field. It is called by the builders before save.
+	slatimer.IDValidator = slatimerDescID.Validators[0].(func(string) error)
 	sessionMixin := schema.Session{}.Mixin()
 	session.Policy = privacy.NewPolicies(sessionMixin[1], schema.Session{})
 	session.Hooks[0] = func(next ent.Mutator) ent.Mutator {
@@ -1530,6 +1657,10 @@ func init() {
 	transitioneventDescUpdatedAt := transitioneventMixinFields2[1].Descriptor()
 	// transitionevent.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	transitionevent.DefaultUpdatedAt = transitioneventDescUpdatedAt.Default.(func() time.Time)
+	// transitioneventDescSeq is the schema descriptor for seq field.
+	transitioneventDescSeq := transitioneventFields[6].Descriptor()
+	// transitionevent.DefaultSeq holds the default value on creation for the seq field.
+	transitionevent.DefaultSeq = transitioneventDescSeq.Default.(int)
 	// transitioneventDescID is the schema descriptor for id field.
 	transitioneventDescID := transitioneventMixinFields0[0].Descriptor()
 	// transitionevent.DefaultID holds the default value on creation for the id field.

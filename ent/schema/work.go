@@ -139,12 +139,15 @@ func (TransitionEvent) Fields() []ent.Field {
 		// transition is the transition's key; "create" for the first entry.
 		field.String("transition").Immutable(),
 		field.Strings("changes").Optional().Immutable(),
+		// seq numbers a record's entries from 0 in the order they were
+		// written, so entries written at the same instant keep their order.
+		field.Int("seq").Default(0).Immutable(),
 	}
 }
 
 // Indexes of the TransitionEvent.
 func (TransitionEvent) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "record_id", "created_at")}
+	return []ent.Index{index.Fields("tenant_id", "record_id", "seq")}
 }
 
 // Annotations of the TransitionEvent.

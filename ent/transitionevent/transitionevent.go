@@ -38,6 +38,8 @@ const (
 	FieldTransition = "transition"
 	// FieldChanges holds the string denoting the changes field in the database.
 	FieldChanges = "changes"
+	// FieldSeq holds the string denoting the seq field in the database.
+	FieldSeq = "seq"
 	// EdgeTenant holds the string denoting the tenant edge name in mutations.
 	EdgeTenant = "tenant"
 	// Table holds the table name of the transitionevent in the database.
@@ -65,6 +67,7 @@ var Columns = []string{
 	FieldToState,
 	FieldTransition,
 	FieldChanges,
+	FieldSeq,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -89,6 +92,8 @@ var (
 	DefaultCreatedAt func() time.Time
 	// DefaultUpdatedAt holds the default value on creation for the "updated_at" field.
 	DefaultUpdatedAt func() time.Time
+	// DefaultSeq holds the default value on creation for the "seq" field.
+	DefaultSeq int
 	// DefaultID holds the default value on creation for the "id" field.
 	DefaultID func() pulid.ID
 	// IDValidator is a validator for the "id" field. It is called by the builders before save.
@@ -141,6 +146,11 @@ func ByToState(opts ...sql.OrderTermOption) OrderOption {
 // ByTransition orders the results by the transition field.
 func ByTransition(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldTransition, opts...).ToFunc()
+}
+
+// BySeq orders the results by the seq field.
+func BySeq(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSeq, opts...).ToFunc()
 }
 
 // ByTenantField orders the results by tenant field.

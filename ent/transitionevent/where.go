@@ -107,6 +107,11 @@ func Transition(v string) predicate.TransitionEvent {
 	return predicate.TransitionEvent(sql.FieldEQ(FieldTransition, v))
 }
 
+// Seq applies equality check predicate on the "seq" field. It's identical to SeqEQ.
+func Seq(v int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldEQ(FieldSeq, v))
+}
+
 // TenantIDEQ applies the EQ predicate on the "tenant_id" field.
 func TenantIDEQ(v pulid.ID) predicate.TransitionEvent {
 	return predicate.TransitionEvent(sql.FieldEQ(FieldTenantID, v))
@@ -720,6 +725,46 @@ func ChangesIsNil() predicate.TransitionEvent {
 // ChangesNotNil applies the NotNil predicate on the "changes" field.
 func ChangesNotNil() predicate.TransitionEvent {
 	return predicate.TransitionEvent(sql.FieldNotNull(FieldChanges))
+}
+
+// SeqEQ applies the EQ predicate on the "seq" field.
+func SeqEQ(v int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldEQ(FieldSeq, v))
+}
+
+// SeqNEQ applies the NEQ predicate on the "seq" field.
+func SeqNEQ(v int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldNEQ(FieldSeq, v))
+}
+
+// SeqIn applies the In predicate on the "seq" field.
+func SeqIn(vs ...int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldIn(FieldSeq, vs...))
+}
+
+// SeqNotIn applies the NotIn predicate on the "seq" field.
+func SeqNotIn(vs ...int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldNotIn(FieldSeq, vs...))
+}
+
+// SeqGT applies the GT predicate on the "seq" field.
+func SeqGT(v int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldGT(FieldSeq, v))
+}
+
+// SeqGTE applies the GTE predicate on the "seq" field.
+func SeqGTE(v int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldGTE(FieldSeq, v))
+}
+
+// SeqLT applies the LT predicate on the "seq" field.
+func SeqLT(v int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldLT(FieldSeq, v))
+}
+
+// SeqLTE applies the LTE predicate on the "seq" field.
+func SeqLTE(v int) predicate.TransitionEvent {
+	return predicate.TransitionEvent(sql.FieldLTE(FieldSeq, v))
 }
 
 // HasTenant applies the HasEdge predicate on the "tenant" edge.

@@ -70,6 +70,14 @@ var catalogue = map[string]map[string]string{
 	"not_searchable":             {"en": "is not a searchable custom field", "zh-CN": "不是可搜索的自定义字段"},
 	"not_dead":                   {"en": "is not a failed webhook delivery", "zh-CN": "不是推送失败的 Webhook 记录"},
 	"unknown_event":              {"en": "{value} is not a known event", "zh-CN": "{value} 不是可识别的事件"},
+	"read_only":                  {"en": "cannot be changed in this state", "zh-CN": "在当前状态下不可修改"},
+	"no_approvers":               {"en": "the approval step has no approver, not even a fallback one", "zh-CN": "该审批环节没有审批人（包括兜底审批人）"},
+	"no_pending_approval":        {"en": "has no approval waiting for a decision", "zh-CN": "没有待处理的审批"},
+	"not_approver":               {"en": "you are not an approver of this step", "zh-CN": "您不是该审批环节的审批人"},
+	"self_approval":              {"en": "you may not approve your own request", "zh-CN": "不能审批自己提交的申请"},
+	"not_your_turn":              {"en": "it is not your turn to decide yet", "zh-CN": "尚未轮到您审批"},
+	"already_decided":            {"en": "you have already decided", "zh-CN": "您已处理过该审批"},
+	"invalid_delegate":           {"en": "cannot take over this approval", "zh-CN": "无法转交给该用户"},
 }
 
 // Message returns the message for key in locale, with params filled in. An

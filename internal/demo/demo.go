@@ -250,17 +250,16 @@ func SeedWork(ctx context.Context, client *ent.Client, items *workitems.Service)
 		if err != nil {
 			return err
 		}
-		c := tx.Client()
 		var id pulid.ID
 		if w.kind == workitems.Ticket {
-			tk, err := items.CreateTicket(uctx, c, workitems.NewItem{Title: w.title})
+			tk, err := items.CreateTicket(uctx, tx, workitems.NewItem{Title: w.title})
 			if err != nil {
 				_ = tx.Rollback()
 				return err
 			}
 			id = tk.ID
 		} else {
-			p, err := items.CreateProject(uctx, c, workitems.NewItem{Title: w.title})
+			p, err := items.CreateProject(uctx, tx, workitems.NewItem{Title: w.title})
 			if err != nil {
 				_ = tx.Rollback()
 				return err
@@ -268,7 +267,7 @@ func SeedWork(ctx context.Context, client *ent.Client, items *workitems.Service)
 			id = p.ID
 		}
 		for _, m := range w.moves {
-			if _, err := items.Transition(uctx, c, w.kind, id, workitems.Move{Transition: m}); err != nil {
+			if _, err := items.Transition(uctx, tx, w.kind, id, workitems.Move{Transition: m}); err != nil {
 				_ = tx.Rollback()
 				return fmt.Errorf("demo %s %s: %w", w.title, m, err)
 			}

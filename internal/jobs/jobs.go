@@ -362,6 +362,16 @@ func (q *Queue) work(ctx context.Context, job *rivertype.JobRow, doInner func(co
 		ctx = viewer.NewContext(ctx, v)
 	} else {
 		reason := "job " + job.Kind
+		if a.TenantID != "" {
+			// Load the tenant's keys before the worker opens a transaction:
+			// the vault reads them through its own connection, which on
+			// SQLite (one connection) the transaction would hold.
+			if err := q.cfg.Store.Client.Vault.EnsureTenant(ctx, string(a.TenantID)); err != nil {
+				q.cfg.Logger.ErrorContext(ctx, "job: loading the tenant's keys", "job_id", job.ID, "kind", job.Kind, "error", err)
+				q.metrics.jobs.WithLabelValues(job.Kind, "failed").Inc()
+				return errors.New(PublicMessage(err))
+			}
+		}
 		q.cfg.Logger.InfoContext(ctx, "system context opened", "tenant_id", string(a.TenantID), "reason", reason, "job_id", job.ID)
 		ctx = viewer.NewSystemContext(ctx, a.TenantID, reason, now)
 	}

@@ -24,6 +24,19 @@ const (
 	// KindTest is the message an administrator sends to check the SMTP
 	// settings. Data: Tenant (the tenant's name).
 	KindTest = "test"
+	// KindWorkItem tells a user about a ticket or project, sent by a
+	// workflow's notify action. Data: Title (the record's title), State
+	// (its state) and Link (a URL to it).
+	KindWorkItem = "workitem.notice"
+	// KindApprovalRequested asks an approver to decide on a ticket or
+	// project. Data: Title, State and Link.
+	KindApprovalRequested = "approval.requested"
+	// KindSLAWarning warns that an SLA timer of a ticket or project is
+	// running out. Data: Title, State, Deadline (local time) and Link.
+	KindSLAWarning = "sla.warning"
+	// KindSLABreached tells that an SLA timer of a ticket or project has
+	// run out. Data: Title, State, Deadline and Link.
+	KindSLABreached = "sla.breached"
 )
 
 // The locales of the catalogue.
@@ -54,7 +67,7 @@ type Rendered struct {
 
 // Kinds lists the kinds of notification in the catalogue, sorted.
 func Kinds() []string {
-	return []string{KindFollowupDue, KindTest, KindWebhookDead}
+	return []string{KindApprovalRequested, KindFollowupDue, KindSLABreached, KindSLAWarning, KindTest, KindWebhookDead, KindWorkItem}
 }
 
 // RequiredKeys lists, sorted, the data keys that the templates of kind use
@@ -67,6 +80,10 @@ func RequiredKeys(kind string) []string {
 		return []string{"Attempts", "Endpoint", "Event", "Link"}
 	case KindTest:
 		return []string{"Tenant"}
+	case KindWorkItem, KindApprovalRequested:
+		return []string{"Link", "State", "Title"}
+	case KindSLAWarning, KindSLABreached:
+		return []string{"Deadline", "Link", "State", "Title"}
 	}
 	return nil
 }

@@ -23,6 +23,9 @@ func sampleData(t *testing.T, kind string) map[string]string {
 		"Event":    "customer.updated",
 		"Attempts": "8",
 		"Tenant":   "ACME Trading",
+		"Title":    "打印机卡纸",
+		"State":    "in_progress",
+		"Deadline": "2025-03-14 17:00",
 	}
 	data := map[string]string{}
 	for _, key := range mail.RequiredKeys(kind) {
@@ -49,7 +52,7 @@ func hasHan(s string) bool {
 
 func TestKinds(t *testing.T) {
 	t.Parallel()
-	want := []string{"followup.due", "test", "webhook.dead"}
+	want := []string{"approval.requested", "followup.due", "sla.breached", "sla.warning", "test", "webhook.dead", "workitem.notice"}
 	if got := mail.Kinds(); !slices.Equal(got, want) {
 		t.Errorf("Kinds() = %q, want %q", got, want)
 	}

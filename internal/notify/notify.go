@@ -32,7 +32,12 @@ import (
 )
 
 // Kinds users can set preferences for.
-func Kinds() []string { return []string{mail.KindFollowupDue, mail.KindWebhookDead} }
+func Kinds() []string {
+	return []string{
+		mail.KindFollowupDue, mail.KindWebhookDead,
+		mail.KindWorkItem, mail.KindApprovalRequested, mail.KindSLAWarning, mail.KindSLABreached,
+	}
+}
 
 // Notice is a notification to one user.
 type Notice struct {
@@ -161,6 +166,19 @@ func (s *Service) data(ctx context.Context, client *ent.Client, locale, kind, re
 			data["Attempts"] = strconv.Itoa(m.Attempts)
 			if e := m.Edges.Endpoint; e != nil {
 				data["Endpoint"] = e.URL
+			}
+		}
+	case mail.KindWorkItem, mail.KindApprovalRequested, mail.KindSLAWarning, mail.KindSLABreached:
+		data["Link"] = s.publicURL + "/"
+		id := pulid.ID(recordID)
+		switch {
+		case strings.HasPrefix(recordID, "tkt"):
+			if t, err := client.Ticket.Get(ctx, id); err == nil {
+				data["Title"], data["State"], data["Link"] = t.Title, t.State, s.publicURL+"/tickets/"+recordID
+			}
+		case strings.HasPrefix(recordID, "prj"):
+			if p, err := client.Project.Get(ctx, id); err == nil {
+				data["Title"], data["State"], data["Link"] = p.Title, p.State, s.publicURL+"/projects/"+recordID
 			}
 		}
 	case mail.KindTest:

@@ -87,7 +87,6 @@ func NewBackground(c BackgroundConfig) (*Background, error) {
 	}
 	b.Forms = fd
 	b.Workflows = workflows.New(c.Forms, fd, c.Clock)
-	b.WorkItems = workitems.New(b.Workflows, c.Clock)
 	// The client validates custom fields through the form service, and
 	// the form service's jobs use the client: first the client, then the
 	// hooks below.
@@ -109,6 +108,10 @@ func NewBackground(c BackgroundConfig) (*Background, error) {
 	})
 	b.Notify = notify.New(notify.Config{Outbox: b.Outbox, Clock: c.Clock, PublicURL: c.PublicURL, LoadViewer: load})
 	b.Reminders = notify.RegisterReminders(q, client, b.Notify)
+	b.WorkItems = workitems.New(workitems.Config{
+		Workflows: b.Workflows, Registry: c.Forms, Clock: c.Clock, Queue: q, Client: client,
+		Notify: b.Notify, Outbox: b.Outbox,
+	})
 	b.Outbox.Install(client)
 	if err := q.Open(); err != nil {
 		return nil, fmt.Errorf("background: %w", err)

@@ -5,6 +5,7 @@ package tenancy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -19,6 +20,8 @@ import (
 	"github.com/custos-crm/custos/ent/schema/settings"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/internal/apierr"
+	"github.com/custos-crm/custos/internal/workcal"
 )
 
 // ErrTenantExists is returned when a tenant with the slug already exists.
@@ -211,6 +214,9 @@ type SettingsChange struct {
 	Auth *settings.Auth
 	// ReminderHour is the local hour at which follow-up reminders go out.
 	ReminderHour *int
+	// WorkingCalendar, when given, replaces the working calendar of SLA
+	// timers; an empty object restores the default.
+	WorkingCalendar map[string]any
 }
 
 // UpdateSettings applies change to the viewer's tenant settings. The tenant
@@ -238,13 +244,44 @@ func UpdateSettings(ctx context.Context, client *ent.Client, tenantID pulid.ID, 
 	if change.Locale != nil {
 		s.Locale = *change.Locale
 	}
+	if change.WorkingCalendar != nil {
+		cal, err := parseCalendar(change.WorkingCalendar)
+		if err != nil {
+			return nil, err
+		}
+		s.WorkingCalendar = cal
+	}
 	if change.ReminderHour != nil {
 		s.ReminderHour = change.ReminderHour
 	}
 	return client.Tenant.UpdateOneID(tenantID).SetSettings(s).Save(ctx)
 }
 
-// UpdatePicklist replaces the options of the viewer's picklist of kind.
+// EnsurePicklist makes sure the tenant in ctx has the picklist kind: when
+// it has none, it creates one holding options (which may be empty) and
+// reports true; an existing list, its options included, is left as it is.
+// Publishing a form whose select fields name a list calls it, through the
+// form's Provision step, inside the publishing transaction. The kind and
+// the options are checked by the picklist's schema and hooks.
+func EnsurePicklist(ctx context.Context, client *ent.Client, kind choices.Kind, options []choices.Option) (bool, error) {
+	exists, err := client.Picklist.Query().Where(picklist.KindEQ(kind)).Exist(ctx)
+	if err != nil {
+		return false, fmt.Errorf("looking up picklist %s: %w", kind, err)
+	}
+	if exists {
+		return false, nil
+	}
+	if options == nil {
+		options = []choices.Option{}
+	}
+	if err := client.Picklist.Create().SetKind(kind).SetOptions(options).Exec(ctx); err != nil {
+		return false, fmt.Errorf("creating picklist %s: %w", kind, err)
+	}
+	return true, nil
+}
+
+// UpdatePicklist replaces the options of the viewer's picklist of kind: a
+// built-in one or one a form's publication created.
 func UpdatePicklist(ctx context.Context, client *ent.Client, kind choices.Kind, options []*choices.Option) (*ent.Picklist, error) {
 	opts := make([]choices.Option, len(options))
 	for i, o := range options {
@@ -255,4 +292,29 @@ func UpdatePicklist(ctx context.Context, client *ent.Client, kind choices.Kind, 
 		return nil, err
 	}
 	return pl.Update().SetOptions(opts).Save(ctx)
+}
+
+// parseCalendar checks a working calendar given as JSON; an empty object
+// means the default one (nil).
+func parseCalendar(m map[string]any) (*workcal.Calendar, error) {
+	if len(m) == 0 {
+		return nil, nil
+	}
+	raw, err := json.Marshal(m)
+	if err != nil {
+		return nil, apierr.BadInput(apierr.Field("/input/workingCalendar", "invalid"))
+	}
+	cal, err := workcal.Parse(raw)
+	var problems workcal.Problems
+	if errors.As(err, &problems) {
+		var fields []apierr.FieldError
+		for _, p := range problems {
+			fields = append(fields, apierr.Field("/input/workingCalendar"+p.Pointer, "invalid", "reason", p.Message))
+		}
+		return nil, apierr.BadInput(fields...)
+	}
+	if err != nil {
+		return nil, apierr.BadInput(apierr.Field("/input/workingCalendar", "invalid"))
+	}
+	return cal, nil
 }

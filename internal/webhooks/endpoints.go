@@ -28,8 +28,16 @@ func Events() []string {
 		"customer.created", "customer.updated", "customer.deleted",
 		"contact.created", "contact.updated", "contact.deleted",
 		"followup.created", "followup.updated", "followup.deleted",
+		EventTicketWorkflow, EventProjectWorkflow,
 	}
 }
+
+// The events a workflow's webhook action sends; the envelope's subject
+// carries the action's own event name in "signal".
+const (
+	EventTicketWorkflow  = "ticket.workflow"
+	EventProjectWorkflow = "project.workflow"
+)
 
 // Envelope is the JSON body of every delivery. It names what happened and
 // the record by id; receivers read the record through the API with their
@@ -50,6 +58,9 @@ type Subject struct {
 	ID   string `json:"id"`
 	// ChangedFields names the fields an update changed (names only).
 	ChangedFields []string `json:"changedFields,omitempty"`
+	// Signal is, for ticket.workflow and project.workflow, the event name
+	// the workflow's webhook action gives, such as "escalated".
+	Signal string `json:"signal,omitempty"`
 }
 
 // EndpointInput creates or changes an endpoint; nil fields keep their value.

@@ -2,15 +2,18 @@
 // and workflow. It creates them on the published version of a workflow
 // (which they pin), lists what the viewer may do next, and moves them
 // through transitions: guards and checks from package flows, the state
-// change, the revision that makes concurrent transitions conflict, and the
-// append-only history, all in the caller's transaction. Approvals, SLA
-// timers and transition actions come next.
+// change, the revision that makes concurrent transitions conflict, the
+// append-only history, the transition's actions, approval requests and SLA
+// timers, all in the caller's transaction. Whatever leaves the server
+// (notices, e-mails, webhooks) goes through the outbox, so a transition
+// that rolls back sends nothing.
 package workitems
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/project"
@@ -25,10 +28,14 @@ import (
 	"github.com/custos-crm/custos/ent/transitionevent"
 	"github.com/custos-crm/custos/ent/workflowdefinition"
 	"github.com/custos-crm/custos/flows"
+	"github.com/custos-crm/custos/forms"
 	"github.com/custos-crm/custos/forms/expr"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/formdefs"
+	"github.com/custos-crm/custos/internal/jobs"
+	"github.com/custos-crm/custos/internal/notify"
+	"github.com/custos-crm/custos/internal/outbox"
 	"github.com/custos-crm/custos/internal/vault"
 	"github.com/custos-crm/custos/internal/workflows"
 )
@@ -42,21 +49,47 @@ const (
 // Service runs tickets and projects.
 type Service struct {
 	workflows *workflows.Service
+	registry  *forms.Registry
 	clock     clock.Clock
+	queue     *jobs.Queue
+	notify    *notify.Service
+	outbox    *outbox.Service
+	client    *ent.Client
 }
 
-// New returns the service.
-func New(w *workflows.Service, clk clock.Clock) *Service {
-	return &Service{workflows: w, clock: clk}
+// Config wires the Service.
+type Config struct {
+	Workflows *workflows.Service
+	// Registry holds the action and approver resolver plugins.
+	Registry *forms.Registry
+	Clock    clock.Clock
+	// Queue runs the SLA timer jobs; Client is the client they use.
+	Queue  *jobs.Queue
+	Client *ent.Client
+	// Notify and Outbox carry what actions, approvals and timers send.
+	Notify *notify.Service
+	Outbox *outbox.Service
+}
+
+// New returns the service and registers its SLA timer job with the queue.
+func New(c Config) *Service {
+	s := &Service{
+		workflows: c.Workflows, registry: c.Registry, clock: c.Clock, queue: c.Queue,
+		notify: c.Notify, outbox: c.Outbox, client: c.Client,
+	}
+	jobs.Add(c.Queue, &timerWorker{s: s})
+	return s
 }
 
 // Item is a ticket or a project as the engine sees it.
 type Item struct {
 	ID, TenantID, VersionID pulid.ID
-	Table                   string
+	Module, Table           string
+	Title                   string
 	State                   string
 	Revision                int
-	Assignee                pulid.ID
+	Assignee, Owner         pulid.ID
+	Customer                pulid.ID
 	DataKey                 []byte
 	Fields                  map[string]any
 }
@@ -73,8 +106,10 @@ type NewItem struct {
 	WorkflowID *pulid.ID
 }
 
-// CreateTicket creates a ticket in the initial state of its workflow.
-func (s *Service) CreateTicket(ctx context.Context, client *ent.Client, in NewItem) (*ent.Ticket, error) {
+// CreateTicket creates a ticket in the initial state of its workflow, in
+// tx, and starts the SLA timers of that state.
+func (s *Service) CreateTicket(ctx context.Context, tx *ent.Tx, in NewItem) (*ent.Ticket, error) {
+	client := tx.Client()
 	ver, w, err := s.workflowFor(ctx, client, Ticket, in.WorkflowID)
 	if err != nil {
 		return nil, err
@@ -85,11 +120,20 @@ func (s *Service) CreateTicket(ctx context.Context, client *ent.Client, in NewIt
 	if err != nil {
 		return nil, err
 	}
-	return t, s.record(ctx, client, t.ID, "", w.Initial(), "create", "", nil)
+	if err := s.record(ctx, client, t.ID, "", w.Initial(), "create", "", nil); err != nil {
+		return nil, err
+	}
+	it, err := s.load(ctx, client, Ticket, t.ID)
+	if err != nil {
+		return nil, err
+	}
+	return t, s.timers(ctx, tx, it, w, "", w.Initial())
 }
 
-// CreateProject creates a project in the initial state of its workflow.
-func (s *Service) CreateProject(ctx context.Context, client *ent.Client, in NewItem) (*ent.Project, error) {
+// CreateProject creates a project in the initial state of its workflow, in
+// tx, and starts the SLA timers of that state.
+func (s *Service) CreateProject(ctx context.Context, tx *ent.Tx, in NewItem) (*ent.Project, error) {
+	client := tx.Client()
 	ver, w, err := s.workflowFor(ctx, client, Project, in.WorkflowID)
 	if err != nil {
 		return nil, err
@@ -100,7 +144,14 @@ func (s *Service) CreateProject(ctx context.Context, client *ent.Client, in NewI
 	if err != nil {
 		return nil, err
 	}
-	return p, s.record(ctx, client, p.ID, "", w.Initial(), "create", "", nil)
+	if err := s.record(ctx, client, p.ID, "", w.Initial(), "create", "", nil); err != nil {
+		return nil, err
+	}
+	it, err := s.load(ctx, client, Project, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	return p, s.timers(ctx, tx, it, w, "", w.Initial())
 }
 
 func orEmpty(m map[string]any) map[string]any {
@@ -144,15 +195,17 @@ func (s *Service) load(ctx context.Context, client *ent.Client, module string, i
 		if err != nil {
 			return nil, err
 		}
-		return &Item{ID: t.ID, TenantID: t.TenantID, VersionID: t.WorkflowVersionID, Table: "Ticket", State: t.State,
-			Revision: t.Revision, Assignee: t.AssigneeID, DataKey: t.DataKey, Fields: t.CustomFields}, nil
+		return &Item{ID: t.ID, TenantID: t.TenantID, VersionID: t.WorkflowVersionID, Module: Ticket, Table: "Ticket",
+			Title: t.Title, State: t.State, Revision: t.Revision, Assignee: t.AssigneeID, Owner: t.OwnerID,
+			Customer: t.CustomerID, DataKey: t.DataKey, Fields: t.CustomFields}, nil
 	case Project:
 		p, err := client.Project.Get(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		return &Item{ID: p.ID, TenantID: p.TenantID, VersionID: p.WorkflowVersionID, Table: "Project", State: p.State,
-			Revision: p.Revision, Assignee: p.AssigneeID, DataKey: p.DataKey, Fields: p.CustomFields}, nil
+		return &Item{ID: p.ID, TenantID: p.TenantID, VersionID: p.WorkflowVersionID, Module: Project, Table: "Project",
+			Title: p.Title, State: p.State, Revision: p.Revision, Assignee: p.AssigneeID, Owner: p.OwnerID,
+			Customer: p.CustomerID, DataKey: p.DataKey, Fields: p.CustomFields}, nil
 	}
 	return nil, fmt.Errorf("workitems: unknown module %q", module)
 }
@@ -223,14 +276,19 @@ type Move struct {
 	// Revision, when given, is the revision the client saw: if the record
 	// changed since, the transition is refused with CONFLICT.
 	Revision *int
+	// Approvers are the approvers the submitter chooses, for an approval
+	// step whose resolver is approver.chosen.
+	Approvers []pulid.ID
 }
 
-// Transition moves a record through a transition in the caller's
-// transaction: it checks the guards and validators, changes the state,
-// bumps the revision (a concurrent transition that read the same revision
-// fails with CONFLICT) and appends to the history. It returns the new
-// state.
-func (s *Service) Transition(ctx context.Context, client *ent.Client, module string, id pulid.ID, mv Move) (string, error) {
+// Transition moves a record through a transition in tx: it checks the
+// guards and validators, changes the state, bumps the revision (a
+// concurrent transition that read the same revision fails with CONFLICT),
+// appends to the history, runs the transition's actions, opens its
+// approval step and starts, stops, pauses or resumes SLA timers. It
+// returns the new state.
+func (s *Service) Transition(ctx context.Context, tx *ent.Tx, module string, id pulid.ID, mv Move) (string, error) {
+	client := tx.Client()
 	it, err := s.load(ctx, client, module, id)
 	if err != nil {
 		return "", err
@@ -260,20 +318,9 @@ func (s *Service) Transition(ctx context.Context, client *ent.Client, module str
 	if !d.Allowed {
 		return "", refusal(d.Reasons)
 	}
-	var n int
-	switch module {
-	case Ticket:
-		n, err = client.Ticket.Update().Where(ticket.ID(id), ticket.Revision(it.Revision)).
-			SetState(d.To).AddRevision(1).Save(ctx)
-	case Project:
-		n, err = client.Project.Update().Where(project.ID(id), project.Revision(it.Revision)).
-			SetState(d.To).AddRevision(1).Save(ctx)
-	}
-	if err != nil {
+	from := it.State
+	if err := s.setState(ctx, client, it, d.To); err != nil {
 		return "", err
-	}
-	if n == 0 {
-		return "", apierr.New(apierr.Conflict)
 	}
 	comment := ""
 	if mv.Comment != nil {
@@ -283,7 +330,55 @@ func (s *Service) Transition(ctx context.Context, client *ent.Client, module str
 	for k := range mv.Input {
 		changes = append(changes, k)
 	}
-	return d.To, s.record(ctx, client, id, it.State, d.To, mv.Transition, comment, changes)
+	if err := s.record(ctx, client, id, from, d.To, mv.Transition, comment, changes); err != nil {
+		return "", err
+	}
+	submitter := pulid.ID("")
+	if v := viewer.FromContext(ctx); v != nil {
+		submitter = v.UserID
+	}
+	for _, a := range d.Actions {
+		if err := s.runAction(ctx, tx, it, submitter, a); err != nil {
+			return "", err
+		}
+	}
+	if d.Approval != "" {
+		if err := s.openApproval(ctx, tx, it, w, mv.Transition, d.Approval, submitter, mv.Approvers); err != nil {
+			return "", err
+		}
+	}
+	return d.To, s.timers(ctx, tx, it, w, from, d.To)
+}
+
+// setState moves it to state if its revision is still the one read, and
+// bumps the revision; otherwise the answer is CONFLICT. ctx is the
+// viewer's for a transition and the tenant's system context when an
+// approval decides where the record goes.
+func (s *Service) setState(ctx context.Context, client *ent.Client, it *Item, state string) error {
+	var n int
+	var err error
+	switch it.Module {
+	case Ticket:
+		n, err = client.Ticket.Update().Where(ticket.ID(it.ID), ticket.Revision(it.Revision)).
+			SetState(state).AddRevision(1).Save(ctx)
+	case Project:
+		n, err = client.Project.Update().Where(project.ID(it.ID), project.Revision(it.Revision)).
+			SetState(state).AddRevision(1).Save(ctx)
+	}
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return apierr.New(apierr.Conflict)
+	}
+	it.State = state
+	it.Revision++
+	return nil
+}
+
+// system returns the tenant's system context for the engine's own writes.
+func (s *Service) system(ctx context.Context, tenantID pulid.ID, reason string) context.Context {
+	return viewer.NewSystemContext(ctx, tenantID, reason, s.clock.Now())
 }
 
 // refusal turns the reasons a transition was refused into the client's
@@ -310,19 +405,33 @@ func refusal(reasons []flows.Reason) error {
 	return apierr.BadInput(fields...)
 }
 
-// record appends an entry to a record's history.
+// record appends an entry to a record's history, numbered after the
+// entries the transaction sees.
 func (s *Service) record(ctx context.Context, client *ent.Client, id pulid.ID, from, to, transition, comment string, changes []string) error {
-	c := client.TransitionEvent.Create().SetRecordID(id).SetToState(to).SetTransition(transition).SetChanges(changes)
+	hctx := rule.NewHistoryWriteContext(ctx)
+	seq, err := client.TransitionEvent.Query().Where(transitionevent.RecordID(id)).Count(s.system(ctx, tenantOf(ctx), "number history"))
+	if err != nil {
+		return err
+	}
+	c := client.TransitionEvent.Create().SetRecordID(id).SetToState(to).SetTransition(transition).SetChanges(changes).SetSeq(seq)
 	if from != "" {
 		c.SetFromState(from)
 	}
-	if v := viewer.FromContext(ctx); v != nil && v.UserID != "" {
+	if v := viewer.FromContext(ctx); v != nil && v.UserID != "" && !v.System {
 		c.SetActorID(v.UserID)
 	}
 	if comment != "" {
 		c.SetComment(secret.Plain(comment))
 	}
-	return c.Exec(rule.NewHistoryWriteContext(ctx))
+	return c.Exec(hctx)
+}
+
+// tenantOf returns the tenant of the viewer in ctx.
+func tenantOf(ctx context.Context) pulid.ID {
+	if v := viewer.FromContext(ctx); v != nil {
+		return v.TenantID
+	}
+	return ""
 }
 
 // History returns a record's history, oldest first. The record is loaded
@@ -336,5 +445,131 @@ func (s *Service) History(ctx context.Context, client *ent.Client, module string
 	sys := viewer.NewSystemContext(ctx, it.TenantID, "read history of "+string(id), s.clock.Now())
 	return client.TransitionEvent.Query().
 		Where(transitionevent.TenantID(it.TenantID), transitionevent.RecordID(id)).
-		Order(ent.Asc(transitionevent.FieldCreatedAt), ent.Asc(transitionevent.FieldID)).All(sys)
+		Order(ent.Asc(transitionevent.FieldSeq), ent.Asc(transitionevent.FieldCreatedAt), ent.Asc(transitionevent.FieldID)).All(sys)
+}
+
+// HideFields removes from data, a record's decrypted form data, the fields
+// the workflow's field access rules hide from the viewer in state. The
+// rules name dot-separated paths of schema properties.
+func (s *Service) HideFields(ctx context.Context, client *ent.Client, versionID pulid.ID, state string, data map[string]any) (map[string]any, error) {
+	ver, err := client.WorkflowVersion.Get(ctx, versionID)
+	if err != nil {
+		return nil, err
+	}
+	w, err := s.parse(ctx, client, ver)
+	if err != nil {
+		return nil, err
+	}
+	ev, err := ExprViewer(ctx, client)
+	if err != nil {
+		return nil, err
+	}
+	hidden := w.FieldRules(state, ev.Roles).Hidden
+	if len(hidden) == 0 {
+		return data, nil
+	}
+	out := cloneMap(data)
+	for _, path := range hidden {
+		removePath(out, strings.Split(path, "."))
+	}
+	return out, nil
+}
+
+// removePath deletes the value at keys below m, copying the maps on the
+// way so that the caller's data stay as they were.
+func removePath(m map[string]any, keys []string) {
+	if len(keys) == 1 {
+		delete(m, keys[0])
+		return
+	}
+	child, ok := m[keys[0]].(map[string]any)
+	if !ok {
+		return
+	}
+	child = cloneMap(child)
+	m[keys[0]] = child
+	removePath(child, keys[1:])
+}
+
+// Change is an update of a ticket or project; nil fields keep their value.
+type Change struct {
+	Title *string
+	// CustomFields are merged into the stored data (a null removes a
+	// field) and the result is validated against the form version.
+	CustomFields map[string]any
+	AssigneeID   *pulid.ID
+	DueOn        *caldate.Date
+}
+
+// Update changes a record in the viewer's scope, in tx: the workflow's
+// field access rules for the viewer in the record's state refuse changes
+// to read-only (and hidden) fields, each with its pointer; the revision
+// grows, so a transition that read the record before gets CONFLICT.
+func (s *Service) Update(ctx context.Context, tx *ent.Tx, module string, id pulid.ID, ch Change) error {
+	client := tx.Client()
+	it, err := s.load(ctx, client, module, id)
+	if err != nil {
+		return err
+	}
+	if len(ch.CustomFields) > 0 {
+		ver, err := client.WorkflowVersion.Get(ctx, it.VersionID)
+		if err != nil {
+			return err
+		}
+		w, err := s.parse(ctx, client, ver)
+		if err != nil {
+			return err
+		}
+		ev, err := ExprViewer(ctx, client)
+		if err != nil {
+			return err
+		}
+		var fields []apierr.FieldError
+		for _, path := range w.FieldRules(it.State, ev.Roles).ReadOnly {
+			keys := strings.Split(path, ".")
+			if touches(ch.CustomFields, keys) {
+				fields = append(fields, apierr.Field("/input/customFields/"+strings.Join(keys, "/"), "read_only"))
+			}
+		}
+		if len(fields) > 0 {
+			return apierr.BadInput(fields...)
+		}
+	}
+	switch module {
+	case Ticket:
+		u := client.Ticket.UpdateOneID(id).Where(ticket.Revision(it.Revision)).AddRevision(1).
+			SetNillableTitle(ch.Title).SetNillableAssigneeID(ch.AssigneeID).SetNillableDueOn(ch.DueOn)
+		if len(ch.CustomFields) > 0 {
+			u.SetCustomFields(ch.CustomFields)
+		}
+		err = u.Exec(ctx)
+	case Project:
+		u := client.Project.UpdateOneID(id).Where(project.Revision(it.Revision)).AddRevision(1).
+			SetNillableTitle(ch.Title).SetNillableAssigneeID(ch.AssigneeID).SetNillableDueOn(ch.DueOn)
+		if len(ch.CustomFields) > 0 {
+			u.SetCustomFields(ch.CustomFields)
+		}
+		err = u.Exec(ctx)
+	}
+	if ent.IsNotFound(err) {
+		return apierr.New(apierr.Conflict)
+	}
+	return err
+}
+
+// touches reports whether patch sets or removes the value at keys (or a
+// value inside it).
+func touches(patch map[string]any, keys []string) bool {
+	v, ok := patch[keys[0]]
+	if !ok {
+		return false
+	}
+	if len(keys) == 1 {
+		return true
+	}
+	child, isMap := v.(map[string]any)
+	if !isMap {
+		return true // the whole parent is replaced or removed
+	}
+	return touches(child, keys[1:])
 }

@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/custos-crm/custos/internal/workcal"
+
 	"github.com/custos-crm/custos/ent/schema/pulid"
 )
 
@@ -40,6 +42,18 @@ type Tenant struct {
 	// ReminderHour is the local hour (0–23) at which follow-up reminders
 	// go out; nil means the default, 9.
 	ReminderHour *int `json:"reminderHour,omitempty"`
+	// WorkingCalendar is the working time SLA timers count (weekdays,
+	// hours, holidays, extra workdays); nil means Monday to Friday, 09:00
+	// to 18:00 in TimeZone.
+	WorkingCalendar *workcal.Calendar `json:"workingCalendar,omitempty"`
+}
+
+// Calendar returns the tenant's working calendar.
+func (s Tenant) Calendar() *workcal.Calendar {
+	if s.WorkingCalendar != nil {
+		return s.WorkingCalendar
+	}
+	return workcal.Default(s.Location())
 }
 
 // DefaultReminderHour is when follow-up reminders go out unless a tenant

@@ -4,6 +4,16 @@ CREATE TABLE "api_tokens" ("id" character varying NOT NULL, "created_at" timesta
 CREATE UNIQUE INDEX "api_tokens_token_hash_key" ON "api_tokens" ("token_hash");
 -- Create index "apitoken_tenant_id_user_id" to table: "api_tokens"
 CREATE INDEX "apitoken_tenant_id_user_id" ON "api_tokens" ("tenant_id", "user_id");
+-- Create "approval_requests" table
+CREATE TABLE "approval_requests" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "record_id" character varying NOT NULL, "module" character varying NOT NULL, "workflow_version_id" character varying NOT NULL, "approval" character varying NOT NULL, "transition" character varying NOT NULL, "submitter_id" character varying NULL, "approvers" jsonb NOT NULL, "fallback" boolean NOT NULL DEFAULT false, "votes" jsonb NULL, "outcome" character varying NOT NULL DEFAULT 'pending', "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "approvalrequest_tenant_id_record_id_outcome" to table: "approval_requests"
+CREATE INDEX "approvalrequest_tenant_id_record_id_outcome" ON "approval_requests" ("tenant_id", "record_id", "outcome");
+-- Create "approval_tasks" table
+CREATE TABLE "approval_tasks" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "request_id" character varying NOT NULL, "record_id" character varying NOT NULL, "module" character varying NOT NULL, "approval" character varying NOT NULL, "approver_id" character varying NOT NULL, "submitter_id" character varying NULL, "status" character varying NOT NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "approvaltask_request_id_approver_id" to table: "approval_tasks"
+CREATE UNIQUE INDEX "approvaltask_request_id_approver_id" ON "approval_tasks" ("request_id", "approver_id");
+-- Create index "approvaltask_tenant_id_approver_id_status" to table: "approval_tasks"
+CREATE INDEX "approvaltask_tenant_id_approver_id_status" ON "approval_tasks" ("tenant_id", "approver_id", "status");
 -- Create "attachments" table
 CREATE TABLE "attachments" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "deleted_at" timestamptz NULL, "deleted_by" character varying NULL, "delete_batch_id" character varying NULL, "data_key" bytea NULL, "filename" bytea NULL, "content_type" character varying NOT NULL, "size" bigint NOT NULL, "storage" character varying NOT NULL, "uploaded_by" character varying NULL, "tenant_id" character varying NOT NULL, "customer_id" character varying NOT NULL, "follow_up_id" character varying NULL, PRIMARY KEY ("id"));
 -- Create index "attachment_tenant_id_customer_id" to table: "attachments"
@@ -152,6 +162,12 @@ CREATE TABLE "role_grants" ("id" character varying NOT NULL, "created_at" timest
 CREATE INDEX "rolegrant_tenant_id_role_id" ON "role_grants" ("tenant_id", "role_id");
 -- Create index "rolegrant_user_id_role_id" to table: "role_grants"
 CREATE UNIQUE INDEX "rolegrant_user_id_role_id" ON "role_grants" ("user_id", "role_id");
+-- Create "sla_timers" table
+CREATE TABLE "sla_timers" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "record_id" character varying NOT NULL, "module" character varying NOT NULL, "workflow_version_id" character varying NOT NULL, "sla" character varying NOT NULL, "started_at" timestamptz NOT NULL, "paused" jsonb NULL, "status" character varying NOT NULL, "deadline" timestamptz NULL, "generation" bigint NOT NULL DEFAULT 0, "warnings_fired" bigint NOT NULL DEFAULT 0, "breached_at" timestamptz NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "slatimer_record_id_sla" to table: "sla_timers"
+CREATE UNIQUE INDEX "slatimer_record_id_sla" ON "sla_timers" ("record_id", "sla");
+-- Create index "slatimer_tenant_id_status_deadline" to table: "sla_timers"
+CREATE INDEX "slatimer_tenant_id_status_deadline" ON "sla_timers" ("tenant_id", "status", "deadline");
 -- Create "sessions" table
 CREATE TABLE "sessions" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "token_hash" bytea NOT NULL, "last_seen_at" timestamptz NOT NULL, "expires_at" timestamptz NOT NULL, "revoked_at" timestamptz NULL, "strong_auth_at" timestamptz NULL, "restriction" character varying NULL, "method" character varying NOT NULL DEFAULT 'password', "ip" character varying NULL, "user_agent" character varying NULL, "tenant_id" character varying NOT NULL, "user_id" character varying NOT NULL, PRIMARY KEY ("id"));
 -- Create index "session_tenant_id_user_id" to table: "sessions"
@@ -177,9 +193,9 @@ CREATE INDEX "ticket_tenant_id_owner_id" ON "tickets" ("tenant_id", "owner_id");
 -- Create index "ticket_tenant_id_state" to table: "tickets"
 CREATE INDEX "ticket_tenant_id_state" ON "tickets" ("tenant_id", "state");
 -- Create "transition_events" table
-CREATE TABLE "transition_events" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "comment" bytea NULL, "record_id" character varying NOT NULL, "actor_id" character varying NULL, "from_state" character varying NULL, "to_state" character varying NOT NULL, "transition" character varying NOT NULL, "changes" jsonb NULL, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
--- Create index "transitionevent_tenant_id_record_id_created_at" to table: "transition_events"
-CREATE INDEX "transitionevent_tenant_id_record_id_created_at" ON "transition_events" ("tenant_id", "record_id", "created_at");
+CREATE TABLE "transition_events" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "comment" bytea NULL, "record_id" character varying NOT NULL, "actor_id" character varying NULL, "from_state" character varying NULL, "to_state" character varying NOT NULL, "transition" character varying NOT NULL, "changes" jsonb NULL, "seq" bigint NOT NULL DEFAULT 0, "tenant_id" character varying NOT NULL, PRIMARY KEY ("id"));
+-- Create index "transitionevent_tenant_id_record_id_seq" to table: "transition_events"
+CREATE INDEX "transitionevent_tenant_id_record_id_seq" ON "transition_events" ("tenant_id", "record_id", "seq");
 -- Create "users" table
 CREATE TABLE "users" ("id" character varying NOT NULL, "created_at" timestamptz NOT NULL, "updated_at" timestamptz NOT NULL, "data_key" bytea NULL, "email" bytea NULL, "email_bidx" bytea NULL, "totp_secret" bytea NULL, "name" character varying NOT NULL, "locale" character varying NULL, "status" character varying NOT NULL DEFAULT 'active', "password_hash" character varying NULL, "must_change_password" boolean NOT NULL DEFAULT false, "password_changed_at" timestamptz NULL, "failed_logins" bigint NOT NULL DEFAULT 0, "lock_count" bigint NOT NULL DEFAULT 0, "locked_until" timestamptz NULL, "totp_last_step" bigint NOT NULL DEFAULT 0, "totp_enabled_at" timestamptz NULL, "recovery_codes" jsonb NULL, "tenant_id" character varying NOT NULL, "department_id" character varying NOT NULL, "reports_to_id" character varying NULL, PRIMARY KEY ("id"), CONSTRAINT "users_users_subordinates" FOREIGN KEY ("reports_to_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE SET NULL);
 -- Create index "user_tenant_id_department_id" to table: "users"
@@ -206,6 +222,10 @@ CREATE TABLE "workflow_versions" ("id" character varying NOT NULL, "created_at" 
 CREATE UNIQUE INDEX "workflowversion_tenant_id_definition_id_version" ON "workflow_versions" ("tenant_id", "definition_id", "version");
 -- Modify "api_tokens" table
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "api_tokens_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "approval_requests" table
+ALTER TABLE "approval_requests" ADD CONSTRAINT "approval_requests_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "approval_tasks" table
+ALTER TABLE "approval_tasks" ADD CONSTRAINT "approval_tasks_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "attachments" table
 ALTER TABLE "attachments" ADD CONSTRAINT "attachments_customers_customer" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "attachments_follow_ups_follow_up" FOREIGN KEY ("follow_up_id") REFERENCES "follow_ups" ("id") ON UPDATE NO ACTION ON DELETE SET NULL, ADD CONSTRAINT "attachments_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "audit_events" table
@@ -242,6 +262,8 @@ ALTER TABLE "projects" ADD CONSTRAINT "projects_customers_customer" FOREIGN KEY 
 ALTER TABLE "roles" ADD CONSTRAINT "roles_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "role_grants" table
 ALTER TABLE "role_grants" ADD CONSTRAINT "role_grants_roles_role" FOREIGN KEY ("role_id") REFERENCES "roles" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "role_grants_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "role_grants_users_user" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
+-- Modify "sla_timers" table
+ALTER TABLE "sla_timers" ADD CONSTRAINT "sla_timers_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "sessions" table
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_tenants_tenant" FOREIGN KEY ("tenant_id") REFERENCES "tenants" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION, ADD CONSTRAINT "sessions_users_sessions" FOREIGN KEY ("user_id") REFERENCES "users" ("id") ON UPDATE NO ACTION ON DELETE NO ACTION;
 -- Modify "tickets" table

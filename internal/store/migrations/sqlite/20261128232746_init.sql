@@ -4,6 +4,16 @@ CREATE TABLE `api_tokens` (`id` text NOT NULL, `created_at` datetime NOT NULL, `
 CREATE UNIQUE INDEX `api_tokens_token_hash_key` ON `api_tokens` (`token_hash`);
 -- Create index "apitoken_tenant_id_user_id" to table: "api_tokens"
 CREATE INDEX `apitoken_tenant_id_user_id` ON `api_tokens` (`tenant_id`, `user_id`);
+-- Create "approval_requests" table
+CREATE TABLE `approval_requests` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `record_id` text NOT NULL, `module` text NOT NULL, `workflow_version_id` text NOT NULL, `approval` text NOT NULL, `transition` text NOT NULL, `submitter_id` text NULL, `approvers` json NOT NULL, `fallback` bool NOT NULL DEFAULT (false), `votes` json NULL, `outcome` text NOT NULL DEFAULT ('pending'), `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `approval_requests_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "approvalrequest_tenant_id_record_id_outcome" to table: "approval_requests"
+CREATE INDEX `approvalrequest_tenant_id_record_id_outcome` ON `approval_requests` (`tenant_id`, `record_id`, `outcome`);
+-- Create "approval_tasks" table
+CREATE TABLE `approval_tasks` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `request_id` text NOT NULL, `record_id` text NOT NULL, `module` text NOT NULL, `approval` text NOT NULL, `approver_id` text NOT NULL, `submitter_id` text NULL, `status` text NOT NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `approval_tasks_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "approvaltask_request_id_approver_id" to table: "approval_tasks"
+CREATE UNIQUE INDEX `approvaltask_request_id_approver_id` ON `approval_tasks` (`request_id`, `approver_id`);
+-- Create index "approvaltask_tenant_id_approver_id_status" to table: "approval_tasks"
+CREATE INDEX `approvaltask_tenant_id_approver_id_status` ON `approval_tasks` (`tenant_id`, `approver_id`, `status`);
 -- Create "attachments" table
 CREATE TABLE `attachments` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `filename` blob NULL, `content_type` text NOT NULL, `size` integer NOT NULL, `storage` text NOT NULL, `uploaded_by` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, `follow_up_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `attachments_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_follow_ups_follow_up` FOREIGN KEY (`follow_up_id`) REFERENCES `follow_ups` (`id`) ON DELETE SET NULL);
 -- Create index "attachment_tenant_id_customer_id" to table: "attachments"
@@ -152,6 +162,12 @@ CREATE TABLE `role_grants` (`id` text NOT NULL, `created_at` datetime NOT NULL, 
 CREATE UNIQUE INDEX `rolegrant_user_id_role_id` ON `role_grants` (`user_id`, `role_id`);
 -- Create index "rolegrant_tenant_id_role_id" to table: "role_grants"
 CREATE INDEX `rolegrant_tenant_id_role_id` ON `role_grants` (`tenant_id`, `role_id`);
+-- Create "sla_timers" table
+CREATE TABLE `sla_timers` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `record_id` text NOT NULL, `module` text NOT NULL, `workflow_version_id` text NOT NULL, `sla` text NOT NULL, `started_at` datetime NOT NULL, `paused` json NULL, `status` text NOT NULL, `deadline` datetime NULL, `generation` integer NOT NULL DEFAULT (0), `warnings_fired` integer NOT NULL DEFAULT (0), `breached_at` datetime NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `sla_timers_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "slatimer_record_id_sla" to table: "sla_timers"
+CREATE UNIQUE INDEX `slatimer_record_id_sla` ON `sla_timers` (`record_id`, `sla`);
+-- Create index "slatimer_tenant_id_status_deadline" to table: "sla_timers"
+CREATE INDEX `slatimer_tenant_id_status_deadline` ON `sla_timers` (`tenant_id`, `status`, `deadline`);
 -- Create "sessions" table
 CREATE TABLE `sessions` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `token_hash` blob NOT NULL, `last_seen_at` datetime NOT NULL, `expires_at` datetime NOT NULL, `revoked_at` datetime NULL, `strong_auth_at` datetime NULL, `restriction` text NULL, `method` text NOT NULL DEFAULT ('password'), `ip` text NULL, `user_agent` text NULL, `tenant_id` text NOT NULL, `user_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `sessions_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `sessions_users_sessions` FOREIGN KEY (`user_id`) REFERENCES `users` (`id`) ON DELETE NO ACTION);
 -- Create index "session_token_hash" to table: "sessions"
@@ -177,9 +193,9 @@ CREATE INDEX `ticket_tenant_id_assignee_id` ON `tickets` (`tenant_id`, `assignee
 -- Create index "ticket_tenant_id_customer_id" to table: "tickets"
 CREATE INDEX `ticket_tenant_id_customer_id` ON `tickets` (`tenant_id`, `customer_id`);
 -- Create "transition_events" table
-CREATE TABLE `transition_events` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `comment` blob NULL, `record_id` text NOT NULL, `actor_id` text NULL, `from_state` text NULL, `to_state` text NOT NULL, `transition` text NOT NULL, `changes` json NULL, `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `transition_events_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
--- Create index "transitionevent_tenant_id_record_id_created_at" to table: "transition_events"
-CREATE INDEX `transitionevent_tenant_id_record_id_created_at` ON `transition_events` (`tenant_id`, `record_id`, `created_at`);
+CREATE TABLE `transition_events` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `comment` blob NULL, `record_id` text NOT NULL, `actor_id` text NULL, `from_state` text NULL, `to_state` text NOT NULL, `transition` text NOT NULL, `changes` json NULL, `seq` integer NOT NULL DEFAULT (0), `tenant_id` text NOT NULL, PRIMARY KEY (`id`), CONSTRAINT `transition_events_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION);
+-- Create index "transitionevent_tenant_id_record_id_seq" to table: "transition_events"
+CREATE INDEX `transitionevent_tenant_id_record_id_seq` ON `transition_events` (`tenant_id`, `record_id`, `seq`);
 -- Create "users" table
 CREATE TABLE `users` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `data_key` blob NULL, `email` blob NULL, `email_bidx` blob NULL, `totp_secret` blob NULL, `name` text NOT NULL, `locale` text NULL, `status` text NOT NULL DEFAULT ('active'), `password_hash` text NULL, `must_change_password` bool NOT NULL DEFAULT (false), `password_changed_at` datetime NULL, `failed_logins` integer NOT NULL DEFAULT (0), `lock_count` integer NOT NULL DEFAULT (0), `locked_until` datetime NULL, `totp_last_step` integer NOT NULL DEFAULT (0), `totp_enabled_at` datetime NULL, `recovery_codes` json NULL, `tenant_id` text NOT NULL, `department_id` text NOT NULL, `reports_to_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `users_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_departments_department` FOREIGN KEY (`department_id`) REFERENCES `departments` (`id`) ON DELETE NO ACTION, CONSTRAINT `users_users_subordinates` FOREIGN KEY (`reports_to_id`) REFERENCES `users` (`id`) ON DELETE SET NULL);
 -- Create index "user_tenant_id_email_bidx" to table: "users"

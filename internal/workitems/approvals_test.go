@@ -1,0 +1,299 @@
+package workitems_test
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/internal/apptest"
+	"github.com/custos-crm/custos/internal/store/storetest"
+)
+
+// approvalFlow is a project workflow with one submit transition per
+// approval mode; every step approves to "approved" and rejects to "draft".
+// The approvers' ids are filled in by the test.
+func approvalFlow(m1, m2, m3, submitter string) map[string]any {
+	users := func(ids ...string) map[string]any {
+		return map[string]any{"type": "approver.users", "config": map[string]any{"userIDs": ids}}
+	}
+	step := func(key, mode string, approvers map[string]any, extra map[string]any) map[string]any {
+		s := map[string]any{"key": key, "mode": mode, "approvers": approvers, "onApprove": "approved", "onReject": "draft"}
+		for k, v := range extra {
+			s[k] = v
+		}
+		return s
+	}
+	var transitions []any
+	for _, k := range []string{"all", "any", "ratio", "seq", "self", "empty", "chosen"} {
+		transitions = append(transitions, map[string]any{"key": "submit_" + k, "from": []string{"draft"}, "to": "pending", "approval": k})
+	}
+	return map[string]any{
+		"initial": "draft",
+		"states": []any{
+			map[string]any{"key": "draft", "category": "todo"},
+			map[string]any{"key": "pending", "category": "in_progress"},
+			map[string]any{"key": "approved", "category": "done", "final": true},
+		},
+		"transitions": transitions,
+		"approvals": []any{
+			step("all", "all", users(m1, m2), nil),
+			step("any", "any", users(m1, m2), nil),
+			step("ratio", "ratio", users(m1, m2, m3), map[string]any{"ratio": 0.6}),
+			step("seq", "sequential", users(m1, m2), nil),
+			step("self", "all", users(submitter, m1), nil),
+			step("empty", "any", map[string]any{"type": "approver.role", "config": map[string]any{"role": "nobody"}}, nil),
+			step("chosen", "all", map[string]any{"type": "approver.chosen", "config": map[string]any{}}, nil),
+		},
+	}
+}
+
+type project struct {
+	ID, State string
+	History   []struct{ Transition, FromState, ToState string }
+	Approvals []struct {
+		Approval, Outcome string
+		Approvers         []string
+		Fallback          bool
+	}
+}
+
+const projectFields = `id state history { transition fromState toState } approvals { approval outcome approvers fallback }`
+
+func TestApprovals(t *testing.T) {
+	storetest.EachDialect(t, func(t *testing.T, dialect string) {
+		a := apptest.New(t, dialect)
+		tn := a.NewTenant(t, "acme")
+		sales, manager := tn.Role("sales"), tn.Role("manager")
+		sub := a.NewUser(t, tn, apptest.UserSpec{Email: "sub@acme.test", Roles: []*ent.Role{sales}})
+		m1 := a.NewUser(t, tn, apptest.UserSpec{Email: "m1@acme.test", Roles: []*ent.Role{manager}})
+		m2 := a.NewUser(t, tn, apptest.UserSpec{Email: "m2@acme.test", Roles: []*ent.Role{manager}})
+		m3 := a.NewUser(t, tn, apptest.UserSpec{Email: "m3@acme.test", Roles: []*ent.Role{manager}})
+		d := a.NewUser(t, tn, apptest.UserSpec{Email: "d@acme.test", Roles: []*ent.Role{manager}})
+		admin := a.Login(t, "acme", "admin@acme.test")
+		tok := map[string]string{}
+		for _, e := range []string{"sub", "m1", "m2", "m3", "d"} {
+			tok[e] = a.Login(t, "acme", e+"@acme.test")
+		}
+		doc := approvalFlow(string(m1.ID), string(m2.ID), string(m3.ID), string(sub.ID))
+		var wf struct {
+			CreateWorkflow struct {
+				ID            string
+				LatestVersion struct{ ID string }
+			}
+		}
+		a.GraphQL(t, admin, `mutation($d: Map!) { createWorkflow(input: {key: "approvals", module: project, nameZh: "审批", nameEn: "Approvals", document: $d}) { id latestVersion { id } } }`,
+			map[string]any{"d": doc}).MustSucceed(t).Decode(t, &wf)
+		a.GraphQL(t, admin, `mutation($id: ID!) { publishWorkflowVersion(id: $id) { state } }`, map[string]any{"id": wf.CreateWorkflow.LatestVersion.ID}).MustSucceed(t)
+
+		submit := func(mode string, chosen ...string) project {
+			t.Helper()
+			var c struct{ CreateProject project }
+			a.GraphQL(t, tok["sub"], `mutation($w: ID!) { createProject(input: {title: "Booth", workflowID: $w}) { id } }`,
+				map[string]any{"w": wf.CreateWorkflow.ID}).MustSucceed(t).Decode(t, &c)
+			var out struct{ TransitionProject project }
+			a.GraphQL(t, tok["sub"], `mutation($id: ID!, $t: String!, $ap: [ID!]) { transitionProject(id: $id, transition: $t, approvers: $ap) { `+projectFields+` } }`,
+				map[string]any{"id": c.CreateProject.ID, "t": "submit_" + mode, "ap": chosen}).MustSucceed(t).Decode(t, &out)
+			if out.TransitionProject.State != "pending" || len(out.TransitionProject.Approvals) != 1 {
+				t.Fatalf("submit %s: %+v", mode, out.TransitionProject)
+			}
+			return out.TransitionProject
+		}
+		// decide returns the project's state, or the error code.
+		decide := func(who, verb string, p project, extra string) (string, string) {
+			t.Helper()
+			var out map[string]project
+			res := a.GraphQL(t, tok[who], `mutation($id: ID!) { r: `+verb+`Project(id: $id`+extra+`) { `+projectFields+` } }`, map[string]any{"id": p.ID})
+			if len(res.Errors) > 0 {
+				return "", res.Errors[0].Code() + ":" + res.Errors[0].Message
+			}
+			res.Decode(t, &out)
+			return out["r"].State, ""
+		}
+		tasks := func(who string) []string {
+			t.Helper()
+			var out struct {
+				MyApprovalTasks []struct{ RecordID, Approval, Status string }
+			}
+			a.GraphQL(t, tok[who], `{ myApprovalTasks { recordID approval status } }`, nil).MustSucceed(t).Decode(t, &out)
+			var ids []string
+			for _, x := range out.MyApprovalTasks {
+				ids = append(ids, x.RecordID+"/"+x.Approval)
+			}
+			return ids
+		}
+		must := func(state, code, want string) {
+			t.Helper()
+			if code != "" || state != want {
+				t.Fatalf("state %q (error %q), want %q", state, code, want)
+			}
+		}
+		refused := func(state, code, wantPrefix string) {
+			t.Helper()
+			if len(code) < len(wantPrefix) || code[:len(wantPrefix)] != wantPrefix {
+				t.Fatalf("state %q error %q, want %s", state, code, wantPrefix)
+			}
+		}
+
+		// 会签 (all): both must approve.
+		p := submit("all")
+		if got := tasks("m1"); !slices.Contains(got, p.ID+"/all") {
+			t.Fatalf("m1's tasks %v lack %s", got, p.ID)
+		}
+		s, code := decide("m1", "approve", p, "")
+		must(s, code, "pending")
+		s, code = decide("m1", "approve", p, "")
+		refused(s, code, "FORBIDDEN")
+		s, code = decide("m3", "approve", p, "") // not an approver
+		refused(s, code, "FORBIDDEN")
+		s, code = decide("m2", "approve", p, `, comment: "ok"`)
+		must(s, code, "approved")
+		if got := tasks("m1"); slices.Contains(got, p.ID+"/all") {
+			t.Fatalf("a decided task is still open: %v", got)
+		}
+
+		// 或签 (any): one approval is enough.
+		p = submit("any")
+		s, code = decide("m2", "approve", p, "")
+		must(s, code, "approved")
+		if got := tasks("m1"); slices.Contains(got, p.ID+"/any") {
+			t.Fatalf("m1 still has a task after m2 decided 或签: %v", got)
+		}
+
+		// Ratio 0.6 of three: two approvals.
+		p = submit("ratio")
+		s, code = decide("m1", "approve", p, "")
+		must(s, code, "pending")
+		s, code = decide("m2", "reject", p, "")
+		must(s, code, "pending")
+		s, code = decide("m3", "approve", p, "")
+		must(s, code, "approved")
+		// And a ratio that can no longer be reached rejects.
+		p = submit("ratio")
+		decide("m1", "reject", p, "")
+		s, code = decide("m2", "reject", p, "")
+		must(s, code, "draft")
+
+		// Sequential: m2 waits for m1; m1's rejection sends it back.
+		p = submit("seq")
+		if got := tasks("m2"); slices.Contains(got, p.ID+"/seq") {
+			t.Fatalf("m2's turn came before m1 decided: %v", got)
+		}
+		s, code = decide("m2", "approve", p, "")
+		refused(s, code, "FORBIDDEN")
+		s, code = decide("m1", "approve", p, "")
+		must(s, code, "pending")
+		if got := tasks("m2"); !slices.Contains(got, p.ID+"/seq") {
+			t.Fatalf("m2's turn did not come: %v", got)
+		}
+		s, code = decide("m2", "reject", p, `, comment: "budget"`)
+		must(s, code, "draft")
+		var hist struct{ Project project }
+		a.GraphQL(t, tok["sub"], `query($id: ID!) { project: node(id: $id) { ... on Project { `+projectFields+` } } }`, map[string]any{"id": p.ID}).MustSucceed(t).Decode(t, &hist)
+		var steps []string
+		for _, h := range hist.Project.History {
+			steps = append(steps, h.Transition+":"+h.FromState+">"+h.ToState)
+		}
+		want := []string{"create:>draft", "submit_seq:draft>pending", "approval.approve:pending>pending", "approval.reject:pending>pending", "approval.rejected:pending>draft"}
+		if !slices.Equal(steps, want) {
+			t.Fatalf("history %v, want %v", steps, want)
+		}
+
+		// Delegation: m1 hands over to d, who decides instead.
+		p = submit("all")
+		s, code = decide("m1", "delegate", p, `, to: "`+string(d.ID)+`"`)
+		must(s, code, "pending")
+		s, code = decide("m1", "approve", p, "")
+		refused(s, code, "FORBIDDEN")
+		decide("m2", "approve", p, "")
+		s, code = decide("d", "approve", p, "")
+		must(s, code, "approved")
+		// Delegating to someone already an approver is refused.
+		p = submit("all")
+		s, code = decide("m1", "delegate", p, `, to: "`+string(m2.ID)+`"`)
+		refused(s, code, "BAD_USER_INPUT")
+
+		// Self-approval skipped: the submitter is no approver of their own request.
+		p = submit("self")
+		if got := p.Approvals[0].Approvers; len(got) != 1 || got[0] != string(m1.ID) {
+			t.Fatalf("self step approvers %v, want only m1", got)
+		}
+		s, code = decide("sub", "approve", p, "")
+		refused(s, code, "FORBIDDEN")
+		s, code = decide("m1", "approve", p, "")
+		must(s, code, "approved")
+
+		// An empty approver set falls back to the admins, and the history says so.
+		p = submit("empty")
+		if ap := p.Approvals[0]; !ap.Fallback || len(ap.Approvers) != 1 || ap.Approvers[0] != string(tn.Admin.ID) {
+			t.Fatalf("fallback %+v, want the admin", ap)
+		}
+		if h := p.History[len(p.History)-1]; h.Transition != "approval.fallback" {
+			t.Fatalf("history %+v lacks the fallback", p.History)
+		}
+		if s, code = decide("m1", "approve", p, ""); code == "" {
+			t.Fatal("a non-approver decided a fallback step")
+		}
+		var out struct{ ApproveProject project }
+		a.GraphQL(t, admin, `mutation($id: ID!) { approveProject(id: $id) { state } }`, map[string]any{"id": p.ID}).MustSucceed(t).Decode(t, &out)
+		if out.ApproveProject.State != "approved" {
+			t.Fatalf("admin approval: %+v", out)
+		}
+
+		// Chosen approvers.
+		p = submit("chosen", string(m3.ID))
+		if got := p.Approvals[0].Approvers; len(got) != 1 || got[0] != string(m3.ID) {
+			t.Fatalf("chosen approvers %v", got)
+		}
+		s, code = decide("m3", "approve", p, "")
+		must(s, code, "approved")
+
+		// Two approvers deciding at once: no vote is lost. A decision that
+		// read the votes before the other committed gets CONFLICT and is
+		// tried again.
+		p = submit("all")
+		var wg sync.WaitGroup
+		codes := make([]string, 2)
+		for i, who := range []string{"m1", "m2"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, codes[i] = decide(who, "approve", p, "")
+			}()
+		}
+		wg.Wait()
+		for i, who := range []string{"m1", "m2"} {
+			if strings.HasPrefix(codes[i], "CONFLICT") {
+				_, codes[i] = decide(who, "approve", p, "")
+			}
+			if codes[i] != "" {
+				t.Fatalf("%s's concurrent approval: %s", who, codes[i])
+			}
+		}
+		var final struct{ Project project }
+		a.GraphQL(t, tok["sub"], `query($id: ID!) { project: node(id: $id) { ... on Project { `+projectFields+` } } }`, map[string]any{"id": p.ID}).MustSucceed(t).Decode(t, &final)
+		if final.Project.State != "approved" || final.Project.Approvals[0].Outcome != "approved" {
+			t.Fatalf("after two concurrent approvals: %+v", final.Project)
+		}
+
+		// Approval notices reached the approvers' inboxes.
+		var inbox struct {
+			MyNotifications struct {
+				Edges []struct{ Node struct{ Kind string } }
+			}
+		}
+		a.GraphQL(t, tok["m3"], `{ myNotifications(first: 50) { edges { node { kind } } } }`, nil).MustSucceed(t).Decode(t, &inbox)
+		n := 0
+		for _, e := range inbox.MyNotifications.Edges {
+			if e.Node.Kind == "approval.requested" {
+				n++
+			}
+		}
+		if n != 3 { // ratio twice, chosen once
+			raw, _ := json.Marshal(inbox)
+			t.Fatalf("m3 got %d approval notices, want 3: %s", n, raw)
+		}
+	})
+}
