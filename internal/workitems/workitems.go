@@ -120,14 +120,7 @@ func (s *Service) CreateTicket(ctx context.Context, tx *ent.Tx, in NewItem) (*en
 	if err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, client, t.ID, "", w.Initial(), "create", "", nil); err != nil {
-		return nil, err
-	}
-	it, err := s.load(ctx, client, Ticket, t.ID)
-	if err != nil {
-		return nil, err
-	}
-	return t, s.timers(ctx, tx, it, w, "", w.Initial())
+	return t, s.started(ctx, tx, Ticket, t.ID, w)
 }
 
 // CreateProject creates a project in the initial state of its workflow, in
@@ -144,14 +137,21 @@ func (s *Service) CreateProject(ctx context.Context, tx *ent.Tx, in NewItem) (*e
 	if err != nil {
 		return nil, err
 	}
-	if err := s.record(ctx, client, p.ID, "", w.Initial(), "create", "", nil); err != nil {
-		return nil, err
+	return p, s.started(ctx, tx, Project, p.ID, w)
+}
+
+// started writes the first history entry of a new record and starts the
+// SLA timers of its initial state.
+func (s *Service) started(ctx context.Context, tx *ent.Tx, module string, id pulid.ID, w *flows.Workflow) error {
+	client := tx.Client()
+	if err := s.record(ctx, client, id, "", w.Initial(), "create", "", nil); err != nil {
+		return err
 	}
-	it, err := s.load(ctx, client, Project, p.ID)
+	it, err := s.load(ctx, client, module, id)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return p, s.timers(ctx, tx, it, w, "", w.Initial())
+	return s.timers(ctx, tx, it, w, "", w.Initial())
 }
 
 func orEmpty(m map[string]any) map[string]any {
