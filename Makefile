@@ -29,4 +29,14 @@ run: build ## run the server on the embedded database with a demo tenant
 test: ## run all tests (SQLite; PostgreSQL too when CUSTOS_TEST_DATABASE_URL is set)
 	$(GO) test -count=1 ./...
 
+seed: build ## fill a tenant with generated data, e.g. make seed ARGS='--tenant big --customers 1000000'
+	./$(BIN) seed $(ARGS)
+
+bench: ## run the benchmark pairs on PostgreSQL (CUSTOS_BENCH_DATABASE_URL) and print the table; BENCH_FLAGS passes flags
+	$(GO) test -run '^$$' -bench . ./internal/bench/
+	$(GO) run ./internal/bench/cmd/benchtable $(BENCH_FLAGS)
+
+soak: ## run the load mix for 30 minutes on the bench database and report errors, p99 drift and memory
+	$(GO) run ./internal/bench/cmd/benchtable -soak 30m $(BENCH_FLAGS)
+
 include Makefile.migration.mk

@@ -30,6 +30,8 @@ commands:
               clear a user's password lockout
   audit verify [--tenant SLUG]
               check the audit hash chains; exits non-zero naming the first bad event
+  seed --tenant SLUG --customers N --contacts-per-customer K --follow-ups-per-customer M --seed S
+              fill a tenant with generated data for trials and benchmarks
 `
 
 // Run runs the subcommand named in args[1] (serve when absent).
@@ -61,6 +63,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: custos audit verify [--tenant SLUG]")
 		}
 		return AuditVerify(ctx, rest[1:], env)
+	case "seed":
+		return Seed(ctx, rest, env)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -1,0 +1,240 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/custos-crm/custos/internal/seed"
+)
+
+// The request kinds of the load mix and their shares in twentieths.
+var loadMix = []struct {
+	kind  string
+	share int
+	read  bool
+}{
+	{"list", 10, true},        // customers(first: 20) with owner and last follow-up time
+	{"read", 5, true},         // one customer with its contacts and follow-ups
+	{"search-phone", 2, true}, // quick search by a mobile number (blind index)
+	{"search-name", 1, true},  // quick search by a fragment of a name
+	{"update", 2, false},      // updateCustomer (audited)
+}
+
+const (
+	loadList   = `{ customers(first: 20) { edges { node { id name lastFollowUpAt owner { name } } } pageInfo { endCursor } } }`
+	loadRead   = `query($id: ID!) { node(id: $id) { ... on Customer { id name mobile email address owner { name } contacts(first: 5) { edges { node { name title mobile } } } followUps(first: 5) { edges { node { type content createdAt } } } } } }`
+	loadSearch = `query($q: String!) { search(query: $q) { customers { id name } contacts { id name } } }`
+)
+
+// LoadResult is what a load run measured, per request kind.
+type LoadResult struct {
+	Duration time.Duration
+	Clients  int
+	Kinds    map[string]Sample
+	// Reads merges the read kinds.
+	Reads Sample
+	Total int
+	// ResidentMiB is this process's resident memory at the end of the run.
+	ResidentMiB float64
+}
+
+// visible is what one manager's clients work on: customers the manager
+// can see.
+type visible struct {
+	token        string
+	ids, names   []string
+	mobiles      []string
+	nameFragment []string
+}
+
+// prepareLoad signs in every seeded manager and samples customers each
+// can see.
+func (e *Env) prepareLoad(ctx context.Context) ([]visible, error) {
+	client := HTTPClient(2)
+	var out []visible
+	gen := e.Seeded.People
+	for _, d := range gen.Departments {
+		m := gen.People[d.Leader]
+		token, err := e.Login(ctx, client, m.Email)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := e.Pgx.QueryContext(ctx, `SELECT id, name FROM customers TABLESAMPLE SYSTEM (2) WHERE tenant_id = $1 AND department_id = $2 LIMIT 500`,
+			string(e.Seeded.TenantID), string(d.ID))
+		if err != nil {
+			return nil, err
+		}
+		v := visible{token: token}
+		for rows.Next() {
+			var id, name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			v.ids, v.names = append(v.ids, id), append(v.names, name)
+			if r := []rune(name); len(r) >= 4 {
+				v.nameFragment = append(v.nameFragment, string(r[2:4]))
+			}
+		}
+		rows.Close()
+		if len(v.ids) == 0 {
+			return nil, fmt.Errorf("bench: no customers sampled for %s", m.Email)
+		}
+		out = append(out, v)
+	}
+	// Mobile numbers as users type them: the generator's, most of which
+	// belong to customers some manager can see.
+	g := seed.NewGenerator(e.Config.Seed)
+	for i := range 2000 {
+		c := g.Customer(rand.IntN(e.Customers))
+		out[i%len(out)].mobiles = append(out[i%len(out)].mobiles, strings.ReplaceAll(c.Mobile, " ", ""))
+	}
+	return out, nil
+}
+
+// Load runs the closed-loop load mix with clients concurrent clients for
+// d; only names the request kinds to send (all when empty). When windows
+// is above 1, the run is cut into that many windows, each reported (the
+// soak test).
+func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows int, only []string) ([]LoadResult, error) {
+	vis, err := e.prepareLoad(ctx)
+	if err != nil {
+		return nil, err
+	}
+	client := HTTPClient(clients)
+	var kinds []string
+	for _, m := range loadMix {
+		if len(only) > 0 && !slices.Contains(only, m.kind) {
+			continue
+		}
+		for range m.share {
+			kinds = append(kinds, m.kind)
+		}
+	}
+	op := func(ctx context.Context, worker, n int, record func(kind string, d time.Duration, err error)) {
+		v := vis[worker%len(vis)]
+		r := rand.New(rand.NewPCG(uint64(worker), uint64(n)))
+		kind := kinds[(worker+n)%len(kinds)]
+		var (
+			query string
+			vars  map[string]any
+		)
+		switch kind {
+		case "list":
+			query = loadList
+		case "read":
+			query, vars = loadRead, map[string]any{"id": v.ids[r.IntN(len(v.ids))]}
+		case "search-phone":
+			query, vars = loadSearch, map[string]any{"q": v.mobiles[r.IntN(len(v.mobiles))]}
+		case "search-name":
+			query, vars = loadSearch, map[string]any{"q": v.nameFragment[r.IntN(len(v.nameFragment))]}
+		case "update":
+			i := r.IntN(len(v.ids))
+			query, vars = updateMutation, map[string]any{"id": v.ids[i], "name": v.names[i]}
+		}
+		t := time.Now()
+		_, err := GraphQL(ctx, client, e.Server.URL, v.token, query, vars)
+		record(kind, time.Since(t), err)
+	}
+	if windows < 1 {
+		windows = 1
+	}
+	var results []LoadResult
+	n := make([]int, clients)
+	for range windows {
+		res := LoadResult{Duration: d / time.Duration(windows), Clients: clients, Kinds: map[string]Sample{}}
+		var mu sync.Mutex
+		record := func(kind string, d time.Duration, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			s := res.Kinds[kind]
+			if err != nil {
+				s.Errors++
+				if s.FirstErr == nil {
+					s.FirstErr = err
+				}
+			} else {
+				s.Latencies = append(s.Latencies, d)
+				s.Ops++
+			}
+			res.Kinds[kind] = s
+		}
+		wctx, cancel := context.WithTimeout(ctx, res.Duration)
+		var wg sync.WaitGroup
+		for w := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for wctx.Err() == nil {
+					op(wctx, w, n[w], func(kind string, d time.Duration, err error) {
+						if wctx.Err() == nil {
+							record(kind, d, err)
+						}
+					})
+					n[w]++
+				}
+			}()
+		}
+		wg.Wait()
+		cancel()
+		for _, m := range loadMix {
+			s := res.Kinds[m.kind]
+			s.Elapsed = res.Duration
+			res.Kinds[m.kind] = s
+			res.Total += s.Ops
+			if m.read {
+				res.Reads.Latencies = append(res.Reads.Latencies, s.Latencies...)
+				res.Reads.Ops += s.Ops
+				res.Reads.Errors += s.Errors
+			}
+		}
+		res.Reads.Elapsed = res.Duration
+		res.ResidentMiB = ResidentMiB()
+		results = append(results, res)
+	}
+	return results, nil
+}
+
+// Errors returns the failed requests of every kind.
+func (r LoadResult) Errors() int {
+	n := 0
+	for _, s := range r.Kinds {
+		n += s.Errors
+	}
+	return n
+}
+
+// KindNames returns the request kinds in mix order.
+func KindNames() []string {
+	var out []string
+	for _, m := range loadMix {
+		out = append(out, m.kind)
+	}
+	return out
+}
+
+// ResidentMiB returns this process's resident memory (VmRSS) in MiB, or 0
+// when it cannot be read.
+func ResidentMiB() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			f := strings.Fields(rest)
+			if len(f) > 0 {
+				kb, _ := strconv.ParseFloat(f[0], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
