@@ -137,9 +137,10 @@ const DefaultOutcome = OutcomePending
 
 // Outcome values.
 const (
-	OutcomePending  Outcome = "pending"
-	OutcomeApproved Outcome = "approved"
-	OutcomeRejected Outcome = "rejected"
+	OutcomePending   Outcome = "pending"
+	OutcomeApproved  Outcome = "approved"
+	OutcomeRejected  Outcome = "rejected"
+	OutcomeWithdrawn Outcome = "withdrawn"
 )
 
 func (o Outcome) String() string {
@@ -149,7 +150,7 @@ func (o Outcome) String() string {
 // OutcomeValidator is a validator for the "outcome" field enum values. It is called by the builders before save.
 func OutcomeValidator(o Outcome) error {
 	switch o {
-	case OutcomePending, OutcomeApproved, OutcomeRejected:
+	case OutcomePending, OutcomeApproved, OutcomeRejected, OutcomeWithdrawn:
 		return nil
 	default:
 		return fmt.Errorf("approvalrequest: invalid enum value for outcome field: %q", o)

@@ -64,7 +64,7 @@ var (
 		{Name: "approvers", Type: field.TypeJSON},
 		{Name: "fallback", Type: field.TypeBool, Default: false},
 		{Name: "votes", Type: field.TypeJSON, Nullable: true},
-		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"pending", "approved", "rejected"}, Default: "pending"},
+		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"pending", "approved", "rejected", "withdrawn"}, Default: "pending"},
 		{Name: "tenant_id", Type: field.TypeString, Size: 29},
 	}
 	// ApprovalRequestsTable holds the schema information for the "approval_requests" table.

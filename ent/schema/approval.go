@@ -53,7 +53,9 @@ func (ApprovalRequest) Fields() []ent.Field {
 		// fallback reports that the fallback approvers were used.
 		field.Bool("fallback").Default(false),
 		field.JSON("votes", []flows.Vote{}).Optional().Annotations(entgql.Skip()),
-		field.Enum("outcome").Values("pending", "approved", "rejected").Default("pending"),
+		// outcome is withdrawn when the record left the step's state by
+		// another transition before the step was decided.
+		field.Enum("outcome").Values("pending", "approved", "rejected", "withdrawn").Default("pending"),
 	}
 }
 

@@ -154,6 +154,34 @@ func (s *Service) syncTasks(sys context.Context, tx *ent.Tx, it *Item, req *ent.
 	return nil
 }
 
+// withdraw ends the pending approval requests of it, in tx, because a
+// transition is taking the record out of the step's state before the step
+// was decided: their open and waiting tasks close and the history says so.
+func (s *Service) withdraw(ctx context.Context, tx *ent.Tx, it *Item) error {
+	sys := s.system(ctx, it.TenantID, "withdraw approvals of "+string(it.ID))
+	client := tx.Client()
+	pending, err := client.ApprovalRequest.Query().
+		Where(approvalrequest.RecordID(it.ID), approvalrequest.OutcomeEQ(approvalrequest.OutcomePending)).All(sys)
+	if err != nil {
+		return err
+	}
+	for _, req := range pending {
+		if err := req.Update().SetOutcome(approvalrequest.OutcomeWithdrawn).Exec(sys); err != nil {
+			return err
+		}
+		err := client.ApprovalTask.Update().
+			Where(approvaltask.RequestID(req.ID), approvaltask.StatusIn(approvaltask.StatusOpen, approvaltask.StatusWaiting)).
+			SetStatus(approvaltask.StatusClosed).Exec(sys)
+		if err != nil {
+			return err
+		}
+		if err := s.record(ctx, client, it.ID, it.State, it.State, "approval.withdrawn", "", []string{req.Approval}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Decision is an approver's decision on a record's pending approval.
 type Decision struct {
 	Kind    flows.VoteKind

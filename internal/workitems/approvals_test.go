@@ -30,6 +30,7 @@ func approvalFlow(m1, m2, m3, submitter string) map[string]any {
 	for _, k := range []string{"all", "any", "ratio", "seq", "self", "empty", "chosen"} {
 		transitions = append(transitions, map[string]any{"key": "submit_" + k, "from": []string{"draft"}, "to": "pending", "approval": k})
 	}
+	transitions = append(transitions, map[string]any{"key": "recall", "from": []string{"pending"}, "to": "draft"})
 	return map[string]any{
 		"initial": "draft",
 		"states": []any{
@@ -277,6 +278,22 @@ func TestApprovals(t *testing.T) {
 		if final.Project.State != "approved" || final.Project.Approvals[0].Outcome != "approved" {
 			t.Fatalf("after two concurrent approvals: %+v", final.Project)
 		}
+
+		// Recalling a request before it is decided withdraws it: the tasks
+		// close and nobody can decide any more.
+		p = submit("any")
+		var recalled struct{ TransitionProject project }
+		a.GraphQL(t, tok["sub"], `mutation($id: ID!) { transitionProject(id: $id, transition: "recall") { `+projectFields+` } }`,
+			map[string]any{"id": p.ID}).MustSucceed(t).Decode(t, &recalled)
+		if r := recalled.TransitionProject; r.State != "draft" || r.Approvals[0].Outcome != "withdrawn" ||
+			r.History[len(r.History)-2].Transition != "approval.withdrawn" {
+			t.Fatalf("after the recall %+v", r)
+		}
+		if got := tasks("m1"); slices.Contains(got, p.ID+"/any") {
+			t.Fatalf("a withdrawn request left an open task: %v", got)
+		}
+		s, code = decide("m1", "approve", p, "")
+		refused(s, code, "BAD_USER_INPUT")
 
 		// Approval notices reached the approvers' inboxes.
 		var inbox struct {

@@ -319,6 +319,9 @@ func (s *Service) Transition(ctx context.Context, tx *ent.Tx, module string, id 
 		return "", refusal(d.Reasons)
 	}
 	from := it.State
+	if err := s.withdraw(ctx, tx, it); err != nil {
+		return "", err
+	}
 	if err := s.setState(ctx, client, it, d.To); err != nil {
 		return "", err
 	}
