@@ -17,6 +17,8 @@ import (
 
 func main() {
 	ex, err := entgql.NewExtension(
+		// First: WithWhereInputs adds its template to these.
+		entgql.WithTemplates(graphQLTemplates()...),
 		entgql.WithConfigPath("../gqlgen.yml"),
 		entgql.WithSchemaGenerator(),
 		entgql.WithSchemaPath("../graph/ent.graphql"),
@@ -26,21 +28,11 @@ func main() {
 	if err != nil {
 		log.Fatalf("creating entgql extension: %v", err)
 	}
-	// entgql's templates, with the pagination template replaced by our copy
-	// that counts rows only when totalCount is selected, plus the id
-	// prefix map.
-	var templates []*gen.Template
-	for _, t := range entgql.AllTemplates {
-		if t == entgql.PaginationTemplate {
-			t = gen.MustParse(gen.NewTemplate("template/pagination.tmpl").
-				Funcs(entgql.TemplateFuncs).ParseFiles("./template/pagination.tmpl"))
-		}
-		templates = append(templates, t)
-	}
-	templates = append(templates,
-		gen.MustParse(gen.NewTemplate("pulid.tmpl").ParseFiles("./schema/pulid/template/pulid.tmpl")))
 	cfg := &gen.Config{
-		Templates: templates,
+		// The id prefix map.
+		Templates: []*gen.Template{
+			gen.MustParse(gen.NewTemplate("pulid.tmpl").ParseFiles("./schema/pulid/template/pulid.tmpl")),
+		},
 		Features: []gen.Feature{
 			gen.FeaturePrivacy,
 			gen.FeatureEntQL,
@@ -76,4 +68,20 @@ func main() {
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// graphQLTemplates returns entgql's templates with the pagination template
+// replaced by our copy that counts rows only when totalCount is selected.
+// They must be given to the extension: templates in gen.Config run first and
+// the extension's own copies would overwrite their output.
+func graphQLTemplates() []*gen.Template {
+	var templates []*gen.Template
+	for _, t := range entgql.AllTemplates {
+		if t == entgql.PaginationTemplate {
+			t = gen.MustParse(gen.NewTemplate("template/pagination.tmpl").
+				Funcs(entgql.TemplateFuncs).ParseFiles("./template/pagination.tmpl"))
+		}
+		templates = append(templates, t)
+	}
+	return templates
 }

@@ -1,6 +1,6 @@
 // Package search owns quick search: one box that finds the customers and
-// contacts a viewer can see, by a fragment of their name or by an exact
-// phone number or email through the blind indexes. It runs under the
+// contacts a viewer can see, by an exact phone number or email through the
+// blind indexes, or else by a fragment of their name. It runs under the
 // viewer's privacy rules like every other read.
 package search
 
@@ -30,19 +30,50 @@ type Results struct {
 	Contacts  []*ent.Contact  `json:"contacts"`
 }
 
-// Quick searches the customers and contacts the viewer in ctx can see.
+// Quick searches the customers and contacts the viewer in ctx can see. A
+// query that reads as a phone number or an email address is looked up
+// through the blind indexes only (an index lookup); any other query matches
+// a fragment of the name. The two are never ORed in one statement: the
+// fragment match cannot use an index, and ORing it with the lookups would
+// make the database scan every record of the tenant even for a phone number.
 func Quick(ctx context.Context, client *ent.Client, query string, limit int) (*Results, error) {
 	q := strings.TrimSpace(query)
 	if q == "" || len([]rune(q)) > MaxQueryLength {
 		return nil, apierr.BadInput(apierr.Field("/query", "too_long", "max", fmt.Sprint(MaxQueryLength)))
 	}
+	customerOr, contactOr, err := exactMatches(ctx, client, q)
+	if err != nil {
+		return nil, err
+	}
+	if len(customerOr) == 0 {
+		customerOr = []predicate.Customer{customer.NameContainsFold(q)}
+		contactOr = []predicate.Contact{contact.NameContainsFold(q)}
+	}
+	customers, err := client.Customer.Query().Where(customer.Or(customerOr...)).
+		Order(ent.Asc(customer.FieldName), ent.Asc(customer.FieldID)).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	contacts, err := client.Contact.Query().Where(contact.Or(contactOr...)).
+		Order(ent.Asc(contact.FieldName), ent.Asc(contact.FieldID)).Limit(limit).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &Results{Customers: customers, Contacts: contacts}, nil
+}
+
+// exactMatches returns the blind-index predicates of q when it normalises
+// as a phone number or an email address, and none otherwise.
+func exactMatches(ctx context.Context, client *ent.Client, q string) ([]predicate.Customer, []predicate.Contact, error) {
 	tenantID := viewer.FromContext(ctx).TenantID
-	customerOr := []predicate.Customer{customer.NameContainsFold(q)}
-	contactOr := []predicate.Contact{contact.NameContainsFold(q)}
+	var (
+		customerOr []predicate.Customer
+		contactOr  []predicate.Contact
+	)
 	for _, kind := range []personal.Kind{personal.Phone, personal.Email} {
 		idx, ok, err := personal.QueryIndex(ctx, client, client.Vault, tenantID, kind, q)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if !ok {
 			continue
@@ -55,15 +86,5 @@ func Quick(ctx context.Context, client *ent.Client, query string, limit int) (*R
 			contactOr = append(contactOr, contact.EmailBidx(idx))
 		}
 	}
-	customers, err := client.Customer.Query().Where(customer.Or(customerOr...)).
-		Order(ent.Asc(customer.FieldName)).Limit(limit).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	contacts, err := client.Contact.Query().Where(contact.Or(contactOr...)).
-		Order(ent.Asc(contact.FieldName)).Limit(limit).All(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &Results{Customers: customers, Contacts: contacts}, nil
+	return customerOr, contactOr, nil
 }
