@@ -12,9 +12,11 @@ import (
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/ticket"
 )
 
 // Attachment is the model entity for the Attachment schema.
@@ -39,9 +41,13 @@ type Attachment struct {
 	// Filename holds the value of the "filename" field.
 	Filename secret.Text `json:"filename,omitempty"`
 	// CustomerID holds the value of the "customer_id" field.
-	CustomerID pulid.ID `json:"customer_id,omitempty"`
+	CustomerID *pulid.ID `json:"customer_id,omitempty"`
 	// FollowUpID holds the value of the "follow_up_id" field.
-	FollowUpID pulid.ID `json:"follow_up_id,omitempty"`
+	FollowUpID *pulid.ID `json:"follow_up_id,omitempty"`
+	// TicketID holds the value of the "ticket_id" field.
+	TicketID *pulid.ID `json:"ticket_id,omitempty"`
+	// ProjectID holds the value of the "project_id" field.
+	ProjectID *pulid.ID `json:"project_id,omitempty"`
 	// ContentType holds the value of the "content_type" field.
 	ContentType string `json:"content_type,omitempty"`
 	// Size holds the value of the "size" field.
@@ -64,11 +70,15 @@ type AttachmentEdges struct {
 	Customer *Customer `json:"customer,omitempty"`
 	// FollowUp holds the value of the follow_up edge.
 	FollowUp *FollowUp `json:"follow_up,omitempty"`
+	// Ticket holds the value of the ticket edge.
+	Ticket *Ticket `json:"ticket,omitempty"`
+	// Project holds the value of the project edge.
+	Project *Project `json:"project,omitempty"`
 	// loadedTypes holds the information for reporting if a
 	// type was loaded (or requested) in eager-loading or not.
-	loadedTypes [3]bool
+	loadedTypes [5]bool
 	// totalCount holds the count of the edges above.
-	totalCount [2]map[string]int
+	totalCount [4]map[string]int
 }
 
 // TenantOrErr returns the Tenant value or an error if the edge
@@ -104,14 +114,38 @@ func (e AttachmentEdges) FollowUpOrErr() (*FollowUp, error) {
 	return nil, &NotLoadedError{edge: "follow_up"}
 }
 
+// TicketOrErr returns the Ticket value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AttachmentEdges) TicketOrErr() (*Ticket, error) {
+	if e.Ticket != nil {
+		return e.Ticket, nil
+	} else if e.loadedTypes[3] {
+		return nil, &NotFoundError{label: ticket.Label}
+	}
+	return nil, &NotLoadedError{edge: "ticket"}
+}
+
+// ProjectOrErr returns the Project value or an error if the edge
+// was not loaded in eager-loading, or loaded but was not found.
+func (e AttachmentEdges) ProjectOrErr() (*Project, error) {
+	if e.Project != nil {
+		return e.Project, nil
+	} else if e.loadedTypes[4] {
+		return nil, &NotFoundError{label: project.Label}
+	}
+	return nil, &NotLoadedError{edge: "project"}
+}
+
 // scanValues returns the types for scanning values from sql.Rows.
 func (*Attachment) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
+		case attachment.FieldCustomerID, attachment.FieldFollowUpID, attachment.FieldTicketID, attachment.FieldProjectID:
+			values[i] = &sql.NullScanner{S: new(pulid.ID)}
 		case attachment.FieldDataKey:
 			values[i] = new([]byte)
-		case attachment.FieldID, attachment.FieldTenantID, attachment.FieldDeletedBy, attachment.FieldDeleteBatchID, attachment.FieldCustomerID, attachment.FieldFollowUpID, attachment.FieldUploadedBy:
+		case attachment.FieldID, attachment.FieldTenantID, attachment.FieldDeletedBy, attachment.FieldDeleteBatchID, attachment.FieldUploadedBy:
 			values[i] = new(pulid.ID)
 		case attachment.FieldFilename:
 			values[i] = new(secret.Text)
@@ -192,16 +226,32 @@ func (_m *Attachment) assignValues(columns []string, values []any) error {
 				_m.Filename = *value
 			}
 		case attachment.FieldCustomerID:
-			if value, ok := values[i].(*pulid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field customer_id", values[i])
-			} else if value != nil {
-				_m.CustomerID = *value
+			} else if value.Valid {
+				_m.CustomerID = new(pulid.ID)
+				*_m.CustomerID = *value.S.(*pulid.ID)
 			}
 		case attachment.FieldFollowUpID:
-			if value, ok := values[i].(*pulid.ID); !ok {
+			if value, ok := values[i].(*sql.NullScanner); !ok {
 				return fmt.Errorf("unexpected type %T for field follow_up_id", values[i])
-			} else if value != nil {
-				_m.FollowUpID = *value
+			} else if value.Valid {
+				_m.FollowUpID = new(pulid.ID)
+				*_m.FollowUpID = *value.S.(*pulid.ID)
+			}
+		case attachment.FieldTicketID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field ticket_id", values[i])
+			} else if value.Valid {
+				_m.TicketID = new(pulid.ID)
+				*_m.TicketID = *value.S.(*pulid.ID)
+			}
+		case attachment.FieldProjectID:
+			if value, ok := values[i].(*sql.NullScanner); !ok {
+				return fmt.Errorf("unexpected type %T for field project_id", values[i])
+			} else if value.Valid {
+				_m.ProjectID = new(pulid.ID)
+				*_m.ProjectID = *value.S.(*pulid.ID)
 			}
 		case attachment.FieldContentType:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -255,6 +305,16 @@ func (_m *Attachment) QueryFollowUp() *FollowUpQuery {
 	return NewAttachmentClient(_m.config).QueryFollowUp(_m)
 }
 
+// QueryTicket queries the "ticket" edge of the Attachment entity.
+func (_m *Attachment) QueryTicket() *TicketQuery {
+	return NewAttachmentClient(_m.config).QueryTicket(_m)
+}
+
+// QueryProject queries the "project" edge of the Attachment entity.
+func (_m *Attachment) QueryProject() *ProjectQuery {
+	return NewAttachmentClient(_m.config).QueryProject(_m)
+}
+
 // Update returns a builder for updating this Attachment.
 // Note that you need to call Attachment.Unwrap() before calling this method if this Attachment
 // was returned from a transaction, and the transaction was committed or rolled back.
@@ -303,11 +363,25 @@ func (_m *Attachment) String() string {
 	builder.WriteString("filename=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Filename))
 	builder.WriteString(", ")
-	builder.WriteString("customer_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.CustomerID))
+	if v := _m.CustomerID; v != nil {
+		builder.WriteString("customer_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
-	builder.WriteString("follow_up_id=")
-	builder.WriteString(fmt.Sprintf("%v", _m.FollowUpID))
+	if v := _m.FollowUpID; v != nil {
+		builder.WriteString("follow_up_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.TicketID; v != nil {
+		builder.WriteString("ticket_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
+	builder.WriteString(", ")
+	if v := _m.ProjectID; v != nil {
+		builder.WriteString("project_id=")
+		builder.WriteString(fmt.Sprintf("%v", *v))
+	}
 	builder.WriteString(", ")
 	builder.WriteString("content_type=")
 	builder.WriteString(_m.ContentType)

@@ -15,9 +15,11 @@ import (
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/ticket"
 )
 
 // AttachmentCreate is the builder for creating a Attachment entity.
@@ -130,6 +132,14 @@ func (_c *AttachmentCreate) SetCustomerID(v pulid.ID) *AttachmentCreate {
 	return _c
 }
 
+// SetNillableCustomerID sets the "customer_id" field if the given value is not nil.
+func (_c *AttachmentCreate) SetNillableCustomerID(v *pulid.ID) *AttachmentCreate {
+	if v != nil {
+		_c.SetCustomerID(*v)
+	}
+	return _c
+}
+
 // SetFollowUpID sets the "follow_up_id" field.
 func (_c *AttachmentCreate) SetFollowUpID(v pulid.ID) *AttachmentCreate {
 	_c.mutation.SetFollowUpID(v)
@@ -140,6 +150,34 @@ func (_c *AttachmentCreate) SetFollowUpID(v pulid.ID) *AttachmentCreate {
 func (_c *AttachmentCreate) SetNillableFollowUpID(v *pulid.ID) *AttachmentCreate {
 	if v != nil {
 		_c.SetFollowUpID(*v)
+	}
+	return _c
+}
+
+// SetTicketID sets the "ticket_id" field.
+func (_c *AttachmentCreate) SetTicketID(v pulid.ID) *AttachmentCreate {
+	_c.mutation.SetTicketID(v)
+	return _c
+}
+
+// SetNillableTicketID sets the "ticket_id" field if the given value is not nil.
+func (_c *AttachmentCreate) SetNillableTicketID(v *pulid.ID) *AttachmentCreate {
+	if v != nil {
+		_c.SetTicketID(*v)
+	}
+	return _c
+}
+
+// SetProjectID sets the "project_id" field.
+func (_c *AttachmentCreate) SetProjectID(v pulid.ID) *AttachmentCreate {
+	_c.mutation.SetProjectID(v)
+	return _c
+}
+
+// SetNillableProjectID sets the "project_id" field if the given value is not nil.
+func (_c *AttachmentCreate) SetNillableProjectID(v *pulid.ID) *AttachmentCreate {
+	if v != nil {
+		_c.SetProjectID(*v)
 	}
 	return _c
 }
@@ -203,6 +241,16 @@ func (_c *AttachmentCreate) SetCustomer(v *Customer) *AttachmentCreate {
 // SetFollowUp sets the "follow_up" edge to the FollowUp entity.
 func (_c *AttachmentCreate) SetFollowUp(v *FollowUp) *AttachmentCreate {
 	return _c.SetFollowUpID(v.ID)
+}
+
+// SetTicket sets the "ticket" edge to the Ticket entity.
+func (_c *AttachmentCreate) SetTicket(v *Ticket) *AttachmentCreate {
+	return _c.SetTicketID(v.ID)
+}
+
+// SetProject sets the "project" edge to the Project entity.
+func (_c *AttachmentCreate) SetProject(v *Project) *AttachmentCreate {
+	return _c.SetProjectID(v.ID)
 }
 
 // Mutation returns the AttachmentMutation object of the builder.
@@ -277,9 +325,6 @@ func (_c *AttachmentCreate) check() error {
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
 		return &ValidationError{Name: "updated_at", err: errors.New(`ent: missing required field "Attachment.updated_at"`)}
 	}
-	if _, ok := _c.mutation.CustomerID(); !ok {
-		return &ValidationError{Name: "customer_id", err: errors.New(`ent: missing required field "Attachment.customer_id"`)}
-	}
 	if _, ok := _c.mutation.ContentType(); !ok {
 		return &ValidationError{Name: "content_type", err: errors.New(`ent: missing required field "Attachment.content_type"`)}
 	}
@@ -306,9 +351,6 @@ func (_c *AttachmentCreate) check() error {
 	}
 	if len(_c.mutation.TenantIDs()) == 0 {
 		return &ValidationError{Name: "tenant", err: errors.New(`ent: missing required edge "Attachment.tenant"`)}
-	}
-	if len(_c.mutation.CustomerIDs()) == 0 {
-		return &ValidationError{Name: "customer", err: errors.New(`ent: missing required edge "Attachment.customer"`)}
 	}
 	return nil
 }
@@ -421,7 +463,7 @@ func (_c *AttachmentCreate) createSpec() (*Attachment, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.CustomerID = nodes[0]
+		_node.CustomerID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	if nodes := _c.mutation.FollowUpIDs(); len(nodes) > 0 {
@@ -438,7 +480,41 @@ func (_c *AttachmentCreate) createSpec() (*Attachment, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.FollowUpID = nodes[0]
+		_node.FollowUpID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.TicketIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attachment.TicketTable,
+			Columns: []string{attachment.TicketColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(ticket.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.TicketID = &nodes[0]
+		_spec.Edges = append(_spec.Edges, edge)
+	}
+	if nodes := _c.mutation.ProjectIDs(); len(nodes) > 0 {
+		edge := &sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attachment.ProjectTable,
+			Columns: []string{attachment.ProjectColumn},
+			Bidi:    false,
+			Target: &sqlgraph.EdgeTarget{
+				IDSpec: sqlgraph.NewFieldSpec(project.FieldID, field.TypeString),
+			},
+		}
+		for _, k := range nodes {
+			edge.Target.Nodes = append(edge.Target.Nodes, k)
+		}
+		_node.ProjectID = &nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -623,6 +699,12 @@ func (u *AttachmentUpsertOne) UpdateNewValues() *AttachmentUpsertOne {
 		}
 		if _, exists := u.create.mutation.FollowUpID(); exists {
 			s.SetIgnore(attachment.FieldFollowUpID)
+		}
+		if _, exists := u.create.mutation.TicketID(); exists {
+			s.SetIgnore(attachment.FieldTicketID)
+		}
+		if _, exists := u.create.mutation.ProjectID(); exists {
+			s.SetIgnore(attachment.FieldProjectID)
 		}
 		if _, exists := u.create.mutation.ContentType(); exists {
 			s.SetIgnore(attachment.FieldContentType)
@@ -980,6 +1062,12 @@ func (u *AttachmentUpsertBulk) UpdateNewValues() *AttachmentUpsertBulk {
 			}
 			if _, exists := b.mutation.FollowUpID(); exists {
 				s.SetIgnore(attachment.FieldFollowUpID)
+			}
+			if _, exists := b.mutation.TicketID(); exists {
+				s.SetIgnore(attachment.FieldTicketID)
+			}
+			if _, exists := b.mutation.ProjectID(); exists {
+				s.SetIgnore(attachment.FieldProjectID)
 			}
 			if _, exists := b.mutation.ContentType(); exists {
 				s.SetIgnore(attachment.FieldContentType)

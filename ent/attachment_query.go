@@ -17,8 +17,10 @@ import (
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/predicate"
+	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/tenant"
+	"github.com/custos-crm/custos/ent/ticket"
 )
 
 // AttachmentQuery is the builder for querying Attachment entities.
@@ -31,6 +33,8 @@ type AttachmentQuery struct {
 	withTenant   *TenantQuery
 	withCustomer *CustomerQuery
 	withFollowUp *FollowUpQuery
+	withTicket   *TicketQuery
+	withProject  *ProjectQuery
 	loadTotal    []func(context.Context, []*Attachment) error
 	modifiers    []func(*sql.Selector)
 	// intermediate query (i.e. traversal path).
@@ -128,6 +132,50 @@ func (_q *AttachmentQuery) QueryFollowUp() *FollowUpQuery {
 			sqlgraph.From(attachment.Table, attachment.FieldID, selector),
 			sqlgraph.To(followup.Table, followup.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, attachment.FollowUpTable, attachment.FollowUpColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryTicket chains the current query on the "ticket" edge.
+func (_q *AttachmentQuery) QueryTicket() *TicketQuery {
+	query := (&TicketClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(attachment.Table, attachment.FieldID, selector),
+			sqlgraph.To(ticket.Table, ticket.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, attachment.TicketTable, attachment.TicketColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryProject chains the current query on the "project" edge.
+func (_q *AttachmentQuery) QueryProject() *ProjectQuery {
+	query := (&ProjectClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(attachment.Table, attachment.FieldID, selector),
+			sqlgraph.To(project.Table, project.FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, attachment.ProjectTable, attachment.ProjectColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -330,6 +378,8 @@ func (_q *AttachmentQuery) Clone() *AttachmentQuery {
 		withTenant:   _q.withTenant.Clone(),
 		withCustomer: _q.withCustomer.Clone(),
 		withFollowUp: _q.withFollowUp.Clone(),
+		withTicket:   _q.withTicket.Clone(),
+		withProject:  _q.withProject.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -367,6 +417,28 @@ func (_q *AttachmentQuery) WithFollowUp(opts ...func(*FollowUpQuery)) *Attachmen
 		opt(query)
 	}
 	_q.withFollowUp = query
+	return _q
+}
+
+// WithTicket tells the query-builder to eager-load the nodes that are connected to
+// the "ticket" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AttachmentQuery) WithTicket(opts ...func(*TicketQuery)) *AttachmentQuery {
+	query := (&TicketClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withTicket = query
+	return _q
+}
+
+// WithProject tells the query-builder to eager-load the nodes that are connected to
+// the "project" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *AttachmentQuery) WithProject(opts ...func(*ProjectQuery)) *AttachmentQuery {
+	query := (&ProjectClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withProject = query
 	return _q
 }
 
@@ -454,10 +526,12 @@ func (_q *AttachmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	var (
 		nodes       = []*Attachment{}
 		_spec       = _q.querySpec()
-		loadedTypes = [3]bool{
+		loadedTypes = [5]bool{
 			_q.withTenant != nil,
 			_q.withCustomer != nil,
 			_q.withFollowUp != nil,
+			_q.withTicket != nil,
+			_q.withProject != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -496,6 +570,18 @@ func (_q *AttachmentQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*A
 	if query := _q.withFollowUp; query != nil {
 		if err := _q.loadFollowUp(ctx, query, nodes, nil,
 			func(n *Attachment, e *FollowUp) { n.Edges.FollowUp = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withTicket; query != nil {
+		if err := _q.loadTicket(ctx, query, nodes, nil,
+			func(n *Attachment, e *Ticket) { n.Edges.Ticket = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withProject; query != nil {
+		if err := _q.loadProject(ctx, query, nodes, nil,
+			func(n *Attachment, e *Project) { n.Edges.Project = e }); err != nil {
 			return nil, err
 		}
 	}
@@ -540,7 +626,10 @@ func (_q *AttachmentQuery) loadCustomer(ctx context.Context, query *CustomerQuer
 	ids := make([]pulid.ID, 0, len(nodes))
 	nodeids := make(map[pulid.ID][]*Attachment)
 	for i := range nodes {
-		fk := nodes[i].CustomerID
+		if nodes[i].CustomerID == nil {
+			continue
+		}
+		fk := *nodes[i].CustomerID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}
@@ -569,7 +658,10 @@ func (_q *AttachmentQuery) loadFollowUp(ctx context.Context, query *FollowUpQuer
 	ids := make([]pulid.ID, 0, len(nodes))
 	nodeids := make(map[pulid.ID][]*Attachment)
 	for i := range nodes {
-		fk := nodes[i].FollowUpID
+		if nodes[i].FollowUpID == nil {
+			continue
+		}
+		fk := *nodes[i].FollowUpID
 		if _, ok := nodeids[fk]; !ok {
 			ids = append(ids, fk)
 		}
@@ -587,6 +679,70 @@ func (_q *AttachmentQuery) loadFollowUp(ctx context.Context, query *FollowUpQuer
 		nodes, ok := nodeids[n.ID]
 		if !ok {
 			return fmt.Errorf(`unexpected foreign-key "follow_up_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *AttachmentQuery) loadTicket(ctx context.Context, query *TicketQuery, nodes []*Attachment, init func(*Attachment), assign func(*Attachment, *Ticket)) error {
+	ids := make([]pulid.ID, 0, len(nodes))
+	nodeids := make(map[pulid.ID][]*Attachment)
+	for i := range nodes {
+		if nodes[i].TicketID == nil {
+			continue
+		}
+		fk := *nodes[i].TicketID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(ticket.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "ticket_id" returned %v`, n.ID)
+		}
+		for i := range nodes {
+			assign(nodes[i], n)
+		}
+	}
+	return nil
+}
+func (_q *AttachmentQuery) loadProject(ctx context.Context, query *ProjectQuery, nodes []*Attachment, init func(*Attachment), assign func(*Attachment, *Project)) error {
+	ids := make([]pulid.ID, 0, len(nodes))
+	nodeids := make(map[pulid.ID][]*Attachment)
+	for i := range nodes {
+		if nodes[i].ProjectID == nil {
+			continue
+		}
+		fk := *nodes[i].ProjectID
+		if _, ok := nodeids[fk]; !ok {
+			ids = append(ids, fk)
+		}
+		nodeids[fk] = append(nodeids[fk], nodes[i])
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	query.Where(project.IDIn(ids...))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		nodes, ok := nodeids[n.ID]
+		if !ok {
+			return fmt.Errorf(`unexpected foreign-key "project_id" returned %v`, n.ID)
 		}
 		for i := range nodes {
 			assign(nodes[i], n)
@@ -631,6 +787,12 @@ func (_q *AttachmentQuery) querySpec() *sqlgraph.QuerySpec {
 		}
 		if _q.withFollowUp != nil {
 			_spec.Node.AddColumnOnce(attachment.FieldFollowUpID)
+		}
+		if _q.withTicket != nil {
+			_spec.Node.AddColumnOnce(attachment.FieldTicketID)
+		}
+		if _q.withProject != nil {
+			_spec.Node.AddColumnOnce(attachment.FieldProjectID)
 		}
 	}
 	if ps := _q.predicates; len(ps) > 0 {

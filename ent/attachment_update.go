@@ -174,9 +174,6 @@ func (_u *AttachmentUpdate) check() error {
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Attachment.tenant"`)
 	}
-	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Attachment.customer"`)
-	}
 	return nil
 }
 
@@ -411,9 +408,6 @@ func (_u *AttachmentUpdateOne) ExecX(ctx context.Context) {
 func (_u *AttachmentUpdateOne) check() error {
 	if _u.mutation.TenantCleared() && len(_u.mutation.TenantIDs()) > 0 {
 		return errors.New(`ent: clearing a required unique edge "Attachment.tenant"`)
-	}
-	if _u.mutation.CustomerCleared() && len(_u.mutation.CustomerIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Attachment.customer"`)
 	}
 	return nil
 }

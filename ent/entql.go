@@ -143,6 +143,8 @@ var schemaGraph = func() *sqlgraph.Schema {
 			attachment.FieldFilename:      {Type: field.TypeBytes, Column: attachment.FieldFilename},
 			attachment.FieldCustomerID:    {Type: field.TypeString, Column: attachment.FieldCustomerID},
 			attachment.FieldFollowUpID:    {Type: field.TypeString, Column: attachment.FieldFollowUpID},
+			attachment.FieldTicketID:      {Type: field.TypeString, Column: attachment.FieldTicketID},
+			attachment.FieldProjectID:     {Type: field.TypeString, Column: attachment.FieldProjectID},
 			attachment.FieldContentType:   {Type: field.TypeString, Column: attachment.FieldContentType},
 			attachment.FieldSize:          {Type: field.TypeInt64, Column: attachment.FieldSize},
 			attachment.FieldStorage:       {Type: field.TypeEnum, Column: attachment.FieldStorage},
@@ -997,6 +999,30 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"FollowUp",
 	)
 	graph.MustAddE(
+		"ticket",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attachment.TicketTable,
+			Columns: []string{attachment.TicketColumn},
+			Bidi:    false,
+		},
+		"Attachment",
+		"Ticket",
+	)
+	graph.MustAddE(
+		"project",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.M2O,
+			Inverse: false,
+			Table:   attachment.ProjectTable,
+			Columns: []string{attachment.ProjectColumn},
+			Bidi:    false,
+		},
+		"Attachment",
+		"Project",
+	)
+	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1465,6 +1491,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		"Customer",
 	)
 	graph.MustAddE(
+		"attachments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   project.AttachmentsTable,
+			Columns: []string{project.AttachmentsColumn},
+			Bidi:    false,
+		},
+		"Project",
+		"Attachment",
+	)
+	graph.MustAddE(
 		"tenant",
 		&sqlgraph.EdgeSpec{
 			Rel:     sqlgraph.M2O,
@@ -1631,6 +1669,18 @@ var schemaGraph = func() *sqlgraph.Schema {
 		},
 		"Ticket",
 		"Customer",
+	)
+	graph.MustAddE(
+		"attachments",
+		&sqlgraph.EdgeSpec{
+			Rel:     sqlgraph.O2M,
+			Inverse: true,
+			Table:   ticket.AttachmentsTable,
+			Columns: []string{ticket.AttachmentsColumn},
+			Bidi:    false,
+		},
+		"Ticket",
+		"Attachment",
 	)
 	graph.MustAddE(
 		"tenant",
@@ -2252,6 +2302,16 @@ func (f *AttachmentFilter) WhereFollowUpID(p entql.StringP) {
 	f.Where(p.Field(attachment.FieldFollowUpID))
 }
 
+// WhereTicketID applies the entql string predicate on the ticket_id field.
+func (f *AttachmentFilter) WhereTicketID(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldTicketID))
+}
+
+// WhereProjectID applies the entql string predicate on the project_id field.
+func (f *AttachmentFilter) WhereProjectID(p entql.StringP) {
+	f.Where(p.Field(attachment.FieldProjectID))
+}
+
 // WhereContentType applies the entql string predicate on the content_type field.
 func (f *AttachmentFilter) WhereContentType(p entql.StringP) {
 	f.Where(p.Field(attachment.FieldContentType))
@@ -2308,6 +2368,34 @@ func (f *AttachmentFilter) WhereHasFollowUp() {
 // WhereHasFollowUpWith applies a predicate to check if query has an edge follow_up with a given conditions (other predicates).
 func (f *AttachmentFilter) WhereHasFollowUpWith(preds ...predicate.FollowUp) {
 	f.Where(entql.HasEdgeWith("follow_up", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasTicket applies a predicate to check if query has an edge ticket.
+func (f *AttachmentFilter) WhereHasTicket() {
+	f.Where(entql.HasEdge("ticket"))
+}
+
+// WhereHasTicketWith applies a predicate to check if query has an edge ticket with a given conditions (other predicates).
+func (f *AttachmentFilter) WhereHasTicketWith(preds ...predicate.Ticket) {
+	f.Where(entql.HasEdgeWith("ticket", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasProject applies a predicate to check if query has an edge project.
+func (f *AttachmentFilter) WhereHasProject() {
+	f.Where(entql.HasEdge("project"))
+}
+
+// WhereHasProjectWith applies a predicate to check if query has an edge project with a given conditions (other predicates).
+func (f *AttachmentFilter) WhereHasProjectWith(preds ...predicate.Project) {
+	f.Where(entql.HasEdgeWith("project", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}
@@ -4685,6 +4773,20 @@ func (f *ProjectFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
 	})))
 }
 
+// WhereHasAttachments applies a predicate to check if query has an edge attachments.
+func (f *ProjectFilter) WhereHasAttachments() {
+	f.Where(entql.HasEdge("attachments"))
+}
+
+// WhereHasAttachmentsWith applies a predicate to check if query has an edge attachments with a given conditions (other predicates).
+func (f *ProjectFilter) WhereHasAttachmentsWith(preds ...predicate.Attachment) {
+	f.Where(entql.HasEdgeWith("attachments", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
 // addPredicate implements the predicateAdder interface.
 func (_q *RoleQuery) addPredicate(pred func(s *sql.Selector)) {
 	_q.predicates = append(_q.predicates, pred)
@@ -5505,6 +5607,20 @@ func (f *TicketFilter) WhereHasCustomer() {
 // WhereHasCustomerWith applies a predicate to check if query has an edge customer with a given conditions (other predicates).
 func (f *TicketFilter) WhereHasCustomerWith(preds ...predicate.Customer) {
 	f.Where(entql.HasEdgeWith("customer", sqlgraph.WrapFunc(func(s *sql.Selector) {
+		for _, p := range preds {
+			p(s)
+		}
+	})))
+}
+
+// WhereHasAttachments applies a predicate to check if query has an edge attachments.
+func (f *TicketFilter) WhereHasAttachments() {
+	f.Where(entql.HasEdge("attachments"))
+}
+
+// WhereHasAttachmentsWith applies a predicate to check if query has an edge attachments with a given conditions (other predicates).
+func (f *TicketFilter) WhereHasAttachmentsWith(preds ...predicate.Attachment) {
+	f.Where(entql.HasEdgeWith("attachments", sqlgraph.WrapFunc(func(s *sql.Selector) {
 		for _, p := range preds {
 			p(s)
 		}

@@ -712,9 +712,12 @@ func (_q *FollowUpQuery) loadAttachments(ctx context.Context, query *AttachmentQ
 	}
 	for _, n := range neighbors {
 		fk := n.FollowUpID
-		node, ok := nodeids[fk]
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "follow_up_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
 		if !ok {
-			return fmt.Errorf(`unexpected referenced foreign-key "follow_up_id" returned %v for node %v`, fk, n.ID)
+			return fmt.Errorf(`unexpected referenced foreign-key "follow_up_id" returned %v for node %v`, *fk, n.ID)
 		}
 		assign(node, n)
 	}

@@ -21,13 +21,29 @@ func (_m *Attachment) Customer(ctx context.Context) (*Customer, error) {
 	if IsNotLoaded(err) {
 		result, err = _m.QueryCustomer().Only(ctx)
 	}
-	return result, err
+	return result, MaskNotFound(err)
 }
 
 func (_m *Attachment) FollowUp(ctx context.Context) (*FollowUp, error) {
 	result, err := _m.Edges.FollowUpOrErr()
 	if IsNotLoaded(err) {
 		result, err = _m.QueryFollowUp().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Attachment) Ticket(ctx context.Context) (*Ticket, error) {
+	result, err := _m.Edges.TicketOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryTicket().Only(ctx)
+	}
+	return result, MaskNotFound(err)
+}
+
+func (_m *Attachment) Project(ctx context.Context) (*Project, error) {
+	result, err := _m.Edges.ProjectOrErr()
+	if IsNotLoaded(err) {
+		result, err = _m.QueryProject().Only(ctx)
 	}
 	return result, MaskNotFound(err)
 }
@@ -255,6 +271,27 @@ func (_m *Project) Customer(ctx context.Context) (*Customer, error) {
 	return result, MaskNotFound(err)
 }
 
+func (_m *Project) Attachments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AttachmentOrder, where *AttachmentWhereInput,
+) (*AttachmentConnection, error) {
+	opts := []AttachmentPaginateOption{
+		WithAttachmentOrder(orderBy),
+		WithAttachmentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedAttachments(alias); err == nil || hasTotalCount {
+		pager, err := newAttachmentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AttachmentConnection{Edges: []*AttachmentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryAttachments().Paginate(ctx, after, first, before, last, opts...)
+}
+
 func (_m *Role) Users(ctx context.Context) (result []*User, err error) {
 	if fc := graphql.GetFieldContext(ctx); fc != nil && fc.Field.Alias != "" {
 		result, err = _m.NamedUsers(graphql.GetFieldContext(ctx).Field.Alias)
@@ -325,6 +362,27 @@ func (_m *Ticket) Customer(ctx context.Context) (*Customer, error) {
 		result, err = _m.QueryCustomer().Only(ctx)
 	}
 	return result, MaskNotFound(err)
+}
+
+func (_m *Ticket) Attachments(
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AttachmentOrder, where *AttachmentWhereInput,
+) (*AttachmentConnection, error) {
+	opts := []AttachmentPaginateOption{
+		WithAttachmentOrder(orderBy),
+		WithAttachmentFilter(where.Filter),
+	}
+	alias := graphql.GetFieldContext(ctx).Field.Alias
+	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
+	if nodes, err := _m.NamedAttachments(alias); err == nil || hasTotalCount {
+		pager, err := newAttachmentPager(opts, last != nil)
+		if err != nil {
+			return nil, err
+		}
+		conn := &AttachmentConnection{Edges: []*AttachmentEdge{}, TotalCount: totalCount}
+		conn.build(nodes, pager, after, first, before, last)
+		return conn, nil
+	}
+	return _m.QueryAttachments().Paginate(ctx, after, first, before, last, opts...)
 }
 
 func (_m *User) Department(ctx context.Context) (*Department, error) {

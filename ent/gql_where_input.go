@@ -527,6 +527,8 @@ type AttachmentWhereInput struct {
 	CustomerIDContains     *pulid.ID  `json:"customerIDContains,omitempty"`
 	CustomerIDHasPrefix    *pulid.ID  `json:"customerIDHasPrefix,omitempty"`
 	CustomerIDHasSuffix    *pulid.ID  `json:"customerIDHasSuffix,omitempty"`
+	CustomerIDIsNil        bool       `json:"customerIDIsNil,omitempty"`
+	CustomerIDNotNil       bool       `json:"customerIDNotNil,omitempty"`
 	CustomerIDEqualFold    *pulid.ID  `json:"customerIDEqualFold,omitempty"`
 	CustomerIDContainsFold *pulid.ID  `json:"customerIDContainsFold,omitempty"`
 
@@ -546,6 +548,40 @@ type AttachmentWhereInput struct {
 	FollowUpIDNotNil       bool       `json:"followUpIDNotNil,omitempty"`
 	FollowUpIDEqualFold    *pulid.ID  `json:"followUpIDEqualFold,omitempty"`
 	FollowUpIDContainsFold *pulid.ID  `json:"followUpIDContainsFold,omitempty"`
+
+	// "ticket_id" field predicates.
+	TicketID             *pulid.ID  `json:"ticketID,omitempty"`
+	TicketIDNEQ          *pulid.ID  `json:"ticketIDNEQ,omitempty"`
+	TicketIDIn           []pulid.ID `json:"ticketIDIn,omitempty"`
+	TicketIDNotIn        []pulid.ID `json:"ticketIDNotIn,omitempty"`
+	TicketIDGT           *pulid.ID  `json:"ticketIDGT,omitempty"`
+	TicketIDGTE          *pulid.ID  `json:"ticketIDGTE,omitempty"`
+	TicketIDLT           *pulid.ID  `json:"ticketIDLT,omitempty"`
+	TicketIDLTE          *pulid.ID  `json:"ticketIDLTE,omitempty"`
+	TicketIDContains     *pulid.ID  `json:"ticketIDContains,omitempty"`
+	TicketIDHasPrefix    *pulid.ID  `json:"ticketIDHasPrefix,omitempty"`
+	TicketIDHasSuffix    *pulid.ID  `json:"ticketIDHasSuffix,omitempty"`
+	TicketIDIsNil        bool       `json:"ticketIDIsNil,omitempty"`
+	TicketIDNotNil       bool       `json:"ticketIDNotNil,omitempty"`
+	TicketIDEqualFold    *pulid.ID  `json:"ticketIDEqualFold,omitempty"`
+	TicketIDContainsFold *pulid.ID  `json:"ticketIDContainsFold,omitempty"`
+
+	// "project_id" field predicates.
+	ProjectID             *pulid.ID  `json:"projectID,omitempty"`
+	ProjectIDNEQ          *pulid.ID  `json:"projectIDNEQ,omitempty"`
+	ProjectIDIn           []pulid.ID `json:"projectIDIn,omitempty"`
+	ProjectIDNotIn        []pulid.ID `json:"projectIDNotIn,omitempty"`
+	ProjectIDGT           *pulid.ID  `json:"projectIDGT,omitempty"`
+	ProjectIDGTE          *pulid.ID  `json:"projectIDGTE,omitempty"`
+	ProjectIDLT           *pulid.ID  `json:"projectIDLT,omitempty"`
+	ProjectIDLTE          *pulid.ID  `json:"projectIDLTE,omitempty"`
+	ProjectIDContains     *pulid.ID  `json:"projectIDContains,omitempty"`
+	ProjectIDHasPrefix    *pulid.ID  `json:"projectIDHasPrefix,omitempty"`
+	ProjectIDHasSuffix    *pulid.ID  `json:"projectIDHasSuffix,omitempty"`
+	ProjectIDIsNil        bool       `json:"projectIDIsNil,omitempty"`
+	ProjectIDNotNil       bool       `json:"projectIDNotNil,omitempty"`
+	ProjectIDEqualFold    *pulid.ID  `json:"projectIDEqualFold,omitempty"`
+	ProjectIDContainsFold *pulid.ID  `json:"projectIDContainsFold,omitempty"`
 
 	// "content_type" field predicates.
 	ContentType             *string  `json:"contentType,omitempty"`
@@ -596,6 +632,14 @@ type AttachmentWhereInput struct {
 	// "follow_up" edge predicates.
 	HasFollowUp     *bool                 `json:"hasFollowUp,omitempty"`
 	HasFollowUpWith []*FollowUpWhereInput `json:"hasFollowUpWith,omitempty"`
+
+	// "ticket" edge predicates.
+	HasTicket     *bool               `json:"hasTicket,omitempty"`
+	HasTicketWith []*TicketWhereInput `json:"hasTicketWith,omitempty"`
+
+	// "project" edge predicates.
+	HasProject     *bool                `json:"hasProject,omitempty"`
+	HasProjectWith []*ProjectWhereInput `json:"hasProjectWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -774,6 +818,12 @@ func (i *AttachmentWhereInput) P() (predicate.Attachment, error) {
 	if i.CustomerIDHasSuffix != nil {
 		predicates = append(predicates, attachment.CustomerIDHasSuffix(*i.CustomerIDHasSuffix))
 	}
+	if i.CustomerIDIsNil {
+		predicates = append(predicates, attachment.CustomerIDIsNil())
+	}
+	if i.CustomerIDNotNil {
+		predicates = append(predicates, attachment.CustomerIDNotNil())
+	}
 	if i.CustomerIDEqualFold != nil {
 		predicates = append(predicates, attachment.CustomerIDEqualFold(*i.CustomerIDEqualFold))
 	}
@@ -824,6 +874,96 @@ func (i *AttachmentWhereInput) P() (predicate.Attachment, error) {
 	}
 	if i.FollowUpIDContainsFold != nil {
 		predicates = append(predicates, attachment.FollowUpIDContainsFold(*i.FollowUpIDContainsFold))
+	}
+	if i.TicketID != nil {
+		predicates = append(predicates, attachment.TicketIDEQ(*i.TicketID))
+	}
+	if i.TicketIDNEQ != nil {
+		predicates = append(predicates, attachment.TicketIDNEQ(*i.TicketIDNEQ))
+	}
+	if len(i.TicketIDIn) > 0 {
+		predicates = append(predicates, attachment.TicketIDIn(i.TicketIDIn...))
+	}
+	if len(i.TicketIDNotIn) > 0 {
+		predicates = append(predicates, attachment.TicketIDNotIn(i.TicketIDNotIn...))
+	}
+	if i.TicketIDGT != nil {
+		predicates = append(predicates, attachment.TicketIDGT(*i.TicketIDGT))
+	}
+	if i.TicketIDGTE != nil {
+		predicates = append(predicates, attachment.TicketIDGTE(*i.TicketIDGTE))
+	}
+	if i.TicketIDLT != nil {
+		predicates = append(predicates, attachment.TicketIDLT(*i.TicketIDLT))
+	}
+	if i.TicketIDLTE != nil {
+		predicates = append(predicates, attachment.TicketIDLTE(*i.TicketIDLTE))
+	}
+	if i.TicketIDContains != nil {
+		predicates = append(predicates, attachment.TicketIDContains(*i.TicketIDContains))
+	}
+	if i.TicketIDHasPrefix != nil {
+		predicates = append(predicates, attachment.TicketIDHasPrefix(*i.TicketIDHasPrefix))
+	}
+	if i.TicketIDHasSuffix != nil {
+		predicates = append(predicates, attachment.TicketIDHasSuffix(*i.TicketIDHasSuffix))
+	}
+	if i.TicketIDIsNil {
+		predicates = append(predicates, attachment.TicketIDIsNil())
+	}
+	if i.TicketIDNotNil {
+		predicates = append(predicates, attachment.TicketIDNotNil())
+	}
+	if i.TicketIDEqualFold != nil {
+		predicates = append(predicates, attachment.TicketIDEqualFold(*i.TicketIDEqualFold))
+	}
+	if i.TicketIDContainsFold != nil {
+		predicates = append(predicates, attachment.TicketIDContainsFold(*i.TicketIDContainsFold))
+	}
+	if i.ProjectID != nil {
+		predicates = append(predicates, attachment.ProjectIDEQ(*i.ProjectID))
+	}
+	if i.ProjectIDNEQ != nil {
+		predicates = append(predicates, attachment.ProjectIDNEQ(*i.ProjectIDNEQ))
+	}
+	if len(i.ProjectIDIn) > 0 {
+		predicates = append(predicates, attachment.ProjectIDIn(i.ProjectIDIn...))
+	}
+	if len(i.ProjectIDNotIn) > 0 {
+		predicates = append(predicates, attachment.ProjectIDNotIn(i.ProjectIDNotIn...))
+	}
+	if i.ProjectIDGT != nil {
+		predicates = append(predicates, attachment.ProjectIDGT(*i.ProjectIDGT))
+	}
+	if i.ProjectIDGTE != nil {
+		predicates = append(predicates, attachment.ProjectIDGTE(*i.ProjectIDGTE))
+	}
+	if i.ProjectIDLT != nil {
+		predicates = append(predicates, attachment.ProjectIDLT(*i.ProjectIDLT))
+	}
+	if i.ProjectIDLTE != nil {
+		predicates = append(predicates, attachment.ProjectIDLTE(*i.ProjectIDLTE))
+	}
+	if i.ProjectIDContains != nil {
+		predicates = append(predicates, attachment.ProjectIDContains(*i.ProjectIDContains))
+	}
+	if i.ProjectIDHasPrefix != nil {
+		predicates = append(predicates, attachment.ProjectIDHasPrefix(*i.ProjectIDHasPrefix))
+	}
+	if i.ProjectIDHasSuffix != nil {
+		predicates = append(predicates, attachment.ProjectIDHasSuffix(*i.ProjectIDHasSuffix))
+	}
+	if i.ProjectIDIsNil {
+		predicates = append(predicates, attachment.ProjectIDIsNil())
+	}
+	if i.ProjectIDNotNil {
+		predicates = append(predicates, attachment.ProjectIDNotNil())
+	}
+	if i.ProjectIDEqualFold != nil {
+		predicates = append(predicates, attachment.ProjectIDEqualFold(*i.ProjectIDEqualFold))
+	}
+	if i.ProjectIDContainsFold != nil {
+		predicates = append(predicates, attachment.ProjectIDContainsFold(*i.ProjectIDContainsFold))
 	}
 	if i.ContentType != nil {
 		predicates = append(predicates, attachment.ContentTypeEQ(*i.ContentType))
@@ -969,6 +1109,42 @@ func (i *AttachmentWhereInput) P() (predicate.Attachment, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, attachment.HasFollowUpWith(with...))
+	}
+	if i.HasTicket != nil {
+		p := attachment.HasTicket()
+		if !*i.HasTicket {
+			p = attachment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasTicketWith) > 0 {
+		with := make([]predicate.Ticket, 0, len(i.HasTicketWith))
+		for _, w := range i.HasTicketWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasTicketWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, attachment.HasTicketWith(with...))
+	}
+	if i.HasProject != nil {
+		p := attachment.HasProject()
+		if !*i.HasProject {
+			p = attachment.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasProjectWith) > 0 {
+		with := make([]predicate.Project, 0, len(i.HasProjectWith))
+		for _, w := range i.HasProjectWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasProjectWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, attachment.HasProjectWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -5205,6 +5381,10 @@ type ProjectWhereInput struct {
 	// "customer" edge predicates.
 	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
 	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
+
+	// "attachments" edge predicates.
+	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
+	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -5749,6 +5929,24 @@ func (i *ProjectWhereInput) P() (predicate.Project, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, project.HasCustomerWith(with...))
+	}
+	if i.HasAttachments != nil {
+		p := project.HasAttachments()
+		if !*i.HasAttachments {
+			p = project.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAttachmentsWith) > 0 {
+		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
+		for _, w := range i.HasAttachmentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, project.HasAttachmentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:
@@ -7073,6 +7271,10 @@ type TicketWhereInput struct {
 	// "customer" edge predicates.
 	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
 	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
+
+	// "attachments" edge predicates.
+	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
+	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -7617,6 +7819,24 @@ func (i *TicketWhereInput) P() (predicate.Ticket, error) {
 			with = append(with, p)
 		}
 		predicates = append(predicates, ticket.HasCustomerWith(with...))
+	}
+	if i.HasAttachments != nil {
+		p := ticket.HasAttachments()
+		if !*i.HasAttachments {
+			p = ticket.Not(p)
+		}
+		predicates = append(predicates, p)
+	}
+	if len(i.HasAttachmentsWith) > 0 {
+		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
+		for _, w := range i.HasAttachmentsWith {
+			p, err := w.P()
+			if err != nil {
+				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
+			}
+			with = append(with, p)
+		}
+		predicates = append(predicates, ticket.HasAttachmentsWith(with...))
 	}
 	switch len(predicates) {
 	case 0:

@@ -3126,6 +3126,10 @@ type AttachmentMutation struct {
 	clearedcustomer  bool
 	follow_up        *pulid.ID
 	clearedfollow_up bool
+	ticket           *pulid.ID
+	clearedticket    bool
+	project          *pulid.ID
+	clearedproject   bool
 	done             bool
 	oldValue         func(context.Context) (*Attachment, error)
 	predicates       []predicate.Attachment
@@ -3605,7 +3609,7 @@ func (m *AttachmentMutation) CustomerID() (r pulid.ID, exists bool) {
 // OldCustomerID returns the old "customer_id" field's value of the Attachment entity.
 // If the Attachment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AttachmentMutation) OldCustomerID(ctx context.Context) (v pulid.ID, err error) {
+func (m *AttachmentMutation) OldCustomerID(ctx context.Context) (v *pulid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldCustomerID is only allowed on UpdateOne operations")
 	}
@@ -3619,9 +3623,22 @@ func (m *AttachmentMutation) OldCustomerID(ctx context.Context) (v pulid.ID, err
 	return oldValue.CustomerID, nil
 }
 
+// ClearCustomerID clears the value of the "customer_id" field.
+func (m *AttachmentMutation) ClearCustomerID() {
+	m.customer = nil
+	m.clearedFields[attachment.FieldCustomerID] = struct{}{}
+}
+
+// CustomerIDCleared returns if the "customer_id" field was cleared in this mutation.
+func (m *AttachmentMutation) CustomerIDCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldCustomerID]
+	return ok
+}
+
 // ResetCustomerID resets all changes to the "customer_id" field.
 func (m *AttachmentMutation) ResetCustomerID() {
 	m.customer = nil
+	delete(m.clearedFields, attachment.FieldCustomerID)
 }
 
 // SetFollowUpID sets the "follow_up_id" field.
@@ -3641,7 +3658,7 @@ func (m *AttachmentMutation) FollowUpID() (r pulid.ID, exists bool) {
 // OldFollowUpID returns the old "follow_up_id" field's value of the Attachment entity.
 // If the Attachment object wasn't provided to the builder, the object is fetched from the database.
 // An error is returned if the mutation operation is not UpdateOne, or the database query fails.
-func (m *AttachmentMutation) OldFollowUpID(ctx context.Context) (v pulid.ID, err error) {
+func (m *AttachmentMutation) OldFollowUpID(ctx context.Context) (v *pulid.ID, err error) {
 	if !m.op.Is(OpUpdateOne) {
 		return v, errors.New("OldFollowUpID is only allowed on UpdateOne operations")
 	}
@@ -3671,6 +3688,104 @@ func (m *AttachmentMutation) FollowUpIDCleared() bool {
 func (m *AttachmentMutation) ResetFollowUpID() {
 	m.follow_up = nil
 	delete(m.clearedFields, attachment.FieldFollowUpID)
+}
+
+// SetTicketID sets the "ticket_id" field.
+func (m *AttachmentMutation) SetTicketID(pu pulid.ID) {
+	m.ticket = &pu
+}
+
+// TicketID returns the value of the "ticket_id" field in the mutation.
+func (m *AttachmentMutation) TicketID() (r pulid.ID, exists bool) {
+	v := m.ticket
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTicketID returns the old "ticket_id" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldTicketID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTicketID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTicketID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTicketID: %w", err)
+	}
+	return oldValue.TicketID, nil
+}
+
+// ClearTicketID clears the value of the "ticket_id" field.
+func (m *AttachmentMutation) ClearTicketID() {
+	m.ticket = nil
+	m.clearedFields[attachment.FieldTicketID] = struct{}{}
+}
+
+// TicketIDCleared returns if the "ticket_id" field was cleared in this mutation.
+func (m *AttachmentMutation) TicketIDCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldTicketID]
+	return ok
+}
+
+// ResetTicketID resets all changes to the "ticket_id" field.
+func (m *AttachmentMutation) ResetTicketID() {
+	m.ticket = nil
+	delete(m.clearedFields, attachment.FieldTicketID)
+}
+
+// SetProjectID sets the "project_id" field.
+func (m *AttachmentMutation) SetProjectID(pu pulid.ID) {
+	m.project = &pu
+}
+
+// ProjectID returns the value of the "project_id" field in the mutation.
+func (m *AttachmentMutation) ProjectID() (r pulid.ID, exists bool) {
+	v := m.project
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProjectID returns the old "project_id" field's value of the Attachment entity.
+// If the Attachment object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AttachmentMutation) OldProjectID(ctx context.Context) (v *pulid.ID, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProjectID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProjectID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProjectID: %w", err)
+	}
+	return oldValue.ProjectID, nil
+}
+
+// ClearProjectID clears the value of the "project_id" field.
+func (m *AttachmentMutation) ClearProjectID() {
+	m.project = nil
+	m.clearedFields[attachment.FieldProjectID] = struct{}{}
+}
+
+// ProjectIDCleared returns if the "project_id" field was cleared in this mutation.
+func (m *AttachmentMutation) ProjectIDCleared() bool {
+	_, ok := m.clearedFields[attachment.FieldProjectID]
+	return ok
+}
+
+// ResetProjectID resets all changes to the "project_id" field.
+func (m *AttachmentMutation) ResetProjectID() {
+	m.project = nil
+	delete(m.clearedFields, attachment.FieldProjectID)
 }
 
 // SetContentType sets the "content_type" field.
@@ -3885,7 +4000,7 @@ func (m *AttachmentMutation) ClearCustomer() {
 
 // CustomerCleared reports if the "customer" edge to the Customer entity was cleared.
 func (m *AttachmentMutation) CustomerCleared() bool {
-	return m.clearedcustomer
+	return m.CustomerIDCleared() || m.clearedcustomer
 }
 
 // CustomerIDs returns the "customer" edge IDs in the mutation.
@@ -3931,6 +4046,60 @@ func (m *AttachmentMutation) ResetFollowUp() {
 	m.clearedfollow_up = false
 }
 
+// ClearTicket clears the "ticket" edge to the Ticket entity.
+func (m *AttachmentMutation) ClearTicket() {
+	m.clearedticket = true
+	m.clearedFields[attachment.FieldTicketID] = struct{}{}
+}
+
+// TicketCleared reports if the "ticket" edge to the Ticket entity was cleared.
+func (m *AttachmentMutation) TicketCleared() bool {
+	return m.TicketIDCleared() || m.clearedticket
+}
+
+// TicketIDs returns the "ticket" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// TicketID instead. It exists only for internal usage by the builders.
+func (m *AttachmentMutation) TicketIDs() (ids []pulid.ID) {
+	if id := m.ticket; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetTicket resets all changes to the "ticket" edge.
+func (m *AttachmentMutation) ResetTicket() {
+	m.ticket = nil
+	m.clearedticket = false
+}
+
+// ClearProject clears the "project" edge to the Project entity.
+func (m *AttachmentMutation) ClearProject() {
+	m.clearedproject = true
+	m.clearedFields[attachment.FieldProjectID] = struct{}{}
+}
+
+// ProjectCleared reports if the "project" edge to the Project entity was cleared.
+func (m *AttachmentMutation) ProjectCleared() bool {
+	return m.ProjectIDCleared() || m.clearedproject
+}
+
+// ProjectIDs returns the "project" edge IDs in the mutation.
+// Note that IDs always returns len(IDs) <= 1 for unique edges, and you should use
+// ProjectID instead. It exists only for internal usage by the builders.
+func (m *AttachmentMutation) ProjectIDs() (ids []pulid.ID) {
+	if id := m.project; id != nil {
+		ids = append(ids, *id)
+	}
+	return
+}
+
+// ResetProject resets all changes to the "project" edge.
+func (m *AttachmentMutation) ResetProject() {
+	m.project = nil
+	m.clearedproject = false
+}
+
 // Where appends a list predicates to the AttachmentMutation builder.
 func (m *AttachmentMutation) Where(ps ...predicate.Attachment) {
 	m.predicates = append(m.predicates, ps...)
@@ -3965,7 +4134,7 @@ func (m *AttachmentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AttachmentMutation) Fields() []string {
-	fields := make([]string, 0, 14)
+	fields := make([]string, 0, 16)
 	if m.tenant != nil {
 		fields = append(fields, attachment.FieldTenantID)
 	}
@@ -3995,6 +4164,12 @@ func (m *AttachmentMutation) Fields() []string {
 	}
 	if m.follow_up != nil {
 		fields = append(fields, attachment.FieldFollowUpID)
+	}
+	if m.ticket != nil {
+		fields = append(fields, attachment.FieldTicketID)
+	}
+	if m.project != nil {
+		fields = append(fields, attachment.FieldProjectID)
 	}
 	if m.content_type != nil {
 		fields = append(fields, attachment.FieldContentType)
@@ -4036,6 +4211,10 @@ func (m *AttachmentMutation) Field(name string) (ent.Value, bool) {
 		return m.CustomerID()
 	case attachment.FieldFollowUpID:
 		return m.FollowUpID()
+	case attachment.FieldTicketID:
+		return m.TicketID()
+	case attachment.FieldProjectID:
+		return m.ProjectID()
 	case attachment.FieldContentType:
 		return m.ContentType()
 	case attachment.FieldSize:
@@ -4073,6 +4252,10 @@ func (m *AttachmentMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldCustomerID(ctx)
 	case attachment.FieldFollowUpID:
 		return m.OldFollowUpID(ctx)
+	case attachment.FieldTicketID:
+		return m.OldTicketID(ctx)
+	case attachment.FieldProjectID:
+		return m.OldProjectID(ctx)
 	case attachment.FieldContentType:
 		return m.OldContentType(ctx)
 	case attachment.FieldSize:
@@ -4159,6 +4342,20 @@ func (m *AttachmentMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetFollowUpID(v)
+		return nil
+	case attachment.FieldTicketID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTicketID(v)
+		return nil
+	case attachment.FieldProjectID:
+		v, ok := value.(pulid.ID)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProjectID(v)
 		return nil
 	case attachment.FieldContentType:
 		v, ok := value.(string)
@@ -4248,8 +4445,17 @@ func (m *AttachmentMutation) ClearedFields() []string {
 	if m.FieldCleared(attachment.FieldFilename) {
 		fields = append(fields, attachment.FieldFilename)
 	}
+	if m.FieldCleared(attachment.FieldCustomerID) {
+		fields = append(fields, attachment.FieldCustomerID)
+	}
 	if m.FieldCleared(attachment.FieldFollowUpID) {
 		fields = append(fields, attachment.FieldFollowUpID)
+	}
+	if m.FieldCleared(attachment.FieldTicketID) {
+		fields = append(fields, attachment.FieldTicketID)
+	}
+	if m.FieldCleared(attachment.FieldProjectID) {
+		fields = append(fields, attachment.FieldProjectID)
 	}
 	if m.FieldCleared(attachment.FieldUploadedBy) {
 		fields = append(fields, attachment.FieldUploadedBy)
@@ -4283,8 +4489,17 @@ func (m *AttachmentMutation) ClearField(name string) error {
 	case attachment.FieldFilename:
 		m.ClearFilename()
 		return nil
+	case attachment.FieldCustomerID:
+		m.ClearCustomerID()
+		return nil
 	case attachment.FieldFollowUpID:
 		m.ClearFollowUpID()
+		return nil
+	case attachment.FieldTicketID:
+		m.ClearTicketID()
+		return nil
+	case attachment.FieldProjectID:
+		m.ClearProjectID()
 		return nil
 	case attachment.FieldUploadedBy:
 		m.ClearUploadedBy()
@@ -4327,6 +4542,12 @@ func (m *AttachmentMutation) ResetField(name string) error {
 	case attachment.FieldFollowUpID:
 		m.ResetFollowUpID()
 		return nil
+	case attachment.FieldTicketID:
+		m.ResetTicketID()
+		return nil
+	case attachment.FieldProjectID:
+		m.ResetProjectID()
+		return nil
 	case attachment.FieldContentType:
 		m.ResetContentType()
 		return nil
@@ -4345,7 +4566,7 @@ func (m *AttachmentMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *AttachmentMutation) AddedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.tenant != nil {
 		edges = append(edges, attachment.EdgeTenant)
 	}
@@ -4354,6 +4575,12 @@ func (m *AttachmentMutation) AddedEdges() []string {
 	}
 	if m.follow_up != nil {
 		edges = append(edges, attachment.EdgeFollowUp)
+	}
+	if m.ticket != nil {
+		edges = append(edges, attachment.EdgeTicket)
+	}
+	if m.project != nil {
+		edges = append(edges, attachment.EdgeProject)
 	}
 	return edges
 }
@@ -4374,13 +4601,21 @@ func (m *AttachmentMutation) AddedIDs(name string) []ent.Value {
 		if id := m.follow_up; id != nil {
 			return []ent.Value{*id}
 		}
+	case attachment.EdgeTicket:
+		if id := m.ticket; id != nil {
+			return []ent.Value{*id}
+		}
+	case attachment.EdgeProject:
+		if id := m.project; id != nil {
+			return []ent.Value{*id}
+		}
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *AttachmentMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	return edges
 }
 
@@ -4392,7 +4627,7 @@ func (m *AttachmentMutation) RemovedIDs(name string) []ent.Value {
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *AttachmentMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 3)
+	edges := make([]string, 0, 5)
 	if m.clearedtenant {
 		edges = append(edges, attachment.EdgeTenant)
 	}
@@ -4401,6 +4636,12 @@ func (m *AttachmentMutation) ClearedEdges() []string {
 	}
 	if m.clearedfollow_up {
 		edges = append(edges, attachment.EdgeFollowUp)
+	}
+	if m.clearedticket {
+		edges = append(edges, attachment.EdgeTicket)
+	}
+	if m.clearedproject {
+		edges = append(edges, attachment.EdgeProject)
 	}
 	return edges
 }
@@ -4415,6 +4656,10 @@ func (m *AttachmentMutation) EdgeCleared(name string) bool {
 		return m.clearedcustomer
 	case attachment.EdgeFollowUp:
 		return m.clearedfollow_up
+	case attachment.EdgeTicket:
+		return m.clearedticket
+	case attachment.EdgeProject:
+		return m.clearedproject
 	}
 	return false
 }
@@ -4432,6 +4677,12 @@ func (m *AttachmentMutation) ClearEdge(name string) error {
 	case attachment.EdgeFollowUp:
 		m.ClearFollowUp()
 		return nil
+	case attachment.EdgeTicket:
+		m.ClearTicket()
+		return nil
+	case attachment.EdgeProject:
+		m.ClearProject()
+		return nil
 	}
 	return fmt.Errorf("unknown Attachment unique edge %s", name)
 }
@@ -4448,6 +4699,12 @@ func (m *AttachmentMutation) ResetEdge(name string) error {
 		return nil
 	case attachment.EdgeFollowUp:
 		m.ResetFollowUp()
+		return nil
+	case attachment.EdgeTicket:
+		m.ResetTicket()
+		return nil
+	case attachment.EdgeProject:
+		m.ResetProject()
 		return nil
 	}
 	return fmt.Errorf("unknown Attachment edge %s", name)
@@ -24004,6 +24261,9 @@ type ProjectMutation struct {
 	clearedassignee        bool
 	customer               *pulid.ID
 	clearedcustomer        bool
+	attachments            map[pulid.ID]struct{}
+	removedattachments     map[pulid.ID]struct{}
+	clearedattachments     bool
 	done                   bool
 	oldValue               func(context.Context) (*Project, error)
 	predicates             []predicate.Project
@@ -25108,6 +25368,60 @@ func (m *ProjectMutation) ResetCustomer() {
 	m.clearedcustomer = false
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Attachment entity by ids.
+func (m *ProjectMutation) AddAttachmentIDs(ids ...pulid.ID) {
+	if m.attachments == nil {
+		m.attachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.attachments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttachments clears the "attachments" edge to the Attachment entity.
+func (m *ProjectMutation) ClearAttachments() {
+	m.clearedattachments = true
+}
+
+// AttachmentsCleared reports if the "attachments" edge to the Attachment entity was cleared.
+func (m *ProjectMutation) AttachmentsCleared() bool {
+	return m.clearedattachments
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to the Attachment entity by IDs.
+func (m *ProjectMutation) RemoveAttachmentIDs(ids ...pulid.ID) {
+	if m.removedattachments == nil {
+		m.removedattachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.attachments, ids[i])
+		m.removedattachments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttachments returns the removed IDs of the "attachments" edge to the Attachment entity.
+func (m *ProjectMutation) RemovedAttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.removedattachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttachmentsIDs returns the "attachments" edge IDs in the mutation.
+func (m *ProjectMutation) AttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.attachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttachments resets all changes to the "attachments" edge.
+func (m *ProjectMutation) ResetAttachments() {
+	m.attachments = nil
+	m.clearedattachments = false
+	m.removedattachments = nil
+}
+
 // Where appends a list predicates to the ProjectMutation builder.
 func (m *ProjectMutation) Where(ps ...predicate.Project) {
 	m.predicates = append(m.predicates, ps...)
@@ -25637,7 +25951,7 @@ func (m *ProjectMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *ProjectMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.tenant != nil {
 		edges = append(edges, project.EdgeTenant)
 	}
@@ -25652,6 +25966,9 @@ func (m *ProjectMutation) AddedEdges() []string {
 	}
 	if m.customer != nil {
 		edges = append(edges, project.EdgeCustomer)
+	}
+	if m.attachments != nil {
+		edges = append(edges, project.EdgeAttachments)
 	}
 	return edges
 }
@@ -25680,25 +25997,42 @@ func (m *ProjectMutation) AddedIDs(name string) []ent.Value {
 		if id := m.customer; id != nil {
 			return []ent.Value{*id}
 		}
+	case project.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.attachments))
+		for id := range m.attachments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *ProjectMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
+	if m.removedattachments != nil {
+		edges = append(edges, project.EdgeAttachments)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *ProjectMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case project.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.removedattachments))
+		for id := range m.removedattachments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *ProjectMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedtenant {
 		edges = append(edges, project.EdgeTenant)
 	}
@@ -25713,6 +26047,9 @@ func (m *ProjectMutation) ClearedEdges() []string {
 	}
 	if m.clearedcustomer {
 		edges = append(edges, project.EdgeCustomer)
+	}
+	if m.clearedattachments {
+		edges = append(edges, project.EdgeAttachments)
 	}
 	return edges
 }
@@ -25731,6 +26068,8 @@ func (m *ProjectMutation) EdgeCleared(name string) bool {
 		return m.clearedassignee
 	case project.EdgeCustomer:
 		return m.clearedcustomer
+	case project.EdgeAttachments:
+		return m.clearedattachments
 	}
 	return false
 }
@@ -25776,6 +26115,9 @@ func (m *ProjectMutation) ResetEdge(name string) error {
 		return nil
 	case project.EdgeCustomer:
 		m.ResetCustomer()
+		return nil
+	case project.EdgeAttachments:
+		m.ResetAttachments()
 		return nil
 	}
 	return fmt.Errorf("unknown Project edge %s", name)
@@ -31080,6 +31422,9 @@ type TicketMutation struct {
 	clearedassignee        bool
 	customer               *pulid.ID
 	clearedcustomer        bool
+	attachments            map[pulid.ID]struct{}
+	removedattachments     map[pulid.ID]struct{}
+	clearedattachments     bool
 	done                   bool
 	oldValue               func(context.Context) (*Ticket, error)
 	predicates             []predicate.Ticket
@@ -32184,6 +32529,60 @@ func (m *TicketMutation) ResetCustomer() {
 	m.clearedcustomer = false
 }
 
+// AddAttachmentIDs adds the "attachments" edge to the Attachment entity by ids.
+func (m *TicketMutation) AddAttachmentIDs(ids ...pulid.ID) {
+	if m.attachments == nil {
+		m.attachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		m.attachments[ids[i]] = struct{}{}
+	}
+}
+
+// ClearAttachments clears the "attachments" edge to the Attachment entity.
+func (m *TicketMutation) ClearAttachments() {
+	m.clearedattachments = true
+}
+
+// AttachmentsCleared reports if the "attachments" edge to the Attachment entity was cleared.
+func (m *TicketMutation) AttachmentsCleared() bool {
+	return m.clearedattachments
+}
+
+// RemoveAttachmentIDs removes the "attachments" edge to the Attachment entity by IDs.
+func (m *TicketMutation) RemoveAttachmentIDs(ids ...pulid.ID) {
+	if m.removedattachments == nil {
+		m.removedattachments = make(map[pulid.ID]struct{})
+	}
+	for i := range ids {
+		delete(m.attachments, ids[i])
+		m.removedattachments[ids[i]] = struct{}{}
+	}
+}
+
+// RemovedAttachments returns the removed IDs of the "attachments" edge to the Attachment entity.
+func (m *TicketMutation) RemovedAttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.removedattachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// AttachmentsIDs returns the "attachments" edge IDs in the mutation.
+func (m *TicketMutation) AttachmentsIDs() (ids []pulid.ID) {
+	for id := range m.attachments {
+		ids = append(ids, id)
+	}
+	return
+}
+
+// ResetAttachments resets all changes to the "attachments" edge.
+func (m *TicketMutation) ResetAttachments() {
+	m.attachments = nil
+	m.clearedattachments = false
+	m.removedattachments = nil
+}
+
 // Where appends a list predicates to the TicketMutation builder.
 func (m *TicketMutation) Where(ps ...predicate.Ticket) {
 	m.predicates = append(m.predicates, ps...)
@@ -32713,7 +33112,7 @@ func (m *TicketMutation) ResetField(name string) error {
 
 // AddedEdges returns all edge names that were set/added in this mutation.
 func (m *TicketMutation) AddedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.tenant != nil {
 		edges = append(edges, ticket.EdgeTenant)
 	}
@@ -32728,6 +33127,9 @@ func (m *TicketMutation) AddedEdges() []string {
 	}
 	if m.customer != nil {
 		edges = append(edges, ticket.EdgeCustomer)
+	}
+	if m.attachments != nil {
+		edges = append(edges, ticket.EdgeAttachments)
 	}
 	return edges
 }
@@ -32756,25 +33158,42 @@ func (m *TicketMutation) AddedIDs(name string) []ent.Value {
 		if id := m.customer; id != nil {
 			return []ent.Value{*id}
 		}
+	case ticket.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.attachments))
+		for id := range m.attachments {
+			ids = append(ids, id)
+		}
+		return ids
 	}
 	return nil
 }
 
 // RemovedEdges returns all edge names that were removed in this mutation.
 func (m *TicketMutation) RemovedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
+	if m.removedattachments != nil {
+		edges = append(edges, ticket.EdgeAttachments)
+	}
 	return edges
 }
 
 // RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
 // the given name in this mutation.
 func (m *TicketMutation) RemovedIDs(name string) []ent.Value {
+	switch name {
+	case ticket.EdgeAttachments:
+		ids := make([]ent.Value, 0, len(m.removedattachments))
+		for id := range m.removedattachments {
+			ids = append(ids, id)
+		}
+		return ids
+	}
 	return nil
 }
 
 // ClearedEdges returns all edge names that were cleared in this mutation.
 func (m *TicketMutation) ClearedEdges() []string {
-	edges := make([]string, 0, 5)
+	edges := make([]string, 0, 6)
 	if m.clearedtenant {
 		edges = append(edges, ticket.EdgeTenant)
 	}
@@ -32789,6 +33208,9 @@ func (m *TicketMutation) ClearedEdges() []string {
 	}
 	if m.clearedcustomer {
 		edges = append(edges, ticket.EdgeCustomer)
+	}
+	if m.clearedattachments {
+		edges = append(edges, ticket.EdgeAttachments)
 	}
 	return edges
 }
@@ -32807,6 +33229,8 @@ func (m *TicketMutation) EdgeCleared(name string) bool {
 		return m.clearedassignee
 	case ticket.EdgeCustomer:
 		return m.clearedcustomer
+	case ticket.EdgeAttachments:
+		return m.clearedattachments
 	}
 	return false
 }
@@ -32852,6 +33276,9 @@ func (m *TicketMutation) ResetEdge(name string) error {
 		return nil
 	case ticket.EdgeCustomer:
 		m.ResetCustomer()
+		return nil
+	case ticket.EdgeAttachments:
+		m.ResetAttachments()
 		return nil
 	}
 	return fmt.Errorf("unknown Ticket edge %s", name)

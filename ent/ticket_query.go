@@ -4,6 +4,7 @@ package ent
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
+	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/predicate"
@@ -25,17 +27,19 @@ import (
 // TicketQuery is the builder for querying Ticket entities.
 type TicketQuery struct {
 	config
-	ctx            *QueryContext
-	order          []ticket.OrderOption
-	inters         []Interceptor
-	predicates     []predicate.Ticket
-	withTenant     *TenantQuery
-	withOwner      *UserQuery
-	withDepartment *DepartmentQuery
-	withAssignee   *UserQuery
-	withCustomer   *CustomerQuery
-	loadTotal      []func(context.Context, []*Ticket) error
-	modifiers      []func(*sql.Selector)
+	ctx                  *QueryContext
+	order                []ticket.OrderOption
+	inters               []Interceptor
+	predicates           []predicate.Ticket
+	withTenant           *TenantQuery
+	withOwner            *UserQuery
+	withDepartment       *DepartmentQuery
+	withAssignee         *UserQuery
+	withCustomer         *CustomerQuery
+	withAttachments      *AttachmentQuery
+	loadTotal            []func(context.Context, []*Ticket) error
+	modifiers            []func(*sql.Selector)
+	withNamedAttachments map[string]*AttachmentQuery
 	// intermediate query (i.e. traversal path).
 	sql  *sql.Selector
 	path func(context.Context) (*sql.Selector, error)
@@ -175,6 +179,28 @@ func (_q *TicketQuery) QueryCustomer() *CustomerQuery {
 			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
 			sqlgraph.To(customer.Table, customer.FieldID),
 			sqlgraph.Edge(sqlgraph.M2O, false, ticket.CustomerTable, ticket.CustomerColumn),
+		)
+		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
+		return fromU, nil
+	}
+	return query
+}
+
+// QueryAttachments chains the current query on the "attachments" edge.
+func (_q *TicketQuery) QueryAttachments() *AttachmentQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	query.path = func(ctx context.Context) (fromU *sql.Selector, err error) {
+		if err := _q.prepareQuery(ctx); err != nil {
+			return nil, err
+		}
+		selector := _q.sqlQuery(ctx)
+		if err := selector.Err(); err != nil {
+			return nil, err
+		}
+		step := sqlgraph.NewStep(
+			sqlgraph.From(ticket.Table, ticket.FieldID, selector),
+			sqlgraph.To(attachment.Table, attachment.FieldID),
+			sqlgraph.Edge(sqlgraph.O2M, true, ticket.AttachmentsTable, ticket.AttachmentsColumn),
 		)
 		fromU = sqlgraph.SetNeighbors(_q.driver.Dialect(), step)
 		return fromU, nil
@@ -369,16 +395,17 @@ func (_q *TicketQuery) Clone() *TicketQuery {
 		return nil
 	}
 	return &TicketQuery{
-		config:         _q.config,
-		ctx:            _q.ctx.Clone(),
-		order:          append([]ticket.OrderOption{}, _q.order...),
-		inters:         append([]Interceptor{}, _q.inters...),
-		predicates:     append([]predicate.Ticket{}, _q.predicates...),
-		withTenant:     _q.withTenant.Clone(),
-		withOwner:      _q.withOwner.Clone(),
-		withDepartment: _q.withDepartment.Clone(),
-		withAssignee:   _q.withAssignee.Clone(),
-		withCustomer:   _q.withCustomer.Clone(),
+		config:          _q.config,
+		ctx:             _q.ctx.Clone(),
+		order:           append([]ticket.OrderOption{}, _q.order...),
+		inters:          append([]Interceptor{}, _q.inters...),
+		predicates:      append([]predicate.Ticket{}, _q.predicates...),
+		withTenant:      _q.withTenant.Clone(),
+		withOwner:       _q.withOwner.Clone(),
+		withDepartment:  _q.withDepartment.Clone(),
+		withAssignee:    _q.withAssignee.Clone(),
+		withCustomer:    _q.withCustomer.Clone(),
+		withAttachments: _q.withAttachments.Clone(),
 		// clone intermediate query.
 		sql:       _q.sql.Clone(),
 		path:      _q.path,
@@ -438,6 +465,17 @@ func (_q *TicketQuery) WithCustomer(opts ...func(*CustomerQuery)) *TicketQuery {
 		opt(query)
 	}
 	_q.withCustomer = query
+	return _q
+}
+
+// WithAttachments tells the query-builder to eager-load the nodes that are connected to
+// the "attachments" edge. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithAttachments(opts ...func(*AttachmentQuery)) *TicketQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	_q.withAttachments = query
 	return _q
 }
 
@@ -525,12 +563,13 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 	var (
 		nodes       = []*Ticket{}
 		_spec       = _q.querySpec()
-		loadedTypes = [5]bool{
+		loadedTypes = [6]bool{
 			_q.withTenant != nil,
 			_q.withOwner != nil,
 			_q.withDepartment != nil,
 			_q.withAssignee != nil,
 			_q.withCustomer != nil,
+			_q.withAttachments != nil,
 		}
 	)
 	_spec.ScanValues = func(columns []string) ([]any, error) {
@@ -581,6 +620,20 @@ func (_q *TicketQuery) sqlAll(ctx context.Context, hooks ...queryHook) ([]*Ticke
 	if query := _q.withCustomer; query != nil {
 		if err := _q.loadCustomer(ctx, query, nodes, nil,
 			func(n *Ticket, e *Customer) { n.Edges.Customer = e }); err != nil {
+			return nil, err
+		}
+	}
+	if query := _q.withAttachments; query != nil {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Ticket) { n.Edges.Attachments = []*Attachment{} },
+			func(n *Ticket, e *Attachment) { n.Edges.Attachments = append(n.Edges.Attachments, e) }); err != nil {
+			return nil, err
+		}
+	}
+	for name, query := range _q.withNamedAttachments {
+		if err := _q.loadAttachments(ctx, query, nodes,
+			func(n *Ticket) { n.appendNamedAttachments(name) },
+			func(n *Ticket, e *Attachment) { n.appendNamedAttachments(name, e) }); err != nil {
 			return nil, err
 		}
 	}
@@ -737,6 +790,39 @@ func (_q *TicketQuery) loadCustomer(ctx context.Context, query *CustomerQuery, n
 	}
 	return nil
 }
+func (_q *TicketQuery) loadAttachments(ctx context.Context, query *AttachmentQuery, nodes []*Ticket, init func(*Ticket), assign func(*Ticket, *Attachment)) error {
+	fks := make([]driver.Value, 0, len(nodes))
+	nodeids := make(map[pulid.ID]*Ticket)
+	for i := range nodes {
+		fks = append(fks, nodes[i].ID)
+		nodeids[nodes[i].ID] = nodes[i]
+		if init != nil {
+			init(nodes[i])
+		}
+	}
+	if len(query.ctx.Fields) > 0 {
+		query.ctx.AppendFieldOnce(attachment.FieldTicketID)
+	}
+	query.Where(predicate.Attachment(func(s *sql.Selector) {
+		s.Where(sql.InValues(s.C(ticket.AttachmentsColumn), fks...))
+	}))
+	neighbors, err := query.All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, n := range neighbors {
+		fk := n.TicketID
+		if fk == nil {
+			return fmt.Errorf(`foreign-key "ticket_id" is nil for node %v`, n.ID)
+		}
+		node, ok := nodeids[*fk]
+		if !ok {
+			return fmt.Errorf(`unexpected referenced foreign-key "ticket_id" returned %v for node %v`, *fk, n.ID)
+		}
+		assign(node, n)
+	}
+	return nil
+}
 
 func (_q *TicketQuery) sqlCount(ctx context.Context) (int, error) {
 	_spec := _q.querySpec()
@@ -870,6 +956,20 @@ func (_q *TicketQuery) ForShare(opts ...sql.LockOption) *TicketQuery {
 func (_q *TicketQuery) Modify(modifiers ...func(s *sql.Selector)) *TicketSelect {
 	_q.modifiers = append(_q.modifiers, modifiers...)
 	return _q.Select()
+}
+
+// WithNamedAttachments tells the query-builder to eager-load the nodes that are connected to the "attachments"
+// edge with the given name. The optional arguments are used to configure the query builder of the edge.
+func (_q *TicketQuery) WithNamedAttachments(name string, opts ...func(*AttachmentQuery)) *TicketQuery {
+	query := (&AttachmentClient{config: _q.config}).Query()
+	for _, opt := range opts {
+		opt(query)
+	}
+	if _q.withNamedAttachments == nil {
+		_q.withNamedAttachments = make(map[string]*AttachmentQuery)
+	}
+	_q.withNamedAttachments[name] = query
+	return _q
 }
 
 // TicketGroupBy is the group-by builder for Ticket entities.

@@ -134,7 +134,7 @@ func (r *mutationResolver) UpdatePicklist(ctx context.Context, kind choices.Kind
 // AttachFile is the resolver for the attachFile field.
 func (r *mutationResolver) AttachFile(ctx context.Context, input model.AttachFileInput) (*ent.Attachment, error) {
 	return r.files.Attach(ctx, ent.FromContext(ctx), files.Upload{
-		CustomerID: input.CustomerID, FollowUpID: input.FollowUpID,
+		CustomerID: input.CustomerID, FollowUpID: input.FollowUpID, TicketID: input.TicketID, ProjectID: input.ProjectID,
 		Filename: input.File.Filename, Size: input.File.Size, Content: input.File.File,
 	})
 }

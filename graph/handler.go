@@ -1,12 +1,14 @@
 package graph
 
 import (
+	"context"
 	"database/sql"
 	"github.com/custos-crm/custos/authn"
 	"log/slog"
 	"net/http"
 
 	"entgo.io/contrib/entgql"
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
@@ -100,6 +102,13 @@ func NewHandler(cfg HandlerConfig) http.Handler {
 		MaxCost:         MaxCost,
 	}))
 	srv.Use(transactioner{Transactioner: entgql.Transactioner{TxOpener: cfg.Client}, logger: cfg.Logger})
+	if cfg.WorkItems != nil {
+		// Approvers read the tickets and projects of their tasks; field
+		// access rules read roles and workflows once per request.
+		srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+			return next(cfg.WorkItems.NewRequestContext(ctx, cfg.Client))
+		})
+	}
 	srv.AroundFields(markResolverErrors)
 	srv.SetErrorPresenter(p.present)
 	srv.SetRecoverFunc(p.recover)

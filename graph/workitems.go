@@ -27,9 +27,10 @@ func (r *mutationResolver) decideProject(ctx context.Context, id pulid.ID, d wor
 }
 
 // approvedTicket returns a ticket after the viewer decided on it: under
-// the viewer's scope when it is in it, and otherwise as the approver may
-// see it (the approval made them part of it). Fields that read further
-// (history, customFields) still apply the viewer's scope.
+// the viewer's scope when it is in it (an open or decided approval task
+// puts it there), and otherwise, as after delegating the task away, as the
+// approver saw it when deciding. Fields that read further (history,
+// customFields) apply the viewer's scope.
 func (r *mutationResolver) approvedTicket(ctx context.Context, id pulid.ID) (*ent.Ticket, error) {
 	client := ent.FromContext(ctx)
 	t, err := client.Ticket.Get(ctx, id)

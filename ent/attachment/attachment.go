@@ -39,6 +39,10 @@ const (
 	FieldCustomerID = "customer_id"
 	// FieldFollowUpID holds the string denoting the follow_up_id field in the database.
 	FieldFollowUpID = "follow_up_id"
+	// FieldTicketID holds the string denoting the ticket_id field in the database.
+	FieldTicketID = "ticket_id"
+	// FieldProjectID holds the string denoting the project_id field in the database.
+	FieldProjectID = "project_id"
 	// FieldContentType holds the string denoting the content_type field in the database.
 	FieldContentType = "content_type"
 	// FieldSize holds the string denoting the size field in the database.
@@ -53,6 +57,10 @@ const (
 	EdgeCustomer = "customer"
 	// EdgeFollowUp holds the string denoting the follow_up edge name in mutations.
 	EdgeFollowUp = "follow_up"
+	// EdgeTicket holds the string denoting the ticket edge name in mutations.
+	EdgeTicket = "ticket"
+	// EdgeProject holds the string denoting the project edge name in mutations.
+	EdgeProject = "project"
 	// Table holds the table name of the attachment in the database.
 	Table = "attachments"
 	// TenantTable is the table that holds the tenant relation/edge.
@@ -76,6 +84,20 @@ const (
 	FollowUpInverseTable = "follow_ups"
 	// FollowUpColumn is the table column denoting the follow_up relation/edge.
 	FollowUpColumn = "follow_up_id"
+	// TicketTable is the table that holds the ticket relation/edge.
+	TicketTable = "attachments"
+	// TicketInverseTable is the table name for the Ticket entity.
+	// It exists in this package in order to avoid circular dependency with the "ticket" package.
+	TicketInverseTable = "tickets"
+	// TicketColumn is the table column denoting the ticket relation/edge.
+	TicketColumn = "ticket_id"
+	// ProjectTable is the table that holds the project relation/edge.
+	ProjectTable = "attachments"
+	// ProjectInverseTable is the table name for the Project entity.
+	// It exists in this package in order to avoid circular dependency with the "project" package.
+	ProjectInverseTable = "projects"
+	// ProjectColumn is the table column denoting the project relation/edge.
+	ProjectColumn = "project_id"
 )
 
 // Columns holds all SQL columns for attachment fields.
@@ -91,6 +113,8 @@ var Columns = []string{
 	FieldFilename,
 	FieldCustomerID,
 	FieldFollowUpID,
+	FieldTicketID,
+	FieldProjectID,
 	FieldContentType,
 	FieldSize,
 	FieldStorage,
@@ -113,7 +137,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/custos-crm/custos/ent/runtime"
 var (
-	Hooks        [6]ent.Hook
+	Hooks        [7]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -199,6 +223,16 @@ func ByFollowUpID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldFollowUpID, opts...).ToFunc()
 }
 
+// ByTicketID orders the results by the ticket_id field.
+func ByTicketID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldTicketID, opts...).ToFunc()
+}
+
+// ByProjectID orders the results by the project_id field.
+func ByProjectID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProjectID, opts...).ToFunc()
+}
+
 // ByContentType orders the results by the content_type field.
 func ByContentType(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldContentType, opts...).ToFunc()
@@ -239,6 +273,20 @@ func ByFollowUpField(field string, opts ...sql.OrderTermOption) OrderOption {
 		sqlgraph.OrderByNeighborTerms(s, newFollowUpStep(), sql.OrderByField(field, opts...))
 	}
 }
+
+// ByTicketField orders the results by ticket field.
+func ByTicketField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newTicketStep(), sql.OrderByField(field, opts...))
+	}
+}
+
+// ByProjectField orders the results by project field.
+func ByProjectField(field string, opts ...sql.OrderTermOption) OrderOption {
+	return func(s *sql.Selector) {
+		sqlgraph.OrderByNeighborTerms(s, newProjectStep(), sql.OrderByField(field, opts...))
+	}
+}
 func newTenantStep() *sqlgraph.Step {
 	return sqlgraph.NewStep(
 		sqlgraph.From(Table, FieldID),
@@ -258,6 +306,20 @@ func newFollowUpStep() *sqlgraph.Step {
 		sqlgraph.From(Table, FieldID),
 		sqlgraph.To(FollowUpInverseTable, FieldID),
 		sqlgraph.Edge(sqlgraph.M2O, false, FollowUpTable, FollowUpColumn),
+	)
+}
+func newTicketStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(TicketInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, TicketTable, TicketColumn),
+	)
+}
+func newProjectStep() *sqlgraph.Step {
+	return sqlgraph.NewStep(
+		sqlgraph.From(Table, FieldID),
+		sqlgraph.To(ProjectInverseTable, FieldID),
+		sqlgraph.Edge(sqlgraph.M2O, false, ProjectTable, ProjectColumn),
 	)
 }
 

@@ -107,6 +107,16 @@ func FollowUpID(v pulid.ID) predicate.Attachment {
 	return predicate.Attachment(sql.FieldEQ(FieldFollowUpID, v))
 }
 
+// TicketID applies equality check predicate on the "ticket_id" field. It's identical to TicketIDEQ.
+func TicketID(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldEQ(FieldTicketID, v))
+}
+
+// ProjectID applies equality check predicate on the "project_id" field. It's identical to ProjectIDEQ.
+func ProjectID(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldEQ(FieldProjectID, v))
+}
+
 // ContentType applies equality check predicate on the "content_type" field. It's identical to ContentTypeEQ.
 func ContentType(v string) predicate.Attachment {
 	return predicate.Attachment(sql.FieldEQ(FieldContentType, v))
@@ -640,6 +650,16 @@ func CustomerIDHasSuffix(v pulid.ID) predicate.Attachment {
 	return predicate.Attachment(sql.FieldHasSuffix(FieldCustomerID, vc))
 }
 
+// CustomerIDIsNil applies the IsNil predicate on the "customer_id" field.
+func CustomerIDIsNil() predicate.Attachment {
+	return predicate.Attachment(sql.FieldIsNull(FieldCustomerID))
+}
+
+// CustomerIDNotNil applies the NotNil predicate on the "customer_id" field.
+func CustomerIDNotNil() predicate.Attachment {
+	return predicate.Attachment(sql.FieldNotNull(FieldCustomerID))
+}
+
 // CustomerIDEqualFold applies the EqualFold predicate on the "customer_id" field.
 func CustomerIDEqualFold(v pulid.ID) predicate.Attachment {
 	vc := string(v)
@@ -730,6 +750,166 @@ func FollowUpIDEqualFold(v pulid.ID) predicate.Attachment {
 func FollowUpIDContainsFold(v pulid.ID) predicate.Attachment {
 	vc := string(v)
 	return predicate.Attachment(sql.FieldContainsFold(FieldFollowUpID, vc))
+}
+
+// TicketIDEQ applies the EQ predicate on the "ticket_id" field.
+func TicketIDEQ(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldEQ(FieldTicketID, v))
+}
+
+// TicketIDNEQ applies the NEQ predicate on the "ticket_id" field.
+func TicketIDNEQ(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldNEQ(FieldTicketID, v))
+}
+
+// TicketIDIn applies the In predicate on the "ticket_id" field.
+func TicketIDIn(vs ...pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldIn(FieldTicketID, vs...))
+}
+
+// TicketIDNotIn applies the NotIn predicate on the "ticket_id" field.
+func TicketIDNotIn(vs ...pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldNotIn(FieldTicketID, vs...))
+}
+
+// TicketIDGT applies the GT predicate on the "ticket_id" field.
+func TicketIDGT(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldGT(FieldTicketID, v))
+}
+
+// TicketIDGTE applies the GTE predicate on the "ticket_id" field.
+func TicketIDGTE(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldGTE(FieldTicketID, v))
+}
+
+// TicketIDLT applies the LT predicate on the "ticket_id" field.
+func TicketIDLT(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldLT(FieldTicketID, v))
+}
+
+// TicketIDLTE applies the LTE predicate on the "ticket_id" field.
+func TicketIDLTE(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldLTE(FieldTicketID, v))
+}
+
+// TicketIDContains applies the Contains predicate on the "ticket_id" field.
+func TicketIDContains(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldContains(FieldTicketID, vc))
+}
+
+// TicketIDHasPrefix applies the HasPrefix predicate on the "ticket_id" field.
+func TicketIDHasPrefix(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldHasPrefix(FieldTicketID, vc))
+}
+
+// TicketIDHasSuffix applies the HasSuffix predicate on the "ticket_id" field.
+func TicketIDHasSuffix(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldHasSuffix(FieldTicketID, vc))
+}
+
+// TicketIDIsNil applies the IsNil predicate on the "ticket_id" field.
+func TicketIDIsNil() predicate.Attachment {
+	return predicate.Attachment(sql.FieldIsNull(FieldTicketID))
+}
+
+// TicketIDNotNil applies the NotNil predicate on the "ticket_id" field.
+func TicketIDNotNil() predicate.Attachment {
+	return predicate.Attachment(sql.FieldNotNull(FieldTicketID))
+}
+
+// TicketIDEqualFold applies the EqualFold predicate on the "ticket_id" field.
+func TicketIDEqualFold(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldEqualFold(FieldTicketID, vc))
+}
+
+// TicketIDContainsFold applies the ContainsFold predicate on the "ticket_id" field.
+func TicketIDContainsFold(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldContainsFold(FieldTicketID, vc))
+}
+
+// ProjectIDEQ applies the EQ predicate on the "project_id" field.
+func ProjectIDEQ(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldEQ(FieldProjectID, v))
+}
+
+// ProjectIDNEQ applies the NEQ predicate on the "project_id" field.
+func ProjectIDNEQ(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldNEQ(FieldProjectID, v))
+}
+
+// ProjectIDIn applies the In predicate on the "project_id" field.
+func ProjectIDIn(vs ...pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldIn(FieldProjectID, vs...))
+}
+
+// ProjectIDNotIn applies the NotIn predicate on the "project_id" field.
+func ProjectIDNotIn(vs ...pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldNotIn(FieldProjectID, vs...))
+}
+
+// ProjectIDGT applies the GT predicate on the "project_id" field.
+func ProjectIDGT(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldGT(FieldProjectID, v))
+}
+
+// ProjectIDGTE applies the GTE predicate on the "project_id" field.
+func ProjectIDGTE(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldGTE(FieldProjectID, v))
+}
+
+// ProjectIDLT applies the LT predicate on the "project_id" field.
+func ProjectIDLT(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldLT(FieldProjectID, v))
+}
+
+// ProjectIDLTE applies the LTE predicate on the "project_id" field.
+func ProjectIDLTE(v pulid.ID) predicate.Attachment {
+	return predicate.Attachment(sql.FieldLTE(FieldProjectID, v))
+}
+
+// ProjectIDContains applies the Contains predicate on the "project_id" field.
+func ProjectIDContains(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldContains(FieldProjectID, vc))
+}
+
+// ProjectIDHasPrefix applies the HasPrefix predicate on the "project_id" field.
+func ProjectIDHasPrefix(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldHasPrefix(FieldProjectID, vc))
+}
+
+// ProjectIDHasSuffix applies the HasSuffix predicate on the "project_id" field.
+func ProjectIDHasSuffix(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldHasSuffix(FieldProjectID, vc))
+}
+
+// ProjectIDIsNil applies the IsNil predicate on the "project_id" field.
+func ProjectIDIsNil() predicate.Attachment {
+	return predicate.Attachment(sql.FieldIsNull(FieldProjectID))
+}
+
+// ProjectIDNotNil applies the NotNil predicate on the "project_id" field.
+func ProjectIDNotNil() predicate.Attachment {
+	return predicate.Attachment(sql.FieldNotNull(FieldProjectID))
+}
+
+// ProjectIDEqualFold applies the EqualFold predicate on the "project_id" field.
+func ProjectIDEqualFold(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldEqualFold(FieldProjectID, vc))
+}
+
+// ProjectIDContainsFold applies the ContainsFold predicate on the "project_id" field.
+func ProjectIDContainsFold(v pulid.ID) predicate.Attachment {
+	vc := string(v)
+	return predicate.Attachment(sql.FieldContainsFold(FieldProjectID, vc))
 }
 
 // ContentTypeEQ applies the EQ predicate on the "content_type" field.
@@ -998,6 +1178,52 @@ func HasFollowUp() predicate.Attachment {
 func HasFollowUpWith(preds ...predicate.FollowUp) predicate.Attachment {
 	return predicate.Attachment(func(s *sql.Selector) {
 		step := newFollowUpStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasTicket applies the HasEdge predicate on the "ticket" edge.
+func HasTicket() predicate.Attachment {
+	return predicate.Attachment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, TicketTable, TicketColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasTicketWith applies the HasEdge predicate on the "ticket" edge with a given conditions (other predicates).
+func HasTicketWith(preds ...predicate.Ticket) predicate.Attachment {
+	return predicate.Attachment(func(s *sql.Selector) {
+		step := newTicketStep()
+		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
+			for _, p := range preds {
+				p(s)
+			}
+		})
+	})
+}
+
+// HasProject applies the HasEdge predicate on the "project" edge.
+func HasProject() predicate.Attachment {
+	return predicate.Attachment(func(s *sql.Selector) {
+		step := sqlgraph.NewStep(
+			sqlgraph.From(Table, FieldID),
+			sqlgraph.Edge(sqlgraph.M2O, false, ProjectTable, ProjectColumn),
+		)
+		sqlgraph.HasNeighbors(s, step)
+	})
+}
+
+// HasProjectWith applies the HasEdge predicate on the "project" edge with a given conditions (other predicates).
+func HasProjectWith(preds ...predicate.Project) predicate.Attachment {
+	return predicate.Attachment(func(s *sql.Selector) {
+		step := newProjectStep()
 		sqlgraph.HasNeighborsWith(s, step, func(s *sql.Selector) {
 			for _, p := range preds {
 				p(s)

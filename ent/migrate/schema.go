@@ -143,8 +143,10 @@ var (
 		{Name: "storage", Type: field.TypeEnum, Enums: []string{"database", "directory"}},
 		{Name: "uploaded_by", Type: field.TypeString, Nullable: true},
 		{Name: "tenant_id", Type: field.TypeString, Size: 29},
-		{Name: "customer_id", Type: field.TypeString, Size: 29},
+		{Name: "customer_id", Type: field.TypeString, Nullable: true, Size: 29},
 		{Name: "follow_up_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "ticket_id", Type: field.TypeString, Nullable: true, Size: 29},
+		{Name: "project_id", Type: field.TypeString, Nullable: true, Size: 29},
 	}
 	// AttachmentsTable holds the schema information for the "attachments" table.
 	AttachmentsTable = &schema.Table{
@@ -170,6 +172,18 @@ var (
 				RefColumns: []*schema.Column{FollowUpsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
+			{
+				Symbol:     "attachments_tickets_ticket",
+				Columns:    []*schema.Column{AttachmentsColumns[15]},
+				RefColumns: []*schema.Column{TicketsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
+			{
+				Symbol:     "attachments_projects_project",
+				Columns:    []*schema.Column{AttachmentsColumns[16]},
+				RefColumns: []*schema.Column{ProjectsColumns[0]},
+				OnDelete:   schema.NoAction,
+			},
 		},
 		Indexes: []*schema.Index{
 			{
@@ -181,6 +195,16 @@ var (
 				Name:    "attachment_tenant_id_follow_up_id",
 				Unique:  false,
 				Columns: []*schema.Column{AttachmentsColumns[12], AttachmentsColumns[14]},
+			},
+			{
+				Name:    "attachment_tenant_id_ticket_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[12], AttachmentsColumns[15]},
+			},
+			{
+				Name:    "attachment_tenant_id_project_id",
+				Unique:  false,
+				Columns: []*schema.Column{AttachmentsColumns[12], AttachmentsColumns[16]},
 			},
 		},
 	}
@@ -1660,6 +1684,8 @@ func init() {
 	AttachmentsTable.ForeignKeys[0].RefTable = TenantsTable
 	AttachmentsTable.ForeignKeys[1].RefTable = CustomersTable
 	AttachmentsTable.ForeignKeys[2].RefTable = FollowUpsTable
+	AttachmentsTable.ForeignKeys[3].RefTable = TicketsTable
+	AttachmentsTable.ForeignKeys[4].RefTable = ProjectsTable
 	AuditEventsTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[0].RefTable = TenantsTable
 	ContactsTable.ForeignKeys[1].RefTable = CustomersTable

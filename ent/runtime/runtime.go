@@ -211,6 +211,8 @@ func init() {
 	attachment.Hooks[4] = attachmentMixinHooks4[0]
 
 	attachment.Hooks[5] = attachmentHooks[0]
+
+	attachment.Hooks[6] = attachmentHooks[1]
 	attachmentMixinInters3 := attachmentMixin[3].Interceptors()
 	attachment.Interceptors[0] = attachmentMixinInters3[0]
 	attachmentMixinFields0 := attachmentMixin[0].Fields()
@@ -228,7 +230,7 @@ func init() {
 	// attachment.DefaultUpdatedAt holds the default value on creation for the updated_at field.
 	attachment.DefaultUpdatedAt = attachmentDescUpdatedAt.Default.(func() time.Time)
 	// attachmentDescSize is the schema descriptor for size field.
-	attachmentDescSize := attachmentFields[3].Descriptor()
+	attachmentDescSize := attachmentFields[5].Descriptor()
 	// attachment.SizeValidator is a validator for the "size" field. It is called by the builders before save.
 	attachment.SizeValidator = attachmentDescSize.Validators[0].(func(int64) error)
 	// attachmentDescID is the schema descriptor for id field.

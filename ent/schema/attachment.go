@@ -1,22 +1,27 @@
 package schema
 
 import (
+	"context"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/edge"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 
+	"github.com/custos-crm/custos/ent/hook"
 	"github.com/custos-crm/custos/ent/privacy"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/rule"
 )
 
-// Attachment is a file attached to a customer or to one of its follow-ups.
-// Its name and content are encrypted under its own data key; the content
-// lives in attachment_chunks (or a configured directory) and is read through
-// GET /files/{id}, which checks the customer's access rules.
+// Attachment is a file attached to exactly one parent: a customer (possibly
+// through one of its follow-ups), a ticket or a project. Its name and
+// content are encrypted under its own data key; the content lives in
+// attachment_chunks (or a configured directory) and is read through
+// GET /files/{id}, which finds it under the parent's access rules.
 type Attachment struct{ ent.Schema }
 
 // Mixin of the Attachment.
@@ -30,8 +35,13 @@ func (Attachment) Mixin() []ent.Mixin {
 // Fields of the Attachment.
 func (Attachment) Fields() []ent.Field {
 	return []ent.Field{
-		field.String("customer_id").GoType(pulid.ID("")).Immutable(),
-		field.String("follow_up_id").GoType(pulid.ID("")).Optional().Immutable(),
+		// Exactly one parent: customer_id (follow_up_id only with it),
+		// ticket_id or project_id. Nillable, so that GraphQL shows the
+		// others as null.
+		field.String("customer_id").GoType(pulid.ID("")).Optional().Nillable().Immutable(),
+		field.String("follow_up_id").GoType(pulid.ID("")).Optional().Nillable().Immutable(),
+		field.String("ticket_id").GoType(pulid.ID("")).Optional().Nillable().Immutable(),
+		field.String("project_id").GoType(pulid.ID("")).Optional().Nillable().Immutable(),
 		field.String("content_type").Immutable(),
 		field.Int64("size").Immutable().NonNegative(),
 		field.Enum("storage").Values("database", "directory").Immutable().
@@ -43,14 +53,21 @@ func (Attachment) Fields() []ent.Field {
 // Edges of the Attachment.
 func (Attachment) Edges() []ent.Edge {
 	return []ent.Edge{
-		edge.To("customer", Customer.Type).Field("customer_id").Unique().Required().Immutable(),
+		// A parent cannot be removed from under its files (parents are
+		// soft-deleted), as when customer_id was required.
+		edge.To("customer", Customer.Type).Field("customer_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.NoAction)),
 		edge.To("follow_up", FollowUp.Type).Field("follow_up_id").Unique().Immutable(),
+		edge.To("ticket", Ticket.Type).Field("ticket_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.NoAction)),
+		edge.To("project", Project.Type).Field("project_id").Unique().Immutable().Annotations(entsql.OnDelete(entsql.NoAction)),
 	}
 }
 
 // Indexes of the Attachment.
 func (Attachment) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("tenant_id", "customer_id"), index.Fields("tenant_id", "follow_up_id")}
+	return []ent.Index{
+		index.Fields("tenant_id", "customer_id"), index.Fields("tenant_id", "follow_up_id"),
+		index.Fields("tenant_id", "ticket_id"), index.Fields("tenant_id", "project_id"),
+	}
 }
 
 // Annotations of the Attachment.
@@ -58,17 +75,29 @@ func (Attachment) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.RelayConnection()}
 }
 
-// Policy makes attachments visible exactly when their customer is.
+// Policy makes attachments visible exactly when their parent is, and
+// writable by whoever may update it.
 func (Attachment) Policy() ent.Policy {
 	return privacy.Policy{
-		Query:    privacy.QueryPolicy{rule.AllowIfSystem(), rule.CustomerChild().QueryRule(), privacy.AlwaysDenyRule()},
-		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), rule.CustomerChild().MutationRule(), privacy.AlwaysDenyRule()},
+		Query:    privacy.QueryPolicy{rule.AllowIfSystem(), rule.AttachmentScope{}.QueryRule(), privacy.AlwaysDenyRule()},
+		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), rule.AttachmentScope{}.MutationRule(), privacy.AlwaysDenyRule()},
 	}
 }
 
-// Hooks records the audit trail.
+// Hooks checks that a new attachment names exactly one parent, on every
+// write path (the system context too), and records the audit trail.
 func (Attachment) Hooks() []ent.Hook {
-	return []ent.Hook{auditHook("Attachment")}
+	return []ent.Hook{
+		hook.On(func(next ent.Mutator) ent.Mutator {
+			return ent.MutateFunc(func(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+				if err := rule.CheckAttachmentParent(m); err != nil {
+					return nil, err
+				}
+				return next.Mutate(ctx, m)
+			})
+		}, ent.OpCreate),
+		auditHook("Attachment"),
+	}
 }
 
 // AttachmentChunk holds one encrypted piece of an attachment's content.

@@ -49,6 +49,15 @@ func (WorkItemMixin) Edges() []ent.Edge {
 	}
 }
 
+// attachmentsEdge is a ticket's or project's attachments (ref names the
+// attachment's edge back), a connection in GraphQL; files are attached with
+// attachFile, not through update inputs.
+func attachmentsEdge(ref string) ent.Edge {
+	return edge.From("attachments", Attachment.Type).Ref(ref).
+		Comment("The files attached to the record, oldest first; visible to whoever can see the record.").
+		Annotations(entgql.RelayConnection(), entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput))
+}
+
 // Ticket is a work order (工单) on a tenant's ticket form and workflow.
 type Ticket struct{ ent.Schema }
 
@@ -58,6 +67,12 @@ func (Ticket) Mixin() []ent.Mixin {
 		pulid.MixinWithPrefix("tkt"), TenantMixin{}, OwnerMixin{}, TimeMixin{}, SoftDeleteMixin{},
 		CustomFieldsMixin{module: "ticket"}, PersonalMixin{}, WorkItemMixin{},
 	}
+}
+
+// Edges of the Ticket: its attachments (the workflow fields come from
+// WorkItemMixin).
+func (Ticket) Edges() []ent.Edge {
+	return []ent.Edge{attachmentsEdge("ticket")}
 }
 
 // Indexes of the Ticket.
@@ -70,9 +85,10 @@ func (Ticket) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.Mutations(entgql.MutationUpdate())}
 }
 
-// Policy confines tickets to the viewer's data scope for ticket:*.
+// Policy confines tickets to the viewer's data scope for ticket:*; an
+// approver also reads the tickets of their approval tasks.
 func (Ticket) Policy() ent.Policy {
-	s := rule.DataScope{Read: viewer.PermTicketRead, Create: viewer.PermTicketCreate, Update: viewer.PermTicketUpdate, Delete: viewer.PermTicketDelete}
+	s := rule.TicketScope()
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{rule.AllowIfSystem(), s.QueryRule(), privacy.AlwaysDenyRule()},
 		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), s.MutationRule(), privacy.AlwaysDenyRule()},
@@ -93,6 +109,11 @@ func (Project) Mixin() []ent.Mixin {
 	}
 }
 
+// Edges of the Project: its attachments.
+func (Project) Edges() []ent.Edge {
+	return []ent.Edge{attachmentsEdge("project")}
+}
+
 // Indexes of the Project.
 func (Project) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("tenant_id", "state"), index.Fields("tenant_id", "assignee_id"), index.Fields("tenant_id", "customer_id")}
@@ -103,9 +124,10 @@ func (Project) Annotations() []schema.Annotation {
 	return []schema.Annotation{entgql.QueryField(), entgql.RelayConnection(), entgql.Mutations(entgql.MutationUpdate())}
 }
 
-// Policy confines projects to the viewer's data scope for project:*.
+// Policy confines projects to the viewer's data scope for project:*; an
+// approver also reads the projects of their approval tasks.
 func (Project) Policy() ent.Policy {
-	s := rule.DataScope{Read: viewer.PermProjectRead, Create: viewer.PermProjectCreate, Update: viewer.PermProjectUpdate, Delete: viewer.PermProjectDelete}
+	s := rule.ProjectScope()
 	return privacy.Policy{
 		Query:    privacy.QueryPolicy{rule.AllowIfSystem(), s.QueryRule(), privacy.AlwaysDenyRule()},
 		Mutation: privacy.MutationPolicy{rule.AllowIfSystem(), s.MutationRule(), privacy.AlwaysDenyRule()},

@@ -9,10 +9,15 @@ import (
 	"github.com/custos-crm/custos/ent/schema/viewer"
 )
 
-// A file to attach to a customer, or to a follow-up (and so to its customer).
+// A file to attach to exactly one parent: a customer, a follow-up (and so its
+// customer), a ticket or a project. Attaching needs the right to update the
+// parent (customer:update, ticket:update or project:update in the viewer's
+// scope).
 type AttachFileInput struct {
 	CustomerID *pulid.ID      `json:"customerID,omitempty"`
 	FollowUpID *pulid.ID      `json:"followUpID,omitempty"`
+	TicketID   *pulid.ID      `json:"ticketID,omitempty"`
+	ProjectID  *pulid.ID      `json:"projectID,omitempty"`
 	File       graphql.Upload `json:"file"`
 }
 

@@ -50,6 +50,7 @@ var catalogue = map[string]map[string]string{
 	"file_too_large":             {"en": "is larger than {max} bytes", "zh-CN": "超过 {max} 字节"},
 	"file_type":                  {"en": "files of type {type} are not accepted", "zh-CN": "不接受 {type} 类型的文件"},
 	"invalid_filename":           {"en": "has no usable file name", "zh-CN": "文件名无效"},
+	"one_parent":                 {"en": "give exactly one parent: customerID (or followUpID), ticketID or projectID", "zh-CN": "必须且只能指定一个所属对象：customerID（或 followUpID）、ticketID 或 projectID"},
 	"preflight_required":         {"en": "Multipart requests with a session cookie need the header GraphQL-Require-Preflight: 1.", "zh-CN": "使用会话 Cookie 的 multipart 请求必须带有 GraphQL-Require-Preflight: 1 请求头。"},
 	"password_change_required":   {"en": "Change your password to continue.", "zh-CN": "请先修改密码。"},
 	"mfa_enrolment_required":     {"en": "Set up a second factor (an authenticator app or a passkey) to continue.", "zh-CN": "请先设置第二重验证（验证器应用或通行密钥）。"},

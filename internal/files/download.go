@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/auditevent"
+	"github.com/custos-crm/custos/ent/privacy"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/apierr"
@@ -25,9 +27,10 @@ func viewerID(ctx context.Context) pulid.ID {
 }
 
 // Download answers GET /files/{id} for a signed-in viewer: the attachment
-// is found under the viewer's privacy rules (so another tenant's file, or
-// one of a customer the viewer cannot see, is not found), the download is
-// recorded in the audit trail, and the content is streamed decrypted.
+// is found under the viewer's privacy rules, which check the access rules of
+// its parent's kind (so another tenant's file, or one of a customer, ticket
+// or project the viewer cannot see, is not found), the download is recorded
+// in the audit trail, and the content is streamed decrypted.
 func (s *Service) Download(client *ent.Client, d *disclosure.Discloser, logger *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -39,7 +42,9 @@ func (s *Service) Download(client *ent.Client, d *disclosure.Discloser, logger *
 			apierr.WriteHTTP(w, err, info.Locale, info.ID)
 		}
 		a, err := client.Attachment.Get(ctx, pulid.ID(r.PathValue("id")))
-		if ent.IsNotFound(err) {
+		// A viewer who may read no parent at all learns no more than one
+		// who may not read this one.
+		if ent.IsNotFound(err) || errors.Is(err, privacy.Deny) {
 			fail(apierr.New(apierr.NotFound))
 			return
 		}

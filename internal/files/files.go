@@ -23,6 +23,7 @@ import (
 	"github.com/custos-crm/custos/ent/attachment"
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/schema/pulid"
+	"github.com/custos-crm/custos/ent/schema/rule"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/vault"
@@ -73,10 +74,13 @@ func New(cfg Config) *Service {
 // MaxSize returns the largest file accepted.
 func (s *Service) MaxSize() int64 { return s.cfg.MaxSize }
 
-// Upload is a file to attach.
+// Upload is a file to attach to exactly one parent: a customer (or one of
+// its follow-ups, and so its customer), a ticket or a project.
 type Upload struct {
 	CustomerID *pulid.ID
 	FollowUpID *pulid.ID
+	TicketID   *pulid.ID
+	ProjectID  *pulid.ID
 	Filename   string
 	Size       int64
 	Content    io.Reader
@@ -84,8 +88,12 @@ type Upload struct {
 
 // Attach stores an upload under the viewer in ctx, through client (the
 // request's transactional client, so that the record and its content are
-// written together or not at all).
+// written together or not at all). The viewer must be allowed to update the
+// parent; a parent they cannot reach is an unknown reference.
 func (s *Service) Attach(ctx context.Context, client *ent.Client, up Upload) (*ent.Attachment, error) {
+	if err := rule.AttachmentParentError(up.CustomerID != nil || up.FollowUpID != nil, up.TicketID != nil, up.ProjectID != nil); err != nil {
+		return nil, err
+	}
 	if up.Size > s.cfg.MaxSize {
 		return nil, apierr.BadInput(apierr.Field("/input/file", "file_too_large", "max", strconv.FormatInt(s.cfg.MaxSize, 10)))
 	}
@@ -103,7 +111,7 @@ func (s *Service) Attach(ctx context.Context, client *ent.Client, up Upload) (*e
 	if !slices.Contains(s.cfg.Types, contentType) {
 		return nil, apierr.BadInput(apierr.Field("/input/file", "file_type", "type", contentType))
 	}
-	customerID, err := s.parent(ctx, client, up)
+	customerID, err := s.customer(ctx, client, up)
 	if err != nil {
 		return nil, err
 	}
@@ -112,12 +120,14 @@ func (s *Service) Attach(ctx context.Context, client *ent.Client, up Upload) (*e
 		storage = attachment.StorageDirectory
 	}
 	create := client.Attachment.Create().
-		SetCustomerID(customerID).
+		SetNillableCustomerID(customerID).
+		SetNillableFollowUpID(up.FollowUpID).
+		SetNillableTicketID(up.TicketID).
+		SetNillableProjectID(up.ProjectID).
 		SetFilename(secret.Plain(name)).
 		SetContentType(contentType).
 		SetSize(up.Size).
-		SetStorage(storage).
-		SetNillableFollowUpID(up.FollowUpID)
+		SetStorage(storage)
 	if uid := viewerID(ctx); uid != "" {
 		create.SetUploadedBy(uid)
 	}
@@ -135,26 +145,25 @@ func (s *Service) Attach(ctx context.Context, client *ent.Client, up Upload) (*e
 	return a, nil
 }
 
-// parent returns the customer an upload belongs to; for a follow-up, the
-// follow-up's customer.
-func (s *Service) parent(ctx context.Context, client *ent.Client, up Upload) (pulid.ID, error) {
-	switch {
-	case up.FollowUpID != nil:
-		f, err := client.FollowUp.Query().Where(followup.ID(*up.FollowUpID)).Only(ctx)
-		if ent.IsNotFound(err) {
-			return "", apierr.BadInput(apierr.Field("/input/followUpID", "unknown_reference"))
-		}
-		if err != nil {
-			return "", err
-		}
-		if up.CustomerID != nil && *up.CustomerID != f.CustomerID {
-			return "", apierr.BadInput(apierr.Field("/input/customerID", "invalid"))
-		}
-		return f.CustomerID, nil
-	case up.CustomerID != nil:
-		return *up.CustomerID, nil
+// customer returns the customer an upload belongs to: the one it names or,
+// for a follow-up, the follow-up's customer; nil for a ticket's or a
+// project's upload. Whether the viewer may attach to the parent is the
+// attachment's privacy rule's business.
+func (s *Service) customer(ctx context.Context, client *ent.Client, up Upload) (*pulid.ID, error) {
+	if up.FollowUpID == nil {
+		return up.CustomerID, nil
 	}
-	return "", apierr.BadInput(apierr.Field("/input/customerID", "required"))
+	f, err := client.FollowUp.Query().Where(followup.ID(*up.FollowUpID)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, apierr.BadInput(apierr.Field("/input/followUpID", "unknown_reference"))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if up.CustomerID != nil && *up.CustomerID != f.CustomerID {
+		return nil, apierr.BadInput(apierr.Field("/input/customerID", "invalid"))
+	}
+	return &f.CustomerID, nil
 }
 
 func ref(a *ent.Attachment) vault.Ref {

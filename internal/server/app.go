@@ -13,6 +13,7 @@ import (
 	"github.com/custos-crm/custos/authn/oidc"
 	"github.com/custos-crm/custos/authn/passkey"
 	"github.com/custos-crm/custos/authn/password"
+	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/graph"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/directory"
@@ -21,6 +22,7 @@ import (
 	"github.com/custos-crm/custos/internal/safehttp"
 	"github.com/custos-crm/custos/internal/store"
 	"github.com/custos-crm/custos/internal/webhooks"
+	"github.com/custos-crm/custos/internal/workitems"
 )
 
 // AppConfig is what the whole application is built from.
@@ -98,7 +100,7 @@ func NewApp(c AppConfig) (http.Handler, error) {
 		Jobs:           c.Background.Queue,
 		Registry:       c.Registry,
 		TrustedProxies: c.TrustedProxies,
-		Files:          fileService.Download(client, c.Disclosure, c.Logger),
+		Files:          withRequestState(c.Background.WorkItems, client, fileService.Download(client, c.Disclosure, c.Logger)),
 		MaxUploadBytes: fileService.MaxSize() + 1<<20,
 	}), nil
 }
@@ -116,4 +118,16 @@ func passkeyConfig(publicURL string) (passkey.Config, error) {
 		RPID: u.Hostname(), RPDisplayName: "Custos",
 		Origins: []string{u.Scheme + "://" + u.Host},
 	}, nil
+}
+
+// withRequestState prepares each request's context as the GraphQL handler
+// does (workitems.Service.NewRequestContext), so that downloads see the
+// records an approver's tasks grant.
+func withRequestState(w *workitems.Service, client *ent.Client, next http.Handler) http.Handler {
+	if w == nil {
+		return next
+	}
+	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(rw, r.WithContext(w.NewRequestContext(r.Context(), client)))
+	})
 }

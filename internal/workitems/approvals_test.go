@@ -1,7 +1,11 @@
 package workitems_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
+	"mime/multipart"
+	"net/http"
 	"slices"
 	"strings"
 	"sync"
@@ -313,4 +317,163 @@ func TestApprovals(t *testing.T) {
 			t.Fatalf("m3 got %d approval notices, want 3: %s", n, raw)
 		}
 	})
+}
+
+// TestApproverReadsTheRecord checks that an approval task lets its approver
+// read the record outside their data scope, and nothing else: not other
+// records, not after they delegated the task, not for writing.
+func TestApproverReadsTheRecord(t *testing.T) {
+	storetest.EachDialect(t, func(t *testing.T, dialect string) {
+		a := apptest.New(t, dialect)
+		tn := a.NewTenant(t, "acme")
+		sales := tn.Role("sales") // scope self: sees only their own projects
+		sub := a.NewUser(t, tn, apptest.UserSpec{Email: "sub@acme.test", Roles: []*ent.Role{sales}})
+		s1 := a.NewUser(t, tn, apptest.UserSpec{Email: "s1@acme.test", Roles: []*ent.Role{sales}})
+		s2 := a.NewUser(t, tn, apptest.UserSpec{Email: "s2@acme.test", Roles: []*ent.Role{sales}})
+		noRole := a.NewUser(t, tn, apptest.UserSpec{Email: "plain@acme.test"})
+		a.NewUser(t, tn, apptest.UserSpec{Email: "other@acme.test", Roles: []*ent.Role{sales}})
+		admin := a.Login(t, "acme", "admin@acme.test")
+		tok := map[string]string{}
+		for _, e := range []string{"sub", "s1", "s2", "plain", "other"} {
+			tok[e] = a.Login(t, "acme", e+"@acme.test")
+		}
+		// s1 and the user without any role approve (会签); s2 is not asked.
+		doc := approvalFlow(string(s1.ID), string(noRole.ID), string(s2.ID), string(sub.ID))
+		var wf struct {
+			CreateWorkflow struct {
+				ID            string
+				LatestVersion struct{ ID string }
+			}
+		}
+		a.GraphQL(t, admin, `mutation($d: Map!) { createWorkflow(input: {key: "approvals", module: project, nameZh: "审批", nameEn: "Approvals", document: $d}) { id latestVersion { id } } }`,
+			map[string]any{"d": doc}).MustSucceed(t).Decode(t, &wf)
+		a.GraphQL(t, admin, `mutation($id: ID!) { publishWorkflowVersion(id: $id) { state } }`, map[string]any{"id": wf.CreateWorkflow.LatestVersion.ID}).MustSucceed(t)
+		newProject := func() string {
+			t.Helper()
+			var c struct{ CreateProject struct{ ID string } }
+			a.GraphQL(t, tok["sub"], `mutation($w: ID!) { createProject(input: {title: "Booth", workflowID: $w}) { id } }`,
+				map[string]any{"w": wf.CreateWorkflow.ID}).MustSucceed(t).Decode(t, &c)
+			return c.CreateProject.ID
+		}
+		submitted, untouched := newProject(), newProject()
+		attachment := attachText(t, a, tok["sub"], submitted, "budget.txt", "stand 12, 3 days")
+		reads := func(who, id string) bool {
+			t.Helper()
+			var out struct{ Project *project }
+			res := a.GraphQL(t, tok[who], `query($id: ID!) { project: node(id: $id) { ... on Project { `+projectFields+` } } }`,
+				map[string]any{"id": id})
+			if len(res.Errors) == 1 && (res.Errors[0].Code() == "NOT_FOUND" || res.Errors[0].Code() == "FORBIDDEN") {
+				return false
+			}
+			res.MustSucceed(t).Decode(t, &out)
+			if out.Project != nil && len(out.Project.History) == 0 {
+				t.Fatalf("%s reads %s without its history: %+v", who, id, out.Project)
+			}
+			return out.Project != nil
+		}
+		for _, who := range []string{"s1", "plain", "s2"} {
+			if reads(who, submitted) {
+				t.Fatalf("%s reads a project before any task", who)
+			}
+		}
+		a.GraphQL(t, tok["sub"], `mutation($id: ID!) { transitionProject(id: $id, transition: "submit_all") { state } }`,
+			map[string]any{"id": submitted}).MustSucceed(t)
+
+		for _, who := range []string{"s1", "plain"} {
+			if !reads(who, submitted) {
+				t.Errorf("approver %s cannot read the project of their task", who)
+			}
+			var files struct {
+				Project struct {
+					Attachments struct {
+						Edges []struct{ Node struct{ ID string } }
+					}
+				}
+			}
+			a.GraphQL(t, tok[who], `query($id: ID!) { project: node(id: $id) { ... on Project { attachments { edges { node { id } } } } } }`,
+				map[string]any{"id": submitted}).MustSucceed(t).Decode(t, &files)
+			if e := files.Project.Attachments.Edges; len(e) != 1 || e[0].Node.ID != attachment {
+				t.Errorf("approver %s sees attachments %+v, want %s", who, e, attachment)
+			}
+			if status := download(t, a, tok[who], attachment); status != http.StatusOK {
+				t.Errorf("approver %s downloads the attachment: %d", who, status)
+			}
+			if reads(who, untouched) {
+				t.Errorf("approver %s reads another project of the submitter", who)
+			}
+		}
+		if reads("s2", submitted) || reads("other", submitted) {
+			t.Error("a user without a task reads the project")
+		}
+		if status := download(t, a, tok["other"], attachment); status != http.StatusNotFound {
+			t.Errorf("a user without a task downloads the attachment: %d", status)
+		}
+		var list struct {
+			Projects struct{ TotalCount int }
+		}
+		a.GraphQL(t, tok["plain"], `{ projects { totalCount } }`, nil).MustSucceed(t).Decode(t, &list)
+		if list.Projects.TotalCount != 1 {
+			t.Errorf("the approver without a role lists %d projects, want the 1 of their task", list.Projects.TotalCount)
+		}
+		// Reading is all a task grants.
+		res := a.GraphQL(t, tok["plain"], `mutation($id: ID!) { updateProject(id: $id, input: {title: "Mine"}) { id } }`, map[string]any{"id": submitted})
+		if len(res.Errors) == 0 {
+			t.Fatalf("an approver updated the project: %s", res.Data)
+		}
+		// A delegated task no longer grants; the delegate now reads it.
+		a.GraphQL(t, tok["s1"], `mutation($id: ID!, $to: ID!) { delegateProject(id: $id, to: $to) { id } }`,
+			map[string]any{"id": submitted, "to": string(s2.ID)}).MustSucceed(t)
+		if reads("s1", submitted) {
+			t.Error("s1 still reads the project after delegating the task")
+		}
+		if !reads("s2", submitted) {
+			t.Error("the delegate cannot read the project")
+		}
+	})
+}
+
+// attachText attaches a text file to a project through a GraphQL multipart
+// request and returns the attachment's id.
+func attachText(t *testing.T, a *apptest.App, token, projectID, name, content string) string {
+	t.Helper()
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	ops, _ := json.Marshal(map[string]any{
+		"query":     `mutation($in: AttachFileInput!) { attachFile(input: $in) { id } }`,
+		"variables": map[string]any{"in": map[string]any{"projectID": projectID, "file": nil}},
+	})
+	_ = mw.WriteField("operations", string(ops))
+	_ = mw.WriteField("map", `{"0": ["variables.in.file"]}`)
+	fw, _ := mw.CreateFormFile("0", name)
+	_, _ = fw.Write([]byte(content))
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, a.Server.URL+"/graphql", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Data struct{ AttachFile struct{ ID string } }
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(raw, &out); err != nil || out.Data.AttachFile.ID == "" {
+		t.Fatalf("attachFile: %d %s", resp.StatusCode, raw)
+	}
+	return out.Data.AttachFile.ID
+}
+
+// download fetches an attachment as token and returns the status.
+func download(t *testing.T, a *apptest.App, token, id string) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, a.Server.URL+"/files/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := a.Server.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

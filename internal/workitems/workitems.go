@@ -453,21 +453,18 @@ func (s *Service) History(ctx context.Context, client *ent.Client, module string
 
 // HideFields removes from data, a record's decrypted form data, the fields
 // the workflow's field access rules hide from the viewer in state. The
-// rules name dot-separated paths of schema properties.
+// rules name dot-separated paths of schema properties. Within a request
+// (NewRequestContext) the viewer's roles and each version are read once.
 func (s *Service) HideFields(ctx context.Context, client *ent.Client, versionID pulid.ID, state string, data map[string]any) (map[string]any, error) {
-	ver, err := client.WorkflowVersion.Get(ctx, versionID)
+	w, err := s.pinnedWorkflow(ctx, client, versionID)
 	if err != nil {
 		return nil, err
 	}
-	w, err := s.parse(ctx, client, ver)
+	roles, err := s.viewerRoles(ctx, client)
 	if err != nil {
 		return nil, err
 	}
-	ev, err := ExprViewer(ctx, client)
-	if err != nil {
-		return nil, err
-	}
-	hidden := w.FieldRules(state, ev.Roles).Hidden
+	hidden := w.FieldRules(state, roles).Hidden
 	if len(hidden) == 0 {
 		return data, nil
 	}

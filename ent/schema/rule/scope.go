@@ -28,6 +28,10 @@ type DataScope struct {
 	// RecordShares lets viewers reach records shared with them (the record
 	// sharing module fills it).
 	RecordShares ScopeExtension
+	// Granted lets viewers read records handed to them, such as the record
+	// of an approval task, even without the read permission. It widens
+	// reads only, never writes.
+	Granted GrantExtension
 }
 
 type softDeleteKey struct{}
@@ -88,29 +92,52 @@ func (d DataScope) QueryRule() privacy.QueryRule {
 		if v == nil || !v.Authenticated() {
 			return privacy.Skip
 		}
-		return d.filter(ctx, v, d.Read, f)
+		p, err := d.readPredicate(ctx, v)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			f.Where(p)
+		}
+		return privacy.Allow
 	})
 }
 
-func (d DataScope) filter(ctx context.Context, v *viewer.Viewer, permission string, f privacy.Filter) error {
-	s, ok := v.ScopeFor(permission)
-	if !ok {
-		return privacy.Denyf("viewer lacks %s", permission)
-	}
-	p := Predicate(v, s)
-	if p == nil {
-		return privacy.Allow
-	}
-	for _, ext := range []ScopeExtension{d.PoolMembership, d.RecordShares} {
-		if ext == nil {
-			continue
+// readPredicate returns the filter on the records v may read, nil when v
+// reads every record of the tenant, or a deny decision when v reads none.
+func (d DataScope) readPredicate(ctx context.Context, v *viewer.Viewer) (entql.P, error) {
+	var p entql.P
+	s, ok := v.ScopeFor(d.Read)
+	if ok {
+		if p = Predicate(v, s); p == nil {
+			return nil, nil
 		}
-		if q := ext(ctx, v); q != nil {
+		for _, ext := range []ScopeExtension{d.PoolMembership, d.RecordShares} {
+			if ext == nil {
+				continue
+			}
+			if q := ext(ctx, v); q != nil {
+				p = entql.Or(p, q)
+			}
+		}
+	}
+	if d.Granted != nil {
+		q, err := d.Granted(ctx, v)
+		if err != nil {
+			return nil, err
+		}
+		switch {
+		case q == nil:
+		case p == nil:
+			p = q
+		default:
 			p = entql.Or(p, q)
 		}
 	}
-	f.Where(p)
-	return privacy.Allow
+	if p == nil {
+		return nil, privacy.Denyf("viewer lacks %s", d.Read)
+	}
+	return p, nil
 }
 
 // OwnedMutation is what the mutation rule needs of an owned record's

@@ -15,11 +15,15 @@ CREATE UNIQUE INDEX `approvaltask_request_id_approver_id` ON `approval_tasks` (`
 -- Create index "approvaltask_tenant_id_approver_id_status" to table: "approval_tasks"
 CREATE INDEX `approvaltask_tenant_id_approver_id_status` ON `approval_tasks` (`tenant_id`, `approver_id`, `status`);
 -- Create "attachments" table
-CREATE TABLE `attachments` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `filename` blob NULL, `content_type` text NOT NULL, `size` integer NOT NULL, `storage` text NOT NULL, `uploaded_by` text NULL, `tenant_id` text NOT NULL, `customer_id` text NOT NULL, `follow_up_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `attachments_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_follow_ups_follow_up` FOREIGN KEY (`follow_up_id`) REFERENCES `follow_ups` (`id`) ON DELETE SET NULL);
+CREATE TABLE `attachments` (`id` text NOT NULL, `created_at` datetime NOT NULL, `updated_at` datetime NOT NULL, `deleted_at` datetime NULL, `deleted_by` text NULL, `delete_batch_id` text NULL, `data_key` blob NULL, `filename` blob NULL, `content_type` text NOT NULL, `size` integer NOT NULL, `storage` text NOT NULL, `uploaded_by` text NULL, `tenant_id` text NOT NULL, `customer_id` text NULL, `follow_up_id` text NULL, `ticket_id` text NULL, `project_id` text NULL, PRIMARY KEY (`id`), CONSTRAINT `attachments_tenants_tenant` FOREIGN KEY (`tenant_id`) REFERENCES `tenants` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_customers_customer` FOREIGN KEY (`customer_id`) REFERENCES `customers` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_follow_ups_follow_up` FOREIGN KEY (`follow_up_id`) REFERENCES `follow_ups` (`id`) ON DELETE SET NULL, CONSTRAINT `attachments_tickets_ticket` FOREIGN KEY (`ticket_id`) REFERENCES `tickets` (`id`) ON DELETE NO ACTION, CONSTRAINT `attachments_projects_project` FOREIGN KEY (`project_id`) REFERENCES `projects` (`id`) ON DELETE NO ACTION);
 -- Create index "attachment_tenant_id_customer_id" to table: "attachments"
 CREATE INDEX `attachment_tenant_id_customer_id` ON `attachments` (`tenant_id`, `customer_id`);
 -- Create index "attachment_tenant_id_follow_up_id" to table: "attachments"
 CREATE INDEX `attachment_tenant_id_follow_up_id` ON `attachments` (`tenant_id`, `follow_up_id`);
+-- Create index "attachment_tenant_id_ticket_id" to table: "attachments"
+CREATE INDEX `attachment_tenant_id_ticket_id` ON `attachments` (`tenant_id`, `ticket_id`);
+-- Create index "attachment_tenant_id_project_id" to table: "attachments"
+CREATE INDEX `attachment_tenant_id_project_id` ON `attachments` (`tenant_id`, `project_id`);
 -- Create "attachment_chunks" table
 CREATE TABLE `attachment_chunks` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `attachment_id` text NOT NULL, `seq` integer NOT NULL, `data` blob NOT NULL);
 -- Create index "attachmentchunk_attachment_id_seq" to table: "attachment_chunks"
