@@ -201,6 +201,14 @@ func (s *Service) ChangePassword() http.Handler {
 			s.fail(w, r, err)
 			return
 		}
+		// One hashing slot for checking the current password and hashing
+		// the new one.
+		release, err := s.hashes.acquire(ctx)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		defer release()
 		ok, err := s.checkPasswordAgain(ctx, u, t, req.CurrentPassword)
 		if err != nil {
 			s.fail(w, r, err)
@@ -208,6 +216,7 @@ func (s *Service) ChangePassword() http.Handler {
 		}
 		a := attempt{tenantID: t.ID, userID: u.ID, action: "password.change", factor: "password", result: "success", r: r}
 		if !ok {
+			release()
 			a.result = "wrong_password"
 			if err := s.record(ctx, a, nil); err != nil {
 				s.fail(w, r, err)
@@ -221,6 +230,7 @@ func (s *Service) ChangePassword() http.Handler {
 			return
 		}
 		hash, err := s.hasher.Hash(ctx, req.NewPassword)
+		release()
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -484,7 +494,13 @@ func (s *Service) StepUp() http.Handler {
 				return
 			}
 			factor = "password"
+			var release func()
+			if release, err = s.hashes.acquire(ctx); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 			ok, err = s.checkPasswordAgain(ctx, u, t, req.Password)
+			release()
 		}
 		if err != nil {
 			s.fail(w, r, err)

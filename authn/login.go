@@ -103,8 +103,17 @@ func (s *Service) passwordLogin(ctx context.Context, r *http.Request, slug, emai
 	if err != nil {
 		return nil, err
 	}
+	// A slot for the hash first: an attempt refused for load costs no
+	// argon2id work and is not counted against the account.
+	release, err := s.hashes.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	if u == nil || u.PasswordHash == "" {
-		if err := s.hasher.VerifyDummy(ctx, pw); err != nil {
+		err := s.hasher.VerifyDummy(ctx, pw)
+		release()
+		if err != nil {
 			return nil, err
 		}
 		a := attempt{action: "login.password", result: "unknown_user", factor: "password", r: r}
@@ -123,6 +132,7 @@ func (s *Service) passwordLogin(ctx context.Context, r *http.Request, slug, emai
 		return nil, err
 	}
 	ok, err := s.hasher.Verify(ctx, u.PasswordHash, pw)
+	release()
 	if err != nil {
 		return nil, fmt.Errorf("verifying password: %w", err)
 	}
@@ -243,7 +253,8 @@ func (s *Service) lockIfDue(ctx context.Context, tx *ent.Tx, id pulid.ID, lockou
 }
 
 // checkPasswordAgain verifies the password of a signed-in user (step-up,
-// password change) under the same lockout as sign-in.
+// password change) under the same lockout as sign-in. The caller holds a
+// hashing slot.
 func (s *Service) checkPasswordAgain(ctx context.Context, u *ent.User, t *ent.Tenant, pw string) (bool, error) {
 	now := s.clock.Now()
 	claimed, err := s.claimAttempt(ctx, u.ID, now)

@@ -11,6 +11,7 @@ import (
 	"github.com/custos-crm/custos/authn/session"
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/apitoken"
+	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/requestinfo"
@@ -70,7 +71,9 @@ func credentials(r *http.Request) (string, Method) {
 
 // Authenticate loads the viewer of requests that carry a valid session or
 // API token and records how they authenticated. A bad bearer token is
-// refused at once; a stale cookie leaves the request anonymous.
+// refused at once; a stale cookie leaves the request anonymous. The session
+// or token row is read on every request; the user's grants and scope sets
+// come from the viewer cache while it holds them.
 func (s *Service) Authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -82,14 +85,14 @@ func (s *Service) Authenticate(next http.Handler) http.Handler {
 			return
 		}
 		var (
-			loaded *Loaded
-			sess   *ent.Session
-			err    error
+			a    *authenticated
+			sess *ent.Session
+			err  error
 		)
 		if method == MethodAPIToken {
-			loaded, err = s.viewerForToken(ctx, token)
+			a, err = s.viewerForToken(ctx, token)
 		} else {
-			loaded, sess, err = s.viewerForSession(ctx, token)
+			a, sess, err = s.viewerForSession(ctx, token)
 		}
 		switch {
 		case errors.Is(err, session.ErrInvalid) || errors.Is(err, ErrInactive):
@@ -103,8 +106,8 @@ func (s *Service) Authenticate(next http.Handler) http.Handler {
 			s.fail(w, r, err)
 			return
 		}
-		info.Locale = apierr.NegotiateLocale(loaded.User.Locale, loaded.Tenant.Settings.Locale, info.AcceptLanguage)
-		ctx = viewer.NewContext(ctx, loaded.Viewer)
+		info.Locale = apierr.NegotiateLocale(a.userLocale, a.tenantLocale, info.AcceptLanguage)
+		ctx = viewer.NewContext(ctx, a.viewer)
 		ctx = context.WithValue(ctx, methodKey{}, method)
 		if sess != nil {
 			ctx = context.WithValue(ctx, sessionKey{}, sess)
@@ -113,17 +116,59 @@ func (s *Service) Authenticate(next http.Handler) http.Handler {
 	})
 }
 
-func (s *Service) viewerForSession(ctx context.Context, token string) (*Loaded, *ent.Session, error) {
+// authenticated is what a request's credentials resolved to: its own copy
+// of the viewer, and what choosing the answer's locale needs.
+type authenticated struct {
+	viewer       *viewer.Viewer
+	userLocale   string
+	tenantLocale string
+	// idle is the tenant's idle timeout for sessions (0: none).
+	idle time.Duration
+}
+
+// loadViewer returns the viewer of a user as of now: from the cache when a
+// live entry exists, otherwise loaded and cached. The viewer returned is the
+// request's own copy, with Now set to now.
+func (s *Service) loadViewer(ctx context.Context, tenantID, userID pulid.ID, now time.Time) (*authenticated, error) {
+	if s.viewers == nil {
+		l, err := LoadViewer(ctx, s.client, tenantID, userID, now)
+		if err != nil {
+			return nil, err
+		}
+		return &authenticated{
+			viewer: l.Viewer, userLocale: l.User.Locale, tenantLocale: l.Tenant.Settings.Locale,
+			idle: time.Duration(l.Tenant.Settings.WithDefaults().Auth.Sessions.IdleMinutes) * time.Minute,
+		}, nil
+	}
+	key := viewerKey{tenantID, userID}
+	e, ok := s.viewers.get(key, now)
+	if !ok {
+		gen := s.viewers.generation(tenantID)
+		l, err := LoadViewer(ctx, s.client, tenantID, userID, now)
+		if err != nil {
+			return nil, err
+		}
+		e = entryFor(l, gen, now.Add(s.viewers.ttl))
+		s.viewers.put(key, e, now)
+	}
+	v := copyViewer(&e.viewer)
+	v.Now = now
+	return &authenticated{viewer: &v, userLocale: e.userLocale, tenantLocale: e.tenantLocale, idle: e.idle}, nil
+}
+
+// viewerForSession authenticates a session token. The session row is read
+// on every request, so revocation, expiry and the idle timeout apply at once;
+// the viewer may come from the cache.
+func (s *Service) viewerForSession(ctx context.Context, token string) (*authenticated, *ent.Session, error) {
 	sess, err := s.sessions.Lookup(ctx, token)
 	if err != nil {
 		return nil, nil, err
 	}
-	loaded, err := LoadViewer(ctx, s.client, sess.TenantID, sess.UserID, s.clock.Now())
+	a, err := s.loadViewer(ctx, sess.TenantID, sess.UserID, s.clock.Now())
 	if err != nil {
 		return nil, nil, err
 	}
-	idle := time.Duration(loaded.Tenant.Settings.WithDefaults().Auth.Sessions.IdleMinutes) * time.Minute
-	if s.sessions.Idle(sess, idle) {
+	if s.sessions.Idle(sess, a.idle) {
 		if err := s.sessions.Revoke(ctx, token); err != nil {
 			return nil, nil, err
 		}
@@ -132,17 +177,17 @@ func (s *Service) viewerForSession(ctx context.Context, token string) (*Loaded, 
 	if err := s.sessions.Touch(ctx, sess); err != nil {
 		return nil, nil, err
 	}
-	loaded.Viewer.SessionID = sess.ID
+	a.viewer.SessionID = sess.ID
 	if sess.StrongAuthAt != nil {
-		loaded.Viewer.StrongAuthAt = *sess.StrongAuthAt
+		a.viewer.StrongAuthAt = *sess.StrongAuthAt
 	}
-	return loaded, sess, nil
+	return a, sess, nil
 }
 
 // viewerForToken authenticates an API token: its effective permissions are
-// the intersection of its own and the user's current grants, evaluated on
-// every request.
-func (s *Service) viewerForToken(ctx context.Context, token string) (*Loaded, error) {
+// the intersection of its own and the user's current grants. The token row
+// is read on every request; the user's grants may come from the cache.
+func (s *Service) viewerForToken(ctx context.Context, token string) (*authenticated, error) {
 	pre := preAuth(ctx)
 	t, err := s.client.APIToken.Query().Where(apitoken.TokenHash(session.HashToken(token))).Only(pre)
 	if ent.IsNotFound(err) {
@@ -155,22 +200,22 @@ func (s *Service) viewerForToken(ctx context.Context, token string) (*Loaded, er
 	if t.RevokedAt != nil || (t.ExpiresAt != nil && !now.Before(*t.ExpiresAt)) {
 		return nil, session.ErrInvalid
 	}
-	loaded, err := LoadViewer(ctx, s.client, t.TenantID, t.UserID, now)
+	a, err := s.loadViewer(ctx, t.TenantID, t.UserID, now)
 	if err != nil {
 		return nil, err
 	}
-	for i, g := range loaded.Viewer.Grants {
-		loaded.Viewer.Grants[i].Permissions = slices.DeleteFunc(slices.Clone(g.Permissions), func(p string) bool {
+	for i, g := range a.viewer.Grants {
+		a.viewer.Grants[i].Permissions = slices.DeleteFunc(slices.Clone(g.Permissions), func(p string) bool {
 			return !slices.Contains(t.Permissions, p)
 		})
 	}
-	loaded.Viewer.APIToken = true
+	a.viewer.APIToken = true
 	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) >= time.Minute {
 		if err := s.client.APIToken.UpdateOneID(t.ID).SetLastUsedAt(now).Exec(pre); err != nil {
 			return nil, err
 		}
 	}
-	return loaded, nil
+	return a, nil
 }
 
 // RequireViewer answers 401 UNAUTHENTICATED to requests without a viewer,

@@ -24,11 +24,20 @@ import (
 
 // Config is what the sign-in service is built from.
 type Config struct {
-	Client   *ent.Client
-	Hasher   *password.Hasher
+	Client *ent.Client
+	// Hasher hashes and verifies passwords; the server passes its
+	// *password.Hasher.
+	Hasher   PasswordHasher
 	Clock    clock.Clock
 	Logger   *slog.Logger
 	Throttle ThrottleLimits
+	// Hashing bounds the password hashing requests start; zero fields
+	// take the defaults.
+	Hashing HashLimits
+	// ViewerCacheTTL is how long a loaded viewer is reused for further
+	// requests of the same user; zero means DefaultViewerCacheTTL and
+	// ViewerCacheOff turns the cache off.
+	ViewerCacheTTL time.Duration
 	// Passkeys configures WebAuthn; the relying party comes from the public
 	// URL.
 	Passkeys passkey.Config
@@ -45,7 +54,9 @@ type Config struct {
 type Service struct {
 	client    *ent.Client
 	sessions  *session.Manager
-	hasher    *password.Hasher
+	hasher    PasswordHasher
+	hashes    *hashGate
+	viewers   *viewerCache
 	clock     clock.Clock
 	logger    *slog.Logger
 	flows     *Flows
@@ -56,7 +67,10 @@ type Service struct {
 	publicURL string
 }
 
-// NewService returns a Service.
+// NewService returns a Service. Unless the viewer cache is off, it installs
+// hooks on c.Client that drop cached viewers when a user, role, grant,
+// department or tenant changes through that client (or a transaction of
+// it), so build the Service on the client every other service uses.
 func NewService(c Config) (*Service, error) {
 	if c.Throttle == (ThrottleLimits{}) {
 		c.Throttle = DefaultThrottleLimits()
@@ -66,6 +80,8 @@ func NewService(c Config) (*Service, error) {
 		client:    c.Client,
 		sessions:  session.NewManager(c.Client, c.Clock),
 		hasher:    c.Hasher,
+		hashes:    newHashGate(c.Hashing),
+		viewers:   newViewerCache(c.ViewerCacheTTL),
 		clock:     c.Clock,
 		logger:    c.Logger,
 		flows:     flows,
@@ -73,6 +89,9 @@ func NewService(c Config) (*Service, error) {
 		common:    &password.CommonPasswords{},
 		oidc:      c.OIDC,
 		publicURL: strings.TrimRight(c.PublicURL, "/"),
+	}
+	if s.viewers != nil {
+		s.viewers.install(c.Client)
 	}
 	if c.Passkeys.RPID != "" {
 		pk, err := passkey.New(c.Passkeys, ceremonies{flows})

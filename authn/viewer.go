@@ -1,7 +1,10 @@
 // Package authn owns turning credentials into a viewer: password sign-in,
 // sign-out, and the middleware that finds the session of each request and
 // loads the viewer (user, tenant, grants and the scope sets their roles
-// need). Sub-packages hold the pieces: password hashing and sessions.
+// need), kept for a few seconds per user and dropped when what it was loaded
+// from changes. Password hashing for requests runs behind a bounded number
+// of slots with a bounded wait. Sub-packages hold the pieces: password
+// hashing and sessions.
 package authn
 
 import (

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/custos-crm/custos/authn"
 	"github.com/custos-crm/custos/authn/password"
 	"github.com/custos-crm/custos/forms"
 	"github.com/custos-crm/custos/internal/demo"
@@ -121,6 +122,8 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		Store:             st,
 		Clock:             env.Clock,
 		Hasher:            hasher,
+		Hashing:           authn.HashLimits{Concurrent: cfg.HashConcurrency, MaxWait: cfg.HashMaxWait},
+		ViewerCacheTTL:    viewerCacheTTL(cfg.ViewerCacheTTL),
 		Logger:            logger,
 		Registry:          registry,
 		TrustedProxies:    cfg.TrustedProxies,
@@ -169,4 +172,13 @@ func Serve(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("serving: %w", err)
 	}
 	return nil
+}
+
+// viewerCacheTTL maps the setting, where 0 turns the cache off, to the
+// application's, where zero means the default.
+func viewerCacheTTL(d time.Duration) time.Duration {
+	if d == 0 {
+		return authn.ViewerCacheOff
+	}
+	return d
 }

@@ -59,6 +59,15 @@ type Config struct {
 	// HashConcurrency bounds the argon2id hashes running at once
 	// (CUSTOS_HASH_CONCURRENCY); default half the CPUs, at least 1.
 	HashConcurrency int
+	// HashMaxWait is how long a sign-in, step-up or password change waits
+	// for a free hashing slot before it is refused with RATE_LIMITED
+	// (CUSTOS_HASH_MAX_WAIT, default 1s).
+	HashMaxWait time.Duration
+	// ViewerCacheTTL is how long a signed-in user's loaded rights (grants,
+	// roles, scope sets) serve their further requests (CUSTOS_VIEWER_CACHE_TTL,
+	// default 2s; 0 turns the cache off). Changes made through this server
+	// apply at once; changes made through another one within this time.
+	ViewerCacheTTL time.Duration
 	// SMTP is the mail server for e-mail notifications (CUSTOS_SMTP_URL);
 	// nil turns e-mail off.
 	SMTP *mail.Config
@@ -101,6 +110,8 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 	loopbackHooks := fs.String("dev-allow-loopback-webhooks", env("CUSTOS_DEV_ALLOW_LOOPBACK_WEBHOOKS", "false"), "let webhooks use http:// and loopback addresses: development and tests only (CUSTOS_DEV_ALLOW_LOOPBACK_WEBHOOKS)")
 	poll := fs.String("job-poll-interval", env("CUSTOS_JOB_POLL_INTERVAL", "500ms"), "how often idle job workers look for work (CUSTOS_JOB_POLL_INTERVAL)")
 	hashes := fs.String("hash-concurrency", env("CUSTOS_HASH_CONCURRENCY", ""), "argon2id hashes at once; default half the CPUs (CUSTOS_HASH_CONCURRENCY)")
+	hashWait := fs.String("hash-max-wait", env("CUSTOS_HASH_MAX_WAIT", "1s"), "how long a sign-in waits for a hashing slot before it is refused with RATE_LIMITED (CUSTOS_HASH_MAX_WAIT)")
+	viewerTTL := fs.String("viewer-cache-ttl", env("CUSTOS_VIEWER_CACHE_TTL", "2s"), "how long a signed-in user's loaded rights are reused; 0 turns the cache off (CUSTOS_VIEWER_CACHE_TTL)")
 	if err := fs.Parse(args); err != nil {
 		return Config{}, fs, err
 	}
@@ -197,6 +208,16 @@ func Load(name string, args []string, getenv func(string) string) (Config, *flag
 		} else {
 			cfg.HashConcurrency = n
 		}
+	}
+	if d, err := time.ParseDuration(*hashWait); err != nil || d < 10*time.Millisecond || d > time.Minute {
+		errs = append(errs, fmt.Errorf("CUSTOS_HASH_MAX_WAIT: %q is not a duration between 10ms and 1m", *hashWait))
+	} else {
+		cfg.HashMaxWait = d
+	}
+	if d, err := time.ParseDuration(*viewerTTL); err != nil || d < 0 || d > time.Minute {
+		errs = append(errs, fmt.Errorf("CUSTOS_VIEWER_CACHE_TTL: %q is not a duration between 0 and 1m", *viewerTTL))
+	} else {
+		cfg.ViewerCacheTTL = d
 	}
 	return cfg, fs, errors.Join(errs...)
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -47,6 +48,12 @@ type AppConfig struct {
 	AllowLoopbackIdP bool
 	// Throttle sets the sign-in limits; zero means the defaults.
 	Throttle authn.ThrottleLimits
+	// Hashing bounds the password hashing requests start (slots and the
+	// wait for one); zero fields mean the defaults.
+	Hashing authn.HashLimits
+	// ViewerCacheTTL is how long a loaded viewer is reused; zero means
+	// authn.DefaultViewerCacheTTL, authn.ViewerCacheOff turns it off.
+	ViewerCacheTTL time.Duration
 	// Background is the job queue and the services on it, built once per
 	// store with NewBackground.
 	Background *Background
@@ -70,10 +77,20 @@ func NewApp(c AppConfig) (http.Handler, error) {
 	auth, err := authn.NewService(authn.Config{
 		Client: client, Hasher: c.Hasher, Clock: c.Clock, Logger: c.Logger,
 		Throttle: c.Throttle, Passkeys: passkeys, PublicURL: c.PublicURL,
+		Hashing: c.Hashing, ViewerCacheTTL: c.ViewerCacheTTL,
 		OIDC: oidc.NewClient(safehttp.NewClient(safehttp.Options{AllowLoopback: c.AllowLoopbackIdP})),
 	})
 	if err != nil {
 		return nil, err
+	}
+	if c.Registry != nil {
+		refused := prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "custos_auth_hash_refused_total",
+			Help: "Sign-in, step-up and password-change requests refused with RATE_LIMITED because no password hashing slot came free in time.",
+		}, func() float64 { return float64(auth.HashRefusals()) })
+		if err := c.Registry.Register(refused); err != nil {
+			return nil, fmt.Errorf("registering sign-in metrics: %w", err)
+		}
 	}
 	return New(Deps{
 		Logger: c.Logger,
