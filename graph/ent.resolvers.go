@@ -10,6 +10,7 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/formdefinition"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/webhookendpoint"
@@ -28,7 +29,14 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []pulid.ID) ([]ent.Noder,
 
 // AuditEvents is the resolver for the auditEvents field.
 func (r *queryResolver) AuditEvents(ctx context.Context, after *entgql.Cursor[pulid.ID], first *int, before *entgql.Cursor[pulid.ID], last *int, orderBy *ent.AuditEventOrder, where *ent.AuditEventWhereInput) (*ent.AuditEventConnection, error) {
-	return r.client.AuditEvent.Query().Paginate(ctx, after, pageSize(first, last), before, last,
+	q := r.client.AuditEvent.Query()
+	if orderBy != nil && orderBy.Field == ent.AuditEventOrderFieldSeq {
+		// Ordered by chain position, a page lists linked events only: an
+		// event waits unlinked for a moment after its commit, and a cursor
+		// on a null seq would end the listing early.
+		q = q.Where(auditevent.SeqNotNil())
+	}
+	return q.Paginate(ctx, after, pageSize(first, last), before, last,
 		ent.WithAuditEventOrder(newestFirst(orderBy)), ent.WithAuditEventFilter(where.Filter))
 }
 

@@ -1,7 +1,38 @@
 // Package audit owns the tamper-evident audit trail: the shape of a stored
-// change, the per-tenant hash chain that links events when their
-// transaction commits, and its verification. The audit hook in ent/schema
-// writes events; `custos audit verify` and tests check them.
+// change, the per-tenant hash chain that links events, the Sealer that
+// links what commits leave unsealed, and verification. The audit hook in
+// ent/schema writes events through Write; `custos audit verify` and tests
+// check them; the server runs the Sealer.
+//
+// # Sealing
+//
+// An event is written unsealed (seq NULL) in the transaction of the change
+// it records. Just before that transaction commits, SealOnCommit tries to
+// take the tenant's chain head without waiting (FOR UPDATE SKIP LOCKED on
+// PostgreSQL) and, if it gets it, links the tenant's unsealed events: its
+// own and any that earlier commits left, in id order, each event's hash
+// covering the previous hash, its position and every stored column. If
+// another transaction holds the head, the events are committed unsealed
+// and the Sealer links them moments later in a short transaction of its
+// own that waits for the head. Either way one holder at a time assigns
+// positions, so the chain never forks, and no writer queues behind
+// another's commit: the head is held only for a linking plus a commit.
+// The chain order is the order positions were assigned, which is close to
+// but not exactly commit order; Verify walks by seq. On SQLite there is a
+// single writer and the head is always free, so the Sealer finds nothing.
+//
+// # Verification
+//
+// Verify first links the tenant's pending events, as the Sealer would,
+// then checks, in one snapshot, every sealed event from seq 1 and the head.
+// Events still unsealed after that are ones committed after the linking
+// pass; they are not reported. A "never sealed" problem is no longer
+// meaningful: any committed event can be linked, an unsealed one is only
+// waiting for the Sealer, and reporting it would make a verify running
+// beside writers fail at random. What the chain cannot prove, before and
+// now, is who inserted an event before it was linked: an event inserted
+// with seq NULL behind the application's back is linked like any other.
+// Clearing the seq of a sealed event is still found, as the gap it leaves.
 package audit
 
 import (
@@ -12,11 +43,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/custos-crm/custos/ent"
+	"entgo.io/ent/dialect"
 )
 
 // Change is one field's change as an event stores it.
@@ -99,104 +129,6 @@ type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-// SealOnCommit arranges for tx to link its unsealed events into their
-// tenants' chains just before it commits. The link is taken under a lock on
-// each tenant's chain head held only from then until the commit, so
-// concurrent writers neither fork the chain nor serialise whole
-// transactions. Calling it more than once for a transaction is harmless.
-func SealOnCommit(tx *ent.Tx, dialect string) {
-	tx.OnCommit(func(next ent.Committer) ent.Committer {
-		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
-			if err := seal(ctx, tx, dialect); err != nil {
-				return fmt.Errorf("sealing audit events: %w", err)
-			}
-			return next.Commit(ctx, tx)
-		})
-	})
-}
-
-func seal(ctx context.Context, q querier, dialect string) error {
-	// Only this transaction's events are unsealed and visible here: other
-	// transactions' are uncommitted, and committed ones are sealed.
-	rows, err := q.QueryContext(ctx, `SELECT `+columns+` FROM audit_events WHERE seq IS NULL`)
-	if err != nil {
-		return err
-	}
-	var pending []stored
-	for rows.Next() {
-		s, err := scan(rows)
-		if err != nil {
-			rows.Close()
-			return err
-		}
-		pending = append(pending, s)
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	if len(pending) == 0 {
-		return nil
-	}
-	// Link in id order (ids are time-ordered), tenants in a fixed order so
-	// that transactions spanning tenants cannot deadlock.
-	sort.Slice(pending, func(i, j int) bool {
-		if pending[i].TenantID != pending[j].TenantID {
-			return pending[i].TenantID < pending[j].TenantID
-		}
-		return pending[i].ID < pending[j].ID
-	})
-	for start := 0; start < len(pending); {
-		end := start
-		for end < len(pending) && pending[end].TenantID == pending[start].TenantID {
-			end++
-		}
-		if err := sealTenant(ctx, q, dialect, pending[start].TenantID, pending[start:end]); err != nil {
-			return err
-		}
-		start = end
-	}
-	return nil
-}
-
-func sealTenant(ctx context.Context, q querier, dialect, tenantID string, events []stored) error {
-	if _, err := q.ExecContext(ctx, `INSERT INTO audit_chains (tenant_id, seq) VALUES ($1, 0) ON CONFLICT (tenant_id) DO NOTHING`, tenantID); err != nil {
-		return fmt.Errorf("creating chain head: %w", err)
-	}
-	lock := ""
-	if dialect == "postgres" {
-		lock = " FOR UPDATE"
-	}
-	rows, err := q.QueryContext(ctx, `SELECT seq, hash FROM audit_chains WHERE tenant_id = $1`+lock, tenantID)
-	if err != nil {
-		return fmt.Errorf("locking chain head: %w", err)
-	}
-	var (
-		seq  int64
-		prev []byte
-	)
-	if rows.Next() {
-		if err := rows.Scan(&seq, &prev); err != nil {
-			rows.Close()
-			return err
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return err
-	}
-	for _, ev := range events {
-		seq++
-		h := digest(prev, seq, ev)
-		if _, err := q.ExecContext(ctx, `UPDATE audit_events SET seq = $1, prev_hash = $2, hash = $3 WHERE id = $4`, seq, prev, h, ev.ID); err != nil {
-			return fmt.Errorf("linking event %s: %w", ev.ID, err)
-		}
-		prev = h
-	}
-	if _, err := q.ExecContext(ctx, `UPDATE audit_chains SET seq = $1, hash = $2 WHERE tenant_id = $3`, seq, prev, tenantID); err != nil {
-		return fmt.Errorf("moving chain head: %w", err)
-	}
-	return nil
-}
-
 // Problem is the first thing wrong with a tenant's chain.
 type Problem struct {
 	TenantID string
@@ -213,12 +145,36 @@ func (p *Problem) Error() string {
 // ErrBroken is wrapped by the Problem Verify reports.
 var ErrBroken = errors.New("audit: chain does not verify")
 
-// Verify walks the chain of tenantID from the first event and returns the
-// number of events checked and the first problem: a changed byte in any
-// stored column, a missing, repeated or reordered event, an unsealed event,
-// or a head that does not match the last event.
+// Verify links the pending events of tenantID (see SealPending), then walks
+// its chain from the first event and returns the number of events checked
+// and the first problem: a changed byte in any stored column, a missing,
+// repeated or reordered event, or a head that does not match the last
+// event. Events committed after the linking pass, still unsealed, are not
+// checked.
 func Verify(ctx context.Context, db *sql.DB, tenantID string) (int, *Problem, error) {
-	rows, err := db.QueryContext(ctx, `SELECT `+columns+` FROM audit_events WHERE tenant_id = $1 ORDER BY seq IS NULL, seq, id`, tenantID)
+	if _, err := sealTenant(ctx, db, tenantID); err != nil {
+		return 0, nil, fmt.Errorf("sealing pending events: %w", err)
+	}
+	// Events and head from one snapshot, so that events linked meanwhile
+	// do not look like a head moved past the last event.
+	opts := &sql.TxOptions{ReadOnly: true}
+	if dialectOf(db) == dialect.Postgres {
+		opts.Isolation = sql.LevelRepeatableRead
+	}
+	tx, err := db.BeginTx(ctx, opts)
+	if err != nil {
+		return 0, nil, fmt.Errorf("reading events: %w", err)
+	}
+	defer tx.Rollback()
+	n, problem, err := verify(ctx, tx, tenantID)
+	if err != nil || problem != nil {
+		return n, problem, err
+	}
+	return n, nil, tx.Commit()
+}
+
+func verify(ctx context.Context, tx *sql.Tx, tenantID string) (int, *Problem, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+columns+` FROM audit_events WHERE tenant_id = $1 AND seq IS NOT NULL ORDER BY seq, id`, tenantID)
 	if err != nil {
 		return 0, nil, fmt.Errorf("reading events: %w", err)
 	}
@@ -237,8 +193,6 @@ func Verify(ctx context.Context, db *sql.DB, tenantID string) (int, *Problem, er
 			return n, &Problem{TenantID: tenantID, EventID: s.ID, Seq: s.Seq.Int64, Reason: reason}, nil
 		}
 		switch {
-		case !s.Seq.Valid:
-			return bad("event was never sealed into the chain")
 		case s.Seq.Int64 != want:
 			return bad(fmt.Sprintf("sequence number is %d, expected %d (an event is missing or was inserted)", s.Seq.Int64, want))
 		case !bytes.Equal(s.PrevHash, prev):
@@ -253,11 +207,14 @@ func Verify(ctx context.Context, db *sql.DB, tenantID string) (int, *Problem, er
 	if err := rows.Err(); err != nil {
 		return n, nil, err
 	}
+	if err := rows.Close(); err != nil {
+		return n, nil, err
+	}
 	var (
 		headSeq  int64
 		headHash []byte
 	)
-	err = db.QueryRowContext(ctx, `SELECT seq, hash FROM audit_chains WHERE tenant_id = $1`, tenantID).Scan(&headSeq, &headHash)
+	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit_chains WHERE tenant_id = $1`, tenantID).Scan(&headSeq, &headHash)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if n > 0 {

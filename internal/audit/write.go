@@ -31,7 +31,8 @@ type Event struct {
 }
 
 // Write stores ev in tx, with the actor, request id and client address taken
-// from ctx, and arranges for it to be sealed into the chain at commit.
+// from ctx, and arranges for it to be sealed into the chain at commit (or
+// by the Sealer soon after, when another commit holds the chain head).
 func Write(ctx context.Context, tx *ent.Tx, ev Event) error {
 	if tx == nil {
 		return ErrNoTx
@@ -72,9 +73,13 @@ func Write(ctx context.Context, tx *ent.Tx, ev Event) error {
 	if info.ClientIP != "" {
 		create.SetIP(info.ClientIP)
 	}
-	if err := create.Exec(rule.NewAuditWriteContext(ctx)); err != nil {
+	// Saved rather than executed: the tenant hook may have set the tenant
+	// from the viewer, and the event is sealed in the chain of the tenant
+	// it was stored under.
+	saved, err := create.Save(rule.NewAuditWriteContext(ctx))
+	if err != nil {
 		return err
 	}
-	SealOnCommit(tx, c.Dialect())
+	SealOnCommit(tx, c.Dialect(), string(saved.TenantID))
 	return nil
 }

@@ -93,10 +93,15 @@ type Env struct {
 	// DatabaseURL is where the bench database is.
 	DatabaseURL string
 	logger      *slog.Logger
+	// stops end what serve started beside the servers.
+	stops []context.CancelFunc
 }
 
 // Close stops the server and closes the database.
 func (e *Env) Close() {
+	for _, stop := range e.stops {
+		stop()
+	}
 	if e.Server != nil {
 		e.Server.Close()
 	}
@@ -188,7 +193,7 @@ func (e *Env) prepare(ctx context.Context) error {
 }
 
 // serve builds the application on st as `custos serve` does (jobs not
-// started) and serves it.
+// started, the audit sealer running until Close) and serves it.
 func (e *Env) serve(st *store.Store) (*httptest.Server, error) {
 	bg, err := server.NewBackground(server.BackgroundConfig{
 		Store: st, Clock: clock.System{}, Logger: e.logger, Registry: prometheus.NewRegistry(), Forms: e.Forms,
@@ -197,6 +202,9 @@ func (e *Env) serve(st *store.Store) (*httptest.Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sealing, stopSealing := context.WithCancel(context.Background())
+	go bg.Sealer.Run(sealing)
+	e.stops = append(e.stops, stopSealing)
 	handler, err := server.NewApp(server.AppConfig{
 		Store: st, Clock: clock.System{}, Hasher: e.Hasher, Logger: e.logger, Registry: prometheus.NewRegistry(),
 		PublicURL: "http://localhost", Background: bg,

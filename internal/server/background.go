@@ -14,6 +14,7 @@ import (
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/forms"
+	"github.com/custos-crm/custos/internal/audit"
 	"github.com/custos-crm/custos/internal/clock"
 	"github.com/custos-crm/custos/internal/formdefs"
 	"github.com/custos-crm/custos/internal/jobs"
@@ -49,16 +50,21 @@ type BackgroundConfig struct {
 }
 
 // Background holds the job queue and the services that run on it: the
-// outbox (webhooks, e-mail), notifications and reminders. Build it once
-// per store, after the vault is open, then Start it.
+// outbox (webhooks, e-mail), notifications and reminders; and the audit
+// sealer. Build it once per store, after the vault is open, then Start it.
 type Background struct {
-	Queue     *jobs.Queue
+	Queue *jobs.Queue
+	// Sealer links the audit events that commits left unsealed.
+	Sealer    *audit.Sealer
 	Outbox    *outbox.Service
 	Notify    *notify.Service
 	Reminders *notify.Reminders
 	Forms     *formdefs.Service
 	Workflows *workflows.Service
 	WorkItems *workitems.Service
+
+	stopSealer context.CancelFunc
+	sealerDone chan struct{}
 }
 
 // NewBackground wires the background services and installs the outbox's
@@ -113,6 +119,8 @@ func NewBackground(c BackgroundConfig) (*Background, error) {
 		Notify: b.Notify, Outbox: b.Outbox,
 	})
 	b.Outbox.Install(client)
+	b.Sealer = audit.NewSealer(audit.SealerConfig{DB: c.Store.DB, Logger: c.Logger})
+	b.Sealer.Install(client)
 	if err := q.Open(); err != nil {
 		return nil, fmt.Errorf("background: %w", err)
 	}
@@ -150,8 +158,38 @@ func (b *Background) EnsureDefaults(ctx context.Context, client *ent.Client, log
 	return nil
 }
 
-// Start starts working jobs.
-func (b *Background) Start(ctx context.Context) error { return b.Queue.Start(ctx) }
+// Start starts working jobs and sealing audit events.
+func (b *Background) Start(ctx context.Context) error {
+	sealCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Sealer.Run(sealCtx)
+	}()
+	if err := b.Queue.Start(ctx); err != nil {
+		cancel()
+		<-done
+		return err
+	}
+	b.stopSealer, b.sealerDone = cancel, done
+	return nil
+}
 
-// Stop lets running jobs finish (until ctx ends) and stops.
-func (b *Background) Stop(ctx context.Context) error { return b.Queue.Stop(ctx) }
+// Stop lets running jobs finish (until ctx ends) and stops; then it stops
+// the sealer and links what the last commits left unsealed.
+func (b *Background) Stop(ctx context.Context) error {
+	err := b.Queue.Stop(ctx)
+	if b.stopSealer != nil {
+		b.stopSealer()
+		select {
+		case <-b.sealerDone:
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		}
+		b.stopSealer, b.sealerDone = nil, nil
+	}
+	if _, serr := b.Sealer.SealPending(ctx); serr != nil {
+		err = errors.Join(err, fmt.Errorf("sealing audit events: %w", serr))
+	}
+	return err
+}
