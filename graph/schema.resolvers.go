@@ -70,7 +70,15 @@ func (r *mutationResolver) CreateRole(ctx context.Context, input ent.CreateRoleI
 
 // UpdateRole is the resolver for the updateRole field.
 func (r *mutationResolver) UpdateRole(ctx context.Context, id pulid.ID, input ent.UpdateRoleInput) (*ent.Role, error) {
-	return ent.FromContext(ctx).Role.UpdateOneID(id).SetInput(input).Save(ctx)
+	// entgql's generated Mutate appends input.Permissions for an append
+	// (entgo.io/contrib v0.7.0): apply the append here instead.
+	appended := input.AppendPermissions
+	input.AppendPermissions = nil
+	update := ent.FromContext(ctx).Role.UpdateOneID(id).SetInput(input)
+	if len(appended) > 0 {
+		update.AppendPermissions(appended)
+	}
+	return update.Save(ctx)
 }
 
 // GrantRole is the resolver for the grantRole field.

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"context"
+	"slices"
 	"strconv"
 
 	"entgo.io/ent"
@@ -94,8 +95,21 @@ func roleHook(next ent.Mutator) ent.Mutator {
 				}
 			}
 		}
+		appended, _ := m.AppendedPermissions()
+		for i, p := range appended {
+			if !viewer.KnownPermission(p) {
+				bad = append(bad, apierr.Field("/input/appendPermissions/"+strconv.Itoa(i), "unknown_permission", "value", p))
+			}
+		}
 		if len(bad) > 0 {
 			return nil, apierr.BadInput(bad...)
+		}
+		if len(appended) > 0 {
+			// An append becomes the whole new set, so that the checks
+			// below judge what the role will hold.
+			if err := mergeAppendedPermissions(ctx, m, appended); err != nil {
+				return nil, err
+			}
 		}
 		if v := viewer.FromContext(ctx); v != nil && !v.System {
 			perms, _ := m.Permissions()
@@ -130,6 +144,31 @@ func roleHook(next ent.Mutator) ent.Mutator {
 		}
 		return next.Mutate(ctx, m)
 	})
+}
+
+// mergeAppendedPermissions turns an append to a role's permissions into
+// setting the whole list: the set or stored permissions plus the appended
+// ones not already held, in order. Only a single role's update can append.
+func mergeAppendedPermissions(ctx context.Context, m *gen.RoleMutation, appended []string) error {
+	perms, set := m.Permissions()
+	if !set {
+		if !m.Op().Is(ent.OpUpdateOne) {
+			return apierr.BadInput(apierr.Field("/input/appendPermissions", "invalid"))
+		}
+		old, err := m.OldPermissions(ctx)
+		if err != nil {
+			return err
+		}
+		perms = old
+	}
+	merged := append([]string(nil), perms...)
+	for _, p := range appended {
+		if !slices.Contains(merged, p) {
+			merged = append(merged, p)
+		}
+	}
+	m.SetPermissions(merged)
+	return nil
 }
 
 // grantHook records who granted a role and refuses grants that have already
