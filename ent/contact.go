@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
@@ -38,6 +39,8 @@ type Contact struct {
 	CustomFields map[string]interface{} `json:"custom_fields,omitempty"`
 	// CustomFormVersionID holds the value of the "custom_form_version_id" field.
 	CustomFormVersionID pulid.ID `json:"custom_form_version_id,omitempty"`
+	// NameTokens holds the value of the "name_tokens" field.
+	NameTokens bigram.Tokens `json:"name_tokens,omitempty"`
 	// DataKey holds the value of the "data_key" field.
 	DataKey []byte `json:"-"`
 	// Mobile holds the value of the "mobile" field.
@@ -112,6 +115,8 @@ func (*Contact) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case contact.FieldCustomFields, contact.FieldDataKey, contact.FieldMobileBidx, contact.FieldTelephoneBidx, contact.FieldWechatBidx, contact.FieldEmailBidx:
 			values[i] = new([]byte)
+		case contact.FieldNameTokens:
+			values[i] = new(bigram.Tokens)
 		case contact.FieldID, contact.FieldTenantID, contact.FieldDeletedBy, contact.FieldDeleteBatchID, contact.FieldCustomFormVersionID, contact.FieldCustomerID:
 			values[i] = new(pulid.ID)
 		case contact.FieldMobile, contact.FieldTelephone, contact.FieldWechat, contact.FieldEmail, contact.FieldNotes:
@@ -191,6 +196,12 @@ func (_m *Contact) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field custom_form_version_id", values[i])
 			} else if value != nil {
 				_m.CustomFormVersionID = *value
+			}
+		case contact.FieldNameTokens:
+			if value, ok := values[i].(*bigram.Tokens); !ok {
+				return fmt.Errorf("unexpected type %T for field name_tokens", values[i])
+			} else if value != nil {
+				_m.NameTokens = *value
 			}
 		case contact.FieldDataKey:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -341,6 +352,9 @@ func (_m *Contact) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("custom_form_version_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CustomFormVersionID))
+	builder.WriteString(", ")
+	builder.WriteString("name_tokens=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NameTokens))
 	builder.WriteString(", ")
 	builder.WriteString("data_key=<sensitive>")
 	builder.WriteString(", ")

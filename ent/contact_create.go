@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
@@ -120,6 +121,12 @@ func (_c *ContactCreate) SetNillableCustomFormVersionID(v *pulid.ID) *ContactCre
 	if v != nil {
 		_c.SetCustomFormVersionID(*v)
 	}
+	return _c
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (_c *ContactCreate) SetNameTokens(v bigram.Tokens) *ContactCreate {
+	_c.mutation.SetNameTokens(v)
 	return _c
 }
 
@@ -436,6 +443,10 @@ func (_c *ContactCreate) createSpec() (*Contact, *sqlgraph.CreateSpec) {
 		_spec.SetField(contact.FieldCustomFormVersionID, field.TypeString, value)
 		_node.CustomFormVersionID = value
 	}
+	if value, ok := _c.mutation.NameTokens(); ok {
+		_spec.SetField(contact.FieldNameTokens, field.TypeOther, value)
+		_node.NameTokens = value
+	}
 	if value, ok := _c.mutation.DataKey(); ok {
 		_spec.SetField(contact.FieldDataKey, field.TypeBytes, value)
 		_node.DataKey = value
@@ -669,6 +680,24 @@ func (u *ContactUpsert) UpdateCustomFormVersionID() *ContactUpsert {
 // ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
 func (u *ContactUpsert) ClearCustomFormVersionID() *ContactUpsert {
 	u.SetNull(contact.FieldCustomFormVersionID)
+	return u
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (u *ContactUpsert) SetNameTokens(v bigram.Tokens) *ContactUpsert {
+	u.Set(contact.FieldNameTokens, v)
+	return u
+}
+
+// UpdateNameTokens sets the "name_tokens" field to the value that was provided on create.
+func (u *ContactUpsert) UpdateNameTokens() *ContactUpsert {
+	u.SetExcluded(contact.FieldNameTokens)
+	return u
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (u *ContactUpsert) ClearNameTokens() *ContactUpsert {
+	u.SetNull(contact.FieldNameTokens)
 	return u
 }
 
@@ -1055,6 +1084,27 @@ func (u *ContactUpsertOne) UpdateCustomFormVersionID() *ContactUpsertOne {
 func (u *ContactUpsertOne) ClearCustomFormVersionID() *ContactUpsertOne {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearCustomFormVersionID()
+	})
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (u *ContactUpsertOne) SetNameTokens(v bigram.Tokens) *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetNameTokens(v)
+	})
+}
+
+// UpdateNameTokens sets the "name_tokens" field to the value that was provided on create.
+func (u *ContactUpsertOne) UpdateNameTokens() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateNameTokens()
+	})
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (u *ContactUpsertOne) ClearNameTokens() *ContactUpsertOne {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearNameTokens()
 	})
 }
 
@@ -1643,6 +1693,27 @@ func (u *ContactUpsertBulk) UpdateCustomFormVersionID() *ContactUpsertBulk {
 func (u *ContactUpsertBulk) ClearCustomFormVersionID() *ContactUpsertBulk {
 	return u.Update(func(s *ContactUpsert) {
 		s.ClearCustomFormVersionID()
+	})
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (u *ContactUpsertBulk) SetNameTokens(v bigram.Tokens) *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.SetNameTokens(v)
+	})
+}
+
+// UpdateNameTokens sets the "name_tokens" field to the value that was provided on create.
+func (u *ContactUpsertBulk) UpdateNameTokens() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.UpdateNameTokens()
+	})
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (u *ContactUpsertBulk) ClearNameTokens() *ContactUpsertBulk {
+	return u.Update(func(s *ContactUpsert) {
+		s.ClearNameTokens()
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 	"entgo.io/ent/schema/field"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/predicate"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 )
@@ -134,6 +135,18 @@ func (_u *ContactUpdate) SetNillableCustomFormVersionID(v *pulid.ID) *ContactUpd
 // ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
 func (_u *ContactUpdate) ClearCustomFormVersionID() *ContactUpdate {
 	_u.mutation.ClearCustomFormVersionID()
+	return _u
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (_u *ContactUpdate) SetNameTokens(v bigram.Tokens) *ContactUpdate {
+	_u.mutation.SetNameTokens(v)
+	return _u
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (_u *ContactUpdate) ClearNameTokens() *ContactUpdate {
+	_u.mutation.ClearNameTokens()
 	return _u
 }
 
@@ -435,6 +448,12 @@ func (_u *ContactUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CustomFormVersionIDCleared() {
 		_spec.ClearField(contact.FieldCustomFormVersionID, field.TypeString)
 	}
+	if value, ok := _u.mutation.NameTokens(); ok {
+		_spec.SetField(contact.FieldNameTokens, field.TypeOther, value)
+	}
+	if _u.mutation.NameTokensCleared() {
+		_spec.ClearField(contact.FieldNameTokens, field.TypeOther)
+	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(contact.FieldDataKey, field.TypeBytes, value)
 	}
@@ -629,6 +648,18 @@ func (_u *ContactUpdateOne) SetNillableCustomFormVersionID(v *pulid.ID) *Contact
 // ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
 func (_u *ContactUpdateOne) ClearCustomFormVersionID() *ContactUpdateOne {
 	_u.mutation.ClearCustomFormVersionID()
+	return _u
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (_u *ContactUpdateOne) SetNameTokens(v bigram.Tokens) *ContactUpdateOne {
+	_u.mutation.SetNameTokens(v)
+	return _u
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (_u *ContactUpdateOne) ClearNameTokens() *ContactUpdateOne {
+	_u.mutation.ClearNameTokens()
 	return _u
 }
 
@@ -959,6 +990,12 @@ func (_u *ContactUpdateOne) sqlSave(ctx context.Context) (_node *Contact, err er
 	}
 	if _u.mutation.CustomFormVersionIDCleared() {
 		_spec.ClearField(contact.FieldCustomFormVersionID, field.TypeString)
+	}
+	if value, ok := _u.mutation.NameTokens(); ok {
+		_spec.SetField(contact.FieldNameTokens, field.TypeOther, value)
+	}
+	if _u.mutation.NameTokensCleared() {
+		_spec.ClearField(contact.FieldNameTokens, field.TypeOther)
 	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(contact.FieldDataKey, field.TypeBytes, value)

@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
@@ -45,6 +46,8 @@ type Customer struct {
 	CustomFields map[string]interface{} `json:"custom_fields,omitempty"`
 	// CustomFormVersionID holds the value of the "custom_form_version_id" field.
 	CustomFormVersionID pulid.ID `json:"custom_form_version_id,omitempty"`
+	// NameTokens holds the value of the "name_tokens" field.
+	NameTokens bigram.Tokens `json:"name_tokens,omitempty"`
 	// DataKey holds the value of the "data_key" field.
 	DataKey []byte `json:"-"`
 	// Mobile holds the value of the "mobile" field.
@@ -183,6 +186,8 @@ func (*Customer) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case customer.FieldCustomFields, customer.FieldDataKey, customer.FieldMobileBidx, customer.FieldTelephoneBidx, customer.FieldWechatBidx, customer.FieldEmailBidx:
 			values[i] = new([]byte)
+		case customer.FieldNameTokens:
+			values[i] = new(bigram.Tokens)
 		case customer.FieldID, customer.FieldTenantID, customer.FieldOwnerID, customer.FieldDepartmentID, customer.FieldCreatedBy, customer.FieldDeletedBy, customer.FieldDeleteBatchID, customer.FieldCustomFormVersionID:
 			values[i] = new(pulid.ID)
 		case customer.FieldMobile, customer.FieldTelephone, customer.FieldWechat, customer.FieldEmail, customer.FieldAddress, customer.FieldNotes:
@@ -280,6 +285,12 @@ func (_m *Customer) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field custom_form_version_id", values[i])
 			} else if value != nil {
 				_m.CustomFormVersionID = *value
+			}
+		case customer.FieldNameTokens:
+			if value, ok := values[i].(*bigram.Tokens); !ok {
+				return fmt.Errorf("unexpected type %T for field name_tokens", values[i])
+			} else if value != nil {
+				_m.NameTokens = *value
 			}
 		case customer.FieldDataKey:
 			if value, ok := values[i].(*[]byte); !ok {
@@ -502,6 +513,9 @@ func (_m *Customer) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("custom_form_version_id=")
 	builder.WriteString(fmt.Sprintf("%v", _m.CustomFormVersionID))
+	builder.WriteString(", ")
+	builder.WriteString("name_tokens=")
+	builder.WriteString(fmt.Sprintf("%v", _m.NameTokens))
 	builder.WriteString(", ")
 	builder.WriteString("data_key=<sensitive>")
 	builder.WriteString(", ")

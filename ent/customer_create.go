@@ -17,6 +17,7 @@ import (
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/tenant"
@@ -166,6 +167,12 @@ func (_c *CustomerCreate) SetNillableCustomFormVersionID(v *pulid.ID) *CustomerC
 	if v != nil {
 		_c.SetCustomFormVersionID(*v)
 	}
+	return _c
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (_c *CustomerCreate) SetNameTokens(v bigram.Tokens) *CustomerCreate {
+	_c.mutation.SetNameTokens(v)
 	return _c
 }
 
@@ -673,6 +680,10 @@ func (_c *CustomerCreate) createSpec() (*Customer, *sqlgraph.CreateSpec) {
 		_spec.SetField(customer.FieldCustomFormVersionID, field.TypeString, value)
 		_node.CustomFormVersionID = value
 	}
+	if value, ok := _c.mutation.NameTokens(); ok {
+		_spec.SetField(customer.FieldNameTokens, field.TypeOther, value)
+		_node.NameTokens = value
+	}
 	if value, ok := _c.mutation.DataKey(); ok {
 		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)
 		_node.DataKey = value
@@ -1039,6 +1050,24 @@ func (u *CustomerUpsert) UpdateCustomFormVersionID() *CustomerUpsert {
 // ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
 func (u *CustomerUpsert) ClearCustomFormVersionID() *CustomerUpsert {
 	u.SetNull(customer.FieldCustomFormVersionID)
+	return u
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (u *CustomerUpsert) SetNameTokens(v bigram.Tokens) *CustomerUpsert {
+	u.Set(customer.FieldNameTokens, v)
+	return u
+}
+
+// UpdateNameTokens sets the "name_tokens" field to the value that was provided on create.
+func (u *CustomerUpsert) UpdateNameTokens() *CustomerUpsert {
+	u.SetExcluded(customer.FieldNameTokens)
+	return u
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (u *CustomerUpsert) ClearNameTokens() *CustomerUpsert {
+	u.SetNull(customer.FieldNameTokens)
 	return u
 }
 
@@ -1605,6 +1634,27 @@ func (u *CustomerUpsertOne) UpdateCustomFormVersionID() *CustomerUpsertOne {
 func (u *CustomerUpsertOne) ClearCustomFormVersionID() *CustomerUpsertOne {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearCustomFormVersionID()
+	})
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (u *CustomerUpsertOne) SetNameTokens(v bigram.Tokens) *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetNameTokens(v)
+	})
+}
+
+// UpdateNameTokens sets the "name_tokens" field to the value that was provided on create.
+func (u *CustomerUpsertOne) UpdateNameTokens() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateNameTokens()
+	})
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (u *CustomerUpsertOne) ClearNameTokens() *CustomerUpsertOne {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearNameTokens()
 	})
 }
 
@@ -2396,6 +2446,27 @@ func (u *CustomerUpsertBulk) UpdateCustomFormVersionID() *CustomerUpsertBulk {
 func (u *CustomerUpsertBulk) ClearCustomFormVersionID() *CustomerUpsertBulk {
 	return u.Update(func(s *CustomerUpsert) {
 		s.ClearCustomFormVersionID()
+	})
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (u *CustomerUpsertBulk) SetNameTokens(v bigram.Tokens) *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.SetNameTokens(v)
+	})
+}
+
+// UpdateNameTokens sets the "name_tokens" field to the value that was provided on create.
+func (u *CustomerUpsertBulk) UpdateNameTokens() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.UpdateNameTokens()
+	})
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (u *CustomerUpsertBulk) ClearNameTokens() *CustomerUpsertBulk {
+	return u.Update(func(s *CustomerUpsert) {
+		s.ClearNameTokens()
 	})
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/custos-crm/custos/ent/department"
 	"github.com/custos-crm/custos/ent/followup"
 	"github.com/custos-crm/custos/ent/predicate"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/ent/user"
@@ -179,6 +180,18 @@ func (_u *CustomerUpdate) SetNillableCustomFormVersionID(v *pulid.ID) *CustomerU
 // ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
 func (_u *CustomerUpdate) ClearCustomFormVersionID() *CustomerUpdate {
 	_u.mutation.ClearCustomFormVersionID()
+	return _u
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (_u *CustomerUpdate) SetNameTokens(v bigram.Tokens) *CustomerUpdate {
+	_u.mutation.SetNameTokens(v)
+	return _u
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (_u *CustomerUpdate) ClearNameTokens() *CustomerUpdate {
+	_u.mutation.ClearNameTokens()
 	return _u
 }
 
@@ -794,6 +807,12 @@ func (_u *CustomerUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.CustomFormVersionIDCleared() {
 		_spec.ClearField(customer.FieldCustomFormVersionID, field.TypeString)
 	}
+	if value, ok := _u.mutation.NameTokens(); ok {
+		_spec.SetField(customer.FieldNameTokens, field.TypeOther, value)
+	}
+	if _u.mutation.NameTokensCleared() {
+		_spec.ClearField(customer.FieldNameTokens, field.TypeOther)
+	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)
 	}
@@ -1266,6 +1285,18 @@ func (_u *CustomerUpdateOne) SetNillableCustomFormVersionID(v *pulid.ID) *Custom
 // ClearCustomFormVersionID clears the value of the "custom_form_version_id" field.
 func (_u *CustomerUpdateOne) ClearCustomFormVersionID() *CustomerUpdateOne {
 	_u.mutation.ClearCustomFormVersionID()
+	return _u
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (_u *CustomerUpdateOne) SetNameTokens(v bigram.Tokens) *CustomerUpdateOne {
+	_u.mutation.SetNameTokens(v)
+	return _u
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (_u *CustomerUpdateOne) ClearNameTokens() *CustomerUpdateOne {
+	_u.mutation.ClearNameTokens()
 	return _u
 }
 
@@ -1910,6 +1941,12 @@ func (_u *CustomerUpdateOne) sqlSave(ctx context.Context) (_node *Customer, err 
 	}
 	if _u.mutation.CustomFormVersionIDCleared() {
 		_spec.ClearField(customer.FieldCustomFormVersionID, field.TypeString)
+	}
+	if value, ok := _u.mutation.NameTokens(); ok {
+		_spec.SetField(customer.FieldNameTokens, field.TypeOther, value)
+	}
+	if _u.mutation.NameTokensCleared() {
+		_spec.ClearField(customer.FieldNameTokens, field.TypeOther)
 	}
 	if value, ok := _u.mutation.DataKey(); ok {
 		_spec.SetField(customer.FieldDataKey, field.TypeBytes, value)

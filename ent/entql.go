@@ -244,6 +244,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			contact.FieldDeleteBatchID:       {Type: field.TypeString, Column: contact.FieldDeleteBatchID},
 			contact.FieldCustomFields:        {Type: field.TypeJSON, Column: contact.FieldCustomFields},
 			contact.FieldCustomFormVersionID: {Type: field.TypeString, Column: contact.FieldCustomFormVersionID},
+			contact.FieldNameTokens:          {Type: field.TypeOther, Column: contact.FieldNameTokens},
 			contact.FieldDataKey:             {Type: field.TypeBytes, Column: contact.FieldDataKey},
 			contact.FieldMobile:              {Type: field.TypeBytes, Column: contact.FieldMobile},
 			contact.FieldMobileBidx:          {Type: field.TypeBytes, Column: contact.FieldMobileBidx},
@@ -281,6 +282,7 @@ var schemaGraph = func() *sqlgraph.Schema {
 			customer.FieldDeleteBatchID:       {Type: field.TypeString, Column: customer.FieldDeleteBatchID},
 			customer.FieldCustomFields:        {Type: field.TypeJSON, Column: customer.FieldCustomFields},
 			customer.FieldCustomFormVersionID: {Type: field.TypeString, Column: customer.FieldCustomFormVersionID},
+			customer.FieldNameTokens:          {Type: field.TypeOther, Column: customer.FieldNameTokens},
 			customer.FieldDataKey:             {Type: field.TypeBytes, Column: customer.FieldDataKey},
 			customer.FieldMobile:              {Type: field.TypeBytes, Column: customer.FieldMobile},
 			customer.FieldMobileBidx:          {Type: field.TypeBytes, Column: customer.FieldMobileBidx},
@@ -2766,6 +2768,11 @@ func (f *ContactFilter) WhereCustomFormVersionID(p entql.StringP) {
 	f.Where(p.Field(contact.FieldCustomFormVersionID))
 }
 
+// WhereNameTokens applies the entql other predicate on the name_tokens field.
+func (f *ContactFilter) WhereNameTokens(p entql.OtherP) {
+	f.Where(p.Field(contact.FieldNameTokens))
+}
+
 // WhereDataKey applies the entql []byte predicate on the data_key field.
 func (f *ContactFilter) WhereDataKey(p entql.BytesP) {
 	f.Where(p.Field(contact.FieldDataKey))
@@ -2952,6 +2959,11 @@ func (f *CustomerFilter) WhereCustomFields(p entql.BytesP) {
 // WhereCustomFormVersionID applies the entql string predicate on the custom_form_version_id field.
 func (f *CustomerFilter) WhereCustomFormVersionID(p entql.StringP) {
 	f.Where(p.Field(customer.FieldCustomFormVersionID))
+}
+
+// WhereNameTokens applies the entql other predicate on the name_tokens field.
+func (f *CustomerFilter) WhereNameTokens(p entql.OtherP) {
+	f.Where(p.Field(customer.FieldNameTokens))
 }
 
 // WhereDataKey applies the entql []byte predicate on the data_key field.

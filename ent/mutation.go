@@ -37,6 +37,7 @@ import (
 	"github.com/custos-crm/custos/ent/project"
 	"github.com/custos-crm/custos/ent/role"
 	"github.com/custos-crm/custos/ent/rolegrant"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/caldate"
 	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/pulid"
@@ -7357,6 +7358,7 @@ type ContactMutation struct {
 	delete_batch_id        *pulid.ID
 	custom_fields          *map[string]interface{}
 	custom_form_version_id *pulid.ID
+	name_tokens            *bigram.Tokens
 	data_key               *[]byte
 	mobile                 *secret.Text
 	mobile_bidx            *[]byte
@@ -7834,6 +7836,55 @@ func (m *ContactMutation) CustomFormVersionIDCleared() bool {
 func (m *ContactMutation) ResetCustomFormVersionID() {
 	m.custom_form_version_id = nil
 	delete(m.clearedFields, contact.FieldCustomFormVersionID)
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (m *ContactMutation) SetNameTokens(b bigram.Tokens) {
+	m.name_tokens = &b
+}
+
+// NameTokens returns the value of the "name_tokens" field in the mutation.
+func (m *ContactMutation) NameTokens() (r bigram.Tokens, exists bool) {
+	v := m.name_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameTokens returns the old "name_tokens" field's value of the Contact entity.
+// If the Contact object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *ContactMutation) OldNameTokens(ctx context.Context) (v bigram.Tokens, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameTokens: %w", err)
+	}
+	return oldValue.NameTokens, nil
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (m *ContactMutation) ClearNameTokens() {
+	m.name_tokens = nil
+	m.clearedFields[contact.FieldNameTokens] = struct{}{}
+}
+
+// NameTokensCleared returns if the "name_tokens" field was cleared in this mutation.
+func (m *ContactMutation) NameTokensCleared() bool {
+	_, ok := m.clearedFields[contact.FieldNameTokens]
+	return ok
+}
+
+// ResetNameTokens resets all changes to the "name_tokens" field.
+func (m *ContactMutation) ResetNameTokens() {
+	m.name_tokens = nil
+	delete(m.clearedFields, contact.FieldNameTokens)
 }
 
 // SetDataKey sets the "data_key" field.
@@ -8535,7 +8586,7 @@ func (m *ContactMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *ContactMutation) Fields() []string {
-	fields := make([]string, 0, 21)
+	fields := make([]string, 0, 22)
 	if m.tenant != nil {
 		fields = append(fields, contact.FieldTenantID)
 	}
@@ -8559,6 +8610,9 @@ func (m *ContactMutation) Fields() []string {
 	}
 	if m.custom_form_version_id != nil {
 		fields = append(fields, contact.FieldCustomFormVersionID)
+	}
+	if m.name_tokens != nil {
+		fields = append(fields, contact.FieldNameTokens)
 	}
 	if m.data_key != nil {
 		fields = append(fields, contact.FieldDataKey)
@@ -8623,6 +8677,8 @@ func (m *ContactMutation) Field(name string) (ent.Value, bool) {
 		return m.CustomFields()
 	case contact.FieldCustomFormVersionID:
 		return m.CustomFormVersionID()
+	case contact.FieldNameTokens:
+		return m.NameTokens()
 	case contact.FieldDataKey:
 		return m.DataKey()
 	case contact.FieldMobile:
@@ -8674,6 +8730,8 @@ func (m *ContactMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldCustomFields(ctx)
 	case contact.FieldCustomFormVersionID:
 		return m.OldCustomFormVersionID(ctx)
+	case contact.FieldNameTokens:
+		return m.OldNameTokens(ctx)
 	case contact.FieldDataKey:
 		return m.OldDataKey(ctx)
 	case contact.FieldMobile:
@@ -8764,6 +8822,13 @@ func (m *ContactMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCustomFormVersionID(v)
+		return nil
+	case contact.FieldNameTokens:
+		v, ok := value.(bigram.Tokens)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameTokens(v)
 		return nil
 	case contact.FieldDataKey:
 		v, ok := value.([]byte)
@@ -8901,6 +8966,9 @@ func (m *ContactMutation) ClearedFields() []string {
 	if m.FieldCleared(contact.FieldCustomFormVersionID) {
 		fields = append(fields, contact.FieldCustomFormVersionID)
 	}
+	if m.FieldCleared(contact.FieldNameTokens) {
+		fields = append(fields, contact.FieldNameTokens)
+	}
 	if m.FieldCleared(contact.FieldDataKey) {
 		fields = append(fields, contact.FieldDataKey)
 	}
@@ -8962,6 +9030,9 @@ func (m *ContactMutation) ClearField(name string) error {
 		return nil
 	case contact.FieldCustomFormVersionID:
 		m.ClearCustomFormVersionID()
+		return nil
+	case contact.FieldNameTokens:
+		m.ClearNameTokens()
 		return nil
 	case contact.FieldDataKey:
 		m.ClearDataKey()
@@ -9027,6 +9098,9 @@ func (m *ContactMutation) ResetField(name string) error {
 		return nil
 	case contact.FieldCustomFormVersionID:
 		m.ResetCustomFormVersionID()
+		return nil
+	case contact.FieldNameTokens:
+		m.ResetNameTokens()
 		return nil
 	case contact.FieldDataKey:
 		m.ResetDataKey()
@@ -9177,6 +9251,7 @@ type CustomerMutation struct {
 	delete_batch_id        *pulid.ID
 	custom_fields          *map[string]interface{}
 	custom_form_version_id *pulid.ID
+	name_tokens            *bigram.Tokens
 	data_key               *[]byte
 	mobile                 *secret.Text
 	mobile_bidx            *[]byte
@@ -9820,6 +9895,55 @@ func (m *CustomerMutation) CustomFormVersionIDCleared() bool {
 func (m *CustomerMutation) ResetCustomFormVersionID() {
 	m.custom_form_version_id = nil
 	delete(m.clearedFields, customer.FieldCustomFormVersionID)
+}
+
+// SetNameTokens sets the "name_tokens" field.
+func (m *CustomerMutation) SetNameTokens(b bigram.Tokens) {
+	m.name_tokens = &b
+}
+
+// NameTokens returns the value of the "name_tokens" field in the mutation.
+func (m *CustomerMutation) NameTokens() (r bigram.Tokens, exists bool) {
+	v := m.name_tokens
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNameTokens returns the old "name_tokens" field's value of the Customer entity.
+// If the Customer object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *CustomerMutation) OldNameTokens(ctx context.Context) (v bigram.Tokens, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNameTokens is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNameTokens requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNameTokens: %w", err)
+	}
+	return oldValue.NameTokens, nil
+}
+
+// ClearNameTokens clears the value of the "name_tokens" field.
+func (m *CustomerMutation) ClearNameTokens() {
+	m.name_tokens = nil
+	m.clearedFields[customer.FieldNameTokens] = struct{}{}
+}
+
+// NameTokensCleared returns if the "name_tokens" field was cleared in this mutation.
+func (m *CustomerMutation) NameTokensCleared() bool {
+	_, ok := m.clearedFields[customer.FieldNameTokens]
+	return ok
+}
+
+// ResetNameTokens resets all changes to the "name_tokens" field.
+func (m *CustomerMutation) ResetNameTokens() {
+	m.name_tokens = nil
+	delete(m.clearedFields, customer.FieldNameTokens)
 }
 
 // SetDataKey sets the "data_key" field.
@@ -11053,7 +11177,7 @@ func (m *CustomerMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *CustomerMutation) Fields() []string {
-	fields := make([]string, 0, 31)
+	fields := make([]string, 0, 32)
 	if m.tenant != nil {
 		fields = append(fields, customer.FieldTenantID)
 	}
@@ -11086,6 +11210,9 @@ func (m *CustomerMutation) Fields() []string {
 	}
 	if m.custom_form_version_id != nil {
 		fields = append(fields, customer.FieldCustomFormVersionID)
+	}
+	if m.name_tokens != nil {
+		fields = append(fields, customer.FieldNameTokens)
 	}
 	if m.data_key != nil {
 		fields = append(fields, customer.FieldDataKey)
@@ -11177,6 +11304,8 @@ func (m *CustomerMutation) Field(name string) (ent.Value, bool) {
 		return m.CustomFields()
 	case customer.FieldCustomFormVersionID:
 		return m.CustomFormVersionID()
+	case customer.FieldNameTokens:
+		return m.NameTokens()
 	case customer.FieldDataKey:
 		return m.DataKey()
 	case customer.FieldMobile:
@@ -11248,6 +11377,8 @@ func (m *CustomerMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldCustomFields(ctx)
 	case customer.FieldCustomFormVersionID:
 		return m.OldCustomFormVersionID(ctx)
+	case customer.FieldNameTokens:
+		return m.OldNameTokens(ctx)
 	case customer.FieldDataKey:
 		return m.OldDataKey(ctx)
 	case customer.FieldMobile:
@@ -11373,6 +11504,13 @@ func (m *CustomerMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetCustomFormVersionID(v)
+		return nil
+	case customer.FieldNameTokens:
+		v, ok := value.(bigram.Tokens)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNameTokens(v)
 		return nil
 	case customer.FieldDataKey:
 		v, ok := value.([]byte)
@@ -11568,6 +11706,9 @@ func (m *CustomerMutation) ClearedFields() []string {
 	if m.FieldCleared(customer.FieldCustomFormVersionID) {
 		fields = append(fields, customer.FieldCustomFormVersionID)
 	}
+	if m.FieldCleared(customer.FieldNameTokens) {
+		fields = append(fields, customer.FieldNameTokens)
+	}
 	if m.FieldCleared(customer.FieldDataKey) {
 		fields = append(fields, customer.FieldDataKey)
 	}
@@ -11659,6 +11800,9 @@ func (m *CustomerMutation) ClearField(name string) error {
 		return nil
 	case customer.FieldCustomFormVersionID:
 		m.ClearCustomFormVersionID()
+		return nil
+	case customer.FieldNameTokens:
+		m.ClearNameTokens()
 		return nil
 	case customer.FieldDataKey:
 		m.ClearDataKey()
@@ -11754,6 +11898,9 @@ func (m *CustomerMutation) ResetField(name string) error {
 		return nil
 	case customer.FieldCustomFormVersionID:
 		m.ResetCustomFormVersionID()
+		return nil
+	case customer.FieldNameTokens:
+		m.ResetNameTokens()
 		return nil
 	case customer.FieldDataKey:
 		m.ResetDataKey()

@@ -385,3 +385,41 @@ func TestPicklistsAndFollowUps(t *testing.T) {
 		t.Fatalf("children of a deleted customer are visible: %+v", after)
 	}
 }
+
+func TestQuickSearchByName(t *testing.T) {
+	storetest.EachDialect(t, func(t *testing.T, dialect string) {
+		f := newFixture(t, dialect)
+		var c struct{ CreateCustomer struct{ ID pulid.ID } }
+		f.app.GraphQL(t, f.tokA, `mutation { createCustomer(input: {name: "青岛海禾投资管理有限公司"}) { id } }`, nil).MustSucceed(t).Decode(t, &c)
+		f.app.GraphQL(t, f.tokA, `mutation($c: ID!) { createContact(input: {name: "Fabrikam Buyer", customerID: $c}) { id } }`,
+			map[string]any{"c": c.CreateCustomer.ID}).MustSucceed(t)
+		found := func(q string) (customers, contacts int) {
+			t.Helper()
+			var out struct {
+				Search struct{ Customers, Contacts []struct{ ID pulid.ID } }
+			}
+			f.app.GraphQL(t, f.tokA, `query($q: String!) { search(query: $q) { customers { id } contacts { id } } }`, map[string]any{"q": q}).MustSucceed(t).Decode(t, &out)
+			return len(out.Search.Customers), len(out.Search.Contacts)
+		}
+		for q, want := range map[string][2]int{
+			"海禾": {1, 0}, "海禾投资": {1, 0}, "海": {1, 0}, "禾海": {0, 0}, "海禾投资管理有限公司青岛": {0, 0},
+			"fabrikam": {0, 1}, "KAM BUY": {0, 1}, "m b": {0, 1}, "mb": {0, 0},
+		} {
+			if cu, co := found(q); cu != want[0] || co != want[1] {
+				t.Errorf("search(%q) found %d customers and %d contacts, want %v", q, cu, co, want)
+			}
+		}
+		f.app.GraphQL(t, f.tokA, `mutation($id: ID!) { updateCustomer(id: $id, input: {name: "深圳府信文化传媒"}) { id } }`,
+			map[string]any{"id": c.CreateCustomer.ID}).MustSucceed(t)
+		if cu, _ := found("海禾"); cu != 0 {
+			t.Errorf("the old name is still found after a rename")
+		}
+		if cu, _ := found("文化"); cu != 1 {
+			t.Errorf("the new name is not found after a rename")
+		}
+		r := f.app.GraphQL(t, f.tokB, `{ search(query: "文化") { customers { id } } }`, nil).MustSucceed(t)
+		if strings.Contains(string(r.Data), string(c.CreateCustomer.ID)) {
+			t.Error("another tenant's search finds the customer")
+		}
+	})
+}

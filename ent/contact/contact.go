@@ -32,6 +32,8 @@ const (
 	FieldCustomFields = "custom_fields"
 	// FieldCustomFormVersionID holds the string denoting the custom_form_version_id field in the database.
 	FieldCustomFormVersionID = "custom_form_version_id"
+	// FieldNameTokens holds the string denoting the name_tokens field in the database.
+	FieldNameTokens = "name_tokens"
 	// FieldDataKey holds the string denoting the data_key field in the database.
 	FieldDataKey = "data_key"
 	// FieldMobile holds the string denoting the mobile field in the database.
@@ -91,6 +93,7 @@ var Columns = []string{
 	FieldDeleteBatchID,
 	FieldCustomFields,
 	FieldCustomFormVersionID,
+	FieldNameTokens,
 	FieldDataKey,
 	FieldMobile,
 	FieldMobileBidx,
@@ -122,7 +125,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/custos-crm/custos/ent/runtime"
 var (
-	Hooks        [7]ent.Hook
+	Hooks        [8]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -180,6 +183,11 @@ func ByDeleteBatchID(opts ...sql.OrderTermOption) OrderOption {
 // ByCustomFormVersionID orders the results by the custom_form_version_id field.
 func ByCustomFormVersionID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCustomFormVersionID, opts...).ToFunc()
+}
+
+// ByNameTokens orders the results by the name_tokens field.
+func ByNameTokens(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNameTokens, opts...).ToFunc()
 }
 
 // ByCustomerID orders the results by the customer_id field.

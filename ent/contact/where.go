@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/custos-crm/custos/ent/predicate"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 )
@@ -90,6 +91,11 @@ func DeleteBatchID(v pulid.ID) predicate.Contact {
 // CustomFormVersionID applies equality check predicate on the "custom_form_version_id" field. It's identical to CustomFormVersionIDEQ.
 func CustomFormVersionID(v pulid.ID) predicate.Contact {
 	return predicate.Contact(sql.FieldEQ(FieldCustomFormVersionID, v))
+}
+
+// NameTokens applies equality check predicate on the "name_tokens" field. It's identical to NameTokensEQ.
+func NameTokens(v bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldNameTokens, v))
 }
 
 // DataKey applies equality check predicate on the "data_key" field. It's identical to DataKeyEQ.
@@ -605,6 +611,56 @@ func CustomFormVersionIDEqualFold(v pulid.ID) predicate.Contact {
 func CustomFormVersionIDContainsFold(v pulid.ID) predicate.Contact {
 	vc := string(v)
 	return predicate.Contact(sql.FieldContainsFold(FieldCustomFormVersionID, vc))
+}
+
+// NameTokensEQ applies the EQ predicate on the "name_tokens" field.
+func NameTokensEQ(v bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldEQ(FieldNameTokens, v))
+}
+
+// NameTokensNEQ applies the NEQ predicate on the "name_tokens" field.
+func NameTokensNEQ(v bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldNEQ(FieldNameTokens, v))
+}
+
+// NameTokensIn applies the In predicate on the "name_tokens" field.
+func NameTokensIn(vs ...bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldIn(FieldNameTokens, vs...))
+}
+
+// NameTokensNotIn applies the NotIn predicate on the "name_tokens" field.
+func NameTokensNotIn(vs ...bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldNotIn(FieldNameTokens, vs...))
+}
+
+// NameTokensGT applies the GT predicate on the "name_tokens" field.
+func NameTokensGT(v bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldGT(FieldNameTokens, v))
+}
+
+// NameTokensGTE applies the GTE predicate on the "name_tokens" field.
+func NameTokensGTE(v bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldGTE(FieldNameTokens, v))
+}
+
+// NameTokensLT applies the LT predicate on the "name_tokens" field.
+func NameTokensLT(v bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldLT(FieldNameTokens, v))
+}
+
+// NameTokensLTE applies the LTE predicate on the "name_tokens" field.
+func NameTokensLTE(v bigram.Tokens) predicate.Contact {
+	return predicate.Contact(sql.FieldLTE(FieldNameTokens, v))
+}
+
+// NameTokensIsNil applies the IsNil predicate on the "name_tokens" field.
+func NameTokensIsNil() predicate.Contact {
+	return predicate.Contact(sql.FieldIsNull(FieldNameTokens))
+}
+
+// NameTokensNotNil applies the NotNil predicate on the "name_tokens" field.
+func NameTokensNotNil() predicate.Contact {
+	return predicate.Contact(sql.FieldNotNull(FieldNameTokens))
 }
 
 // DataKeyEQ applies the EQ predicate on the "data_key" field.

@@ -41,6 +41,8 @@ const (
 	FieldCustomFields = "custom_fields"
 	// FieldCustomFormVersionID holds the string denoting the custom_form_version_id field in the database.
 	FieldCustomFormVersionID = "custom_form_version_id"
+	// FieldNameTokens holds the string denoting the name_tokens field in the database.
+	FieldNameTokens = "name_tokens"
 	// FieldDataKey holds the string denoting the data_key field in the database.
 	FieldDataKey = "data_key"
 	// FieldMobile holds the string denoting the mobile field in the database.
@@ -153,6 +155,7 @@ var Columns = []string{
 	FieldDeleteBatchID,
 	FieldCustomFields,
 	FieldCustomFormVersionID,
+	FieldNameTokens,
 	FieldDataKey,
 	FieldMobile,
 	FieldMobileBidx,
@@ -191,7 +194,7 @@ func ValidColumn(column string) bool {
 //
 //	import _ "github.com/custos-crm/custos/ent/runtime"
 var (
-	Hooks        [9]ent.Hook
+	Hooks        [10]ent.Hook
 	Interceptors [1]ent.Interceptor
 	Policy       ent.Policy
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
@@ -300,6 +303,11 @@ func ByDeleteBatchID(opts ...sql.OrderTermOption) OrderOption {
 // ByCustomFormVersionID orders the results by the custom_form_version_id field.
 func ByCustomFormVersionID(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldCustomFormVersionID, opts...).ToFunc()
+}
+
+// ByNameTokens orders the results by the name_tokens field.
+func ByNameTokens(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNameTokens, opts...).ToFunc()
 }
 
 // ByName orders the results by the name field.

@@ -8,6 +8,7 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/custos-crm/custos/ent/predicate"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/secret"
 )
@@ -105,6 +106,11 @@ func DeleteBatchID(v pulid.ID) predicate.Customer {
 // CustomFormVersionID applies equality check predicate on the "custom_form_version_id" field. It's identical to CustomFormVersionIDEQ.
 func CustomFormVersionID(v pulid.ID) predicate.Customer {
 	return predicate.Customer(sql.FieldEQ(FieldCustomFormVersionID, v))
+}
+
+// NameTokens applies equality check predicate on the "name_tokens" field. It's identical to NameTokensEQ.
+func NameTokens(v bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldNameTokens, v))
 }
 
 // DataKey applies equality check predicate on the "data_key" field. It's identical to DataKeyEQ.
@@ -890,6 +896,56 @@ func CustomFormVersionIDEqualFold(v pulid.ID) predicate.Customer {
 func CustomFormVersionIDContainsFold(v pulid.ID) predicate.Customer {
 	vc := string(v)
 	return predicate.Customer(sql.FieldContainsFold(FieldCustomFormVersionID, vc))
+}
+
+// NameTokensEQ applies the EQ predicate on the "name_tokens" field.
+func NameTokensEQ(v bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldEQ(FieldNameTokens, v))
+}
+
+// NameTokensNEQ applies the NEQ predicate on the "name_tokens" field.
+func NameTokensNEQ(v bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldNEQ(FieldNameTokens, v))
+}
+
+// NameTokensIn applies the In predicate on the "name_tokens" field.
+func NameTokensIn(vs ...bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldIn(FieldNameTokens, vs...))
+}
+
+// NameTokensNotIn applies the NotIn predicate on the "name_tokens" field.
+func NameTokensNotIn(vs ...bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldNotIn(FieldNameTokens, vs...))
+}
+
+// NameTokensGT applies the GT predicate on the "name_tokens" field.
+func NameTokensGT(v bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldGT(FieldNameTokens, v))
+}
+
+// NameTokensGTE applies the GTE predicate on the "name_tokens" field.
+func NameTokensGTE(v bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldGTE(FieldNameTokens, v))
+}
+
+// NameTokensLT applies the LT predicate on the "name_tokens" field.
+func NameTokensLT(v bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldLT(FieldNameTokens, v))
+}
+
+// NameTokensLTE applies the LTE predicate on the "name_tokens" field.
+func NameTokensLTE(v bigram.Tokens) predicate.Customer {
+	return predicate.Customer(sql.FieldLTE(FieldNameTokens, v))
+}
+
+// NameTokensIsNil applies the IsNil predicate on the "name_tokens" field.
+func NameTokensIsNil() predicate.Customer {
+	return predicate.Customer(sql.FieldIsNull(FieldNameTokens))
+}
+
+// NameTokensNotNil applies the NotNil predicate on the "name_tokens" field.
+func NameTokensNotNil() predicate.Customer {
+	return predicate.Customer(sql.FieldNotNull(FieldNameTokens))
 }
 
 // DataKeyEQ applies the EQ predicate on the "data_key" field.

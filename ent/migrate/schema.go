@@ -332,6 +332,7 @@ var (
 		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
 		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "custom_form_version_id", Type: field.TypeString, Nullable: true},
+		{Name: "name_tokens", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"postgres": "text[]", "sqlite3": "text"}},
 		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile_bidx", Type: field.TypeBytes, Nullable: true},
@@ -355,47 +356,57 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "contacts_tenants_tenant",
-				Columns:    []*schema.Column{ContactsColumns[20]},
+				Columns:    []*schema.Column{ContactsColumns[21]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "contacts_customers_customer",
-				Columns:    []*schema.Column{ContactsColumns[21]},
+				Columns:    []*schema.Column{ContactsColumns[22]},
 				RefColumns: []*schema.Column{CustomersColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 		},
 		Indexes: []*schema.Index{
 			{
+				Name:    "contact_name_tokens",
+				Unique:  false,
+				Columns: []*schema.Column{ContactsColumns[8]},
+				Annotation: &entsql.IndexAnnotation{
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
+			},
+			{
 				Name:    "contact_tenant_id_mobile_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[10]},
+				Columns: []*schema.Column{ContactsColumns[21], ContactsColumns[11]},
 			},
 			{
 				Name:    "contact_tenant_id_telephone_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[12]},
+				Columns: []*schema.Column{ContactsColumns[21], ContactsColumns[13]},
 			},
 			{
 				Name:    "contact_tenant_id_wechat_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[14]},
+				Columns: []*schema.Column{ContactsColumns[21], ContactsColumns[15]},
 			},
 			{
 				Name:    "contact_tenant_id_email_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[16]},
+				Columns: []*schema.Column{ContactsColumns[21], ContactsColumns[17]},
 			},
 			{
 				Name:    "contact_tenant_id_customer_id",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[21]},
+				Columns: []*schema.Column{ContactsColumns[21], ContactsColumns[22]},
 			},
 			{
 				Name:    "contact_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{ContactsColumns[20], ContactsColumns[18]},
+				Columns: []*schema.Column{ContactsColumns[21], ContactsColumns[19]},
 			},
 		},
 	}
@@ -410,6 +421,7 @@ var (
 		{Name: "delete_batch_id", Type: field.TypeString, Nullable: true},
 		{Name: "custom_fields", Type: field.TypeJSON, Nullable: true},
 		{Name: "custom_form_version_id", Type: field.TypeString, Nullable: true},
+		{Name: "name_tokens", Type: field.TypeOther, Nullable: true, SchemaType: map[string]string{"postgres": "text[]", "sqlite3": "text"}},
 		{Name: "data_key", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile", Type: field.TypeBytes, Nullable: true},
 		{Name: "mobile_bidx", Type: field.TypeBytes, Nullable: true},
@@ -442,19 +454,19 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "customers_tenants_tenant",
-				Columns:    []*schema.Column{CustomersColumns[29]},
+				Columns:    []*schema.Column{CustomersColumns[30]},
 				RefColumns: []*schema.Column{TenantsColumns[0]},
 				OnDelete:   schema.NoAction,
 			},
 			{
 				Symbol:     "customers_users_owner",
-				Columns:    []*schema.Column{CustomersColumns[30]},
+				Columns:    []*schema.Column{CustomersColumns[31]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
 			{
 				Symbol:     "customers_departments_department",
-				Columns:    []*schema.Column{CustomersColumns[31]},
+				Columns:    []*schema.Column{CustomersColumns[32]},
 				RefColumns: []*schema.Column{DepartmentsColumns[0]},
 				OnDelete:   schema.SetNull,
 			},
@@ -463,42 +475,52 @@ var (
 			{
 				Name:    "customer_tenant_id_owner_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[30]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[31]},
 			},
 			{
 				Name:    "customer_tenant_id_department_id",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[31]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[32]},
+			},
+			{
+				Name:    "customer_name_tokens",
+				Unique:  false,
+				Columns: []*schema.Column{CustomersColumns[9]},
+				Annotation: &entsql.IndexAnnotation{
+					Types: map[string]string{
+						"postgres": "GIN",
+					},
+				},
 			},
 			{
 				Name:    "customer_tenant_id_mobile_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[11]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[12]},
 			},
 			{
 				Name:    "customer_tenant_id_telephone_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[13]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[14]},
 			},
 			{
 				Name:    "customer_tenant_id_wechat_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[15]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[16]},
 			},
 			{
 				Name:    "customer_tenant_id_email_bidx",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[17]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[18]},
 			},
 			{
 				Name:    "customer_tenant_id_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[2]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[2]},
 			},
 			{
 				Name:    "customer_tenant_id_name",
 				Unique:  false,
-				Columns: []*schema.Column{CustomersColumns[29], CustomersColumns[20]},
+				Columns: []*schema.Column{CustomersColumns[30], CustomersColumns[21]},
 			},
 		},
 	}

@@ -308,6 +308,7 @@ func init() {
 	contactMixinHooks3 := contactMixin[3].Hooks()
 	contactMixinHooks4 := contactMixin[4].Hooks()
 	contactMixinHooks5 := contactMixin[5].Hooks()
+	contactMixinHooks6 := contactMixin[6].Hooks()
 	contactHooks := schema.Contact{}.Hooks()
 
 	contact.Hooks[1] = contactMixinHooks1[0]
@@ -320,7 +321,9 @@ func init() {
 
 	contact.Hooks[5] = contactMixinHooks5[0]
 
-	contact.Hooks[6] = contactHooks[0]
+	contact.Hooks[6] = contactMixinHooks6[0]
+
+	contact.Hooks[7] = contactHooks[0]
 	contactMixinInters3 := contactMixin[3].Interceptors()
 	contact.Interceptors[0] = contactMixinInters3[0]
 	contactMixinFields0 := contactMixin[0].Fields()
@@ -381,6 +384,7 @@ func init() {
 	customerMixinHooks4 := customerMixin[4].Hooks()
 	customerMixinHooks5 := customerMixin[5].Hooks()
 	customerMixinHooks6 := customerMixin[6].Hooks()
+	customerMixinHooks7 := customerMixin[7].Hooks()
 	customerHooks := schema.Customer{}.Hooks()
 
 	customer.Hooks[1] = customerMixinHooks1[0]
@@ -395,9 +399,11 @@ func init() {
 
 	customer.Hooks[6] = customerMixinHooks6[0]
 
-	customer.Hooks[7] = customerHooks[0]
+	customer.Hooks[7] = customerMixinHooks7[0]
 
-	customer.Hooks[8] = customerHooks[1]
+	customer.Hooks[8] = customerHooks[0]
+
+	customer.Hooks[9] = customerHooks[1]
 	customerMixinInters4 := customerMixin[4].Interceptors()
 	customer.Interceptors[0] = customerMixinInters4[0]
 	customerMixinFields0 := customerMixin[0].Fields()

@@ -25,7 +25,7 @@ import (
 // Sign-in bookkeeping (failed attempts, lock counters, the last TOTP step)
 // is recorded by the sign-in events themselves.
 var auditSkip = []string{
-	"data_key", "updated_at", "created_at", "recovery_codes",
+	"data_key", "updated_at", "created_at", "recovery_codes", "name_tokens",
 	"failed_logins", "lock_count", "totp_last_step", "last_used_at", "sign_count", "backup_state",
 }
 

@@ -21,6 +21,7 @@ func (Contact) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		pulid.MixinWithPrefix("con"), TenantMixin{}, TimeMixin{}, SoftDeleteMixin{},
 		CustomFieldsMixin{module: "contact"},
+		NameSearchMixin{},
 		PersonalMixin{fields: []personalField{
 			{name: "mobile", index: phoneIndex}, {name: "telephone", index: phoneIndex}, {name: "wechat", index: wechatIndex}, {name: "email", index: emailIndex},
 			{name: "notes", index: noIndex},

@@ -26,6 +26,7 @@ func (Customer) Mixin() []ent.Mixin {
 	return []ent.Mixin{
 		pulid.MixinWithPrefix("cus"), TenantMixin{}, OwnerMixin{}, TimeMixin{}, SoftDeleteMixin{},
 		CustomFieldsMixin{module: "customer"},
+		NameSearchMixin{},
 		PersonalMixin{fields: []personalField{
 			{name: "mobile", index: phoneIndex}, {name: "telephone", index: phoneIndex}, {name: "wechat", index: wechatIndex}, {name: "email", index: emailIndex},
 			{name: "address", index: noIndex}, {name: "notes", index: noIndex},

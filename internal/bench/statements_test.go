@@ -78,7 +78,7 @@ func TestStatementShapes(t *testing.T) {
 		}
 	})
 
-	t.Run("quick search by a name fragment matches names", func(t *testing.T) {
+	t.Run("quick search by a name fragment uses the name tokens", func(t *testing.T) {
 		stmts := run(t, `query($q: String!) { search(query: $q) { customers { id } contacts { id } } }`, map[string]any{"q": "科技"})
 		var likes int
 		for _, s := range stmts {
@@ -86,6 +86,9 @@ func TestStatementShapes(t *testing.T) {
 				likes++
 				if strings.Contains(where(s), "_bidx") {
 					t.Errorf("a name search also looked up blind indexes: %s", s)
+				}
+				if !strings.Contains(where(s), `"name_tokens" @>`) {
+					t.Errorf("a name search does not narrow by the name tokens' index: %s", s)
 				}
 			}
 		}

@@ -1,6 +1,7 @@
 // Package search owns quick search: one box that finds the customers and
 // contacts a viewer can see, by an exact phone number or email through the
-// blind indexes, or else by a fragment of their name. It runs under the
+// blind indexes, or else by a fragment of their name (through the name
+// tokens' index on PostgreSQL). It runs under the
 // viewer's privacy rules like every other read.
 package search
 
@@ -9,10 +10,14 @@ import (
 	"fmt"
 	"strings"
 
+	"entgo.io/ent/dialect"
+	"entgo.io/ent/dialect/sql"
+
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/contact"
 	"github.com/custos-crm/custos/ent/customer"
 	"github.com/custos-crm/custos/ent/predicate"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/viewer"
 	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/personal"
@@ -48,6 +53,12 @@ func Quick(ctx context.Context, client *ent.Client, query string, limit int) (*R
 	if len(customerOr) == 0 {
 		customerOr = []predicate.Customer{customer.NameContainsFold(q)}
 		contactOr = []predicate.Contact{contact.NameContainsFold(q)}
+		if tokens := bigram.Of(q); len(tokens) > 0 && client.Dialect() == dialect.Postgres {
+			// The GIN index over the name tokens finds the candidates;
+			// the fragment match above keeps the exact meaning.
+			customerOr = []predicate.Customer{customer.And(customerOr[0], tokensContain(tokens))}
+			contactOr = []predicate.Contact{contact.And(contactOr[0], tokensContain(tokens))}
+		}
 	}
 	customers, err := client.Customer.Query().Where(customer.Or(customerOr...)).
 		Order(ent.Asc(customer.FieldName), ent.Asc(customer.FieldID)).Limit(limit).All(ctx)
@@ -87,4 +98,14 @@ func exactMatches(ctx context.Context, client *ent.Client, q string) ([]predicat
 		}
 	}
 	return customerOr, contactOr, nil
+}
+
+// tokensContain matches records whose name tokens include all of tokens
+// (PostgreSQL's array containment, which the GIN index answers).
+func tokensContain(tokens bigram.Tokens) func(*sql.Selector) {
+	return func(s *sql.Selector) {
+		s.Where(sql.P(func(b *sql.Builder) {
+			b.Ident(s.C("name_tokens")).WriteString(" @> ").Arg([]string(tokens)).WriteString("::text[]")
+		}))
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/custos-crm/custos/ent"
@@ -226,6 +227,30 @@ func TestSeed(t *testing.T) {
 			}
 		})
 
+		t.Run("quick search finds seeded names by a fragment, as API-created ones", func(t *testing.T) {
+			admin := a.Login(t, "acme", "admin@acme.seed.example")
+			// The whole name: a shorter fragment may match more than the
+			// 20 a search returns.
+			fragment := first.Name
+			a.GraphQL(t, admin, `mutation($name: String!) { createCustomer(input: {name: $name}) { id } }`,
+				map[string]any{"name": "API " + first.Name}).MustSucceed(t)
+			var out struct {
+				Search struct{ Customers []struct{ ID, Name string } }
+			}
+			a.GraphQL(t, admin, `query($q: String!) { search(query: $q) { customers { id name } } }`, map[string]any{"q": fragment}).MustSucceed(t).Decode(t, &out)
+			var seeded, api bool
+			for _, c := range out.Search.Customers {
+				seeded = seeded || c.ID == string(firstID)
+				api = api || c.Name == "API "+first.Name
+				if !strings.Contains(strings.ToLower(c.Name), strings.ToLower(fragment)) {
+					t.Errorf("search(%q) found %q", fragment, c.Name)
+				}
+			}
+			if !seeded || !api {
+				t.Errorf("search(%q) found %+v: seeded %v, API-created %v", fragment, out.Search.Customers, seeded, api)
+			}
+		})
+
 		t.Run("a manager sees the customers of the department", func(t *testing.T) {
 			manager := res.People.People[res.People.Departments[0].Leader]
 			token := a.Login(t, "acme", manager.Email)
@@ -290,7 +315,7 @@ func contents(t *testing.T, a *apptest.App, tenantID pulid.ID) []string {
 	var out []string
 	for _, c := range cs {
 		ref := vault.Ref{TenantID: string(tenantID), Table: "Customer", RowID: string(c.ID)}
-		if c.Name == apiCustomer {
+		if c.Name == apiCustomer || strings.HasPrefix(c.Name, "API ") {
 			continue
 		}
 		m, err := a.Vault.OpenString(sys, ref, c.DataKey, "mobile", c.Mobile.Ciphertext())

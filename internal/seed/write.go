@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/custos-crm/custos/ent"
+	"github.com/custos-crm/custos/ent/schema/bigram"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/internal/normalize"
 	"github.com/custos-crm/custos/internal/personal"
@@ -29,10 +30,10 @@ var (
 	customerColumns = []string{"id", "created_at", "updated_at", "data_key",
 		"mobile", "mobile_bidx", "telephone", "telephone_bidx", "wechat", "wechat_bidx", "email", "email_bidx", "address", "notes",
 		"name", "kind", "region_province", "region_city", "region_district", "level", "source", "industry",
-		"last_follow_up_at", "tenant_id", "owner_id", "department_id"}
+		"last_follow_up_at", "tenant_id", "owner_id", "department_id", "name_tokens"}
 	contactColumns = []string{"id", "created_at", "updated_at", "data_key",
 		"mobile", "mobile_bidx", "telephone", "telephone_bidx", "wechat", "wechat_bidx", "email", "email_bidx",
-		"name", "title", "tenant_id", "customer_id"}
+		"name", "title", "tenant_id", "customer_id", "name_tokens"}
 	followUpColumns = []string{"id", "created_at", "updated_at", "data_key", "content",
 		"type", "next_follow_up_on", "tenant_id", "customer_id", "contact_id", "author_id"}
 )
@@ -308,7 +309,7 @@ func (w *writer) build(ctx context.Context, from, n int) batch {
 				return fail(err)
 			}
 			row := append([]any{string(contactIDs[j]), at, at, ckey}, csealed...)
-			b.contacts = append(b.contacts, append(row, ct.Name, ct.Title, string(w.tenantID), string(id)))
+			b.contacts = append(b.contacts, append(row, ct.Name, ct.Title, string(w.tenantID), string(id), w.nameTokens(ct.Name)))
 		}
 		var last any
 		updated := c.CreatedAt
@@ -334,9 +335,20 @@ func (w *writer) build(ctx context.Context, from, n int) batch {
 		}
 		row := append([]any{string(id), c.CreatedAt, updated, key}, sealed...)
 		b.customers = append(b.customers, append(row, c.Name, c.Kind, c.Province, c.City, c.District,
-			c.Level, c.Source, c.Industry, last, string(w.tenantID), string(o.id), string(o.department)))
+			c.Level, c.Source, c.Industry, last, string(w.tenantID), string(o.id), string(o.department), w.nameTokens(c.Name)))
 	}
 	return b
+}
+
+// nameTokens returns the name tokens of name as the name search hook
+// stores them: a text[] for COPY on PostgreSQL, its text form on SQLite.
+func (w *writer) nameTokens(name string) any {
+	tokens := bigram.Of(name)
+	if w.st.Dialect == dialect.Postgres {
+		return append([]string{}, tokens...)
+	}
+	v, _ := tokens.Value()
+	return v
 }
 
 // connDriver is an ent driver on one connection: its transactions run on
