@@ -23,7 +23,7 @@ import (
 
 // Filename is the resolver for the filename field.
 func (r *attachmentResolver) Filename(ctx context.Context, obj *ent.Attachment) (*string, error) {
-	return r.reveal(ctx, "Attachment", obj.TenantID, obj.ID, obj.DataKey, "filename", obj.Filename)
+	return r.reveal(ctx, attachmentFilename, obj.TenantID, obj.ID, obj.DataKey, obj.Filename)
 }
 
 // URL is the resolver for the url field.
@@ -38,62 +38,62 @@ func (r *auditEventResolver) Changes(ctx context.Context, obj *ent.AuditEvent) (
 
 // Mobile is the resolver for the mobile field.
 func (r *contactResolver) Mobile(ctx context.Context, obj *ent.Contact) (*string, error) {
-	return r.reveal(ctx, "Contact", obj.TenantID, obj.ID, obj.DataKey, "mobile", obj.Mobile)
+	return r.reveal(ctx, contactMobile, obj.TenantID, obj.ID, obj.DataKey, obj.Mobile)
 }
 
 // Telephone is the resolver for the telephone field.
 func (r *contactResolver) Telephone(ctx context.Context, obj *ent.Contact) (*string, error) {
-	return r.reveal(ctx, "Contact", obj.TenantID, obj.ID, obj.DataKey, "telephone", obj.Telephone)
+	return r.reveal(ctx, contactTelephone, obj.TenantID, obj.ID, obj.DataKey, obj.Telephone)
 }
 
 // Wechat is the resolver for the wechat field.
 func (r *contactResolver) Wechat(ctx context.Context, obj *ent.Contact) (*string, error) {
-	return r.reveal(ctx, "Contact", obj.TenantID, obj.ID, obj.DataKey, "wechat", obj.Wechat)
+	return r.reveal(ctx, contactWechat, obj.TenantID, obj.ID, obj.DataKey, obj.Wechat)
 }
 
 // Email is the resolver for the email field.
 func (r *contactResolver) Email(ctx context.Context, obj *ent.Contact) (*string, error) {
-	return r.reveal(ctx, "Contact", obj.TenantID, obj.ID, obj.DataKey, "email", obj.Email)
+	return r.reveal(ctx, contactEmail, obj.TenantID, obj.ID, obj.DataKey, obj.Email)
 }
 
 // Notes is the resolver for the notes field.
 func (r *contactResolver) Notes(ctx context.Context, obj *ent.Contact) (*string, error) {
-	return r.reveal(ctx, "Contact", obj.TenantID, obj.ID, obj.DataKey, "notes", obj.Notes)
+	return r.reveal(ctx, contactNotes, obj.TenantID, obj.ID, obj.DataKey, obj.Notes)
 }
 
 // Mobile is the resolver for the mobile field.
 func (r *customerResolver) Mobile(ctx context.Context, obj *ent.Customer) (*string, error) {
-	return r.reveal(ctx, "Customer", obj.TenantID, obj.ID, obj.DataKey, "mobile", obj.Mobile)
+	return r.reveal(ctx, customerMobile, obj.TenantID, obj.ID, obj.DataKey, obj.Mobile)
 }
 
 // Telephone is the resolver for the telephone field.
 func (r *customerResolver) Telephone(ctx context.Context, obj *ent.Customer) (*string, error) {
-	return r.reveal(ctx, "Customer", obj.TenantID, obj.ID, obj.DataKey, "telephone", obj.Telephone)
+	return r.reveal(ctx, customerTelephone, obj.TenantID, obj.ID, obj.DataKey, obj.Telephone)
 }
 
 // Wechat is the resolver for the wechat field.
 func (r *customerResolver) Wechat(ctx context.Context, obj *ent.Customer) (*string, error) {
-	return r.reveal(ctx, "Customer", obj.TenantID, obj.ID, obj.DataKey, "wechat", obj.Wechat)
+	return r.reveal(ctx, customerWechat, obj.TenantID, obj.ID, obj.DataKey, obj.Wechat)
 }
 
 // Email is the resolver for the email field.
 func (r *customerResolver) Email(ctx context.Context, obj *ent.Customer) (*string, error) {
-	return r.reveal(ctx, "Customer", obj.TenantID, obj.ID, obj.DataKey, "email", obj.Email)
+	return r.reveal(ctx, customerEmail, obj.TenantID, obj.ID, obj.DataKey, obj.Email)
 }
 
 // Address is the resolver for the address field.
 func (r *customerResolver) Address(ctx context.Context, obj *ent.Customer) (*string, error) {
-	return r.reveal(ctx, "Customer", obj.TenantID, obj.ID, obj.DataKey, "address", obj.Address)
+	return r.reveal(ctx, customerAddress, obj.TenantID, obj.ID, obj.DataKey, obj.Address)
 }
 
 // Notes is the resolver for the notes field.
 func (r *customerResolver) Notes(ctx context.Context, obj *ent.Customer) (*string, error) {
-	return r.reveal(ctx, "Customer", obj.TenantID, obj.ID, obj.DataKey, "notes", obj.Notes)
+	return r.reveal(ctx, customerNotes, obj.TenantID, obj.ID, obj.DataKey, obj.Notes)
 }
 
 // Content is the resolver for the content field.
 func (r *followUpResolver) Content(ctx context.Context, obj *ent.FollowUp) (*string, error) {
-	return r.reveal(ctx, "FollowUp", obj.TenantID, obj.ID, obj.DataKey, "content", obj.Content)
+	return r.reveal(ctx, followUpContent, obj.TenantID, obj.ID, obj.DataKey, obj.Content)
 }
 
 // CreateContact is the resolver for the createContact field.
@@ -151,7 +151,7 @@ func (r *queryResolver) Search(ctx context.Context, query string) (*search.Resul
 
 // Email is the resolver for the email field.
 func (r *userResolver) Email(ctx context.Context, obj *ent.User) (*string, error) {
-	return r.reveal(ctx, "User", obj.TenantID, obj.ID, obj.DataKey, "email", obj.Email)
+	return r.reveal(ctx, userEmail, obj.TenantID, obj.ID, obj.DataKey, obj.Email)
 }
 
 // Mobile is the resolver for the mobile field.

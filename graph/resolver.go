@@ -26,7 +26,6 @@ import (
 	"github.com/custos-crm/custos/internal/notify"
 	"github.com/custos-crm/custos/internal/outbox"
 	"github.com/custos-crm/custos/internal/personal"
-	"github.com/custos-crm/custos/internal/vault"
 	"github.com/custos-crm/custos/internal/webhooks"
 	"github.com/custos-crm/custos/internal/workflows"
 	"github.com/custos-crm/custos/internal/workitems"
@@ -113,10 +112,27 @@ func (r *Resolver) viewer(ctx context.Context) (*model.Viewer, error) {
 
 // reveal returns a personal field of a record as the disclosure policy lets
 // the viewer see it.
-func (r *Resolver) reveal(ctx context.Context, table string, tenantID, id pulid.ID, key []byte, field string, v secret.Text) (*string, error) {
-	ref := vault.Ref{TenantID: string(tenantID), Table: table, RowID: string(id)}
-	return r.disclose.Text(ctx, ref, key, field, field, v)
+func (r *Resolver) reveal(ctx context.Context, f *disclosure.Field, tenantID, id pulid.ID, key []byte, v secret.Text) (*string, error) {
+	return r.disclose.Reveal(ctx, f, string(tenantID), string(id), key, v.Ciphertext())
 }
+
+// The personal fields the resolvers reveal, described once.
+var (
+	attachmentFilename = disclosure.NewField("Attachment", "filename", "filename")
+	contactMobile      = disclosure.NewField("Contact", "mobile", "mobile")
+	contactTelephone   = disclosure.NewField("Contact", "telephone", "telephone")
+	contactWechat      = disclosure.NewField("Contact", "wechat", "wechat")
+	contactEmail       = disclosure.NewField("Contact", "email", "email")
+	contactNotes       = disclosure.NewField("Contact", "notes", "notes")
+	customerMobile     = disclosure.NewField("Customer", "mobile", "mobile")
+	customerTelephone  = disclosure.NewField("Customer", "telephone", "telephone")
+	customerWechat     = disclosure.NewField("Customer", "wechat", "wechat")
+	customerEmail      = disclosure.NewField("Customer", "email", "email")
+	customerAddress    = disclosure.NewField("Customer", "address", "address")
+	customerNotes      = disclosure.NewField("Customer", "notes", "notes")
+	followUpContent    = disclosure.NewField("FollowUp", "content", "content")
+	userEmail          = disclosure.NewField("User", "email", "email")
+)
 
 // blindIndex returns the index a filter value must match, nil when the value
 // cannot be of the kind (so that nothing matches).

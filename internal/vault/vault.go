@@ -344,18 +344,31 @@ func (v *Vault) NewRecordKey(ctx context.Context, ref Ref) ([]byte, error) {
 	return wrapped, nil
 }
 
+// errForeignRecordKey is returned when a cached record key is used for
+// another record than the one it was wrapped for.
+var errForeignRecordKey = fmt.Errorf("%w: record key belongs to another record", ErrDecrypt)
+
 // recordKey returns the unwrapped record key for ref, from the cache or by
 // unwrapping it with the tenant data key. Every failure to use the key for
 // this record wraps ErrDecrypt.
+//
+// Every personal field GraphQL returns comes through here, usually in a
+// fresh goroutine whose stack is still small: the cache hit is kept apart
+// from the unwrapping so that its frame stays small.
 func (v *Vault) recordKey(ctx context.Context, ref Ref, wrapped []byte) (*recordKey, error) {
 	if rk := v.records.get(wrapped); rk != nil {
 		// A wrapped key opens only for the record it was made for; a cache
 		// hit must not be more lenient than an unwrap.
 		if rk.tenantID != ref.TenantID || rk.table != ref.Table || rk.rowID != ref.RowID {
-			return nil, fmt.Errorf("%w: record key belongs to another record", ErrDecrypt)
+			return nil, errForeignRecordKey
 		}
 		return rk, nil
 	}
+	return v.unwrapRecordKey(ctx, ref, wrapped)
+}
+
+// unwrapRecordKey unwraps a record key that is not cached, and caches it.
+func (v *Vault) unwrapRecordKey(ctx context.Context, ref Ref, wrapped []byte) (*recordKey, error) {
 	tenantKeyID, recordKeyID, sealed, ok := parseWrappedRecordKey(wrapped)
 	if !ok {
 		return nil, fmt.Errorf("%w: malformed record key", ErrDecrypt)
@@ -423,18 +436,18 @@ func (v *Vault) Seal(ctx context.Context, ref Ref, wrappedRecordKey []byte, colu
 // on as they are.
 func (v *Vault) Open(ctx context.Context, ref Ref, wrappedRecordKey []byte, column string, ciphertext []byte) ([]byte, error) {
 	if err := ref.checkColumn(column); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrDecrypt, err)
+		return nil, decryptError(err)
 	}
 	rk, err := v.recordKey(ctx, ref, wrappedRecordKey)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s.%s: %w", ref.Table, column, err)
+		return nil, openError(ref.Table, column, err)
 	}
 	keyID, sealed, ok := parseEnvelope(ciphertext)
 	if !ok {
-		return nil, fmt.Errorf("opening %s.%s: %w: malformed ciphertext", ref.Table, column, ErrDecrypt)
+		return nil, openError(ref.Table, column, errMalformedCiphertext)
 	}
 	if keyID != rk.id {
-		return nil, fmt.Errorf("opening %s.%s: %w: ciphertext is under another record key", ref.Table, column, ErrDecrypt)
+		return nil, openError(ref.Table, column, errForeignCiphertext)
 	}
 	// One allocation: the associated data, then room for the plaintext.
 	adLen := fieldADLen(ref, column)
@@ -443,9 +456,32 @@ func (v *Vault) Open(ctx context.Context, ref Ref, wrappedRecordKey []byte, colu
 	ad := appendFieldAD(buf, ref, column)
 	pt, err := rk.aead.Open(ad[adLen:adLen], nil, sealed, ad)
 	if err != nil {
-		return nil, fmt.Errorf("opening %s.%s: %w", ref.Table, column, ErrDecrypt)
+		return nil, openError(ref.Table, column, ErrDecrypt)
 	}
 	return pt, nil
+}
+
+// The reasons Open gives for a ciphertext it cannot open.
+var (
+	errMalformedCiphertext = fmt.Errorf("%w: malformed ciphertext", ErrDecrypt)
+	errForeignCiphertext   = fmt.Errorf("%w: ciphertext is under another record key", ErrDecrypt)
+)
+
+// openError wraps why Open failed for column of table. It and decryptError
+// are apart from Open, and the reasons are made once, so that Open's frame
+// stays small: GraphQL opens each personal field in a goroutine of its own,
+// whose stack starts small and should not have to grow for it.
+//
+//go:noinline
+func openError(table, column string, err error) error {
+	return fmt.Errorf("opening %s.%s: %w", table, column, err)
+}
+
+// decryptError wraps err as a failure to decrypt.
+//
+//go:noinline
+func decryptError(err error) error {
+	return fmt.Errorf("%w: %w", ErrDecrypt, err)
 }
 
 // SealString is Seal for a string plaintext.
