@@ -17,6 +17,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -174,7 +175,10 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 }
 
 // derive runs the key derivation once a slot is free. A derivation once
-// started runs to its end; ctx only cancels the wait.
+// started runs to its end; ctx only cancels the wait. It runs on an OS
+// thread of its own at a lower priority (lowerThreadPriority), so that on a
+// busy machine sign-ins wait for the CPU rather than the rest of the API and
+// the database: hashing is the one part of a request that may be slow.
 func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("wait for slot: %w", err)
@@ -185,7 +189,14 @@ func (h *Hasher) derive(ctx context.Context, password, salt []byte, p Params) ([
 		return nil, fmt.Errorf("wait for slot: %w", ctx.Err())
 	}
 	defer func() { <-h.sem }()
-	return h.kdf(password, salt, p), nil
+	key := make(chan []byte, 1)
+	go func() {
+		// Never unlocked: the thread ends with this goroutine.
+		runtime.LockOSThread()
+		lowerThreadPriority()
+		key <- h.kdf(password, salt, p)
+	}()
+	return <-key, nil
 }
 
 // encode returns the PHC string of a key.
