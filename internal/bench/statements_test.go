@@ -50,6 +50,14 @@ func TestStatementShapes(t *testing.T) {
 		return n
 	}
 
+	t.Run("L1's audit switch finds the audit hook", func(t *testing.T) {
+		// L1 switches the hook off and on and checks that exactly the
+		// "on" update wrote an event.
+		if _, _, err := env.L1(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+	})
+
 	t.Run("a list counts only when totalCount is selected", func(t *testing.T) {
 		page := `{ customers(first: 10) { edges { node { id } } pageInfo { hasNextPage endCursor } } }`
 		if stmts := run(t, page, nil); counts(stmts) != 0 {
