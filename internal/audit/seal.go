@@ -182,9 +182,12 @@ func (st *commitState) finish(ctx context.Context, tx *ent.Tx, next ent.Committe
 	return err
 }
 
-// SealOnCommit arranges for tx to link the unsealed events of tenantID
-// into the tenant's chain just before it commits, if it can take the
-// chain head without waiting. If another transaction holds the head (on
+// SealOnCommit arranges for the unsealed events of tenantID that tx
+// writes to be linked into the tenant's chain. Where a Sealer is installed
+// on the client, tx only wakes it after committing: the sealer links what
+// commits leave in batches, in its own short transactions, so writers do no
+// chain work at all. Otherwise tx links them just before it commits, if it
+// can take the chain head without waiting. If another transaction holds the head (on
 // PostgreSQL, the head is held until that transaction's commit has been
 // flushed), the events are left unsealed and tx commits without waiting;
 // the Sealer links them afterwards. So concurrent writers never fork the
@@ -195,7 +198,13 @@ func SealOnCommit(tx *ent.Tx, dialectName, tenantID string) {
 	tx.OnCommit(func(next ent.Committer) ent.Committer {
 		return ent.CommitFunc(func(ctx context.Context, tx *ent.Tx) error {
 			ctx, st, created := withCommitState(ctx)
-			if !st.sealed[tenantID] {
+			switch {
+			case st.nudge != nil:
+				// A sealer runs in this process (it installed the nudge,
+				// whose hook runs before this one): linking is left to
+				// it entirely, off the writer's path, in batches.
+				st.deferred = true
+			case !st.sealed[tenantID]:
 				st.sealed[tenantID] = true
 				complete, err := sealOwn(ctx, tx, dialectName, tenantID)
 				if err != nil {
