@@ -226,7 +226,9 @@ func TestAdministration(t *testing.T) {
 			app.GraphQL(t, f.tokA, `mutation { createRole(input: {name: "reader", permissions: ["customer:read"], scope: self}) { id } }`, nil).MustSucceed(t).Decode(t, &c)
 			r := app.GraphQL(t, f.tokA, `mutation($id: ID!) { updateRole(id: $id, input: {appendPermissions: ["customer:update", "no:such"]}) { id } }`, map[string]any{"id": c.CreateRole.ID})
 			wantError(t, r, "BAD_USER_INPUT", "/input/appendPermissions/1")
-			var out struct{ UpdateRole struct{ Permissions []string } }
+			var out struct {
+				UpdateRole struct{ Permissions []string }
+			}
 			app.GraphQL(t, f.tokA, `mutation($id: ID!) { updateRole(id: $id, input: {appendPermissions: ["customer:update", "customer:read"]}) { permissions } }`,
 				map[string]any{"id": c.CreateRole.ID}).MustSucceed(t).Decode(t, &out)
 			if got := strings.Join(out.UpdateRole.Permissions, ","); got != "customer:read,customer:update" {

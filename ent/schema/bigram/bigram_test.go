@@ -7,12 +7,12 @@ import (
 
 func TestOf(t *testing.T) {
 	cases := map[string]Tokens{
-		"":                 nil,
-		"王":                nil,
-		"海禾投资海禾":           {"海禾", "禾投", "投资", "资海"},
-		"Fabrikam Co.":     {"fa", "ab", "br", "ri", "ik", "ka", "am", "m ", " c", "co", "o."},
-		"ＡＢ":               {"ａｂ"},
-		`say "hi"\`:        {"sa", "ay", "y ", ` "`, `"h`, "hi", `i"`, `"\`},
+		"":             nil,
+		"王":            nil,
+		"海禾投资海禾":       {"海禾", "禾投", "投资", "资海"},
+		"Fabrikam Co.": {"fa", "ab", "br", "ri", "ik", "ka", "am", "m ", " c", "co", "o."},
+		"ＡＢ":           {"ａｂ"},
+		`say "hi"\`:    {"sa", "ay", "y ", ` "`, `"h`, "hi", `i"`, `"\`},
 	}
 	for in, want := range cases {
 		if got := Of(in); !slices.Equal(got, want) {
