@@ -83,21 +83,13 @@ func TestApprovals(t *testing.T) {
 			tok[e] = a.Login(t, "acme", e+"@acme.test")
 		}
 		doc := approvalFlow(string(m1.ID), string(m2.ID), string(m3.ID), string(sub.ID))
-		var wf struct {
-			CreateWorkflow struct {
-				ID            string
-				LatestVersion struct{ ID string }
-			}
-		}
-		a.GraphQL(t, admin, `mutation($d: Map!) { createWorkflow(input: {key: "approvals", module: project, nameZh: "审批", nameEn: "Approvals", document: $d}) { id latestVersion { id } } }`,
-			map[string]any{"d": doc}).MustSucceed(t).Decode(t, &wf)
-		a.GraphQL(t, admin, `mutation($id: ID!) { publishWorkflowVersion(id: $id) { state } }`, map[string]any{"id": wf.CreateWorkflow.LatestVersion.ID}).MustSucceed(t)
+		workflowID := publishProjectFlow(t, a, admin, doc)
 
 		submit := func(mode string, chosen ...string) project {
 			t.Helper()
 			var c struct{ CreateProject project }
 			a.GraphQL(t, tok["sub"], `mutation($w: ID!) { createProject(input: {title: "Booth", workflowID: $w}) { id } }`,
-				map[string]any{"w": wf.CreateWorkflow.ID}).MustSucceed(t).Decode(t, &c)
+				map[string]any{"w": workflowID}).MustSucceed(t).Decode(t, &c)
 			var out struct{ TransitionProject project }
 			a.GraphQL(t, tok["sub"], `mutation($id: ID!, $t: String!, $ap: [ID!]) { transitionProject(id: $id, transition: $t, approvers: $ap) { `+projectFields+` } }`,
 				map[string]any{"id": c.CreateProject.ID, "t": "submit_" + mode, "ap": chosen}).MustSucceed(t).Decode(t, &out)
@@ -339,20 +331,12 @@ func TestApproverReadsTheRecord(t *testing.T) {
 		}
 		// s1 and the user without any role approve (会签); s2 is not asked.
 		doc := approvalFlow(string(s1.ID), string(noRole.ID), string(s2.ID), string(sub.ID))
-		var wf struct {
-			CreateWorkflow struct {
-				ID            string
-				LatestVersion struct{ ID string }
-			}
-		}
-		a.GraphQL(t, admin, `mutation($d: Map!) { createWorkflow(input: {key: "approvals", module: project, nameZh: "审批", nameEn: "Approvals", document: $d}) { id latestVersion { id } } }`,
-			map[string]any{"d": doc}).MustSucceed(t).Decode(t, &wf)
-		a.GraphQL(t, admin, `mutation($id: ID!) { publishWorkflowVersion(id: $id) { state } }`, map[string]any{"id": wf.CreateWorkflow.LatestVersion.ID}).MustSucceed(t)
+		workflowID := publishProjectFlow(t, a, admin, doc)
 		newProject := func() string {
 			t.Helper()
 			var c struct{ CreateProject struct{ ID string } }
 			a.GraphQL(t, tok["sub"], `mutation($w: ID!) { createProject(input: {title: "Booth", workflowID: $w}) { id } }`,
-				map[string]any{"w": wf.CreateWorkflow.ID}).MustSucceed(t).Decode(t, &c)
+				map[string]any{"w": workflowID}).MustSucceed(t).Decode(t, &c)
 			return c.CreateProject.ID
 		}
 		submitted, untouched := newProject(), newProject()
@@ -476,4 +460,20 @@ func download(t *testing.T, a *apptest.App, token, id string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+// publishProjectFlow creates the project workflow "approvals" from doc as
+// the admin, publishes it and returns its id.
+func publishProjectFlow(t *testing.T, a *apptest.App, admin string, doc map[string]any) string {
+	t.Helper()
+	var wf struct {
+		CreateWorkflow struct {
+			ID            string
+			LatestVersion struct{ ID string }
+		}
+	}
+	a.GraphQL(t, admin, `mutation($d: Map!) { createWorkflow(input: {key: "approvals", module: project, nameZh: "审批", nameEn: "Approvals", document: $d}) { id latestVersion { id } } }`,
+		map[string]any{"d": doc}).MustSucceed(t).Decode(t, &wf)
+	a.GraphQL(t, admin, `mutation($id: ID!) { publishWorkflowVersion(id: $id) { state } }`, map[string]any{"id": wf.CreateWorkflow.LatestVersion.ID}).MustSucceed(t)
+	return wf.CreateWorkflow.ID
 }
