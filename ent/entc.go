@@ -70,16 +70,22 @@ func main() {
 	}
 }
 
-// graphQLTemplates returns entgql's templates with the pagination template
-// replaced by our copy that counts rows only when totalCount is selected.
+// graphQLTemplates returns entgql's templates with two replaced by our
+// copies: pagination, which counts rows only when totalCount is selected,
+// and collection, which lets a resolver-backed field select only the
+// columns its resolver reads (ent/schema/collect).
 // They must be given to the extension: templates in gen.Config run first and
 // the extension's own copies would overwrite their output.
 func graphQLTemplates() []*gen.Template {
 	var templates []*gen.Template
 	for _, t := range entgql.AllTemplates {
-		if t == entgql.PaginationTemplate {
+		switch t {
+		case entgql.PaginationTemplate:
 			t = gen.MustParse(gen.NewTemplate("template/pagination.tmpl").
 				Funcs(entgql.TemplateFuncs).ParseFiles("./template/pagination.tmpl"))
+		case entgql.CollectionTemplate:
+			t = gen.MustParse(gen.NewTemplate("template/collection.tmpl").
+				Funcs(entgql.TemplateFuncs).ParseFiles("./template/collection.tmpl"))
 		}
 		templates = append(templates, t)
 	}

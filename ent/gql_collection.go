@@ -522,6 +522,13 @@ func (_q *AttachmentQuery) collectField(ctx context.Context, oneNode bool, opCtx
 				selectedFields = append(selectedFields, attachment.FieldProjectID)
 				fieldSeen[attachment.FieldProjectID] = struct{}{}
 			}
+		case "filename":
+			for _, column := range []string{"filename", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[attachment.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, attachment.FieldCreatedAt)
@@ -799,6 +806,48 @@ func (_q *ContactQuery) collectField(ctx context.Context, oneNode bool, opCtx *g
 			if _, ok := fieldSeen[contact.FieldCustomerID]; !ok {
 				selectedFields = append(selectedFields, contact.FieldCustomerID)
 				fieldSeen[contact.FieldCustomerID] = struct{}{}
+			}
+		case "customFields":
+			for _, column := range []string{"custom_fields", "custom_form_version_id", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "email":
+			for _, column := range []string{"email", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "mobile":
+			for _, column := range []string{"mobile", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "notes":
+			for _, column := range []string{"notes", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "telephone":
+			for _, column := range []string{"telephone", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "wechat":
+			for _, column := range []string{"wechat", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[contact.FieldCreatedAt]; !ok {
@@ -1135,6 +1184,55 @@ func (_q *CustomerQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			_q.WithNamedAttachments(alias, func(wq *AttachmentQuery) {
 				*wq = *query
 			})
+		case "address":
+			for _, column := range []string{"address", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "customFields":
+			for _, column := range []string{"custom_fields", "custom_form_version_id", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "email":
+			for _, column := range []string{"email", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "mobile":
+			for _, column := range []string{"mobile", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "notes":
+			for _, column := range []string{"notes", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "telephone":
+			for _, column := range []string{"telephone", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
+		case "wechat":
+			for _, column := range []string{"wechat", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
 		case "ownerID":
 			if _, ok := fieldSeen[customer.FieldOwnerID]; !ok {
 				selectedFields = append(selectedFields, customer.FieldOwnerID)
@@ -1592,6 +1690,13 @@ func (_q *FollowUpQuery) collectField(ctx context.Context, oneNode bool, opCtx *
 			if _, ok := fieldSeen[followup.FieldAuthorID]; !ok {
 				selectedFields = append(selectedFields, followup.FieldAuthorID)
 				fieldSeen[followup.FieldAuthorID] = struct{}{}
+			}
+		case "content":
+			for _, column := range []string{"content", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
 			}
 		case "createdAt":
 			if _, ok := fieldSeen[followup.FieldCreatedAt]; !ok {
@@ -3781,6 +3886,13 @@ func (_q *TransitionEventQuery) collectField(ctx context.Context, oneNode bool, 
 	)
 	for _, field := range graphql.CollectFields(opCtx, collected.Selections, satisfies) {
 		switch field.Name {
+		case "comment":
+			for _, column := range []string{"comment", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[transitionevent.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, transitionevent.FieldCreatedAt)
@@ -3989,6 +4101,13 @@ func (_q *UserQuery) collectField(ctx context.Context, oneNode bool, opCtx *grap
 			_q.WithNamedGrants(alias, func(wq *RoleGrantQuery) {
 				*wq = *query
 			})
+		case "email":
+			for _, column := range []string{"email", "data_key", "tenant_id"} {
+				if _, ok := fieldSeen[column]; !ok {
+					selectedFields = append(selectedFields, column)
+					fieldSeen[column] = struct{}{}
+				}
+			}
 		case "createdAt":
 			if _, ok := fieldSeen[user.FieldCreatedAt]; !ok {
 				selectedFields = append(selectedFields, user.FieldCreatedAt)

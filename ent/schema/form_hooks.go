@@ -12,11 +12,13 @@ import (
 
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/mixin"
 
 	gen "github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/hook"
+	"github.com/custos-crm/custos/ent/schema/collect"
 	"github.com/custos-crm/custos/ent/schema/customfields"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/internal/apierr"
@@ -78,6 +80,20 @@ func (CustomFieldsMixin) Fields() []ent.Field {
 			Annotations(entgql.Type("Map"), entgql.Skip(entgql.SkipType, entgql.SkipWhereInput, entgql.SkipOrderField)),
 		field.String("custom_form_version_id").GoType(pulid.ID("")).Optional().
 			Annotations(entgql.Skip(entgql.SkipMutationCreateInput, entgql.SkipMutationUpdateInput, entgql.SkipWhereInput)),
+	}
+}
+
+// Annotations names the columns the customFields resolver of customers and
+// contacts reads, so that a page selecting it loads no other encrypted
+// column. Tickets and projects are left out on purpose: their resolver also
+// reads the workflow version and state to hide fields, and without the
+// annotation entgql loads their whole row.
+func (m CustomFieldsMixin) Annotations() []schema.Annotation {
+	if m.module != "customer" && m.module != "contact" {
+		return nil
+	}
+	return []schema.Annotation{
+		collect.Field("customFields", "custom_fields", "custom_form_version_id", "data_key", "tenant_id"),
 	}
 }
 

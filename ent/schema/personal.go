@@ -1,12 +1,16 @@
 package schema
 
 import (
+	"strings"
+
 	"entgo.io/contrib/entgql"
 	"entgo.io/ent"
+	"entgo.io/ent/schema"
 	"entgo.io/ent/schema/field"
 	"entgo.io/ent/schema/index"
 	"entgo.io/ent/schema/mixin"
 
+	"github.com/custos-crm/custos/ent/schema/collect"
 	"github.com/custos-crm/custos/ent/schema/secret"
 	"github.com/custos-crm/custos/internal/personal"
 )
@@ -58,6 +62,33 @@ func (m PersonalMixin) Fields() []ent.Field {
 		}
 	}
 	return out
+}
+
+// Annotations names the columns each personal field's resolver reads: its
+// ciphertext, the record's wrapped data key and the tenant the key is
+// bound to. A page selecting one personal field then loads no other.
+func (m PersonalMixin) Annotations() []schema.Annotation {
+	cols := collect.Columns{Fields: map[string][]string{}}
+	for _, f := range m.fields {
+		if !f.internal {
+			cols.Fields[graphQLName(f.name)] = []string{f.name, "data_key", "tenant_id"}
+		}
+	}
+	if len(cols.Fields) == 0 {
+		return nil
+	}
+	return []schema.Annotation{cols}
+}
+
+// graphQLName returns the GraphQL name entgql gives a snake_case field.
+func graphQLName(name string) string {
+	parts := strings.Split(name, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 // Indexes returns tenant-first indexes on the blind index columns.

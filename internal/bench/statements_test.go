@@ -69,6 +69,31 @@ func TestStatementShapes(t *testing.T) {
 		}
 	})
 
+	t.Run("a personal field loads its own ciphertext, not the whole row", func(t *testing.T) {
+		stmts := run(t, `{ customers(first: 10) { edges { node { id name mobile customFields } } } }`, nil)
+		var lists int
+		for _, s := range stmts {
+			if !strings.HasPrefix(strings.ToUpper(s), "SELECT") || !strings.Contains(s, `FROM "customers"`) {
+				continue
+			}
+			lists++
+			cols := s[:strings.Index(s, `FROM "customers"`)]
+			for _, want := range []string{`"mobile"`, `"data_key"`, `"tenant_id"`, `"custom_fields"`, `"custom_form_version_id"`} {
+				if !strings.Contains(cols, want) {
+					t.Errorf("the page does not load %s: %s", want, s)
+				}
+			}
+			for _, other := range []string{`"notes"`, `"address"`, `"email"`, `"mobile_bidx"`, `"name_tokens"`} {
+				if strings.Contains(cols, other) {
+					t.Errorf("the page loads %s, which no selected field reads: %s", other, s)
+				}
+			}
+		}
+		if lists != 1 {
+			t.Errorf("%d statements listed customers, want 1:\n%s", lists, strings.Join(stmts, "\n"))
+		}
+	})
+
 	t.Run("quick search by phone uses only the blind indexes", func(t *testing.T) {
 		stmts := run(t, `query($q: String!) { search(query: $q) { customers { id } contacts { id } } }`, map[string]any{"q": "13812345678"})
 		var searches int
