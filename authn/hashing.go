@@ -104,3 +104,15 @@ var errHashBusy = errors.New("authn: every password hashing slot busy")
 // HashRefusals returns how many requests were refused because no hashing
 // slot came free in time, for metrics.
 func (s *Service) HashRefusals() uint64 { return s.hashes.refused.Load() }
+
+// HashPassword hashes a password that a request sets for someone else (an
+// administrator creating a user or resetting a password) within the same
+// bound as sign-ins: past the wait it is refused with RATE_LIMITED.
+func (s *Service) HashPassword(ctx context.Context, pw string) (string, error) {
+	release, err := s.hashes.acquire(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
+	return s.hasher.Hash(ctx, pw)
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/auditevent"
 	"github.com/custos-crm/custos/ent/user"
+	"github.com/custos-crm/custos/internal/apierr"
 	"github.com/custos-crm/custos/internal/apptest"
 	"github.com/custos-crm/custos/internal/store/storetest"
 	"github.com/custos-crm/custos/internal/tenancy"
@@ -69,6 +70,7 @@ type signInRig struct {
 	app    *apptest.App
 	tn     *apptest.Tenant
 	hasher *observedHasher
+	svc    *authn.Service
 	srv    *httptest.Server
 }
 
@@ -86,6 +88,7 @@ func newSignInRig(t *testing.T, dialectName string, hasher *observedHasher, maxW
 	if err != nil {
 		t.Fatal(err)
 	}
+	rg.svc = svc
 	mux := http.NewServeMux()
 	mux.Handle("POST /auth/login", svc.Login())
 	mux.Handle("POST /auth/password", svc.Authenticate(authn.AllowRestricted(svc.ChangePassword())))
@@ -182,6 +185,12 @@ func TestSignInHashingIsBounded(t *testing.T) {
 					t.Errorf("%s: %+v, want 429 RATE_LIMITED with Retry-After 1", tc.name, a)
 				}
 			}
+			// An administrator setting a password (createUser,
+			// resetPassword) waits for the same slots.
+			_, err := rg.svc.HashPassword(context.Background(), "an admin-set passphrase")
+			if ae := apierr.As(err); ae == nil || ae.Code != apierr.RateLimited {
+				t.Errorf("an admin password set: %v, want RATE_LIMITED", err)
+			}
 		})
 		close(hasher.hold)
 		if a := <-done; a.status != http.StatusOK {
@@ -223,6 +232,13 @@ func TestSignInHashingIsBounded(t *testing.T) {
 			}
 			if a := rg.post(t, "/auth/step-up", stepTok, map[string]string{"password": apptest.Password}); a.status != http.StatusOK {
 				t.Errorf("step-up: %+v", a)
+			}
+			hash, err := rg.svc.HashPassword(context.Background(), "an admin-set passphrase")
+			if err != nil {
+				t.Fatalf("an admin password set: %v", err)
+			}
+			if ok, err := rg.app.Hasher.Verify(context.Background(), hash, "an admin-set passphrase"); err != nil || !ok {
+				t.Errorf("the admin-set hash does not verify: %v, %v", ok, err)
 			}
 		})
 	})

@@ -99,7 +99,7 @@ func NewApp(c AppConfig) (http.Handler, error) {
 		GraphQL: graph.NewHandler(graph.HandlerConfig{
 			Client:        client,
 			Clock:         c.Clock,
-			Directory:     directory.New(c.Hasher, c.Clock, auth),
+			Directory:     directory.New(auth, c.Clock, auth),
 			Disclosure:    c.Disclosure,
 			Files:         fileService,
 			Auth:          auth,
