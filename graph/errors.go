@@ -43,7 +43,13 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	info := requestinfo.FromContext(ctx)
 	ae := Classify(err)
-	if ae.Code == apierr.Internal {
+	switch {
+	case ae.Code != apierr.Internal:
+	case abandoned(ctx, err):
+		// The client went away: nobody reads this answer, and nothing
+		// failed inside the server.
+		p.logger.InfoContext(ctx, "graphql request abandoned by the client", "request_id", info.ID, "path", gqlErr.Path.String())
+	default:
 		p.logger.ErrorContext(ctx, "graphql request failed", "request_id", info.ID, "path", gqlErr.Path.String(), "error", err.Error())
 	}
 	body := apierr.Present(ae, info.Locale, info.ID)
@@ -53,6 +59,12 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		Locations:  gqlErr.Locations,
 		Extensions: body.Map(),
 	}
+}
+
+// abandoned reports whether err is the request's own context ending, which
+// happens only when the client closes the connection.
+func abandoned(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 func (p presenter) recover(ctx context.Context, v any) error {

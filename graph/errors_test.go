@@ -1,0 +1,47 @@
+package graph
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+
+	"github.com/custos-crm/custos/internal/apierr"
+)
+
+// TestPresenterLogsAbandonedRequestsApart checks that a request the client
+// gave up on is not logged as a server failure, while the same error on a
+// live request is, and that neither shows the client internal text.
+func TestPresenterLogsAbandonedRequestsApart(t *testing.T) {
+	var log bytes.Buffer
+	p := presenter{logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	cancelled := resolverError{fmt.Errorf("listing customers: %w", context.Canceled)}
+
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	got := p.present(gone, cancelled)
+	if code := fmt.Sprint(got.Extensions["code"]); code != string(apierr.Internal) {
+		t.Errorf("code = %v, want %s", code, apierr.Internal)
+	}
+	if strings.Contains(got.Message, "listing customers") {
+		t.Errorf("the message shows internal text: %q", got.Message)
+	}
+	if !strings.Contains(log.String(), "level=INFO") || !strings.Contains(log.String(), "abandoned by the client") {
+		t.Errorf("an abandoned request logged %q, want one INFO line", log.String())
+	}
+
+	log.Reset()
+	p.present(context.Background(), cancelled)
+	if !strings.Contains(log.String(), "level=ERROR") || !strings.Contains(log.String(), "listing customers") {
+		t.Errorf("a cancellation on a live request logged %q, want an ERROR with the cause", log.String())
+	}
+
+	log.Reset()
+	p.present(gone, resolverError{errors.New("disk on fire")})
+	if !strings.Contains(log.String(), "level=ERROR") {
+		t.Errorf("another failure on an abandoned request logged %q, want an ERROR", log.String())
+	}
+}
