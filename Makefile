@@ -36,7 +36,7 @@ bench: ## run the benchmark pairs on PostgreSQL (CUSTOS_BENCH_DATABASE_URL) and 
 	$(GO) test -run '^$$' -bench . ./internal/bench/
 	$(GO) run ./internal/bench/cmd/benchtable $(BENCH_FLAGS)
 
-soak: ## run the load mix for 30 minutes on the bench database and report errors, p99 drift and memory
-	$(GO) run ./internal/bench/cmd/benchtable -soak 30m $(BENCH_FLAGS)
+soak: ## run the load mix for 30 minutes on the bench database and report errors, p99 drift and memory (server log: soak-server.log, heap profile: soak-heap.pprof)
+	$(GO) run ./internal/bench/cmd/benchtable -soak 30m -server-log soak-server.log -memprofile soak-heap.pprof $(BENCH_FLAGS)
 
 include Makefile.migration.mk

@@ -75,6 +75,9 @@ type Config struct {
 	Seed                                                 uint64
 	// Log gets progress lines.
 	Log io.Writer
+	// ServerLog gets the served application's log at warning level and
+	// above (requests that failed inside the server); nil discards it.
+	ServerLog io.Writer
 }
 
 // Env is the seeded bench database with the application served on it.
@@ -127,7 +130,11 @@ func Open(ctx context.Context, cfg Config) (*Env, error) {
 			return nil, err
 		}
 	}
-	e := &Env{Config: cfg, DatabaseURL: dbURL, logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	serverLog := cfg.ServerLog
+	if serverLog == nil {
+		serverLog = io.Discard
+	}
+	e := &Env{Config: cfg, DatabaseURL: dbURL, logger: slog.New(slog.NewTextHandler(serverLog, &slog.HandlerOptions{Level: slog.LevelWarn}))}
 	clk := clock.System{}
 	st, err := store.Open(ctx, dbURL, clk)
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -43,6 +44,11 @@ type LoadResult struct {
 	Total int
 	// ResidentMiB is this process's resident memory at the end of the run.
 	ResidentMiB float64
+	// HeapMiB is the Go heap in use at the end of the run (live objects and
+	// garbage not yet collected), and Goroutines the goroutines then
+	// running: they tell a leak from memory the runtime keeps for reuse.
+	HeapMiB    float64
+	Goroutines int
 }
 
 // visible is what one manager's clients work on: customers the manager
@@ -197,6 +203,10 @@ func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows in
 		}
 		res.Reads.Elapsed = res.Duration
 		res.ResidentMiB = ResidentMiB()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		res.HeapMiB = float64(ms.HeapInuse) / (1 << 20)
+		res.Goroutines = runtime.NumGoroutine()
 		results = append(results, res)
 	}
 	return results, nil

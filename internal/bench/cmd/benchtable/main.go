@@ -48,8 +48,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	clients := fs.Int("clients", 64, "concurrent clients of the load test")
 	verbose := fs.Bool("v", false, "print the statements G2 counts")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file at the end of the run")
 	loadKinds := fs.String("load-kinds", "", "comma-separated request kinds of the load mix (default: all of "+strings.Join(bench.KindNames(), ", ")+")")
 	soak := fs.Duration("soak", 0, "run only the soak test, this long (e.g. 30m)")
+	serverLog := fs.String("server-log", "", "append the served application's warnings and errors to this file (default: discard them)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,6 +66,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer pprof.StopCPUProfile()
 	}
+	if *memProfile != "" {
+		defer func() {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintln(stderr, "benchtable: heap profile:", err)
+			}
+		}()
+	}
 	want := map[string]bool{}
 	for _, id := range strings.Split(*only, ",") {
 		if id = strings.TrimSpace(strings.ToUpper(id)); id != "" {
@@ -72,9 +81,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	selected := func(id string) bool { return len(want) == 0 || want[strings.ToUpper(id)] }
 
+	var serverLogFile io.Writer
+	if *serverLog != "" {
+		f, err := os.OpenFile(*serverLog, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		serverLogFile = f
+	}
 	env, err := bench.Open(ctx, bench.Config{
 		URL: getenv(bench.EnvURL), Customers: *customers, ContactsPerCustomer: *contacts,
-		FollowUpsPerCustomer: *followUps, Seed: *seedValue, Log: stderr,
+		FollowUpsPerCustomer: *followUps, Seed: *seedValue, Log: stderr, ServerLog: serverLogFile,
 	})
 	if err != nil {
 		return err
@@ -282,11 +300,12 @@ func runSoak(ctx context.Context, env *bench.Env, clients int, d time.Duration, 
 	// and pools have filled, to the end of the last.
 	startRSS, endRSS := res[0].ResidentMiB, res[len(res)-1].ResidentMiB
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "window\trequests\terrors\treads p50\treads p99")
+	fmt.Fprintln(tw, "window\trequests\terrors\treads p50\treads p99\tresident\tGo heap in use\tgoroutines")
 	errs := 0
 	for i, r := range res {
 		errs += r.Errors()
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f ms\t%.1f ms\n", i+1, r.Total, r.Errors(), ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.99)))
+		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f ms\t%.1f ms\t%.0f MiB\t%.0f MiB\t%d\n", i+1, r.Total, r.Errors(),
+			ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.99)), r.ResidentMiB, r.HeapMiB, r.Goroutines)
 	}
 	tw.Flush()
 	for _, k := range bench.KindNames() {
@@ -304,6 +323,21 @@ func runSoak(ctx context.Context, env *bench.Env, clients int, d time.Duration, 
 		clients, d, errs, first, last, drift*100, startRSS, endRSS, rssDrift*100,
 		verdict(errs == 0 && rssDrift <= 0.10 && drift <= 0.10))
 	return nil
+}
+
+// writeHeapProfile writes the heap profile (what is live after a
+// collection, and what was allocated over the run) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // printE1Statements prints the statements of both E1 queries and of a
