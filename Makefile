@@ -10,7 +10,7 @@ help: ## list the targets
 
 generate: ## regenerate ent (ent/, graph/ent.graphql) and then gqlgen (graph/generated.go)
 	cd ent && $(GO) generate .
-	$(GO) tool gqlgen generate
+	$(GO) run ./graph/cmd/gqlgen
 
 verify: generate ## regenerate and fail if generated code differs from what is committed
 	@git add -N . && git diff --exit-code --stat -- ent graph gqlgen.yml || \
