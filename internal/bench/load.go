@@ -72,7 +72,13 @@ func (e *Env) prepareLoad(ctx context.Context) ([]visible, error) {
 		if err != nil {
 			return nil, err
 		}
-		rows, err := e.Pgx.QueryContext(ctx, `SELECT id, name FROM customers TABLESAMPLE SYSTEM (2) WHERE tenant_id = $1 AND department_id = $2 LIMIT 500`,
+		// A 2 % sample of the table's pages spreads the requests over a
+		// large tenant; a small one is read whole.
+		sample := "TABLESAMPLE SYSTEM (2)"
+		if e.Customers < 100_000 {
+			sample = ""
+		}
+		rows, err := e.Pgx.QueryContext(ctx, `SELECT id, name FROM customers `+sample+` WHERE tenant_id = $1 AND department_id = $2 LIMIT 500`,
 			string(e.Seeded.TenantID), string(d.ID))
 		if err != nil {
 			return nil, err
@@ -110,44 +116,9 @@ func (e *Env) prepareLoad(ctx context.Context) ([]visible, error) {
 // is above 1, the run is cut into that many windows, each reported (the
 // soak test).
 func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows int, only []string) ([]LoadResult, error) {
-	vis, err := e.prepareLoad(ctx)
+	op, err := e.loadOp(ctx, clients, only)
 	if err != nil {
 		return nil, err
-	}
-	client := HTTPClient(clients)
-	var kinds []string
-	for _, m := range loadMix {
-		if len(only) > 0 && !slices.Contains(only, m.kind) {
-			continue
-		}
-		for range m.share {
-			kinds = append(kinds, m.kind)
-		}
-	}
-	op := func(ctx context.Context, worker, n int, record func(kind string, d time.Duration, err error)) {
-		v := vis[worker%len(vis)]
-		r := rand.New(rand.NewPCG(uint64(worker), uint64(n)))
-		kind := kinds[(worker+n)%len(kinds)]
-		var (
-			query string
-			vars  map[string]any
-		)
-		switch kind {
-		case "list":
-			query = loadList
-		case "read":
-			query, vars = loadRead, map[string]any{"id": v.ids[r.IntN(len(v.ids))]}
-		case "search-phone":
-			query, vars = loadSearch, map[string]any{"q": v.mobiles[r.IntN(len(v.mobiles))]}
-		case "search-name":
-			query, vars = loadSearch, map[string]any{"q": v.nameFragment[r.IntN(len(v.nameFragment))]}
-		case "update":
-			i := r.IntN(len(v.ids))
-			query, vars = updateMutation, map[string]any{"id": v.ids[i], "name": v.names[i]}
-		}
-		t := time.Now()
-		_, err := GraphQL(ctx, client, e.Server.URL, v.token, query, vars)
-		record(kind, time.Since(t), err)
 	}
 	if windows < 1 {
 		windows = 1
@@ -210,6 +181,139 @@ func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows in
 		results = append(results, res)
 	}
 	return results, nil
+}
+
+// loadRequest sends one request of the load mix: the n-th of worker.
+// record gets its kind, its latency and its error.
+type loadRequest func(ctx context.Context, worker, n int, record func(kind string, d time.Duration, err error))
+
+// loadOp signs the managers in, samples what they see and returns the
+// function that sends the load mix's requests (only the kinds in only,
+// all when empty) over a client of conns connections.
+func (e *Env) loadOp(ctx context.Context, conns int, only []string) (loadRequest, error) {
+	vis, err := e.prepareLoad(ctx)
+	if err != nil {
+		return nil, err
+	}
+	client := HTTPClient(conns)
+	var kinds []string
+	for _, m := range loadMix {
+		if len(only) > 0 && !slices.Contains(only, m.kind) {
+			continue
+		}
+		for range m.share {
+			kinds = append(kinds, m.kind)
+		}
+	}
+	return func(ctx context.Context, worker, n int, record func(kind string, d time.Duration, err error)) {
+		v := vis[worker%len(vis)]
+		r := rand.New(rand.NewPCG(uint64(worker), uint64(n)))
+		kind := kinds[(worker+n)%len(kinds)]
+		var (
+			query string
+			vars  map[string]any
+		)
+		switch kind {
+		case "list":
+			query = loadList
+		case "read":
+			query, vars = loadRead, map[string]any{"id": v.ids[r.IntN(len(v.ids))]}
+		case "search-phone":
+			query, vars = loadSearch, map[string]any{"q": v.mobiles[r.IntN(len(v.mobiles))]}
+		case "search-name":
+			query, vars = loadSearch, map[string]any{"q": v.nameFragment[r.IntN(len(v.nameFragment))]}
+		case "update":
+			i := r.IntN(len(v.ids))
+			query, vars = updateMutation, map[string]any{"id": v.ids[i], "name": v.names[i]}
+		}
+		t := time.Now()
+		_, err := GraphQL(ctx, client, e.Server.URL, v.token, query, vars)
+		record(kind, time.Since(t), err)
+	}, nil
+}
+
+// LoadAtRate runs the load mix open-loop: requests start at rate per
+// second for d whether or not earlier ones have finished, as independent
+// users would send them, over at most conns connections (a request waiting
+// for a connection counts that wait in its latency). Unlike Load's closed
+// loop, where the clients' own pace sets the throughput, this measures the
+// latency users see at a given arrival rate. A request that would be the
+// maxOutstanding-th in flight is not sent and counts as an error: the
+// server is then saturated at this rate.
+func (e *Env) LoadAtRate(ctx context.Context, rate float64, d time.Duration, conns, maxOutstanding int, only []string) (LoadResult, error) {
+	res := LoadResult{Duration: d, Clients: conns, Kinds: map[string]Sample{}}
+	if rate <= 0 {
+		return res, fmt.Errorf("bench: arrival rate %v must be positive", rate)
+	}
+	op, err := e.loadOp(ctx, conns, only)
+	if err != nil {
+		return res, err
+	}
+	var mu sync.Mutex
+	record := func(kind string, d time.Duration, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := res.Kinds[kind]
+		if err != nil {
+			s.Errors++
+			if s.FirstErr == nil {
+				s.FirstErr = err
+			}
+		} else {
+			s.Latencies = append(s.Latencies, d)
+			s.Ops++
+		}
+		res.Kinds[kind] = s
+	}
+	rctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	// Requests in flight when the run ends may finish: they were sent
+	// inside it.
+	reqCtx := context.WithoutCancel(ctx)
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	var wg sync.WaitGroup
+	outstanding := make(chan struct{}, maxOutstanding)
+	for n := 0; ; n++ {
+		next := start.Add(time.Duration(n) * interval)
+		if wait := time.Until(next); wait > 0 {
+			select {
+			case <-rctx.Done():
+			case <-time.After(wait):
+			}
+		}
+		if rctx.Err() != nil {
+			break
+		}
+		select {
+		case outstanding <- struct{}{}:
+		default:
+			record("saturated", 0, fmt.Errorf("bench: %d requests in flight at %.0f req/s", maxOutstanding, rate))
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-outstanding }()
+			// Workers stand for the managers in turn; n picks the kind.
+			op(reqCtx, n%conns, n/conns, record)
+		}()
+	}
+	wg.Wait()
+	for _, m := range loadMix {
+		s := res.Kinds[m.kind]
+		s.Elapsed = res.Duration
+		res.Kinds[m.kind] = s
+		res.Total += s.Ops
+		if m.read {
+			res.Reads.Latencies = append(res.Reads.Latencies, s.Latencies...)
+			res.Reads.Ops += s.Ops
+			res.Reads.Errors += s.Errors
+		}
+	}
+	res.Reads.Elapsed = res.Duration
+	res.ResidentMiB = ResidentMiB()
+	return res, nil
 }
 
 // Errors returns the failed requests of every kind.

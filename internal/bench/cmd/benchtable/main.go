@@ -46,6 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	only := fs.String("only", "", "comma-separated target ids to run (default: all)")
 	loadFor := fs.Duration("load", 60*time.Second, "length of the load test (0 skips it)")
 	clients := fs.Int("clients", 64, "concurrent clients of the load test")
+	loadRate := fs.Float64("load-rate", 200, "arrival rate (requests/s) of the open-loop load test that follows the closed-loop one (0 skips it)")
 	verbose := fs.Bool("v", false, "print the statements G2 counts")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	memProfile := fs.String("memprofile", "", "write a heap profile to this file at the end of the run")
@@ -265,6 +266,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			}
 			tw.Flush()
 			fmt.Fprintln(stdout)
+		}
+	}
+	if selected("LOAD") && *loadFor > 0 && *loadRate > 0 {
+		r, err := env.LoadAtRate(ctx, *loadRate, *loadFor, *clients, 4096, kinds)
+		if err != nil {
+			fail("Load@rate", "open-loop load test", err)
+		} else {
+			p99 := float64(r.Reads.Quantile(0.99)) / 1e6
+			add(row{id: "Load@rate", what: fmt.Sprintf("open loop at %.0f req/s for %s (the same mix; not an issue target, see docs/BENCHMARKS.md): %.0f req/s done, %d errors; reads p50/p95/p99",
+				*loadRate, *loadFor, float64(r.Total)/r.Duration.Seconds(), r.Errors()),
+				a: fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.95)), p99), b: "-", ratio: "-",
+				target: "reads p99 ≤ 50 ms", verdict: verdict(p99 <= 50 && r.Errors() == 0)})
+			for _, k := range append(bench.KindNames(), "saturated") {
+				if s := r.Kinds[k]; s.FirstErr != nil {
+					fmt.Fprintf(stdout, "open loop: first %s error: %v\n", k, s.FirstErr)
+				}
+			}
 		}
 	}
 
