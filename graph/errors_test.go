@@ -45,3 +45,25 @@ func TestPresenterLogsAbandonedRequestsApart(t *testing.T) {
 		t.Errorf("another failure on an abandoned request logged %q, want an ERROR", log.String())
 	}
 }
+
+// TestTransactionerLogsAbandonedMutationsApart checks the same for a
+// mutation whose transaction could not be opened or committed because the
+// client went away.
+func TestTransactionerLogsAbandonedMutationsApart(t *testing.T) {
+	var log bytes.Buffer
+	tr := transactioner{logger: slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))}
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	rsp := tr.internal(gone, "committing transaction", context.Canceled)
+	if len(rsp.Errors) != 1 || fmt.Sprint(rsp.Errors[0].Extensions["code"]) != string(apierr.Internal) {
+		t.Errorf("response errors = %v, want one INTERNAL", rsp.Errors)
+	}
+	if !strings.Contains(log.String(), "level=INFO") || strings.Contains(log.String(), "level=ERROR") {
+		t.Errorf("an abandoned mutation logged %q, want one INFO line", log.String())
+	}
+	log.Reset()
+	tr.internal(context.Background(), "committing transaction", errors.New("could not serialize access"))
+	if !strings.Contains(log.String(), "level=ERROR") || !strings.Contains(log.String(), "could not serialize") {
+		t.Errorf("a failed commit logged %q, want an ERROR with the cause", log.String())
+	}
+}

@@ -54,7 +54,13 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 
 func (t transactioner) internal(ctx context.Context, what string, err error) *graphql.Response {
 	info := requestinfo.FromContext(ctx)
-	t.logger.ErrorContext(ctx, "graphql "+what+" failed", "request_id", info.ID, "error", err.Error())
+	if abandoned(ctx, err) {
+		// The client went away; the transaction is rolled back and
+		// nothing failed inside the server.
+		t.logger.InfoContext(ctx, "graphql mutation abandoned by the client while "+what, "request_id", info.ID)
+	} else {
+		t.logger.ErrorContext(ctx, "graphql "+what+" failed", "request_id", info.ID, "error", err.Error())
+	}
 	body := apierr.Present(apierr.Wrap(apierr.Internal, err), info.Locale, info.ID)
 	return &graphql.Response{Errors: gqlerror.List{{Message: body.Message, Extensions: body.Map()}}}
 }
