@@ -44,11 +44,12 @@ type LoadResult struct {
 	Total int
 	// ResidentMiB is this process's resident memory at the end of the run.
 	ResidentMiB float64
-	// HeapMiB is the Go heap in use at the end of the run (live objects and
-	// garbage not yet collected), and Goroutines the goroutines then
-	// running: they tell a leak from memory the runtime keeps for reuse.
-	HeapMiB    float64
-	Goroutines int
+	// LiveHeapMiB is the Go heap still reachable at the end of the run,
+	// measured right after a collection, and Goroutines the goroutines
+	// then running: they tell a leak from memory the runtime keeps for
+	// reuse, which the resident size includes.
+	LiveHeapMiB float64
+	Goroutines  int
 }
 
 // visible is what one manager's clients work on: customers the manager
@@ -174,10 +175,7 @@ func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows in
 		}
 		res.Reads.Elapsed = res.Duration
 		res.ResidentMiB = ResidentMiB()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		res.HeapMiB = float64(ms.HeapInuse) / (1 << 20)
-		res.Goroutines = runtime.NumGoroutine()
+		res.LiveHeapMiB, res.Goroutines = liveHeap()
 		results = append(results, res)
 	}
 	return results, nil
@@ -332,6 +330,15 @@ func KindNames() []string {
 		out = append(out, m.kind)
 	}
 	return out
+}
+
+// liveHeap collects garbage and returns the Go heap still reachable, in
+// MiB, and the number of goroutines.
+func liveHeap() (float64, int) {
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return float64(ms.HeapAlloc) / (1 << 20), runtime.NumGoroutine()
 }
 
 // ResidentMiB returns this process's resident memory (VmRSS) in MiB, or 0

@@ -67,13 +67,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if *memProfile != "" {
-		defer func() {
-			if err := writeHeapProfile(*memProfile); err != nil {
-				fmt.Fprintln(stderr, "benchtable: heap profile:", err)
-			}
-		}()
-	}
 	want := map[string]bool{}
 	for _, id := range strings.Split(*only, ",") {
 		if id = strings.TrimSpace(strings.ToUpper(id)); id != "" {
@@ -99,6 +92,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer env.Close()
+	if *memProfile != "" {
+		// Written before the application is closed, so that it shows what
+		// the server holds at the end of the run.
+		defer func() {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				fmt.Fprintln(stderr, "benchtable: heap profile:", err)
+			}
+		}()
+	}
 	host, _ := os.Hostname()
 	fmt.Fprintf(stdout, "Custos benchmarks: %s, %d CPUs (GOMAXPROCS %d), %s, PostgreSQL bench tenant of %d customers (seed %d), %d rounds of %s per arm\n\n",
 		host, runtime.NumCPU(), runtime.GOMAXPROCS(0), runtime.Version(), *customers, *seedValue, *rounds, *d)
@@ -254,18 +256,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				float64(r.Total)/r.Duration.Seconds(), r.Errors()),
 				a: fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.95)), p99), b: "-", ratio: "-",
 				target: "reads p99 ≤ 50 ms", verdict: verdict(p99 <= 50 && r.Errors() == 0)})
-			fmt.Fprintln(stdout, "Load test by request kind:")
-			tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "kind\trequests\terrors\tp50\tp95\tp99")
-			for _, k := range bench.KindNames() {
-				s := r.Kinds[k]
-				fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f ms\t%.1f ms\t%.1f ms\n", k, s.Ops, s.Errors, ms(s.Quantile(0.5)), ms(s.Quantile(0.95)), ms(s.Quantile(0.99)))
-				if s.FirstErr != nil {
-					fmt.Fprintf(tw, "  first error:\t%v\n", s.FirstErr)
-				}
-			}
-			tw.Flush()
-			fmt.Fprintln(stdout)
+			printKinds(stdout, "Load test by request kind:", r)
 		}
 	}
 	if selected("LOAD") && *loadFor > 0 && *loadRate > 0 {
@@ -278,11 +269,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 				*loadRate, *loadFor, float64(r.Total)/r.Duration.Seconds(), r.Errors()),
 				a: fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.95)), p99), b: "-", ratio: "-",
 				target: "reads p99 ≤ 50 ms", verdict: verdict(p99 <= 50 && r.Errors() == 0)})
-			for _, k := range append(bench.KindNames(), "saturated") {
-				if s := r.Kinds[k]; s.FirstErr != nil {
-					fmt.Fprintf(stdout, "open loop: first %s error: %v\n", k, s.FirstErr)
-				}
-			}
+			printKinds(stdout, fmt.Sprintf("Open-loop load test at %.0f req/s by request kind:", *loadRate), r)
 		}
 	}
 
@@ -292,6 +279,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.id, r.a, r.b, r.ratio, r.target, r.verdict, r.what)
 	}
 	return tw.Flush()
+}
+
+// printKinds prints a load test's figures by request kind under title,
+// with the first error of each kind that had one (requests the open loop
+// did not send because too many were in flight count as "saturated").
+func printKinds(w io.Writer, title string, r bench.LoadResult) {
+	fmt.Fprintln(w, title)
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "kind\trequests\terrors\tp50\tp95\tp99")
+	for _, k := range append(bench.KindNames(), "saturated") {
+		s, ok := r.Kinds[k]
+		if !ok && k == "saturated" {
+			continue
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.1f ms\t%.1f ms\t%.1f ms\n", k, s.Ops, s.Errors, ms(s.Quantile(0.5)), ms(s.Quantile(0.95)), ms(s.Quantile(0.99)))
+		if s.FirstErr != nil {
+			fmt.Fprintf(tw, "  first error:\t%v\n", s.FirstErr)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 }
 
 // oneLine puts a statement on one line.
@@ -318,12 +326,12 @@ func runSoak(ctx context.Context, env *bench.Env, clients int, d time.Duration, 
 	// and pools have filled, to the end of the last.
 	startRSS, endRSS := res[0].ResidentMiB, res[len(res)-1].ResidentMiB
 	tw := tabwriter.NewWriter(stdout, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "window\trequests\terrors\treads p50\treads p99\tresident\tGo heap in use\tgoroutines")
+	fmt.Fprintln(tw, "window\trequests\terrors\treads p50\treads p99\tresident\tlive Go heap\tgoroutines")
 	errs := 0
 	for i, r := range res {
 		errs += r.Errors()
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f ms\t%.1f ms\t%.0f MiB\t%.0f MiB\t%d\n", i+1, r.Total, r.Errors(),
-			ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.99)), r.ResidentMiB, r.HeapMiB, r.Goroutines)
+			ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.99)), r.ResidentMiB, r.LiveHeapMiB, r.Goroutines)
 	}
 	tw.Flush()
 	for _, k := range bench.KindNames() {
