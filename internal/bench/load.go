@@ -42,6 +42,10 @@ type LoadResult struct {
 	// Reads merges the read kinds.
 	Reads Sample
 	Total int
+	// ReadsP50 and ReadsP99 are the reads' quantiles. A run cut into
+	// windows keeps only these of each window and drops the latencies, so
+	// that the driver's own samples do not show as memory growth.
+	ReadsP50, ReadsP99 time.Duration
 	// ResidentMiB is this process's resident memory at the end of the run.
 	ResidentMiB float64
 	// LiveHeapMiB is the Go heap still reachable at the end of the run,
@@ -174,8 +178,16 @@ func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows in
 			}
 		}
 		res.Reads.Elapsed = res.Duration
-		res.ResidentMiB = ResidentMiB()
+		res.ReadsP50, res.ReadsP99 = res.Reads.Quantile(0.5), res.Reads.Quantile(0.99)
+		if windows > 1 {
+			for k, s := range res.Kinds {
+				s.Latencies = nil
+				res.Kinds[k] = s
+			}
+			res.Reads.Latencies = nil
+		}
 		res.LiveHeapMiB, res.Goroutines = liveHeap()
+		res.ResidentMiB = ResidentMiB()
 		results = append(results, res)
 	}
 	return results, nil

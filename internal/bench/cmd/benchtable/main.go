@@ -331,7 +331,7 @@ func runSoak(ctx context.Context, env *bench.Env, clients int, d time.Duration, 
 	for i, r := range res {
 		errs += r.Errors()
 		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f ms\t%.1f ms\t%.0f MiB\t%.0f MiB\t%d\n", i+1, r.Total, r.Errors(),
-			ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.99)), r.ResidentMiB, r.LiveHeapMiB, r.Goroutines)
+			ms(r.ReadsP50), ms(r.ReadsP99), r.ResidentMiB, r.LiveHeapMiB, r.Goroutines)
 	}
 	tw.Flush()
 	for _, k := range bench.KindNames() {
@@ -342,7 +342,7 @@ func runSoak(ctx context.Context, env *bench.Env, clients int, d time.Duration, 
 			}
 		}
 	}
-	first, last := ms(res[0].Reads.Quantile(0.99)), ms(res[len(res)-1].Reads.Quantile(0.99))
+	first, last := ms(res[0].ReadsP99), ms(res[len(res)-1].ReadsP99)
 	drift := (last - first) / first
 	rssDrift := (endRSS - startRSS) / startRSS
 	fmt.Fprintf(stdout, "\nSoak: %d clients for %s: %d errors (target 0); reads p99 %.1f ms → %.1f ms (%+.0f%%); resident memory (server and clients in one process) %.0f MiB → %.0f MiB (%+.0f%%; target within 10%%) → %s\n",
