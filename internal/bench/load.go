@@ -132,22 +132,7 @@ func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows in
 	n := make([]int, clients)
 	for range windows {
 		res := LoadResult{Duration: d / time.Duration(windows), Clients: clients, Kinds: map[string]Sample{}}
-		var mu sync.Mutex
-		record := func(kind string, d time.Duration, err error) {
-			mu.Lock()
-			defer mu.Unlock()
-			s := res.Kinds[kind]
-			if err != nil {
-				s.Errors++
-				if s.FirstErr == nil {
-					s.FirstErr = err
-				}
-			} else {
-				s.Latencies = append(s.Latencies, d)
-				s.Ops++
-			}
-			res.Kinds[kind] = s
-		}
+		record := res.recorder()
 		wctx, cancel := context.WithTimeout(ctx, res.Duration)
 		var wg sync.WaitGroup
 		for w := range clients {
@@ -166,18 +151,7 @@ func (e *Env) Load(ctx context.Context, clients int, d time.Duration, windows in
 		}
 		wg.Wait()
 		cancel()
-		for _, m := range loadMix {
-			s := res.Kinds[m.kind]
-			s.Elapsed = res.Duration
-			res.Kinds[m.kind] = s
-			res.Total += s.Ops
-			if m.read {
-				res.Reads.Latencies = append(res.Reads.Latencies, s.Latencies...)
-				res.Reads.Ops += s.Ops
-				res.Reads.Errors += s.Errors
-			}
-		}
-		res.Reads.Elapsed = res.Duration
+		res.sum()
 		res.ReadsP50, res.ReadsP99 = res.Reads.Quantile(0.5), res.Reads.Quantile(0.99)
 		if windows > 1 {
 			for k, s := range res.Kinds {
@@ -259,22 +233,7 @@ func (e *Env) LoadAtRate(ctx context.Context, rate float64, d time.Duration, con
 	if err != nil {
 		return res, err
 	}
-	var mu sync.Mutex
-	record := func(kind string, d time.Duration, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		s := res.Kinds[kind]
-		if err != nil {
-			s.Errors++
-			if s.FirstErr == nil {
-				s.FirstErr = err
-			}
-		} else {
-			s.Latencies = append(s.Latencies, d)
-			s.Ops++
-		}
-		res.Kinds[kind] = s
-	}
+	record := res.recorder()
 	rctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
 	// Requests in flight when the run ends may finish: they were sent
@@ -310,20 +269,48 @@ func (e *Env) LoadAtRate(ctx context.Context, rate float64, d time.Duration, con
 		}()
 	}
 	wg.Wait()
-	for _, m := range loadMix {
-		s := res.Kinds[m.kind]
-		s.Elapsed = res.Duration
-		res.Kinds[m.kind] = s
-		res.Total += s.Ops
-		if m.read {
-			res.Reads.Latencies = append(res.Reads.Latencies, s.Latencies...)
-			res.Reads.Ops += s.Ops
-			res.Reads.Errors += s.Errors
-		}
-	}
-	res.Reads.Elapsed = res.Duration
+	res.sum()
+	res.ReadsP50, res.ReadsP99 = res.Reads.Quantile(0.5), res.Reads.Quantile(0.99)
 	res.ResidentMiB = ResidentMiB()
 	return res, nil
+}
+
+// recorder returns the function the load's requests report to, safe for
+// concurrent use: a latency per success, a count and the first error per
+// kind.
+func (r *LoadResult) recorder() func(kind string, latency time.Duration, err error) {
+	var mu sync.Mutex
+	return func(kind string, latency time.Duration, err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		s := r.Kinds[kind]
+		if err != nil {
+			s.Errors++
+			if s.FirstErr == nil {
+				s.FirstErr = err
+			}
+		} else {
+			s.Latencies = append(s.Latencies, latency)
+			s.Ops++
+		}
+		r.Kinds[kind] = s
+	}
+}
+
+// sum fills Total and Reads from the kinds, once the requests are done.
+func (r *LoadResult) sum() {
+	for _, m := range loadMix {
+		s := r.Kinds[m.kind]
+		s.Elapsed = r.Duration
+		r.Kinds[m.kind] = s
+		r.Total += s.Ops
+		if m.read {
+			r.Reads.Latencies = append(r.Reads.Latencies, s.Latencies...)
+			r.Reads.Ops += s.Ops
+			r.Reads.Errors += s.Errors
+		}
+	}
+	r.Reads.Elapsed = r.Duration
 }
 
 // Errors returns the failed requests of every kind.
