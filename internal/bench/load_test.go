@@ -2,26 +2,16 @@ package bench_test
 
 import (
 	"context"
-	"os"
 	"testing"
 	"time"
-
-	"github.com/custos-crm/custos/internal/bench"
 )
 
 // TestLoadAtRateSendsAtTheRate checks the open-loop driver on a small bench
 // tenant: it sends about rate × duration requests of the mix whatever their
 // latency, and all of them succeed.
 func TestLoadAtRateSendsAtTheRate(t *testing.T) {
-	if os.Getenv("CUSTOS_TEST_DATABASE_URL") == "" {
-		t.Skip("CUSTOS_TEST_DATABASE_URL is not set: the bench environment needs PostgreSQL")
-	}
+	env := openSmallTenant(t)
 	ctx := context.Background()
-	env, err := bench.Open(ctx, bench.Config{Customers: 200, ContactsPerCustomer: 1, FollowUpsPerCustomer: 1, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
 	const rate, d = 40.0, 2 * time.Second
 	res, err := env.LoadAtRate(ctx, rate, d, 4, 256, nil)
 	if err != nil {

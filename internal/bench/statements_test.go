@@ -13,15 +13,8 @@ import (
 // hot requests send to PostgreSQL: the shapes the benchmarks found costly
 // must not come back.
 func TestStatementShapes(t *testing.T) {
-	if os.Getenv("CUSTOS_TEST_DATABASE_URL") == "" {
-		t.Skip("CUSTOS_TEST_DATABASE_URL is not set: the statement counter needs PostgreSQL")
-	}
+	env := openSmallTenant(t)
 	ctx := context.Background()
-	env, err := bench.Open(ctx, bench.Config{Customers: 200, ContactsPerCustomer: 1, FollowUpsPerCustomer: 1, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer env.Close()
 	counted, err := env.Counted(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -129,6 +122,22 @@ func TestStatementShapes(t *testing.T) {
 			t.Errorf("%d statements matched names, want 2:\n%s", likes, strings.Join(stmts, "\n"))
 		}
 	})
+}
+
+// openSmallTenant serves the application on the 200-customer bench tenant
+// (seeded on first use on the local PostgreSQL), closed when t ends; it
+// skips t without CUSTOS_TEST_DATABASE_URL, as the bench needs PostgreSQL.
+func openSmallTenant(t *testing.T) *bench.Env {
+	t.Helper()
+	if os.Getenv("CUSTOS_TEST_DATABASE_URL") == "" {
+		t.Skip("CUSTOS_TEST_DATABASE_URL is not set: the bench environment needs PostgreSQL")
+	}
+	env, err := bench.Open(context.Background(), bench.Config{Customers: 200, ContactsPerCustomer: 1, FollowUpsPerCustomer: 1, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(env.Close)
+	return env
 }
 
 // where returns the part of statement s after its first WHERE: the
