@@ -247,15 +247,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fail("Load", "load test", err)
 		} else {
 			r := res[0]
-			p99 := float64(r.Reads.Quantile(0.99)) / 1e6
 			mix := "all kinds"
 			if len(kinds) > 0 {
 				mix = strings.Join(kinds, ", ")
 			}
-			add(row{id: "Load", what: fmt.Sprintf("%d clients, %s, mixed reads and writes (%s): %.0f req/s, %d errors; reads p50/p95/p99", *clients, *loadFor, mix,
-				float64(r.Total)/r.Duration.Seconds(), r.Errors()),
-				a: fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.95)), p99), b: "-", ratio: "-",
-				target: "reads p99 ≤ 50 ms", verdict: verdict(p99 <= 50 && r.Errors() == 0)})
+			add(loadRow("Load", fmt.Sprintf("%d clients, %s, mixed reads and writes (%s)", *clients, *loadFor, mix), r))
 			printKinds(stdout, "Load test by request kind:", r)
 		}
 	}
@@ -264,11 +260,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if err != nil {
 			fail("Load@rate", "open-loop load test", err)
 		} else {
-			p99 := float64(r.Reads.Quantile(0.99)) / 1e6
-			add(row{id: "Load@rate", what: fmt.Sprintf("open loop at %.0f req/s for %s (the same mix; not an issue target, see docs/BENCHMARKS.md): %.0f req/s done, %d errors; reads p50/p95/p99",
-				*loadRate, *loadFor, float64(r.Total)/r.Duration.Seconds(), r.Errors()),
-				a: fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.95)), p99), b: "-", ratio: "-",
-				target: "reads p99 ≤ 50 ms", verdict: verdict(p99 <= 50 && r.Errors() == 0)})
+			add(loadRow("Load@rate", fmt.Sprintf("open loop at %.0f req/s for %s (the same mix; not an issue target, see docs/BENCHMARKS.md)", *loadRate, *loadFor), r))
 			printKinds(stdout, fmt.Sprintf("Open-loop load test at %.0f req/s by request kind:", *loadRate), r)
 		}
 	}
@@ -279,6 +271,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.id, r.a, r.b, r.ratio, r.target, r.verdict, r.what)
 	}
 	return tw.Flush()
+}
+
+// loadRow is the table row of a load test: throughput, errors and the
+// reads' quantiles against the target of reads p99 ≤ 50 ms.
+func loadRow(id, what string, r bench.LoadResult) row {
+	p99 := ms(r.Reads.Quantile(0.99))
+	return row{id: id, what: fmt.Sprintf("%s: %.0f req/s, %d errors; reads p50/p95/p99", what, float64(r.Total)/r.Duration.Seconds(), r.Errors()),
+		a: fmt.Sprintf("%.1f / %.1f / %.1f ms", ms(r.Reads.Quantile(0.5)), ms(r.Reads.Quantile(0.95)), p99), b: "-", ratio: "-",
+		target: "reads p99 ≤ 50 ms", verdict: verdict(p99 <= 50 && r.Errors() == 0)}
 }
 
 // printKinds prints a load test's figures by request kind under title,
