@@ -103,11 +103,17 @@ func NewService(c Config) (*Service, error) {
 	return s, nil
 }
 
-// fail answers a REST request with err, logging errors that are internal.
+// fail answers a request with err, logging errors that are internal: at
+// info level when the client went away, as errors otherwise.
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	info := requestinfo.FromContext(r.Context())
-	if apierr.As(err) == nil {
-		s.logger.ErrorContext(r.Context(), "sign-in request failed", "request_id", info.ID, "path", r.URL.Path, "error", err.Error())
+	ctx := r.Context()
+	info := requestinfo.FromContext(ctx)
+	switch {
+	case apierr.As(err) != nil:
+	case requestinfo.Abandoned(ctx, err):
+		s.logger.InfoContext(ctx, "authentication request abandoned by the client", "request_id", info.ID, "path", r.URL.Path)
+	default:
+		s.logger.ErrorContext(ctx, "authentication request failed", "request_id", info.ID, "path", r.URL.Path, "error", err.Error())
 	}
 	apierr.WriteHTTP(w, err, info.Locale, info.ID)
 }

@@ -45,7 +45,7 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 	ae := Classify(err)
 	switch {
 	case ae.Code != apierr.Internal:
-	case abandoned(ctx, err):
+	case requestinfo.Abandoned(ctx, err):
 		// The client went away: nobody reads this answer, and nothing
 		// failed inside the server.
 		p.logger.InfoContext(ctx, "graphql request abandoned by the client", "request_id", info.ID, "path", gqlErr.Path.String())
@@ -59,12 +59,6 @@ func (p presenter) present(ctx context.Context, err error) *gqlerror.Error {
 		Locations:  gqlErr.Locations,
 		Extensions: body.Map(),
 	}
-}
-
-// abandoned reports whether err is the request's own context ending, which
-// happens only when the client closes the connection.
-func abandoned(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }
 
 func (p presenter) recover(ctx context.Context, v any) error {

@@ -54,7 +54,7 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 
 func (t transactioner) internal(ctx context.Context, what string, err error) *graphql.Response {
 	info := requestinfo.FromContext(ctx)
-	if abandoned(ctx, err) {
+	if requestinfo.Abandoned(ctx, err) {
 		// The client went away; the transaction is rolled back and
 		// nothing failed inside the server.
 		t.logger.InfoContext(ctx, "graphql mutation abandoned by the client while "+what, "request_id", info.ID)

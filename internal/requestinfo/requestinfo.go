@@ -3,7 +3,10 @@
 // answer in. The HTTP middleware sets it; error presenters and logs read it.
 package requestinfo
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Info describes one request.
 type Info struct {
@@ -29,4 +32,12 @@ func FromContext(ctx context.Context) *Info {
 		return info
 	}
 	return &Info{}
+}
+
+// Abandoned reports whether err is the request's own context ending, which
+// happens when the client closes the connection (or the server shuts down)
+// before the answer is written: nobody reads the answer, and nothing failed
+// inside the server.
+func Abandoned(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
 }

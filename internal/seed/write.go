@@ -13,7 +13,6 @@ import (
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/schema/bigram"
@@ -190,11 +189,11 @@ func (w *writer) write(ctx context.Context, client *ent.Client, conn *sql.Conn, 
 // connection of the open transaction.
 func copyRows(ctx context.Context, conn *sql.Conn, table string, columns []string, rows [][]any) error {
 	return conn.Raw(func(dc any) error {
-		c, ok := dc.(*stdlib.Conn)
+		c, ok := store.PgxConn(dc)
 		if !ok {
 			return fmt.Errorf("seed: COPY needs the pgx driver, have %T", dc)
 		}
-		n, err := c.Conn().CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
+		n, err := c.CopyFrom(ctx, pgx.Identifier{table}, columns, pgx.CopyFromRows(rows))
 		if err == nil && int(n) != len(rows) {
 			err = fmt.Errorf("copied %d of %d rows", n, len(rows))
 		}

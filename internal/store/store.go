@@ -14,12 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"entgo.io/ent/dialect"
 	entsql "entgo.io/ent/dialect/sql"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/custos-crm/custos/ent"
 	_ "github.com/custos-crm/custos/ent/runtime" // hooks and privacy policies; without it they are silently absent
@@ -93,19 +91,6 @@ func Open(ctx context.Context, url string, clk clock.Clock) (*Store, error) {
 		drv:     drv,
 		clk:     clk,
 	}, nil
-}
-
-// openPostgres opens a connection pool through pgx's database/sql driver.
-func openPostgres(url string) (*sql.DB, error) {
-	db, err := sql.Open("pgx", url)
-	if err != nil {
-		return nil, err
-	}
-	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
-	db.SetConnMaxIdleTime(5 * time.Minute)
-	db.SetConnMaxLifetime(time.Hour)
-	return db, nil
 }
 
 // openSQLite opens the SQLite database in the file path.
