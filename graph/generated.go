@@ -49249,7 +49249,7 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 }
 
 func (ec *executionContext) marshalNContact2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐContactᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Contact) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNContact2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐContact(ctx, sel, v[i])
@@ -49378,7 +49378,7 @@ func (ec *executionContext) unmarshalNCustomFieldFilter2githubᚗcomᚋcustosᚑ
 }
 
 func (ec *executionContext) marshalNCustomer2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []*ent.Customer) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCustomer2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCustomer(ctx, sel, v[i])
@@ -50992,7 +50992,7 @@ func (ec *executionContext) marshalOAttachment2ᚕᚖgithubᚗcomᚋcustosᚑcrm
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAttachment2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAttachment(ctx, sel, v[i])
@@ -51018,7 +51018,7 @@ func (ec *executionContext) marshalOAttachmentEdge2ᚕᚖgithubᚗcomᚋcustos�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOAttachmentEdge2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐAttachmentEdge(ctx, sel, v[i])
@@ -51228,7 +51228,7 @@ func (ec *executionContext) marshalOContactEdge2ᚕᚖgithubᚗcomᚋcustosᚑcr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOContactEdge2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐContactEdge(ctx, sel, v[i])
@@ -51304,7 +51304,7 @@ func (ec *executionContext) marshalOCustomerEdge2ᚕᚖgithubᚗcomᚋcustosᚑc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOCustomerEdge2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐCustomerEdge(ctx, sel, v[i])
@@ -51598,7 +51598,7 @@ func (ec *executionContext) marshalOFollowUpEdge2ᚕᚖgithubᚗcomᚋcustosᚑc
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOFollowUpEdge2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐFollowUpEdge(ctx, sel, v[i])
@@ -52616,7 +52616,7 @@ func (ec *executionContext) marshalOUser2ᚕᚖgithubᚗcomᚋcustosᚑcrmᚋcus
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUser2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUser(ctx, sel, v[i])
@@ -52642,7 +52642,7 @@ func (ec *executionContext) marshalOUserEdge2ᚕᚖgithubᚗcomᚋcustosᚑcrm�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalOUserEdge2ᚖgithubᚗcomᚋcustosᚑcrmᚋcustosᚋentᚐUserEdge(ctx, sel, v[i])

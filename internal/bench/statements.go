@@ -173,15 +173,28 @@ type Counted struct {
 func (c *Counted) Close() { c.close() }
 
 // Statements runs query as token once to warm caches (roles, prepared
-// statements), then again, and returns the statements the second run
-// caused, in order.
+// statements), then three more times, and returns the statements of the
+// run that caused the fewest, in order. The fewest, because a request may
+// also do work that belongs to no page: touching the session's last-seen
+// time (once a minute) or reloading the viewer when its cache entry
+// expires; a statement every run needs (an N+1 query) shows in all three.
 func (c *Counted) Statements(ctx context.Context, client *http.Client, token, query string, vars map[string]any) ([]string, error) {
 	if _, err := GraphQL(ctx, client, c.URL, token, query, vars); err != nil {
 		return nil, err
 	}
-	c.counter.record(true)
-	_, err := GraphQL(ctx, client, c.URL, token, query, vars)
-	return c.counter.record(false), err
+	var fewest []string
+	for i := range 3 {
+		c.counter.record(true)
+		_, err := GraphQL(ctx, client, c.URL, token, query, vars)
+		stmts := c.counter.record(false)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 || len(stmts) < len(fewest) {
+			fewest = stmts
+		}
+	}
+	return fewest, nil
 }
 
 // Counted serves the application a second time on the bench database,
