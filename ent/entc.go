@@ -5,6 +5,7 @@
 package main
 
 import (
+	"fmt"
 	"log"
 
 	"entgo.io/contrib/entgql"
@@ -29,6 +30,7 @@ func main() {
 		log.Fatalf("creating entgql extension: %v", err)
 	}
 	cfg := &gen.Config{
+		Hooks: []gen.Hook{noEdgeFilters},
 		// The id prefix map.
 		Templates: []*gen.Template{
 			gen.MustParse(gen.NewTemplate("pulid.tmpl").ParseFiles("./schema/pulid/template/pulid.tmpl")),
@@ -68,6 +70,33 @@ func main() {
 	if err != nil {
 		log.Fatalf("running ent codegen: %v", err)
 	}
+}
+
+// noEdgeFilters keeps edges out of the GraphQL where inputs (no
+// hasCustomer, hasCustomerWith, …): an edge predicate filters through a
+// subquery on the other entity's table that ent's privacy rules never see,
+// so a viewer could probe, say, the names of customers outside their scope
+// through the tickets they can see. Filters on a record's own fields
+// (customerID included) stay.
+func noEdgeFilters(next gen.Generator) gen.Generator {
+	return gen.GenerateFunc(func(g *gen.Graph) error {
+		for _, n := range g.Nodes {
+			for _, e := range n.Edges {
+				if e.Annotations == nil {
+					e.Annotations = gen.Annotations{}
+				}
+				var ant entgql.Annotation
+				if v, ok := e.Annotations[ant.Name()]; ok {
+					if err := ant.Decode(v); err != nil {
+						return fmt.Errorf("edge %s.%s: %w", n.Name, e.Name, err)
+					}
+				}
+				ant.Skip |= entgql.SkipWhereInput
+				e.Annotations[ant.Name()] = ant
+			}
+		}
+		return next.Generate(g)
+	})
 }
 
 // graphQLTemplates returns entgql's templates with two replaced by our

@@ -73,11 +73,10 @@ func (_m *Customer) Department(ctx context.Context) (*Department, error) {
 }
 
 func (_m *Customer) Contacts(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ContactOrder, where *ContactWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *ContactOrder,
 ) (*ContactConnection, error) {
 	opts := []ContactPaginateOption{
 		WithContactOrder(orderBy),
-		WithContactFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[2][alias]
@@ -94,11 +93,10 @@ func (_m *Customer) Contacts(
 }
 
 func (_m *Customer) FollowUps(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *FollowUpOrder, where *FollowUpWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *FollowUpOrder,
 ) (*FollowUpConnection, error) {
 	opts := []FollowUpPaginateOption{
 		WithFollowUpOrder(orderBy),
-		WithFollowUpFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -155,11 +153,10 @@ func (_m *Department) Leader(ctx context.Context) (*User, error) {
 }
 
 func (_m *Department) Members(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *UserOrder, where *UserWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *UserOrder,
 ) (*UserConnection, error) {
 	opts := []UserPaginateOption{
 		WithUserOrder(orderBy),
-		WithUserFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[3][alias]
@@ -272,11 +269,10 @@ func (_m *Project) Customer(ctx context.Context) (*Customer, error) {
 }
 
 func (_m *Project) Attachments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AttachmentOrder, where *AttachmentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AttachmentOrder,
 ) (*AttachmentConnection, error) {
 	opts := []AttachmentPaginateOption{
 		WithAttachmentOrder(orderBy),
-		WithAttachmentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]
@@ -365,11 +361,10 @@ func (_m *Ticket) Customer(ctx context.Context) (*Customer, error) {
 }
 
 func (_m *Ticket) Attachments(
-	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AttachmentOrder, where *AttachmentWhereInput,
+	ctx context.Context, after *Cursor, first *int, before *Cursor, last *int, orderBy *AttachmentOrder,
 ) (*AttachmentConnection, error) {
 	opts := []AttachmentPaginateOption{
 		WithAttachmentOrder(orderBy),
-		WithAttachmentFilter(where.Filter),
 	}
 	alias := graphql.GetFieldContext(ctx).Field.Alias
 	totalCount, hasTotalCount := _m.Edges.totalCount[4][alias]

@@ -132,10 +132,6 @@ type APITokenWhereInput struct {
 	LastUsedAtLTE    *time.Time  `json:"lastUsedAtLTE,omitempty"`
 	LastUsedAtIsNil  bool        `json:"lastUsedAtIsNil,omitempty"`
 	LastUsedAtNotNil bool        `json:"lastUsedAtNotNil,omitempty"`
-
-	// "user" edge predicates.
-	HasUser     *bool             `json:"hasUser,omitempty"`
-	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -450,24 +446,6 @@ func (i *APITokenWhereInput) P() (predicate.APIToken, error) {
 		predicates = append(predicates, apitoken.LastUsedAtNotNil())
 	}
 
-	if i.HasUser != nil {
-		p := apitoken.HasUser()
-		if !*i.HasUser {
-			p = apitoken.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasUserWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasUserWith))
-		for _, w := range i.HasUserWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, apitoken.HasUserWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyAPITokenWhereInput
@@ -624,22 +602,6 @@ type AttachmentWhereInput struct {
 	UploadedByNotNil       bool       `json:"uploadedByNotNil,omitempty"`
 	UploadedByEqualFold    *pulid.ID  `json:"uploadedByEqualFold,omitempty"`
 	UploadedByContainsFold *pulid.ID  `json:"uploadedByContainsFold,omitempty"`
-
-	// "customer" edge predicates.
-	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
-	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
-
-	// "follow_up" edge predicates.
-	HasFollowUp     *bool                 `json:"hasFollowUp,omitempty"`
-	HasFollowUpWith []*FollowUpWhereInput `json:"hasFollowUpWith,omitempty"`
-
-	// "ticket" edge predicates.
-	HasTicket     *bool               `json:"hasTicket,omitempty"`
-	HasTicketWith []*TicketWhereInput `json:"hasTicketWith,omitempty"`
-
-	// "project" edge predicates.
-	HasProject     *bool                `json:"hasProject,omitempty"`
-	HasProjectWith []*ProjectWhereInput `json:"hasProjectWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -1074,78 +1036,6 @@ func (i *AttachmentWhereInput) P() (predicate.Attachment, error) {
 		predicates = append(predicates, attachment.UploadedByContainsFold(*i.UploadedByContainsFold))
 	}
 
-	if i.HasCustomer != nil {
-		p := attachment.HasCustomer()
-		if !*i.HasCustomer {
-			p = attachment.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCustomerWith) > 0 {
-		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
-		for _, w := range i.HasCustomerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, attachment.HasCustomerWith(with...))
-	}
-	if i.HasFollowUp != nil {
-		p := attachment.HasFollowUp()
-		if !*i.HasFollowUp {
-			p = attachment.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasFollowUpWith) > 0 {
-		with := make([]predicate.FollowUp, 0, len(i.HasFollowUpWith))
-		for _, w := range i.HasFollowUpWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasFollowUpWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, attachment.HasFollowUpWith(with...))
-	}
-	if i.HasTicket != nil {
-		p := attachment.HasTicket()
-		if !*i.HasTicket {
-			p = attachment.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasTicketWith) > 0 {
-		with := make([]predicate.Ticket, 0, len(i.HasTicketWith))
-		for _, w := range i.HasTicketWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasTicketWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, attachment.HasTicketWith(with...))
-	}
-	if i.HasProject != nil {
-		p := attachment.HasProject()
-		if !*i.HasProject {
-			p = attachment.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasProjectWith) > 0 {
-		with := make([]predicate.Project, 0, len(i.HasProjectWith))
-		for _, w := range i.HasProjectWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasProjectWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, attachment.HasProjectWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyAttachmentWhereInput
@@ -1751,10 +1641,6 @@ type ContactWhereInput struct {
 	TitleNotNil       bool     `json:"titleNotNil,omitempty"`
 	TitleEqualFold    *string  `json:"titleEqualFold,omitempty"`
 	TitleContainsFold *string  `json:"titleContainsFold,omitempty"`
-
-	// "customer" edge predicates.
-	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
-	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2024,24 +1910,6 @@ func (i *ContactWhereInput) P() (predicate.Contact, error) {
 		predicates = append(predicates, contact.TitleContainsFold(*i.TitleContainsFold))
 	}
 
-	if i.HasCustomer != nil {
-		p := contact.HasCustomer()
-		if !*i.HasCustomer {
-			p = contact.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCustomerWith) > 0 {
-		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
-		for _, w := range i.HasCustomerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, contact.HasCustomerWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyContactWhereInput
@@ -2257,26 +2125,6 @@ type CustomerWhereInput struct {
 	LastFollowUpAtLTE    *time.Time  `json:"lastFollowUpAtLTE,omitempty"`
 	LastFollowUpAtIsNil  bool        `json:"lastFollowUpAtIsNil,omitempty"`
 	LastFollowUpAtNotNil bool        `json:"lastFollowUpAtNotNil,omitempty"`
-
-	// "owner" edge predicates.
-	HasOwner     *bool             `json:"hasOwner,omitempty"`
-	HasOwnerWith []*UserWhereInput `json:"hasOwnerWith,omitempty"`
-
-	// "department" edge predicates.
-	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
-	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
-
-	// "contacts" edge predicates.
-	HasContacts     *bool                `json:"hasContacts,omitempty"`
-	HasContactsWith []*ContactWhereInput `json:"hasContactsWith,omitempty"`
-
-	// "follow_ups" edge predicates.
-	HasFollowUps     *bool                 `json:"hasFollowUps,omitempty"`
-	HasFollowUpsWith []*FollowUpWhereInput `json:"hasFollowUpsWith,omitempty"`
-
-	// "attachments" edge predicates.
-	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
-	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -2864,96 +2712,6 @@ func (i *CustomerWhereInput) P() (predicate.Customer, error) {
 		predicates = append(predicates, customer.LastFollowUpAtNotNil())
 	}
 
-	if i.HasOwner != nil {
-		p := customer.HasOwner()
-		if !*i.HasOwner {
-			p = customer.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasOwnerWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasOwnerWith))
-		for _, w := range i.HasOwnerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasOwnerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, customer.HasOwnerWith(with...))
-	}
-	if i.HasDepartment != nil {
-		p := customer.HasDepartment()
-		if !*i.HasDepartment {
-			p = customer.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasDepartmentWith) > 0 {
-		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
-		for _, w := range i.HasDepartmentWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, customer.HasDepartmentWith(with...))
-	}
-	if i.HasContacts != nil {
-		p := customer.HasContacts()
-		if !*i.HasContacts {
-			p = customer.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasContactsWith) > 0 {
-		with := make([]predicate.Contact, 0, len(i.HasContactsWith))
-		for _, w := range i.HasContactsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasContactsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, customer.HasContactsWith(with...))
-	}
-	if i.HasFollowUps != nil {
-		p := customer.HasFollowUps()
-		if !*i.HasFollowUps {
-			p = customer.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasFollowUpsWith) > 0 {
-		with := make([]predicate.FollowUp, 0, len(i.HasFollowUpsWith))
-		for _, w := range i.HasFollowUpsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasFollowUpsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, customer.HasFollowUpsWith(with...))
-	}
-	if i.HasAttachments != nil {
-		p := customer.HasAttachments()
-		if !*i.HasAttachments {
-			p = customer.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAttachmentsWith) > 0 {
-		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
-		for _, w := range i.HasAttachmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, customer.HasAttachmentsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyCustomerWhereInput
@@ -3049,22 +2807,6 @@ type DepartmentWhereInput struct {
 	LeaderIDNotNil       bool       `json:"leaderIDNotNil,omitempty"`
 	LeaderIDEqualFold    *pulid.ID  `json:"leaderIDEqualFold,omitempty"`
 	LeaderIDContainsFold *pulid.ID  `json:"leaderIDContainsFold,omitempty"`
-
-	// "parent" edge predicates.
-	HasParent     *bool                   `json:"hasParent,omitempty"`
-	HasParentWith []*DepartmentWhereInput `json:"hasParentWith,omitempty"`
-
-	// "children" edge predicates.
-	HasChildren     *bool                   `json:"hasChildren,omitempty"`
-	HasChildrenWith []*DepartmentWhereInput `json:"hasChildrenWith,omitempty"`
-
-	// "leader" edge predicates.
-	HasLeader     *bool             `json:"hasLeader,omitempty"`
-	HasLeaderWith []*UserWhereInput `json:"hasLeaderWith,omitempty"`
-
-	// "members" edge predicates.
-	HasMembers     *bool             `json:"hasMembers,omitempty"`
-	HasMembersWith []*UserWhereInput `json:"hasMembersWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3340,78 +3082,6 @@ func (i *DepartmentWhereInput) P() (predicate.Department, error) {
 		predicates = append(predicates, department.LeaderIDContainsFold(*i.LeaderIDContainsFold))
 	}
 
-	if i.HasParent != nil {
-		p := department.HasParent()
-		if !*i.HasParent {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasParentWith) > 0 {
-		with := make([]predicate.Department, 0, len(i.HasParentWith))
-		for _, w := range i.HasParentWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasParentWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasParentWith(with...))
-	}
-	if i.HasChildren != nil {
-		p := department.HasChildren()
-		if !*i.HasChildren {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasChildrenWith) > 0 {
-		with := make([]predicate.Department, 0, len(i.HasChildrenWith))
-		for _, w := range i.HasChildrenWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasChildrenWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasChildrenWith(with...))
-	}
-	if i.HasLeader != nil {
-		p := department.HasLeader()
-		if !*i.HasLeader {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLeaderWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasLeaderWith))
-		for _, w := range i.HasLeaderWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLeaderWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasLeaderWith(with...))
-	}
-	if i.HasMembers != nil {
-		p := department.HasMembers()
-		if !*i.HasMembers {
-			p = department.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasMembersWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasMembersWith))
-		for _, w := range i.HasMembersWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasMembersWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, department.HasMembersWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyDepartmentWhereInput
@@ -3539,22 +3209,6 @@ type FollowUpWhereInput struct {
 	NextFollowUpOnNotNil       bool           `json:"nextFollowUpOnNotNil,omitempty"`
 	NextFollowUpOnEqualFold    *caldate.Date  `json:"nextFollowUpOnEqualFold,omitempty"`
 	NextFollowUpOnContainsFold *caldate.Date  `json:"nextFollowUpOnContainsFold,omitempty"`
-
-	// "customer" edge predicates.
-	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
-	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
-
-	// "contact" edge predicates.
-	HasContact     *bool                `json:"hasContact,omitempty"`
-	HasContactWith []*ContactWhereInput `json:"hasContactWith,omitempty"`
-
-	// "attachments" edge predicates.
-	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
-	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
-
-	// "author" edge predicates.
-	HasAuthor     *bool             `json:"hasAuthor,omitempty"`
-	HasAuthorWith []*UserWhereInput `json:"hasAuthorWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -3914,78 +3568,6 @@ func (i *FollowUpWhereInput) P() (predicate.FollowUp, error) {
 		predicates = append(predicates, followup.NextFollowUpOnContainsFold(*i.NextFollowUpOnContainsFold))
 	}
 
-	if i.HasCustomer != nil {
-		p := followup.HasCustomer()
-		if !*i.HasCustomer {
-			p = followup.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCustomerWith) > 0 {
-		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
-		for _, w := range i.HasCustomerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, followup.HasCustomerWith(with...))
-	}
-	if i.HasContact != nil {
-		p := followup.HasContact()
-		if !*i.HasContact {
-			p = followup.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasContactWith) > 0 {
-		with := make([]predicate.Contact, 0, len(i.HasContactWith))
-		for _, w := range i.HasContactWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasContactWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, followup.HasContactWith(with...))
-	}
-	if i.HasAttachments != nil {
-		p := followup.HasAttachments()
-		if !*i.HasAttachments {
-			p = followup.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAttachmentsWith) > 0 {
-		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
-		for _, w := range i.HasAttachmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, followup.HasAttachmentsWith(with...))
-	}
-	if i.HasAuthor != nil {
-		p := followup.HasAuthor()
-		if !*i.HasAuthor {
-			p = followup.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAuthorWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasAuthorWith))
-		for _, w := range i.HasAuthorWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAuthorWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, followup.HasAuthorWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyFollowUpWhereInput
@@ -4642,10 +4224,6 @@ type PasskeyWhereInput struct {
 	BlockedAtLTE    *time.Time  `json:"blockedAtLTE,omitempty"`
 	BlockedAtIsNil  bool        `json:"blockedAtIsNil,omitempty"`
 	BlockedAtNotNil bool        `json:"blockedAtNotNil,omitempty"`
-
-	// "user" edge predicates.
-	HasUser     *bool             `json:"hasUser,omitempty"`
-	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -4930,24 +4508,6 @@ func (i *PasskeyWhereInput) P() (predicate.Passkey, error) {
 		predicates = append(predicates, passkey.BlockedAtNotNil())
 	}
 
-	if i.HasUser != nil {
-		p := passkey.HasUser()
-		if !*i.HasUser {
-			p = passkey.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasUserWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasUserWith))
-		for _, w := range i.HasUserWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, passkey.HasUserWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyPasskeyWhereInput
@@ -5365,26 +4925,6 @@ type ProjectWhereInput struct {
 	RevisionGTE   *int  `json:"revisionGTE,omitempty"`
 	RevisionLT    *int  `json:"revisionLT,omitempty"`
 	RevisionLTE   *int  `json:"revisionLTE,omitempty"`
-
-	// "owner" edge predicates.
-	HasOwner     *bool             `json:"hasOwner,omitempty"`
-	HasOwnerWith []*UserWhereInput `json:"hasOwnerWith,omitempty"`
-
-	// "department" edge predicates.
-	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
-	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
-
-	// "assignee" edge predicates.
-	HasAssignee     *bool             `json:"hasAssignee,omitempty"`
-	HasAssigneeWith []*UserWhereInput `json:"hasAssigneeWith,omitempty"`
-
-	// "customer" edge predicates.
-	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
-	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
-
-	// "attachments" edge predicates.
-	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
-	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -5858,96 +5398,6 @@ func (i *ProjectWhereInput) P() (predicate.Project, error) {
 		predicates = append(predicates, project.RevisionLTE(*i.RevisionLTE))
 	}
 
-	if i.HasOwner != nil {
-		p := project.HasOwner()
-		if !*i.HasOwner {
-			p = project.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasOwnerWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasOwnerWith))
-		for _, w := range i.HasOwnerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasOwnerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, project.HasOwnerWith(with...))
-	}
-	if i.HasDepartment != nil {
-		p := project.HasDepartment()
-		if !*i.HasDepartment {
-			p = project.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasDepartmentWith) > 0 {
-		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
-		for _, w := range i.HasDepartmentWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, project.HasDepartmentWith(with...))
-	}
-	if i.HasAssignee != nil {
-		p := project.HasAssignee()
-		if !*i.HasAssignee {
-			p = project.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAssigneeWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasAssigneeWith))
-		for _, w := range i.HasAssigneeWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAssigneeWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, project.HasAssigneeWith(with...))
-	}
-	if i.HasCustomer != nil {
-		p := project.HasCustomer()
-		if !*i.HasCustomer {
-			p = project.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCustomerWith) > 0 {
-		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
-		for _, w := range i.HasCustomerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, project.HasCustomerWith(with...))
-	}
-	if i.HasAttachments != nil {
-		p := project.HasAttachments()
-		if !*i.HasAttachments {
-			p = project.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAttachmentsWith) > 0 {
-		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
-		for _, w := range i.HasAttachmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, project.HasAttachmentsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyProjectWhereInput
@@ -6032,14 +5482,6 @@ type RoleWhereInput struct {
 	ScopeNEQ   *viewer.Scope  `json:"scopeNEQ,omitempty"`
 	ScopeIn    []viewer.Scope `json:"scopeIn,omitempty"`
 	ScopeNotIn []viewer.Scope `json:"scopeNotIn,omitempty"`
-
-	// "users" edge predicates.
-	HasUsers     *bool             `json:"hasUsers,omitempty"`
-	HasUsersWith []*UserWhereInput `json:"hasUsersWith,omitempty"`
-
-	// "grants" edge predicates.
-	HasGrants     *bool                  `json:"hasGrants,omitempty"`
-	HasGrantsWith []*RoleGrantWhereInput `json:"hasGrantsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -6282,42 +5724,6 @@ func (i *RoleWhereInput) P() (predicate.Role, error) {
 		predicates = append(predicates, role.ScopeNotIn(i.ScopeNotIn...))
 	}
 
-	if i.HasUsers != nil {
-		p := role.HasUsers()
-		if !*i.HasUsers {
-			p = role.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasUsersWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasUsersWith))
-		for _, w := range i.HasUsersWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasUsersWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, role.HasUsersWith(with...))
-	}
-	if i.HasGrants != nil {
-		p := role.HasGrants()
-		if !*i.HasGrants {
-			p = role.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasGrantsWith) > 0 {
-		with := make([]predicate.RoleGrant, 0, len(i.HasGrantsWith))
-		for _, w := range i.HasGrantsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasGrantsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, role.HasGrantsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyRoleWhereInput
@@ -6423,14 +5829,6 @@ type RoleGrantWhereInput struct {
 	ExpiresAtLTE    *time.Time  `json:"expiresAtLTE,omitempty"`
 	ExpiresAtIsNil  bool        `json:"expiresAtIsNil,omitempty"`
 	ExpiresAtNotNil bool        `json:"expiresAtNotNil,omitempty"`
-
-	// "user" edge predicates.
-	HasUser     *bool             `json:"hasUser,omitempty"`
-	HasUserWith []*UserWhereInput `json:"hasUserWith,omitempty"`
-
-	// "role" edge predicates.
-	HasRole     *bool             `json:"hasRole,omitempty"`
-	HasRoleWith []*RoleWhereInput `json:"hasRoleWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -6730,42 +6128,6 @@ func (i *RoleGrantWhereInput) P() (predicate.RoleGrant, error) {
 		predicates = append(predicates, rolegrant.ExpiresAtNotNil())
 	}
 
-	if i.HasUser != nil {
-		p := rolegrant.HasUser()
-		if !*i.HasUser {
-			p = rolegrant.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasUserWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasUserWith))
-		for _, w := range i.HasUserWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasUserWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, rolegrant.HasUserWith(with...))
-	}
-	if i.HasRole != nil {
-		p := rolegrant.HasRole()
-		if !*i.HasRole {
-			p = rolegrant.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRoleWith) > 0 {
-		with := make([]predicate.Role, 0, len(i.HasRoleWith))
-		for _, w := range i.HasRoleWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRoleWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, rolegrant.HasRoleWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyRoleGrantWhereInput
@@ -7255,26 +6617,6 @@ type TicketWhereInput struct {
 	RevisionGTE   *int  `json:"revisionGTE,omitempty"`
 	RevisionLT    *int  `json:"revisionLT,omitempty"`
 	RevisionLTE   *int  `json:"revisionLTE,omitempty"`
-
-	// "owner" edge predicates.
-	HasOwner     *bool             `json:"hasOwner,omitempty"`
-	HasOwnerWith []*UserWhereInput `json:"hasOwnerWith,omitempty"`
-
-	// "department" edge predicates.
-	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
-	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
-
-	// "assignee" edge predicates.
-	HasAssignee     *bool             `json:"hasAssignee,omitempty"`
-	HasAssigneeWith []*UserWhereInput `json:"hasAssigneeWith,omitempty"`
-
-	// "customer" edge predicates.
-	HasCustomer     *bool                 `json:"hasCustomer,omitempty"`
-	HasCustomerWith []*CustomerWhereInput `json:"hasCustomerWith,omitempty"`
-
-	// "attachments" edge predicates.
-	HasAttachments     *bool                   `json:"hasAttachments,omitempty"`
-	HasAttachmentsWith []*AttachmentWhereInput `json:"hasAttachmentsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -7748,96 +7090,6 @@ func (i *TicketWhereInput) P() (predicate.Ticket, error) {
 		predicates = append(predicates, ticket.RevisionLTE(*i.RevisionLTE))
 	}
 
-	if i.HasOwner != nil {
-		p := ticket.HasOwner()
-		if !*i.HasOwner {
-			p = ticket.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasOwnerWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasOwnerWith))
-		for _, w := range i.HasOwnerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasOwnerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, ticket.HasOwnerWith(with...))
-	}
-	if i.HasDepartment != nil {
-		p := ticket.HasDepartment()
-		if !*i.HasDepartment {
-			p = ticket.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasDepartmentWith) > 0 {
-		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
-		for _, w := range i.HasDepartmentWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, ticket.HasDepartmentWith(with...))
-	}
-	if i.HasAssignee != nil {
-		p := ticket.HasAssignee()
-		if !*i.HasAssignee {
-			p = ticket.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAssigneeWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasAssigneeWith))
-		for _, w := range i.HasAssigneeWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAssigneeWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, ticket.HasAssigneeWith(with...))
-	}
-	if i.HasCustomer != nil {
-		p := ticket.HasCustomer()
-		if !*i.HasCustomer {
-			p = ticket.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasCustomerWith) > 0 {
-		with := make([]predicate.Customer, 0, len(i.HasCustomerWith))
-		for _, w := range i.HasCustomerWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasCustomerWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, ticket.HasCustomerWith(with...))
-	}
-	if i.HasAttachments != nil {
-		p := ticket.HasAttachments()
-		if !*i.HasAttachments {
-			p = ticket.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasAttachmentsWith) > 0 {
-		with := make([]predicate.Attachment, 0, len(i.HasAttachmentsWith))
-		for _, w := range i.HasAttachmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasAttachmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, ticket.HasAttachmentsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyTicketWhereInput
@@ -7937,30 +7189,6 @@ type UserWhereInput struct {
 	ReportsToIDNotNil       bool       `json:"reportsToIDNotNil,omitempty"`
 	ReportsToIDEqualFold    *pulid.ID  `json:"reportsToIDEqualFold,omitempty"`
 	ReportsToIDContainsFold *pulid.ID  `json:"reportsToIDContainsFold,omitempty"`
-
-	// "department" edge predicates.
-	HasDepartment     *bool                   `json:"hasDepartment,omitempty"`
-	HasDepartmentWith []*DepartmentWhereInput `json:"hasDepartmentWith,omitempty"`
-
-	// "reports_to" edge predicates.
-	HasReportsTo     *bool             `json:"hasReportsTo,omitempty"`
-	HasReportsToWith []*UserWhereInput `json:"hasReportsToWith,omitempty"`
-
-	// "subordinates" edge predicates.
-	HasSubordinates     *bool             `json:"hasSubordinates,omitempty"`
-	HasSubordinatesWith []*UserWhereInput `json:"hasSubordinatesWith,omitempty"`
-
-	// "roles" edge predicates.
-	HasRoles     *bool             `json:"hasRoles,omitempty"`
-	HasRolesWith []*RoleWhereInput `json:"hasRolesWith,omitempty"`
-
-	// "led_departments" edge predicates.
-	HasLedDepartments     *bool                   `json:"hasLedDepartments,omitempty"`
-	HasLedDepartmentsWith []*DepartmentWhereInput `json:"hasLedDepartmentsWith,omitempty"`
-
-	// "grants" edge predicates.
-	HasGrants     *bool                  `json:"hasGrants,omitempty"`
-	HasGrantsWith []*RoleGrantWhereInput `json:"hasGrantsWith,omitempty"`
 }
 
 // AddPredicates adds custom predicates to the where input to be used during the filtering phase.
@@ -8242,114 +7470,6 @@ func (i *UserWhereInput) P() (predicate.User, error) {
 		predicates = append(predicates, user.ReportsToIDContainsFold(*i.ReportsToIDContainsFold))
 	}
 
-	if i.HasDepartment != nil {
-		p := user.HasDepartment()
-		if !*i.HasDepartment {
-			p = user.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasDepartmentWith) > 0 {
-		with := make([]predicate.Department, 0, len(i.HasDepartmentWith))
-		for _, w := range i.HasDepartmentWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasDepartmentWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, user.HasDepartmentWith(with...))
-	}
-	if i.HasReportsTo != nil {
-		p := user.HasReportsTo()
-		if !*i.HasReportsTo {
-			p = user.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasReportsToWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasReportsToWith))
-		for _, w := range i.HasReportsToWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasReportsToWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, user.HasReportsToWith(with...))
-	}
-	if i.HasSubordinates != nil {
-		p := user.HasSubordinates()
-		if !*i.HasSubordinates {
-			p = user.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasSubordinatesWith) > 0 {
-		with := make([]predicate.User, 0, len(i.HasSubordinatesWith))
-		for _, w := range i.HasSubordinatesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasSubordinatesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, user.HasSubordinatesWith(with...))
-	}
-	if i.HasRoles != nil {
-		p := user.HasRoles()
-		if !*i.HasRoles {
-			p = user.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasRolesWith) > 0 {
-		with := make([]predicate.Role, 0, len(i.HasRolesWith))
-		for _, w := range i.HasRolesWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasRolesWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, user.HasRolesWith(with...))
-	}
-	if i.HasLedDepartments != nil {
-		p := user.HasLedDepartments()
-		if !*i.HasLedDepartments {
-			p = user.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasLedDepartmentsWith) > 0 {
-		with := make([]predicate.Department, 0, len(i.HasLedDepartmentsWith))
-		for _, w := range i.HasLedDepartmentsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasLedDepartmentsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, user.HasLedDepartmentsWith(with...))
-	}
-	if i.HasGrants != nil {
-		p := user.HasGrants()
-		if !*i.HasGrants {
-			p = user.Not(p)
-		}
-		predicates = append(predicates, p)
-	}
-	if len(i.HasGrantsWith) > 0 {
-		with := make([]predicate.RoleGrant, 0, len(i.HasGrantsWith))
-		for _, w := range i.HasGrantsWith {
-			p, err := w.P()
-			if err != nil {
-				return nil, fmt.Errorf("%w: field 'HasGrantsWith'", err)
-			}
-			with = append(with, p)
-		}
-		predicates = append(predicates, user.HasGrantsWith(with...))
-	}
 	switch len(predicates) {
 	case 0:
 		return nil, ErrEmptyUserWhereInput
