@@ -704,7 +704,8 @@ func usesPersonalFormat(node any) bool {
 }
 
 // topLevel records the top-level properties, the sensitive and searchable
-// ones, and the read-only ones at any depth of objects.
+// ones, the read-only ones at any depth of objects, and the properties
+// holding picklist keys at any depth.
 func (c *checker) topLevel() {
 	origProps, _ := c.original["properties"].(map[string]any)
 	props, _ := c.typing["properties"].(map[string]any)
@@ -728,6 +729,7 @@ func (c *checker) topLevel() {
 		}
 	}
 	f.readOnly = readOnlyPaths(c.typing, nil)
+	f.picklists = picklistUses(c.typing, nil)
 }
 
 // readOnlyPaths returns the paths of the read-only properties of node and of

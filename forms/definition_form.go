@@ -26,6 +26,7 @@ type Form struct {
 	readOnly   [][]string
 	sensitive  []string
 	searchable []string
+	picklists  []picklistUse
 }
 
 // Schema returns the effective JSON Schema the Validator was compiled from:

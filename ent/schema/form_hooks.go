@@ -155,14 +155,16 @@ func customFieldsHook(module string) ent.Hook {
 					return nil, err
 				}
 			}
+			var written []string
 			for k, val := range given {
 				if val == nil {
 					delete(data, k)
 				} else {
 					data[k] = val
+					written = append(written, k)
 				}
 			}
-			p, err := c.Forms.Prepare(ctx, c, tenantID, module, data)
+			p, err := c.Forms.Prepare(ctx, c, tenantID, module, data, written)
 			if err != nil {
 				return nil, err
 			}

@@ -21,6 +21,8 @@ import (
 	"github.com/custos-crm/custos/ent"
 	"github.com/custos-crm/custos/ent/formdefinition"
 	"github.com/custos-crm/custos/ent/formversion"
+	"github.com/custos-crm/custos/ent/picklist"
+	"github.com/custos-crm/custos/ent/schema/choices"
 	"github.com/custos-crm/custos/ent/schema/customfields"
 	"github.com/custos-crm/custos/ent/schema/pulid"
 	"github.com/custos-crm/custos/ent/schema/viewer"
@@ -291,8 +293,11 @@ func Active(ctx context.Context, client *ent.Client, tenantID pulid.ID, module s
 }
 
 // Prepare validates custom fields against the tenant's active form for
-// the module; the ent hooks of customers and contacts call it.
-func (s *Service) Prepare(ctx context.Context, client any, tenantID pulid.ID, module string, data map[string]any) (*customfields.Prepared, error) {
+// the module; the ent hooks of records with custom fields call it. The
+// picklist keys under the top-level fields in written must be active
+// options of the tenant's lists; keys stored before, whose option may have
+// been deactivated since, are left as they are.
+func (s *Service) Prepare(ctx context.Context, client any, tenantID pulid.ID, module string, data map[string]any, written []string) (*customfields.Prepared, error) {
 	c, ok := client.(*ent.Client)
 	if !ok {
 		return nil, fmt.Errorf("formdefs: Prepare needs an *ent.Client, got %T", client)
@@ -307,27 +312,67 @@ func (s *Service) Prepare(ctx context.Context, client any, tenantID pulid.ID, mo
 	if err != nil {
 		return nil, err
 	}
-	return s.prepareWith(ctx, ver, data, "/input/customFields")
+	p, f, err := s.prepareWith(ctx, ver, data, "/input/customFields")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPicklistKeys(ctx, c, tenantID, f.PicklistValues(p.Data, written), "/input/customFields"); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // prepareWith validates data against one version; error pointers start
-// with base.
-func (s *Service) prepareWith(ctx context.Context, ver *ent.FormVersion, data map[string]any, base string) (*customfields.Prepared, error) {
+// with base. It also returns the compiled form.
+func (s *Service) prepareWith(ctx context.Context, ver *ent.FormVersion, data map[string]any, base string) (*customfields.Prepared, *forms.Form, error) {
 	f, err := s.Form(ver)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkKeys(data, f.Fields(), base); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out, err := f.Process(ctx, data, ExprViewer(ctx), s.clock.Now())
 	if err != nil {
-		return nil, submissionError(err, base)
+		return nil, nil, submissionError(err, base)
 	}
 	return &customfields.Prepared{
 		VersionID: ver.ID, Data: out, Sensitive: f.SensitiveFields(), Searchable: f.SearchableFields(),
 		Formats: Formats(ver.Document),
-	}, nil
+	}, f, nil
+}
+
+// checkPicklistKeys refuses the values that are not active options of the
+// tenant's picklist of their kind (a list that does not exist has none),
+// each at its pointer below base. It reads the lists involved in one query.
+func checkPicklistKeys(ctx context.Context, client *ent.Client, tenantID pulid.ID, values []forms.PicklistValue, base string) error {
+	if len(values) == 0 {
+		return nil
+	}
+	var kinds []choices.Kind
+	for _, v := range values {
+		if k := choices.Kind(v.Kind); !slices.Contains(kinds, k) {
+			kinds = append(kinds, k)
+		}
+	}
+	lists, err := client.Picklist.Query().Where(picklist.TenantID(tenantID), picklist.KindIn(kinds...)).All(ctx)
+	if err != nil {
+		return fmt.Errorf("reading picklists: %w", err)
+	}
+	options := make(map[choices.Kind][]choices.Option, len(lists))
+	for _, l := range lists {
+		options[l.Kind] = l.Options
+	}
+	var bad []apierr.FieldError
+	for _, v := range values {
+		if !choices.Allows(options[choices.Kind(v.Kind)], v.Key) {
+			bad = append(bad, apierr.Field(base+v.Pointer, "unknown_option", "value", v.Key))
+		}
+	}
+	if len(bad) > 0 {
+		return apierr.BadInput(bad...)
+	}
+	return nil
 }
 
 // checkKeys refuses top-level keys the form does not have (they would be

@@ -46,7 +46,10 @@ type Processor interface {
 	// for module, reading the form through client (the mutation's
 	// *ent.Client: inside a transaction only the transaction may be
 	// used). A tenant without an active form accepts no custom fields.
-	Prepare(ctx context.Context, client any, tenantID pulid.ID, module string, data map[string]any) (*Prepared, error)
+	// written names the top-level fields the mutation sets; the picklist
+	// keys below them must be active options, while keys stored earlier
+	// stay valid when their option is deactivated.
+	Prepare(ctx context.Context, client any, tenantID pulid.ID, module string, data map[string]any, written []string) (*Prepared, error)
 }
 
 // IsSealed reports whether a stored value is a sealed one and returns its
