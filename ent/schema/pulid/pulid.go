@@ -55,8 +55,17 @@ func (id ID) String() string { return string(id) }
 // UnmarshalGQL implements graphql.Unmarshaler.
 func (id *ID) UnmarshalGQL(v any) error { return id.Scan(v) }
 
-// MarshalGQL implements graphql.Marshaler.
-func (id ID) MarshalGQL(w io.Writer) { _, _ = io.WriteString(w, strconv.Quote(string(id))) }
+// MarshalGQL implements graphql.Marshaler. The empty ID is written as
+// null: optional references (a ticket's customerID, an event's actorID) are
+// stored as "" when unset, and a client must read them as absent, not as an
+// id. Required ids are never empty.
+func (id ID) MarshalGQL(w io.Writer) {
+	if id == "" {
+		_, _ = io.WriteString(w, "null")
+		return
+	}
+	_, _ = io.WriteString(w, strconv.Quote(string(id)))
+}
 
 // Scan implements sql.Scanner.
 func (id *ID) Scan(src any) error {
