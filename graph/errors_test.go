@@ -3,6 +3,7 @@ package graph
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -60,6 +61,17 @@ func TestTransactionerLogsAbandonedMutationsApart(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "level=INFO") || strings.Contains(log.String(), "level=ERROR") {
 		t.Errorf("an abandoned mutation logged %q, want one INFO line", log.String())
+	}
+	// A commit racing database/sql's rollback of the cancelled transaction.
+	log.Reset()
+	tr.internal(gone, "committing transaction", fmt.Errorf("committing: %w", sql.ErrTxDone))
+	if !strings.Contains(log.String(), "level=INFO") || strings.Contains(log.String(), "level=ERROR") {
+		t.Errorf("a commit after the abandoned transaction's rollback logged %q, want one INFO line", log.String())
+	}
+	log.Reset()
+	tr.internal(context.Background(), "committing transaction", sql.ErrTxDone)
+	if !strings.Contains(log.String(), "level=ERROR") {
+		t.Errorf("sql.ErrTxDone on a live request logged %q, want an ERROR", log.String())
 	}
 	log.Reset()
 	tr.internal(context.Background(), "committing transaction", errors.New("could not serialize access"))
