@@ -40,13 +40,19 @@ func customerForm(extra map[string]any, required ...string) map[string]any {
 
 const idNumber = "11010519491231002X"
 
+// acmeWithSales starts the application with the tenant acme and signs in
+// its administrator and a sales user, li@acme.test.
+func acmeWithSales(t *testing.T, dialect string) (a *apptest.App, tn *apptest.Tenant, admin, sales string) {
+	t.Helper()
+	a = apptest.New(t, dialect)
+	tn = a.NewTenant(t, "acme")
+	a.NewUser(t, tn, apptest.UserSpec{Email: "li@acme.test", Roles: []*ent.Role{tn.Role("sales")}})
+	return a, tn, a.Login(t, "acme", "admin@acme.test"), a.Login(t, "acme", "li@acme.test")
+}
+
 func TestCustomFieldsEndToEnd(t *testing.T) {
 	storetest.EachDialect(t, func(t *testing.T, dialect string) {
-		a := apptest.New(t, dialect)
-		tn := a.NewTenant(t, "acme")
-		admin := a.Login(t, "acme", "admin@acme.test")
-		a.NewUser(t, tn, apptest.UserSpec{Email: "li@acme.test", Roles: []*ent.Role{tn.Role("sales")}})
-		sales := a.Login(t, "acme", "li@acme.test")
+		a, tn, admin, sales := acmeWithSales(t, dialect)
 
 		// A document with problems is refused with pointers into it.
 		bad := customerForm(nil)

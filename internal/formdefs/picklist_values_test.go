@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/custos-crm/custos/ent"
-	"github.com/custos-crm/custos/internal/apptest"
 	"github.com/custos-crm/custos/internal/store/storetest"
 )
 
@@ -15,11 +13,7 @@ import (
 // before its option was deactivated does not block other changes.
 func TestSelectValuesMustBeActiveOptions(t *testing.T) {
 	storetest.EachDialect(t, func(t *testing.T, dialect string) {
-		a := apptest.New(t, dialect)
-		tn := a.NewTenant(t, "acme")
-		admin := a.Login(t, "acme", "admin@acme.test")
-		a.NewUser(t, tn, apptest.UserSpec{Email: "li@acme.test", Roles: []*ent.Role{tn.Role("sales")}})
-		sales := a.Login(t, "acme", "li@acme.test")
+		a, tn, admin, sales := acmeWithSales(t, dialect)
 
 		doc := map[string]any{
 			"schema": map[string]any{"type": "object", "properties": map[string]any{
