@@ -2,8 +2,6 @@ package graph
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"log/slog"
 
 	"entgo.io/contrib/entgql"
@@ -56,10 +54,7 @@ func (t transactioner) InterceptResponse(ctx context.Context, next graphql.Respo
 
 func (t transactioner) internal(ctx context.Context, what string, err error) *graphql.Response {
 	info := requestinfo.FromContext(ctx)
-	// database/sql rolls back a transaction whose context ends; a commit
-	// that races that rollback gets sql.ErrTxDone, not the context's error.
-	txEndedWithContext := ctx.Err() != nil && errors.Is(err, sql.ErrTxDone)
-	if requestinfo.Abandoned(ctx, err) || txEndedWithContext {
+	if requestinfo.Abandoned(ctx, err) {
 		// The client went away; the transaction is rolled back and
 		// nothing failed inside the server.
 		t.logger.InfoContext(ctx, "graphql mutation abandoned by the client while "+what, "request_id", info.ID)

@@ -5,6 +5,7 @@ package requestinfo
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 )
 
@@ -37,7 +38,13 @@ func FromContext(ctx context.Context) *Info {
 // Abandoned reports whether err is the request's own context ending, which
 // happens when the client closes the connection (or the server shuts down)
 // before the answer is written: nobody reads the answer, and nothing failed
-// inside the server.
+// inside the server. database/sql rolls back a transaction whose context
+// ends, and a statement or commit racing that rollback gets sql.ErrTxDone
+// instead of the context's error; on a request whose context has ended,
+// that is the same abandonment.
 func Abandoned(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded))
+	if ctx.Err() == nil {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, sql.ErrTxDone)
 }
