@@ -15,9 +15,9 @@ import (
 // its start and a stack grown by copying per row. It keeps the concurrent
 // version's contract: each element gets a field context with its index, and
 // an element whose marshalling panics reports the error and holds null.
-// workerLimit is accepted for the same signature and has nothing to limit.
-func marshalSliceInOrder(ctx context.Context, length int, workerLimit int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
-	_ = workerLimit
+// The worker limit is accepted for the same signature and has nothing to
+// limit.
+func marshalSliceInOrder(ctx context.Context, length int, _ int64, omitPanicHandler bool, marshalElement func(ctx context.Context, i int) graphql.Marshaler) graphql.Array {
 	ret := make(graphql.Array, length)
 	for i := range length {
 		elementCtx := graphql.WithFieldContext(ctx, &graphql.FieldContext{Index: &i})

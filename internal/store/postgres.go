@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -26,8 +27,9 @@ const DefaultPoolMaxConns = 20
 func openPostgres(rawURL string) (*sql.DB, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil {
-		// url.Parse quotes the whole URL, password included.
-		return nil, fmt.Errorf("postgres url %q is not a valid URL", redact(rawURL))
+		// Neither url.Parse's error nor the URL may be shown: both hold
+		// the password.
+		return nil, errors.New("postgres url is not a valid URL")
 	}
 	maxConns := DefaultPoolMaxConns
 	q := u.Query()

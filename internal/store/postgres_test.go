@@ -49,6 +49,14 @@ func TestPostgresPoolMaxConns(t *testing.T) {
 	}
 	s.Close()
 
+	badURL := "postgres://custos:s3cret@127.0.0.1:5432/x y%zz"
+	if s, err := store.Open(ctx, badURL, clock.System{}); err == nil {
+		s.Close()
+		t.Error("an unparsable URL opened")
+	} else if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error %q shows the password", err)
+	}
+
 	for _, bad := range []string{"0", "-1", "many", "2.5"} {
 		withPassword := strings.Replace(withParam(t, u, store.PoolMaxConnsParam, bad), "://", "://custos:s3cret@", 1)
 		s, err := store.Open(ctx, withPassword, clock.System{})
