@@ -125,10 +125,14 @@ func openSQLite(path string) (*sql.DB, error) {
 	return db, nil
 }
 
-// redact returns u with any password replaced, for error messages.
+// redact returns u with any password replaced, for error messages; a URL
+// that does not parse, and so may hide a password anywhere, is not shown.
 func redact(u string) string {
 	parsed, err := url.Parse(u)
-	if err != nil || parsed.User == nil {
+	if err != nil {
+		return "(not a valid URL)"
+	}
+	if parsed.User == nil {
 		return u
 	}
 	return parsed.Redacted()

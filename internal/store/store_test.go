@@ -26,6 +26,7 @@ func TestOpenUnsupportedURL(t *testing.T) {
 		"custos.db",
 		"",
 		"sqlite3://custos.db",
+		"mysql://user:s3cret@localhost/x y%zz",
 	} {
 		s, err := store.Open(ctx, u, clock.System{})
 		if err == nil {
