@@ -44,7 +44,7 @@ func openPostgres(rawURL string) (*sql.DB, error) {
 	u.RawQuery = q.Encode()
 	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
-		return nil, err // pgx leaves the password out of its errors
+		return nil, err // pgx redacts the password of a URL that parses, as this one did
 	}
 	db := sql.OpenDB(validConnector{stdlib.GetConnector(*cfg)})
 	db.SetMaxOpenConns(maxConns)
